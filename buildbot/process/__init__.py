@@ -1,0 +1,1 @@
+"""The process layer: builders, builds, steps, properties, locks."""

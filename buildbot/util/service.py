@@ -1,0 +1,118 @@
+"""Service base classes: a Twisted `MultiService` whose lifecycle is written as coroutines.
+
+`AsyncService` is what our long-lived objects subclass. `startService`/`stopService` (the
+Twisted edge) run `async def start()` / `async def stop()`. By default `start()` starts the
+children in the order they were added, awaiting each one (a failure stops the ones already
+started and re-raises), and `stop()` stops them in reverse order, stops pending background
+tasks and waits for them; the first error is raised once every child has been stopped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.tasks import TaskGroup
+
+log = Logger()
+
+
+class AsyncService(service.MultiService):
+    """A MultiService with coroutine lifecycle hooks and a `tasks` group for background work."""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        if name is not None:
+            self.setName(name)
+        self.tasks = TaskGroup(name or type(self).__name__)
+
+    # -- Twisted edge -----------------------------------------------------------------
+    def startService(self) -> defer.Deferred[None]:  # type: ignore[override]
+        service.Service.startService(self)
+        d = ensure_deferred(self.start())
+
+        def failed(f: Failure) -> Failure:
+            self.running = 0
+            return f
+
+        d.addErrback(failed)
+        return d
+
+    def stopService(self) -> defer.Deferred[None]:  # type: ignore[override]
+        service.Service.stopService(self)
+        return ensure_deferred(self.stop())
+
+    def addService(self, svc: service.IService) -> None:
+        """Twisted API: register a child; if we are running, start it in the background.
+
+        Our own code uses `add_child`, which awaits the start instead.
+        """
+        self._register(svc)
+        if self.running:
+            self.tasks.spawn(f"start of {svc.name or svc!r}", defer.maybeDeferred(svc.startService))
+
+    # -- coroutine API ---------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the children in order; override to add work (call `super().start()`)."""
+        started: list[service.IService] = []
+        try:
+            for child in list(self):
+                await maybe_await(child.startService())
+                started.append(child)
+        except BaseException:
+            for child in reversed(started):
+                try:
+                    await maybe_await(child.stopService())
+                except Exception:
+                    log.failure("while stopping {child} after a failed start", child=child)
+            raise
+
+    async def stop(self) -> None:
+        """Stop the children in reverse order, then wait for background tasks."""
+        first_error: Failure | None = None
+        for child in reversed(list(self)):
+            if not child.running:
+                continue
+            try:
+                await maybe_await(child.stopService())
+            except Exception:
+                if first_error is None:
+                    first_error = Failure()
+                else:
+                    log.failure("while stopping {child}", child=child)
+        await self.tasks.wait()
+        if first_error is not None:
+            first_error.raiseException()
+
+    async def add_child(self, svc: service.IService) -> None:
+        """Attach `svc` as a child and, if we are running, start it and wait for the start."""
+        if svc.parent is not None:
+            await maybe_await(svc.disownServiceParent())
+        svc.parent = self
+        self._register(svc)
+        if self.running:
+            await maybe_await(svc.startService())
+
+    async def remove_child(self, svc: service.IService) -> None:
+        """Detach `svc`, stopping it first (and waiting) if it is running."""
+        await maybe_await(svc.disownServiceParent())
+
+    def _register(self, svc: service.IService) -> None:
+        if svc.name is not None:
+            if svc.name in self.namedServices:
+                raise RuntimeError(f"cannot have two services with the same name {svc.name!r}")
+            self.namedServices[svc.name] = svc
+        self.services.append(svc)
+
+    def removeService(self, svc: service.IService) -> Any:
+        if svc.name:
+            self.namedServices.pop(svc.name, None)
+        self.services.remove(svc)
+        if self.running and svc.running:
+            return svc.stopService()
+        return None

@@ -1,0 +1,61 @@
+"""Packaging for the `buildbot` distribution (a compatible reimplementation of the master)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="buildbot",
+    version="4.3.0.post1",
+    description="A faster, compatible reimplementation of the Buildbot build master",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["buildbot", "buildbot.*"]),
+    include_package_data=True,
+    package_data={
+        "buildbot": ["py.typed"],
+        "buildbot.scripts": ["*.tac.tmpl", "sample.cfg"],
+        "buildbot.db": ["migrations/*.py", "migrations/versions/*.py"],
+    },
+    install_requires=[
+        "twisted>=24.3",
+        "sqlalchemy>=2.0,<2.2",
+        "alembic>=1.13",
+        "zope.interface>=6",
+        "autobahn>=23.6",
+        "msgpack>=1.0",
+        # LocalWorker runs the stock worker in-process.
+        "buildbot-worker>=4.3.0,<4.4",
+        # Session cookies are JWTs, as in the reference.
+        "pyjwt>=2.8",
+        # zstd is the reference's default log compression when available.
+        "zstandard>=0.22",
+        "croniter>=2.0",
+    ],
+    extras_require={
+        "www": [
+            "buildbot-www==4.3.0",
+            "buildbot-waterfall-view==4.3.0",
+            "buildbot-console-view==4.3.0",
+            "buildbot-grid-view==4.3.0",
+        ],
+        "db": ["psycopg2-binary>=2.9", "pymysql>=1.1"],
+        "compress": ["lz4>=4.3", "brotli>=1.1"],
+        "test": [
+            "pytest>=8",
+            "pytest-twisted>=1.14",
+            "treq>=24.9",
+            "mypy>=1.10",
+            "psycopg2-binary>=2.9",
+            "pymysql>=1.1",
+            "lz4>=4.3",
+            "brotli>=1.1",
+            "buildbot-www==4.3.0",
+            "buildbot-waterfall-view==4.3.0",
+            "buildbot-console-view==4.3.0",
+            "buildbot-grid-view==4.3.0",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["buildbot=buildbot.scripts.runner:run"],
+    },
+)

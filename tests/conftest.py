@@ -1,0 +1,86 @@
+"""Shared test policy: tests fail if they log errors, leave delayed calls behind, or (unit
+tests) run longer than a second. Fixtures for real stacks live in `tests/fixtures/`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+
+pytest_plugins = ["tests.fixtures.plugin"]
+
+UNIT_TEST_LIMIT_S = 1.0
+
+
+class LoggedErrors:
+    """Errors logged during a test. A test that expects errors calls `flush` for them."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("log_level") in (LogLevel.error, LogLevel.critical) or event.get("isError"):
+            self.events.append(event)
+
+    def flush(self, match: str | type[BaseException] | None = None) -> list[dict[str, Any]]:
+        """Remove and return the logged errors matching `match` (exception type or text)."""
+        taken, kept = [], []
+        for ev in self.events:
+            f = ev.get("log_failure")
+            if match is None:
+                hit = True
+            elif isinstance(match, type):
+                hit = f is not None and f.check(match) is not None
+            else:
+                hit = match in (formatEvent(ev) or "") or (f is not None and match in str(f.value))
+            (taken if hit else kept).append(ev)
+        self.events = kept
+        return taken
+
+    def describe(self) -> str:
+        out = []
+        for ev in self.events:
+            text = formatEvent(ev)
+            f = ev.get("log_failure")
+            if f is not None:
+                text += "\n" + f.getTraceback()
+            out.append(text)
+        return "\n---\n".join(out)
+
+
+@pytest.fixture(autouse=True)
+def logged_errors() -> Iterator[LoggedErrors]:
+    errors = LoggedErrors()
+    globalLogPublisher.addObserver(errors)
+    yield errors
+    globalLogPublisher.removeObserver(errors)
+    if errors.events:
+        pytest.fail(f"test logged {len(errors.events)} error(s):\n{errors.describe()}")
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_delayed_calls() -> Iterator[None]:
+    from twisted.internet import reactor
+
+    before = set(reactor.getDelayedCalls())  # type: ignore[attr-defined]
+    yield
+    left = [c for c in reactor.getDelayedCalls()  # type: ignore[attr-defined]
+            if c not in before and c.active()]
+    if left:
+        for c in left:
+            c.cancel()
+        pytest.fail(f"test left delayed calls behind: {left!r}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    start = time.monotonic()
+    yield
+    elapsed = time.monotonic() - start
+    slow_ok = any(item.get_closest_marker(m) for m in ("integration", "browser", "slow"))
+    if not slow_ok and elapsed > UNIT_TEST_LIMIT_S:
+        pytest.fail(f"unit test took {elapsed:.2f}s (limit {UNIT_TEST_LIMIT_S}s); "
+                    "mark it integration or make it faster")

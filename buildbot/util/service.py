@@ -116,3 +116,97 @@ class AsyncService(service.MultiService):
         if self.running and svc.running:
             return svc.stopService()
         return None
+
+
+class ComparableMixin:
+    """Equality by the attributes named in `compare_attrs` (used to detect config changes)."""
+
+    compare_attrs: tuple[str, ...] = ()
+
+    def _cmp_values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, a, None) for a in self.compare_attrs)
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        return self._cmp_values() == other._cmp_values()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        try:
+            return hash((type(self), self._cmp_values()))
+        except TypeError:  # unhashable config values: fall back to identity
+            return id(self)
+
+
+class BuildbotService(ComparableMixin, AsyncService):
+    """Base of configurable services named in master.cfg (reporters, custom services,
+    schedulers, change sources, workers).
+
+    The reference's plugin surface: the constructor calls `checkConfig(*args, **kwargs)`
+    and remembers the arguments; when the service is (re)configured the master calls
+    `reconfigServiceWithSibling(new_instance)`, which (if the arguments changed, or the first
+    time) renders secrets and calls `reconfigService(*args, **kwargs)` on the running
+    instance. Either hook may be a coroutine, return a Deferred, or return nothing.
+    """
+
+    compare_attrs: tuple[str, ...] = ("name", "_config_args", "_config_kwargs")
+    name: str | None = None  # type: ignore[assignment]  # Twisted declares it as str
+    configured = False
+    objectid: int | None = None
+    # Higher values are reconfigured first by the service managers.
+    reconfig_priority = 128
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        name = kwargs.pop("name", None)
+        if name is not None:
+            self.name = name
+        self.checkConfig(*args, **kwargs)
+        if self.name is None:
+            raise ValueError(f"{type(self)}: must pass a name to constructor")
+        self._config_args = args
+        self._config_kwargs = kwargs
+        self.rendered = False
+        super().__init__(name=self.name)
+        self._master: Any = None
+
+    # The master is found through the service tree unless it was given explicitly.
+    @property
+    def master(self) -> Any:
+        if self._master is not None:
+            return self._master
+        parent = self.parent
+        return getattr(parent, "master", None) if parent is not None else None
+
+    @master.setter
+    def master(self, value: Any) -> None:
+        self._master = value
+
+    def getConfigDict(self) -> dict[str, Any]:
+        return {"name": self.name, "class": type(self).__name__,
+                "args": [repr(a) for a in self._config_args],
+                "kwargs": {k: repr(v) for k, v in self._config_kwargs.items()}}
+
+    def checkConfig(self, *args: Any, **kwargs: Any) -> None:
+        """Validate constructor arguments; report problems with `buildbot.config.error`."""
+
+    def reconfigService(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply constructor arguments to the running service."""
+        return None
+
+    async def reconfigServiceWithSibling(self, sibling: BuildbotService) -> None:
+        """Adopt the configuration of `sibling` (a freshly constructed twin) if it differs."""
+        if self.configured and self == sibling:
+            return
+        self._config_args = sibling._config_args
+        self._config_kwargs = sibling._config_kwargs
+        args, kwargs = list(sibling._config_args), dict(sibling._config_kwargs)
+        render = getattr(self.master, "render_secrets", None)
+        if render is not None:
+            args = await render(args)
+            kwargs = await render(kwargs)
+        self.rendered = True
+        await maybe_await(self.reconfigService(*args, **kwargs))
+        self.configured = True

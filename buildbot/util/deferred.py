@@ -25,8 +25,13 @@ def ensure_deferred(aw: Awaitable[T] | defer.Deferred[T] | T) -> defer.Deferred[
     if inspect.iscoroutine(aw):
         return defer.Deferred.fromCoroutine(aw)
     if inspect.isawaitable(aw):
-        return defer.ensureDeferred(aw)  # type: ignore[arg-type]  # generic awaitables
-    return defer.succeed(aw)  # type: ignore[arg-type]  # a plain value
+        awaitable: Any = aw  # a non-coroutine awaitable: let Twisted adapt it
+
+        async def adapt() -> T:
+            return await awaitable  # type: ignore[no-any-return]
+
+        return defer.Deferred.fromCoroutine(adapt())
+    return defer.succeed(aw)
 
 
 def as_deferred(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, defer.Deferred[T]]:
@@ -70,6 +75,7 @@ async def gather(aws: Iterable[Awaitable[Any] | defer.Deferred[Any]]) -> list[An
     out: list[Any] = []
     for ok, value in results:
         if not ok:
+            assert isinstance(value, Failure)
             value.raiseException()
         out.append(value)
     return out

@@ -54,7 +54,8 @@ def flatten(items: Any, types: tuple[type, ...] = (list, tuple)) -> list[Any]:
     if not isinstance(items, types):
         return [items]
     out: list[Any] = []
-    for item in items:
+    seq: Any = items  # a list or tuple (checked above)
+    for item in seq:
         if isinstance(item, types):
             out.extend(flatten(item, types))
         else:

@@ -32,9 +32,9 @@ class AsyncService(service.MultiService):
         self.tasks = TaskGroup(name or type(self).__name__)
 
     # -- Twisted edge -----------------------------------------------------------------
-    def startService(self) -> defer.Deferred[None]:  # type: ignore[override]
+    def startService(self) -> defer.Deferred[None]:
         service.Service.startService(self)
-        d = ensure_deferred(self.start())
+        d: defer.Deferred[None] = ensure_deferred(self.start())
 
         def failed(f: Failure) -> Failure:
             self.running = 0
@@ -43,11 +43,11 @@ class AsyncService(service.MultiService):
         d.addErrback(failed)
         return d
 
-    def stopService(self) -> defer.Deferred[None]:  # type: ignore[override]
+    def stopService(self) -> defer.Deferred[None]:
         service.Service.stopService(self)
         return ensure_deferred(self.stop())
 
-    def addService(self, svc: service.IService) -> None:
+    def addService(self, svc: Any) -> None:
         """Twisted API: register a child; if we are running, start it in the background.
 
         Our own code uses `add_child`, which awaits the start instead.
@@ -59,7 +59,7 @@ class AsyncService(service.MultiService):
     # -- coroutine API ---------------------------------------------------------------
     async def start(self) -> None:
         """Start the children in order; override to add work (call `super().start()`)."""
-        started: list[service.IService] = []
+        started: list[Any] = []
         try:
             for child in list(self):
                 await maybe_await(child.startService())
@@ -89,7 +89,7 @@ class AsyncService(service.MultiService):
         if first_error is not None:
             first_error.raiseException()
 
-    async def add_child(self, svc: service.IService) -> None:
+    async def add_child(self, svc: Any) -> None:
         """Attach `svc` as a child and, if we are running, start it and wait for the start."""
         if svc.parent is not None:
             await maybe_await(svc.disownServiceParent())
@@ -98,18 +98,18 @@ class AsyncService(service.MultiService):
         if self.running:
             await maybe_await(svc.startService())
 
-    async def remove_child(self, svc: service.IService) -> None:
+    async def remove_child(self, svc: Any) -> None:
         """Detach `svc`, stopping it first (and waiting) if it is running."""
         await maybe_await(svc.disownServiceParent())
 
-    def _register(self, svc: service.IService) -> None:
+    def _register(self, svc: Any) -> None:
         if svc.name is not None:
             if svc.name in self.namedServices:
                 raise RuntimeError(f"cannot have two services with the same name {svc.name!r}")
             self.namedServices[svc.name] = svc
         self.services.append(svc)
 
-    def removeService(self, svc: service.IService) -> Any:
+    def removeService(self, svc: Any) -> Any:
         if svc.name:
             self.namedServices.pop(svc.name, None)
         self.services.remove(svc)
@@ -127,9 +127,9 @@ class ComparableMixin:
         return tuple(getattr(self, a, None) for a in self.compare_attrs)
 
     def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
+        if type(self) is not type(other) or not isinstance(other, ComparableMixin):
             return False
-        return self._cmp_values() == other._cmp_values()  # type: ignore[attr-defined]
+        return self._cmp_values() == other._cmp_values()
 
     def __ne__(self, other: object) -> bool:
         return not self == other
@@ -153,7 +153,7 @@ class BuildbotService(ComparableMixin, AsyncService):
     """
 
     compare_attrs: tuple[str, ...] = ("name", "_config_args", "_config_kwargs")
-    name: str | None = None  # type: ignore[assignment]  # Twisted declares it as str
+    name: str | None = None
     configured = False
     objectid: int | None = None
     # Higher values are reconfigured first by the service managers.

@@ -1,0 +1,61 @@
+"""`master.mq`: picks the configured implementation and forwards to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from buildbot.mq.base import ConsumerCallback, RoutingKey, TopicFilter
+from buildbot.mq.simple import SimpleMQ
+from buildbot.util.service import AsyncService
+
+
+class MQConfigError(ValueError):
+    """c['mq'] names an unknown type or changes type on reconfig."""
+
+
+class MQConnector(AsyncService):
+    """The message bus of one master: `produce`, `startConsuming`, `waitUntilEvent`.
+
+    The implementation (`simple`, or `wamp` between masters) is chosen once by `setup`; it
+    cannot change while the master runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="mq")
+        self.impl: Any = None
+        self.impl_type: str | None = None
+
+    def setup(self, mq_config: dict[str, Any] | None = None) -> None:
+        """Create the implementation named by c['mq'] (default simple)."""
+        cfg = dict(mq_config or {"type": "simple"})
+        typ = cfg.get("type", "simple")
+        if typ == "simple":
+            self.impl = SimpleMQ(debug=bool(cfg.get("debug", False)))
+        elif typ == "wamp":
+            from buildbot.mq.wamp import WampMQ
+
+            self.impl = WampMQ(cfg)
+        else:
+            raise MQConfigError(f"mq type '{typ}' is not known")
+        self.impl_type = typ
+        self.impl.setServiceParent(self)
+        # Bind the hot paths directly: producing is the most frequent call of the master.
+        self.produce = self.impl.produce  # type: ignore[method-assign]
+
+    def reconfigure(self, mq_config: dict[str, Any] | None) -> None:
+        """Apply a new c['mq']: only `debug` may change."""
+        typ = (mq_config or {}).get("type", "simple")
+        if typ != self.impl_type:
+            raise MQConfigError("Cannot change c['mq']['type'] after the master has started")
+        if hasattr(self.impl, "setDebug"):
+            self.impl.setDebug(bool((mq_config or {}).get("debug", False)))
+
+    def produce(self, routingKey: RoutingKey, data: Any) -> None:
+        self.impl.produce(routingKey, data)
+
+    async def startConsuming(self, callback: ConsumerCallback, filter: TopicFilter,
+                             persistent_name: str | None = None) -> Any:
+        return await self.impl.startConsuming(callback, filter, persistent_name=persistent_name)
+
+    async def waitUntilEvent(self, filter: TopicFilter, check_callback: Any) -> Any:
+        return await self.impl.waitUntilEvent(filter, check_callback)

@@ -1,0 +1,1 @@
+"""Master side of the worker wire protocols: PB, msgpack over WebSocket, in-process ("null")."""

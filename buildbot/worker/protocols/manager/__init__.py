@@ -1,0 +1,1 @@
+"""Port managers: one listening port per port string, many usernames on each."""

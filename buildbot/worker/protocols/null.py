@@ -1,0 +1,154 @@
+"""The in-process ("null") connection used by `LocalWorker`.
+
+The stock `buildbot_worker.null.LocalWorker` service creates it itself:
+`conn = Connection(self)`, then `master.workers.newConnection(conn, name)` and
+`parent.attached(conn)`. Requests call the worker bot's `remote_*` methods directly; the
+master-side objects the worker receives (remote command, file writers and readers) are wrapped
+in `LocalReference`, which offers what the worker code uses on a PB reference.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.worker.protocols import base
+
+log = Logger()
+
+_TRANSFER_KEYS = ("writer", "reader")
+
+
+class LocalReference:
+    """Stands for a master-side object inside the in-process worker.
+
+    `callRemote("x", ...)` calls `impl.remote_x(...)` at once and returns a Deferred that fires
+    on a later reactor turn: the worker's transfer loops call again from the callback, and
+    firing synchronously would recurse once per block.
+    """
+
+    def __init__(self, impl: Any, conn: Connection) -> None:
+        self.impl = impl
+        self._conn = conn
+        self._watchers: list[Callable[[Any], Any]] = []
+
+    def __repr__(self) -> str:
+        return f"<LocalReference to {self.impl!r}>"
+
+    def callRemote(self, _name: str, *args: Any, **kw: Any) -> defer.Deferred[Any]:
+        method = getattr(self.impl, f"remote_{_name}", None)
+        if method is None:
+            return self._conn._later(Failure(AttributeError(f"No such method: remote_{_name}")))
+        try:
+            result = method(*args, **kw)
+        except Exception:
+            return self._conn._later(Failure())
+        if isinstance(result, defer.Deferred) or inspect.isawaitable(result):
+            out: defer.Deferred[Any] = defer.Deferred()
+            ensure_deferred(result).addBoth(lambda r: self._conn._later(r).chainDeferred(out))
+            return out
+        return self._conn._later(result)
+
+    def notifyOnDisconnect(self, cb: Callable[[Any], Any]) -> None:
+        """Call `cb(self)` if the in-process connection is dropped (the worker then stops
+        the command, as it does when a PB connection is lost)."""
+        if not self._watchers:
+            self._conn._references.add(self)
+        self._watchers.append(cb)
+
+    def dontNotifyOnDisconnect(self, cb: Callable[[Any], Any]) -> None:
+        try:
+            self._watchers.remove(cb)
+        except ValueError:
+            pass
+        if not self._watchers:
+            self._conn._references.discard(self)
+
+    def _lost(self) -> None:
+        watchers, self._watchers = self._watchers, []
+        for cb in watchers:
+            try:
+                cb(self)
+            except Exception:
+                log.failure("disconnect watcher {cb!r} of {ref!r} failed", cb=cb, ref=self)
+
+
+class Connection(base.Connection):
+    """A connection to a `buildbot_worker.null.LocalWorker` service running in this process."""
+
+    def __init__(self, worker: Any) -> None:
+        from twisted.internet import reactor  # fixed constructor signature: no clock given
+
+        name = getattr(worker, "workername", None) or worker.name
+        super().__init__(name, reactor)  # type: ignore[arg-type]
+        self.worker = worker
+        self._references: set[LocalReference] = set()
+
+    @property
+    def _bot(self) -> Any:
+        return self.worker.bot
+
+    def _later(self, result: Any) -> defer.Deferred[Any]:
+        d: defer.Deferred[Any] = defer.Deferred()
+        self.clock.callLater(0, d.callback, result)  # type: ignore[union-attr]
+        return d
+
+    def _wfb(self, builderName: str) -> Any:
+        try:
+            return self._bot.builders[builderName]
+        except KeyError:
+            raise KeyError(f"builder {builderName!r} is not attached on local worker "
+                           f"{self.name}") from None
+
+    def loseConnection(self) -> None:
+        refs = list(self._references)
+        self._references.clear()
+        for ref in refs:
+            ref._lost()
+        self.notifyDisconnected()
+
+    def get_peer(self) -> str:
+        return "local"
+
+    async def remoteKeepalive(self) -> None:
+        return None
+
+    async def remotePrint(self, message: str) -> None:
+        await maybe_await(self._bot.remote_print(message))
+
+    async def remoteGetWorkerInfo(self) -> dict[str, Any]:
+        self.info = dict(await maybe_await(self._bot.remote_getWorkerInfo()))
+        return self.info
+
+    async def remoteSetBuilderList(self, builders: list[tuple[str, str]]) -> list[str]:
+        wfbs = await maybe_await(self._bot.remote_setBuilderList([tuple(b) for b in builders]))
+        self.builders = list(wfbs)
+        return self.builders
+
+    async def remoteStartBuild(self, builderName: str) -> None:
+        await maybe_await(self._wfb(builderName).remote_startBuild())
+
+    async def remoteStartCommand(self, remoteCommand: Any, builderName: str, commandId: str,
+                                 commandName: str, args: dict[str, Any]) -> None:
+        wfb = self._wfb(builderName)
+        args = dict(args)  # the worker rewrites its args in place
+        for k in _TRANSFER_KEYS:
+            if args.get(k) is not None:
+                args[k] = LocalReference(args[k], self)
+        await maybe_await(wfb.remote_startCommand(LocalReference(remoteCommand, self),
+                                                  commandId, commandName, args))
+
+    async def remoteInterruptCommand(self, builderName: str, commandId: str, why: str) -> None:
+        await maybe_await(self._wfb(builderName).remote_interruptCommand(commandId, why))
+
+    async def remoteShutdown(self) -> None:
+        # There is no process to exit: stop the in-process worker service, which is what
+        # the worker exiting means, and report the connection gone.
+        await maybe_await(self.worker.stopService())
+        self.loseConnection()

@@ -1,0 +1,189 @@
+"""The PB (Perspective Broker) worker connection: the avatar a worker logs in to.
+
+The port, the MD5 challenge and the realm live in `manager/pb.py`; this module is the
+per-connection object. The worker's bot (the login *mind*) answers `print`, `getWorkerInfo`,
+`setBuilderList` and `shutdown`; each builder's "worker for builder" reference answers
+`startBuild`, `startCommand` and `interruptCommand` (worker-protocol.md §2).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import error
+from twisted.logger import Logger
+from twisted.spread import pb
+
+from buildbot.util.deferred import ensure_deferred
+from buildbot.util.misc import bytes2unicode
+from buildbot.worker.protocols import base
+from buildbot.worker.protocols.base import WorkerConnectionLost
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+    from buildbot.worker.protocols.base import WorkerRegistry, WorkerService
+
+log = Logger()
+
+_LOST = (pb.PBConnectionLost, pb.DeadReferenceError, error.ConnectionLost, error.ConnectionDone)
+
+
+def decode(value: Any) -> Any:
+    """Turn bytes into str throughout dicts, lists and tuples (very old workers send bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, dict):
+        return {decode(k): decode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(decode(v) for v in value)
+    return value
+
+
+class _ReferenceableProxy(pb.Referenceable):
+    """Exposes the `remote_*` methods of an object that is not itself a `pb.Referenceable`."""
+
+    def __init__(self, impl: Any) -> None:
+        self.impl = impl
+
+    def remoteMessageReceived(self, broker: pb.Broker, message: bytes | str, args: Any,
+                              kw: Any) -> Any:
+        args = broker.unserialize(args)
+        kw = broker.unserialize(kw)
+        method = getattr(self.impl, f"remote_{bytes2unicode(message)}", None)
+        if method is None:
+            raise pb.NoSuchMethod(f"No such method: remote_{bytes2unicode(message)}")
+        result = method(*args, **kw)
+        if inspect.iscoroutine(result):
+            result = ensure_deferred(result)
+        return broker.serialize(result, self.perspective)
+
+
+def as_referenceable(obj: Any) -> Any:
+    """`obj` itself if PB can pass it by reference, else a forwarding Referenceable."""
+    if obj is None or isinstance(obj, pb.Referenceable):
+        return obj
+    return _ReferenceableProxy(obj)
+
+
+_TRANSFER_KEYS = ("writer", "reader")
+
+
+class Connection(base.Connection, pb.Avatar):
+    """A PB worker connection. `mind` is the worker's bot (a `RemoteReference`)."""
+
+    def __init__(self, worker: WorkerService, mind: pb.RemoteReference,
+                 clock: IReactorTime) -> None:
+        base.Connection.__init__(self, worker.name, clock)
+        self.worker = worker
+        self.mind: pb.RemoteReference | None = mind
+        self._wfbs: dict[str, pb.RemoteReference] = {}
+        self._peer = _peer_of(mind)
+
+    # -- called by the PB dispatcher (manager/pb.py) ----------------------------------
+    async def attached(self, mind: pb.RemoteReference) -> Connection:
+        """Run the worker's handshake; the login is answered when this returns."""
+        self.start_keepalive()
+        await self.worker.attached(self)
+        return self
+
+    def detached(self, mind: pb.RemoteReference | None = None) -> None:
+        """The PB logout: the connection is gone."""
+        self.mind = None
+        self.notifyDisconnected()
+
+    def loseConnection(self) -> None:
+        self.stop_keepalive()
+        if self.mind is None:
+            return
+        transport = self.mind.broker.transport
+        # Abort rather than close: a dead worker will not acknowledge queued data, and the
+        # disconnect must be seen now, not after a TCP timeout.
+        abort = getattr(transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            transport.loseConnection()
+
+    def get_peer(self) -> str:
+        return self._peer
+
+    # -- called by the worker ------------------------------------------------------------
+    def perspective_keepalive(self) -> None:
+        """The worker's application-level keepalive."""
+        self.worker.messageReceivedFromWorker()
+
+    def perspective_shutdown(self) -> None:
+        """The worker asks for a graceful shutdown."""
+        self.worker.messageReceivedFromWorker()
+        self.worker.shutdownRequested()
+
+    # -- requests to the worker ----------------------------------------------------------
+    async def _call(self, ref: pb.RemoteReference | None, method: str, *args: Any,
+                    **kw: Any) -> Any:
+        if ref is None or self.mind is None:
+            raise WorkerConnectionLost(f"worker {self.name} is not connected")
+        try:
+            return await ref.callRemote(method, *args, **kw)
+        except _LOST as e:
+            raise WorkerConnectionLost(f"connection to worker {self.name} lost") from e
+
+    def _wfb(self, builderName: str) -> pb.RemoteReference:
+        try:
+            return self._wfbs[builderName]
+        except KeyError:
+            raise KeyError(f"builder {builderName!r} is not attached on worker {self.name}") from None
+
+    async def remotePrint(self, message: str) -> None:
+        await self._call(self.mind, "print", message=message)
+
+    async def remoteGetWorkerInfo(self) -> dict[str, Any]:
+        # 4.3 workers all have getWorkerInfo; buildslave-era fallbacks are not attempted.
+        info = decode(await self._call(self.mind, "getWorkerInfo"))
+        self.info = info
+        return info
+
+    async def remoteSetBuilderList(self, builders: list[tuple[str, str]]) -> list[str]:
+        wfbs = await self._call(self.mind, "setBuilderList", [tuple(b) for b in builders])
+        self._wfbs = {bytes2unicode(name): ref for name, ref in wfbs.items()}
+        self.builders = list(self._wfbs)
+        return self.builders
+
+    async def remoteStartBuild(self, builderName: str) -> None:
+        await self._call(self._wfb(builderName), "startBuild")
+
+    async def remoteStartCommand(self, remoteCommand: Any, builderName: str, commandId: str,
+                                 commandName: str, args: dict[str, Any]) -> None:
+        wfb = self._wfb(builderName)
+        if any(k in args for k in _TRANSFER_KEYS):
+            args = dict(args)
+            for k in _TRANSFER_KEYS:
+                if k in args:
+                    args[k] = as_referenceable(args[k])
+        await self._call(wfb, "startCommand", as_referenceable(remoteCommand), commandId,
+                         commandName, args)
+
+    async def remoteInterruptCommand(self, builderName: str, commandId: str, why: str) -> None:
+        await self._call(self._wfb(builderName), "interruptCommand", commandId, why)
+
+    async def remoteShutdown(self) -> None:
+        try:
+            await self._call(self.mind, "shutdown")
+        except WorkerConnectionLost:
+            pass  # the worker exits 0.2 s after answering; losing it is the expected outcome
+
+
+def _peer_of(mind: pb.RemoteReference) -> str:
+    try:
+        p = mind.broker.transport.getPeer()
+    except AttributeError:
+        return "unknown"
+    host, port = getattr(p, "host", None), getattr(p, "port", None)
+    return f"{host}:{port}" if host is not None else str(p)
+
+
+def connection_factory(workers: WorkerRegistry, clock: IReactorTime) -> base.ConnectionFactory:
+    """The `pfactory(mind, username)` to register worker names with the PB manager."""
+    return base.make_connection_factory(lambda worker, mind: Connection(worker, mind, clock),
+                                        workers)

@@ -1,0 +1,1 @@
+"""Tests of buildbot.worker (protocols, transfers)."""

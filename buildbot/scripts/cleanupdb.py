@@ -1,0 +1,106 @@
+"""`buildbot cleanupdb`: recompress every log and compact the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from buildbot.scripts import base
+
+#: The statement that gives freed space back, per SQLAlchemy dialect name.
+VACUUM_STATEMENTS = {
+    "sqlite": "vacuum;",
+    "postgresql": "VACUUM FULL {logchunks};",
+    "mysql": "OPTIMIZE TABLE {logchunks};",
+}
+
+
+class CleanupDBOptions(base.BasedirOptions):
+    """Options of `buildbot cleanupdb`."""
+
+    synopsis = "Usage:    buildbot cleanupdb [options] [<basedir>]"
+    optFlags = [
+        ["quiet", "q", "Print nothing but errors"],
+        ["force", "f",
+         ("Recompress every log, even those already compressed (after changing "
+          "logCompressionMethod)")],
+    ]
+    longdesc = """
+    Maintenance of the database named by the master's configuration (c['db']): every log
+    is regrouped into bigger chunks and recompressed with the configured
+    logCompressionMethod, then the database is compacted (VACUUM on SQLite and PostgreSQL,
+    OPTIMIZE TABLE on MySQL) so that the space is given back. Stop the master first; this
+    can take long on a big database.
+    """
+
+
+def vacuum_statement(dialect: str, logchunks_table: str = "logchunks") -> str | None:
+    """The compaction statement for a dialect, or None where there is none."""
+    stmt = VACUUM_STATEMENTS.get(dialect)
+    return None if stmt is None else stmt.format(logchunks=logchunks_table)
+
+
+async def compress_all_logs(db: Any, force: bool, quiet: bool) -> None:
+    """Recompress every log, printing the progress each time the percentage changes."""
+    logs = await db.logs.getLogs()
+    total = len(logs)
+    percent = saved = 0
+    for i, log in enumerate(logs, start=1):
+        saved += await db.logs.compressLog(log.id, force=force)
+        now = i * 100 // total
+        if now != percent:
+            percent = now
+            if not quiet:
+                print(f" {percent}%  {saved} saved", flush=True)
+            saved = 0
+
+
+async def vacuum(db: Any, quiet: bool) -> None:
+    """Run the dialect's compaction statement outside any transaction."""
+    stmt = vacuum_statement(db.pool.engine.dialect.name)
+    if stmt is None:
+        return
+    if not quiet:
+        print(f"executing vacuum operation '{stmt}'...", flush=True)
+
+    def thd_vacuum(engine: Any) -> None:
+        # VACUUM / OPTIMIZE refuse to run inside a transaction
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql(stmt).close()
+
+    await db.pool.run_engine(thd_vacuum)
+
+
+async def cleanup_database(config: dict[str, Any], master_cfg: Any) -> None:
+    """Open the configured database, recompress the logs and compact it."""
+    from buildbot.db.connector import DBConnector
+
+    db_url, engine_kwargs = base.db_config(master_cfg)
+    quiet = bool(config.get("quiet"))
+    base.emit(config, f"cleaning database ({base.strip_url_password(str(db_url))})")
+    db = DBConnector(config["basedir"])
+    try:
+        await db.setup(db_url, engine_kwargs=engine_kwargs, check_version=True)
+        method = getattr(master_cfg, "logCompressionMethod", None)
+        if method is not None and hasattr(db.logs, "set_compression_method"):
+            db.logs.set_compression_method(method)
+        await compress_all_logs(db, bool(config.get("force")), quiet)
+        await vacuum(db, quiet)
+    finally:
+        await db.stop()
+
+
+async def cleanup_database_async(config: dict[str, Any]) -> int:
+    """Do the whole of cleanupdb; returns the exit status."""
+    with base.in_directory(config["basedir"]):
+        master_cfg = base.load_basedir_config(config)
+        if master_cfg is None:
+            return 1
+        await cleanup_database(config, master_cfg)
+    base.emit(config, "cleanup complete")
+    return 0
+
+
+def cleanupDatabase(config: dict[str, Any]) -> int:
+    """Entry point of `buildbot cleanupdb`."""
+    return base.run_in_reactor(lambda: cleanup_database_async(config))

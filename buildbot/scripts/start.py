@@ -1,0 +1,220 @@
+"""`buildbot start`: run the master under twistd, as a daemon or in the foreground."""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+from typing import Any
+
+from twisted.internet import defer, protocol
+from twisted.python.failure import Failure
+
+from buildbot.scripts import base
+from buildbot.scripts.logwatcher import (
+    BuildmasterStartupError,
+    BuildmasterTimeoutError,
+    LogWatcher,
+    ProcessDiedError,
+    ReconfigError,
+)
+
+TWISTD_BOOTSTRAP = "from twisted.scripts import twistd; twistd.run()"
+DEFAULT_START_TIMEOUT = 10.0
+
+
+class StartOptions(base.BasedirOptions):
+    """Options of `buildbot start`."""
+
+    synopsis = "Usage:    buildbot start [<basedir>]"
+    optFlags = [
+        ["quiet", "q", "Do not follow twistd.log; return once the daemon is launched"],
+        ["nodaemon", None, "Run in the foreground instead of as a daemon"],
+    ]
+    optParameters = [
+        ["start_timeout", None, None,
+         ("Seconds without start-up progress in twistd.log before giving up "
+          "(default: $START_TIMEOUT, else 10)")],
+    ]
+
+
+def start_timeout(config: dict[str, Any]) -> float | None:
+    """The start timeout from --start_timeout or $START_TIMEOUT (default 10 s).
+
+    Returns None (after printing why) when the value is not a number.
+    """
+    value = config.get("start_timeout")
+    if value is None:
+        value = os.environ.get("START_TIMEOUT")
+    if value is None:
+        return DEFAULT_START_TIMEOUT
+    try:
+        return float(value)
+    except ValueError:
+        print("Start timeout must be a number")
+        return None
+
+
+def running_pid(basedir: str) -> int | None:
+    """The pid of a live master owning `<basedir>/twistd.pid`, if any."""
+    try:
+        pid = base.read_pid_file(os.path.join(basedir, "twistd.pid"))
+    except ValueError:
+        return None  # twistd reports a corrupt pid file itself
+    if pid is not None and base.process_exists(pid):
+        return pid
+    return None
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for twistd: ours, plus the path of this `buildbot` package when it
+    does not come from site-packages (a source checkout), so the daemon runs the same code."""
+    import buildbot
+
+    env = dict(os.environ)
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(buildbot.__file__)))
+    installed = {os.path.abspath(p) for p in site.getsitepackages() + [site.getusersitepackages()]}
+    if package_parent not in installed:
+        paths = [package_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+class _TwistdLauncher(protocol.ProcessProtocol):
+    """Collects the output of the twistd launcher; `ended` fires with (exit code, output)."""
+
+    def __init__(self) -> None:
+        self.output: list[bytes] = []
+        self.ended: defer.Deferred[tuple[int, str]] = defer.Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.output.append(data)
+
+    def errReceived(self, data: bytes) -> None:
+        self.output.append(data)
+
+    def processEnded(self, reason: Failure) -> None:
+        code = getattr(reason.value, "exitCode", None)
+        if code is None:
+            code = 1  # killed by a signal
+        self.ended.callback((code, b"".join(self.output).decode("utf-8", "replace")))
+
+
+def launch_daemon(basedir: str) -> defer.Deferred[tuple[int, str]]:
+    """Spawn twistd on buildbot.tac in `basedir`; fires once it has daemonized (or failed).
+
+    twistd's launcher process waits until the daemon has started the application, then
+    exits 0, or prints the error and exits 1.
+    """
+    argv = [sys.executable, "-c", TWISTD_BOOTSTRAP,
+            "--no_save", "--logfile=twistd.log", "--python=buildbot.tac"]
+    launcher = _TwistdLauncher()
+    base.get_reactor().spawnProcess(
+        launcher, sys.executable, argv, env=child_environment(), path=basedir)
+    return launcher.ended
+
+
+def report_watch_failure(error: Exception, timeout: float) -> None:
+    """Print what a failed start-up watch means for the user."""
+    if isinstance(error, BuildmasterTimeoutError):
+        base.print_wrapped(
+            f"The buildmaster took more than {timeout} seconds to start, so we were unable to "
+            "confirm that it started correctly. Please 'tail twistd.log' and look for a line "
+            "that says 'BuildMaster is running' to verify correct startup.")
+    elif isinstance(error, ReconfigError):
+        base.print_wrapped(
+            "The buildmaster appears to have encountered an error in the master.cfg config "
+            "file during startup. Please inspect and fix master.cfg, then restart the "
+            "buildmaster.")
+    elif isinstance(error, BuildmasterStartupError):
+        base.print_wrapped(
+            "The buildmaster startup failed. Please see 'twistd.log' for possible reason.")
+    elif isinstance(error, ProcessDiedError):
+        base.print_wrapped(
+            "The buildmaster process exited during startup without saying why. "
+            "Please see 'twistd.log' for possible reason.")
+    else:
+        base.print_wrapped(
+            "Unable to confirm that the buildmaster started correctly. You may need to stop "
+            "it, fix the config file, and restart.")
+        print(f"{type(error).__name__}: {error}")
+
+
+def _ignore_cancellation(failure: Failure) -> None:
+    failure.trap(defer.CancelledError)  # type: ignore[no-untyped-call]  # unannotated Twisted
+
+
+async def start_daemon(config: dict[str, Any], timeout: float) -> int:
+    """Launch the daemon and, unless quiet, follow twistd.log until start-up ends."""
+    basedir = config["basedir"]
+    pidfile = os.path.join(basedir, "twistd.pid")
+    daemonized = False
+
+    def still_alive() -> bool:
+        if not daemonized:
+            return True
+        pid = base.read_pid_file(pidfile)
+        return pid is not None and base.process_exists(pid)
+
+    watcher: LogWatcher | None = None
+    if not config.get("quiet"):
+        watcher = LogWatcher(os.path.join(basedir, "twistd.log"), timeout=timeout,
+                             still_alive=still_alive)
+        watcher.open()  # before the spawn, so no line of this start-up is missed
+    launched = launch_daemon(basedir)
+    watched: defer.Deferred[str] | None = None
+    if watcher is not None:
+        print("Following twistd.log until startup finished..")
+        watched = defer.Deferred.fromCoroutine(watcher.watch())
+
+    code, output = await launched
+    if code != 0:
+        if watcher is not None and watched is not None:
+            watched.addErrback(_ignore_cancellation)
+            watcher.stop()
+        print("twistd could not start the buildmaster:")
+        print(output.rstrip("\n") or f"(twistd exited with status {code})")
+        return 1
+    daemonized = True
+    if watched is None:
+        return 0
+    try:
+        await watched
+    except Exception as e:
+        report_watch_failure(e, timeout)
+        return 1
+    print("The buildmaster appears to have (re)started correctly.")
+    return 0
+
+
+def launch_no_daemon(basedir: str) -> None:
+    """Run twistd in this process, in the foreground, until the master stops."""
+    os.chdir(basedir)
+    sys.path.insert(0, os.path.abspath(basedir))
+    sys.argv = ["twistd", "--no_save", "--nodaemon", "--logfile=twistd.log",
+                "--python=buildbot.tac"]
+    if sys.platform != "win32":
+        sys.argv.append("--pidfile=")
+    from twisted.scripts import twistd
+
+    twistd.run()  # type: ignore[no-untyped-call]  # unannotated Twisted
+
+
+def start(config: dict[str, Any]) -> int:
+    """Entry point of `buildbot start`."""
+    basedir = config["basedir"]
+    if not base.is_buildmaster_dir(basedir):
+        return 1
+    if config.get("nodaemon"):
+        launch_no_daemon(basedir)
+        return 0
+    pid = running_pid(basedir)
+    if pid is not None:
+        # The reference spawns twistd anyway and reports a start-up timeout.
+        print(f"buildmaster already running (process {pid}); "
+              "use 'buildbot restart' to restart it")
+        return 1
+    timeout = start_timeout(config)
+    if timeout is None:
+        return 1
+    return base.run_in_reactor(lambda: start_daemon(config, timeout))

@@ -1,0 +1,275 @@
+"""Loading master.cfg into a `MasterConfig`.
+
+`loadConfigDict(basedir, filename)` executes the file and returns its `BuildmasterConfig`
+dict; `MasterConfig.loadFromDict(d, filename)` validates every key and builds the config
+object; `FileLoader(basedir, filename).loadConfig()` (or `load_master_config`) does both.
+Every problem found is collected and raised at the end as one `ConfigErrors`, in the order
+found: errors from constructors run by the file, unknown keys, each key's loader, then the
+cross-checks.
+
+Loading blocks (it runs user code and imports): a running master calls it in a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+from twisted.logger import Logger
+
+from buildbot.config import crosschecks, load_components, load_globals
+from buildbot.config.errors import ConfigErrors, capture_config_errors, error
+
+log = Logger()
+
+DEFAULT_DB_URL = "sqlite:///state.sqlite"
+
+# Every key BuildmasterConfig may hold (anything else is reported as unknown).
+KNOWN_CONFIG_KEYS = frozenset({
+    "buildbotNetUsageData", "buildbotURL", "buildCacheSize", "builders", "caches",
+    "change_source", "codebaseGenerator", "codebases", "configurators", "changeCacheSize",
+    "changeHorizon", "collapseRequests", "db", "db_url", "logCompressionLimit",
+    "logCompressionMethod", "logEncoding", "logMaxSize", "logMaxTailSize", "machines",
+    "manhole", "metrics", "mq", "multiMaster", "prioritizeBuilders", "projects", "properties",
+    "protocols", "revlink", "schedulers", "secretsProviders", "select_next_worker", "services",
+    "title", "titleURL", "user_managers", "validation", "workers", "www",
+})
+
+# Per-key loaders, in the reference's order (the order errors are reported in).
+_LOADERS = (
+    load_globals.load_global,
+    load_globals.load_validation,
+    load_globals.load_db,
+    load_globals.load_mq,
+    load_globals.load_metrics,
+    load_components.load_secrets,
+    load_globals.load_caches,
+    load_components.load_schedulers,
+    load_components.load_projects,
+    load_components.load_codebases,
+    load_components.load_builders,
+    load_components.load_workers,
+    load_components.load_change_sources,
+    load_components.load_machines,
+    load_components.load_user_managers,
+    load_globals.load_www,
+    load_components.load_services,
+)
+
+
+class DBConfig(dict[str, Any]):
+    """`c['db']` after loading: a dict with `db_url` and `engine_kwargs`, also readable as
+    attributes (`config.db.db_url`, as in the reference)."""
+
+    def __init__(self, db_url: Any = DEFAULT_DB_URL,
+                 engine_kwargs: dict[str, Any] | None = None) -> None:
+        super().__init__(db_url=db_url, engine_kwargs=engine_kwargs or {})
+
+    @property
+    def db_url(self) -> Any:
+        """The database URL (a str, or a renderable giving one)."""
+        return self["db_url"]
+
+    @property
+    def engine_kwargs(self) -> dict[str, Any]:
+        """Extra SQLAlchemy `create_engine` arguments."""
+        kwargs: dict[str, Any] = self["engine_kwargs"]
+        return kwargs
+
+
+def _default_revlink() -> Any:
+    try:
+        from buildbot.revlinks import default_revlink_matcher
+    except ImportError:  # revlinks not available: changes simply get no link
+        return None
+    return default_revlink_matcher
+
+
+def _new_properties() -> Any:
+    # Imported here: the properties module is heavier and only needed once loading.
+    from buildbot.process.properties import Properties
+
+    return Properties()
+
+
+class MasterConfig:
+    """A validated master configuration. Attribute names are the reference's.
+
+    Components are kept so that reconfiguration can match old and new by name: `workers`,
+    `change_sources`, `machines`, `projects`, `codebases` are lists (in config order),
+    `builders` a list of `BuilderConfig` (in config order), `schedulers` and `services` dicts
+    name → object.
+    """
+
+    def __init__(self) -> None:
+        self.config_dict: dict[str, Any] = {}
+        self.title = "Buildbot"
+        self.titleURL = "http://buildbot.net/"
+        self.buildbotURL = "http://localhost:8080/"
+        self.buildbotNetUsageData: Any = "basic"
+        self.changeHorizon: int | None = None
+        self.logCompressionLimit = 4 * 1024
+        self.logCompressionMethod = load_globals.default_log_compression_method()
+        self.logEncoding: Any = "utf-8"
+        self.logMaxSize: int | None = None
+        self.logMaxTailSize: int | None = None
+        self.properties: Any = _new_properties()
+        self.collapseRequests: Any = None
+        self.codebaseGenerator: Any = None
+        self.prioritizeBuilders: Any = None
+        self.select_next_worker: Any = None
+        self.revlink: Any = _default_revlink()
+        self.multiMaster: Any = False
+        self.manhole: Any = None
+        self.protocols: dict[str, dict[str, Any]] = {}
+        self.validation = dict(load_globals.DEFAULT_VALIDATION)
+        self.db = DBConfig()
+        self.mq: dict[str, Any] = {"type": "simple"}
+        self.metrics: dict[str, Any] | None = None
+        self.caches: dict[str, int] = {"Builds": 15, "Changes": 10}
+        self.configurators: list[Any] = []
+        self.secretsProviders: list[Any] = []
+        self.schedulers: dict[str, Any] = {}
+        self.projects: list[Any] = []
+        self.codebases: list[Any] = []
+        self.builders: list[Any] = []
+        self.workers: list[Any] = []
+        self.change_sources: list[Any] = []
+        self.machines: list[Any] = []
+        self.user_managers: list[Any] = []
+        self.services: dict[str, Any] = {}
+        # auth/authz/avatar_methods None = the web server's defaults (NoAuth, allow-all
+        # Authz, Gravatar): the config layer cannot build www objects.
+        self.www: dict[str, Any] = {
+            "port": None,
+            "plugins": {},
+            "auth": None,
+            "authz": None,
+            "avatar_methods": None,
+            "logfileName": "http.log",
+        }
+
+    @classmethod
+    def loadFromDict(cls, config_dict: dict[str, Any], filename: str) -> MasterConfig:
+        """Validate `config_dict` (a BuildmasterConfig) read from `filename`.
+
+        Raises `ConfigErrors` with every problem found. May run configurators, which
+        change `config_dict` in place.
+        """
+        with capture_config_errors(raise_on_error=True):
+            return cls._load(config_dict, filename)
+        raise AssertionError("unreachable: capture_config_errors re-raises")  # for mypy
+
+    @classmethod
+    def _load(cls, config_dict: dict[str, Any], filename: str) -> MasterConfig:
+        config = cls()
+        config.config_dict = config_dict
+        unknown = sorted(str(k) for k in set(config_dict) - KNOWN_CONFIG_KEYS)
+        if len(unknown) == 1:
+            error(f"Unknown BuildmasterConfig key {unknown[0]}")
+        elif unknown:
+            error(f"Unknown BuildmasterConfig keys {', '.join(unknown)}")
+        config.run_configurators(filename, config_dict)
+        for loader in _LOADERS:
+            loader(config, config_dict, filename)
+        crosschecks.run_cross_checks(config)
+        return config
+
+    def run_configurators(self, filename: str, config_dict: dict[str, Any]) -> None:
+        """Let each `c['configurators']` entry change `config_dict` before it is loaded."""
+        configurators = config_dict.get("configurators", [])
+        if not isinstance(configurators, (list, tuple)):
+            error("c['configurators'] must be a list of configurators (such as "
+                  "util.JanitorConfigurator(...))")
+            return
+        self.configurators = list(configurators)
+        for configurator in self.configurators:
+            configurator.configure(config_dict)
+
+    def __repr__(self) -> str:
+        return (f"<MasterConfig {len(self.builders)} builders, {len(self.workers)} workers, "
+                f"{len(self.schedulers)} schedulers>")
+
+
+def loadConfigDict(basedir: str, configFileName: str) -> tuple[str, dict[str, Any]]:
+    """Execute master.cfg and return `(path of the file, its BuildmasterConfig dict)`.
+
+    The file runs with globals `basedir` and `__file__` only (so `__name__` resolves to
+    'builtins'), with `basedir` appended to `sys.path` meanwhile. Raises `ConfigErrors` for
+    a missing basedir or file, a file that fails, or one without a BuildmasterConfig dict.
+    Errors recorded by constructors the file runs go to the active capture (see
+    `FileLoader.loadConfig`); without one, the first such error is raised at once.
+    """
+    basedir = os.path.expanduser(basedir)
+    if not os.path.isdir(basedir):
+        raise ConfigErrors([f"basedir '{basedir}' does not exist"])
+    filename = os.path.join(basedir, configFileName)
+    if not os.path.exists(filename):
+        raise ConfigErrors([f"configuration file '{filename}' does not exist"])
+    try:
+        with open(filename, encoding="utf-8") as f:
+            source = f.read()
+    except OSError as e:
+        raise ConfigErrors([f"unable to open configuration file '{filename}': {e}"]) from e
+
+    log.info("Loading configuration from {filename!r}", filename=filename)
+    globals_: dict[str, Any] = {"basedir": basedir, "__file__": os.path.abspath(filename)}
+    _exec_config(source, filename, basedir, globals_)
+    if "BuildmasterConfig" not in globals_:
+        raise ConfigErrors([
+            f"Configuration file '{filename}' does not define 'BuildmasterConfig'"])
+    config_dict = globals_["BuildmasterConfig"]
+    if not isinstance(config_dict, dict):
+        raise ConfigErrors([(
+            f"Configuration file '{filename}' defines 'BuildmasterConfig' as "
+            f"{type(config_dict).__name__}; it must be a dict, such as BuildmasterConfig = {{}}")])
+    return filename, config_dict
+
+
+def _exec_config(source: str, filename: str, basedir: str, globals_: dict[str, Any]) -> None:
+    """Run the file's code. An exception it raises becomes a `ConfigErrors` raised at once
+    (errors its constructors recorded before stay in the active capture, and come first)."""
+    sys.path.append(basedir)
+    try:
+        code = compile(source, filename, "exec")
+        exec(code, globals_)  # noqa: S102  # running master.cfg is the point
+    except ConfigErrors:
+        raise
+    except SyntaxError:
+        error("encountered a SyntaxError while parsing config file:\n"
+              f"{traceback.format_exc()} ", always_raise=True)
+    except Exception as e:  # noqa: BLE001  # any failure of user code is a config error
+        log.failure("error while parsing config file:")
+        error(f"error while parsing config file: {e} (traceback in logfile)", always_raise=True)
+    finally:
+        _remove_last(sys.path, basedir)
+
+
+def _remove_last(items: list[str], value: str) -> None:
+    # The file may itself have changed sys.path: remove our entry, not whatever is last.
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] == value:
+            del items[i]
+            return
+
+
+class FileLoader:
+    """Loads and validates `configFileName` (relative to `basedir`, or absolute)."""
+
+    def __init__(self, basedir: str, configFileName: str) -> None:
+        self.basedir = basedir
+        self.configFileName = configFileName
+
+    def loadConfig(self) -> MasterConfig:
+        """Read, execute and validate the file; raises `ConfigErrors` listing every problem."""
+        with capture_config_errors(raise_on_error=True):
+            filename, config_dict = loadConfigDict(self.basedir, self.configFileName)
+            return MasterConfig.loadFromDict(config_dict, filename)
+        raise AssertionError("unreachable: capture_config_errors re-raises")  # for mypy
+
+
+def load_master_config(basedir: str, filename: str = "master.cfg") -> MasterConfig:
+    """`FileLoader(basedir, filename).loadConfig()`."""
+    return FileLoader(basedir, filename).loadConfig()

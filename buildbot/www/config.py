@@ -1,0 +1,146 @@
+"""The UI entry page `/` (with the injected frontend configuration) and `GET /config`."""
+
+from __future__ import annotations
+
+import json
+import platform
+from typing import Any
+
+import twisted
+from twisted.logger import Logger
+from twisted.web import server
+
+import buildbot
+from buildbot.www.resource import AsyncResource, HttpError, finish
+
+log = Logger()
+
+# Keys of c['www'] that never reach the browser.
+PRIVATE_KEYS = frozenset({"change_hook_dialects", "custom_templates_dir"})
+
+THEME_VARIABLES = (
+    ("bb-sidebar-background-color", "#30426a"),
+    ("bb-sidebar-header-background-color", "#273759"),
+    ("bb-sidebar-header-text-color", "#fff"),
+    ("bb-sidebar-title-text-color", "#627cb7"),
+    ("bb-sidebar-footer-background-color", "#273759"),
+    ("bb-sidebar-button-text-color", "#b2bfdc"),
+    ("bb-sidebar-button-hover-background-color", "#1b263d"),
+    ("bb-sidebar-button-hover-text-color", "#fff"),
+    ("bb-sidebar-button-current-background-color", "#273759"),
+    ("bb-sidebar-button-current-text-color", "#b2bfdc"),
+    ("bb-sidebar-stripe-hover-color", "#e99d1a"),
+    ("bb-sidebar-stripe-current-color", "#8c5e10"),
+)
+
+CONFIG_PLACEHOLDER = " <!-- BUILDBOT_CONFIG_PLACEHOLDER -->"
+THEME_BEGIN = "<!-- BUILDBOT_THEME_CSS_PLACEHOLDER_BEGIN -->"
+THEME_END = "<!-- BUILDBOT_THEME_CSS_PLACEHOLDER_END -->"
+
+
+def environment_versions() -> list[list[str]]:
+    return [["Python", platform.python_version()], ["Buildbot", buildbot.version],
+            ["Twisted", twisted.__version__]]
+
+
+def _to_json(obj: Any) -> Any:
+    """Objects in the frontend config: their `getConfigDict()`, else a placeholder text."""
+    get = getattr(obj, "getConfigDict", None)
+    if callable(get):
+        return get()
+    return f"'{type(obj).__module__}.{type(obj).__qualname__}' not yet IConfigured"
+
+
+def frontend_config(www_config: dict[str, Any], master_config: Any,
+                    auth: Any, avatar_methods: Any) -> dict[str, Any]:
+    """The configuration object the UI reads (without the per-request `user`)."""
+    out: dict[str, Any] = {}
+    for key, value in www_config.items():
+        if key in PRIVATE_KEYS:
+            continue
+        out[key] = value
+    out["auth"] = auth
+    out["avatar_methods"] = avatar_methods
+    if out.get("authz") is None:
+        out["authz"] = {}
+    out["versions"] = environment_versions() + [list(v) for v in www_config.get("versions") or []]
+    out["buildbotURL"] = getattr(master_config, "buildbotURL", "http://localhost:8080/")
+    out["title"] = getattr(master_config, "title", "Buildbot")
+    out["titleURL"] = getattr(master_config, "titleURL", "http://buildbot.net/")
+    out["multiMaster"] = bool(getattr(master_config, "multiMaster", False))
+    # Serialize once now: objects become their config dicts, so per-request work is a copy.
+    return json.loads(json.dumps(out, default=_to_json))  # type: ignore[no-any-return]
+
+
+def config_json(config: dict[str, Any]) -> str:
+    """JSON text of the config for embedding: ASCII only (non-ASCII as \\uXXXX), and no
+    `</` so that nothing in it can close the script element."""
+    return json.dumps(config, ensure_ascii=True).replace("</", "<\\/")
+
+
+def theme_css(www_config: dict[str, Any]) -> str:
+    theme = www_config.get("theme") or {}
+    lines = "".join(f"\n        --{name}: {theme.get(name, default)};"
+                    for name, default in THEME_VARIABLES)
+    return f'<style id="bb-style">\n      :root {{{lines}\n      }}\n    </style>'
+
+
+def render_index(template: str, config: dict[str, Any], www_config: dict[str, Any]) -> str:
+    script = f'<script id="bb-config">window.buildbotFrontendConfig = {config_json(config)};</script>'
+    page = template.replace(CONFIG_PLACEHOLDER, script)
+    start = page.find(THEME_BEGIN)
+    end = page.find(THEME_END, start)
+    if start >= 0 and end >= 0:
+        page = page[:start] + theme_css(www_config) + page[end + len(THEME_END):]
+    return page
+
+
+class IndexResource(AsyncResource):
+    """`/`: the UI page with the configuration injected; runs the auth plugin's auto-login."""
+
+    isLeaf = True
+
+    def render_GET(self, request: server.Request) -> int:
+        return self.render_async(request, self._render)
+
+    async def _render(self, request: server.Request) -> None:
+        www = self.www
+        if request.postpath and request.postpath != [b""]:
+            raise HttpError(404, "No Such Resource")
+        warning = None
+        request.getSession()  # type: ignore[call-arg]
+        try:
+            await www.maybe_auto_login(request)
+        except HttpError as e:
+            warning = e.message
+        except Exception as e:  # a broken auth plugin must not keep the UI from loading
+            log.failure("auto-login failed")
+            warning = str(e)
+        config = dict(www.frontend_config)
+        config["user"] = www.user_info(request)
+        if warning is not None:
+            config["on_load_warning"] = warning
+        body = render_index(www.index_template, config, www.www_config).encode("ascii",
+                                                                             "xmlcharrefreplace")
+        request.setHeader(b"content-type", b"text/html")
+        request.setHeader(b"cache-control", b"public,max-age=0")
+        request.setHeader(b"content-length", str(len(body)).encode())
+        finish(request, body)
+
+
+class ConfigResource(AsyncResource):
+    """`GET /config`: the same configuration as JSON (for a UI served by a proxy)."""
+
+    isLeaf = True
+
+    def render_GET(self, request: server.Request) -> int:
+        return self.render_async(request, self._render)
+
+    async def _render(self, request: server.Request) -> None:
+        config = dict(self.www.frontend_config)
+        config["user"] = self.www.user_info(request)
+        body = json.dumps(config).encode()
+        request.setHeader(b"content-type", b"application/json")
+        request.setHeader(b"cache-control", b"public,max-age=0")
+        request.setHeader(b"content-length", str(len(body)).encode())
+        finish(request, body)

@@ -1,0 +1,1 @@
+"""Change hook dialects (`c['www']['change_hook_dialects']`)."""

@@ -1,0 +1,154 @@
+"""Base web resources: the one place where twisted.web rendering meets our coroutines.
+
+Every dynamic resource of the web layer renders through `AsyncResource.render_async`: the
+coroutine runs as a task of the web service (so `stop()` waits for it), a failure that
+escapes it becomes a logged 500, and writes after the client went away are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from twisted.web import resource, server
+from zope.interface import implementer
+
+if TYPE_CHECKING:
+    from buildbot.www.service import WWWService
+
+log = Logger()
+
+
+class HttpError(Exception):
+    """An error answered with `status` and `message` (text) by the resource that raised it."""
+
+    def __init__(self, status: int, message: str | bytes) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message.decode("utf-8", "replace") if isinstance(message, bytes) \
+            else message
+
+
+class Redirect(HttpError):
+    """Raised by plugins (avatar methods) to answer with a redirect to `url`."""
+
+    def __init__(self, url: str | bytes) -> None:
+        super().__init__(302, "redirect")
+        self.url = url.decode("utf-8") if isinstance(url, bytes) else url
+
+
+def request_gone(request: server.Request) -> bool:
+    """True once the response is finished or the client disconnected."""
+    return bool(request.finished or getattr(request, "_disconnected", False))
+
+
+def finish(request: server.Request, body: bytes = b"") -> None:
+    """Write `body` and finish the request, unless the client already went away."""
+    if request_gone(request):
+        return
+    if body:
+        request.write(body)
+    request.finish()
+
+
+def redirect_to(request: server.Request, location: str | bytes, status: int = 302) -> None:
+    """Answer with a redirect to `location` (sent verbatim: the caller validated it)."""
+    if isinstance(location, str):
+        location = location.encode("utf-8")
+    request.setResponseCode(status)
+    request.setHeader(b"location", location)
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    finish(request)
+
+
+@implementer(IPushProducer)
+class FlowControl:
+    """Backpressure for a streamed response: Twisted pauses us when the client reads slowly.
+
+    Register with `request.registerProducer(flow, True)`; `await flow.writable()` before each
+    write returns at once unless the transport buffer is full.
+    """
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.stopped = False
+        self._waiter: defer.Deferred[None] | None = None
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self._wake()
+
+    def stopProducing(self) -> None:
+        self.stopped = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.callback(None)
+
+    async def writable(self) -> bool:
+        """Wait until the client can take more; False if the connection is gone."""
+        while self.paused and not self.stopped:
+            self._waiter = defer.Deferred()
+            await self._waiter
+        return not self.stopped
+
+
+class AsyncResource(resource.Resource):
+    """A resource whose handlers are coroutines run as tasks of the web service."""
+
+    def __init__(self, www: WWWService) -> None:
+        super().__init__()
+        self.www = www
+
+    @property
+    def master(self) -> Any:
+        return self.www.master
+
+    def render_async(self, request: server.Request,
+                     handler: Callable[[server.Request], Awaitable[None]]) -> int:
+        """Run `handler(request)` in the background; return NOT_DONE_YET to twisted.web.
+
+        The handler writes and finishes the response itself. An exception that escapes it
+        is logged with its traceback and answered with a short 500 (if nothing was sent yet).
+        """
+        async def run() -> None:
+            try:
+                await handler(request)
+            except Redirect as e:
+                if not request_gone(request):
+                    redirect_to(request, e.url)
+            except HttpError as e:
+                if not request_gone(request):
+                    request.setResponseCode(e.status)
+                    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+                    finish(request, e.message.encode("utf-8"))
+            except Exception as e:
+                log.failure("while rendering {uri}", uri=request.uri)
+                if request_gone(request):
+                    return
+                if not request.startedWriting:
+                    request.setResponseCode(500)
+                    request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+                    finish(request, f"Internal error: {e!r}".encode())
+                else:  # headers are out: all we can do is cut the response short
+                    request.loseConnection()
+
+        self.www.tasks.spawn(f"request {request.method!r} {request.uri!r}", run())
+        return server.NOT_DONE_YET
+
+
+def query_args(request: server.Request) -> dict[str, list[str]]:
+    """Query-string arguments only (never the body), decoded, keys repeated as lists."""
+    from urllib.parse import parse_qs
+
+    uri = request.uri or b""
+    qs = uri.split(b"?", 1)[1] if b"?" in uri else b""
+    return parse_qs(qs.decode("utf-8", "replace"), keep_blank_values=True)

@@ -1,0 +1,391 @@
+"""`WWWService` (`master.www`): the web server of the master.
+
+It owns the listening port, the twisted.web site and its resource tree, the session
+secret, and the configured auth, authz, avatar methods and UI plugins. Reconfiguration
+validates everything (plugins installed, ...) before changing anything, rebuilds the
+resource tree and moves the port if `c['www']['port']` changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+from importlib import metadata
+from typing import Any
+
+from twisted.internet import defer, endpoints
+from twisted.logger import Logger
+from twisted.python.logfile import LogFile
+from twisted.web import resource, server, static
+
+from buildbot.util.service import AsyncService
+from buildbot.www.authz import Authz
+from buildbot.www.resource import HttpError
+from buildbot.www.session import DEFAULT_EXPIRATION, Session, SessionManager, session_of
+
+log = Logger()
+
+WWW_DEFAULTS: dict[str, Any] = {
+    "port": None,
+    "plugins": {},
+    "auth": None,
+    "authz": None,
+    "avatar_methods": None,
+    "logfileName": "http.log",
+}
+
+SESSION_OBJECT = ("www", "buildbot.www.service.WWWService")
+
+
+def find_plugins() -> dict[str, metadata.EntryPoint]:
+    """Installed web plugins (entry point group `buildbot.www`), by name."""
+    return {ep.name: ep for ep in metadata.entry_points(group="buildbot.www")}
+
+
+def port_description(port: Any) -> str | None:
+    """c['www']['port'] as a Twisted endpoint string (int n → `tcp:n`)."""
+    if port is None:
+        return None
+    if isinstance(port, int):
+        return f"tcp:{port}"
+    return str(port)
+
+
+class BuildbotRequest(server.Request):
+    """A request whose `getSession()` is the JWT-cookie session of the web service."""
+
+    def getSession(self, sessionInterface: Any = None, forceNotSecure: bool = False) -> Any:
+        return session_of(self, self.site.www.sessions)
+
+
+class BuildbotSite(server.Site):
+    """The site: no `Server` header, access log with rotation, connections tracked so that
+    stopping the service can close them."""
+
+    requestFactory = BuildbotRequest
+    displayTracebacks = False
+
+    def __init__(self, root: resource.IResource, www: WWWService, logPath: str | None,
+                 rotateLength: int | None, maxRotatedFiles: int | None) -> None:
+        self.rotateLength = rotateLength
+        self.maxRotatedFiles = maxRotatedFiles
+        super().__init__(root, logPath=logPath)
+        self.www = www
+        self.channels: set[Any] = set()
+        self._drained: list[defer.Deferred[None]] = []
+
+    async def wait_closed(self, timeout: float = 5.0) -> None:
+        """Wait until every tracked connection is closed (at most `timeout` seconds)."""
+        if not self.channels:
+            return
+        d: defer.Deferred[None] = defer.Deferred()
+        self._drained.append(d)
+        from twisted.internet import reactor
+        call = reactor.callLater(timeout, lambda: d.called or d.callback(None))
+        await d
+        if call.active():
+            call.cancel()
+
+    def _openLogFile(self, path: str) -> Any:
+        kwargs: dict[str, Any] = {}
+        if self.rotateLength is not None:
+            kwargs["rotateLength"] = self.rotateLength
+        if self.maxRotatedFiles is not None:
+            kwargs["maxRotatedFiles"] = self.maxRotatedFiles
+        return LogFile(os.path.basename(path), os.path.dirname(path) or ".", **kwargs)
+
+    def getResourceFor(self, request: server.Request) -> resource.IResource:
+        request.responseHeaders.removeHeader(b"server")
+        return super().getResourceFor(request)
+
+    def buildProtocol(self, addr: Any) -> Any:
+        channel = super().buildProtocol(addr)
+        channels = self.channels
+        channels.add(channel)
+        lost = channel.connectionLost
+
+        def connectionLost(reason: Any) -> None:
+            channels.discard(channel)
+            lost(reason)
+            if not channels:
+                waiters, self._drained[:] = list(self._drained), []
+                for d in waiters:
+                    if not d.called:
+                        d.callback(None)
+
+        channel.connectionLost = connectionLost
+        return channel
+
+
+class RootResource(resource.Resource):
+    """`/`: the UI page, the named children, else the static files of the base UI."""
+
+    def __init__(self, index: resource.IResource, static_dir: str | None) -> None:
+        super().__init__()
+        self.index = index
+        self.static = static.File(static_dir) if static_dir else None
+
+    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+        if path == b"":
+            return self.index
+        if self.static is not None:
+            return self.static.getChildWithDefault(path, request)
+        return resource.NoResource()
+
+    def render_GET(self, request: server.Request) -> Any:
+        return self.index.render(request)
+
+
+class WWWService(AsyncService):
+    """The master's web server (see the module docstring)."""
+
+    def __init__(self, master: Any = None, reactor: Any = None) -> None:
+        super().__init__(name="www")
+        self._master = master
+        self._reactor = reactor
+        self.site: BuildbotSite | None = None
+        self.port: Any = None
+        self.port_str: str | None = None
+        self.www_config: dict[str, Any] = dict(WWW_DEFAULTS)
+        self.master_config: Any = None
+        self.buildbot_url = "http://localhost:8080/"
+        self.allowed_origins: list[str] = []
+        self.debug = False
+        self.auth: Any = None
+        self.authz: Any = Authz()
+        self.avatar_methods: list[Any] = []
+        self.plugins: dict[str, Any] = {}
+        self.base_plugin: Any = None
+        self.frontend_config: dict[str, Any] = {}
+        self.index_template = ""
+        self.sessions = SessionManager(secrets.token_hex(16), self.clock)
+        self._secret_loaded = False
+        self.ws: Any = None
+        self.sse: Any = None
+        self.avatar: Any = None
+        self._applied = False
+
+    # -- collaborators ---------------------------------------------------------------------
+    @property
+    def master(self) -> Any:
+        if self._master is not None:
+            return self._master
+        return getattr(self.parent, "master", self.parent)
+
+    @property
+    def reactor(self) -> Any:
+        """The reactor we listen with (always a real one)."""
+        if self._reactor is None:
+            from twisted.internet import reactor
+            self._reactor = reactor
+        return self._reactor
+
+    @property
+    def clock(self) -> Any:
+        """Time for tokens and headers: the master's clock if it has one."""
+        clock = getattr(self.master, "reactor", None) if self.master is not None else None
+        return clock if clock is not None and hasattr(clock, "seconds") else self.reactor
+
+    def now(self) -> float:
+        return float(self.clock.seconds())
+
+    @property
+    def port_number(self) -> int | None:
+        return self.port.getHost().port if self.port is not None else None
+
+    def getPortnum(self) -> int | None:
+        """The TCP port we listen on (reference API)."""
+        return self.port_number
+
+    # -- per-request helpers ---------------------------------------------------------------
+    def user_info(self, request: server.Request) -> dict[str, Any]:
+        session: Session = request.getSession()  # type: ignore[call-arg]
+        return session.user_info
+
+    async def assert_allowed(self, path: tuple[Any, ...], action: str,
+                             options: dict[str, Any], user_info: dict[str, Any]) -> None:
+        await self.authz.assertUserAllowed(path, action, options, user_info)
+
+    async def maybe_auto_login(self, request: server.Request) -> None:
+        from buildbot.util.deferred import maybe_await
+
+        await maybe_await(self.auth.maybeAutoLogin(request))
+
+    @property
+    def auth_configured(self) -> bool:
+        from buildbot.www.auth import NoAuth
+
+        return not isinstance(self.auth, NoAuth)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        await super().start()
+        if self._applied:
+            await self._apply_port(self.www_config.get("port"))
+
+    async def stop(self) -> None:
+        await self._close_port()
+        if self.ws is not None:
+            self.ws.close_all()
+        if self.sse is not None:
+            self.sse.close_all()
+        if self.site is not None:
+            for channel in list(self.site.channels):
+                transport = getattr(getattr(channel, "_channel", channel), "transport", None)
+                if transport is not None:
+                    transport.loseConnection()
+            await self.site.wait_closed()
+        await super().stop()
+
+    async def reconfigure(self, new_config: Any) -> None:
+        """Apply a new MasterConfig: validate, then switch resources and port."""
+        from buildbot.www.auth import NoAuth
+        from buildbot.www.avatar import AvatarBase, AvatarGravatar
+
+        www = dict(WWW_DEFAULTS)
+        www.update(getattr(new_config, "www", None) or {})
+        installed = find_plugins()
+        if "base" not in installed:
+            raise RuntimeError("could not find buildbot-www; is it installed?")
+        for name in www.get("plugins") or {}:
+            if name not in installed:
+                raise RuntimeError(f"could not find plugin {name}; is it installed?")
+        for name in installed:
+            if name != "base" and name not in (www.get("plugins") or {}):
+                log.info("NOTE: www plugin {name!r} is installed but not configured", name=name)
+        base = installed["base"].load()
+        plugins = {name: installed[name].load() for name in www.get("plugins") or {}}
+        expiration = www.get("cookie_expiration_time") or DEFAULT_EXPIRATION
+        if not isinstance(expiration, datetime.timedelta):
+            raise ValueError("c['www']['cookie_expiration_time'] must be a datetime.timedelta")
+
+        auth = www.get("auth") or NoAuth()
+        authz = www.get("authz") or Authz()
+        avatars = www.get("avatar_methods")
+        if avatars is None:
+            avatars = AvatarGravatar()
+        avatar_list = [avatars] if isinstance(avatars, AvatarBase) or not isinstance(
+            avatars, (list, tuple)) else list(avatars)
+
+        # -- from here on, apply ----------------------------------------------------------
+        master = self.master
+        self.master_config = new_config
+        self.www_config = www
+        self.buildbot_url = getattr(new_config, "buildbotURL", None) or "http://localhost:8080/"
+        self.allowed_origins = list(www.get("allowed_origins") or [self._own_origin()])
+        self.debug = bool(www.get("debug"))
+        auth.www = self
+        auth.reconfigAuth(master, new_config)
+        self.auth = auth
+        authz.setMaster(master)
+        self.authz = authz
+        for method in avatar_list:
+            method.master = master
+        self.avatar_methods = avatar_list
+        self.base_plugin = base
+        base.setMaster(master)
+        for name, app in plugins.items():
+            app.setMaster(master)
+            app.setConfiguration(www["plugins"][name])
+        self.plugins = plugins
+        from buildbot.www.config import frontend_config
+        self.frontend_config = frontend_config(www, new_config, auth, avatars)
+        with open(os.path.join(base.static_dir, "index.html"), encoding="utf-8") as f:
+            self.index_template = f.read()
+        await self._load_session_secret()
+        self.sessions.expiration = expiration
+        self._build_site(www)
+        self._applied = True
+        if self.running:
+            await self._apply_port(www.get("port"))
+
+    def _own_origin(self) -> str:
+        from urllib.parse import urlparse
+
+        u = urlparse(self.buildbot_url)
+        return f"{u.scheme}://{u.netloc}"
+
+    async def _load_session_secret(self) -> None:
+        if self._secret_loaded:
+            return
+        # Through the master, duck-typed: www may not import the db layer (STYLE §1).
+        state = getattr(getattr(self.master, "db", None), "state", None)
+        if state is None:
+            log.warning("no database state available: session cookies will not survive a restart")
+        else:
+            objectid = await state.getObjectId(*SESSION_OBJECT)
+            secret = await state.atomicCreateState(objectid, "session_secret",
+                                                   lambda: secrets.token_hex(16))
+            self.sessions.secret = secret
+        self._secret_loaded = True
+
+    def _build_site(self, www: dict[str, Any]) -> None:
+        from buildbot.www.auth import AuthRootResource
+        from buildbot.www.avatar import AvatarResource
+        from buildbot.www.change_hook import ChangeHookResource, protect
+        from buildbot.www.config import ConfigResource, IndexResource
+        from buildbot.www.rest import ApiVersionsResource
+        from buildbot.www.sse import EventResource
+        from buildbot.www.ws import WsResource
+
+        if self.ws is None:
+            self.ws = WsResource(self)
+        self.ws.reconfigure()
+        if self.sse is None:
+            self.sse = EventResource(self)
+        if self.avatar is None:
+            self.avatar = AvatarResource(self)
+        self.avatar.reconfigure()
+        root = RootResource(IndexResource(self), self.base_plugin.static_dir)
+        root.putChild(b"api", ApiVersionsResource(self))
+        root.putChild(b"ws", self.ws)
+        root.putChild(b"sse", self.sse)
+        root.putChild(b"config", ConfigResource(self))
+        root.putChild(b"auth", AuthRootResource(self))
+        root.putChild(b"avatar", self.avatar)
+        root.putChild(b"change_hook", protect(ChangeHookResource(self),
+                                              www.get("change_hook_auth")))
+        plugins_root = resource.Resource()
+        for name, app in self.plugins.items():
+            plugins_root.putChild(name.encode(), app.resource)
+        root.putChild(b"plugins", plugins_root)
+
+        log_name = www.get("logfileName")
+        log_path = None
+        if log_name:
+            basedir = getattr(self.master, "basedir", None) or "."
+            log_path = os.path.join(basedir, log_name)
+        if self.site is None or self.site.logPath != log_path:
+            old = self.site
+            self.site = BuildbotSite(root, self, log_path, www.get("logRotateLength"),
+                                     www.get("maxRotatedFiles"))
+            if old is not None:
+                self.site.channels = old.channels
+                if self.port is not None:
+                    self.port.factory = self.site
+        else:
+            self.site.resource = root
+
+    async def _apply_port(self, port: Any) -> None:
+        wanted = port_description(port)
+        if wanted == self.port_str and self.port is not None:
+            if self.port.factory is not self.site:
+                self.port.factory = self.site
+            return
+        await self._close_port()
+        if wanted is None:
+            return
+        ep = endpoints.serverFromString(self.reactor, wanted)
+        assert self.site is not None
+        self.port = await ep.listen(self.site)
+        self.port_str = wanted
+        log.info("www listening on {port}", port=wanted)
+
+    async def _close_port(self) -> None:
+        if self.port is not None:
+            port, self.port, self.port_str = self.port, None, None
+            await port.stopListening()
+
+
+__all__ = ["BuildbotSite", "HttpError", "WWWService", "find_plugins"]

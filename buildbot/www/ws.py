@@ -1,0 +1,309 @@
+"""WebSocket `/ws`: live events for the UI (`startConsuming`, `stopConsuming`, `ping`).
+
+Each connection is authorized at the handshake (session cookie; authz `get` on `masters`).
+When an auth plugin is configured and authz has rules that can deny reads, every event is
+checked against authz for the connection's user before it is sent (the reference sends
+everything to everyone once connected). Each connection has a bounded send queue: when a
+client reads too slowly, events wait while the transport is paused, and a client that
+falls too far behind is disconnected with a log line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, deque
+from typing import Any
+
+from autobahn.twisted.resource import WebSocketResource
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionDeny
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.web import server
+from zope.interface import implementer
+
+from buildbot.util.deferred import ensure_deferred
+from buildbot.www.authz import Forbidden
+from buildbot.www.encoding import json_default
+from buildbot.www.session import user_info_from_headers
+
+log = Logger()
+
+MAX_QUEUED_MESSAGES = 10000
+MAX_QUEUED_BYTES = 32 << 20
+DECISION_CACHE = 2048
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), default=json_default).encode("utf-8")
+
+
+@implementer(IPushProducer)
+class WsProtocol(WebSocketServerProtocol):
+    """One WebSocket client."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.user_info: dict[str, Any] = {"anonymous": True}
+        self.consumers: dict[str, Any] = {}
+        self._starting: set[str] = set()
+        self._paused = False
+        self._outq: deque[bytes] = deque()
+        self._outq_bytes = 0
+        self._filter = False
+        self._filter_queue: deque[tuple[tuple[str, ...], Any]] = deque()
+        self._filtering = False
+        self._decisions: OrderedDict[tuple[str, ...], bool] = OrderedDict()
+        self._ping: LoopingCall | None = None
+        self._closed = False
+
+    @property
+    def www(self) -> Any:
+        return self.factory.www
+
+    # -- handshake ---------------------------------------------------------------------
+    def onConnect(self, request: Any) -> Any:
+        return ensure_deferred(self._authorize(request))
+
+    async def _authorize(self, request: Any) -> None:
+        www = self.www
+        user_info = user_info_from_headers(request.headers, www.sessions)
+        if user_info is None:
+            raise ConnectionDeny(403, "Forbidden")
+        try:
+            await www.assert_allowed(("masters",), "get", {}, user_info)
+        except Forbidden:
+            raise ConnectionDeny(403, "Forbidden") from None
+        self.user_info = user_info
+        self._filter = bool(www.auth_configured and getattr(www.authz, "restricts_reads", True))
+
+    def onOpen(self) -> None:
+        self.www.ws.connections.add(self)
+        transport = self.transport
+        try:
+            transport.unregisterProducer()  # the HTTP channel that served the upgrade
+        except Exception:  # not every transport had one
+            pass
+        try:
+            transport.registerProducer(self, True)
+        except RuntimeError:
+            log.warning("websocket: no flow control on this transport")
+        interval = self.www.www_config.get("ws_ping_interval") or 0
+        if interval > 0:
+            self._ping = LoopingCall(self._send_ping)
+            self._ping.clock = self.www.clock
+            self._ping.start(interval, now=False)
+
+    def _send_ping(self) -> None:
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendPing()
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        self._closed = True
+        if self._ping is not None and self._ping.running:
+            self._ping.stop()
+        for consumer in self.consumers.values():
+            consumer.stopConsuming()
+        self.consumers.clear()
+        self._outq.clear()
+        self._filter_queue.clear()
+        ws = self.www.ws
+        if ws is not None:
+            ws.connections.discard(self)
+
+    # -- flow control (IPushProducer: the transport tells us when its buffer is full) ---------
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        while self._outq and not self._paused and not self._closed:
+            data = self._outq.popleft()
+            self._outq_bytes -= len(data)
+            self.sendMessage(data)
+
+    def stopProducing(self) -> None:
+        self._closed = True
+
+    def send(self, payload: bytes) -> None:
+        """Send a text frame, or queue it while the client is not reading."""
+        if self._closed or self.state != WebSocketServerProtocol.STATE_OPEN:
+            return
+        if not self._paused and not self._outq:
+            self.sendMessage(payload)
+            return
+        self._outq.append(payload)
+        self._outq_bytes += len(payload)
+        if len(self._outq) > MAX_QUEUED_MESSAGES or self._outq_bytes > MAX_QUEUED_BYTES:
+            log.warning("websocket client {peer} too slow ({n} events queued): disconnecting",
+                     peer=self.peer, n=len(self._outq))
+            self._outq.clear()
+            self._closed = True
+            self.dropConnection(abort=True)
+
+    def reply(self, **kwargs: Any) -> None:
+        self.send(_dumps(kwargs))
+
+    # -- frames ------------------------------------------------------------------------
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        try:
+            frame = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            self.reply(error="invalid JSON in websocket frame", code=400, _id=None)
+            return
+        if not isinstance(frame, dict):
+            self.reply(error="websocket frame must be a JSON object", code=400, _id=None)
+            return
+        if self.www.debug:
+            log.info("WS frame {frame!r}", frame=frame)
+        _id = frame.get("_id")
+        _type = frame.pop("type", None)
+        if _id is None and _type is None:
+            self.reply(error="no '_id' or 'type' in websocket frame", code=400, _id=None)
+            return
+        cmd = frame.pop("cmd", None)
+        if cmd is None:
+            self.reply(error="no 'cmd' in websocket frame", code=400, _id=None)
+            return
+        handler = self.COMMANDS.get(cmd) if isinstance(cmd, str) else None
+        if handler is None:
+            self.reply(error=f"no such command type '{cmd}'", code=404, _id=_id)
+            return
+        params = handler[1]
+        frame.pop("_id", None)
+        extra = [k for k in frame if k not in params]
+        missing = [p for p in params if p not in frame]
+        if extra or missing:
+            detail = (f"cmd_{cmd}() got an unexpected keyword argument '{extra[0]}'" if extra
+                      else f"cmd_{cmd}() missing 1 required positional argument: '{missing[0]}'")
+            self.reply(error=f"Invalid method argument '{detail}'", code=400, _id=_id)
+            return
+        d = ensure_deferred(handler[0](self, _id=_id, **frame))
+
+        def failed(f: Any) -> None:
+            log.failure("websocket command {cmd} failed", failure=f, cmd=cmd)
+            self.reply(error=f"Internal Error '{f.value!s}'", code=500, _id=_id)
+
+        d.addErrback(failed)
+
+    async def cmd_startConsuming(self, path: Any, _id: Any) -> None:
+        if not isinstance(path, str):
+            self.reply(error=f"invalid path format '{path!s}'", code=400, _id=_id)
+            return
+        if path in self.consumers or path in self._starting:
+            self.reply(msg="OK", code=200, _id=_id)
+            return
+        topic = tuple(None if s == "*" else s for s in path.split("/"))
+        self._starting.add(path)
+        try:
+            consumer = await self.www.master.data.mq.startConsuming(self._deliver, topic)
+        finally:
+            self._starting.discard(path)
+        if self._closed:
+            consumer.stopConsuming()
+            return
+        self.consumers[path] = consumer
+        self.reply(msg="OK", code=200, _id=_id)
+
+    async def cmd_stopConsuming(self, path: Any, _id: Any) -> None:
+        consumer = self.consumers.pop(path, None) if isinstance(path, str) else None
+        if consumer is None:
+            self.reply(error=f"path was not consumed '{path!s}'", code=400, _id=_id)
+            return
+        consumer.stopConsuming()
+        self.reply(msg="OK", code=200, _id=_id)
+
+    async def cmd_ping(self, _id: Any) -> None:
+        self.reply(msg="pong", code=200, _id=_id)
+
+    COMMANDS = {
+        "startConsuming": (cmd_startConsuming, ("path",)),
+        "stopConsuming": (cmd_stopConsuming, ("path",)),
+        "ping": (cmd_ping, ()),
+    }
+
+    # -- events ------------------------------------------------------------------------
+    def _deliver(self, key: tuple[str, ...], body: Any) -> None:
+        if self._closed:
+            return
+        if not self._filter:
+            self.send(_dumps({"k": "/".join(key), "m": body}))
+            return
+        path = key[:-1]
+        decided = self._decisions.get(path)
+        if decided is not None and not self._filter_queue:
+            if decided:
+                self.send(_dumps({"k": "/".join(key), "m": body}))
+            return
+        # Authorization may need the database: keep events in order behind it.
+        if len(self._filter_queue) > MAX_QUEUED_MESSAGES:
+            log.warning("websocket client {peer}: authorization backlog too long: disconnecting",
+                     peer=self.peer)
+            self._filter_queue.clear()
+            self._closed = True
+            self.dropConnection(abort=True)
+            return
+        self._filter_queue.append((key, body))
+        if not self._filtering:
+            self._filtering = True
+            self.www.tasks.spawn("websocket event authorization", self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            while self._filter_queue and not self._closed:
+                key, body = self._filter_queue[0]
+                path = key[:-1]
+                allowed = self._decisions.get(path)
+                if allowed is None:
+                    allowed = await self._allowed(path)
+                    self._decisions[path] = allowed
+                    if len(self._decisions) > DECISION_CACHE:
+                        self._decisions.popitem(last=False)
+                if self._filter_queue and self._filter_queue[0][0] is key:
+                    self._filter_queue.popleft()
+                if allowed:
+                    self.send(_dumps({"k": "/".join(key), "m": body}))
+        finally:
+            self._filtering = False
+
+    async def _allowed(self, path: tuple[str, ...]) -> bool:
+        try:
+            await self.www.assert_allowed(path, "get", {}, self.user_info)
+        except Forbidden:
+            return False
+        except Exception:
+            log.failure("websocket: authorization of {path} failed", path="/".join(path))
+            return False
+        return True
+
+
+class WsResource(WebSocketResource):
+    """`/ws`: upgrades to a `WsProtocol`; keeps the open connections for shutdown."""
+
+    def __init__(self, www: Any) -> None:
+        factory = WebSocketServerFactory()
+        factory.protocol = WsProtocol
+        factory.www = www
+        factory.setProtocolOptions(maxMessagePayloadSize=1 << 20, maxFramePayloadSize=1 << 20)
+        super().__init__(factory)
+        self.www = www
+        self.factory = factory
+        self.connections: set[WsProtocol] = set()
+
+    def reconfigure(self) -> None:
+        """Settings are read per connection (ping interval at open)."""
+
+    def render(self, request: server.Request) -> Any:
+        site = getattr(request.channel, "site", None)
+        channels = getattr(site, "channels", None)
+        if channels is not None:  # the connection now belongs to the WebSocket protocol
+            for wrapper in [c for c in channels
+                            if getattr(c, "_channel", c) is request.channel]:
+                channels.discard(wrapper)
+        return super().render(request)
+
+    def close_all(self) -> None:
+        for proto in list(self.connections):
+            proto.dropConnection(abort=False)
+        self.connections.clear()

@@ -23,7 +23,7 @@ def step_factory_of(step: Any) -> Any:
     Raises TypeError for anything else, as the reference does (not a collected config error).
     """
     get_factory = getattr(step, "get_step_factory", None)
-    if callable(get_factory):
+    if callable(get_factory) and not isinstance(step, type):
         return get_factory()
     if IBuildStepFactory.providedBy(step):
         return step
@@ -52,12 +52,17 @@ class BuildFactory(ComparableMixin):
         if steps:
             self.addSteps(steps)
 
-    def newBuild(self, requests: Sequence[Any]) -> Any:
-        """Create the build object for `requests` (a list of build requests).
-
-        NOT IMPLEMENTED HERE: owned by the process layer (the lead's Build class).
-        """
-        raise NotImplementedError("BuildFactory.newBuild is provided by buildbot.process.build")
+    def newBuild(self, requests: Sequence[Any], builder: Any = None) -> Any:
+        """Create the build object for `requests` (a list of build requests) on `builder`."""
+        cls = self.buildClass
+        if cls is None:
+            from buildbot.process.build import Build
+            cls = Build
+        build = cls(list(requests), builder)
+        build.useProgress = self.useProgress
+        build.workdir = self.workdir
+        build.setStepFactories(self.steps)
+        return build
 
     def addStep(self, step: Any) -> None:
         """Append a step (a BuildStep instance or a step factory)."""

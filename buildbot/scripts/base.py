@@ -195,12 +195,21 @@ def read_pid_file(pidfile: str) -> int | None:
 
 
 def process_exists(pid: int) -> bool:
-    """True if a process with this pid exists (even one owned by another user)."""
+    """True if a live process has this pid (even one owned by another user).
+
+    A zombie (exited, not yet reaped by its parent, which for a daemon is init and may take
+    a while) counts as gone.
+    """
     try:
         os.kill(pid, 0)
     except OSError as e:
         return e.errno == errno.EPERM
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill()
+    return state != b"Z"
 
 
 def check_pid_file(pidfile: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import site
 import sys
@@ -56,13 +57,22 @@ def start_timeout(config: dict[str, Any]) -> float | None:
 
 
 def running_pid(basedir: str) -> int | None:
-    """The pid of a live master owning `<basedir>/twistd.pid`, if any."""
+    """The pid of a live master owning `<basedir>/twistd.pid`, if any.
+
+    A pid file left by a dead master is removed (twistd would mistake an exited but not
+    yet reaped master for a running one).
+    """
+    pidfile = os.path.join(basedir, "twistd.pid")
     try:
-        pid = base.read_pid_file(os.path.join(basedir, "twistd.pid"))
+        pid = base.read_pid_file(pidfile)
     except ValueError:
         return None  # twistd reports a corrupt pid file itself
-    if pid is not None and base.process_exists(pid):
+    if pid is None:
+        return None
+    if base.process_exists(pid):
         return pid
+    with contextlib.suppress(OSError):
+        os.unlink(pidfile)
     return None
 
 

@@ -1,0 +1,92 @@
+"""Helpers for the command-line tests: running `buildbot` in a subprocess, skipping while a
+layer the command drives is not in the tree yet, and never leaving a daemon behind."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a `buildbot` subprocess running this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env.pop("START_TIMEOUT", None)
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, cwd: Path | str, timeout: float = 60, input: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m buildbot.scripts.runner <args>` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "buildbot.scripts.runner", *args], cwd=str(cwd),
+        env=env or cli_env(), input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def require(module: str) -> None:
+    """Skip the test while `module` (a layer written by someone else) is not importable."""
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        pytest.skip(f"{module} is not in the tree yet ({e})")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a live (not zombie) process has this pid."""
+    from buildbot.scripts.base import process_exists
+
+    return process_exists(pid)
+
+
+class Daemons:
+    """Records the basedirs whose daemons a test starts, and kills what is left at the end."""
+
+    def __init__(self) -> None:
+        self.basedirs: list[Path] = []
+        self.pids: set[int] = set()
+
+    def watch(self, basedir: Path) -> Path:
+        self.basedirs.append(basedir)
+        return basedir
+
+    def note_pid(self, basedir: Path) -> int | None:
+        """Remember the pid in basedir/twistd.pid (if any) so it is killed at teardown."""
+        try:
+            pid = int((basedir / "twistd.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+        self.pids.add(pid)
+        return pid
+
+    def cleanup(self) -> list[int]:
+        for basedir in self.basedirs:
+            self.note_pid(basedir)
+        left = [pid for pid in self.pids if pid_alive(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(pid_alive(p) for p in left) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return left
+
+
+@pytest.fixture
+def daemons() -> Iterator[Daemons]:
+    """Never leave a master process behind; a test that does is failed."""
+    tracker = Daemons()
+    yield tracker
+    left = tracker.cleanup()
+    if left:
+        pytest.fail(f"test left daemon processes behind (killed): {left}")

@@ -143,6 +143,23 @@ class MasterType(ResourceType):
                                          "last_active": types.Integer()})
 
 
+class BuilderBuildsEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    pathPatterns = "/builders/s:buildername/builds"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return [dict(b) for b in self.master.builds if b["builder"] == kwargs["buildername"]]
+
+
+class BuildType(ResourceType):
+    name = "build"
+    plural = "builds"
+    endpoints = [BuilderBuildsEndpoint]
+    entityType = types.Entity("build", {"buildid": types.Integer(), "number": types.Integer(),
+                                        "builder": types.String(), "complete": types.Boolean(),
+                                        "results": types.NoneOk(types.Integer())})
+
+
 class ChangeType(ResourceType):
     """Records `addChange` calls (the change hooks' only way in)."""
 
@@ -185,9 +202,10 @@ class WebMaster:
         self.raw_produced = 0
         self.control_calls: list[Any] = []
         self.changes: list[dict[str, Any]] = []
+        self.builds: list[dict[str, Any]] = []
         self.change_svc: list[Any] = []
         self.data = DataConnector(self, modules=[])
-        for rtype in (Thing, MasterType, ChangeType):
+        for rtype in (Thing, MasterType, ChangeType, BuildType):
             self.data._add_rtype(rtype(self.data))
         self.www: WWWService | None = None
         self.config: WebConfig | None = None
@@ -301,3 +319,92 @@ async def post_jsonrpc(url: str, body: Any, content_type: str = "application/jso
     res = await http.post(url, data=data, headers=headers, **kwargs)
     content = await res.content()
     return res.code, json.loads(content) if content else None
+
+
+# -- WebSocket client ----------------------------------------------------------------------
+
+class WsClient:
+    """An autobahn WebSocket client collecting the JSON frames it receives."""
+
+    def __init__(self) -> None:
+        self.frames: defer.DeferredQueue[Any] = defer.DeferredQueue()
+        self.opened: defer.Deferred[None] = defer.Deferred()
+        self.closed: defer.Deferred[Any] = defer.Deferred()
+        self.proto: Any = None
+        self.pings = 0
+
+    @classmethod
+    async def connect(cls, url: str, cookie: str | None = None) -> WsClient:
+        """Open a connection; raises ConnectionRefusedByServer(code) on a refused handshake."""
+        from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
+        from twisted.internet import endpoints, reactor
+
+        client = cls()
+
+        class Proto(WebSocketClientProtocol):
+            def onOpen(self) -> None:
+                client.proto = self
+                client.opened.callback(None)
+
+            def onMessage(self, payload: bytes, isBinary: bool) -> None:
+                client.frames.put(json.loads(payload))
+
+            def onPing(self, payload: bytes) -> None:
+                client.pings += 1
+                super().onPing(payload)
+
+            def onClose(self, wasClean: bool, code: Any, reason: Any) -> None:
+                if not client.opened.called:
+                    import re as _re
+                    m = _re.search(r"\b(\d{3})\b", str(reason))
+                    client.opened.errback(HandshakeRefused(int(m.group(1)) if m else None, reason))
+                if not client.closed.called:
+                    client.closed.callback(code)
+
+        headers = {"Cookie": f"TWISTED_SESSION={cookie}"} if cookie else None
+        factory = WebSocketClientFactory(url, headers=headers)
+        factory.protocol = Proto
+        host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+        ep = endpoints.TCP4ClientEndpoint(reactor, host, int(port))
+        await ep.connect(factory)
+        await with_timeout(client.opened, "the WebSocket handshake to complete")
+        return client
+
+    def send(self, **frame: Any) -> None:
+        self.proto.sendMessage(json.dumps(frame).encode())
+
+    def send_raw(self, payload: bytes) -> None:
+        self.proto.sendMessage(payload)
+
+    async def next(self, what: str = "a frame") -> Any:
+        return await with_timeout(self.frames.get(), what)
+
+    async def call(self, **frame: Any) -> Any:
+        self.send(**frame)
+        return await self.next(f"the reply to {frame}")
+
+    async def close(self) -> None:
+        if self.proto is not None and not self.closed.called:
+            self.proto.sendClose()
+            await with_timeout(self.closed, "the WebSocket to close")
+
+
+class HandshakeRefused(Exception):
+    def __init__(self, status: Any, reason: Any) -> None:
+        super().__init__(f"handshake refused: {status} {reason}")
+        self.status = status
+
+
+async def with_timeout(d: Any, what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """Await `d`, failing with a message naming what never happened."""
+    from twisted.internet import reactor
+
+    d = defer.ensureDeferred(d) if not isinstance(d, defer.Deferred) else d
+    timer = reactor.callLater(timeout, d.cancel)
+    try:
+        return await d
+    except defer.CancelledError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+    finally:
+        if timer.active():
+            timer.cancel()

@@ -1,0 +1,107 @@
+"""WebSocket /ws with an autobahn client: subscribe, events, stop, ping, errors."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+
+from tests.www.harness import HandshakeRefused, WebMaster, WsClient, with_timeout
+
+
+def _ws_url(master: WebMaster) -> str:
+    return master.url("ws").replace("http://", "ws://")
+
+
+@pytest_twisted.ensureDeferred
+async def test_subscribe_receive_events_and_stop(master: WebMaster) -> None:
+    await master.start_www()
+    ws = await WsClient.connect(_ws_url(master))
+    assert await ws.call(cmd="startConsuming", path="things/*/*", _id=1) == {
+        "msg": "OK", "code": 200, "_id": 1}
+    # twice: still one delivery per event
+    assert (await ws.call(cmd="startConsuming", path="things/*/*", _id=2))["code"] == 200
+    await master.data.updates.addThing("t1", tags=["x"])
+    event = await ws.next("the things/1/new event")
+    assert event == {"k": "things/1/new",
+                     "m": {"thingid": 1, "name": "t1", "tags": ["x"], "text": ""}}
+    assert await ws.call(cmd="stopConsuming", path="things/*/*", _id=3) == {
+        "msg": "OK", "code": 200, "_id": 3}
+    await master.data.updates.addThing("t2")
+    assert await ws.call(cmd="ping", _id="p") == {"msg": "pong", "code": 200, "_id": "p"}
+    await ws.close()
+    assert master.mq.consumer_count() == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_pattern_matches_only_same_length_keys(master: WebMaster) -> None:
+    await master.start_www()
+    ws = await WsClient.connect(_ws_url(master))
+    await ws.call(cmd="startConsuming", path="things/1/*", _id=1)
+    master.mq.produce(("things", "1", "sub", "new"), {"no": 1})
+    master.mq.produce(("things", "1", "update"), {"yes": 1})
+    assert await ws.next() == {"k": "things/1/update", "m": {"yes": 1}}
+    await ws.close()
+
+
+@pytest.mark.parametrize(("frame", "reply"), [
+    ({"cmd": "ping"}, {"error": "no '_id' or 'type' in websocket frame", "code": 400,
+                       "_id": None}),
+    ({"_id": 1}, {"error": "no 'cmd' in websocket frame", "code": 400, "_id": None}),
+    ({"_id": 1, "cmd": "dance"}, {"error": "no such command type 'dance'", "code": 404,
+                                  "_id": 1}),
+    ({"_id": 1, "cmd": "startConsuming", "path": 3},
+     {"error": "invalid path format '3'", "code": 400, "_id": 1}),
+    ({"_id": 1, "cmd": "stopConsuming", "path": "a/*"},
+     {"error": "path was not consumed 'a/*'", "code": 400, "_id": 1}),
+])
+@pytest_twisted.ensureDeferred
+async def test_error_replies(master: WebMaster, frame: dict[str, object],
+                             reply: dict[str, object]) -> None:
+    await master.start_www()
+    ws = await WsClient.connect(_ws_url(master))
+    assert await ws.call(**frame) == reply
+    await ws.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_argument_errors(master: WebMaster) -> None:
+    await master.start_www()
+    ws = await WsClient.connect(_ws_url(master))
+    missing = await ws.call(_id=1, cmd="startConsuming")
+    extra = await ws.call(_id=2, cmd="ping", x=1)
+    assert (missing["code"], extra["code"]) == (400, 400)
+    assert missing["error"].startswith("Invalid method argument '")
+    assert "'x'" in extra["error"]
+    await ws.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_server_pings_at_interval(master: WebMaster) -> None:
+    from twisted.internet.task import Clock
+
+    clock = Clock()
+    master.reactor = clock  # the web server keeps listening on the real reactor
+    await master.start_www(ws_ping_interval=10)
+    ws = await WsClient.connect(_ws_url(master))
+    clock.advance(10)
+    await ws.call(cmd="ping", _id=1)  # a round trip: the ping frame arrived before the pong
+    assert ws.pings == 1
+    await ws.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_cookie_refuses_handshake(master: WebMaster) -> None:
+    await master.start_www()
+    with pytest.raises(HandshakeRefused) as e:
+        await WsClient.connect(_ws_url(master), cookie="garbage")
+    assert e.value.status == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_closes_websockets(master: WebMaster) -> None:
+    await master.start_www()
+    ws = await WsClient.connect(_ws_url(master))
+    await ws.call(cmd="startConsuming", path="things/*/*", _id=1)
+    await master.stop()
+    await with_timeout(ws.closed, "the server to close the WebSocket")
+    assert master.mq.consumer_count() == 0

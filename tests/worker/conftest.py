@@ -108,3 +108,59 @@ async def msgpack_side(tmp_path: Path) -> AsyncIterator[MasterSide]:
 @pytest.fixture
 def protocols() -> list[str]:
     return PROTOCOLS
+
+
+class MasterLog:
+    """Master log lines (formatted), awaitable."""
+
+    def __init__(self) -> None:
+        from tests.worker.standin import Events
+
+        self.events = Events()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        from twisted.logger import formatEvent
+
+        self.events.append(formatEvent(event) or "")
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.events.items)
+
+    async def wait_for(self, text: str, count: int = 1, timeout: float = 20.0) -> None:
+        await self.events.wait(lambda lines: sum(text in ln for ln in lines) >= count,
+                               f"master log line {text!r} x{count}", timeout)
+
+
+@pytest.fixture
+def master_log() -> Any:
+    from twisted.logger import globalLogPublisher
+
+    capture = MasterLog()
+    globalLogPublisher.addObserver(capture)
+    yield capture
+    globalLogPublisher.removeObserver(capture)
+
+
+async def run_command(conn: Connection, name: str, args: dict[str, Any], builder: str = "b1",
+                      cmd: Any = None) -> Any:
+    """Run one command to completion; the `RecordingCommand` (its `failure` set)."""
+    from buildbot.worker.protocols.base import new_command_id
+    from tests.worker.standin import RecordingCommand
+
+    cmd = cmd if cmd is not None else RecordingCommand()
+    await conn.remoteStartCommand(cmd, builder, new_command_id(), name, args)
+    cmd.failure = await cmd.wait_complete()
+    return cmd
+
+
+async def wait_for_path(path: Path, timeout: float = 20.0) -> None:
+    """Wait until `path` exists (something a worker command creates)."""
+    from tests.fixtures.worker_process import POLL_INTERVAL, _sleep
+
+    from twisted.internet import reactor
+
+    deadline = reactor.seconds() + timeout  # type: ignore[attr-defined]
+    while not path.exists():
+        if reactor.seconds() > deadline:  # type: ignore[attr-defined]
+            raise AssertionError(f"{path} was never created")
+        await _sleep(POLL_INTERVAL)

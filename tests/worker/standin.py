@@ -143,7 +143,8 @@ class RecordingCommand(pb.Referenceable):
 
     def __init__(self) -> None:
         self.updates: list[tuple[str, Any]] = []
-        self.completed: defer.Deferred[Any] = defer.Deferred()
+        self.completed: defer.Deferred[None] = defer.Deferred()
+        self.failure: Any = None
         self.events = Events()
 
     def remote_update(self, updates: list[Any]) -> int:
@@ -154,7 +155,10 @@ class RecordingCommand(pb.Referenceable):
         return 0
 
     def remote_complete(self, failure: Any = None) -> None:
-        self.completed.callback(failure)
+        # `failure` may be a Failure instance (PB's copied failure): keep it out of the
+        # Deferred's result, where it would count as an error.
+        self.failure = failure
+        self.completed.callback(None)
 
     async def wait_complete(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
         """The failure the worker completed with (None on success)."""
@@ -162,7 +166,8 @@ class RecordingCommand(pb.Referenceable):
         self.completed.addBoth(lambda r: (d.callback(r), r)[1])
         d.addTimeout(timeout, _reactor())
         try:
-            return await d
+            await d
+            return self.failure
         except defer.TimeoutError:
             raise AssertionError(f"command never completed; updates: {self.updates!r}") from None
 

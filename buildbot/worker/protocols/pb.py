@@ -11,8 +11,9 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import error
+from twisted.internet import defer, error
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.spread import pb
 
 from buildbot.util.deferred import ensure_deferred
@@ -54,10 +55,7 @@ class _ReferenceableProxy(pb.Referenceable):
         method = getattr(self.impl, f"remote_{bytes2unicode(message)}", None)
         if method is None:
             raise pb.NoSuchMethod(f"No such method: remote_{bytes2unicode(message)}")
-        result = method(*args, **kw)
-        if inspect.iscoroutine(result):
-            result = ensure_deferred(result)
-        return broker.serialize(result, self.perspective)
+        return broker.serialize(_maybe_deferred(method(*args, **kw)), self.perspective)
 
 
 def as_referenceable(obj: Any) -> Any:
@@ -68,6 +66,96 @@ def as_referenceable(obj: Any) -> Any:
 
 
 _TRANSFER_KEYS = ("writer", "reader")
+
+
+class _TransferGuard:
+    """Keeps master-side transfer errors away from the PB worker.
+
+    When a writer or reader method raises, the error would go back to the worker as a PB
+    failure; the 4.3 worker then fails to send that failure back in `complete` (it cannot
+    re-serialize a copied failure), so the command would never complete. Instead the first
+    error is kept here, the worker gets a normal answer (and, for writes, an interrupt so it
+    stops sending), and the command's `complete` carries the error.
+    """
+
+    def __init__(self, conn: Connection, builder_name: str, command_id: str) -> None:
+        self.conn = conn
+        self.builder_name = builder_name
+        self.command_id = command_id
+        self.failure: Failure | None = None
+
+    def failed(self, f: Failure, method: str) -> None:
+        if self.failure is not None:
+            return
+        self.failure = f
+        log.failure("transfer for command {cid} on worker {name} failed on the master in "
+                    "{method}", failure=f, cid=self.command_id, name=self.conn.name,
+                    method=method)
+        if method == "write":
+            d = ensure_deferred(self.conn.remoteInterruptCommand(
+                self.builder_name, self.command_id, f"transfer failed: {f.getErrorMessage()}"))
+            d.addErrback(lambda _: None)  # the command may have ended meanwhile
+
+
+class _GuardedTransfer(pb.Referenceable):
+    """A writer or reader as the PB worker sees it (errors go to the `_TransferGuard`)."""
+
+    def __init__(self, impl: Any, guard: _TransferGuard) -> None:
+        self.impl = impl
+        self.guard = guard
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if self.guard.failure is not None:
+            return b"" if method == "read" else None  # end the transfer quietly
+        try:
+            result = getattr(self.impl, f"remote_{method}")(*args)
+        except Exception:
+            self.guard.failed(Failure(), method)
+            return b"" if method == "read" else None
+        if isinstance(result, defer.Deferred) or inspect.iscoroutine(result):
+            d = ensure_deferred(result)
+
+            def failed(f: Failure) -> Any:
+                self.guard.failed(f, method)
+                return b"" if method == "read" else None
+
+            return d.addErrback(failed)
+        return result
+
+    def remote_write(self, data: bytes) -> Any:
+        return self._call("write", data)
+
+    def remote_close(self) -> Any:
+        return self._call("close")
+
+    def remote_utime(self, accessed_modified: Any) -> Any:
+        return self._call("utime", accessed_modified)
+
+    def remote_unpack(self) -> Any:
+        return self._call("unpack")
+
+    def remote_read(self, maxlength: int) -> Any:
+        return self._call("read", maxlength)
+
+
+class _GuardedCommand(pb.Referenceable):
+    """The remote command of a transfer: `complete` reports a master-side transfer error."""
+
+    def __init__(self, impl: Any, guard: _TransferGuard) -> None:
+        self.impl = impl
+        self.guard = guard
+
+    def remote_update(self, updates: Any) -> Any:
+        return _maybe_deferred(self.impl.remote_update(updates))
+
+    def remote_complete(self, failure: Any = None) -> Any:
+        if failure is None and self.guard.failure is not None:
+            failure = self.guard.failure
+        return _maybe_deferred(self.impl.remote_complete(failure))
+
+
+def _maybe_deferred(result: Any) -> Any:
+    return ensure_deferred(result) if inspect.iscoroutine(result) else result
 
 
 class Connection(base.Connection, pb.Avatar):
@@ -156,13 +244,15 @@ class Connection(base.Connection, pb.Avatar):
     async def remoteStartCommand(self, remoteCommand: Any, builderName: str, commandId: str,
                                  commandName: str, args: dict[str, Any]) -> None:
         wfb = self._wfb(builderName)
-        if any(k in args for k in _TRANSFER_KEYS):
+        command = as_referenceable(remoteCommand)
+        if any(args.get(k) is not None for k in _TRANSFER_KEYS):
+            guard = _TransferGuard(self, builderName, commandId)
             args = dict(args)
             for k in _TRANSFER_KEYS:
-                if k in args:
-                    args[k] = as_referenceable(args[k])
-        await self._call(wfb, "startCommand", as_referenceable(remoteCommand), commandId,
-                         commandName, args)
+                if args.get(k) is not None:
+                    args[k] = _GuardedTransfer(args[k], guard)
+            command = _GuardedCommand(remoteCommand, guard)
+        await self._call(wfb, "startCommand", command, commandId, commandName, args)
 
     async def remoteInterruptCommand(self, builderName: str, commandId: str, why: str) -> None:
         await self._call(self._wfb(builderName), "interruptCommand", commandId, why)

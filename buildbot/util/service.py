@@ -118,6 +118,27 @@ class AsyncService(service.MultiService):
         return None
 
 
+def config_equal(a: Any, b: Any) -> bool:
+    """Structural equality of configuration values.
+
+    Plain `==` is not enough: renderables such as `Property` overload `==` to build a new
+    renderable (always truthy), which would make every changed argument look unchanged.
+    """
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(config_equal(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(config_equal(x, y) for x, y in zip(a, b))
+    attrs = getattr(type(a), "compare_attrs", None)
+    if attrs is not None:
+        return all(config_equal(getattr(a, n, None), getattr(b, n, None)) for n in attrs)
+    result = a == b
+    return result if isinstance(result, bool) else False
+
+
 class ComparableMixin:
     """Equality by the attributes named in `compare_attrs` (used to detect config changes)."""
 
@@ -129,7 +150,7 @@ class ComparableMixin:
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other) or not isinstance(other, ComparableMixin):
             return False
-        return self._cmp_values() == other._cmp_values()
+        return config_equal(self._cmp_values(), other._cmp_values())
 
     def __ne__(self, other: object) -> bool:
         return not self == other
@@ -210,3 +231,43 @@ class BuildbotService(ComparableMixin, AsyncService):
         self.rendered = True
         await maybe_await(self.reconfigService(*args, **kwargs))
         self.configured = True
+
+
+class BuildbotServiceManager(AsyncService):
+    """Keeps its children equal to a list of configured services, matched by name.
+
+    On reconfiguration: services gone from the config are stopped and detached; new ones are
+    attached, configured (`reconfigServiceWithSibling(itself)`) and started; a name whose
+    class changed is replaced; the others adopt the new instance's arguments (a no-op when
+    nothing changed), highest `reconfig_priority` first.
+    """
+
+    config_attr = "services"
+    reconfig_priority = 128
+
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
+        value = getattr(new_config, self.config_attr, None) or []
+        new_list = list(value.values()) if isinstance(value, dict) else list(value)
+        new_by_name = {svc.name: svc for svc in new_list}
+        old_by_name: dict[str, Any] = dict(self.namedServices)
+        for name, old in old_by_name.items():
+            new = new_by_name.get(name)
+            if new is None or type(new) is not type(old):
+                await self.remove_child(old)
+        kept = [(self.namedServices[name], new) for name, new in new_by_name.items()
+                if name in self.namedServices]
+        kept.sort(key=lambda pair: -getattr(pair[0], "reconfig_priority", 128))
+        for old, new in kept:
+            await old.reconfigServiceWithSibling(new)
+        for name, new in new_by_name.items():
+            if name in self.namedServices:
+                continue
+            await self.prepare_new_service(new)
+            new.parent = self
+            self._register(new)
+            await new.reconfigServiceWithSibling(new)
+            if self.running:
+                await maybe_await(new.startService())
+
+    async def prepare_new_service(self, svc: Any) -> None:
+        """Hook run before a new service is attached (e.g. to look up its object id)."""

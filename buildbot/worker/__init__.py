@@ -1,1 +1,6 @@
-"""worker package."""
+"""Workers as configured in master.cfg (`from buildbot.worker import Worker`)."""
+
+from buildbot.worker.base import AbstractWorker, Worker
+from buildbot.worker.local import LocalWorker
+
+__all__ = ["AbstractWorker", "LocalWorker", "Worker"]

@@ -1,0 +1,322 @@
+"""The BuildMaster: builds the service tree, loads master.cfg, and runs start-up, reconfig
+and shutdown in the reference's order (see ../shared/spec/process.md §1-§5)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+from twisted.internet import defer, threads
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+import buildbot
+from buildbot.changes.manager import ChangeManager
+from buildbot.config.errors import ConfigErrors
+from buildbot.config.master import FileLoader, MasterConfig
+from buildbot.data.connector import DataConnector
+from buildbot.db.connector import DBConnector
+from buildbot.db.errors import DatabaseNotReadyError
+from buildbot.mq.connector import MQConnector
+from buildbot.pbmanager import PBManager
+from buildbot.process.botmaster import BotMaster
+from buildbot.process.properties import Properties, render
+from buildbot.schedulers.manager import SchedulerManager
+from buildbot.secrets.manager import SecretManager
+from buildbot.util.deferred import ensure_deferred
+from buildbot.util.service import AsyncService, BuildbotServiceManager
+from buildbot.worker.manager import WorkerManager
+from buildbot.worker.protocols.manager.msgpack import MsgManager
+from buildbot.www.service import WWWService
+
+log = Logger()
+
+HEARTBEAT_INTERVAL = 60
+
+
+class LogRotation:
+    """Rotation parameters the tac file sets (used for http.log)."""
+
+    def __init__(self) -> None:
+        self.rotateLength = 1000000
+        self.maxRotatedFiles = 10
+
+
+class ServiceManager(BuildbotServiceManager):
+    """`master.service_manager`: c['services'] (reporters and custom services)."""
+
+    config_attr = "services"
+    reconfig_priority = 1000
+
+    def __init__(self) -> None:
+        super().__init__(name="services")
+
+    @property
+    def master(self) -> Any:
+        return self.parent
+
+
+class UserManagerManager(BuildbotServiceManager):
+    """`master.user_manager`: c['user_managers']."""
+
+    config_attr = "user_managers"
+
+    def __init__(self) -> None:
+        super().__init__(name="user_manager")
+
+    @property
+    def master(self) -> Any:
+        return self.parent
+
+
+class BuildMaster(AsyncService):
+    """The build master service (instantiated by buildbot.tac)."""
+
+    def __init__(self, basedir: str, configFileName: str | None = "master.cfg",
+                 umask: int | None = None, reactor: Any = None,
+                 config_loader: Any = None) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor as default_reactor
+            reactor = default_reactor
+        self.reactor = reactor
+        self.basedir = os.path.abspath(os.path.expanduser(basedir))
+        self.configFileName = configFileName or "master.cfg"
+        self.umask = umask
+        self.config_loader = config_loader or FileLoader(self.basedir, self.configFileName)
+        try:
+            hostname = os.uname()[1]
+        except AttributeError:
+            hostname = socket.getfqdn()
+        self.name = f"{hostname}:{self.basedir}"
+        self.masterid: int | None = None
+        self.config = MasterConfig()
+        self.config_version = 0
+        self.log_rotation = LogRotation()
+        self._heartbeat: Any = None
+        self._reconfig_running = False
+        self._reconfig_pending = False
+        self._stopping = False
+        self.db = DBConnector(self.basedir, clock=reactor)
+        self.db.master = self
+        # Children, in the reference's start order.
+        self.pbmanager = self._child(PBManager(reactor=reactor))
+        self.msgmanager = self._child(MsgManager(reactor=reactor))
+        self.workers = self._child(WorkerManager())
+        self.change_svc = self._child(ChangeManager())
+        self.botmaster = self._child(BotMaster())
+        self.scheduler_manager = self._child(SchedulerManager())
+        self.user_manager = self._child(UserManagerManager())
+        self.mq = self._child(MQConnector())
+        self.data = self._child(DataConnector(self))
+        self.www = self._child(WWWService(self, reactor))
+        self.secrets_manager = self._child(SecretManager())
+        self.service_manager = self._child(ServiceManager())
+        self.data.force_scheduler_source = self.scheduler_manager.force_schedulers
+
+    def _child(self, svc: Any) -> Any:
+        svc.setServiceParent(self)
+        return svc
+
+    @property
+    def master(self) -> BuildMaster:
+        return self
+
+    # -- start-up -----------------------------------------------------------------------
+    def startService(self) -> defer.Deferred[None]:  # type: ignore[override]
+        # Twisted's application calls this from the tac; failures end the process, with the
+        # marker line the `buildbot start` log watcher waits for.
+        d = super().startService()
+
+        def failed(f: Failure) -> None:
+            log.failure("BuildMaster startup failed", failure=f)
+            log.info("BuildMaster startup failed")
+            if self.reactor.running:
+                self.reactor.stop()
+
+        d.addErrback(failed)
+        return d
+
+    async def start(self) -> None:
+        log.info("Starting BuildMaster -- buildbot.version: {version}",
+                 version=buildbot.version)
+        if self.umask is not None:
+            os.umask(self.umask)
+        try:
+            new_config = await threads.deferToThreadPool(
+                self.reactor, self.reactor.getThreadPool(), self.config_loader.loadConfig)
+        except ConfigErrors as e:
+            log.error("Configuration Errors:")
+            for msg in e.errors:
+                log.error("  {msg}", msg=msg)
+            log.error("Halting master.")
+            raise
+        self.config = new_config
+        self.config_version += 1
+        await self.secrets_manager.reconfigServiceWithBuildbotConfig(new_config)
+        db_url = await self.render_secrets(new_config.db["db_url"])
+        log.info("Setting up database with URL '{url}'", url=_safe_url(db_url))
+        try:
+            await self.db.setup(db_url, new_config.db.get("engine_kwargs") or {})
+        except DatabaseNotReadyError as e:
+            log.error("{msg}", msg=str(e))
+            raise
+        await self.db.start()
+        self._apply_log_settings(new_config)
+        self.mq.setup(new_config.mq)
+        self._install_signal_handlers()
+        self.masterid = await self.data.updates.findMasterId(self.name)
+        self.db.masterid = self.masterid
+        await self.data.updates.masterStopped(name=self.name, masterid=self.masterid)
+        await super().start()
+        await self.data.updates.expireMasters(forceHouseKeeping=True)
+        await self._reconfig_children(new_config)
+        await self.data.updates.masterActive(name=self.name, masterid=self.masterid)
+        self._heartbeat = self.reactor.callLater(HEARTBEAT_INTERVAL, self._beat)
+        log.info("BuildMaster is running")
+
+    def _apply_log_settings(self, cfg: MasterConfig) -> None:
+        self.db.logs.configure(compression_method=cfg.logCompressionMethod,
+                               max_size=cfg.logMaxSize, max_tail_size=cfg.logMaxTailSize)
+
+    def _beat(self) -> None:
+        self._heartbeat = self.reactor.callLater(HEARTBEAT_INTERVAL, self._beat)
+        self.tasks.spawn("heartbeat", self._heartbeat_once())
+
+    async def _heartbeat_once(self) -> None:
+        await self.data.updates.masterActive(name=self.name, masterid=self.masterid)
+        await self.data.updates.expireMasters()
+
+    def _install_signal_handlers(self) -> None:
+        if not hasattr(signal, "SIGHUP"):
+            return
+        try:
+            signal.signal(signal.SIGHUP, lambda *_: self.reactor.callFromThread(self.reconfig))
+            signal.signal(signal.SIGUSR1, lambda *_: self.reactor.callFromThread(
+                self._clean_shutdown))
+        except ValueError:  # not the main thread (in-process tests): no signals
+            pass
+
+    def _clean_shutdown(self) -> None:
+        log.info("Initiating clean shutdown")
+        self.tasks.spawn("clean shutdown", self.botmaster.cleanShutdown())
+
+    async def _reconfig_children(self, new_config: MasterConfig) -> None:
+        """Reconfigure the children in the reference's priority order, then the db."""
+        children = [c for c in self if hasattr(c, "reconfigServiceWithBuildbotConfig")
+                    and c is not self.secrets_manager]
+        children.sort(key=lambda c: -getattr(c, "reconfig_priority", 128))
+        for child in children:
+            await child.reconfigServiceWithBuildbotConfig(new_config)
+        if self.www.running or True:
+            await self.www.reconfigure(new_config)
+
+    # -- reconfiguration ----------------------------------------------------------------
+    def reconfig(self) -> defer.Deferred[None]:
+        """Reload master.cfg (SIGHUP); one at a time, a request during one runs after it."""
+        if self._reconfig_running:
+            log.info("reconfig already active; will reconfig again after")
+            self._reconfig_pending = True
+            return defer.succeed(None)
+        return ensure_deferred(self._reconfig_loop())
+
+    async def _reconfig_loop(self) -> None:
+        self._reconfig_running = True
+        try:
+            while True:
+                self._reconfig_pending = False
+                await self._do_reconfig()
+                if not self._reconfig_pending:
+                    break
+        finally:
+            self._reconfig_running = False
+
+    async def _do_reconfig(self) -> None:
+        started = time.time()
+        log.info("beginning configuration update")
+        try:
+            new_config = await threads.deferToThreadPool(
+                self.reactor, self.reactor.getThreadPool(), self.config_loader.loadConfig)
+        except ConfigErrors as e:
+            for msg in e.errors:
+                log.error("{msg}", msg=msg)
+            log.info("configuration update aborted without making any changes "
+                     "(took {t:.3f} seconds)", t=time.time() - started)
+            return
+        except Exception:
+            log.failure("error while loading configuration")
+            log.info("configuration update aborted without making any changes "
+                     "(took {t:.3f} seconds)", t=time.time() - started)
+            return
+        problems = self._refused_changes(new_config)
+        if problems:
+            for msg in problems:
+                log.error("{msg}", msg=msg)
+            log.info("configuration update aborted without making any changes "
+                     "(took {t:.3f} seconds)", t=time.time() - started)
+            return
+        old_config = self.config
+        self.config = new_config
+        self.config_version += 1
+        try:
+            await self.secrets_manager.reconfigServiceWithBuildbotConfig(new_config)
+            self.mq.reconfigure(new_config.mq)
+            self._apply_log_settings(new_config)
+            await self._reconfig_children(new_config)
+        except Exception:
+            log.failure("error during reconfig")
+            log.info("WARNING: configuration update partially applied; master may "
+                     "malfunction (took {t:.3f} seconds)", t=time.time() - started)
+            return
+        del old_config
+        log.info("configuration update complete (took {t:.3f} seconds)", t=time.time() - started)
+
+    def _refused_changes(self, new_config: MasterConfig) -> list[str]:
+        problems = []
+        if (new_config.mq or {}).get("type", "simple") != (self.config.mq or {}).get(
+                "type", "simple"):
+            problems.append("Cannot change c['mq']['type'] after the master has started")
+        if dict(new_config.db) != dict(self.config.db):
+            problems.append("Cannot change c['db'] after the master has started")
+        return problems
+
+    # -- shutdown -----------------------------------------------------------------------
+    async def stop(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.active():
+            self._heartbeat.cancel()
+        self._heartbeat = None
+        if self.masterid is not None:
+            await self.botmaster.cleanShutdown(quickMode=True, stopReactor=False)
+            try:
+                await self.data.updates.masterStopped(name=self.name, masterid=self.masterid)
+            except Exception:
+                log.failure("cannot record that this master stopped")
+        await super().stop()
+        if self.db.running:
+            await self.db.stop()
+        log.info("BuildMaster is stopped")
+
+    # -- helpers for plugins ------------------------------------------------------------
+    async def render_secrets(self, value: Any) -> Any:
+        """Render `value` with secrets available (no build properties)."""
+        props = Properties()
+        props.master = self
+        return await render(value, props)
+
+    def getObjectId(self) -> defer.Deferred[int]:
+        return ensure_deferred(self.data.updates.getObjectId(self.name,
+                                                             "buildbot.master.BuildMaster"))
+
+
+def _safe_url(url: Any) -> str:
+    text = str(url)
+    if "://" in text and "@" in text.split("://", 1)[1]:
+        scheme, rest = text.split("://", 1)
+        creds, host = rest.split("@", 1)
+        if ":" in creds:
+            creds = creds.split(":", 1)[0] + ":xxxx"
+        text = f"{scheme}://{creds}@{host}"
+    return text

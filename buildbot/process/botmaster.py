@@ -1,0 +1,229 @@
+"""`master.botmaster`: the configured builders, request distribution, collapsing, shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from buildbot.process.builder import Builder
+from buildbot.process.buildrequestdistributor import BuildRequestDistributor
+from buildbot.process.locks import LockRegistry
+from buildbot.process.results import CANCELLED, RETRY, SKIPPED
+from buildbot.util.deferred import call_user
+from buildbot.util.resultspec import Filter
+from buildbot.util.service import AsyncService
+
+log = Logger()
+
+
+class BotMaster(AsyncService):
+    """Owns the builders of this master and the distributor (`brd`)."""
+
+    reconfig_priority = 1001
+
+    def __init__(self) -> None:
+        super().__init__(name="botmaster")
+        self.builders: dict[str, Builder] = {}
+        self.builderNames: list[str] = []
+        self.lock_registry = LockRegistry()
+        self.brd = BuildRequestDistributor(self)
+        self.brd.setServiceParent(self)
+        self.shuttingDown = False
+        self._consumers: list[Any] = []
+        self._waiting_builderids: set[int] = set()
+        self._brd_scheduled: Any = None
+
+    @property
+    def master(self) -> Any:
+        return self.parent
+
+    async def start(self) -> None:
+        await super().start()
+        mq = self.master.mq
+        for event in ("new", "unclaimed"):
+            self._consumers.append(await mq.startConsuming(
+                self._request_event, ("buildrequests", None, event)))
+        self.master.data.buildrequest_collapser = self.collapse_requests
+
+    async def stop(self) -> None:
+        for c in self._consumers:
+            c.stopConsuming()
+        self._consumers = []
+        if self._brd_scheduled is not None and self._brd_scheduled.active():
+            self._brd_scheduled.cancel()
+        self._brd_scheduled = None
+        if getattr(self.master.data, "buildrequest_collapser", None) == self.collapse_requests:
+            self.master.data.buildrequest_collapser = None
+        await super().stop()
+
+    # -- reconfiguration ---------------------------------------------------------------
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
+        """Add, remove and reconfigure builders to match `new_config`."""
+        updates = self.master.data.updates
+        for project in getattr(new_config, "projects", None) or []:
+            await self._configure_project(project)
+        wanted = [b.name for b in new_config.builders]
+        for name in [n for n in self.builders if n not in wanted]:
+            builder = self.builders.pop(name)
+            # Running builds of a removed builder finish in the background.
+            self.tasks.spawn(f"removal of builder {name}", defer.maybeDeferred(
+                builder.disownServiceParent))
+        for name in wanted:
+            if name not in self.builders:
+                builder = Builder(name)
+                self.builders[name] = builder
+                builder.setServiceParent(self)
+        self.builderNames = wanted
+        for name in wanted:
+            await self.builders[name].reconfigServiceWithBuildbotConfig(new_config)
+        await updates.updateBuilderList(self.master.masterid, wanted)
+        self.maybeStartBuildsForAllBuilders()
+
+    async def _configure_project(self, project: Any) -> None:
+        updates = self.master.data.updates
+        projectid = await updates.find_project_id(project.name)
+        describe = getattr(project, "describe_html", None)
+        await updates.update_project_info(
+            projectid, project.slug, project.description,
+            getattr(project, "description_format", None), describe() if describe else None)
+
+    # -- lookups -----------------------------------------------------------------------
+    def getBuildersForWorker(self, workername: str) -> list[Builder]:
+        return [b for b in self.builders.values()
+                if b.config is not None and workername in b.config.workernames]
+
+    def getBuilderById(self, builderid: int) -> Builder | None:
+        for b in self.builders.values():
+            if b.builderid == builderid:
+                return b
+        return None
+
+    # -- distribution triggers ---------------------------------------------------------
+    def _request_event(self, key: tuple[str, ...], body: Any) -> None:
+        builderid = (body or {}).get("builderid")
+        if builderid is None:
+            return
+        self._waiting_builderids.add(builderid)
+        if self._brd_scheduled is None:
+            # Coalesce bursts of request events into one distribution round.
+            self._brd_scheduled = self.master.reactor.callLater(0, self._flush_request_events)
+
+    def _flush_request_events(self) -> None:
+        self._brd_scheduled = None
+        ids, self._waiting_builderids = self._waiting_builderids, set()
+        names = [b.name for b in self.builders.values() if b.builderid in ids]
+        if names:
+            self.brd.maybeStartBuildsOn(names)
+
+    def maybeStartBuildsForBuilder(self, buildername: str) -> None:
+        self.brd.maybeStartBuildsOn([buildername])
+
+    def maybeStartBuildsForWorker(self, workername: str) -> None:
+        self.brd.maybeStartBuildsOn([b.name for b in self.getBuildersForWorker(workername)])
+
+    def maybeStartBuildsForAllBuilders(self) -> None:
+        self.brd.maybeStartBuildsOn(list(self.builderNames))
+
+    # -- collapsing (installed as the data layer's hook) --------------------------------
+    async def collapse_requests(self, brids: Iterable[int]) -> None:
+        """Complete older unclaimed duplicates of each new request with SKIPPED."""
+        data = self.master.data
+        for brid in brids:
+            new = await data.get(("buildrequests", brid))
+            if new is None:
+                continue
+            builder = self.getBuilderById(new["builderid"])
+            if builder is None or builder.config is None:
+                continue
+            rule = builder.getCollapseRequestsFn()
+            if rule is False:
+                continue
+            pending = await data.get(("buildrequests",), filters=[
+                Filter("builderid", "eq", [new["builderid"]]),
+                Filter("complete", "eq", [False]), Filter("claimed", "eq", [False])])
+            pending.sort(key=lambda r: (r.get("submitted_at") or 0, r["buildrequestid"]))
+            for other in pending:
+                if other["buildrequestid"] == brid:
+                    continue
+                if rule is True:
+                    collapse = await self._default_collapse(new, other)
+                else:
+                    try:
+                        collapse = (await call_user(rule, self.master, builder, new, other)) is True
+                    except Exception:
+                        log.failure("collapseRequests of builder {b} failed", b=builder.name)
+                        collapse = False
+                if not collapse:
+                    continue
+                updates = data.updates
+                if await updates.claimBuildRequests([other["buildrequestid"]]):
+                    await updates.completeBuildRequests([other["buildrequestid"]], SKIPPED)
+
+    async def _default_collapse(self, new: dict[str, Any], other: dict[str, Any]) -> bool:
+        if new["buildsetid"] == other["buildsetid"]:
+            return True
+        if new["buildrequestid"] < other["buildrequestid"]:
+            return False
+        data = self.master.data
+        bs_new = await data.get(("buildsets", new["buildsetid"]))
+        bs_old = await data.get(("buildsets", other["buildsetid"]))
+        if bs_new is None or bs_old is None:
+            return False
+        ss_new = {s["codebase"]: s for s in bs_new["sourcestamps"]}
+        ss_old = {s["codebase"]: s for s in bs_old["sourcestamps"]}
+        if set(ss_new) != set(ss_old):
+            return False
+        for cb, a in ss_new.items():
+            b = ss_old[cb]
+            if (a["repository"], a["branch"], a["project"]) != \
+                    (b["repository"], b["branch"], b["project"]):
+                return False
+            if a.get("patch") or b.get("patch"):
+                return False
+            ch_a = await data.get(("sourcestamps", a["ssid"], "changes"))
+            ch_b = await data.get(("sourcestamps", b["ssid"], "changes"))
+            if bool(ch_a) != bool(ch_b):
+                return False
+            if not ch_a and a["revision"] != b["revision"]:
+                return False
+        props_new = await data.get(("buildsets", new["buildsetid"], "properties"))
+        props_old = await data.get(("buildsets", other["buildsetid"], "properties"))
+
+        def sched_props(p: Any) -> dict[str, Any]:
+            p = (p[0] if isinstance(p, list) and p else p) or {}
+            return {k: v[0] for k, v in p.items() if v[1] == "Scheduler" and k != "scheduler"}
+
+        return sched_props(props_new) == sched_props(props_old)
+
+    # -- shutdown ----------------------------------------------------------------------
+    async def cleanShutdown(self, quickMode: bool = False, stopReactor: bool = True) -> None:
+        """Stop starting builds; stop (quick) or wait for (clean) running ones."""
+        if self.shuttingDown:
+            return
+        self.shuttingDown = True
+        if quickMode:
+            self.brd.active = False
+        else:
+            self.brd.only_waited_for = True
+        while True:
+            running = [b for bldr in self.builders.values() for b in bldr.building]
+            if not running:
+                break
+            if quickMode:
+                for build in running:
+                    waited = any(r.waitedFor for r in build.requests)
+                    await build.stopBuild("Master Shutdown", CANCELLED if waited else RETRY)
+            waits = [bldr.tasks.wait() for bldr in self.builders.values()]
+            for w in waits:
+                await w
+        if stopReactor:
+            self.master.reactor.stop()
+
+    def cancelCleanShutdown(self) -> None:
+        self.shuttingDown = False
+        self.brd.only_waited_for = False
+        self.brd.active = True
+        self.maybeStartBuildsForAllBuilders()

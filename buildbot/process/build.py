@@ -1,0 +1,432 @@
+"""One build: properties, worker preparation, locks, the sequence of steps and its result."""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+from typing import Any
+
+from twisted.internet import defer, error
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.spread import pb
+
+from buildbot.process.locks import LockSet
+from buildbot.process.properties import Properties, PropertiesMixin, render
+from buildbot.process.results import (
+    CANCELLED,
+    EXCEPTION,
+    FAILURE,
+    RETRY,
+    SKIPPED,
+    SUCCESS,
+    WARNINGS,
+    computeResultAndTermination,
+    worst_status,
+)
+from buildbot.util.deferred import call_user, ensure_deferred
+
+log = Logger()
+
+_RESULT_TEXT = {SUCCESS: "build successful", SKIPPED: "build successful", WARNINGS: "warnings",
+                FAILURE: "failed", EXCEPTION: "exception", RETRY: "retry",
+                CANCELLED: "cancelled"}
+
+
+class Build(PropertiesMixin):
+    """A build of one build request on one worker (the reference's `Build`)."""
+
+    workdir: Any = "build"
+    reason = "changes"
+    finished = False
+    results: int | None = None
+    stopped = False
+    set_runtime_properties = True
+
+    def __init__(self, requests: list[Any], builder: Any = None) -> None:
+        self.requests = requests
+        self.builder = builder
+        self.master = builder.master if builder is not None else None
+        self.reason = requests[0].reason if requests else ""
+        self.sources = list(requests[0].sources.values()) if requests else []
+        self.properties = Properties()
+        self.properties.build = self
+        self.stepFactories: list[Any] = []
+        self.steps: list[Any] = []
+        self.executedSteps: list[Any] = []
+        self.currentStep: Any = None
+        self.buildid: int | None = None
+        self.number: int | None = None
+        self.workerforbuilder: Any = None
+        self.workername: str | None = None
+        self.worker: Any = None
+        self.conn: Any = None
+        self.terminate = False
+        self.stopped_reason: str | None = None
+        self.results = SUCCESS
+        self.text: list[str] = []
+        self.build_lock_list: list[Any] = []
+        self._build_lockset: LockSet | None = None
+        self._lock_accesses: list[Any] = []
+        self._stop_consumer: Any = None
+        self._disconnect_sub: Any = None
+        self._deferred: defer.Deferred[int] = defer.Deferred()
+        self.env: dict[str, Any] = {}
+        self.path_module: Any = posixpath
+
+    def __repr__(self) -> str:
+        return f"<Build {getattr(self.builder, 'name', '?')} number:{self.number!r}>"
+
+    # -- configuration (from the factory and the builder) -----------------------------
+    def setStepFactories(self, step_factories: list[Any]) -> None:
+        self.stepFactories = list(step_factories)
+
+    def setLocks(self, lockList: list[Any]) -> None:
+        self._lock_accesses = list(lockList or [])
+
+    def setWorkerEnvironment(self, env: dict[str, Any]) -> None:
+        self.env = dict(env)
+
+    # -- properties and sources --------------------------------------------------------
+    def getProperties(self) -> Properties:
+        return self.properties
+
+    def getSourceStamp(self, codebase: str = "") -> Any:
+        for ss in self.sources:
+            if ss.codebase == codebase:
+                return ss
+        return None
+
+    def getAllSourceStamps(self) -> list[Any]:
+        return list(self.sources)
+
+    def getChanges(self) -> list[Any]:
+        out: list[Any] = []
+        for ss in self.sources:
+            out.extend(ss.changes)
+        return out
+
+    @property
+    def allChanges(self) -> Any:
+        return iter(self.getChanges())
+
+    def getWorkerInfo(self) -> dict[str, Any]:
+        return dict(getattr(self.worker, "info", None) or {})
+
+    def getWorkerName(self) -> str | None:
+        return self.workername
+
+    def getBuilder(self) -> Any:
+        return self.builder
+
+    def getUrl(self) -> str:
+        base = getattr(self.master.config, "buildbotURL", "http://localhost:8080/")
+        return f"{base}#/builders/{self.builder.builderid}/builds/{self.number}"
+
+    def setupOwnProperties(self) -> None:
+        props = self.properties
+        props.setProperty("buildnumber", self.number, "Build")
+        if len(self.sources) == 1:
+            ss = self.sources[0]
+            for name in ("branch", "revision", "repository", "codebase", "project"):
+                props.setProperty(name, getattr(ss, name), "Build")
+        owners = set()
+        for ss in self.sources:
+            for ch in ss.changes:
+                if ch.who:
+                    owners.add(ch.who)
+            if ss.patch_author:
+                owners.add(ss.patch_author)
+        for req in self.requests:
+            owner = req.properties.getProperty("owner")
+            if owner:
+                owners.add(owner)
+        props.setProperty("owners", sorted(owners), "Build")
+
+    def setupPropertiesKnownBeforeBuildStarts(self, props: Properties) -> None:
+        """Properties from config, changes, requests, builder and worker (§10.2, 1-5)."""
+        build_properties_from_request(self.master, self.requests, self.builder, self.worker,
+                                      props)
+
+    # -- locks --------------------------------------------------------------------------
+    def resolve_locks(self, locks: list[Any]) -> list[Any]:
+        return self.master.botmaster.lock_registry.resolve(
+            locks, self.master.config_version, self.workername)
+
+    # -- the build ----------------------------------------------------------------------
+    def startBuild(self, workerforbuilder: Any) -> defer.Deferred[int]:
+        """Run the build on `workerforbuilder`; fires with the result."""
+        return ensure_deferred(self._start_build(workerforbuilder))
+
+    async def _start_build(self, workerforbuilder: Any) -> int:
+        updates = self.master.data.updates
+        self.workerforbuilder = workerforbuilder
+        self.worker = workerforbuilder.worker
+        self.workername = self.worker.workername
+        self.conn = None
+        self.path_module = ntpath if getattr(self.worker, "worker_system", "posix") == "nt" \
+            else posixpath
+        self.setupPropertiesKnownBeforeBuildStarts(self.properties)
+        self.buildid, self.number = await updates.addBuild(
+            builderid=self.builder.builderid, buildrequestid=self.requests[0].id,
+            workerid=self.worker.workerid)
+        self._stop_consumer = await self.master.mq.startConsuming(
+            self._control_stop, ("control", "builds", str(self.buildid), "stop"))
+        try:
+            return await self._run_build(workerforbuilder)
+        finally:
+            if self._stop_consumer is not None:
+                self._stop_consumer.stopConsuming()
+                self._stop_consumer = None
+
+    def _control_stop(self, key: Any, body: Any) -> None:
+        reason = (body or {}).get("reason", "no reason")
+        results = (body or {}).get("results", CANCELLED)
+        ensure_deferred(self.stopBuild(reason, results))
+
+    async def _run_build(self, workerforbuilder: Any) -> int:
+        updates = self.master.data.updates
+        self.setupOwnProperties()
+        if not await self._do_build_if():
+            await updates.setBuildProperties(self.buildid, self.properties)
+            await updates.generateNewBuildEvent(self.buildid)
+            self.results = SKIPPED
+            return await self._finish("skipped", SKIPPED)
+        prep_id, _, _ = await updates.addStep(self.buildid, "worker_preparation")
+        await updates.startStep(prep_id, locks_acquired=True)
+        self._lock_accesses = list(await render(self._lock_accesses, self.properties) or [])
+        locks_step = None
+        if self._lock_accesses:
+            locks_step, _, _ = await updates.addStep(self.buildid, "locks_acquire")
+        await updates.setBuildProperties(self.buildid, self.properties)
+        await updates.setBuildStateString(self.buildid, "starting")
+        await updates.generateNewBuildEvent(self.buildid)
+        try:
+            self.setupBuild()
+        except Exception:
+            log.failure("{build}: setupBuild failed", build=self)
+            await updates.setStepStateString(prep_id, "setup failed")
+            await updates.finishStep(prep_id, EXCEPTION, False)
+            return await self._finish("Build.setupBuild failed", EXCEPTION)
+
+        await updates.setBuildStateString(self.buildid, "preparing worker")
+        try:
+            ready = await workerforbuilder.prepare(self)
+        except Exception:
+            log.failure("{build}: worker preparation failed", build=self)
+            ready = False
+        if not ready or self.stopped:
+            results = CANCELLED if self.stopped else RETRY
+            text = "worker cancelled" if self.stopped else "worker not available"
+            await updates.setStepStateString(prep_id, text)
+            await updates.finishStep(prep_id, results, False)
+            return await self._finish(text, results)
+
+        await updates.setBuildStateString(self.buildid, "pinging worker")
+        try:
+            pinged = await workerforbuilder.ping()
+        except Exception:
+            pinged = False
+        if not pinged:
+            await updates.setStepStateString(prep_id, "worker not pinged")
+            await updates.finishStep(prep_id, RETRY, False)
+            return await self._finish("worker not pinged", RETRY)
+
+        self.conn = workerforbuilder.worker.conn
+        if self.conn is None:
+            await updates.finishStep(prep_id, RETRY, False)
+            return await self._finish("lost connection", RETRY)
+        await updates.setStepStateString(prep_id, f"worker {self.workername} ready")
+        await updates.finishStep(prep_id, SUCCESS, False)
+        self._disconnect_sub = self.conn.notifyOnDisconnect(self._lost_remote)
+        basedir = self.worker.path_expand_user(self.worker.worker_basedir) \
+            if getattr(self.worker, "worker_basedir", None) else None
+        if basedir:
+            self.properties.setProperty("basedir", basedir, "Worker")
+            self.properties.setProperty(
+                "builddir", self.path_module.join(basedir, self.builder.config.workerbuilddir),
+                "Worker")
+        try:
+            await self.conn.remoteStartBuild(self.builder.name)
+        except Exception:
+            log.failure("{build}: remote startBuild failed", build=self)
+            return await self._finish("worker not building", RETRY)
+
+        if locks_step is not None:
+            if not await self._acquire_build_locks(locks_step):
+                return await self._finish("cancelled while waiting for locks",
+                                          self.results or CANCELLED)
+
+        await updates.setBuildStateString(self.buildid, "building")
+        await self._run_steps()
+        return await self._finish(None, self.results)
+
+    async def _do_build_if(self) -> bool:
+        cond = getattr(self.builder.config, "do_build_if", None)
+        if cond is None:
+            return True
+        return bool(await call_user(cond, self))
+
+    def setupBuild(self) -> None:
+        """Instantiate this build's steps from the factory's step factories."""
+        self.steps = [self._new_step(f) for f in self.stepFactories]
+
+    def _new_step(self, factory: Any) -> Any:
+        step = factory.buildStep()
+        step.setBuild(self)
+        step.setWorker(self.worker)
+        workdir = self.workdir
+        step.setDefaultWorkdir(workdir)
+        return step
+
+    def addStepsAfterCurrentStep(self, step_factories: list[Any]) -> None:
+        self.steps[0:0] = [self._new_step(f) for f in step_factories]
+
+    def addStepsAfterLastStep(self, step_factories: list[Any]) -> None:
+        self.steps.extend(self._new_step(f) for f in step_factories)
+
+    def getNextStep(self) -> Any:
+        while self.steps and self.conn is not None:
+            step = self.steps.pop(0)
+            if not (self.terminate or self.stopped) or step.alwaysRun:
+                return step
+        return None
+
+    async def _run_steps(self) -> None:
+        updates = self.master.data.updates
+        while True:
+            step = self.getNextStep()
+            if step is None:
+                break
+            self.currentStep = step
+            self.executedSteps.append(step)
+            try:
+                result = await step.startStep(self.conn)
+            except Exception:
+                log.failure("{build}: step {step} failed unexpectedly", build=self, step=step)
+                result = EXCEPTION
+            self.currentStep = None
+            try:
+                await updates.setBuildProperties(self.buildid, self.properties)
+            except Exception:
+                log.failure("{build}: cannot store properties", build=self)
+            self._step_done(step, result)
+            if self.conn is None:
+                self.results = RETRY
+                self.terminate = True
+        # A worker lost between steps leaves the build's result forced to RETRY.
+
+    def _step_done(self, step: Any, result: int) -> None:
+        summary = step.getBuildResultSummary()
+        if "build" in summary:
+            self.text.append(summary["build"])
+        self.results, terminate = computeResultAndTermination(step, result, self.results)
+        if terminate:
+            self.terminate = True
+
+    async def _acquire_build_locks(self, locks_step: int) -> bool:
+        updates = self.master.data.updates
+        await updates.setBuildStateString(self.buildid, "acquiring locks")
+        await updates.startStep(locks_step)
+        start = self.master.reactor.seconds()
+        pairs = self.resolve_locks(self._lock_accesses)
+        self._build_lockset = LockSet(self, pairs)
+        self.build_lock_list = pairs
+        acquired = await self._build_lockset.acquire()
+        waited = int(self.master.reactor.seconds() - start)
+        await updates.set_step_locks_acquired_at(locks_step)
+        if waited:
+            await updates.add_build_locks_duration(self.buildid, waited)
+        if not acquired or self.stopped:
+            await updates.finishStep(locks_step, CANCELLED, False)
+            return False
+        await updates.setStepStateString(locks_step, "locks acquired")
+        await updates.finishStep(locks_step, SUCCESS, False)
+        return True
+
+    def _lost_remote(self) -> None:
+        log.info("{build}: worker connection lost", build=self)
+        self.conn = None
+        self.results = RETRY
+        self.text.append("lost connection")
+        self.terminate = True
+
+    async def stopBuild(self, reason: str = "<no reason given>",
+                        results: int = CANCELLED) -> None:
+        """Stop the build: interrupt the running step, cancel lock waits."""
+        if self.finished:
+            return
+        self.stopped = True
+        self.stopped_reason = reason
+        self.results = worst_status(self.results, results) or results
+        if self._build_lockset is not None:
+            self._build_lockset.cancel()
+        step = self.currentStep
+        if step is not None:
+            try:
+                await step.interrupt(reason)
+            except Exception:
+                log.failure("{build}: interrupting {step} failed", build=self, step=step)
+        if self.workerforbuilder is not None and hasattr(self.workerforbuilder,
+                                                         "cancel_preparation"):
+            self.workerforbuilder.cancel_preparation()
+
+    def lostRemote(self, conn: Any = None) -> None:
+        self._lost_remote()
+
+    async def _finish(self, text: str | None, results: int | None) -> int:
+        """Record the end of the build and hand it back to its builder."""
+        updates = self.master.data.updates
+        self.finished = True
+        if results is None:
+            results = self.results if self.results is not None else SUCCESS
+        results = worst_status(self.results, results) if self.results is not None else results
+        assert results is not None
+        self.results = results
+        if self._disconnect_sub is not None:
+            self._disconnect_sub.unsubscribe()
+            self._disconnect_sub = None
+        parts = [_RESULT_TEXT.get(results, "build finished")]
+        if self.stopped and self.stopped_reason:
+            parts.append(f"({self.stopped_reason})")
+        if text:
+            parts.append(text)
+        parts.extend(self.text)
+        try:
+            await updates.setBuildStateString(self.buildid, " ".join(parts))
+            await updates.finishBuild(self.buildid, results)
+        except Exception:
+            log.failure("{build}: cannot record the end of the build", build=self)
+        if self._build_lockset is not None:
+            self._build_lockset.release_all()
+            self.master.botmaster.maybeStartBuildsForAllBuilders()
+        await self.builder.buildFinished(self, self.workerforbuilder)
+        return results
+
+    # Kept for plugins that wait on a build.
+    def waitUntilFinished(self) -> defer.Deferred[int]:
+        return self._deferred
+
+
+def build_properties_from_request(master: Any, requests: list[Any], builder: Any, worker: Any,
+                                  props: Properties) -> None:
+    """Fill `props` with the properties known before a build starts (global, changes,
+    requests, builder, worker), in the reference's precedence order."""
+    cfg = master.config
+    props.updateFromProperties(cfg.properties) if hasattr(cfg.properties, "asDict") else \
+        props.update(dict(cfg.properties or {}), "MasterConfig")
+    for req in requests:
+        for ss in req.sources.values():
+            for ch in ss.changes:
+                props.updateFromProperties(ch.properties)
+    for req in requests:
+        props.updateFromProperties(req.properties)
+    if builder is not None:
+        builder.setupProperties(props)
+    if worker is not None:
+        worker.setupProperties(props)
+
+
+# Exceptions some plugins catch around builds.
+BuildRetry = (error.ConnectionLost, pb.PBConnectionLost)
+__all__ = ["Build", "build_properties_from_request", "BuildRetry", "Failure"]

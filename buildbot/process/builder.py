@@ -1,0 +1,188 @@
+"""A configured builder on this master: its workers, running builds and build starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.logger import Logger
+
+from buildbot.process.properties import Properties
+from buildbot.process.results import RETRY
+from buildbot.process.workerforbuilder import LatentWorkerForBuilder, WorkerForBuilder
+from buildbot.util.deferred import call_user
+from buildbot.util.service import AsyncService
+
+log = Logger()
+
+
+class Builder(AsyncService):
+    """One builder (the reference's `buildbot.process.builder.Builder`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
+        self.config: Any = None
+        self.builderid: int | None = None
+        self.workers: list[Any] = []
+        self.building: list[Any] = []
+        self.config_version: int | None = None
+        self.project_id: int | None = None
+        self._info_key: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Builder {self.name!r} at {id(self)}>"
+
+    @property
+    def master(self) -> Any:
+        return self.parent.master if self.parent is not None else None
+
+    @property
+    def botmaster(self) -> Any:
+        return self.parent
+
+    # -- configuration ------------------------------------------------------------------
+    async def getBuilderId(self) -> int:
+        if self.builderid is None:
+            self.builderid = await self.master.data.updates.findBuilderId(self.name)
+        return self.builderid
+
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
+        """Adopt this builder's BuilderConfig from `new_config` and publish its info."""
+        for bc in new_config.builders:
+            if bc.name == self.name:
+                self.config = bc
+                break
+        else:
+            raise AssertionError(f"no config found for builder '{self.name}'")
+        self.config_version = self.master.config_version
+        builderid = await self.getBuilderId()
+        updates = self.master.data.updates
+        projectid = None
+        if getattr(self.config, "project", None):
+            projectid = await updates.find_project_id(self.config.project)
+        self.project_id = projectid
+        desc_html = self.config.describe_html() if hasattr(self.config, "describe_html") \
+            else None
+        info = (self.config.description, getattr(self.config, "description_format", None),
+                desc_html, projectid, tuple(self.config.tags or []))
+        if info != self._info_key:
+            await updates.updateBuilderInfo(builderid, self.config.description,
+                                            info[1], desc_html, projectid, list(info[4]))
+            self._info_key = info
+        wanted = set(self.config.workernames)
+        for wfb in list(self.workers):
+            if wfb.worker is not None and wfb.worker.workername not in wanted:
+                self.workers.remove(wfb)
+                wfb.detached()
+
+    # -- workers ------------------------------------------------------------------------
+    def getWorkerForBuilder(self, worker: Any) -> Any:
+        for wfb in self.workers:
+            if wfb.worker is worker:
+                return wfb
+        return None
+
+    async def attached(self, worker: Any, commands: dict[str, str]) -> Any:
+        """`worker` connected and acknowledged this builder: make its link available."""
+        wfb = self.getWorkerForBuilder(worker)
+        if wfb is None or isinstance(wfb, LatentWorkerForBuilder):
+            if wfb is None:
+                wfb = WorkerForBuilder(self)
+                self.workers.append(wfb)
+        await wfb.attached(worker, commands)
+        return wfb
+
+    def addLatentWorker(self, worker: Any) -> None:
+        if self.getWorkerForBuilder(worker) is None:
+            self.workers.append(LatentWorkerForBuilder(worker, self))
+            self.botmaster.maybeStartBuildsForBuilder(self.name)
+
+    def detached(self, worker: Any) -> None:
+        wfb = self.getWorkerForBuilder(worker)
+        if wfb is None:
+            return
+        if isinstance(wfb, LatentWorkerForBuilder):
+            wfb.detached()
+            return
+        self.workers.remove(wfb)
+        wfb.detached()
+
+    def getAvailableWorkers(self) -> list[Any]:
+        return [wfb for wfb in self.workers if wfb.isAvailable()]
+
+    # -- properties ---------------------------------------------------------------------
+    def setupProperties(self, props: Properties) -> None:
+        props.setProperty("buildername", self.name, "Builder")
+        props.setProperty("builderid", self.builderid, "Builder")
+        if getattr(self.config, "project", None):
+            props.setProperty("projectname", self.config.project, "Builder")
+            props.setProperty("projectid", self.project_id, "Builder")
+        for name, value in (self.config.properties or {}).items():
+            props.setProperty(name, value, "Builder")
+        for name, value in (getattr(self.config, "defaultProperties", None) or {}).items():
+            if not props.hasProperty(name):
+                props.setProperty(name, value, "Builder")
+
+    # -- distribution -------------------------------------------------------------------
+    async def canStartBuild(self, wfb: Any, breq: Any) -> bool:
+        """Build-level locks free now, and the user's `canStartBuild` agrees."""
+        locks = self.config.locks
+        if locks:
+            props = Properties()
+            props.master = self.master
+            from buildbot.process.build import build_properties_from_request
+            build_properties_from_request(self.master, [breq], self, wfb.worker, props)
+            from buildbot.process.properties import render
+            locks = await render(locks, props)
+            pairs = self.botmaster.lock_registry.resolve(
+                locks or [], self.master.config_version, wfb.worker.workername)
+            if not all(real.isAvailable(None, access) for real, access in pairs):
+                return False
+        user = getattr(self.config, "canStartBuild", None)
+        if user is not None:
+            return bool(await call_user(user, self, wfb, breq))
+        return True
+
+    async def maybeStartBuild(self, wfb: Any, breqs: list[Any]) -> bool:
+        """Start a build of `breqs` on `wfb` in the background; False if we cannot."""
+        if not self.running or self.config is None:
+            return False
+        factory = self.config.factory
+        build = factory.newBuild(breqs, self)
+        build.setLocks(self.config.locks)
+        if self.config.env:
+            build.setWorkerEnvironment(self.config.env)
+        self.building.append(build)
+        wfb.buildStarted()
+        self.tasks.spawn(f"build of request(s) {[r.id for r in breqs]}", build.startBuild(wfb))
+        return True
+
+    async def buildFinished(self, build: Any, wfb: Any) -> None:
+        """Hand the link back and complete (or release, for RETRY) the build's requests."""
+        if build in self.building:
+            self.building.remove(build)
+        if wfb is not None:
+            wfb.buildFinished()
+        updates = self.master.data.updates
+        brids = [r.id for r in build.requests]
+        try:
+            if build.results == RETRY:
+                await updates.unclaimBuildRequests(brids)
+            else:
+                await updates.completeBuildRequests(brids, build.results)
+        except Exception:
+            log.failure("{builder}: cannot update requests {brids}", builder=self, brids=brids)
+        if wfb is not None and wfb.worker is not None:
+            wfb.worker.releaseLocks(build)
+
+    def getCollapseRequestsFn(self) -> Any:
+        """The collapse rule for this builder: builder config, else global, else default."""
+        fn = getattr(self.config, "collapseRequests", None)
+        if fn is None:
+            fn = getattr(self.master.config, "collapseRequests", None)
+        if fn is None:
+            fn = True
+        return fn
+
+    async def stop(self) -> None:
+        # Builds of a removed builder keep running; the tasks group waits for them.
+        await super().stop()

@@ -1,0 +1,146 @@
+"""Build requests as builds see them: the request, its buildset's properties, source stamps
+and changes, fetched through the data API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from buildbot.process.properties import Properties
+from buildbot.util.deferred import gather
+
+
+class TempChange:
+    """A change attached to a source stamp (fields of the data API's change resource)."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.number = d.get("changeid")
+        self.who = self.author = d.get("author")
+        self.committer = d.get("committer")
+        self.comments = d.get("comments")
+        self.revision = d.get("revision")
+        self.when = d.get("when_timestamp")
+        self.branch = d.get("branch")
+        self.category = d.get("category")
+        self.revlink = d.get("revlink")
+        self.repository = d.get("repository")
+        self.codebase = d.get("codebase")
+        self.project = d.get("project")
+        self.files = list(d.get("files") or [])
+        self.properties = Properties()
+        for name, (value, source) in (d.get("properties") or {}).items():
+            self.properties.setProperty(name, value, source)
+
+    def asChDict(self) -> dict[str, Any]:
+        return {"changeid": self.number, "author": self.author, "committer": self.committer,
+                "comments": self.comments, "revision": self.revision,
+                "when_timestamp": self.when, "branch": self.branch,
+                "category": self.category, "revlink": self.revlink,
+                "repository": self.repository, "codebase": self.codebase,
+                "project": self.project, "files": self.files,
+                "properties": self.properties.asDict()}
+
+
+class TempSourceStamp:
+    """A source stamp of a build (attributes as the reference's, plus its changes)."""
+
+    def __init__(self, d: dict[str, Any], changes: list[TempChange]) -> None:
+        self.ssid = d.get("ssid")
+        self.branch = d.get("branch")
+        self.revision = d.get("revision")
+        self.repository = d.get("repository") or ""
+        self.project = d.get("project") or ""
+        self.codebase = d.get("codebase") or ""
+        self.created_at = d.get("created_at")
+        patch = d.get("patch")
+        self.patch = patch
+        self.patch_info: tuple[Any, Any] | None = None
+        if patch:
+            self.patch_body = patch.get("body")
+            self.patch_level = patch.get("level")
+            self.patch_subdir = patch.get("subdir")
+            self.patch_author = patch.get("author")
+            self.patch_comment = patch.get("comment")
+            self.patch_info = (self.patch_author, self.patch_comment)
+        else:
+            self.patch_body = self.patch_level = self.patch_subdir = None
+            self.patch_author = self.patch_comment = None
+        self.changes = changes
+
+    def asDict(self) -> dict[str, Any]:
+        return {"ssid": self.ssid, "branch": self.branch, "revision": self.revision,
+                "repository": self.repository, "project": self.project,
+                "codebase": self.codebase, "patch": self.patch,
+                "created_at": self.created_at}
+
+    def asSSDict(self) -> dict[str, Any]:
+        return self.asDict()
+
+    def getAbsoluteSourceStamp(self, got_revision: str | None) -> TempSourceStamp:
+        d = self.asDict()
+        d["revision"] = got_revision
+        return TempSourceStamp(d, self.changes)
+
+
+class BuildRequest:
+    """One build request with what a build needs from its buildset."""
+
+    def __init__(self) -> None:
+        self.id: int = 0
+        self.bsid: int = 0
+        self.builderid: int = 0
+        self.buildername: str | None = None
+        self.priority = 0
+        self.submittedAt: int | None = None
+        self.reason = ""
+        self.waitedFor = False
+        self.properties = Properties()
+        self.sources: dict[str, TempSourceStamp] = {}
+        self.master: Any = None
+        self.brdict: dict[str, Any] = {}
+        self.parent_buildid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<BuildRequest {self.id} on builder {self.builderid}>"
+
+    @classmethod
+    async def fromBrdict(cls, master: Any, brdict: dict[str, Any]) -> BuildRequest:
+        """Build the object from a data API buildrequest, fetching its buildset (the
+        buildset part is cached on the master per buildset id)."""
+        req = cls()
+        req.master = master
+        req.brdict = brdict
+        req.id = brdict["buildrequestid"]
+        req.bsid = brdict["buildsetid"]
+        req.builderid = brdict["builderid"]
+        req.priority = brdict.get("priority", 0)
+        req.submittedAt = brdict.get("submitted_at")
+        req.waitedFor = bool(brdict.get("waited_for"))
+        bset, props, sources = await _buildset_info(master, req.bsid)
+        req.reason = (bset or {}).get("reason") or ""
+        req.parent_buildid = (bset or {}).get("parent_buildid")
+        for name, (value, source) in props.items():
+            req.properties.setProperty(name, value, source)
+        req.sources = sources
+        return req
+
+    @property
+    def changes(self) -> list[TempChange]:
+        out: list[TempChange] = []
+        for ss in self.sources.values():
+            out.extend(ss.changes)
+        return out
+
+
+async def _buildset_info(master: Any, bsid: int) -> tuple[Any, dict[str, Any],
+                                                          dict[str, TempSourceStamp]]:
+    data = master.data
+    bset, props = await gather([data.get(("buildsets", bsid)),
+                                data.get(("buildsets", bsid, "properties"))])
+    if isinstance(props, list):
+        props = props[0] if props else {}
+    stamps = (bset or {}).get("sourcestamps") or []
+    changes = await gather([data.get(("sourcestamps", ss["ssid"], "changes")) for ss in stamps])
+    sources = {}
+    for ss, chs in zip(stamps, changes):
+        sources[ss.get("codebase") or ""] = TempSourceStamp(ss, [TempChange(c) for c in chs or []])
+    return bset, props or {}, sources

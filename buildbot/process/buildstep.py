@@ -1,0 +1,749 @@
+"""The build step base class and the shell mixin.
+
+A step object written in master.cfg is a template: the factory records its constructor
+arguments and every build constructs fresh instances from them (`get_step_factory()`).
+The instance living in a build renders its renderable attributes, runs `run()` and reports
+through the data API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet import defer, error
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.spread import pb
+from zope.interface import implementer
+
+from buildbot import config
+from buildbot.interfaces import IBuildStep, IBuildStepFactory, IRenderable
+from buildbot.process import log as logmod
+from buildbot.process.locks import LockSet
+from buildbot.process.properties import Properties, render
+from buildbot.process.remotecommand import RemoteCommand, RemoteException, RemoteShellCommand
+from buildbot.process.results import (
+    CANCELLED,
+    EXCEPTION,
+    FAILURE,
+    RETRY,
+    SKIPPED,
+    SUCCESS,
+    WARNINGS,
+    ResultComputingConfigMixin,
+    Results,
+)
+from buildbot.util import flatten
+from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
+
+log = Logger()
+
+
+class BuildStepFailed(Exception):
+    """Raised inside `run()` to end the step with FAILURE."""
+
+
+class BuildStepCancelled(Exception):
+    """Raised inside `run()` to end the step with CANCELLED."""
+
+
+class CallableAttributeError(Exception):
+    """An attribute callable raised."""
+
+
+@implementer(IBuildStepFactory)
+class BuildStepFactory:
+    """Recorded constructor call of a step; `buildStep()` makes a fresh instance."""
+
+    def __init__(self, step_class: type, *args: Any, **kwargs: Any) -> None:
+        self.step_class = step_class
+        self.args = args
+        self.kwargs = kwargs
+
+    def buildStep(self) -> BuildStep:
+        step = self.step_class(*self.args, **self.kwargs)
+        object.__setattr__(step, "_is_template", False)
+        return step
+
+    def __repr__(self) -> str:
+        return f"BuildStepFactory({self.step_class.__name__}, {self.args!r}, {self.kwargs!r})"
+
+
+_COMMON_PARMS = (
+    "name", "description", "descriptionDone", "descriptionSuffix", "locks", "haltOnFailure",
+    "flunkOnWarnings", "flunkOnFailure", "warnOnWarnings", "warnOnFailure", "alwaysRun",
+    "progressMetrics", "useProgress", "doStepIf", "hideStepIf", "workdir", "logEncoding",
+    "updateBuildSummaryPolicy",
+)
+_BOOL_PARMS = ("haltOnFailure", "flunkOnWarnings", "flunkOnFailure", "warnOnWarnings",
+               "warnOnFailure", "alwaysRun")
+
+
+def _describe_command(command: Any) -> str | None:
+    if isinstance(command, str):
+        words = command.split()
+    elif isinstance(command, (list, tuple)):
+        words = [w[2] if isinstance(w, tuple) and len(w) == 3 and w[0] == "obfuscated" else w
+                 for w in flatten(list(command))]
+        words = [str(w) for w in words]
+    else:
+        return None
+    if not words:
+        return None
+    if len(words) > 2:
+        words = words[:2] + ["..."]
+    return "'" + " ".join(words) + "'"
+
+
+@implementer(IBuildStep)
+class BuildStep(ResultComputingConfigMixin):
+    """Base of every build step (the reference's plugin surface)."""
+
+    name = "generic"
+    description: Any = None
+    descriptionDone: Any = None
+    descriptionSuffix: Any = None
+    locks: Any = None
+    alwaysRun = False
+    doStepIf: Any = True
+    hideStepIf: Any = False
+    workdir: Any = None
+    logEncoding: str | None = None
+    progressMetrics: tuple[str, ...] = ()
+    useProgress = True
+    updateBuildSummaryPolicy: Any = None
+    renderables: Sequence[str] = (
+        "haltOnFailure", "flunkOnWarnings", "flunkOnFailure", "warnOnWarnings", "warnOnFailure",
+        "alwaysRun", "description", "descriptionDone", "descriptionSuffix", "doStepIf",
+        "hideStepIf", "workdir",
+    )
+    _is_template = True
+    _initialized = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BuildStep:
+        self = object.__new__(cls)
+        object.__setattr__(self, "_factory", BuildStepFactory(cls, *args, **kwargs))
+        return self
+
+    def __init__(self, **kwargs: Any) -> None:
+        for p in _COMMON_PARMS:
+            if p in kwargs:
+                value = kwargs.pop(p)
+                if p in _BOOL_PARMS and not isinstance(value, bool) and \
+                        not IRenderable.providedBy(value):
+                    config.error(f"{type(self).__name__} argument {p} must be an instance "
+                                 f"of bool")
+                object.__setattr__(self, p, value)
+        if kwargs:
+            config.error(f"{type(self)}.__init__ got unexpected keyword argument(s) "
+                         f"{list(kwargs)}")
+        if isinstance(self.name, str) and len(self.name) > 50:
+            config.error(f"step name '{self.name}' is longer than 50 characters")
+        if not isinstance(self.name, str) and not IRenderable.providedBy(self.name):
+            config.error(f"BuildStep name must be a string or a renderable object: {self.name!r}")
+        for attr in ("description", "descriptionDone", "descriptionSuffix"):
+            value = getattr(self, attr)
+            if isinstance(value, str):
+                object.__setattr__(self, attr, [value])
+        self._acquiringLocks: list[Any] = []
+        self._lockset: LockSet | None = None
+        self.build: Any = None
+        self.worker: Any = None
+        self.remote: Any = None
+        self.stepid: int | None = None
+        self.number: int | None = None
+        self.results: int | None = None
+        self.stopped = False
+        self.logs: dict[str, Any] = {}
+        self._log_observers: list[tuple[str, Any]] = []
+        self._running = False
+        self.cmd: RemoteCommand | None = None
+        self.timed_out = False
+        self.max_lines_reached = False
+        self._summary_task: defer.Deferred[None] | None = None
+        self._summary_dirty = False
+        self._secrets_used: dict[str, str] = {}
+        object.__setattr__(self, "_initialized", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._is_template and self._initialized and name in _COMMON_PARMS:
+            config.error("Changes to attributes of a BuildStep instance are ignored, this is "
+                         "a bug. Use set_step_arg(name, value) for that.")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- configuration-time API -------------------------------------------------------
+    def get_step_factory(self) -> BuildStepFactory:
+        return self._factory  # type: ignore[attr-defined, no-any-return]
+
+    def set_step_arg(self, name: str, value: Any) -> None:
+        factory = self._factory  # type: ignore[attr-defined]
+        factory.kwargs[name] = value
+        object.__setattr__(self, name, value)
+
+    def _getStepFactory(self) -> BuildStepFactory:
+        return self.get_step_factory()
+
+    # -- wiring into a build ------------------------------------------------------------
+    def setBuild(self, build: Any) -> None:
+        self.build = build
+
+    def setWorker(self, worker: Any) -> None:
+        self.worker = worker
+
+    def setDefaultWorkdir(self, workdir: Any) -> None:
+        if self.workdir is None:
+            self.workdir = workdir
+
+    def setupProgress(self) -> None:
+        pass
+
+    @property
+    def master(self) -> Any:
+        return self.build.master if self.build is not None else None
+
+    def getProperties(self) -> Properties:
+        return self.build.getProperties()  # type: ignore[no-any-return]
+
+    def getProperty(self, name: str, default: Any = None) -> Any:
+        return self.build.getProperties().getProperty(name, default)
+
+    def hasProperty(self, name: str) -> bool:
+        return bool(self.build.getProperties().hasProperty(name))
+
+    def setProperty(self, propname: str, value: Any, source: str = "Step",
+                    runtime: bool = True) -> None:
+        self.build.getProperties().setProperty(propname, value, source, runtime=runtime)
+
+    def render(self, value: Any) -> defer.Deferred[Any]:
+        return ensure_deferred(render(value, self.build.getProperties()))
+
+    def getWorkerName(self) -> str:
+        return self.build.getWorkerName()  # type: ignore[no-any-return]
+
+    def workerVersion(self, command: str, oldversion: str | None = None) -> str | None:
+        commands = getattr(self.worker, "worker_commands", None) or {}
+        if command not in commands:
+            return oldversion
+        return commands[command]  # type: ignore[no-any-return]
+
+    def workerVersionIsOlderThan(self, command: str, minversion: str) -> bool:
+        sv = self.workerVersion(command)
+        if sv is None:
+            return True
+        return [int(s) for s in sv.split(".")] < [int(m) for m in minversion.split(".")]
+
+    def checkWorkerHasCommand(self, command: str) -> None:
+        if not self.workerVersion(command):
+            from buildbot.interfaces import WorkerTooOldError
+            raise WorkerTooOldError(f"worker is too old, does not know about {command}")
+
+    def getWorkerCommandVersion(self, command: str, oldversion: str | None = None) -> str | None:
+        return self.workerVersion(command, oldversion)
+
+    @property
+    def worker_system(self) -> str | None:
+        return getattr(self.worker, "worker_system", None)
+
+    # -- summaries ----------------------------------------------------------------------
+    def _describe(self, done: bool = False) -> str | None:
+        words = (self.descriptionDone or self.description) if done else self.description
+        if words is None:
+            return None
+        if isinstance(words, (list, tuple)):
+            text = " ".join(str(w) for w in words)
+        else:
+            text = str(words)
+        if self.descriptionSuffix:
+            suffix = self.descriptionSuffix
+            text += " " + (" ".join(str(s) for s in suffix)
+                           if isinstance(suffix, (list, tuple)) else str(suffix))
+        return text
+
+    def getCurrentSummary(self) -> dict[str, str]:
+        desc = self._describe(False)
+        return {"step": desc if desc is not None else "running"}
+
+    def getResultSummary(self) -> dict[str, str]:
+        desc = self._describe(True)
+        text = desc if desc is not None else "finished"
+        if self.results is not None and self.results != SUCCESS:
+            text += f" ({Results[self.results]})"
+        if self.timed_out:
+            text += " (timed out)"
+        elif self.max_lines_reached:
+            text += " (max lines reached)"
+        return {"step": text}
+
+    def _redact(self, text: str) -> str:
+        for value, name in self._secrets_used.items():
+            if value:
+                text = text.replace(value, f"<{name}>")
+        return text
+
+    def updateSummary(self) -> None:
+        """Publish the current (or, once finished, the final) summary; writes coalesce."""
+        if self.stepid is None:
+            return
+        if self._summary_task is not None:
+            self._summary_dirty = True  # the running write loop picks the change up
+            return
+        d = ensure_deferred(self._write_summary())
+        if not d.called:
+            self._summary_task = d
+
+    async def _write_summary(self) -> None:
+        try:
+            while True:
+                self._summary_dirty = False
+                summary = (self.getResultSummary() if self.results is not None
+                           else self.getCurrentSummary())
+                text = self._redact(str(summary.get("step", "")))
+                try:
+                    await self.master.data.updates.setStepStateString(self.stepid, text)
+                except Exception:
+                    log.failure("{step}: cannot update its summary", step=self)
+                if not self._summary_dirty:
+                    break
+        finally:
+            self._summary_task = None
+
+    async def _wait_summary(self) -> None:
+        while self._summary_task is not None:
+            task = self._summary_task
+            waiter: defer.Deferred[None] = defer.Deferred()
+            task.addBoth(lambda r: (waiter.callback(None), r)[1])
+            await waiter
+
+    def getBuildResultSummary(self) -> dict[str, str]:
+        summary = self.getResultSummary()
+        policy = self.updateBuildSummaryPolicy
+        if policy is None:
+            wanted = {EXCEPTION, RETRY, CANCELLED}
+            if self.flunkOnFailure or self.haltOnFailure or self.warnOnFailure:
+                wanted.add(FAILURE)
+            if self.warnOnWarnings or self.flunkOnWarnings:
+                wanted.add(WARNINGS)
+        elif policy is True:
+            wanted = set(range(7))
+        elif policy is False:
+            wanted = set()
+        else:
+            wanted = set(policy)
+        if self.results in wanted and "build" not in summary:
+            summary["build"] = summary["step"]
+        return summary
+
+    # -- logs ---------------------------------------------------------------------------
+    def _decoder(self, encoding: str | None) -> Any:
+        enc = encoding or self.logEncoding or getattr(self.master.config, "logEncoding",
+                                                      "utf-8") or "utf-8"
+        if callable(enc):
+            return enc
+        return lambda b: b.decode(enc, "replace")
+
+    @as_deferred
+    async def addLog(self, name: str, type: str = "s", logEncoding: str | None = None) -> Any:
+        """Create a log of this step (`type` 's', 't' or 'h')."""
+        if self.stepid is None:
+            raise BuildStepCancelled("step has no database id")
+        updates = self.master.data.updates
+        logid = await updates.addLog(self.stepid, name, type)
+        loog = logmod.new_log(updates, name, type, logid, self._decoder(logEncoding))
+        loog.on_finished = self._log_finished
+        self.logs[name] = loog
+        for logname, observer in self._log_observers:
+            if logname == name:
+                observer.setLog(loog)
+        return loog
+
+    def _log_finished(self, loog: Any) -> None:
+        # Compression rewrites the chunks; it runs in the background and the master waits
+        # for it at shutdown.
+        self.master.tasks.spawn(f"compress log {loog.logid}",
+                                self.master.data.updates.compressLog(loog.logid))
+
+    def getLog(self, name: str) -> Any:
+        return self.logs[name]
+
+    @as_deferred
+    async def addCompleteLog(self, name: str, text: str) -> None:
+        loog = await self.addLog(name, "t")
+        await loog.addContent(text if text.endswith("\n") or not text else text + "\n")
+        await loog.finish()
+
+    @as_deferred
+    async def addHTMLLog(self, name: str, html: str) -> None:
+        loog = await self.addLog(name, "h")
+        await loog.addContent(html if html.endswith("\n") or not html else html + "\n")
+        await loog.finish()
+
+    def addLogObserver(self, logname: str, observer: Any) -> None:
+        observer.setStep(self)
+        self._log_observers.append((logname, observer))
+        if logname in self.logs:
+            observer.setLog(self.logs[logname])
+
+    def addLogWithFailure(self, why: Failure, logprefix: str = "") -> defer.Deferred[None]:
+        return ensure_deferred(self._add_failure_logs(why, logprefix))
+
+    async def _add_failure_logs(self, why: Failure, logprefix: str = "") -> None:
+        try:
+            await self.addCompleteLog(logprefix + "err.text", why.getTraceback())
+            await self.addHTMLLog(logprefix + "err.html", "<pre>" + why.getTraceback() + "</pre>")
+        except Exception:
+            log.failure("{step}: cannot record the failure logs", step=self)
+
+    def addLogWithException(self, why: BaseException, logprefix: str = "") -> Any:
+        return self.addLogWithFailure(Failure(why), logprefix)
+
+    @as_deferred
+    async def addURL(self, name: str, url: str) -> None:
+        await self.master.data.updates.addStepURL(self.stepid, str(name), str(url))
+
+    @as_deferred
+    async def setBuildData(self, name: str, value: bytes, source: str) -> None:
+        await self.master.data.updates.setBuildData(self.build.buildid, name, value, source)
+
+    # -- running ------------------------------------------------------------------------
+    def isNewStyle(self) -> bool:
+        return True
+
+    async def run(self) -> int:
+        """Do the step's work and return a result code (subclasses override)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement run()")
+
+    @as_deferred
+    async def runCommand(self, command: RemoteCommand) -> Any:
+        """Run a remote command on this step's worker; an interrupt ends it CANCELLED."""
+        if self.stopped:
+            raise BuildStepCancelled("step was stopped")
+        self.cmd = command
+        try:
+            await command.run(self, self.remote, self.build.builder.name)
+        finally:
+            self.cmd = None
+        if command.failure_reason in ("timeout", "timeout_without_output"):
+            self.timed_out = True
+        elif command.failure_reason == "max_lines_failure":
+            self.max_lines_reached = True
+        if self.stopped:
+            raise BuildStepCancelled("step was interrupted")
+        return command
+
+    def interrupt(self, reason: Any) -> defer.Deferred[None]:
+        """Stop the step: cancel lock waits, interrupt the running command."""
+        return ensure_deferred(self._interrupt(reason))
+
+    async def _interrupt(self, reason: Any) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        for waiter in self._acquiringLocks:
+            waiter.cancel()
+        text = reason if isinstance(reason, str) else str(
+            reason.getErrorMessage() if isinstance(reason, Failure) else reason)
+        if self.stepid is not None and self._running:
+            try:
+                await self.addCompleteLog("cancelled", text)
+            except Exception:
+                log.failure("{step}: cannot record the cancel reason", step=self)
+        if self.cmd is not None:
+            await self.cmd.interrupt(text)
+
+    async def _render_renderables(self) -> None:
+        props = self.build.getProperties()
+        for attr in self.renderables:
+            value = getattr(self, attr, None)
+            if value is None:
+                continue
+            rendered = await render(value, props)
+            object.__setattr__(self, attr, rendered)
+        for attr in ("description", "descriptionDone", "descriptionSuffix"):
+            value = getattr(self, attr)
+            if isinstance(value, str):
+                object.__setattr__(self, attr, [value])
+        self._secrets_used.update(props.get_used_secrets()
+                                  if hasattr(props, "get_used_secrets") else {})
+
+    async def _should_run(self) -> bool:
+        cond = self.doStepIf
+        if isinstance(cond, bool):
+            return cond
+        if callable(cond):
+            return bool(await call_user(cond, self))
+        return bool(cond)
+
+    async def _hidden(self, results: int) -> bool:
+        cond = self.hideStepIf
+        if isinstance(cond, bool):
+            return cond
+        if callable(cond):
+            return bool(await call_user(cond, results, self))
+        return bool(cond)
+
+    def startStep(self, remote: Any) -> defer.Deferred[int]:
+        """Run the whole step lifecycle inside its build; fires with the result."""
+        return ensure_deferred(self._start_step(remote))
+
+    async def _start_step(self, remote: Any) -> int:
+        self.remote = remote
+        updates = self.master.data.updates
+        name = self.name
+        if not isinstance(name, str):
+            name = await render(name, self.build.getProperties())
+            object.__setattr__(self, "name", name)
+        self.stepid, self.number, name = await updates.addStep(self.build.buildid, str(name))
+        object.__setattr__(self, "name", name)
+        self._running = True
+        results = SUCCESS
+        lock_list: list[Any] = []
+        try:
+            await updates.startStep(self.stepid, locks_acquired=not self.locks)
+            await self._render_renderables()
+            self.updateSummary()
+            if self.stopped:
+                results = CANCELLED
+            elif not await self._should_run():
+                results = SKIPPED
+            else:
+                if self.locks:
+                    lock_list = await self._resolve_locks()
+                    acquired = await self._acquire_locks(lock_list)
+                    if not acquired:
+                        raise BuildStepCancelled("cancelled while waiting for locks")
+                    await updates.set_step_locks_acquired_at(self.stepid)
+                results = await call_user(self.run)
+                if results is None:
+                    results = SUCCESS
+        except BuildStepCancelled:
+            results = CANCELLED
+        except BuildStepFailed:
+            results = FAILURE
+        except (error.ConnectionLost, pb.PBConnectionLost, pb.DeadReferenceError):
+            results = RETRY
+        except Exception as e:
+            f = Failure()
+            if isinstance(e, RemoteException) and self.stopped:
+                results = CANCELLED
+            else:
+                log.failure("{step} raised an exception", failure=f, step=self)
+                results = EXCEPTION
+                await self._add_failure_logs(f)
+        if self.stopped and results not in (RETRY, CANCELLED):
+            results = EXCEPTION
+        self.results = results
+        hidden = False
+        try:
+            hidden = await self._hidden(results)
+        except Exception:
+            log.failure("{step}: hideStepIf raised", step=self)
+            self.results = results = EXCEPTION
+        for loog in list(self.logs.values()):
+            if not loog.isFinished():
+                try:
+                    await loog.finish()
+                except Exception:
+                    log.failure("{step}: finishing log {name} failed", step=self, name=loog.name)
+                    self.results = results = EXCEPTION
+        self._release_locks(lock_list)
+        self.updateSummary()
+        await self._wait_summary()
+        await updates.finishStep(self.stepid, results, hidden)
+        self._running = False
+        return results
+
+    # -- locks --------------------------------------------------------------------------
+    async def _resolve_locks(self) -> list[Any]:
+        locks = await render(self.locks, self.build.getProperties())
+        return self.build.resolve_locks(locks or [])
+
+    async def _acquire_locks(self, lock_list: list[Any]) -> bool:
+        build_locks = {id(real) for real, _ in self.build.build_lock_list}
+        for real, _ in lock_list:
+            if id(real) in build_locks:
+                raise RuntimeError(f"lock {real} is used both by the build and by step "
+                                   f"'{self.name}'")
+        lockset = LockSet(self, lock_list)
+        self._lockset = lockset
+        self._acquiringLocks.append(lockset)
+        start = self.master.reactor.seconds()
+        try:
+            acquired = await lockset.acquire()
+        finally:
+            self._acquiringLocks.remove(lockset)
+        waited = int(self.master.reactor.seconds() - start)
+        if waited:
+            await self.master.data.updates.add_build_locks_duration(self.build.buildid, waited)
+        return acquired
+
+    def _release_locks(self, lock_list: list[Any]) -> None:
+        if self._lockset is not None:
+            self._lockset.release_all()
+            self._lockset = None
+
+
+class ShellMixin:
+    """Shell-command arguments and `makeRemoteShellCommand` for steps that run commands."""
+
+    command: Any = None
+    env: Any = None
+    want_stdout = True
+    want_stderr = True
+    usePTY: Any = None
+    logfiles: Any = None
+    lazylogfiles = False
+    timeout: Any = 1200
+    maxTime: Any = None
+    max_lines: Any = None
+    logEnviron = True
+    interruptSignal: Any = "KILL"
+    sigtermTime: Any = None
+    initialStdin: Any = None
+    decodeRC: Any = None
+
+    _shellMixinArgs = ("command", "workdir", "env", "want_stdout", "want_stderr", "usePTY",
+                       "logfiles", "lazylogfiles", "timeout", "maxTime", "max_lines",
+                       "logEnviron", "interruptSignal", "sigtermTime", "initialStdin",
+                       "decodeRC")
+
+    def setupShellMixin(self, constructorArgs: dict[str, Any],
+                        prohibitArgs: Sequence[str] = ()) -> dict[str, Any]:
+        """Take the shell arguments out of `constructorArgs` onto self; return the rest."""
+        constructorArgs = dict(constructorArgs)
+        bad = [a for a in prohibitArgs if a in constructorArgs]
+        for arg in bad:
+            config.error(f"invalid {type(self).__name__} argument {arg}")
+            del constructorArgs[arg]
+        for arg in self._shellMixinArgs:
+            if arg in constructorArgs and arg != "workdir":
+                object.__setattr__(self, arg, constructorArgs.pop(arg))
+        for arg in [a for a in constructorArgs if a not in _COMMON_PARMS]:
+            config.error(f"invalid {type(self).__name__} argument {arg}")
+            del constructorArgs[arg]
+        if self.decodeRC is None:
+            object.__setattr__(self, "decodeRC", {0: SUCCESS})
+        if not isinstance(self.decodeRC, dict) and not IRenderable.providedBy(self.decodeRC):
+            config.error("decodeRC must be a dictionary")
+        if self.env is None:
+            object.__setattr__(self, "env", {})
+        if self.logfiles is None:
+            object.__setattr__(self, "logfiles", {})
+        return constructorArgs
+
+    @as_deferred
+    async def makeRemoteShellCommand(self, collectStdout: bool = False,
+                                     collectStderr: bool = False, stdioLogName: str = "stdio",
+                                     **overrides: Any) -> RemoteShellCommand:
+        step: Any = self
+        kwargs = {a: getattr(step, a) for a in self._shellMixinArgs}
+        kwargs.update(overrides)
+        builder_env = dict(getattr(step.build.builder.config, "env", None) or {})
+        env = dict(builder_env)
+        env.update(kwargs.pop("env") or {})
+        command = kwargs.pop("command")
+        if isinstance(command, (list, tuple)):
+            command = flatten(list(command))
+        if command is None or command == [] or command == "":
+            raise ValueError(f"{type(self).__name__}: no command given")
+        kwargs.pop("lazylogfiles")
+        workdir = kwargs.pop("workdir") or step.build.workdir
+        cmd = RemoteShellCommand(
+            workdir, command, env=env or None, collectStdout=collectStdout,
+            collectStderr=collectStderr, stdioLogName=stdioLogName, **kwargs)
+        await self._attach_logs(cmd, stdioLogName)
+        return cmd
+
+    async def _attach_logs(self, cmd: RemoteCommand, stdioLogName: str) -> None:
+        step: Any = self
+        stdio = step.logs.get(stdioLogName)
+        if stdio is None:
+            stdio = await step.addLog(stdioLogName)
+        cmd.useLog(stdio, closeWhenFinished=False)
+        for logname in (self.logfiles or {}):
+            if self.lazylogfiles:
+                async def activate(_cmd: Any, logname: str = logname) -> Any:
+                    return await step.addLog(logname)
+                cmd.useLogDelayed(logname, lambda c, n=logname: ensure_deferred(activate(c, n)),
+                                  closeWhenFinished=True)
+            else:
+                newlog = step.logs.get(logname) or await step.addLog(logname)
+                cmd.useLog(newlog, closeWhenFinished=True)
+
+    def getCurrentSummary(self) -> dict[str, str]:
+        step: Any = self
+        if step.description is not None:
+            return BuildStep.getCurrentSummary(step)
+        return {"step": "running"}
+
+    def getResultSummary(self) -> dict[str, str]:
+        step: Any = self
+        if step.descriptionDone is not None or step.description is not None:
+            return BuildStep.getResultSummary(step)
+        desc = _describe_command(self.command)
+        if desc is None:
+            return BuildStep.getResultSummary(step)
+        text = desc
+        if step.results is not None and step.results != SUCCESS:
+            text += f" ({Results[step.results]})"
+        if step.timed_out:
+            text += " (timed out)"
+        elif step.max_lines_reached:
+            text += " (max lines reached)"
+        return {"step": text}
+
+
+class CommandMixin:
+    """Helpers for steps that run file-system commands on the worker."""
+
+    async def _simple_command(self, cmd: str, args: dict[str, Any]) -> RemoteCommand:
+        step: Any = self
+        command = RemoteCommand(cmd, args)
+        stdio = step.logs.get("stdio")
+        if stdio is not None:
+            command.useLog(stdio, closeWhenFinished=False)
+        await step.runCommand(command)
+        return command
+
+    @as_deferred
+    async def runRmdir(self, dir: str, log: Any = None, abandonOnFailure: bool = True) -> bool:
+        cmd = await self._simple_command("rmdir", {"dir": dir, "logEnviron": False})
+        if abandonOnFailure and cmd.didFail():
+            raise BuildStepFailed()
+        return not cmd.didFail()
+
+    @as_deferred
+    async def runMkdir(self, dir: str, log: Any = None, abandonOnFailure: bool = True) -> bool:
+        cmd = await self._simple_command("mkdir", {"dir": dir, "logEnviron": False})
+        if abandonOnFailure and cmd.didFail():
+            raise BuildStepFailed()
+        return not cmd.didFail()
+
+    @as_deferred
+    async def runRmFile(self, path: str, log: Any = None, abandonOnFailure: bool = True) -> bool:
+        cmd = await self._simple_command("rmfile", {"path": path, "logEnviron": False})
+        if abandonOnFailure and cmd.didFail():
+            raise BuildStepFailed()
+        return not cmd.didFail()
+
+    @as_deferred
+    async def pathExists(self, path: str, log: Any = None) -> bool:
+        cmd = await self._simple_command("stat", {"file": path, "logEnviron": False})
+        return not cmd.didFail()
+
+    @as_deferred
+    async def runGlob(self, path: str) -> list[str]:
+        cmd = await self._simple_command("glob", {"path": path, "logEnviron": False})
+        if cmd.didFail():
+            raise BuildStepFailed()
+        return list(cmd.updates.get("files", [[]])[-1])
+
+
+__all__ = [
+    "BuildStep", "BuildStepCancelled", "BuildStepFactory", "BuildStepFailed", "CommandMixin",
+    "ShellMixin", "SUCCESS", "WARNINGS", "FAILURE", "SKIPPED", "EXCEPTION", "RETRY",
+    "CANCELLED",
+]

@@ -1,0 +1,242 @@
+"""A step's logs as the process layer writes them.
+
+Text from the worker is cut into lines per stream (stdout, stderr, header), partial lines are
+held until their end arrives, and whole lines are written through `data.updates.appendLog`.
+Writes of one log are serialised and batched: while one `appendLog` is in flight, new lines
+accumulate and go out together in the next call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from buildbot.util.deferred import ensure_deferred
+
+log = Logger()
+
+MAX_LINE_LENGTH = 4096
+
+# Sequences that end a line, besides "\n": CRLF, a CR followed by something, cursor-restore,
+# cursor-position, clear-screen, and runs of backspaces.
+_NEWLINE_EQUIVALENTS = re.compile(r"\r\n|\r(?=.)|\x1b\[u|\x1b\[\d+;\d+[Hf]|\x1b\[2J|\x08+", re.S)
+
+
+class LineSplitter:
+    """Cuts a stream of text into complete lines (each ending in "\\n")."""
+
+    __slots__ = ("partial", "max_line_length")
+
+    def __init__(self, max_line_length: int = MAX_LINE_LENGTH) -> None:
+        self.partial = ""
+        self.max_line_length = max_line_length
+
+    def append(self, text: str) -> list[str]:
+        """Add text; return the lines it completed."""
+        text = self.partial + text
+        if "\r" in text or "\x1b" in text or "\x08" in text:
+            text = _NEWLINE_EQUIVALENTS.sub("\n", text)
+        pieces = text.split("\n")
+        self.partial = pieces.pop()
+        lines = [p + "\n" for p in pieces]
+        if len(self.partial) > self.max_line_length:
+            n = self.max_line_length
+            cut = len(self.partial) - len(self.partial) % n
+            lines.extend(self.partial[i:i + n] + "\n" for i in range(0, cut, n))
+            self.partial = self.partial[cut:]
+        return lines
+
+    def flush(self) -> list[str]:
+        """Return the held partial line (with a newline appended), if any."""
+        if not self.partial:
+            return []
+        line, self.partial = self.partial + "\n", ""
+        return [line]
+
+
+class Log:
+    """One log of a step (`type` 's' stdio, 't' text, 'h' html)."""
+
+    def __init__(self, updates: Any, name: str, type: str, logid: int,
+                 decoder: Callable[[bytes], str] | None = None) -> None:
+        self.updates = updates
+        self.name = name
+        self.type = type
+        self.logid = logid
+        self.decoder = decoder or (lambda b: b.decode("utf-8", "replace"))
+        self.finished = False
+        self._subscribers: list[Callable[[str | None, str | None], Any]] = []
+        self._pending: list[str] = []
+        self._waiters: list[defer.Deferred[None]] = []
+        self._writing = False
+        self._finish_waiters: list[defer.Deferred[None]] = []
+        self._idle_waiters: list[defer.Deferred[None]] = []
+        self.on_finished: Callable[[Log], Any] | None = None
+
+    # -- plugin API ----------------------------------------------------------------------
+    def getName(self) -> str:
+        return self.name
+
+    def isFinished(self) -> bool:
+        return self.finished
+
+    def waitUntilFinished(self) -> defer.Deferred[None]:
+        if self.finished:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._finish_waiters.append(d)
+        return d
+
+    def subscribe(self, callback: Callable[[str | None, str | None], Any],
+                  catchup: bool = False) -> None:
+        """Call `callback(stream, text)` for every chunk of lines written from now on, and
+        `callback(None, None)` when the log finishes."""
+        self._subscribers.append(callback)
+
+    def _text(self, text: str | bytes) -> str:
+        return self.decoder(text) if isinstance(text, (bytes, bytearray)) else text
+
+    def _notify(self, stream: str, text: str) -> None:
+        for cb in self._subscribers:
+            cb(stream, text)
+
+    # -- writing -------------------------------------------------------------------------
+    def _write(self, content: str) -> defer.Deferred[None]:
+        """Queue whole-line content; the Deferred fires once it is stored."""
+        if self.finished:
+            return defer.fail(RuntimeError(f"log '{self.name}' is already finished"))
+        d: defer.Deferred[None] = defer.Deferred()
+        self._pending.append(content)
+        self._waiters.append(d)
+        self._kick()
+        return d
+
+    def _kick(self) -> None:
+        if not self._writing and self._pending:
+            self._writing = True
+            ensure_deferred(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        try:
+            while self._pending:
+                content, waiters = "".join(self._pending), self._waiters
+                self._pending, self._waiters = [], []
+                try:
+                    if content:
+                        await self.updates.appendLog(self.logid, content)
+                except Exception as e:
+                    for w in waiters:
+                        w.errback(e)
+                    if not waiters:
+                        log.failure("writing log {name} failed", name=self.name)
+                else:
+                    for w in waiters:
+                        w.callback(None)
+        finally:
+            self._writing = False
+            idle, self._idle_waiters = self._idle_waiters, []
+            for w in idle:
+                w.callback(None)
+
+    async def _drain(self) -> None:
+        """Wait until everything queued so far is stored."""
+        self._kick()
+        if self._writing:
+            d: defer.Deferred[None] = defer.Deferred()
+            self._idle_waiters.append(d)
+            await d
+
+    def finish(self) -> defer.Deferred[None]:
+        """Flush partial lines, mark the log complete, and notify who waits for it."""
+        return ensure_deferred(self._finish())
+
+    async def _finish(self) -> None:
+        if self.finished:
+            return
+        self._flush_partial()
+        await self._drain()
+        self.finished = True
+        await self.updates.finishLog(self.logid)
+        for cb in self._subscribers:
+            cb(None, None)
+        waiters, self._finish_waiters = self._finish_waiters, []
+        for w in waiters:
+            w.callback(None)
+        if self.on_finished is not None:
+            self.on_finished(self)
+
+    def _flush_partial(self) -> None:
+        """Queue held partial lines (subclasses)."""
+
+
+class PlainLog(Log):
+    """Text ('t') and HTML ('h') logs: content is stored as given, line by line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lines = LineSplitter()
+
+    def addContent(self, text: str | bytes) -> defer.Deferred[None]:
+        text = self._text(text)
+        lines = self._lines.append(text)
+        if lines:
+            chunk = "".join(lines)
+            self._notify("o", chunk)
+            return self._write(chunk)
+        return defer.succeed(None)
+
+    def _flush_partial(self) -> None:
+        lines = self._lines.flush()
+        if lines:
+            self._notify("o", lines[0])
+            self._pending.append(lines[0])
+
+
+class StreamLog(Log):
+    """The stdio ('s') log: each stored line carries its stream tag (o, e or h)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._splitters = {"o": LineSplitter(), "e": LineSplitter(), "h": LineSplitter()}
+
+    def _add(self, stream: str, text: str | bytes) -> defer.Deferred[None]:
+        lines = self._splitters[stream].append(self._text(text))
+        if not lines:
+            return defer.succeed(None)
+        if self._subscribers:
+            self._notify(stream, "".join(lines))
+        return self._write("".join(stream + line for line in lines))
+
+    def addStdout(self, text: str | bytes) -> defer.Deferred[None]:
+        return self._add("o", text)
+
+    def addStderr(self, text: str | bytes) -> defer.Deferred[None]:
+        return self._add("e", text)
+
+    def addHeader(self, text: str | bytes) -> defer.Deferred[None]:
+        return self._add("h", text)
+
+    def addStream(self, stream: str, text: str | bytes) -> defer.Deferred[None]:
+        return self._add(stream, text)
+
+    def _flush_partial(self) -> None:
+        for stream, splitter in self._splitters.items():
+            for line in splitter.flush():
+                if self._subscribers:
+                    self._notify(stream, line)
+                self._pending.append(stream + line)
+
+    # A stdio log also accepts plain content (written as stdout), as in the reference.
+    def addContent(self, text: str | bytes) -> defer.Deferred[None]:
+        return self._add("o", text)
+
+
+def new_log(updates: Any, name: str, type: str, logid: int,
+            decoder: Callable[[bytes], str] | None = None) -> Log:
+    """The Log object for a log of `type`."""
+    cls = StreamLog if type == "s" else PlainLog
+    return cls(updates, name, type, logid, decoder)

@@ -1,0 +1,146 @@
+"""Observers that steps attach to their logs to parse output as it arrives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from zope.interface import implementer
+
+from buildbot.interfaces import ILogObserver
+from buildbot.process.log import LineSplitter
+
+
+@implementer(ILogObserver)
+class LogObserver:
+    """Receives a log's text per stream; subclasses override the `*Received` methods."""
+
+    step: Any = None
+
+    def setStep(self, step: Any) -> None:
+        self.step = step
+
+    def setLog(self, loog: Any) -> None:
+        loog.subscribe(self.gotData, True)
+
+    def gotData(self, stream: str | None, data: str | None) -> None:
+        if data is None:
+            self.finishReceived()
+        elif stream is None or stream == "o":
+            self.outReceived(data)
+        elif stream == "e":
+            self.errReceived(data)
+        elif stream == "h":
+            self.headerReceived(data)
+
+    def finishReceived(self) -> None:
+        pass
+
+    def outReceived(self, data: str) -> None:
+        pass
+
+    def errReceived(self, data: str) -> None:
+        pass
+
+    def headerReceived(self, data: str) -> None:
+        pass
+
+
+class LogLineObserver(LogObserver):
+    """Receives whole lines (without their newline) per stream."""
+
+    def __init__(self) -> None:
+        self._splitters = {"o": LineSplitter(), "e": LineSplitter(), "h": LineSplitter()}
+
+    def setMaxLineLength(self, max_length: int) -> None:
+        for s in self._splitters.values():
+            s.max_line_length = max_length
+
+    def _lines(self, stream: str, data: str, handler: Callable[[str], Any]) -> None:
+        for line in self._splitters[stream].append(data):
+            handler(line.rstrip("\n"))
+
+    def outReceived(self, data: str) -> None:
+        self._lines("o", data, self.outLineReceived)
+
+    def errReceived(self, data: str) -> None:
+        self._lines("e", data, self.errLineReceived)
+
+    def headerReceived(self, data: str) -> None:
+        self._lines("h", data, self.headerLineReceived)
+
+    def finishReceived(self) -> None:
+        handlers = {"o": self.outLineReceived, "e": self.errLineReceived,
+                    "h": self.headerLineReceived}
+        for stream, splitter in self._splitters.items():
+            for line in splitter.flush():
+                handlers[stream](line.rstrip("\n"))
+
+    def outLineReceived(self, line: str) -> None:
+        pass
+
+    def errLineReceived(self, line: str) -> None:
+        pass
+
+    def headerLineReceived(self, line: str) -> None:
+        pass
+
+
+class LineConsumerLogObserver(LogLineObserver):
+    """Feeds (stream, line) pairs into a generator created by `consumerFunction()`."""
+
+    def __init__(self, consumerFunction: Callable[[], Generator[Any, Any, Any]]) -> None:
+        super().__init__()
+        self.generator = consumerFunction()
+        next(self.generator)
+
+    def _send(self, stream: str, line: str) -> None:
+        self.generator.send((stream, line))
+
+    def outLineReceived(self, line: str) -> None:
+        self._send("o", line)
+
+    def errLineReceived(self, line: str) -> None:
+        self._send("e", line)
+
+    def headerLineReceived(self, line: str) -> None:
+        self._send("h", line)
+
+    def finishReceived(self) -> None:
+        super().finishReceived()
+        self.generator.close()
+
+
+class OutputProgressObserver(LogObserver):
+    """Counts output length (kept for plugins; progress metrics are not displayed)."""
+
+    length = 0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def gotData(self, stream: str | None, data: str | None) -> None:
+        if data:
+            self.length += len(data)
+
+
+class BufferLogObserver(LogObserver):
+    """Keeps stdout and/or stderr text in memory."""
+
+    def __init__(self, wantStdout: bool = True, wantStderr: bool = False) -> None:
+        self.stdout: list[str] | None = [] if wantStdout else None
+        self.stderr: list[str] | None = [] if wantStderr else None
+
+    def outReceived(self, data: str) -> None:
+        if self.stdout is not None:
+            self.stdout.append(data)
+
+    def errReceived(self, data: str) -> None:
+        if self.stderr is not None:
+            self.stderr.append(data)
+
+    def getStdout(self) -> str:
+        return "".join(self.stdout or [])
+
+    def getStderr(self) -> str:
+        return "".join(self.stderr or [])

@@ -1,0 +1,1 @@
+"""Secret providers for c['secretsProviders']."""

@@ -1,0 +1,114 @@
+"""`master.workers`: the configured workers, their protocol registrations, new connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from buildbot.util.service import BuildbotServiceManager
+from buildbot.worker.protocols import msgpack as msgpack_protocol
+from buildbot.worker.protocols import pb as pb_protocol
+
+log = Logger()
+
+DUPLICATE_PING_TIMEOUT = 10
+
+
+class WorkerManager(BuildbotServiceManager):
+    """Keeps `c['workers']` running and registered on the configured protocol ports."""
+
+    config_attr = "workers"
+    reconfig_priority = 127
+
+    def __init__(self) -> None:
+        super().__init__(name="WorkerManager")
+        self._registrations: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+
+    @property
+    def master(self) -> Any:
+        return self.parent
+
+    @property
+    def workers(self) -> dict[str, Any]:
+        return dict(self.namedServices)
+
+    def getWorkerByName(self, name: str) -> Any:
+        return self.namedServices.get(name)
+
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
+        await super().reconfigServiceWithBuildbotConfig(new_config)
+        await self._update_registrations(new_config)
+
+    async def _update_registrations(self, new_config: Any) -> None:
+        """(Re)register every worker's name/password on the configured protocol ports."""
+        protocols = getattr(new_config, "protocols", None) or {}
+        wanted: dict[str, list[tuple[str, Any, Any]]] = {}
+        for name, worker in self.namedServices.items():
+            if getattr(worker, "password", None) is None:
+                continue  # LocalWorker: in-process, no port
+            entries = []
+            if protocols.get("pb", {}).get("port") is not None:
+                entries.append(("pb", protocols["pb"]["port"], worker.password))
+            msg = protocols.get("msgpack_experimental_v7", {})
+            if msg.get("port") is not None:
+                entries.append(("msgpack", msg["port"], worker.password))
+            wanted[name] = entries
+        for name in list(self._registrations):
+            current = [key for key, _ in self._registrations[name]]
+            if name not in wanted or current != [tuple(e) for e in wanted[name]]:
+                for _, reg in self._registrations.pop(name):
+                    await reg.unregister()
+        for name, entries in wanted.items():
+            if name in self._registrations:
+                continue
+            regs = []
+            for proto, port, password in entries:
+                if proto == "pb":
+                    reg = await self.master.pbmanager.register(
+                        port, name, password,
+                        pb_protocol.connection_factory(self, self.master.reactor))
+                else:
+                    reg = await self.master.msgmanager.register(
+                        port, name, password,
+                        msgpack_protocol.connection_factory(self, self.master.reactor))
+                regs.append(((proto, port, password), reg))
+            self._registrations[name] = regs
+
+    async def stop(self) -> None:
+        for regs in self._registrations.values():
+            for _, reg in regs:
+                await reg.unregister()
+        self._registrations.clear()
+        await super().stop()
+
+    async def newConnection(self, conn: Any, workerName: str) -> bool:
+        """Accept `conn` for `workerName`, arbitrating with an existing connection."""
+        worker = self.getWorkerByName(workerName)
+        if worker is None:
+            raise RuntimeError(f"no worker named {workerName!r} is configured")
+        old = worker.conn
+        if old is not None:
+            log.info("worker '{name}' is connecting again from {peer}; checking the old "
+                     "connection", name=workerName, peer=conn.get_peer())
+            alive = await self._ping(old)
+            if alive:
+                log.warn("rejecting duplicate connection of worker '{name}' from {peer}",
+                         name=workerName, peer=conn.get_peer())
+                raise RuntimeError("rejecting duplicate worker")
+            log.info("old connection of worker '{name}' is dead; replacing it",
+                     name=workerName)
+            old.loseConnection()
+            if hasattr(old, "wait_disconnected"):
+                await old.wait_disconnected()
+        return True
+
+    async def _ping(self, conn: Any) -> bool:
+        d = defer.ensureDeferred(conn.remotePrint(message="master got a duplicate connection"))
+        d.addTimeout(DUPLICATE_PING_TIMEOUT, self.master.reactor)
+        try:
+            await d
+            return True
+        except Exception:
+            return False

@@ -151,13 +151,107 @@ class BuilderBuildsEndpoint(Endpoint):
         return [dict(b) for b in self.master.builds if b["builder"] == kwargs["buildername"]]
 
 
+def _find(rows: list[dict[str, Any]], key: str, value: Any) -> Any:
+    return next((dict(r) for r in rows if r.get(key) == value), None)
+
+
+class BuildEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/builds/n:buildid"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return _find(self.master.builds, "buildid", kwargs["buildid"])
+
+    async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        if action not in ("stop", "rebuild"):
+            raise InvalidControlException(f"action: {action} is not supported")
+        self.master.control_calls.append((action, dict(args), kwargs))
+        return None
+
+
 class BuildType(ResourceType):
     name = "build"
     plural = "builds"
-    endpoints = [BuilderBuildsEndpoint]
+    endpoints = [BuilderBuildsEndpoint, BuildEndpoint]
+    eventPathPatterns = "/builds/:buildid"
     entityType = types.Entity("build", {"buildid": types.Integer(), "number": types.Integer(),
                                         "builder": types.String(), "complete": types.Boolean(),
                                         "results": types.NoneOk(types.Integer())})
+
+
+class BuilderEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/builders/n:builderid"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return _find(self.master.builders, "builderid", kwargs["builderid"])
+
+
+class BuilderType(ResourceType):
+    name = "builder"
+    plural = "builders"
+    endpoints = [BuilderEndpoint]
+    entityType = types.Entity("builder", {"builderid": types.Integer(), "name": types.String()})
+
+
+class BuildRequestEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/buildrequests/n:buildrequestid"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return _find(self.master.buildrequests, "buildrequestid", kwargs["buildrequestid"])
+
+
+class BuildRequestType(ResourceType):
+    name = "buildrequest"
+    plural = "buildrequests"
+    endpoints = [BuildRequestEndpoint]
+    entityType = types.Entity("buildrequest", {"buildrequestid": types.Integer(),
+                                               "buildsetid": types.Integer()})
+
+
+class BuildsetEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/buildsets/n:bsid"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        bs = self.master.buildsets.get(kwargs["bsid"])
+        return {"bsid": kwargs["bsid"], "sourcestamps": bs["sourcestamps"]} if bs else None
+
+
+class BuildsetPropertiesEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/buildsets/n:bsid/properties"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        bs = self.master.buildsets.get(kwargs["bsid"])
+        return dict(bs["properties"]) if bs else None
+
+
+class BuildsetType(ResourceType):
+    name = "buildset"
+    plural = "buildsets"
+    endpoints = [BuildsetEndpoint, BuildsetPropertiesEndpoint]
+    entityType = types.Entity("buildset", {"bsid": types.Integer()})
+
+
+class ForceSchedulerEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/forceschedulers/i:schedulername"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return {"name": kwargs["schedulername"], "builder_names": ["lin", "win"]}
+
+    async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        self.master.control_calls.append((action, dict(args), kwargs))
+        return [1, {"1": 1}]
+
+
+class ForceSchedulerType(ResourceType):
+    name = "forcescheduler"
+    plural = "forceschedulers"
+    endpoints = [ForceSchedulerEndpoint]
+    entityType = types.Entity("forcescheduler", {"name": types.String()})
 
 
 class ChangeType(ResourceType):
@@ -203,9 +297,13 @@ class WebMaster:
         self.control_calls: list[Any] = []
         self.changes: list[dict[str, Any]] = []
         self.builds: list[dict[str, Any]] = []
+        self.builders: list[dict[str, Any]] = []
+        self.buildrequests: list[dict[str, Any]] = []
+        self.buildsets: dict[int, dict[str, Any]] = {}
         self.change_svc: list[Any] = []
         self.data = DataConnector(self, modules=[])
-        for rtype in (Thing, MasterType, ChangeType, BuildType):
+        for rtype in (Thing, MasterType, ChangeType, BuildType, BuilderType, BuildRequestType,
+                      BuildsetType, ForceSchedulerType):
             self.data._add_rtype(rtype(self.data))
         self.www: WWWService | None = None
         self.config: WebConfig | None = None

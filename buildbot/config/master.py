@@ -214,7 +214,7 @@ def loadConfigDict(basedir: str, configFileName: str) -> tuple[str, dict[str, An
     except OSError as e:
         raise ConfigErrors([f"unable to open configuration file '{filename}': {e}"]) from e
 
-    log.info("Loading configuration from {filename!r}", filename=filename)
+    log.info("Loading configuration from '{filename}'", filename=filename)
     globals_: dict[str, Any] = {"basedir": basedir, "__file__": os.path.abspath(filename)}
     _exec_config(source, filename, basedir, globals_)
     if "BuildmasterConfig" not in globals_:

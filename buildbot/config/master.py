@@ -209,7 +209,9 @@ def loadConfigDict(basedir: str, configFileName: str) -> tuple[str, dict[str, An
     if not os.path.exists(filename):
         raise ConfigErrors([f"configuration file '{filename}' does not exist"])
     try:
-        with open(filename, encoding="utf-8") as f:
+        # Bytes: compile() then honours a PEP 263 coding line (UTF-8 otherwise), and bad
+        # bytes surface as a SyntaxError like any other mistake in the file.
+        with open(filename, "rb") as f:
             source = f.read()
     except OSError as e:
         raise ConfigErrors([f"unable to open configuration file '{filename}': {e}"]) from e
@@ -228,7 +230,7 @@ def loadConfigDict(basedir: str, configFileName: str) -> tuple[str, dict[str, An
     return filename, config_dict
 
 
-def _exec_config(source: str, filename: str, basedir: str, globals_: dict[str, Any]) -> None:
+def _exec_config(source: bytes, filename: str, basedir: str, globals_: dict[str, Any]) -> None:
     """Run the file's code. An exception it raises becomes a `ConfigErrors` raised at once
     (errors its constructors recorded before stay in the active capture, and come first)."""
     sys.path.append(basedir)

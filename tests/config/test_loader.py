@@ -147,6 +147,18 @@ def test_config_errors_raised_by_the_file_are_kept_as_is(tmp_path: Path) -> None
     assert load_errors(tmp_path) == ["recorded", "one", "two"]
 
 
+def test_coding_line_is_honoured_and_bad_bytes_are_a_syntax_error(tmp_path: Path) -> None:
+    (tmp_path / "master.cfg").write_bytes(
+        b"# -*- coding: latin-1 -*-\n" + MINIMAL.encode() + b"BuildmasterConfig['t'] = '\xe9'\n")
+    (tmp_path / "bad.cfg").write_bytes(MINIMAL.encode() + b"x = '\xff'\n")
+
+    _, d = loadConfigDict(str(tmp_path), "master.cfg")
+    [msg] = load_errors(tmp_path, "bad.cfg")
+
+    assert (d["t"], msg.splitlines()[0]) == (
+        "\xe9", "encountered a SyntaxError while parsing config file:")
+
+
 def test_config_without_buildmasterconfig(tmp_path: Path) -> None:
     write(tmp_path, "x = 1\n")
 

@@ -8,10 +8,12 @@ message/REST body from a database row.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import enum
 import re
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from buildbot.data import types
 from buildbot.data.exceptions import InvalidControlException
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from buildbot.data.connector import DataConnector
 
 F = TypeVar("F", bound=Callable[..., Any])
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class EndpointKind(enum.Enum):
@@ -36,7 +40,7 @@ _IDENT_PATH_RE = re.compile(r"^[a-zA-Z_-][.a-zA-Z0-9_-]*$")
 class PathElement:
     """One element of a path pattern: a literal, or a named argument with a flag."""
 
-    __slots__ = ("literal", "flag", "name")
+    __slots__ = ("flag", "literal", "name")
 
     def __init__(self, text: str) -> None:
         if ":" in text:
@@ -66,11 +70,16 @@ class PathElement:
 class PathPattern:
     """A parsed pattern such as `/builders/n:builderid/builds/n:build_number`."""
 
-    __slots__ = ("text", "elements")
+    __slots__ = ("elements", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text.strip().strip("/")
         self.elements = [PathElement(e) for e in self.text.split("/")] if self.text else []
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        """The pattern as a tuple of elements (the order of `/application.spec`)."""
+        return tuple(self.text.split("/")) if self.text else ()
 
     def match(self, path: Sequence[Any]) -> dict[str, Any] | None:
         if len(path) != len(self.elements):
@@ -109,10 +118,16 @@ class Endpoint:
     Subclasses set `kind` and `pathPatterns` (whitespace-separated patterns, as in the
     reference) and implement `get(result_spec, kwargs)`; `control(action, args, kwargs)`
     defaults to "not supported".
+
+    `get` receives a private copy of the query options and removes from it what it
+    evaluated itself (path-implied filters, filters/order/paging done in SQL); the connector
+    applies whatever is left in memory.
     """
 
     kind: ClassVar[EndpointKind] = EndpointKind.SINGLE
     pathPatterns: ClassVar[str] = ""
+    # Listed in the root collection (`/api/v2`) under this name.
+    rootLinkName: ClassVar[str | None] = None
     # logchunks: a single-item endpoint that honours offset/limit itself.
     isPseudoCollection: ClassVar[bool] = False
     # Filter/order/paging this endpoint evaluates in SQL (the rest is applied in memory).
@@ -122,8 +137,14 @@ class Endpoint:
         self.rtype = rtype
         self.connector = connector
         self.master = connector.master
-        self.db = connector.db
-        self.mq = connector.mq
+
+    @property
+    def db(self) -> Any:
+        return self.connector.db
+
+    @property
+    def mq(self) -> Any:
+        return self.connector.mq
 
     @property
     def isRaw(self) -> bool:
@@ -161,6 +182,9 @@ class ResourceType:
 
     `eventPathPatterns` lists the routing-key templates of the type's events (fields in
     `:name` form); `produceEvent(body, event)` sends the body under each of them.
+    `keyField` names the field identifying one resource, and `stateEvents` the events whose
+    body is the whole resource as the single-item getter returns it (the consistency logic of
+    `DataConnector.get_and_subscribe` compares those with a snapshot).
     """
 
     name: ClassVar[str] = ""
@@ -168,18 +192,25 @@ class ResourceType:
     endpoints: ClassVar[list[type[Endpoint]]] = []
     keyField: ClassVar[str | None] = None
     eventPathPatterns: ClassVar[str] = ""
-    entityType: ClassVar[types.Entity | None] = None
+    stateEvents: ClassVar[frozenset[str]] = frozenset()
+    entityType: ClassVar[types.Type | None] = None
     subresources: ClassVar[list[str]] = []
 
     def __init__(self, connector: DataConnector) -> None:
         self.connector = connector
         self.master = connector.master
-        self.db = connector.db
-        self.mq = connector.mq
         self._event_templates = [
             [(True, e[1:]) if e.startswith(":") else (False, e) for e in p.strip("/").split("/")]
             for p in self.eventPathPatterns.split()
         ]
+
+    @property
+    def db(self) -> Any:
+        return self.connector.db
+
+    @property
+    def mq(self) -> Any:
+        return self.connector.mq
 
     @property
     def clock(self) -> Any:
@@ -188,7 +219,7 @@ class ResourceType:
     def now(self) -> int:
         return int(self.connector.clock.seconds())
 
-    def event_keys(self, body: dict[str, Any], event: str) -> list[tuple[str, ...]]:
+    def event_keys(self, body: Mapping[str, Any], event: str) -> list[tuple[str, ...]]:
         """The routing keys of `event` for a resource whose fields are `body`."""
         keys = []
         for template in self._event_templates:
@@ -196,8 +227,86 @@ class ResourceType:
             keys.append(key + (event,))
         return keys
 
-    def produceEvent(self, body: dict[str, Any], event: str) -> None:
-        """Send `body` under every routing key of this type for `event`."""
-        produce = self.mq.produce
-        for key in self.event_keys(body, event):
-            produce(key, body)
+    def produceEvent(self, body: dict[str, Any], event: str, seq: int | None = None) -> None:
+        """Send `body` under every routing key of this type for `event`, in the order of
+        `eventPathPatterns`. `seq` is the write (from `writing()`) the message announces."""
+        if body is None:
+            return
+        self.connector.produce_keys(self.event_keys(body, event), body, seq)
+
+    def produce(self, key: tuple[str, ...], body: Any, seq: int | None = None) -> None:
+        """Send one message with an explicit routing key."""
+        self.connector.produce_keys((key,), body, seq)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[int]:
+        """Bracket a database write whose result is announced afterwards; yields the write's
+        sequence number, to pass to `produceEvent`."""
+        seq = self.connector.write_begin()
+        try:
+            yield seq
+        finally:
+            self.connector.write_end(seq)
+
+
+# -- helpers shared by resource type modules --------------------------------------------------
+
+def take_sql_spec(result_spec: ResultSpec, sql_fields: Iterable[str]) -> ResultSpec | None:
+    """The part of `result_spec` the database evaluates, removed from `result_spec`.
+
+    When every filter and order field is a column, filters, order, limit and offset all go to
+    SQL and the spec keeps only field selection (and properties); otherwise nothing goes to
+    SQL (None) and everything stays to be applied in memory.
+    """
+    sql, _ = result_spec.split(frozenset(sql_fields))
+    if sql is not None:
+        result_spec.filters = []
+        result_spec.order = None
+        result_spec.limit = result_spec.offset = None
+    return sql
+
+
+def filter_properties(props: Mapping[str, Any], wanted: Sequence[str]) -> dict[str, Any]:
+    """The properties named in `wanted` (`*` = all)."""
+    if "*" in wanted:
+        return dict(props)
+    names = set(wanted)
+    return {k: v for k, v in props.items() if k in names}
+
+
+def sourced(props: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Sourced properties as JSON bodies carry them: `{name: [value, source]}`."""
+    return {k: [v[0], v[1]] for k, v in props.items()}
+
+
+class RowCache(Generic[K, V]):
+    """A bounded id → row cache (least recently used rows are dropped first).
+
+    Used for rows that never change once written (source stamps, changes), and for the rows
+    of objects this master is updating (running builds, their steps and logs) so that
+    announcing an update does not need to read back the row just written; such a row is
+    dropped when its object is finished.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: collections.OrderedDict[K, V] = collections.OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+        return row
+
+    def put(self, key: K, row: V) -> V:
+        self._rows[key] = row
+        self._rows.move_to_end(key)
+        if len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+        return row
+
+    def drop(self, key: K) -> None:
+        self._rows.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._rows)

@@ -3,64 +3,91 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from buildbot.data.base import Endpoint, EndpointKind, PathPattern, ResourceType
+from buildbot.data.consistency import SnapshotSubscription
 from buildbot.data.exceptions import InvalidPathError
+from buildbot.data.resultspec import resultspec_from_jsonapi
 from buildbot.util.resultspec import Filter, ResultSpec
 from buildbot.util.service import AsyncService
 
-# Every resource type module, in registration order (endpoint patterns of equal length are
-# tried in this order, as in the reference).
+# Every resource type module, in the reference's registration order: endpoint patterns of
+# equal length are tried in this order, and the root collection lists its links in it.
 RESOURCE_TYPE_MODULES = [
-    "buildbot.data.root",
-    "buildbot.data.masters",
+    "buildbot.data.build_data",
     "buildbot.data.builders",
     "buildbot.data.builds",
-    "buildbot.data.properties",
     "buildbot.data.buildrequests",
-    "buildbot.data.buildsets",
-    "buildbot.data.sourcestamps",
-    "buildbot.data.changes",
-    "buildbot.data.changesources",
-    "buildbot.data.schedulers",
-    "buildbot.data.forceschedulers",
+    "buildbot.data.codebases",
+    "buildbot.data.codebase_commits",
+    "buildbot.data.codebase_branches",
     "buildbot.data.workers",
     "buildbot.data.steps",
     "buildbot.data.logs",
     "buildbot.data.logchunks",
-    "buildbot.data.build_data",
+    "buildbot.data.buildsets",
+    "buildbot.data.changes",
+    "buildbot.data.changesources",
+    "buildbot.data.masters",
+    "buildbot.data.sourcestamps",
+    "buildbot.data.schedulers",
+    "buildbot.data.forceschedulers",
+    "buildbot.data.root",
     "buildbot.data.projects",
-    "buildbot.data.codebases",
-    "buildbot.data.codebase_commits",
-    "buildbot.data.codebase_branches",
-    "buildbot.data.test_result_sets",
+    "buildbot.data.properties",
     "buildbot.data.test_results",
+    "buildbot.data.test_result_sets",
     "buildbot.data.patches",
+    "buildbot.data.state",
 ]
+
+MessageCallback = Callable[[tuple[str, ...], Any], Any]
 
 
 class Updates:
     """Holder of every update method (`master.data.updates.<name>`)."""
 
 
+class RTypes:
+    """Every resource type by name (`master.data.rtypes.build`)."""
+
+
 class DataConnector(AsyncService):
     """The data API of one master.
 
-    `master` must provide `db`, `mq`, `reactor` (an IReactorTime) and `masterid`; resource
-    types reach other master services (configuration, schedulers) through it without
-    importing them.
+    `master` must provide `db`, `mq`, `reactor` (an IReactorTime) and `masterid`, and
+    `config` (a MasterConfig) for the update methods that read configuration; resource types
+    reach other master services only through the two hooks below.
+
+    Hooks the process layer installs:
+
+    - `buildrequest_collapser`: `async (brids: list[int]) -> None`, called by `addBuildset`
+      between storing the new requests and announcing them (request collapsing);
+    - `force_scheduler_source`: `() -> Iterable[ForceScheduler]`, the configured force
+      schedulers (the `forceschedulers` endpoints and their `force` action).
     """
 
     def __init__(self, master: Any, modules: Iterable[str] = RESOURCE_TYPE_MODULES) -> None:
         super().__init__(name="data")
         self.master = master
-        self.updates = Updates()
-        self.rtypes: dict[str, ResourceType] = {}
+        # Filled from the resource types; attributes are looked up by name, hence Any.
+        self.updates: Any = Updates()
+        self.rtypes: Any = RTypes()
+        self.rootLinks: list[dict[str, str]] = []
+        self.rtypes_by_name: dict[str, ResourceType] = {}
         self.plural_rtypes: dict[str, ResourceType] = {}
         self._patterns: dict[int, list[tuple[PathPattern, Endpoint]]] = {}
         self._endpoints: list[tuple[PathPattern, Endpoint]] = []
+        self._all_endpoints: list[dict[str, Any]] | None = None
+        # -- process-layer hooks
+        self.buildrequest_collapser: Callable[[list[int]], Awaitable[Any]] | None = None
+        self.force_scheduler_source: Callable[[], Iterable[Any]] | None = None
+        # -- write tracking for get_and_subscribe
+        self._write_seq = 0
+        self._writes_in_flight: set[int] = set()
+        self._watchers: list[SnapshotSubscription] = []
         for modname in modules:
             try:
                 module = importlib.import_module(modname)
@@ -87,8 +114,9 @@ class DataConnector(AsyncService):
         return self.master.reactor
 
     def _add_rtype(self, rtype: ResourceType) -> None:
-        self.rtypes[rtype.name] = rtype
+        self.rtypes_by_name[rtype.name] = rtype
         self.plural_rtypes[rtype.plural] = rtype
+        setattr(self.rtypes, rtype.name, rtype)
         for name in dir(type(rtype)):
             attr = getattr(rtype, name, None)
             if callable(attr) and getattr(attr, "isUpdateMethod", False):
@@ -99,6 +127,9 @@ class DataConnector(AsyncService):
                 pattern = PathPattern(text)
                 self._patterns.setdefault(len(pattern.elements), []).append((pattern, endpoint))
                 self._endpoints.append((pattern, endpoint))
+            if ep_class.rootLinkName:
+                self.rootLinks.append({"name": ep_class.rootLinkName})
+        self._all_endpoints = None
 
     # -- getters ------------------------------------------------------------------------
     def getEndpoint(self, path: Sequence[Any]) -> tuple[Endpoint, dict[str, Any]]:
@@ -129,7 +160,11 @@ class DataConnector(AsyncService):
     async def get_with_total(self, path: Sequence[Any],
                              result_spec: ResultSpec) -> tuple[Any, int | None]:
         """Like `get_with_resultspec`, also returning the number of items after filtering
-        and before paging (None for single resources)."""
+        and before paging (None for single resources).
+
+        When paging was done in SQL the total is the number of items of the page, as in
+        Buildbot 4.3 (`meta.total` of `/builds?limit=1` is 1).
+        """
         endpoint, kwargs = self.getEndpoint(path)
         rs = result_spec.copy()
         data = await endpoint.get(rs, kwargs)
@@ -144,34 +179,104 @@ class DataConnector(AsyncService):
             return rs.apply(items), total
         return rs.apply(data), None
 
+    def resultspec_from_jsonapi(self, req_args: Mapping[Any, Sequence[Any]], entityType: Any,
+                                is_collection: bool) -> ResultSpec:
+        """Parse REST query arguments (see `buildbot.data.resultspec`)."""
+        return resultspec_from_jsonapi(req_args, entityType, is_collection)
+
     # -- control and subscriptions ------------------------------------------------------
     async def control(self, action: str, args: dict[str, Any], path: Sequence[Any]) -> Any:
         """Run a control action on the resource at `path`."""
         endpoint, kwargs = self.getEndpoint(path)
         return await endpoint.control(action, args, kwargs)
 
-    async def startConsuming(self, callback: Callable[[tuple[str, ...], Any], Any],
-                             options: dict[str, Any] | None, path: Sequence[Any]) -> Any:
-        """Subscribe to the events of the resource (or collection) at `path`."""
+    def topic_for_path(self, path: Sequence[Any]) -> tuple[str | None, ...]:
+        """The mq topic of the events of the resource (or collection) at `path`."""
         endpoint, _ = self.getEndpoint(path)
         key = tuple(str(p) for p in path)
-        topic: tuple[str | None, ...]
         if endpoint.kind == EndpointKind.COLLECTION:
-            topic = key + (None, None)
-        else:
-            topic = key + (None,)
-        return await self.mq.startConsuming(callback, topic)
+            return key + (None, None)
+        return key + (None,)
+
+    async def startConsuming(self, callback: MessageCallback,
+                             options: dict[str, Any] | None, path: Sequence[Any]) -> Any:
+        """Subscribe to the events of the resource (or collection) at `path`."""
+        return await self.mq.startConsuming(callback, self.topic_for_path(path))
+
+    async def get_and_subscribe(
+        self, path: Sequence[Any], callback: MessageCallback,
+        result_spec: ResultSpec | None = None,
+        topic: tuple[str | None, ...] | None = None,
+    ) -> tuple[Any, SnapshotSubscription]:
+        """Get the resource (or collection) at `path` and subscribe to its later changes,
+        without missing or duplicating an update.
+
+        Subscribes first, buffers the messages that arrive while the getter runs, then
+        passes on only those announcing writes the snapshot does not already show (decided
+        from this master's write sequence, or by comparing whole-resource bodies with the
+        snapshot for messages of other masters). Returns `(snapshot, subscription)`;
+        `subscription.stopConsuming()` ends it.
+        """
+        rs = result_spec if result_spec is not None else ResultSpec()
+        endpoint, _ = self.getEndpoint(path)
+        sub = SnapshotSubscription(self, endpoint.rtype, callback)
+        self._watchers.append(sub)
+        try:
+            sub.consumer = await self.mq.startConsuming(
+                sub.on_message, topic if topic is not None else self.topic_for_path(path))
+            sub.read_started(self._write_seq, self._writes_in_flight)
+            data = await self.get_with_resultspec(path, rs)
+        except BaseException:
+            sub.stopConsuming()
+            raise
+        sub.read_finished(data, self._write_seq, self._writes_in_flight)
+        return data, sub
+
+    # -- producing ----------------------------------------------------------------------
+    def write_begin(self) -> int:
+        """Number a database write that will be announced (see `ResourceType.writing`)."""
+        self._write_seq += 1
+        self._writes_in_flight.add(self._write_seq)
+        return self._write_seq
+
+    def write_end(self, seq: int) -> None:
+        self._writes_in_flight.discard(seq)
+        for watcher in list(self._watchers):
+            watcher.write_done(seq)
+
+    def produce_keys(self, keys: Iterable[tuple[str, ...]], body: Any, seq: int | None) -> None:
+        """Send one body under several routing keys, in order."""
+        if self._watchers:
+            for watcher in self._watchers:
+                watcher.note(body, seq)
+        produce = self.mq.produce
+        for key in keys:
+            produce(key, body)
+
+    def forget_watcher(self, watcher: SnapshotSubscription) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def produceEvent(self, rtype: str, msg: dict[str, Any], event: str) -> None:
+        """Reference API (deprecated there): announce `msg` as `event` of type `rtype`."""
+        self.rtypes_by_name[rtype].produceEvent(msg, event)
 
     # -- introspection -------------------------------------------------------------------
     def allEndpoints(self) -> list[dict[str, Any]]:
-        """One description per path pattern (the body of `/application.spec`)."""
-        out = []
-        for pattern, endpoint in self._endpoints:
-            rtype = endpoint.rtype
-            spec = rtype.entityType.getSpec() if rtype.entityType is not None else {}
-            out.append(dict(path=pattern.text, plural=rtype.plural, type=rtype.entityType.name
-                            if rtype.entityType is not None else rtype.name, type_spec=spec))
-        return out
+        """One description per path pattern, sorted by path (the body of
+        `/application.spec`)."""
+        if self._all_endpoints is None:
+            out = []
+            for pattern, endpoint in sorted(self._endpoints, key=lambda pe: pe[0].sort_key):
+                etype = endpoint.rtype.entityType
+                out.append({
+                    "path": pattern.text,
+                    "plural": endpoint.rtype.plural,
+                    "type": etype.name if etype is not None else endpoint.rtype.name,
+                    "type_spec": etype.getSpec() if etype is not None else {},
+                })
+            self._all_endpoints = out
+        return self._all_endpoints
 
     def getResourceType(self, name: str) -> ResourceType | None:
-        return self.rtypes.get(name)
+        return self.rtypes_by_name.get(name)

@@ -21,8 +21,6 @@ from buildbot.util.resultspec import (
 
 __all__ = ["Filter", "Property", "ResultSpec", "resultspec_from_jsonapi"]
 
-_OPTION_KEYS = frozenset({"field", "order", "limit", "offset", "property"})
-
 
 def _text(v: Any) -> str:
     return v.decode("utf-8") if isinstance(v, bytes) else str(v)
@@ -30,80 +28,78 @@ def _text(v: Any) -> str:
 
 def resultspec_from_jsonapi(
     req_args: Mapping[Any, Sequence[Any]],
-    entity_type: types.Entity | None,
+    entity_type: types.Type | None,
     is_collection: bool,
 ) -> ResultSpec:
     """Parse REST query arguments (name → list of values, str or bytes) into a ResultSpec.
 
-    Raises InvalidQueryParameter with the reference's messages (REST 400).
+    Arguments are examined in the order given, so the first bad one names the error, and
+    the errors are the reference's (raised as InvalidQueryParameter, REST 400).
     """
-    args = {_text(k): [_text(v) for v in vs] for k, vs in req_args.items()}
-    fields_spec: dict[str, types.Type] = entity_type.fields if entity_type is not None else {}
+    # Entity types have fields; the dict form of properties has none (every name is unknown).
+    fields_spec: dict[str, types.Type] = getattr(entity_type, "fields", None) or {}
 
     def check_field(name: str) -> None:
         if name not in fields_spec:
             raise InvalidQueryParameter(f"no such field '{name}'")
 
     fields: list[str] | None = None
-    if "field" in args:
-        fields = []
-        for value in args["field"]:
-            for name in value.split(","):
-                check_field(name)
-                fields.append(name)
-
     order: list[str] | None = None
-    if "order" in args:
-        order = []
-        for value in args["order"]:
-            for name in value.split(","):
-                check_field(name.lstrip("-"))
-                order.append(name)
-
     limit = offset = None
-    if "limit" in args:
-        try:
-            limit = int(args["limit"][0])
-        except ValueError:
-            raise InvalidQueryParameter("invalid limit") from None
-    if "offset" in args:
-        try:
-            offset = int(args["offset"][0])
-        except ValueError:
-            raise InvalidQueryParameter("invalid offset") from None
-
-    properties = [Property(b"property", "eq", args["property"])] if "property" in args else []
-
+    properties: list[Property] = []
     filters: list[Filter] = []
-    for key, values in args.items():
-        if key in _OPTION_KEYS:
-            continue
-        if "__" in key:
-            fieldname, op = key.rsplit("__", 1)
-            ftype = fields_spec.get(fieldname)
-            allowed = SINGLE_VALUE_OPS if len(values) == 1 else MULTI_VALUE_OPS
-            if ftype is None or op not in allowed:
-                continue  # the reference silently ignores these
-            label = key
+    for raw_key, raw_values in req_args.items():
+        key = _text(raw_key)
+        values = [_text(v) for v in raw_values]
+        if key == "order":
+            order = values
+            for name in order:
+                check_field(name.removeprefix("-"))
+        elif key == "field":
+            fields = values
+            for name in fields:
+                check_field(name)
+        elif key == "limit":
+            try:
+                limit = int(values[0])
+            except (ValueError, IndexError):
+                raise InvalidQueryParameter("invalid limit") from None
+        elif key == "offset":
+            try:
+                offset = int(values[0])
+            except (ValueError, IndexError):
+                raise InvalidQueryParameter("invalid offset") from None
+        elif key == "property":
+            properties.append(Property(b"property", "eq", values))
         elif key in fields_spec:
-            fieldname, op, ftype, label = key, "eq", fields_spec[key], key
+            filters.append(Filter(key, "eq", _parse_values(fields_spec[key], values, key)))
+        elif "__" in key:
+            fieldname, op = key.rsplit("__", 1)
+            allowed = SINGLE_VALUE_OPS if len(values) == 1 else MULTI_VALUE_OPS
+            ftype = fields_spec.get(fieldname)
+            if ftype is not None and op in allowed:
+                filters.append(Filter(fieldname, op, _parse_values(ftype, values, key)))
+            # else: the reference silently ignores it
         else:
             raise InvalidQueryParameter(f"unrecognized query parameter '{key}'")
-        if not ftype.filterable:
-            raise InvalidQueryParameter(f"invalid filter value for {label}")
-        try:
-            parsed = [ftype.valueFromString(v) for v in values]
-        except (ValueError, TypeError):
-            raise InvalidQueryParameter(f"invalid filter value for {label}") from None
-        filters.append(Filter(fieldname, op, parsed))
 
+    if fields:
+        selected = set(fields)
+        if order and any((o.removeprefix("-")) not in selected for o in order):
+            raise InvalidQueryParameter("cannot order on un-selected fields")
+        if any(f.field not in selected for f in filters):
+            raise InvalidQueryParameter("cannot filter on un-selected fields")
     if filters and not is_collection:
         raise InvalidQueryParameter("this is not a collection")
-    if fields is not None:
-        if order and any(o.lstrip("-") not in fields for o in order):
-            raise InvalidQueryParameter("cannot order on un-selected fields")
-        if any(f.field not in fields for f in filters):
-            raise InvalidQueryParameter("cannot filter on un-selected fields")
 
     return ResultSpec(filters=filters, fields=fields, properties=properties, order=order,
                       limit=limit, offset=offset)
+
+
+def _parse_values(ftype: types.Type, values: list[str], label: str) -> list[Any]:
+    if not ftype.filterable:
+        raise InvalidQueryParameter(f"invalid filter value for {label}")
+    try:
+        return [ftype.valueFromString(v) for v in values]
+    except (ValueError, TypeError):
+        raise InvalidQueryParameter(f"invalid filter value for {label}") from None

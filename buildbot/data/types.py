@@ -6,6 +6,7 @@ conforms (`validate`, used by tests), and how to describe itself in `/applicatio
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from buildbot.util.identifiers import isIdentifier
@@ -35,7 +36,8 @@ class NoneOk(Type):
 
     def __init__(self, nestedType: Type) -> None:
         self.nestedType = nestedType
-        self.name = nestedType.name
+        # The reference's spelling, visible in /application.spec ("integer or None").
+        self.name = nestedType.name + " or None"
         self.filterable = nestedType.filterable
 
     def valueFromString(self, arg: str) -> Any:
@@ -75,7 +77,7 @@ class DateTime(Instance):
     types = (int,)
 
     def valueFromString(self, arg: str) -> int:
-        return int(float(arg))
+        return int(arg)
 
 
 class String(Instance):
@@ -86,7 +88,6 @@ class String(Instance):
 class Binary(Instance):
     name = "binary"
     types = (bytes,)
-    filterable = False
 
 
 class Boolean(Instance):
@@ -108,12 +109,14 @@ class Identifier(Type):
     """A string following the identifier rule, at most `len` characters."""
 
     name = "identifier"
+    # Query-string values follow the stricter ASCII rule of the reference (dots allowed).
+    _QUERY_RE = re.compile(r"^[a-zA-Z_-][a-zA-Z0-9._-]*$")
 
     def __init__(self, len: int | None = None) -> None:
         self.len = len
 
     def valueFromString(self, arg: str) -> str:
-        if not self.validate(arg):
+        if not arg or not self._QUERY_RE.match(arg) or self.len is None or len(arg) > self.len:
             raise ValueError(f"{arg!r} is not an identifier")
         return arg
 
@@ -174,10 +177,11 @@ class Entity(Type):
             t.validate(value[k]) for k, t in self.fields.items())
 
     def getSpec(self) -> dict[str, Any]:
+        # Fields in declaration order, as the reference lists them.
         return {
             "type": self.name,
-            "fields": [dict(name=k, type=t.name, type_spec=t.getSpec())
-                       for k, t in sorted(self.fields.items())],
+            "fields": [{"name": k, "type": t.name, "type_spec": t.getSpec()}
+                       for k, t in self.fields.items()],
         }
 
     def invalid_fields(self, value: dict[str, Any]) -> list[str]:

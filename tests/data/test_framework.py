@@ -112,7 +112,7 @@ async def test_contains_on_list_field(data: DataConnector) -> None:
 
 
 def test_event_keys_follow_patterns(data: DataConnector) -> None:
-    assert data.rtypes["thing"].event_keys({"thingid": 3}, "new") == [("things", "3", "new")]
+    assert data.getResourceType("thing").event_keys({"thingid": 3}, "new") == [("things", "3", "new")]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,126 @@
+"""Builders: the `builders` resource type and the updates registering builders and
+attaching them to masters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
+from buildbot.data.nesting import NestedLookup
+from buildbot.util.resultspec import ResultSpec
+
+builder_entity = types.Entity("builder", {
+    "builderid": types.Integer(),
+    "name": types.String(),
+    "masterids": types.List(of=types.Integer()),
+    "description": types.NoneOk(types.String()),
+    "description_format": types.NoneOk(types.String()),
+    "description_html": types.NoneOk(types.String()),
+    "projectid": types.NoneOk(types.Integer()),
+    "tags": types.List(of=types.String()),
+})
+
+
+def builder_message(row: Any) -> dict[str, Any]:
+    """The `builder` body of a db BuilderModel."""
+    return {
+        "builderid": row.id,
+        "name": row.name,
+        "masterids": list(row.masterids),
+        "description": row.description,
+        "description_format": row.description_format,
+        "description_html": row.description_html,
+        "projectid": row.projectid,
+        "tags": list(row.tags),
+    }
+
+
+class BuilderEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = """
+        /builders/n:builderid
+        /builders/s:buildername
+        /masters/n:masterid/builders/n:builderid
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        builderid = await NestedLookup(self.db, kwargs).builder_id()
+        if builderid is None:
+            return None
+        row = await self.db.builders.getBuilder(builderid)
+        if row is None:
+            return None
+        if "masterid" in kwargs and kwargs["masterid"] not in row.masterids:
+            return None
+        return builder_message(row)
+
+
+class BuildersEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    rootLinkName = "builders"
+    pathPatterns = """
+        /builders
+        /masters/n:masterid/builders
+        /projects/n:projectid/builders
+        /workers/n:workerid/builders
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        rows = await self.db.builders.getBuilders(
+            masterid=kwargs.get("masterid"), projectid=kwargs.get("projectid"),
+            workerid=kwargs.get("workerid"))
+        return [builder_message(r) for r in rows]
+
+
+class Builder(ResourceType):
+    name = "builder"
+    plural = "builders"
+    keyField = "builderid"
+    endpoints: ClassVar[list[type[Endpoint]]] = [BuilderEndpoint, BuildersEndpoint]
+    eventPathPatterns = "/builders/:builderid"
+    stateEvents = frozenset({"update"})
+    entityType = builder_entity
+
+    @update_method
+    async def findBuilderId(self, name: str) -> int:
+        """The id of the builder called `name`, created if new."""
+        return int(await self.db.builders.findBuilderId(name))
+
+    @update_method
+    async def updateBuilderInfo(self, builderid: int, description: str | None,
+                                description_format: str | None, description_html: str | None,
+                                projectid: int | None, tags: Sequence[int | str]) -> None:
+        """Store the builder's description, project and tags (names or tag ids);
+        announce `update`."""
+        with self.writing() as seq:
+            await self.db.builders.updateBuilderInfo(
+                builderid, description, description_format, description_html, projectid,
+                list(tags))
+            row = await self.db.builders.getBuilder(builderid)
+            if row is not None:
+                self.produceEvent(builder_message(row), "update", seq)
+
+    @update_method
+    async def updateBuilderList(self, masterid: int, builderNames: Sequence[str]) -> None:
+        """Make the builders attached to master `masterid` exactly `builderNames`;
+        announce `stopped` for each one detached and `started` for each one attached."""
+        attached = await self.db.builders.getBuilders(masterid=masterid)
+        wanted = set(builderNames)
+        for row in attached:
+            if row.name in wanted:
+                wanted.discard(row.name)
+                continue
+            with self.writing() as seq:
+                await self.db.builders.removeBuilderMaster(builderid=row.id, masterid=masterid)
+                self.produce(("builders", str(row.id), "stopped"),
+                             {"builderid": row.id, "masterid": masterid, "name": row.name}, seq)
+        # In the order given, so that the `started` messages follow the configuration.
+        for name in [n for n in builderNames if n in wanted]:
+            wanted.discard(name)
+            with self.writing() as seq:
+                builderid = await self.db.builders.findBuilderId(name)
+                await self.db.builders.addBuilderMaster(builderid=builderid, masterid=masterid)
+                self.produce(("builders", str(builderid), "started"),
+                             {"builderid": builderid, "masterid": masterid, "name": name}, seq)

@@ -1,0 +1,227 @@
+"""Builds: the `builds` resource type, its control actions (stop, rebuild) and the updates
+the process layer reports a build's life through."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from buildbot.data import types
+from buildbot.data.base import (
+    Endpoint,
+    EndpointKind,
+    ResourceType,
+    RowCache,
+    filter_properties,
+    take_sql_spec,
+    update_method,
+)
+from buildbot.data.exceptions import InvalidPathError
+from buildbot.data.nesting import NestedLookup
+from buildbot.util.deferred import gather
+from buildbot.util.resultspec import ResultSpec
+
+build_entity = types.Entity("build", {
+    "buildid": types.Integer(),
+    "number": types.Integer(),
+    "builderid": types.Integer(),
+    "buildrequestid": types.Integer(),
+    "workerid": types.Integer(),
+    "masterid": types.Integer(),
+    "started_at": types.DateTime(),
+    "complete": types.Boolean(),
+    "complete_at": types.NoneOk(types.DateTime()),
+    "locks_duration_s": types.Integer(),
+    "results": types.NoneOk(types.Integer()),
+    "state_string": types.String(),
+    "properties": types.NoneOk(types.SourcedProperties()),
+})
+
+
+def build_message(row: Any, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `build` body of a db BuildModel (`properties` only when asked for)."""
+    return {
+        "buildid": row.id,
+        "number": row.number,
+        "builderid": row.builderid,
+        "buildrequestid": row.buildrequestid,
+        "workerid": row.workerid,
+        "masterid": row.masterid,
+        "started_at": row.started_at,
+        "complete_at": row.complete_at,
+        "locks_duration_s": row.locks_duration_s,
+        "complete": row.complete_at is not None,
+        "state_string": row.state_string,
+        "results": row.results,
+        "properties": properties or {},
+    }
+
+
+async def build_bodies(db: Any, rows: Sequence[Any], wanted_props: list[str] | None
+                       ) -> list[dict[str, Any]]:
+    """Bodies of many builds, with the wanted properties (fetched concurrently)."""
+    if not wanted_props or not rows:
+        return [build_message(r) for r in rows]
+    all_props = await gather(db.builds.getBuildProperties(r.id) for r in rows)
+    return [build_message(r, filter_properties(p, wanted_props))
+            for r, p in zip(rows, all_props)]
+
+
+class BuildEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = """
+        /builds/n:buildid
+        /builders/n:builderid/builds/n:build_number
+        /builders/s:buildername/builds/n:build_number
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        row = await NestedLookup(self.db, kwargs).build()
+        if row is None:
+            return None
+        wanted = result_spec.popProperties()
+        return (await build_bodies(self.db, [row], wanted))[0]
+
+    async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        if action == "stop":
+            buildid = await NestedLookup(self.db, kwargs).build_id()
+            if buildid is None:
+                raise InvalidPathError("build not found")
+            self.rtype.produce(("control", "builds", str(buildid), "stop"),
+                               {"reason": kwargs.get("reason", args.get("reason", "no reason"))})
+            return None
+        if action == "rebuild":
+            row = await NestedLookup(self.db, kwargs).build()
+            if row is None:
+                raise InvalidPathError("build not found")
+            buildrequest = await self.connector.get(("buildrequests", row.buildrequestid))
+            if buildrequest is None:
+                raise InvalidPathError("build request not found")
+            return await self.connector.updates.rebuildBuildrequest(buildrequest)
+        return await super().control(action, args, kwargs)
+
+
+class BuildTriggeredBuildsEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    pathPatterns = "/builds/n:buildid/triggered_builds"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        rows = await self.db.builds.get_triggered_builds(kwargs["buildid"])
+        return [build_message(r) for r in rows]
+
+
+class BuildsEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    rootLinkName = "builds"
+    pathPatterns = """
+        /builds
+        /builders/n:builderid/builds
+        /builders/s:buildername/builds
+        /buildrequests/n:buildrequestid/builds
+        /changes/n:changeid/builds
+        /workers/n:workerid/builds
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        if "changeid" in kwargs:
+            rows = await self.db.builds.getBuildsForChange(kwargs["changeid"])
+        else:
+            builderid = None
+            if "builderid" in kwargs or "buildername" in kwargs:
+                builderid = await NestedLookup(self.db, kwargs).builder_id()
+                if builderid is None:
+                    return []
+            complete = result_spec.popBooleanFilter("complete")
+            buildrequestid = result_spec.popIntegerFilter("buildrequestid")
+            sql = take_sql_spec(result_spec, self.db.builds.result_spec_fields)
+            rows = await self.db.builds.getBuilds(
+                builderid=builderid,
+                buildrequestid=kwargs.get("buildrequestid", buildrequestid),
+                workerid=kwargs.get("workerid"), complete=complete, result_spec=sql)
+        return await build_bodies(self.db, rows, result_spec.popProperties())
+
+
+class Build(ResourceType):
+    name = "build"
+    plural = "builds"
+    keyField = "buildid"
+    endpoints: ClassVar[list[type[Endpoint]]] = [
+        BuildEndpoint, BuildsEndpoint, BuildTriggeredBuildsEndpoint]
+    eventPathPatterns = """
+        /builders/:builderid/builds/:number
+        /builds/:buildid
+        /workers/:workerid/builds/:buildid
+    """
+    stateEvents = frozenset({"new", "update", "finished"})
+    entityType = build_entity
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector)
+        # Rows of builds this master runs: an update is announced from the row as updated,
+        # without reading it back.
+        self.live: RowCache[int, Any] = RowCache()
+
+    async def _row(self, buildid: int) -> Any:
+        row = self.live.get(buildid)
+        if row is None:
+            row = await self.db.builds.getBuild(buildid)
+            if row is not None:
+                self.live.put(buildid, row)
+        return row
+
+    def _announce(self, row: Any, event: str, seq: int | None) -> None:
+        if row is not None:
+            self.produceEvent(build_message(row), event, seq)
+
+    @update_method
+    async def addBuild(self, builderid: int, buildrequestid: int,
+                       workerid: int | None) -> tuple[int, int]:
+        """Store a new build (state `created`) run by this master; announces nothing
+        (the process layer calls `generateNewBuildEvent`). Returns (buildid, number)."""
+        buildid, number = await self.db.builds.addBuild(
+            builderid=builderid, buildrequestid=buildrequestid, workerid=workerid,
+            masterid=self.master.masterid, state_string="created")
+        return int(buildid), int(number)
+
+    @update_method
+    async def generateNewBuildEvent(self, buildid: int) -> None:
+        """Announce the build as `new`."""
+        with self.writing() as seq:
+            self._announce(await self._row(buildid), "new", seq)
+
+    async def _updated(self, buildid: int, event: str, seq: int,
+                       change: Any = None) -> None:
+        """Announce the build with `change(row)` applied to its cached row, or as read back
+        when not cached (the cache is consulted after the write, which may have waited)."""
+        cached = self.live.get(buildid)
+        if cached is not None and change is not None:
+            row = self.live.put(buildid, change(cached))
+        else:
+            row = await self._row(buildid)
+        self._announce(row, event, seq)
+
+    @update_method
+    async def setBuildStateString(self, buildid: int, state_string: str) -> None:
+        with self.writing() as seq:
+            await self.db.builds.setBuildStateString(buildid=buildid, state_string=state_string)
+            await self._updated(buildid, "update", seq,
+                                lambda r: dataclasses.replace(r, state_string=state_string))
+
+    @update_method
+    async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
+        """Add `duration_s` seconds to the time the build waited for locks."""
+        with self.writing() as seq:
+            await self.db.builds.add_build_locks_duration(buildid=buildid,
+                                                          duration_s=duration_s)
+            await self._updated(buildid, "update", seq, lambda r: dataclasses.replace(
+                r, locks_duration_s=(r.locks_duration_s or 0) + duration_s))
+
+    @update_method
+    async def finishBuild(self, buildid: int, results: int) -> None:
+        """Mark the build complete now with `results`; announce `finished`."""
+        with self.writing() as seq:
+            await self.db.builds.finishBuild(buildid=buildid, results=results)
+            self.live.drop(buildid)
+            # complete_at is the database's "now": read it back rather than guess it.
+            self._announce(await self.db.builds.getBuild(buildid), "finished", seq)

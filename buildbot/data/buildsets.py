@@ -1,0 +1,183 @@
+"""Buildsets: the `buildsets` resource type, `addBuildset` (which creates the build requests)
+and buildset completion."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from twisted.logger import Logger
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType, take_sql_spec, update_method
+from buildbot.data.sourcestamps import sourcestamp_entity
+from buildbot.db.errors import AlreadyCompleteError
+from buildbot.util.results import SUCCESS, worst_status
+from buildbot.util.resultspec import ResultSpec
+
+log = Logger()
+
+buildset_entity = types.Entity("buildset", {
+    "bsid": types.Integer(),
+    "external_idstring": types.NoneOk(types.String()),
+    "reason": types.String(),
+    "rebuilt_buildid": types.NoneOk(types.Integer()),
+    "submitted_at": types.Integer(),
+    "complete": types.Boolean(),
+    "complete_at": types.NoneOk(types.Integer()),
+    "results": types.NoneOk(types.Integer()),
+    "sourcestamps": types.List(of=sourcestamp_entity),
+    "parent_buildid": types.NoneOk(types.Integer()),
+    "parent_relationship": types.NoneOk(types.String()),
+})
+
+
+def buildset_message(row: Any, sourcestamps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `buildset` body of a db BuildSetModel and the bodies of its source stamps."""
+    return {
+        "bsid": row.bsid,
+        "external_idstring": row.external_idstring,
+        "reason": row.reason,
+        "submitted_at": row.submitted_at,
+        "complete": bool(row.complete),
+        "complete_at": row.complete_at,
+        "results": row.results,
+        "parent_buildid": row.parent_buildid,
+        "parent_relationship": row.parent_relationship,
+        "rebuilt_buildid": row.rebuilt_buildid,
+        "sourcestamps": sourcestamps,
+    }
+
+
+class BuildsetEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/buildsets/n:bsid"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        row = await self.db.buildsets.getBuildset(kwargs["bsid"])
+        if row is None:
+            return None
+        return (await self.rtype.bodies([row]))[0]  # type: ignore[attr-defined]
+
+
+class BuildsetsEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    rootLinkName = "buildsets"
+    pathPatterns = "/buildsets"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        complete = result_spec.popBooleanFilter("complete")
+        sql = take_sql_spec(result_spec, self.db.buildsets.result_spec_fields)
+        rows = await self.db.buildsets.getBuildsets(complete=complete, result_spec=sql)
+        return await self.rtype.bodies(rows)  # type: ignore[attr-defined]
+
+
+class Buildset(ResourceType):
+    name = "buildset"
+    plural = "buildsets"
+    keyField = "bsid"
+    endpoints: ClassVar[list[type[Endpoint]]] = [BuildsetEndpoint, BuildsetsEndpoint]
+    eventPathPatterns = "/buildsets/:bsid"
+    entityType = buildset_entity
+
+    async def bodies(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """Bodies of many buildsets; their source stamps are read once each."""
+        stamps = await self.connector.rtypes.sourcestamp.bodies(
+            [s for r in rows for s in r.sourcestamps])
+        by_id = {s["ssid"]: s for s in stamps}
+        return [buildset_message(r, [by_id[s] for s in r.sourcestamps if s in by_id])
+                for r in rows]
+
+    @update_method
+    async def addBuildset(
+        self,
+        waited_for: bool,
+        scheduler: str | None = None,
+        sourcestamps: Sequence[int | dict[str, Any]] | None = None,
+        reason: str = "",
+        properties: dict[str, Any] | None = None,
+        builderids: Sequence[int] | None = None,
+        external_idstring: str | None = None,
+        rebuilt_buildid: int | None = None,
+        parent_buildid: int | None = None,
+        parent_relationship: str | None = None,
+        priority: int = 0,
+    ) -> tuple[int, dict[int, int]]:
+        """Store a buildset and one build request per builder, let the process layer
+        collapse requests, then announce each request `new` and the buildset `new`.
+        A buildset without builders completes at once. Returns (bsid, {builderid: brid})."""
+        stamps = list(sourcestamps or [])
+        builderids = list(builderids or [])
+        submitted_at = self.now()
+        with self.writing() as seq:
+            bsid, brids = await self.db.buildsets.addBuildset(
+                sourcestamps=stamps, reason=reason, properties=dict(properties or {}),
+                builderids=builderids, waited_for=waited_for,
+                external_idstring=external_idstring, submitted_at=submitted_at,
+                rebuilt_buildid=rebuilt_buildid, parent_buildid=parent_buildid,
+                parent_relationship=parent_relationship, priority=priority)
+            collapser = self.connector.buildrequest_collapser
+            if collapser is not None and brids:
+                await collapser(list(brids.values()))
+            if all(isinstance(s, int) for s in stamps):
+                ssids = [int(s) for s in stamps]  # type: ignore[arg-type]  # checked above
+            else:
+                row = await self.db.buildsets.getBuildset(bsid)
+                ssids = list(row.sourcestamps)
+            ss_bodies = await self.connector.rtypes.sourcestamp.bodies(ssids)
+            br_type = self.connector.rtypes.buildrequest
+            br_type.announce(await br_type.rows(list(brids.values())), "new", seq)
+            self.produceEvent({
+                "bsid": bsid,
+                "external_idstring": external_idstring,
+                "reason": reason,
+                "parent_buildid": parent_buildid,
+                "rebuilt_buildid": rebuilt_buildid,
+                "submitted_at": submitted_at,
+                "complete": False,
+                "complete_at": None,
+                "results": None,
+                "scheduler": scheduler,
+                "sourcestamps": ss_bodies,
+            }, "new", seq)
+        log.info("added buildset {bsid} to database", bsid=bsid)
+        if not builderids:
+            await self.maybeBuildsetComplete(bsid)
+        return bsid, brids
+
+    @update_method
+    async def maybeBuildsetComplete(self, bsid: int) -> None:
+        """Complete the buildset if all its requests are complete: results = worst of the
+        requests' results (starting from SUCCESS); announce `complete`."""
+        requests = await self.db.buildrequests.getBuildRequests(bsid=bsid)
+        if any(not r.complete for r in requests):
+            return
+        results: int = SUCCESS
+        for r in requests:
+            results = worst_status(results, r.results) or SUCCESS
+        row = await self.db.buildsets.getBuildset(bsid)
+        if row is None or row.complete:
+            return
+        complete_at = self.now()
+        with self.writing() as seq:
+            try:
+                await self.db.buildsets.completeBuildset(bsid, results, complete_at=complete_at)
+            except AlreadyCompleteError:
+                return
+            done = dataclasses.replace(row, complete=True, complete_at=complete_at,
+                                       results=results)
+            self.produceEvent({
+                "bsid": bsid,
+                "external_idstring": done.external_idstring,
+                "reason": done.reason,
+                "rebuilt_buildid": done.rebuilt_buildid,
+                "sourcestamps": await self.connector.rtypes.sourcestamp.bodies(
+                    list(done.sourcestamps)),
+                "submitted_at": done.submitted_at,
+                "complete": True,
+                "complete_at": complete_at,
+                "results": results,
+                "parent_buildid": done.parent_buildid,
+                "parent_relationship": done.parent_relationship,
+            }, "complete", seq)

@@ -1,0 +1,105 @@
+"""Force schedulers: the `forceschedulers` resource type (built from the configured
+ForceScheduler objects, not stored) and its `force` action.
+
+The objects come from the process layer through `DataConnector.force_scheduler_source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType
+from buildbot.data.exceptions import ControlParamsError, InvalidPathError
+from buildbot.util.deferred import maybe_await
+from buildbot.util.resultspec import ResultSpec
+
+forcescheduler_entity = types.Entity("forcescheduler", {
+    "name": types.Identifier(50),
+    "button_name": types.String(),
+    "label": types.String(),
+    "builder_names": types.List(of=types.Identifier(50)),
+    "enabled": types.Boolean(),
+    "all_fields": types.List(of=types.JsonObject()),
+})
+
+
+def forcescheduler_message(sched: Any) -> dict[str, Any]:
+    """The `forcescheduler` body of a configured ForceScheduler."""
+    return {
+        "all_fields": [field.getSpec() for field in sched.all_fields],
+        "name": str(sched.name),
+        "button_name": str(sched.buttonName),
+        "label": str(sched.label),
+        "builder_names": [str(name) for name in sched.builderNames],
+        "enabled": sched.enabled,
+    }
+
+
+def configured(connector: Any) -> Iterable[Any]:
+    """The force schedulers of this master (none until the process layer says)."""
+    source = connector.force_scheduler_source
+    return list(source()) if source is not None else []
+
+
+class ForceSchedulerEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/forceschedulers/i:schedulername"
+
+    def find(self, name: str) -> Any:
+        for sched in configured(self.connector):
+            if sched.name == name:
+                return sched
+        return None
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        sched = self.find(kwargs["schedulername"])
+        return forcescheduler_message(sched) if sched is not None else None
+
+    async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        if action != "force":
+            return None  # as Buildbot 4.3
+        sched = self.find(kwargs["schedulername"])
+        if sched is None:  # (Buildbot 4.3: 500)
+            raise InvalidPathError(f"no force scheduler named {kwargs['schedulername']!r}")
+        params = dict(args)
+        params.setdefault("owner", "user")
+        try:
+            return await maybe_await(sched.force(**params))
+        except Exception as e:
+            errors = getattr(e, "errors", None)
+            if isinstance(errors, dict):
+                raise ControlParamsError(errors) from e
+            raise
+
+
+class ForceSchedulersEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    rootLinkName = "forceschedulers"
+    pathPatterns = """
+        /forceschedulers
+        /builders/:builderid/forceschedulers
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        scheds = configured(self.connector)
+        if "builderid" in kwargs:
+            # A flagless element: text. (Buildbot 4.3: 500 for an unknown builder.)
+            try:
+                builder = await self.db.builders.getBuilder(int(kwargs["builderid"]))
+            except ValueError:
+                builder = None
+            if builder is None:
+                return []
+            scheds = [s for s in scheds if builder.name in s.builderNames]
+        return [forcescheduler_message(s) for s in scheds]
+
+
+class ForceScheduler(ResourceType):
+    name = "forcescheduler"
+    plural = "forceschedulers"
+    keyField = "name"
+    endpoints: ClassVar[list[type[Endpoint]]] = [ForceSchedulerEndpoint,
+                                                 ForceSchedulersEndpoint]
+    entityType = forcescheduler_entity

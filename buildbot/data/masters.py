@@ -1,0 +1,159 @@
+"""Masters: the `masters` resource type, heartbeat updates and the housekeeping of masters
+that stopped or died."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from twisted.logger import Logger
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType, take_sql_spec, update_method
+from buildbot.util.results import RETRY
+from buildbot.util.resultspec import Filter, ResultSpec
+
+log = Logger()
+
+# A master silent for longer than this is considered dead by the others.
+EXPIRE_MINUTES = 10
+
+master_entity = types.Entity("master", {
+    "masterid": types.Integer(),
+    "name": types.String(),
+    "active": types.Boolean(),
+    "last_active": types.DateTime(),
+})
+
+
+def master_message(row: Any) -> dict[str, Any]:
+    """The `master` body of a db MasterModel."""
+    return {"masterid": row.id, "name": row.name, "active": row.active,
+            "last_active": row.last_active}
+
+
+class MasterEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = """
+        /masters/n:masterid
+        /builders/n:builderid/masters/n:masterid
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        if "builderid" in kwargs:
+            builder = await self.db.builders.getBuilder(kwargs["builderid"])
+            if builder is None or kwargs["masterid"] not in builder.masterids:
+                return None
+        row = await self.db.masters.getMaster(kwargs["masterid"])
+        return master_message(row) if row is not None else None
+
+
+class MastersEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    rootLinkName = "masters"
+    pathPatterns = """
+        /masters
+        /builders/n:builderid/masters
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        if "builderid" in kwargs:
+            builder = await self.db.builders.getBuilder(kwargs["builderid"])
+            if builder is None or not builder.masterids:
+                return []
+            result_spec.filters.insert(0, Filter("masterid", "in", list(builder.masterids)))
+        sql = take_sql_spec(result_spec, self.db.masters.result_spec_fields)
+        rows = await self.db.masters.getMasters(result_spec=sql)
+        return [master_message(r) for r in rows]
+
+
+class Master(ResourceType):
+    name = "master"
+    plural = "masters"
+    keyField = "masterid"
+    endpoints: ClassVar[list[type[Endpoint]]] = [MasterEndpoint, MastersEndpoint]
+    eventPathPatterns = "/masters/:masterid"
+    entityType = master_entity
+
+    @update_method
+    async def findMasterId(self, name: str) -> int:
+        """The id of the master called `name` (`hostname:basedir`), created inactive if
+        new."""
+        return int(await self.db.masters.findMasterId(name))
+
+    @update_method
+    async def masterActive(self, name: str, masterid: int) -> None:
+        """Heartbeat: mark the master active now; announce `started` if it was not."""
+        with self.writing() as seq:
+            activated = await self.db.masters.setMasterState(masterid=masterid, active=True)
+            if activated:
+                self.produceEvent({"masterid": masterid, "name": name, "active": True},
+                                  "started", seq)
+
+    @update_method
+    async def masterStopped(self, name: str, masterid: int) -> None:
+        """The master stops: mark it inactive and release everything it held."""
+        deactivated = await self.db.masters.setMasterState(masterid=masterid, active=False)
+        if deactivated:
+            await self._masterDeactivated(masterid, name)
+
+    @update_method
+    async def expireMasters(self, forceHouseKeeping: bool = False) -> None:
+        """Deactivate (and clean up after) every master silent for `EXPIRE_MINUTES`;
+        with `forceHouseKeeping` (at start-up) also clean up after masters already
+        inactive."""
+        too_old = self.clock.seconds() - 60 * EXPIRE_MINUTES
+        silent = await self.db.masters.getMasters(
+            result_spec=ResultSpec(filters=[Filter("last_active", "lt", [too_old])]))
+        for m in silent:
+            deactivated = await self.db.masters.setMasterState(masterid=m.id, active=False)
+            if deactivated:
+                await self._masterDeactivated(m.id, m.name)
+            elif forceHouseKeeping:
+                await self._masterDeactivatedHousekeeping(m.id, m.name)
+
+    async def _masterDeactivated(self, masterid: int, name: str) -> None:
+        await self._masterDeactivatedHousekeeping(masterid, name)
+        self.produceEvent({"masterid": masterid, "name": name, "active": False}, "stopped")
+
+    async def _masterDeactivatedHousekeeping(self, masterid: int, name: str) -> None:
+        """Release what master `masterid` held: configured workers, builders, schedulers,
+        change sources; finish its running builds with RETRY; release its claims."""
+        log.info("doing housekeeping for master {masterid} {name}", masterid=masterid,
+                 name=name)
+        updates = self.connector.updates
+        await updates.deconfigureAllWorkersForMaster(masterid)
+        await updates.updateBuilderList(masterid, [])
+        await self.connector.rtypes.scheduler._masterDeactivated(masterid)
+        await self.connector.rtypes.changesource._masterDeactivated(masterid)
+
+        running = await self.db.builds.getBuilds(complete=False, result_spec=ResultSpec(
+            filters=[Filter("masterid", "eq", [masterid])]))
+        for build in running:
+            steps = await self.db.steps.getSteps(buildid=build.id)
+            for step in steps:
+                if step.results is not None:
+                    continue
+                logs = await self.db.logs.getLogs(stepid=step.id)
+                for lg in logs:
+                    if not lg.complete:
+                        await updates.finishLog(logid=lg.id)
+                await updates.finishStep(stepid=step.id, results=RETRY, hidden=False)
+            await updates.finishBuild(buildid=build.id, results=RETRY)
+
+        # Buildbot 4.3 releases these only when `masterid` is the local master (its unclaim
+        # deletes the local master's claims); we release the dead master's claims, so that
+        # its requests can run elsewhere (docs/differences.md).
+        claimed = await self.db.buildrequests.getBuildRequests(complete=False, claimed=masterid)
+        if claimed:
+            await self.db.buildrequests.unclaimBuildRequests(
+                [br.buildrequestid for br in claimed], masterid=masterid)
+
+
+async def master_bodies(db: Any, masterids: Any) -> dict[int, dict[str, Any]]:
+    """Bodies of the masters `masterids` (None entries ignored), by id, in one query."""
+    ids = sorted({m for m in masterids if m is not None})
+    if not ids:
+        return {}
+    rows = await db.masters.getMasters(
+        result_spec=ResultSpec(filters=[Filter("masterid", "in", ids)]))
+    return {r.id: master_message(r) for r in rows}

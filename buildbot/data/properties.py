@@ -1,0 +1,114 @@
+"""Build and buildset properties: the dict form (`/builds/n/properties`), the list form
+(`/builds/n/property_list`, `.../properties_list`) and the updates storing build properties.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
+from buildbot.data.nesting import NestedLookup
+from buildbot.util.deferred import maybe_await
+from buildbot.util.resultspec import ResultSpec
+
+property_entity = types.Entity("_property", {
+    "name": types.String(),
+    "source": types.String(),
+    "value": types.JsonObject(),
+})
+
+
+def property_list(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`{name: (value, source)}` as list items `{name, source, value}` (value JSON-encoded)."""
+    return [{"name": k, "source": v[1], "value": json.dumps(v[0])} for k, v in props.items()]
+
+
+class BuildsetPropertiesEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = "/buildsets/n:bsid/properties"
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        return await self.db.buildsets.getBuildsetProperties(kwargs["bsid"])
+
+
+class BuildPropertiesEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = """
+        /builders/n:builderid/builds/n:build_number/properties
+        /builds/n:buildid/properties
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        buildid = await NestedLookup(self.db, kwargs).build_id()
+        if buildid is None:
+            return {}  # as Buildbot 4.3: an unknown build has no properties, not a 404
+        return await self.db.builds.getBuildProperties(buildid)
+
+
+class PropertiesListEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    pathPatterns = """
+        /builds/n:buildid/property_list
+        /buildsets/n:bsid/properties_list
+        /changes/n:changeid/properties_list
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        if "buildid" in kwargs:
+            props = await self.db.builds.getBuildProperties(kwargs["buildid"])
+        elif "bsid" in kwargs:
+            props = await self.db.buildsets.getBuildsetProperties(kwargs["bsid"])
+        else:
+            # Buildbot 4.3 answers 500 here (docs/differences.md).
+            change = await self.db.changes.getChange(kwargs["changeid"])
+            props = change.properties if change is not None else {}
+        return property_list(props)
+
+
+class Property(ResourceType):
+    name = "_property"
+    plural = "_properties"
+    endpoints: ClassVar[list[type[Endpoint]]] = [PropertiesListEndpoint]
+    entityType = property_entity
+
+
+class Properties(ResourceType):
+    name = "property"
+    plural = "properties"
+    endpoints: ClassVar[list[type[Endpoint]]] = [BuildsetPropertiesEndpoint,
+                                                 BuildPropertiesEndpoint]
+    entityType = types.SourcedProperties()
+
+    def _announce(self, buildid: int, changed: dict[str, Any], seq: int) -> None:
+        self.produce(("builds", str(buildid), "properties", "update"), changed, seq)
+
+    @update_method
+    async def setBuildProperties(self, buildid: int, properties: Any) -> None:
+        """Store the rendered properties of `properties` (an IProperties) that differ from
+        the stored ones; announce the changed ones in one `properties/update` message."""
+        with self.writing() as seq:
+            stored = await self.db.builds.getBuildProperties(buildid)
+            real = properties.getProperties()
+            rendered = await maybe_await(real.render(real.asDict()))
+            changed: dict[str, Any] = {}
+            for name, value_source in rendered.items():
+                old = stored.get(name)
+                if old is not None and tuple(old) == tuple(value_source):
+                    continue
+                changed[name] = value_source
+            if not changed:
+                return
+            for name, (value, source) in changed.items():
+                await self.db.builds.setBuildProperty(buildid, name, value, source)
+            self._announce(buildid, changed, seq)
+
+    @update_method
+    async def setBuildProperty(self, buildid: int, name: str, value: Any, source: str) -> None:
+        """Store one build property and announce it."""
+        with self.writing() as seq:
+            await self.db.builds.setBuildProperty(buildid, name, value, source)
+            # Buildbot 4.3 sends {"name": ...} here, whatever the name (docs/differences.md).
+            self._announce(buildid, {name: (value, source)}, seq)

@@ -1,0 +1,177 @@
+"""Steps: the `steps` resource type and the updates the process layer reports a step's life
+through."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from buildbot.data import types
+from buildbot.data.base import Endpoint, EndpointKind, ResourceType, RowCache, update_method
+from buildbot.data.nesting import NestedLookup
+from buildbot.util.resultspec import ResultSpec
+
+step_entity = types.Entity("step", {
+    "stepid": types.Integer(),
+    "number": types.Integer(),
+    "name": types.Identifier(50),
+    "buildid": types.Integer(),
+    "started_at": types.NoneOk(types.DateTime()),
+    "locks_acquired_at": types.NoneOk(types.DateTime()),
+    "complete": types.Boolean(),
+    "complete_at": types.NoneOk(types.DateTime()),
+    "results": types.NoneOk(types.Integer()),
+    "state_string": types.String(),
+    "urls": types.List(of=types.Entity("Url", {"name": types.String(),
+                                               "url": types.String()})),
+    "hidden": types.Boolean(),
+})
+
+
+def step_message(row: Any) -> dict[str, Any]:
+    """The `step` body of a db StepModel."""
+    return {
+        "stepid": row.id,
+        "number": row.number,
+        "name": row.name,
+        "buildid": row.buildid,
+        "started_at": row.started_at,
+        "locks_acquired_at": row.locks_acquired_at,
+        "complete": row.complete_at is not None,
+        "complete_at": row.complete_at,
+        "state_string": row.state_string,
+        "results": row.results,
+        "urls": [{"name": u.name, "url": u.url} for u in row.urls],
+        "hidden": bool(row.hidden),
+    }
+
+
+class StepEndpoint(Endpoint):
+    kind = EndpointKind.SINGLE
+    pathPatterns = """
+        /steps/n:stepid
+        /builds/n:buildid/steps/i:step_name
+        /builds/n:buildid/steps/n:step_number
+        /builders/n:builderid/builds/n:build_number/steps/i:step_name
+        /builders/n:builderid/builds/n:build_number/steps/n:step_number
+        /builders/s:buildername/builds/n:build_number/steps/i:step_name
+        /builders/s:buildername/builds/n:build_number/steps/n:step_number
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        row = await NestedLookup(self.db, kwargs).step()
+        return step_message(row) if row is not None else None
+
+
+class StepsEndpoint(Endpoint):
+    kind = EndpointKind.COLLECTION
+    pathPatterns = """
+        /builds/n:buildid/steps
+        /builders/n:builderid/builds/n:build_number/steps
+        /builders/s:buildername/builds/n:build_number/steps
+    """
+
+    async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
+        buildid = await NestedLookup(self.db, kwargs).build_id()
+        if buildid is None:
+            return None  # only reachable through a builder: 404, as Buildbot 4.3
+        return [step_message(r) for r in await self.db.steps.getSteps(buildid=buildid)]
+
+
+class Step(ResourceType):
+    name = "step"
+    plural = "steps"
+    keyField = "stepid"
+    endpoints: ClassVar[list[type[Endpoint]]] = [StepEndpoint, StepsEndpoint]
+    eventPathPatterns = """
+        /builds/:buildid/steps/:stepid
+        /steps/:stepid
+    """
+    stateEvents = frozenset({"new", "started", "updated", "finished"})
+    entityType = step_entity
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector)
+        # Bodies of the steps this master runs, announced as updated without a read-back.
+        self.live: RowCache[int, dict[str, Any]] = RowCache()
+
+    async def _updated(self, stepid: int, event: str, seq: int, **changes: Any) -> None:
+        """Announce the step with `changes` applied (read back only if not cached)."""
+        body = self.live.get(stepid)
+        if body is not None:
+            body = self.live.put(stepid, {**body, **changes})
+        else:
+            row = await self.db.steps.getStep(stepid=stepid)
+            if row is None:
+                return
+            body = self.live.put(stepid, step_message(row))
+        self.produceEvent(body, event, seq)
+
+    @update_method
+    async def addStep(self, buildid: int, name: str) -> tuple[int, int, str]:
+        """Store a pending step; its name is made unique in the build. Announces `new`;
+        returns (stepid, number, name)."""
+        with self.writing() as seq:
+            stepid, number, name = await self.db.steps.addStep(
+                buildid=buildid, name=name, state_string="pending")
+            body = self.live.put(stepid, {
+                "stepid": stepid, "number": number, "name": name, "buildid": buildid,
+                "started_at": None, "locks_acquired_at": None, "complete": False,
+                "complete_at": None, "state_string": "pending", "results": None,
+                "urls": [], "hidden": False})
+            self.produceEvent(body, "new", seq)
+        return stepid, number, name
+
+    @update_method
+    async def startStep(self, stepid: int, started_at: int | None = None,
+                        locks_acquired: bool = False) -> None:
+        """The step starts (now unless `started_at`); with `locks_acquired` its locks are
+        taken at the same time. Announces `started`."""
+        if started_at is None:
+            started_at = self.now()
+        with self.writing() as seq:
+            await self.db.steps.startStep(stepid=stepid, started_at=started_at,
+                                          locks_acquired=locks_acquired)
+            changes: dict[str, Any] = {"started_at": started_at}
+            if locks_acquired:
+                changes["locks_acquired_at"] = started_at
+            await self._updated(stepid, "started", seq, **changes)
+
+    @update_method
+    async def set_step_locks_acquired_at(self, stepid: int,
+                                         locks_acquired_at: int | None = None) -> None:
+        if locks_acquired_at is None:
+            locks_acquired_at = self.now()
+        with self.writing() as seq:
+            await self.db.steps.set_step_locks_acquired_at(
+                stepid=stepid, locks_acquired_at=locks_acquired_at)
+            await self._updated(stepid, "updated", seq, locks_acquired_at=locks_acquired_at)
+
+    @update_method
+    async def setStepStateString(self, stepid: int, state_string: str) -> None:
+        with self.writing() as seq:
+            await self.db.steps.setStepStateString(stepid=stepid, state_string=state_string)
+            await self._updated(stepid, "updated", seq, state_string=state_string)
+
+    @update_method
+    async def addStepURL(self, stepid: int, name: str, url: str) -> None:
+        """Add a link to the step (an exact duplicate is ignored). Announces `updated`."""
+        with self.writing() as seq:
+            await self.db.steps.addURL(stepid=stepid, name=name, url=url)
+            body = self.live.get(stepid)
+            if body is None:
+                await self._updated(stepid, "updated", seq)
+                return
+            link = {"name": name, "url": url}
+            urls = body["urls"] if link in body["urls"] else [*body["urls"], link]
+            await self._updated(stepid, "updated", seq, urls=urls)
+
+    @update_method
+    async def finishStep(self, stepid: int, results: int, hidden: bool) -> None:
+        """The step completes now with `results`. Announces `finished`."""
+        with self.writing() as seq:
+            await self.db.steps.finishStep(stepid=stepid, results=results, hidden=hidden)
+            self.live.drop(stepid)
+            # complete_at is the database's "now": read it back rather than guess it.
+            row = await self.db.steps.getStep(stepid=stepid)
+            if row is not None:
+                self.produceEvent(step_message(row), "finished", seq)

@@ -56,10 +56,11 @@ def load_schedulers(config: MasterConfig, d: dict[str, Any], filename: str) -> N
         return
     seen: set[str] = set()
     for s in schedulers:
-        if s.name in seen:
-            error(f"scheduler name '{s.name}' used multiple times")
-        seen.add(s.name)
-        config.schedulers[s.name] = s
+        name: Any = getattr(s, "name", None)
+        if name in seen:
+            error(f"scheduler name '{name}' used multiple times")
+        seen.add(name)
+        config.schedulers[name] = s
 
 
 def _project_class() -> type | None:
@@ -171,7 +172,7 @@ def load_workers(config: MasterConfig, d: dict[str, Any], filename: str) -> None
         if not IWorker.providedBy(w):
             error(f"c['workers'] must be a list of Worker instances but there is {w!r}")
             continue
-        problems = worker_name_errors(w.name)
+        problems = worker_name_errors(getattr(w, "name", None))
         for msg in problems:
             error(msg)
         if not problems:
@@ -201,9 +202,10 @@ def load_machines(config: MasterConfig, d: dict[str, Any], filename: str) -> Non
         return
     seen: set[str] = set()
     for m in machines:
-        if m.name in seen:
-            error(f"duplicate machine name '{m.name}'")
-        seen.add(m.name)
+        name: Any = getattr(m, "name", None)
+        if name in seen:
+            error(f"duplicate machine name '{name}'")
+        seen.add(name)
     config.machines = list(machines)
 
 

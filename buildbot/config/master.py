@@ -104,7 +104,6 @@ class MasterConfig:
     """
 
     def __init__(self) -> None:
-        self.config_dict: dict[str, Any] = {}
         self.title = "Buildbot"
         self.titleURL = "http://buildbot.net/"
         self.buildbotURL = "http://localhost:8080/"
@@ -165,7 +164,6 @@ class MasterConfig:
     @classmethod
     def _load(cls, config_dict: dict[str, Any], filename: str) -> MasterConfig:
         config = cls()
-        config.config_dict = config_dict
         unknown = sorted(str(k) for k in set(config_dict) - KNOWN_CONFIG_KEYS)
         if len(unknown) == 1:
             error(f"Unknown BuildmasterConfig key {unknown[0]}")

@@ -1,0 +1,1 @@
+"""One module per alembic revision; alembic loads them by path."""

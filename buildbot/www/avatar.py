@@ -80,9 +80,10 @@ class AvatarGitHub(AvatarBase):
         return headers
 
     async def _get_json(self, path: str, accept: str = "application/vnd.github.v3+json") -> Any:
-        import treq
+        from buildbot.www.httpclient import http_client
 
-        res = await treq.get(self.github_api_endpoint + path, headers=self._headers(accept))
+        client = http_client(self.master, self.verify)
+        res = await client.get(self.github_api_endpoint + path, headers=self._headers(accept))
         if not 200 <= res.code < 300:
             await res.content()
             if self.debug:

@@ -165,6 +165,8 @@ class WWWService(AsyncService):
         self.sse: Any = None
         self.avatar: Any = None
         self._applied = False
+        from buildbot.www.httpclient import WebClients
+        self.http = WebClients(self.reactor)
 
     # -- collaborators ---------------------------------------------------------------------
     @property
@@ -237,6 +239,7 @@ class WWWService(AsyncService):
                     transport.loseConnection()
             await self.site.wait_closed()
         await super().stop()
+        await self.http.close()
 
     async def reconfigure(self, new_config: Any) -> None:
         """Apply a new MasterConfig: validate, then switch resources and port."""

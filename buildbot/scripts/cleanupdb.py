@@ -81,9 +81,10 @@ async def cleanup_database(config: dict[str, Any], master_cfg: Any) -> None:
     db = DBConnector(config["basedir"])
     try:
         await db.setup(db_url, engine_kwargs=engine_kwargs, check_version=True)
-        method = getattr(master_cfg, "logCompressionMethod", None)
-        if method is not None and hasattr(db.logs, "set_compression_method"):
-            db.logs.set_compression_method(method)
+        # recompress with the configured codec, as the master would
+        db.logs.configure(compression_method=master_cfg.logCompressionMethod,
+                          max_size=master_cfg.logMaxSize,
+                          max_tail_size=master_cfg.logMaxTailSize)
         await compress_all_logs(db, bool(config.get("force")), quiet)
         await vacuum(db, quiet)
     finally:
@@ -96,7 +97,13 @@ async def cleanup_database_async(config: dict[str, Any]) -> int:
         master_cfg = base.load_basedir_config(config)
         if master_cfg is None:
             return 1
-        await cleanup_database(config, master_cfg)
+        from buildbot.db.errors import DatabaseNotReadyError
+
+        try:
+            await cleanup_database(config, master_cfg)
+        except DatabaseNotReadyError as e:
+            print(str(e))
+            return 1
     base.emit(config, "cleanup complete")
     return 0
 

@@ -36,13 +36,13 @@ def assignments(source: str) -> dict[str, Any]:
     return found
 
 
-FLAG_SETS = [list(flags) for n in range(4) for flags in itertools.combinations(
-    [["-r"], ["-n"], ["-c", "other.cfg"], ["-s", "500", "-l", "None"]], n)]
+FLAG_SETS = [list(itertools.chain.from_iterable(flags)) for n in range(5)
+             for flags in itertools.combinations(
+                 [["-r"], ["-n"], ["-c", "other.cfg"], ["-s", "500", "-l", "None"]], n)]
 
 
-@pytest.mark.parametrize("flags", FLAG_SETS, ids=lambda f: " ".join(sum(f, [])) or "defaults")
-def test_tac_content_follows_the_flags(tmp_path: Path, flags: list[list[str]]) -> None:
-    argv = sum(flags, [])
+@pytest.mark.parametrize("argv", FLAG_SETS, ids=lambda f: " ".join(f) or "defaults")
+def test_tac_content_follows_the_flags(tmp_path: Path, argv: list[str]) -> None:
     tac = create_master.render_tac(options(tmp_path / "m", *argv))
     values = assignments(tac)
 

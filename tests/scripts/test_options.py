@@ -45,8 +45,8 @@ def test_version_prints_buildbot_and_twisted_versions(capsys: pytest.CaptureFixt
 
     code, out, _ = run_exit(["--version"], capsys)
 
-    assert (code, out) == (0, f"Buildbot version: {buildbot.version}\n"
-                              f"Twisted version: {twisted.__version__}\n")
+    assert (code, out) == (0, (f"Buildbot version: {buildbot.version}\n"
+                               f"Twisted version: {twisted.__version__}\n"))
 
 
 def test_help_lists_every_command_alphabetically(capsys: pytest.CaptureFixture[str]) -> None:

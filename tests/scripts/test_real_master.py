@@ -22,6 +22,7 @@ def free_port() -> int:
 def new_master(tmp_path: Path, daemons: Daemons) -> Path:
     require("buildbot.master")
     require("buildbot.db.connector")
+    require("buildbot.db.logs")  # the master configures it at start-up
     basedir = daemons.watch(tmp_path / "my_master")
     created = run_cli("create-master", str(basedir), cwd=tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,50 @@ def test_stop_no_wait_and_wait(tmp_path: Path, daemons: Daemons,
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
         reaper.join()
+
+
+def test_nodaemon_runs_in_the_foreground_until_stopped(tmp_path: Path, daemons: Daemons) -> None:
+    from tests.scripts.conftest import cli_env
+
+    basedir = make_basedir(tmp_path, daemons)
+    log = basedir / "twistd.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "buildbot.scripts.runner", "start", "--nodaemon", str(basedir)],
+        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    daemons.pids.add(proc.pid)
+    try:
+        # the foreground master writes its log like the daemon; wait for it to be running
+        from buildbot.scripts.logwatcher import classify_line
+
+        deadline = 30.0
+        start = time.monotonic()
+        while not (log.exists() and any(classify_line(line) == "buildmaster"
+                                        for line in log.read_bytes().splitlines())):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() - start < deadline, "the foreground master never ran"
+            time.sleep(0.05)
+        assert not (basedir / "twistd.pid").exists()  # no pid file in the foreground
+
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+
+        # twistd ends a process stopped by a signal with that same signal (as supervisors
+        # expect), so the exit status says SIGTERM
+        assert (proc.returncode, out) == (-signal.SIGTERM, "")
+        assert "Server Shut Down." in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_no_wait_only_sends_the_signal(tmp_path: Path, daemons: Daemons) -> None:
+    basedir = make_basedir(tmp_path, daemons)
+    assert run_cli("start", "-q", str(basedir), cwd=tmp_path).returncode == 0
+    pid = daemons.note_pid(basedir)
+
+    result = run_cli("stop", "--no-wait", str(basedir), cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (0, "sent SIGTERM to process\n")
+    assert pid is not None
+    assert stop_module.wait_for_exit(pid, 30), "the master ignored SIGTERM"

@@ -83,7 +83,7 @@ class AuthBase:
 
     async def updateUserInfo(self, request: server.Request) -> None:
         """Merge the user info provider's data into the session (by username)."""
-        session = request.getSession()  # type: ignore[call-arg]
+        session = request.getSession()
         if self.userInfoProvider is not None:
             infos = await maybe_await(
                 self.userInfoProvider.getUserInfo(session.user_info["username"]))
@@ -125,9 +125,9 @@ class RemoteUserAuth(AuthBase):
                             "Check your reverse proxy config!")
         m = self.headerRegex.search(unicode2bytes(header))
         if m is None:
-            raise HttpError(403, f"http header does not match regex! \"{header}\" not "
+            raise HttpError(403, f"http header does not match regex! \"{bytes2unicode(header)}\" not "
                             f"matching {bytes2unicode(self.headerRegex.pattern)}")
-        session = request.getSession()  # type: ignore[call-arg]
+        session = request.getSession()
         user_info = {k: bytes2unicode(v) for k, v in m.groupdict().items()}
         if session.user_info != user_info:
             session.user_info = user_info
@@ -201,7 +201,8 @@ class TwistedICredAuthBase(AuthBase):
                             lambda: None)
                 raise NotImplementedError()
 
-        return HTTPAuthSessionWrapper(portal.Portal(Realm(), self.checkers),
+        realm: Any = Realm()  # zope @implementer is invisible to mypy
+        return HTTPAuthSessionWrapper(portal.Portal(realm, self.checkers),
                                       self.credentialFactories)
 
 
@@ -314,7 +315,7 @@ class _PreAuthenticatedLogin(AsyncResource):
         return self.render_async(request, self._login)
 
     async def _login(self, request: server.Request) -> None:
-        session = request.getSession()  # type: ignore[call-arg]
+        session = request.getSession()
         session.user_info = {"username": self.username}
         await self.auth.updateUserInfo(request)
         session.updateSession(request)
@@ -331,7 +332,7 @@ class LogoutResource(AsyncResource):
         return self.render_async(request, self._logout)
 
     async def _logout(self, request: server.Request) -> None:
-        session = request.getSession()  # type: ignore[call-arg]
+        session = request.getSession()
         session.expire()
         session.updateSession(request)
         route = query_args(request).get("redirect", [None])[0]
@@ -346,7 +347,7 @@ class AuthRootResource(resource.Resource):
         self.www = www
 
     def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
-        request.getSession()  # type: ignore[call-arg]  # fresh cookie for a bad/missing one
+        request.getSession()  # fresh cookie for a bad/missing one
         auth = self.www.auth
         try:
             if path == b"login":

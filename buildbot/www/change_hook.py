@@ -96,7 +96,7 @@ class ChangeHookResource(AsyncResource):
             request.setResponseCode(400, msg.encode("utf-8", "replace")[:200].replace(b"\n", b" "))
             finish(request, msg.encode("utf-8"))
             return
-        except Exception:
+        except Exception:  # noqa: BLE001
             log.failure("adding changes from web hook")
             request.setResponseCode(500, b"Error processing changes.")
             finish(request, b"Error processing changes.")
@@ -104,7 +104,7 @@ class ChangeHookResource(AsyncResource):
         try:
             for chdict in changes:
                 await self._submit(chdict, src)
-        except Exception:
+        except Exception:  # noqa: BLE001
             log.failure("adding changes from web hook")
             request.setResponseCode(500, b"Error processing changes.")
             finish(request, b"Error processing changes.")
@@ -145,5 +145,6 @@ def protect(res: resource.IResource, credential_checkers: Any) -> resource.IReso
     if not credential_checkers:
         return res
     cks = [c for c in credential_checkers if checkers.ICredentialsChecker.providedBy(c)]
-    return HTTPAuthSessionWrapper(portal.Portal(_Realm(res), cks),
+    realm: Any = _Realm(res)  # zope @implementer is invisible to mypy
+    return HTTPAuthSessionWrapper(portal.Portal(realm, cks),
                                   [BasicCredentialFactory(b"Protected area")])

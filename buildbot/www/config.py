@@ -108,12 +108,12 @@ class IndexResource(AsyncResource):
         if request.postpath and request.postpath != [b""]:
             raise HttpError(404, "No Such Resource")
         warning = None
-        request.getSession()  # type: ignore[call-arg]
+        request.getSession()
         try:
             await www.maybe_auto_login(request)
         except HttpError as e:
             warning = e.message
-        except Exception as e:  # a broken auth plugin must not keep the UI from loading
+        except Exception as e:  # a broken auth plugin must not keep the UI from loading  # noqa: BLE001
             log.failure("auto-login failed")
             warning = str(e)
         config = dict(www.frontend_config)

@@ -24,7 +24,7 @@ from buildbot.www.resource import FlowControl, finish, request_gone
 try:
     import brotli
 except ImportError:  # optional: without it we fall back to zstd or gzip
-    brotli = None
+    brotli = None  # type: ignore[assignment]  # optional module
 try:
     import zstandard
 except ImportError:  # optional
@@ -125,26 +125,32 @@ class Compressor:
     def compress(self, data: bytes) -> bytes:
         """Compress `data`, returning whatever the compressor emits (flushed for streaming)."""
         if self.coding == "br":
-            return self._br.process(data) + self._br.flush()  # type: ignore[no-any-return]
+            out: bytes = self._br.process(data) + self._br.flush()
+            return out
         if self.coding == "zstd":
-            return self._zstd.compress(data) + self._zstd.flush(  # type: ignore[no-any-return]
+            zout: bytes = self._zstd.compress(data) + self._zstd.flush(
                 zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+            return zout
         return self._gz.compress(data) + self._gz.flush(zlib.Z_SYNC_FLUSH)
 
     def finish(self) -> bytes:
         if self.coding == "br":
-            return self._br.finish()  # type: ignore[no-any-return]
+            bfin: bytes = self._br.finish()
+            return bfin
         if self.coding == "zstd":
-            return self._zstd.flush()  # type: ignore[no-any-return]
+            zfin: bytes = self._zstd.flush()
+            return zfin
         return self._gz.flush()
 
 
 def compress_whole(coding: str, body: bytes) -> bytes:
     """Compress a complete body in one go (may run in a thread)."""
     if coding == "br":
-        return brotli.compress(body, quality=5)  # type: ignore[no-any-return]
+        bout: bytes = brotli.compress(body, quality=5)
+        return bout
     if coding == "zstd":
-        return zstandard.ZstdCompressor(level=3).compress(body)  # type: ignore[no-any-return]
+        zout: bytes = zstandard.ZstdCompressor(level=3).compress(body)
+        return zout
     c = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     return c.compress(body) + c.flush()
 

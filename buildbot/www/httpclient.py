@@ -35,8 +35,8 @@ class WebClients:
         c = self._clients.get(verify)
         if c is None:
             policy = BrowserLikePolicyForHTTPS() if verify else _NoVerifyPolicy()
-            c = self._clients[verify] = HTTPClient(
-                Agent(self.reactor, contextFactory=policy, pool=self.pool))
+            agent: Any = Agent(self.reactor, contextFactory=policy, pool=self.pool)
+            c = self._clients[verify] = HTTPClient(agent)
         return c
 
     async def close(self) -> None:

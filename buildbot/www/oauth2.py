@@ -259,7 +259,7 @@ class OAuth2LoginResource(AsyncResource):
             redirect_to(request, url)
             return
         user_info = await self.auth.verifyCode(code)
-        session = request.getSession()  # type: ignore[call-arg]
+        session = request.getSession()
         session.user_info = user_info
         if self.auth.userInfoProvider is not None and user_info.get("username"):
             await self.auth.updateUserInfo(request)

@@ -130,7 +130,7 @@ class AsyncResource(resource.Resource):
                     request.setResponseCode(e.status)
                     request.setHeader(b"content-type", b"text/plain; charset=utf-8")
                     finish(request, e.message.encode("utf-8"))
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001
                 log.failure("while rendering {uri}", uri=request.uri)
                 if request_gone(request):
                     return

@@ -130,7 +130,7 @@ class V2RootResource(AsyncResource):
         return json.dumps(body).encode()
 
     def _path(self, request: server.Request) -> tuple[str, ...]:
-        return tuple(unquote(p.decode("utf-8", "replace")) for p in request.postpath)
+        return tuple(unquote(p.decode("utf-8", "replace")) for p in request.postpath or [])
 
     # -- REST getters -------------------------------------------------------------------
     async def _write_rest_error(self, request: server.Request, status: int, message: Any) -> None:
@@ -159,7 +159,7 @@ class V2RootResource(AsyncResource):
                 await self._render_raw(request, endpoint, path, rspec, raw[0])
                 return
             result, total = await data.get_with_total(path, rspec)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             status, _, message = rest_error(e)
             if status == 500:
                 log.failure("REST request {path} failed", path="/".join(path))
@@ -248,7 +248,7 @@ class V2RootResource(AsyncResource):
             www.master.data.getEndpoint(path)
             params["owner"] = owner_of(user_info)
             result = await www.master.data.control(method, params, path)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             status, code, message = rest_error(e)
             if status == 500:
                 log.failure("JSON-RPC {method} on {path} failed",

@@ -56,7 +56,8 @@ class BuildbotRequest(server.Request):
     """A request whose `getSession()` is the JWT-cookie session of the web service."""
 
     def getSession(self, sessionInterface: Any = None, forceNotSecure: bool = False) -> Any:
-        return session_of(self, self.site.www.sessions)
+        site: Any = self.site
+        return session_of(self, site.www.sessions)
 
 
 class BuildbotSite(server.Site):
@@ -81,13 +82,21 @@ class BuildbotSite(server.Site):
             return
         d: defer.Deferred[None] = defer.Deferred()
         self._drained.append(d)
-        from twisted.internet import reactor
-        call = reactor.callLater(timeout, lambda: d.called or d.callback(None))
+        from twisted.internet import reactor as _reactor
+
+        reactor: Any = _reactor
+
+        def give_up() -> None:
+            if not d.called:
+                d.callback(None)
+
+        call = reactor.callLater(timeout, give_up)
         await d
         if call.active():
             call.cancel()
 
-    def _openLogFile(self, path: str) -> Any:
+    def _openLogFile(self, path: str | bytes) -> Any:
+        path = path.decode() if isinstance(path, bytes) else path
         kwargs: dict[str, Any] = {}
         if self.rotateLength is not None:
             kwargs["rotateLength"] = self.rotateLength
@@ -123,7 +132,7 @@ class RootResource(resource.Resource):
 
     def __init__(self, index: resource.IResource, static_dir: str | None) -> None:
         super().__init__()
-        self.index = index
+        self.index: Any = index
         self.static = static.File(static_dir) if static_dir else None
 
     def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
@@ -202,7 +211,7 @@ class WWWService(AsyncService):
 
     # -- per-request helpers ---------------------------------------------------------------
     def user_info(self, request: server.Request) -> dict[str, Any]:
-        session: Session = request.getSession()  # type: ignore[call-arg]
+        session: Session = request.getSession()
         return session.user_info
 
     async def assert_allowed(self, path: tuple[Any, ...], action: str,
@@ -261,7 +270,7 @@ class WWWService(AsyncService):
         plugins = {name: installed[name].load() for name in www.get("plugins") or {}}
         expiration = www.get("cookie_expiration_time") or DEFAULT_EXPIRATION
         if not isinstance(expiration, datetime.timedelta):
-            raise ValueError("c['www']['cookie_expiration_time'] must be a datetime.timedelta")
+            raise ValueError("c['www']['cookie_expiration_time'] must be a datetime.timedelta")  # noqa: TRY004
 
         auth = www.get("auth") or NoAuth()
         authz = www.get("authz") or Authz()
@@ -294,7 +303,7 @@ class WWWService(AsyncService):
         self.plugins = plugins
         from buildbot.www.config import frontend_config
         self.frontend_config = frontend_config(www, new_config, auth, avatars)
-        with open(os.path.join(base.static_dir, "index.html"), encoding="utf-8") as f:
+        with open(os.path.join(base.static_dir, "index.html"), encoding="utf-8") as f:  # noqa: ASYNC230
             self.index_template = f.read()
         await self._load_session_secret()
         self.sessions.expiration = expiration
@@ -315,7 +324,8 @@ class WWWService(AsyncService):
         # Through the master, duck-typed: www may not import the db layer (STYLE §1).
         state = getattr(getattr(self.master, "db", None), "state", None)
         if state is None:
-            log.warning("no database state available: session cookies will not survive a restart")
+            msg = "no database state available: session cookies will not survive a restart"
+            log.warn(msg)  # noqa: G010
         else:
             objectid = await state.getObjectId(*SESSION_OBJECT)
             secret = await state.atomicCreateState(objectid, "session_secret",

@@ -49,7 +49,8 @@ class EventStream:
         if self.flow.paused or self.queue:
             self.queue.append(data)
             if len(self.queue) > MAX_QUEUED:
-                log.warning("SSE client too slow: closing stream {uuid}", uuid=self.uuid)
+                msg = "SSE client too slow: closing stream {uuid}"
+                log.warn(msg, uuid=self.uuid)  # noqa: G010
                 self.close()
             return
         self.request.write(data)
@@ -130,7 +131,7 @@ class EventResource(resource.Resource):
         return text
 
     def render_GET(self, request: server.Request) -> Any:
-        segments = [p.decode("utf-8", "replace") for p in request.postpath if p != b""]
+        segments = [p.decode("utf-8", "replace") for p in request.postpath or [] if p != b""]
         if segments and segments[0] in ("add", "remove"):
             command = segments[0]
             if len(segments) < 2:

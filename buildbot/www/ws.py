@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, deque
-from typing import Any
+from typing import Any, ClassVar
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -80,15 +80,13 @@ class WsProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         self.www.ws.connections.add(self)
-        transport = self.transport
-        try:
-            transport.unregisterProducer()  # the HTTP channel that served the upgrade
-        except Exception:  # not every transport had one
-            pass
+        transport: Any = self.transport
+        # The HTTP channel that served the upgrade is the transport's producer: take over.
+        transport.unregisterProducer()
         try:
             transport.registerProducer(self, True)
         except RuntimeError:
-            log.warning("websocket: no flow control on this transport")
+            log.warn("websocket: no flow control on this transport")  # noqa: G010
         interval = self.www.www_config.get("ws_ping_interval") or 0
         if interval > 0:
             self._ping = LoopingCall(self._send_ping)
@@ -136,8 +134,8 @@ class WsProtocol(WebSocketServerProtocol):
         self._outq.append(payload)
         self._outq_bytes += len(payload)
         if len(self._outq) > MAX_QUEUED_MESSAGES or self._outq_bytes > MAX_QUEUED_BYTES:
-            log.warning("websocket client {peer} too slow ({n} events queued): disconnecting",
-                     peer=self.peer, n=len(self._outq))
+            msg = "websocket client {peer} too slow ({n} events queued): disconnecting"
+            log.warn(msg, peer=self.peer, n=len(self._outq))  # noqa: G010
             self._outq.clear()
             self._closed = True
             self.dropConnection(abort=True)
@@ -166,7 +164,7 @@ class WsProtocol(WebSocketServerProtocol):
         if cmd is None:
             self.reply(error="no 'cmd' in websocket frame", code=400, _id=None)
             return
-        handler = self.COMMANDS.get(cmd) if isinstance(cmd, str) else None
+        handler: Any = self.COMMANDS.get(cmd) if isinstance(cmd, str) else None
         if handler is None:
             self.reply(error=f"no such command type '{cmd}'", code=404, _id=_id)
             return
@@ -217,7 +215,7 @@ class WsProtocol(WebSocketServerProtocol):
     async def cmd_ping(self, _id: Any) -> None:
         self.reply(msg="pong", code=200, _id=_id)
 
-    COMMANDS = {
+    COMMANDS: ClassVar[dict[str, tuple[Any, tuple[str, ...]]]] = {
         "startConsuming": (cmd_startConsuming, ("path",)),
         "stopConsuming": (cmd_stopConsuming, ("path",)),
         "ping": (cmd_ping, ()),
@@ -238,8 +236,8 @@ class WsProtocol(WebSocketServerProtocol):
             return
         # Authorization may need the database: keep events in order behind it.
         if len(self._filter_queue) > MAX_QUEUED_MESSAGES:
-            log.warning("websocket client {peer}: authorization backlog too long: disconnecting",
-                     peer=self.peer)
+            msg = "websocket client {peer}: authorization backlog too long: disconnecting"
+            log.warn(msg, peer=self.peer)  # noqa: G010
             self._filter_queue.clear()
             self._closed = True
             self.dropConnection(abort=True)
@@ -272,7 +270,7 @@ class WsProtocol(WebSocketServerProtocol):
             await self.www.assert_allowed(path, "get", {}, self.user_info)
         except Forbidden:
             return False
-        except Exception:
+        except Exception:  # noqa: BLE001
             log.failure("websocket: authorization of {path} failed", path="/".join(path))
             return False
         return True
@@ -284,7 +282,7 @@ class WsResource(WebSocketResource):
     def __init__(self, www: Any) -> None:
         factory = WebSocketServerFactory()
         factory.protocol = WsProtocol
-        factory.www = www
+        factory.www = www  # type: ignore[attr-defined]  # read by WsProtocol.www
         factory.setProtocolOptions(maxMessagePayloadSize=1 << 20, maxFramePayloadSize=1 << 20)
         super().__init__(factory)
         self.www = www

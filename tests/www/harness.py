@@ -111,7 +111,7 @@ class ThingLogRawInlineEndpoint(ThingLogRawEndpoint):
 class Thing(ResourceType):
     name = "thing"
     plural = "things"
-    endpoints = [ThingEndpoint, ThingsEndpoint, ThingLogRawEndpoint, ThingLogRawInlineEndpoint]
+    endpoints = [ThingEndpoint, ThingsEndpoint, ThingLogRawEndpoint, ThingLogRawInlineEndpoint]  # noqa: RUF012
     eventPathPatterns = "/things/:thingid"
     entityType = types.Entity("thing", {
         "thingid": types.Integer(), "name": types.Identifier(50),
@@ -137,7 +137,7 @@ class MasterEndpoint(Endpoint):
 class MasterType(ResourceType):
     name = "master"
     plural = "masters"
-    endpoints = [MasterEndpoint]
+    endpoints = [MasterEndpoint]  # noqa: RUF012
     entityType = types.Entity("master", {"masterid": types.Integer(), "name": types.String(),
                                          "active": types.Boolean(),
                                          "last_active": types.Integer()})
@@ -172,7 +172,7 @@ class BuildEndpoint(Endpoint):
 class BuildType(ResourceType):
     name = "build"
     plural = "builds"
-    endpoints = [BuilderBuildsEndpoint, BuildEndpoint]
+    endpoints = [BuilderBuildsEndpoint, BuildEndpoint]  # noqa: RUF012
     eventPathPatterns = "/builds/:buildid"
     entityType = types.Entity("build", {"buildid": types.Integer(), "number": types.Integer(),
                                         "builder": types.String(), "complete": types.Boolean(),
@@ -190,7 +190,7 @@ class BuilderEndpoint(Endpoint):
 class BuilderType(ResourceType):
     name = "builder"
     plural = "builders"
-    endpoints = [BuilderEndpoint]
+    endpoints = [BuilderEndpoint]  # noqa: RUF012
     entityType = types.Entity("builder", {"builderid": types.Integer(), "name": types.String()})
 
 
@@ -205,7 +205,7 @@ class BuildRequestEndpoint(Endpoint):
 class BuildRequestType(ResourceType):
     name = "buildrequest"
     plural = "buildrequests"
-    endpoints = [BuildRequestEndpoint]
+    endpoints = [BuildRequestEndpoint]  # noqa: RUF012
     entityType = types.Entity("buildrequest", {"buildrequestid": types.Integer(),
                                                "buildsetid": types.Integer()})
 
@@ -231,7 +231,7 @@ class BuildsetPropertiesEndpoint(Endpoint):
 class BuildsetType(ResourceType):
     name = "buildset"
     plural = "buildsets"
-    endpoints = [BuildsetEndpoint, BuildsetPropertiesEndpoint]
+    endpoints = [BuildsetEndpoint, BuildsetPropertiesEndpoint]  # noqa: RUF012
     entityType = types.Entity("buildset", {"bsid": types.Integer()})
 
 
@@ -250,7 +250,7 @@ class ForceSchedulerEndpoint(Endpoint):
 class ForceSchedulerType(ResourceType):
     name = "forcescheduler"
     plural = "forceschedulers"
-    endpoints = [ForceSchedulerEndpoint]
+    endpoints = [ForceSchedulerEndpoint]  # noqa: RUF012
     entityType = types.Entity("forcescheduler", {"name": types.String()})
 
 
@@ -259,7 +259,7 @@ class ChangeType(ResourceType):
 
     name = "change"
     plural = "changes"
-    endpoints: list[type[Endpoint]] = []
+    endpoints: list[type[Endpoint]] = []  # noqa: RUF012
 
     @update_method
     async def addChange(self, **kwargs: Any) -> int:

@@ -20,7 +20,7 @@ async def _with_things(master: WebMaster, n: int = 3, **www: object) -> None:
 @pytest_twisted.ensureDeferred
 async def test_api_lists_versions(master: WebMaster) -> None:
     await master.start_www()
-    code, body, headers = await get_json(master.url("api"))
+    code, body, _ = await get_json(master.url("api"))
     assert code == 200
     assert body == {"api_versions": {"v2": f"{master.config.buildbotURL}api/v2"}}
 

@@ -149,5 +149,5 @@ async def test_access_log_written_under_basedir(master: WebMaster, tmp_path: obj
     await master.start_www(logfileName="http.log")
     await http.get(master.url("api/v2/things"))
     await master.stop()
-    with open(os.path.join(master.basedir, "http.log")) as f:
+    with open(os.path.join(master.basedir, "http.log")) as f:  # noqa: ASYNC230
         assert '"GET /api/v2/things HTTP/1.1" 200' in f.read()

@@ -105,3 +105,26 @@ async def test_stop_closes_websockets(master: WebMaster) -> None:
     await master.stop()
     await with_timeout(ws.closed, "the server to close the WebSocket")
     assert master.mq.consumer_count() == 0
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_slow_consumer_is_disconnected_with_bounded_queue(
+        master: WebMaster, monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildbot.www import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "MAX_QUEUED_MESSAGES", 50)
+    await master.start_www()
+    client = await WsClient.connect(_ws_url(master))
+    await client.call(cmd="startConsuming", path="things/*/*", _id=1)
+    client.proto.transport.pauseProducing()  # the client stops reading
+    server_proto = next(iter(master.www.ws.connections))
+    big = {"blob": "x" * 100_000}
+    for i in range(2000):
+        if server_proto._closed:
+            break
+        master.mq.produce(("things", str(i), "update"), big)
+    assert server_proto._closed, "the slow client was never dropped"
+    assert len(server_proto._outq) == 0
+    client.proto.transport.resumeProducing()
+    await with_timeout(client.closed, "the slow client's connection to close")

@@ -256,9 +256,9 @@ class ViewBuildsEndpointMatcher(_BuildReadMatcher):
                     if builder.get("projectid") is not None else None
                 if project is None or not self._glob(project["name"], self.project):
                     return None
-        if self.branch is not None:
-            if not any(self._glob(b, self.branch) for b in await self._branches_of(build)):
-                return None
+        if self.branch is not None and not any(
+                self._glob(b, self.branch) for b in await self._branches_of(build)):
+            return None
         return Match(self.master, build=build)
 
 

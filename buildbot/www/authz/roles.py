@@ -68,7 +68,7 @@ class RolesFromOwner(RolesFromBase):
         super().__init__()
         self.role = role
 
-    def getRolesFromUser(self, userDetails: dict[str, Any],  # type: ignore[override]
+    def getRolesFromUser(self, userDetails: dict[str, Any],
                          owner: str | None = None) -> list[str]:
         email = userDetails.get("email")
         if owner is not None and email is not None and owner == email:

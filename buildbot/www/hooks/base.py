@@ -34,7 +34,8 @@ class BaseHookHandler:
             value = args.get(name)
             if isinstance(value, list):
                 value = value[0] if value else None
-            return bytes2unicode(value)
+            text: str | None = bytes2unicode(value)
+            return text
 
         try:
             files = json.loads(first(b"files") or "[]")
@@ -42,7 +43,7 @@ class BaseHookHandler:
         except ValueError as e:
             raise ValueError(f"invalid JSON in files or properties: {e}") from e
         if not isinstance(files, list) or not isinstance(properties, dict):
-            raise ValueError("files must be a JSON list and properties a JSON object")
+            raise ValueError("files must be a JSON list and properties a JSON object")  # noqa: TRY004
         when_text = first(b"when_timestamp")
         if when_text is None:
             when_text = first(b"when")

@@ -100,7 +100,7 @@ class GitHubEventHandler(PullRequestMixin):
         except (KeyError, json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f"Error loading JSON: {e}") from e
         if not isinstance(payload, dict):
-            raise ValueError("Error loading JSON: payload is not an object")
+            raise ValueError("Error loading JSON: payload is not an object")  # noqa: TRY004
         return payload
 
     def handle_ping(self, _: Any, __: str) -> tuple[list[dict[str, Any]], str]:

@@ -104,7 +104,7 @@ class GitLabHandler(BaseHookHandler):
         except ValueError as e:
             raise ValueError(f"Error loading JSON: {e}") from e
         if not isinstance(payload, dict):
-            raise ValueError("Error loading JSON: payload is not an object")
+            raise ValueError("Error loading JSON: payload is not an object")  # noqa: TRY004
         event = payload.get("object_kind", bytes2unicode(request.getHeader(b"X-Gitlab-Event")))
         codebase = bytes2unicode((request.args or {}).get(b"codebase", [None])[0])
         if event in ("push", "tag_push", "Push Hook"):

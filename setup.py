@@ -37,6 +37,8 @@ setup(
             "buildbot-waterfall-view==4.3.0",
             "buildbot-console-view==4.3.0",
             "buildbot-grid-view==4.3.0",
+            # buildbot-badges and what it imports (it needs the system cairo library)
+            "buildbot-badges==4.3.0", "klein", "CairoSVG", "cairocffi", "Jinja2",
         ],
         "db": ["psycopg2-binary>=2.9", "pymysql>=1.1"],
         "compress": ["lz4>=4.3", "brotli>=1.1"],
@@ -53,6 +55,7 @@ setup(
             "buildbot-waterfall-view==4.3.0",
             "buildbot-console-view==4.3.0",
             "buildbot-grid-view==4.3.0",
+            "buildbot-badges==4.3.0", "klein", "CairoSVG", "cairocffi", "Jinja2",
         ],
     },
     entry_points={

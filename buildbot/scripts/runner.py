@@ -79,7 +79,8 @@ class Options(usage.Options):
 
         self["verbose"] = 1
         observer: ILogObserver = textFileLogObserver(sys.stderr)  # type: ignore[assignment]
-        globalLogBeginner.beginLoggingTo([observer])
+        # the command's own output stays on stdout (4.3 diverts it into the log)
+        globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
     def postOptions(self) -> None:
         if not hasattr(self, "subOptions"):

@@ -234,3 +234,16 @@ def test_broken_options_file_is_a_usage_error_naming_it(no_options_file: Path) -
 
     with pytest.raises(usage.UsageError, match="error while reading .*options"):
         parse("sendchange", "f")
+
+
+@pytest.mark.integration
+def test_verbose_logs_to_stderr_and_keeps_stdout(tmp_path: Path) -> None:
+    from tests.scripts.conftest import run_cli
+
+    (tmp_path / "m.cfg").write_text("BuildmasterConfig = {'frob': 1}\n")
+
+    result = run_cli("--verbose", "checkconfig", "m.cfg", cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "Loading configuration from" in result.stderr
+    assert "Configuration Errors:" in result.stderr

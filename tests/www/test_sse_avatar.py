@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 import pytest_twisted
 from twisted.internet import defer, protocol
 
@@ -133,3 +134,17 @@ async def test_avatar_redirects_are_cached(master: WebMaster) -> None:
     for _ in range(3):
         assert (await http.get(master.url("avatar?email=a@b"))).code == 302
     assert Counting.n == 1
+
+
+def test_ldap_user_info_picture_types_and_missing_library() -> None:
+    from buildbot.www.ldapuserinfo import LdapUserInfo
+
+    try:
+        import ldap3  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError):
+            LdapUserInfo("ldap://x", None, None, "dc=x", "(uid=%(username)s)", "cn", "mail")
+    mime = LdapUserInfo.findAvatarMime
+    assert mime(None, b"\xff\xd8\xff\xe0jpg") == (b"image/jpeg", b"\xff\xd8\xff\xe0jpg")  # type: ignore[arg-type]
+    assert mime(None, b"GIF89a...") == (b"image/gif", b"GIF89a...")  # type: ignore[arg-type]
+    assert mime(None, b"text") is None  # type: ignore[arg-type]

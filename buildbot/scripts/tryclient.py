@@ -11,6 +11,7 @@ import shlex
 import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer, protocol
@@ -239,11 +240,8 @@ class TryClient:
         branch, repository = config.get("branch"), config.get("repository")
         diff_file = config.get("diff")
         if diff_file:
-            if diff_file == "-":
-                diff = sys.stdin.buffer.read()
-            else:
-                with open(diff_file, "rb") as f:
-                    diff = f.read()
+            # a local file or stdin, read once before anything runs: blocking is harmless
+            diff = sys.stdin.buffer.read() if diff_file == "-" else Path(diff_file).read_bytes()
             return SourceStamp(branch, config.get("baserev"),
                                (int(config.get("patchlevel") or 0), diff or None), repository)
         vc = config.get("vc")

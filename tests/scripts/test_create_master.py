@@ -72,7 +72,7 @@ def test_relocatable_tac_resolves_its_own_directory(tmp_path: Path) -> None:
         create_master.render_tac(options(tmp_path / "elsewhere", "-r", "-s", "123")))
     names: dict[str, Any] = {"__file__": str(basedir / "buildbot.tac")}
 
-    exec(compile((basedir / "buildbot.tac").read_text(), "buildbot.tac", "exec"), names)
+    exec(compile((basedir / "buildbot.tac").read_text(), "buildbot.tac", "exec"), names)  # noqa: S102
 
     assert names["basedir"] == str(basedir)
     assert (names["m"].log_rotation.rotateLength,

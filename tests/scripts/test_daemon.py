@@ -299,7 +299,7 @@ def test_nodaemon_runs_in_the_foreground_until_stopped(tmp_path: Path, daemons: 
         assert not (basedir / "twistd.pid").exists()  # no pid file in the foreground
 
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, _ = proc.communicate(timeout=30)
 
         # twistd ends a process stopped by a signal with that same signal (as supervisors
         # expect), so the exit status says SIGTERM

@@ -61,6 +61,13 @@ def chunked(seq: Sequence[T], n: int = IN_BATCH) -> Iterator[Sequence[T]]:
         yield seq[i:i + n]
 
 
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT wrote."""
+    key = result.inserted_primary_key
+    assert key is not None and key[0] is not None, "INSERT returned no primary key"
+    return int(key[0])
+
+
 def json_dumps(value: Any) -> str:
     """JSON as Buildbot stores it (Python's default separators)."""
     return json.dumps(value)

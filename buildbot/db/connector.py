@@ -20,12 +20,33 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
 from buildbot.db.base import Clock
+from buildbot.db.build_data import BuildDataDb
+from buildbot.db.builders import BuildersDb
+from buildbot.db.buildrequests import BuildRequestsDb
+from buildbot.db.builds import BuildsDb
+from buildbot.db.buildsets import BuildsetsDb
+from buildbot.db.changes import ChangesDb
+from buildbot.db.changesources import ChangeSourcesDb
+from buildbot.db.codebase_branches import CodebaseBranchesDb
+from buildbot.db.codebase_commits import CodebaseCommitsDb
+from buildbot.db.codebases import CodebasesDb
 from buildbot.db.engine import make_engine
 from buildbot.db.errors import DatabaseNotReadyError, DbOperationError
+from buildbot.db.logs import LogsDb
 from buildbot.db.masters import MastersDb
 from buildbot.db.migrate import not_ready_message, thd_inspect, thd_upgrade
 from buildbot.db.model import TABLES, Tables
 from buildbot.db.pool import DbPool
+from buildbot.db.projects import ProjectsDb
+from buildbot.db.schedulers import SchedulersDb
+from buildbot.db.sourcestamps import SourceStampsDb
+from buildbot.db.state import StateDb
+from buildbot.db.steps import StepsDb
+from buildbot.db.tags import TagsDb
+from buildbot.db.test_result_sets import TestResultSetsDb
+from buildbot.db.test_results import TestResultsDb
+from buildbot.db.users import UsersDb
+from buildbot.db.workers import WorkersDb
 from buildbot.util.service import AsyncService
 
 log = Logger()
@@ -56,7 +77,29 @@ class DBConnector(AsyncService):
         self.db_url: str | None = None
         self._set_up = False
 
-        self.masters = MastersDb(self.pool, self.tables, clock)
+        pool, tables = self.pool, self.tables
+        self.masters = MastersDb(pool, tables, clock)
+        self.builders = BuildersDb(pool, tables, clock)
+        self.tags = TagsDb(pool, tables, clock)
+        self.workers = WorkersDb(pool, tables, clock)
+        self.sourcestamps = SourceStampsDb(pool, tables, clock)
+        self.buildsets = BuildsetsDb(pool, tables, clock, self.sourcestamps)
+        self.buildrequests = BuildRequestsDb(pool, tables, clock, lambda: self.masterid)
+        self.builds = BuildsDb(pool, tables, clock)
+        self.steps = StepsDb(pool, tables, clock)
+        self.logs = LogsDb(pool, tables, clock, reactor)
+        self.schedulers = SchedulersDb(pool, tables, clock)
+        self.changesources = ChangeSourcesDb(pool, tables, clock)
+        self.state = StateDb(pool, tables, clock)
+        self.changes = ChangesDb(pool, tables, clock, self.sourcestamps, self.builds)
+        self.users = UsersDb(pool, tables, clock)
+        self.projects = ProjectsDb(pool, tables, clock)
+        self.codebases = CodebasesDb(pool, tables, clock)
+        self.codebase_commits = CodebaseCommitsDb(pool, tables, clock)
+        self.codebase_branches = CodebaseBranchesDb(pool, tables, clock)
+        self.build_data = BuildDataDb(pool, tables, clock)
+        self.test_result_sets = TestResultSetsDb(pool, tables, clock)
+        self.test_results = TestResultsDb(pool, tables, clock)
 
     # -- setting up ----------------------------------------------------------------------------
     async def setup(self, db_url: str, engine_kwargs: dict[str, Any] | None = None,
@@ -102,6 +145,7 @@ class DBConnector(AsyncService):
         await self._close()
 
     async def _close(self) -> None:
+        await self.logs.stop()
         if self._set_up:
             self._set_up = False
             await self.pool.stop()

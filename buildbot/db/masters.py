@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, hash_columns, thd_find_or_create
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool

@@ -1,0 +1,227 @@
+"""The `buildrequests` and `buildrequest_claims` tables.
+
+Claiming is decided by the database: `buildrequest_claims` has a unique index on `brid`, so
+of two masters inserting a claim for one request exactly one succeeds. Nothing here reads
+a request's state to decide whether to write it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
+from buildbot.db.errors import AlreadyClaimedError, InvalidValueError, NotClaimedError
+from buildbot.db.model import Tables
+from buildbot.db.pool import DbPool
+from buildbot.util.results import RETRY
+from buildbot.util.resultspec import ResultSpec
+
+#: Requests per statement when many are claimed, released or completed at once.
+BRID_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequestModel:
+    """A build request joined with its claim and builder name; `results` is -1 until
+    complete; times in epoch seconds."""
+
+    buildrequestid: int
+    buildsetid: int
+    builderid: int
+    buildername: str
+    submitted_at: int
+    complete_at: int | None = None
+    complete: bool = False
+    results: int | None = None
+    waited_for: bool = False
+    priority: int = 0
+    claimed_at: int | None = None
+    claimed_by_masterid: int | None = None
+
+    @property
+    def claimed(self) -> bool:
+        """Is a claim row present?"""
+        return self.claimed_at is not None
+
+
+class BuildRequestsDb(DbComponent):
+    """Build requests: claims by masters, completion, priority."""
+
+    def __init__(self, pool: DbPool, tables: Tables, clock: Clock,
+                 local_masterid: Callable[[], int | None]) -> None:
+        super().__init__(pool, tables, clock)
+        self._local_masterid = local_masterid
+        br, c = tables.buildrequests, tables.buildrequest_claims
+        #: data API field -> column, for `result_spec` pushdown.
+        self.result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
+            "buildrequestid": br.c.id, "buildsetid": br.c.buildsetid,
+            "builderid": br.c.builderid, "priority": br.c.priority,
+            "complete": br.c.complete, "results": br.c.results,
+            "submitted_at": br.c.submitted_at, "complete_at": br.c.complete_at,
+            "waited_for": br.c.waited_for, "claimed_at": c.c.claimed_at,
+            "claimed_by_masterid": c.c.masterid}
+
+    def _masterid(self, masterid: int | None) -> int:
+        found = masterid if masterid is not None else self._local_masterid()
+        if found is None:
+            raise InvalidValueError("no master id: set DBConnector.masterid or pass masterid=")
+        return found
+
+    # -- reading -----------------------------------------------------------------------------
+    def _select(self) -> sa.Select[Any]:
+        t = self._tables
+        br, c, b = t.buildrequests, t.buildrequest_claims, t.builders
+        return sa.select(br, c.c.claimed_at, c.c.masterid.label("claimed_by_masterid"),
+                         b.c.name.label("buildername")).select_from(
+            br.join(b, b.c.id == br.c.builderid).outerjoin(c, c.c.brid == br.c.id))
+
+    @staticmethod
+    def _row(r: Any) -> BuildRequestModel:
+        return BuildRequestModel(
+            buildrequestid=r.id, buildsetid=r.buildsetid, builderid=r.builderid,
+            buildername=r.buildername, submitted_at=r.submitted_at, complete_at=r.complete_at,
+            complete=bool(r.complete), results=r.results, waited_for=bool(r.waited_for),
+            priority=r.priority, claimed_at=r.claimed_at,
+            claimed_by_masterid=r.claimed_by_masterid)
+
+    async def getBuildRequest(self, brid: int) -> BuildRequestModel | None:
+        """The request with its claim, or None."""
+        q = self._select().where(self._tables.buildrequests.c.id == brid)
+
+        def thd_get(conn: sa.Connection) -> BuildRequestModel | None:
+            row = conn.execute(q).first()
+            return None if row is None else self._row(row)
+
+        return await self._pool.run(thd_get)
+
+    async def getBuildRequests(self, builderid: int | None = None,
+                               complete: bool | None = None,
+                               claimed: bool | int | None = None, bsid: int | None = None,
+                               branch: str | None = None, repository: str | None = None,
+                               result_spec: ResultSpec | None = None
+                               ) -> list[BuildRequestModel]:
+        """Requests by id. `claimed`: False = unclaimed and incomplete, True = claimed by
+        anyone, an int = claimed by that master. `branch`/`repository` match the buildset's
+        source stamps. `result_spec` is applied in SQL (see `result_spec_fields`)."""
+        t = self._tables
+        br, c = t.buildrequests, t.buildrequest_claims
+        q = self._select().order_by(br.c.id)
+        if builderid is not None:
+            q = q.where(br.c.builderid == builderid)
+        if complete is not None:
+            q = q.where(br.c.complete != 0 if complete else br.c.complete == 0)
+        if isinstance(claimed, bool):
+            q = q.where(c.c.claimed_at.is_not(None)) if claimed else \
+                q.where(c.c.claimed_at.is_(None), br.c.complete == 0)
+        elif claimed is not None:
+            q = q.where(c.c.masterid == claimed)
+        if bsid is not None:
+            q = q.where(br.c.buildsetid == bsid)
+        if branch is not None or repository is not None:
+            bss, ss = t.buildset_sourcestamps, t.sourcestamps
+            sub = sa.select(bss.c.buildsetid).join(ss, ss.c.id == bss.c.sourcestampid)
+            if branch is not None:
+                sub = sub.where(ss.c.branch == branch)
+            if repository is not None:
+                sub = sub.where(ss.c.repository == repository)
+            q = q.where(br.c.buildsetid.in_(sub))
+        q = apply_result_spec(q, result_spec, self.result_spec_fields, self._pool.dialect)
+
+        def thd_list(conn: sa.Connection) -> list[BuildRequestModel]:
+            return [self._row(r) for r in conn.execute(q)]
+
+        return await self._pool.run(thd_list)
+
+    # -- claiming ----------------------------------------------------------------------------
+    async def claimBuildRequests(self, brids: Sequence[int], claimed_at: int | None = None,
+                                 masterid: int | None = None) -> None:
+        """Claim every request for the local master (or `masterid`), or none of them:
+        `AlreadyClaimedError` if any is claimed already. One transaction."""
+        mid = self._masterid(masterid)
+        at = claimed_at if claimed_at is not None else self._now()
+        rows = [{"brid": b, "masterid": mid, "claimed_at": at} for b in dict.fromkeys(brids)]
+        claims = self._tables.buildrequest_claims
+
+        def thd_claim(conn: sa.Connection) -> None:
+            if conn.dialect.name == "mysql":
+                _thd_claim_one_by_one(conn, claims, rows)
+                return
+            try:
+                for batch in chunked(rows, BRID_BATCH):
+                    conn.execute(claims.insert(), list(batch))
+            except sa.exc.IntegrityError as e:
+                raise AlreadyClaimedError(
+                    f"build requests {[r['brid'] for r in rows]}: one is claimed already") from e
+
+        await self._pool.run(thd_claim)
+
+    async def unclaimBuildRequests(self, brids: Sequence[int],
+                                   masterid: int | None = None) -> None:
+        """Release the local master's (or `masterid`'s) claims on the requests; claims of
+        other masters are left alone."""
+        mid = self._masterid(masterid)
+        claims = self._tables.buildrequest_claims
+        ids = list(dict.fromkeys(brids))
+
+        def thd_unclaim(conn: sa.Connection) -> None:
+            for batch in chunked(ids, BRID_BATCH):
+                conn.execute(claims.delete().where(claims.c.brid.in_(batch),
+                                                   claims.c.masterid == mid))
+
+        await self._pool.run(thd_unclaim)
+
+    async def completeBuildRequests(self, brids: Sequence[int], results: int,
+                                    complete_at: int | None = None) -> None:
+        """Complete every request with `results` (never RETRY), or none: `NotClaimedError`
+        if one is complete already or missing. Whose claim it is is not checked."""
+        if results == RETRY:
+            raise InvalidValueError("a build request cannot be completed with RETRY")
+        at = complete_at if complete_at is not None else self._now()
+        await self._update_incomplete(brids, {"complete": 1, "results": results,
+                                              "complete_at": at})
+
+    async def set_build_requests_priority(self, brids: Sequence[int], priority: int) -> None:
+        """Change the priority of incomplete requests, all or none (`NotClaimedError`)."""
+        await self._update_incomplete(brids, {"priority": priority})
+
+    async def _update_incomplete(self, brids: Sequence[int], values: dict[str, Any]) -> None:
+        br = self._tables.buildrequests
+        ids = list(dict.fromkeys(brids))
+
+        def thd_update(conn: sa.Connection) -> None:
+            done = 0
+            for batch in chunked(ids, BRID_BATCH):
+                done += conn.execute(br.update().where(
+                    br.c.id.in_(batch), sa.or_(br.c.complete.is_(None), br.c.complete != 1))
+                    .values(**values)).rowcount
+            if done != len(ids):
+                raise NotClaimedError(
+                    f"build requests {ids}: {len(ids) - done} complete already or missing")
+
+        await self._pool.run(thd_update)
+
+
+def _thd_claim_one_by_one(conn: sa.Connection, claims: sa.Table,
+                          rows: list[dict[str, Any]]) -> None:
+    # MyISAM (MySQL's default engine for Buildbot) has no transactions: on a conflict, undo
+    # our own inserts by hand. A brid we inserted was nobody else's (unique index); the
+    # masterid/claimed_at match keeps a claim made by another master after an InnoDB
+    # rollback.
+    inserted: list[int] = []
+    try:
+        for row in rows:
+            conn.execute(claims.insert().values(**row))
+            inserted.append(row["brid"])
+    except sa.exc.IntegrityError as e:
+        conn.rollback()
+        for batch in chunked(inserted, BRID_BATCH):
+            conn.execute(claims.delete().where(
+                claims.c.brid.in_(batch), claims.c.masterid == rows[0]["masterid"],
+                claims.c.claimed_at == rows[0]["claimed_at"]))
+        conn.commit()
+        raise AlreadyClaimedError(
+            f"build requests {[r['brid'] for r in rows]}: one is claimed already") from e

@@ -1,0 +1,278 @@
+"""The `builds` and `build_properties` tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
+from buildbot.db.model import Tables
+from buildbot.db.pool import DbPool
+from buildbot.util.resultspec import ResultSpec
+
+#: {name: (value, source)}
+BuildProperties = dict[str, tuple[Any, str]]
+
+#: Builds examined per query when looking for the previous successful build.
+PREV_BUILD_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BuildModel:
+    """A build; `complete_at`/`results` are None while it runs; times in epoch seconds."""
+
+    id: int
+    number: int
+    builderid: int
+    buildrequestid: int
+    workerid: int | None
+    masterid: int
+    started_at: int
+    complete_at: int | None
+    locks_duration_s: int | None
+    state_string: str
+    results: int | None
+
+
+def _build(r: Any) -> BuildModel:
+    return BuildModel(id=r.id, number=r.number, builderid=r.builderid,
+                      buildrequestid=r.buildrequestid, workerid=r.workerid,
+                      masterid=r.masterid, started_at=r.started_at, complete_at=r.complete_at,
+                      locks_duration_s=r.locks_duration_s, state_string=r.state_string,
+                      results=r.results)
+
+
+class BuildsDb(DbComponent):
+    """Builds and their properties."""
+
+    def __init__(self, pool: DbPool, tables: Tables, clock: Clock) -> None:
+        super().__init__(pool, tables, clock)
+        b, p = tables.builds, tables.build_properties
+        #: data API field -> column, for `result_spec` pushdown.
+        self.result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
+            "buildid": b.c.id, "number": b.c.number, "builderid": b.c.builderid,
+            "buildrequestid": b.c.buildrequestid, "workerid": b.c.workerid,
+            "masterid": b.c.masterid, "started_at": b.c.started_at,
+            "complete_at": b.c.complete_at, "locks_duration_s": b.c.locks_duration_s,
+            "state_string": b.c.state_string, "results": b.c.results}
+        #: property-list field -> column (`/builds/n/property_list`), for `getBuildProperties`.
+        self.property_result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
+            "name": p.c.name, "value": p.c.value, "source": p.c.source}
+
+    # -- builds ------------------------------------------------------------------------------
+    async def addBuild(self, builderid: int, buildrequestid: int, workerid: int | None,
+                       masterid: int, state_string: str) -> tuple[int, int]:
+        """Start a build numbered after the builder's last one; returns (buildid, number).
+
+        The number is computed by the INSERT itself (one statement); if another master took
+        it in the meantime, the unique index refuses the row and the insert is repeated.
+        """
+        b = self._tables.builds
+        now = self._now()
+
+        def thd_add(conn: sa.Connection) -> tuple[int, int]:
+            cols = ["number", "builderid", "buildrequestid", "workerid", "masterid",
+                    "started_at", "complete_at", "locks_duration_s", "state_string", "results"]
+            values = sa.select(
+                sa.func.coalesce(sa.func.max(b.c.number), 0) + 1,
+                sa.literal(builderid, sa.Integer), sa.literal(buildrequestid, sa.Integer),
+                sa.literal(workerid, sa.Integer), sa.literal(masterid, sa.Integer),
+                sa.literal(now, sa.Integer), sa.null(), sa.literal(0, sa.Integer),
+                sa.literal(state_string, sa.Text), sa.null(),
+            ).where(b.c.builderid == builderid)
+            stmt = b.insert().from_select(cols, values)
+            returning = conn.dialect.insert_returning
+            while True:
+                try:
+                    if returning:
+                        row = conn.execute(stmt.returning(b.c.id, b.c.number)).one()
+                        return int(row.id), int(row.number)
+                    res = conn.execute(stmt)
+                    buildid = int(res.lastrowid)
+                    number = conn.execute(sa.select(b.c.number).where(b.c.id == buildid)
+                                          ).scalar_one()
+                    return buildid, int(number)
+                except sa.exc.IntegrityError:
+                    conn.rollback()  # another master got this number first: take the next
+
+        return await self._pool.run(thd_add)
+
+    async def _one(self, *where: Any) -> BuildModel | None:
+        b = self._tables.builds
+
+        def thd_get(conn: sa.Connection) -> BuildModel | None:
+            row = conn.execute(sa.select(b).where(*where)).first()
+            return None if row is None else _build(row)
+
+        return await self._pool.run(thd_get)
+
+    async def _many(self, q: sa.Select[Any]) -> list[BuildModel]:
+        def thd_list(conn: sa.Connection) -> list[BuildModel]:
+            return [_build(r) for r in conn.execute(q)]
+
+        return await self._pool.run(thd_list)
+
+    async def getBuild(self, buildid: int) -> BuildModel | None:
+        """The build, or None."""
+        return await self._one(self._tables.builds.c.id == buildid)
+
+    async def getBuildByNumber(self, builderid: int, number: int) -> BuildModel | None:
+        """The build `number` of the builder, or None."""
+        b = self._tables.builds
+        return await self._one(b.c.builderid == builderid, b.c.number == number)
+
+    async def getBuilds(self, builderid: int | None = None, buildrequestid: int | None = None,
+                        workerid: int | None = None, complete: bool | None = None,
+                        result_spec: ResultSpec | None = None) -> list[BuildModel]:
+        """Builds by id, filtered; `complete` means `complete_at` is set. `result_spec` is
+        applied in SQL (see `result_spec_fields`)."""
+        b = self._tables.builds
+        q = sa.select(b).order_by(b.c.id)
+        if builderid is not None:
+            q = q.where(b.c.builderid == builderid)
+        if buildrequestid is not None:
+            q = q.where(b.c.buildrequestid == buildrequestid)
+        if workerid is not None:
+            q = q.where(b.c.workerid == workerid)
+        if complete is not None:
+            q = q.where(b.c.complete_at.is_not(None) if complete else b.c.complete_at.is_(None))
+        return await self._many(apply_result_spec(q, result_spec, self.result_spec_fields,
+                                                  self._pool.dialect))
+
+    async def getBuildsForChange(self, changeid: int) -> list[BuildModel]:
+        """Builds of buildsets containing the change's source stamp, by id."""
+        t = self._tables
+        b, br, bss, ch = t.builds, t.buildrequests, t.buildset_sourcestamps, t.changes
+        j = ch.join(bss, bss.c.sourcestampid == ch.c.sourcestampid) \
+            .join(br, br.c.buildsetid == bss.c.buildsetid).join(b, b.c.buildrequestid == br.c.id)
+        return await self._many(sa.select(b).select_from(j).where(ch.c.changeid == changeid)
+                                .order_by(b.c.id))
+
+    async def get_triggered_builds(self, buildid: int) -> list[BuildModel]:
+        """Builds of buildsets whose parent is this build, by id."""
+        t = self._tables
+        b, br, bs = t.builds, t.buildrequests, t.buildsets
+        j = bs.join(br, br.c.buildsetid == bs.c.id).join(b, b.c.buildrequestid == br.c.id)
+        return await self._many(sa.select(b).select_from(j)
+                                .where(bs.c.parent_buildid == buildid).order_by(b.c.id))
+
+    async def getPrevSuccessfulBuild(self, builderid: int, number: int,
+                                     ssBuild: Iterable[Any]) -> BuildModel | None:
+        """The most recently completed successful build of the builder numbered below
+        `number` whose source stamps have the same (repository, branch, codebase) set as
+        `ssBuild` (source stamp models), or None. One transaction, two queries per 1000
+        candidate builds."""
+        t = self._tables
+        b, br, bss, ss = t.builds, t.buildrequests, t.buildset_sourcestamps, t.sourcestamps
+        wanted = {(s.repository, s.branch, s.codebase) for s in ssBuild}
+
+        def thd_prev(conn: sa.Connection) -> BuildModel | None:
+            offset = 0
+            while True:
+                rows = conn.execute(sa.select(b).where(
+                    b.c.builderid == builderid, b.c.number < number, b.c.results == 0)
+                    .order_by(b.c.complete_at.desc(), b.c.id.desc())
+                    .offset(offset).limit(PREV_BUILD_BATCH)).all()
+                if not rows:
+                    return None
+                stamps: dict[int, set[tuple[Any, ...]]] = {r.id: set() for r in rows}
+                for ids in chunked([r.id for r in rows]):
+                    for s in conn.execute(
+                            sa.select(b.c.id, ss.c.repository, ss.c.branch, ss.c.codebase)
+                            .select_from(b.join(br, br.c.id == b.c.buildrequestid)
+                                         .join(bss, bss.c.buildsetid == br.c.buildsetid)
+                                         .join(ss, ss.c.id == bss.c.sourcestampid))
+                            .where(b.c.id.in_(ids))):
+                        stamps[s.id].add((s.repository, s.branch, s.codebase))
+                for r in rows:
+                    if stamps[r.id] == wanted:
+                        return _build(r)
+                offset += PREV_BUILD_BATCH
+
+        return await self._pool.run(thd_prev)
+
+    async def setBuildStateString(self, buildid: int, state_string: str) -> None:
+        """Set the build's state text."""
+        await self._update(buildid, state_string=state_string)
+
+    async def finishBuild(self, buildid: int, results: int) -> None:
+        """Mark the build finished now with `results` (one statement)."""
+        await self._update(buildid, complete_at=self._now(), results=results)
+
+    async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
+        """Add to the time the build spent waiting for locks."""
+        b = self._tables.builds
+        await self._update(buildid, locks_duration_s=b.c.locks_duration_s + duration_s)
+
+    async def _update(self, buildid: int, **values: Any) -> None:
+        b = self._tables.builds
+
+        def thd_update(conn: sa.Connection) -> None:
+            conn.execute(b.update().where(b.c.id == buildid).values(**values))
+
+        await self._pool.run(thd_update)
+
+    # -- properties --------------------------------------------------------------------------
+    async def getBuildProperties(self, bid: int, result_spec: ResultSpec | None = None
+                                 ) -> BuildProperties:
+        """{name: (value, source)} of the build; `result_spec` (fields name, value — the
+        JSON text —, source) applied in SQL."""
+        p = self._tables.build_properties
+        q = sa.select(p.c.name, p.c.value, p.c.source).where(p.c.buildid == bid)
+        q = apply_result_spec(q, result_spec, self.property_result_spec_fields,
+                              self._pool.dialect)
+
+        def thd_props(conn: sa.Connection) -> BuildProperties:
+            return {r.name: (json.loads(r.value), r.source) for r in conn.execute(q)}
+
+        return await self._pool.run(thd_props)
+
+    async def get_builds_properties(self, buildids: Sequence[int]) -> dict[int, BuildProperties]:
+        """Properties of many builds in one round trip: {buildid: {name: (value, source)}}."""
+        p = self._tables.build_properties
+
+        def thd_props(conn: sa.Connection) -> dict[int, BuildProperties]:
+            out: dict[int, BuildProperties] = {bid: {} for bid in buildids}
+            for ids in chunked(list(buildids)):
+                for r in conn.execute(sa.select(p.c.buildid, p.c.name, p.c.value, p.c.source)
+                                      .where(p.c.buildid.in_(ids))):
+                    out[r.buildid][r.name] = (json.loads(r.value), r.source)
+            return out
+
+        return await self._pool.run(thd_props)
+
+    async def setBuildProperty(self, bid: int, name: str, value: Any, source: str) -> None:
+        """Set one property (written only if its value or source changed)."""
+        await self.set_build_properties(bid, {name: (value, source)})
+
+    async def set_build_properties(self, bid: int,
+                                   properties: Mapping[str, tuple[Any, str]]) -> None:
+        """Set many properties of a build in one round trip: inserts the new ones, updates
+        those whose JSON value or source changed."""
+        p = self._tables.build_properties
+        wanted = {}
+        for name, (value, source) in properties.items():
+            self.check_length(p.c.name, name)
+            self.check_length(p.c.source, source)
+            wanted[name] = (json.dumps(value), source)
+        if not wanted:
+            return
+
+        def thd_set(conn: sa.Connection) -> None:
+            have = {r.name: (r.value, r.source) for r in conn.execute(
+                sa.select(p.c.name, p.c.value, p.c.source).where(
+                    p.c.buildid == bid, p.c.name.in_(list(wanted))))}
+            new = [{"buildid": bid, "name": n, "value": v, "source": s}
+                   for n, (v, s) in wanted.items() if n not in have]
+            if new:
+                conn.execute(p.insert(), new)
+            for n, (v, s) in wanted.items():
+                if n in have and have[n] != (v, s):
+                    conn.execute(p.update().where(p.c.buildid == bid, p.c.name == n)
+                                 .values(value=v, source=s))
+
+        await self._pool.run(thd_set)

@@ -1,0 +1,198 @@
+"""The `steps` table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from twisted.internet import defer
+
+from buildbot.db.base import Clock, DbComponent, chunked
+from buildbot.db.model import Tables
+from buildbot.db.pool import DbPool
+
+STEP_NAME_LENGTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class UrlModel:
+    """A link shown with a step."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepModel:
+    """A step of a build; `number` is 0-based; times in epoch seconds."""
+
+    id: int
+    number: int
+    name: str
+    buildid: int
+    started_at: int | None
+    locks_acquired_at: int | None
+    complete_at: int | None
+    state_string: str
+    results: int | None
+    urls: list[UrlModel] = field(default_factory=list)
+    hidden: bool = False
+
+
+def _urls(text: str | None) -> list[UrlModel]:
+    try:
+        items = json.loads(text or "[]")
+    except ValueError:
+        return []
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "name" in item and "url" in item:
+            out.append(UrlModel(item["name"], item["url"]))
+    return out
+
+
+def _step(r: Any) -> StepModel:
+    return StepModel(id=r.id, number=r.number, name=r.name, buildid=r.buildid,
+                     started_at=r.started_at, locks_acquired_at=r.locks_acquired_at,
+                     complete_at=r.complete_at, state_string=r.state_string, results=r.results,
+                     urls=_urls(r.urls_json), hidden=bool(r.hidden))
+
+
+def unique_step_name(name: str, taken: set[str]) -> str:
+    """`name`, or the first of `name_1`, `name_2`... (shortened to fit 50) not in `taken`."""
+    candidate, n = name, 0
+    while candidate in taken:
+        n += 1
+        suffix = f"_{n}"
+        candidate = name[:STEP_NAME_LENGTH - len(suffix)] + suffix
+    return candidate
+
+
+class StepsDb(DbComponent):
+    """Steps of builds. Each method is one transaction on the DB pool."""
+
+    def __init__(self, pool: DbPool, tables: Tables, clock: Clock) -> None:
+        super().__init__(pool, tables, clock)
+        # addURL is a read-modify-write of a JSON column: serialise it in this process.
+        self._url_lock = defer.DeferredLock()
+
+    async def for_builds(self, buildids: Sequence[int]) -> dict[int, list[StepModel]]:
+        """Steps of many builds in one round trip, ordered by number, keyed by build id."""
+        s = self._tables.steps
+
+        def thd_select(conn: sa.Connection) -> dict[int, list[StepModel]]:
+            found: dict[int, list[StepModel]] = {bid: [] for bid in buildids}
+            for ids in chunked(list(buildids)):
+                for r in conn.execute(sa.select(s).where(s.c.buildid.in_(ids))
+                                      .order_by(s.c.buildid, s.c.number)):
+                    found[r.buildid].append(_step(r))
+            return found
+
+        return await self._pool.run(thd_select)
+
+    async def addStep(self, buildid: int, name: str, state_string: str
+                      ) -> tuple[int, int, str]:
+        """Add a pending step after the build's last one; returns (stepid, number, name),
+        the name made unique in the build (`_1`, `_2`... appended). One statement unless
+        the name is taken."""
+        s = self._tables.steps
+
+        def thd_add(conn: sa.Connection) -> tuple[int, int, str]:
+            candidate = name
+            while True:
+                values = sa.select(
+                    sa.func.coalesce(sa.func.max(s.c.number), -1) + 1,
+                    sa.literal(candidate, sa.String), sa.literal(buildid, sa.Integer),
+                    sa.literal(state_string, sa.Text), sa.literal("[]", sa.Text),
+                    sa.literal(0, sa.SmallInteger),
+                ).where(s.c.buildid == buildid)
+                stmt = s.insert().from_select(
+                    ["number", "name", "buildid", "state_string", "urls_json", "hidden"], values)
+                try:
+                    if conn.dialect.insert_returning:
+                        row = conn.execute(stmt.returning(s.c.id, s.c.number)).one()
+                        return int(row.id), int(row.number), candidate
+                    stepid = int(conn.execute(stmt).lastrowid)
+                    number = conn.execute(sa.select(s.c.number).where(s.c.id == stepid)
+                                          ).scalar_one()
+                    return stepid, int(number), candidate
+                except sa.exc.IntegrityError:
+                    conn.rollback()
+                    taken = {r.name for r in conn.execute(
+                        sa.select(s.c.name).where(s.c.buildid == buildid))}
+                    # A lost race on the number retries the same name.
+                    candidate = unique_step_name(name, taken)
+
+        return await self._pool.run(thd_add)
+
+    async def startStep(self, stepid: int, started_at: int, locks_acquired: bool) -> None:
+        """Record the start (and, if the step needs no locks, their acquisition)."""
+        values: dict[str, Any] = {"started_at": started_at}
+        if locks_acquired:
+            values["locks_acquired_at"] = started_at
+        await self._update(stepid, **values)
+
+    async def set_step_locks_acquired_at(self, stepid: int, locks_acquired_at: int) -> None:
+        """Record when the step got its locks."""
+        await self._update(stepid, locks_acquired_at=locks_acquired_at)
+
+    async def setStepStateString(self, stepid: int, state_string: str) -> None:
+        """Set the step's state text."""
+        await self._update(stepid, state_string=state_string)
+
+    async def finishStep(self, stepid: int, results: int, hidden: bool) -> None:
+        """Mark the step finished now (one statement)."""
+        await self._update(stepid, complete_at=self._now(), results=results,
+                           hidden=int(bool(hidden)))
+
+    async def addURL(self, stepid: int, name: str, url: str) -> None:
+        """Add a link to the step (an identical one already there is not repeated)."""
+        s = self._tables.steps
+
+        def thd_add(conn: sa.Connection) -> None:
+            text = conn.execute(sa.select(s.c.urls_json).where(s.c.id == stepid)).scalar()
+            if text is None:
+                return
+            urls = json.loads(text)
+            entry = {"name": name, "url": url}
+            if entry not in urls:
+                urls.append(entry)
+                conn.execute(s.update().where(s.c.id == stepid)
+                             .values(urls_json=json.dumps(urls)))
+
+        async with self._url_lock:
+            await self._pool.run(thd_add)
+
+    async def _update(self, stepid: int, **values: Any) -> None:
+        s = self._tables.steps
+
+        def thd_update(conn: sa.Connection) -> None:
+            conn.execute(s.update().where(s.c.id == stepid).values(**values))
+
+        await self._pool.run(thd_update)
+
+    async def getStep(self, stepid: int | None = None, buildid: int | None = None,
+                      number: int | None = None, name: str | None = None) -> StepModel | None:
+        """The step by id, or by build and number or name; None if not found."""
+        s = self._tables.steps
+        if stepid is not None:
+            where = [s.c.id == stepid]
+        elif buildid is not None and number is not None:
+            where = [s.c.buildid == buildid, s.c.number == number]
+        elif buildid is not None and name is not None:
+            where = [s.c.buildid == buildid, s.c.name == name]
+        else:
+            return None
+
+        def thd_get(conn: sa.Connection) -> StepModel | None:
+            row = conn.execute(sa.select(s).where(*where)).first()
+            return None if row is None else _step(row)
+
+        return await self._pool.run(thd_get)
+
+    async def getSteps(self, buildid: int) -> list[StepModel]:
+        """The build's steps, by number."""
+        return (await self.for_builds([buildid]))[buildid]

@@ -193,6 +193,18 @@ class BuildRequestsDb(DbComponent):
         ids = list(dict.fromkeys(brids))
 
         def thd_update(conn: sa.Connection) -> None:
+            if conn.dialect.name == "mysql":
+                # MyISAM cannot roll back a partial update: check first (the guarded UPDATE
+                # below still keeps two masters from completing one request twice).
+                pending = 0
+                for batch in chunked(ids, BRID_BATCH):
+                    pending += int(conn.execute(sa.select(sa.func.count()).where(
+                        br.c.id.in_(batch),
+                        sa.or_(br.c.complete.is_(None), br.c.complete != 1))).scalar() or 0)
+                if pending != len(ids):
+                    raise NotClaimedError(
+                        f"build requests {ids}: {len(ids) - pending} complete already or "
+                        "missing")
             done = 0
             for batch in chunked(ids, BRID_BATCH):
                 done += conn.execute(br.update().where(

@@ -48,15 +48,14 @@ class CodebaseBranchesDb(DbComponent):
         found = await self._list(sa.select(t).where(t.c.id == id))
         return found[0] if found else None
 
-    async def get_branch_by_name(self, *, codebaseid: int, name: str
-                                 ) -> CodebaseBranchModel | None:
+    async def get_branch_by_name(self, codebaseid: int, name: str) -> CodebaseBranchModel | None:
         """The codebase's branch `name`, or None."""
         t = self._tables.codebase_branches
         found = await self._list(sa.select(t).where(t.c.codebaseid == codebaseid,
                                                     t.c.name_hash == hash_columns(name)))
         return found[0] if found else None
 
-    async def get_branches(self, *, codebaseid: int, result_spec: ResultSpec | None = None
+    async def get_branches(self, codebaseid: int, result_spec: ResultSpec | None = None
                            ) -> list[CodebaseBranchModel]:
         """The codebase's branches, by id unless `result_spec` says otherwise."""
         t = self._tables.codebase_branches

@@ -106,12 +106,9 @@ def regroup(chunks: Sequence[tuple[int, int, int]]) -> list[list[int]]:
 
 
 def recompress(contents: Sequence[tuple[bytes | None, int]], codec: Codec) -> tuple[bytes, int]:
-    """One chunk made of several stored chunks, compressed with `codec` (even if that
-    makes it larger: it is what the operator asked for)."""
-    raw = b"\n".join(decompress(c, cid) for c, cid in contents)
-    if codec.id == 0:
-        return raw, 0
-    return codec.compress(raw), codec.id
+    """One chunk made of several stored chunks, compressed with `codec` (kept raw when
+    compressing would make it larger; Buildbot 4.3 stores the larger form)."""
+    return compress(b"\n".join(decompress(c, cid) for c, cid in contents), codec)
 
 
 @dataclass

@@ -36,7 +36,6 @@ class LocalReference:
     def __init__(self, impl: Any, conn: Connection) -> None:
         self.impl = impl
         self._conn = conn
-        self._watchers: list[Callable[[Any], Any]] = []
 
     def __repr__(self) -> str:
         return f"<LocalReference to {self.impl!r}>"
@@ -56,27 +55,16 @@ class LocalReference:
         return self._conn._later(result)
 
     def notifyOnDisconnect(self, cb: Callable[[Any], Any]) -> None:
-        """Call `cb(self)` if the in-process connection is dropped (the worker then stops
-        the command, as it does when a PB connection is lost)."""
-        if not self._watchers:
-            self._conn._references.add(self)
-        self._watchers.append(cb)
+        """Accepted and ignored, as in the reference.
+
+        Calling the worker's watcher would make the stock worker send the killed command's
+        last output to a reference it has just cleared (an error in our own log). Commands
+        of an in-process worker stop with the worker service, which is a child of the
+        master-side LocalWorker.
+        """
 
     def dontNotifyOnDisconnect(self, cb: Callable[[Any], Any]) -> None:
-        try:
-            self._watchers.remove(cb)
-        except ValueError:
-            pass
-        if not self._watchers:
-            self._conn._references.discard(self)
-
-    def _lost(self) -> None:
-        watchers, self._watchers = self._watchers, []
-        for cb in watchers:
-            try:
-                cb(self)
-            except Exception:
-                log.failure("disconnect watcher {cb!r} of {ref!r} failed", cb=cb, ref=self)
+        """See `notifyOnDisconnect`."""
 
 
 class Connection(base.Connection):
@@ -88,7 +76,6 @@ class Connection(base.Connection):
         name = getattr(worker, "workername", None) or worker.name
         super().__init__(name, reactor)  # type: ignore[arg-type]
         self.worker = worker
-        self._references: set[LocalReference] = set()
 
     @property
     def _bot(self) -> Any:
@@ -107,10 +94,6 @@ class Connection(base.Connection):
                            f"{self.name}") from None
 
     def loseConnection(self) -> None:
-        refs = list(self._references)
-        self._references.clear()
-        for ref in refs:
-            ref._lost()
         self.notifyDisconnected()
 
     def get_peer(self) -> str:

@@ -56,17 +56,31 @@ async def compress_all_logs(db: Any, force: bool, quiet: bool) -> None:
 
 async def vacuum(db: Any, quiet: bool) -> None:
     """Run the dialect's compaction statement outside any transaction."""
-    stmt = vacuum_statement(db.pool.engine.dialect.name)
+    dialect = db.pool.engine.dialect.name
+    stmt = vacuum_statement(dialect)
     if stmt is None:
         return
     if not quiet:
         print(f"executing vacuum operation '{stmt}'...", flush=True)
 
     def thd_vacuum(engine: Any) -> None:
-        # VACUUM / OPTIMIZE refuse to run inside a transaction
-        with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql(stmt).close()
+        # VACUUM refuses to run inside a transaction, and the engine's connections open one
+        # for every statement (SQLite: an explicit BEGIN): use a driver connection in its
+        # autocommit mode, and discard it afterwards rather than pool it in that mode.
+        raw = engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            if dialect == "sqlite":
+                driver.isolation_level = None
+            elif dialect == "postgresql":
+                driver.autocommit = True
+            elif dialect == "mysql":
+                driver.autocommit(True)
+            cursor = raw.cursor()
+            cursor.execute(stmt)
+            cursor.close()
+        finally:
+            raw.invalidate()
 
     await db.pool.run_engine(thd_vacuum)
 

@@ -276,3 +276,84 @@ async def test_copy_tables_between_two_databases(tmp_path: Path) -> None:
     finally:
         await src.stop()
         await dst.stop()
+
+
+async def fill_database(basedir: Path) -> dict[str, Any]:
+    """Builds, steps, logs (many small chunks) and a rebuilt child buildset in state.sqlite;
+    returns what a copy must reproduce."""
+    from buildbot.db.connector import DBConnector
+    from tests.db import rows
+
+    db = DBConnector(str(basedir))
+    await db.setup("sqlite:///state.sqlite")
+    try:
+        logids = []
+        for _ in range(3):
+            logid = await rows.log(db)
+            for i in range(40):
+                await db.logs.appendLog(logid, f"line {i} " + "x" * 50 + "\n")
+            await db.logs.finishLog(logid)
+            logids.append(logid)
+        _, _, parent = await rows.build(db)
+        builderid = await db.builders.findBuilderId("b1")
+        child, _ = await rows.buildset(db, [builderid], parent_buildid=parent,
+                                       parent_relationship="child", rebuilt_buildid=parent)
+        return {
+            "logs": {i: await db.logs.getLogLines(i, 0, 39) for i in logids},
+            "child": await db.buildsets.getBuildset(child),
+            "builds": await db.builds.getBuilds(),
+        }
+    finally:
+        await db.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_cleanupdb_recompresses_every_log_keeping_its_lines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logged_errors: Any) -> None:
+    require("buildbot.db.logs")
+    from buildbot.db.connector import DBConnector
+
+    basedir = await make_master(tmp_path)
+    use_sample_config(basedir, logged_errors)
+    before = await fill_database(basedir)
+    capsys.readouterr()
+
+    rc = await cleanupdb.cleanup_database_async(
+        parsed(cleanupdb.CleanupDBOptions, "--force", str(basedir)))
+
+    out = lines(capsys)
+    assert rc == 0
+    assert out[3] == "cleaning database (sqlite:///state.sqlite)"
+    assert [line.split()[0] for line in out[4:7]] == ["33%", "66%", "100%"]
+    assert all(line.startswith(" ") and line.endswith(" saved") for line in out[4:7])
+    assert out[7:] == ["executing vacuum operation 'vacuum;'...", "cleanup complete"]
+    db = DBConnector(str(basedir))
+    await db.setup("sqlite:///state.sqlite")
+    try:
+        assert {i: await db.logs.getLogLines(i, 0, 39) for i in before["logs"]} == before["logs"]
+    finally:
+        await db.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_copy_db_keeps_builds_logs_and_buildset_links(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logged_errors: Any) -> None:
+    from buildbot.db.connector import DBConnector
+
+    basedir = await make_master(tmp_path)
+    use_sample_config(basedir, logged_errors)
+    before = await fill_database(basedir)
+    dest_url = f"sqlite:///{tmp_path}/copy.sqlite"
+
+    rc = await copydb.copy_database_async(
+        parsed(copydb.CopyDBOptions, "-q", dest_url, str(basedir)))
+
+    assert (rc, capsys.readouterr().out) == (0, "")
+    db = DBConnector(str(basedir))
+    await db.setup(dest_url)
+    try:
+        assert {i: await db.logs.getLogLines(i, 0, 39) for i in before["logs"]} == before["logs"]
+        assert await db.buildsets.getBuildset(before["child"].bsid) == before["child"]
+        assert await db.builds.getBuilds() == before["builds"]
+    finally:
+        await db.stop()

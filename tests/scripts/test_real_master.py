@@ -88,7 +88,7 @@ def test_reconfig_with_a_broken_config_keeps_the_master_running(
     pid = daemons.note_pid(basedir)
     try:
         good = (basedir / "master.cfg").read_text()
-        (basedir / "master.cfg").write_text(good + "\nthis is not python\n")
+        (basedir / "master.cfg").write_text(good + "\nbroken = (\n")
 
         result = run_cli("reconfig", str(basedir), cwd=tmp_path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,39 +76,33 @@ class MasterSide:
             await conn.wait_disconnected()
 
 
-@pytest_twisted.async_yield_fixture(params=PROTOCOLS)
-async def master_side(request: Any, tmp_path: Path) -> AsyncIterator[MasterSide]:
-    side = MasterSide(request.param, tmp_path)
+@asynccontextmanager
+async def started_side(protocol: str, tmp_path: Path) -> AsyncIterator[MasterSide]:
+    side = MasterSide(protocol, tmp_path)
     await side.manager.startService()
     try:
         yield side
     finally:
         await side.stop()
+
+
+@pytest_twisted.async_yield_fixture(params=PROTOCOLS)
+async def master_side(request: Any, tmp_path: Path) -> AsyncIterator[MasterSide]:
+    """The master's side of each protocol in turn."""
+    async with started_side(request.param, tmp_path) as side:
+        yield side
 
 
 @pytest_twisted.async_yield_fixture
 async def pb_side(tmp_path: Path) -> AsyncIterator[MasterSide]:
-    side = MasterSide(PB, tmp_path)
-    await side.manager.startService()
-    try:
+    async with started_side(PB, tmp_path) as side:
         yield side
-    finally:
-        await side.stop()
 
 
 @pytest_twisted.async_yield_fixture
 async def msgpack_side(tmp_path: Path) -> AsyncIterator[MasterSide]:
-    side = MasterSide(MSGPACK, tmp_path)
-    await side.manager.startService()
-    try:
+    async with started_side(MSGPACK, tmp_path) as side:
         yield side
-    finally:
-        await side.stop()
-
-
-@pytest.fixture
-def protocols() -> list[str]:
-    return PROTOCOLS
 
 
 class MasterLog:
@@ -155,9 +150,9 @@ async def run_command(conn: Connection, name: str, args: dict[str, Any], builder
 
 async def wait_for_path(path: Path, timeout: float = 20.0) -> None:
     """Wait until `path` exists (something a worker command creates)."""
-    from tests.fixtures.worker_process import POLL_INTERVAL, _sleep
-
     from twisted.internet import reactor
+
+    from tests.fixtures.worker_process import POLL_INTERVAL, _sleep
 
     deadline = reactor.seconds() + timeout  # type: ignore[attr-defined]
     while not path.exists():

@@ -190,3 +190,12 @@ async def test_worker_graceful_shutdown_request_reaches_the_worker_service(
         w.signal(signal.SIGHUP)
         await worker.events.wait_for("shutdown requested")
 
+
+
+@pytest_twisted.ensureDeferred
+async def test_worker_processes_fixture_stops_what_it_started(
+        pb_side: MasterSide, worker_processes: Any) -> None:
+    worker = await pb_side.add_worker("w1")
+    w = await worker_processes.start(pb_side.port, "w1", "pass", wait_for=CONNECTED)
+    await pb_side.connected(worker, w)
+    assert w.running  # the fixture stops it after the test

@@ -169,8 +169,7 @@ class MeasuringReader(FileReader):
 def make_big_file(path: Path) -> None:
     block = os.urandom(1 << 20)
     with open(path, "wb") as f:
-        for i in range(BIG >> 20):
-            f.write(i.to_bytes(8, "big") + block[8:])
+        f.writelines(i.to_bytes(8, "big") + block[8:] for i in range(BIG >> 20))
 
 
 @pytest_twisted.ensureDeferred

@@ -20,7 +20,7 @@ from twisted.spread import pb
 from buildbot.util.deferred import ensure_deferred, maybe_await
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+    from twisted.internet.interfaces import IReactorTime
 
 log = Logger()
 
@@ -105,13 +105,14 @@ class Connection:
 
     def __init__(self, name: str, clock: IReactorTime | None = None) -> None:
         self.name = name
-        self.clock = clock
+        # Any: without the zope plugin mypy mistypes IReactorTime's methods
+        self.clock: Any = clock
         self.info: dict[str, Any] = {}
         self.builders: list[str] = []
         self._subscriptions: dict[int, DisconnectSubscription] = {}
         self._disconnected = False
         self._delivered: defer.Deferred[None] = defer.Deferred()
-        self._keepalive_call: IDelayedCall | None = None
+        self._keepalive_call: Any = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.Connection to {self.name!r}>"
@@ -177,7 +178,12 @@ class Connection:
         if self._delivered.called:
             return
         waiter: defer.Deferred[None] = defer.Deferred()
-        self._delivered.addBoth(lambda r: (waiter.callback(None), r)[1])
+
+        def release(result: Any) -> Any:
+            waiter.callback(None)
+            return result
+
+        self._delivered.addBoth(release)
         await waiter
 
     def loseConnection(self) -> None:
@@ -203,7 +209,7 @@ class Connection:
 
     def _keepalive_tick(self) -> None:
         self._keepalive_call = None
-        d = ensure_deferred(self.remoteKeepalive())
+        d = defer.Deferred.fromCoroutine(self.remoteKeepalive())
 
         def failed(f: Failure) -> None:
             # A dead connection is reported by the transport; nothing else to do here.

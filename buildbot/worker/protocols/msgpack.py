@@ -255,7 +255,7 @@ class Connection(base.Connection):
         await self._request({"op": "print", "message": message})
 
     async def remoteGetWorkerInfo(self) -> dict[str, Any]:
-        info = await self._request({"op": "get_worker_info"})
+        info: dict[str, Any] = await self._request({"op": "get_worker_info"})
         self.info = info
         self._paths = WorkerPaths(info)
         return info

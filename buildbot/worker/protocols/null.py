@@ -74,7 +74,7 @@ class Connection(base.Connection):
         from twisted.internet import reactor  # fixed constructor signature: no clock given
 
         name = getattr(worker, "workername", None) or worker.name
-        super().__init__(name, reactor)  # type: ignore[arg-type]
+        super().__init__(name, reactor)
         self.worker = worker
 
     @property
@@ -83,7 +83,7 @@ class Connection(base.Connection):
 
     def _later(self, result: Any) -> defer.Deferred[Any]:
         d: defer.Deferred[Any] = defer.Deferred()
-        self.clock.callLater(0, d.callback, result)  # type: ignore[union-attr]
+        self.clock.callLater(0, d.callback, result)
         return d
 
     def _wfb(self, builderName: str) -> Any:

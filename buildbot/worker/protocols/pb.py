@@ -92,7 +92,7 @@ class _TransferGuard:
                     "{method}", failure=f, cid=self.command_id, name=self.conn.name,
                     method=method)
         if method == "write":
-            d = ensure_deferred(self.conn.remoteInterruptCommand(
+            d = defer.Deferred.fromCoroutine(self.conn.remoteInterruptCommand(
                 self.builder_name, self.command_id, f"transfer failed: {f.getErrorMessage()}"))
             d.addErrback(lambda _: None)  # the command may have ended meanwhile
 
@@ -228,7 +228,7 @@ class Connection(base.Connection, pb.Avatar):
 
     async def remoteGetWorkerInfo(self) -> dict[str, Any]:
         # 4.3 workers all have getWorkerInfo; buildslave-era fallbacks are not attempted.
-        info = decode(await self._call(self.mind, "getWorkerInfo"))
+        info: dict[str, Any] = decode(await self._call(self.mind, "getWorkerInfo"))
         self.info = info
         return info
 

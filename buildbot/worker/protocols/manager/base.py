@@ -8,17 +8,13 @@ port starts listening (once the manager runs), unregistering the last one closes
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
 from buildbot.util.deferred import maybe_await
 from buildbot.util.service import AsyncService
-
-if TYPE_CHECKING:
-    from twisted.internet.interfaces import IListeningPort
-    from twisted.internet.protocol import Factory
 
 log = Logger()
 
@@ -74,12 +70,12 @@ class Dispatcher:
         self.portstr = portstr
         self.reactor = reactor
         self.users: dict[str, tuple[Password, PFactory]] = {}
-        self.port: IListeningPort | None = None
+        self.port: Any = None  # IListeningPort
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {', '.join(self.users)} on {self.portstr}>"
 
-    def make_factory(self) -> Factory:
+    def make_factory(self) -> Any:
         """The protocol factory served on the port."""
         raise NotImplementedError
 

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.deferred import maybe_await
 from buildbot.worker.protocols.base import (
     RemoteWorkerError,
     WorkerConnectionLost,
@@ -66,15 +66,17 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
 
     def peer_address(self) -> str:
         """The worker's "host:port"."""
+        transport: Any = self.transport
         try:
-            p = self.transport.getPeer()
+            p = transport.getPeer()
         except AttributeError:
             return "unknown address"
         return f"{p.host}:{p.port}"
 
     # -- opening handshake ----------------------------------------------------------------
-    def onConnect(self, request: Any) -> defer.Deferred[None]:
-        return ensure_deferred(self._authenticate(request))
+    def onConnect(self, request: Any) -> defer.Deferred[None]:  # type: ignore[override]
+        # autobahn also accepts a Deferred here (the password may need rendering)
+        return defer.Deferred.fromCoroutine(self._authenticate(request))
 
     async def _authenticate(self, request: Any) -> None:
         dispatcher = self.factory.dispatcher
@@ -104,7 +106,7 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         self._open = True
-        ensure_deferred(self._attach()).addErrback(
+        defer.Deferred.fromCoroutine(self._attach()).addErrback(
             lambda f: log.failure("attaching msgpack worker {name} failed", failure=f,
                                   name=self.worker_name))
 
@@ -228,12 +230,16 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
             self.connection.detached(self)
 
 
+class _WorkerWebSocketFactory(WebSocketServerFactory):
+    dispatcher: MsgpackDispatcher
+
+
 class MsgpackDispatcher(Dispatcher):
     """One msgpack WebSocket port."""
 
     def make_factory(self) -> WebSocketServerFactory:
         # No URL: autobahn then checks neither the Host port nor the path, as the reference.
-        factory = WebSocketServerFactory()
+        factory = _WorkerWebSocketFactory()
         factory.protocol = WorkerWebSocketProtocol
         factory.dispatcher = self
         return factory

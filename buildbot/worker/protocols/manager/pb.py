@@ -8,7 +8,7 @@ only (any other error type makes the worker process exit); every other refusal d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from twisted.cred import checkers, credentials, portal
 from twisted.cred.error import UnauthorizedLogin
@@ -53,13 +53,14 @@ def _peer_of(obj: Any) -> str:
 class PBDispatcher(Dispatcher):
     """A PB port: cred checker (MD5 challenge) and realm for the usernames registered on it."""
 
-    credentialInterfaces = [credentials.IUsernameHashedPassword]
+    credentialInterfaces: ClassVar[list[Any]] = [credentials.IUsernameHashedPassword]
 
     def __init__(self, portstr: str, reactor: Any) -> None:
         super().__init__(portstr, reactor)
-        self.portal = portal.Portal(self, [self])
+        me: Any = self  # a realm and a checker (zope interfaces, invisible to mypy)
+        self.portal = portal.Portal(me, [me])
 
-    def make_factory(self) -> pb.PBServerFactory:
+    def make_factory(self) -> Any:
         return pb.PBServerFactory(self.portal)
 
     # -- ICredentialsChecker --------------------------------------------------------------

@@ -194,3 +194,17 @@ async def test_registering_before_start_listens_at_start() -> None:
         assert reg.getPort() > 0
     finally:
         await manager.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_password_that_cannot_be_rendered_refuses_as_unauthorized(
+        side: Side, logged_errors: Any) -> None:
+    async def broken() -> str:
+        raise KeyError("secret 'pw' not found")
+
+    reg = await side.manager.register(LOOPBACK_PORT, "w1", broken, side.factory())
+    side.port = reg.getPort()
+    failure = await side.login_failure(b"w1", b"x")
+    assert failure.check(UnauthorizedLogin)  # the worker keeps retrying
+    assert len(logged_errors.flush(KeyError)) == 1
+    await reg.unregister()

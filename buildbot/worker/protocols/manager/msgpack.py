@@ -97,7 +97,11 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
             log.warn("worker login refused on {portstr}: unknown name {name!r} (from {peer})",
                      portstr=dispatcher.portstr, name=username, peer=peer)
             raise ConnectionDeny(401, "Unauthorized")
-        expected = await render_password(entry[0])
+        try:
+            expected = await render_password(entry[0])
+        except Exception as e:
+            log.failure("cannot render the password of {name!r}", name=username)
+            raise ConnectionDeny(401, "Unauthorized") from e
         if not hmac.compare_digest(expected, password.encode("utf-8")):
             log.warn("worker login refused on {portstr}: wrong password for {name!r} "
                      "(from {peer})", portstr=dispatcher.portstr, name=username, peer=peer)

@@ -75,7 +75,12 @@ class PBDispatcher(Dispatcher):
             log.warn("worker login refused on {portstr}: unknown name {name!r} (from {peer})",
                      portstr=self.portstr, name=username, peer=_peer_of(creds))
             raise LoginRefused(f"unknown name {username!r}")
-        password = await render_password(entry[0])
+        try:
+            password = await render_password(entry[0])
+        except Exception as e:
+            # the worker must keep retrying (another error type would make it exit)
+            log.failure("cannot render the password of {name!r}", name=username)
+            raise LoginRefused(f"no usable password for {username!r}") from e
         if not creds.checkPassword(password):
             log.warn("worker login refused on {portstr}: wrong password for {name!r} "
                      "(from {peer})", portstr=self.portstr, name=username, peer=_peer_of(creds))

@@ -109,8 +109,9 @@ async def test_interrupt_kills_the_running_process(master_side: MasterSide) -> N
         pidfile = w.basedir / "b1" / "build" / "pid"
         cmd = RecordingCommand()
         cid = new_command_id()
-        await conn.remoteStartCommand(cmd, "b1", cid, "shell",
-                                      shell_args(["sh", "-c", "echo $$ > p; mv p pid; exec sleep 60"]))
+        await conn.remoteStartCommand(
+            cmd, "b1", cid, "shell",
+            shell_args(["sh", "-c", "echo $$ > p; mv p pid; exec sleep 60"]))
         await wait_for_path(pidfile)
         pid = int(pidfile.read_text())
         await conn.remoteInterruptCommand("b1", cid, "test interrupt reason")

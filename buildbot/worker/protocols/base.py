@@ -160,7 +160,8 @@ class Connection:
         try:
             res = sub.callback()
         except Exception:
-            log.failure("disconnect subscriber {cb!r} of {conn!r} failed", cb=sub.callback, conn=self)
+            log.failure("disconnect subscriber {cb!r} of {conn!r} failed", cb=sub.callback,
+                        conn=self)
             return None
         if res is None:
             return None

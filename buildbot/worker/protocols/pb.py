@@ -221,7 +221,8 @@ class Connection(base.Connection, pb.Avatar):
         try:
             return self._wfbs[builderName]
         except KeyError:
-            raise KeyError(f"builder {builderName!r} is not attached on worker {self.name}") from None
+            raise KeyError(f"builder {builderName!r} is not attached on worker "
+                           f"{self.name}") from None
 
     async def remotePrint(self, message: str) -> None:
         await self._call(self.mind, "print", message=message)

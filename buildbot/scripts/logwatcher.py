@@ -43,9 +43,12 @@ class ProcessDiedError(Exception):
 
 
 def classify_line(line: bytes) -> str | Exception | None:
-    """What a log line says about the outcome: a success kind, an exception, or None."""
-    if b"message from master: attached" in line:
-        return "worker"
+    """What a log line says about the outcome: a success kind, an exception, or None.
+
+    The reference also ends the watch with success on "message from master: attached", a
+    worker's line: in a master's log it comes from a LocalWorker, often before the master
+    has finished (or failed) starting, so it is not an outcome here.
+    """
     if b"configuration update aborted" in line or b"configuration update partially applied" in line:
         return ReconfigError()
     if b"Server Shut Down" in line:
@@ -107,7 +110,7 @@ class LogWatcher:
         self._ident = self._identity(self._file.fileno())
 
     async def watch(self) -> str:
-        """Wait for the outcome: "buildmaster" or "worker" on success.
+        """Wait for the outcome: "buildmaster" on success.
 
         Raises BuildmasterTimeoutError, ReconfigError, BuildmasterStartupError or
         ProcessDiedError; OSError if the file cannot be opened.

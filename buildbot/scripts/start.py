@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import site
 import sys
 from typing import Any
@@ -12,6 +13,7 @@ from twisted.internet import defer, protocol
 from twisted.python.failure import Failure
 
 from buildbot.scripts import base
+from buildbot.util.deferred import deferred_sleep
 from buildbot.scripts.logwatcher import (
     BuildmasterStartupError,
     BuildmasterTimeoutError,
@@ -22,6 +24,9 @@ from buildbot.scripts.logwatcher import (
 
 TWISTD_BOOTSTRAP = "from twisted.scripts import twistd; twistd.run()"
 DEFAULT_START_TIMEOUT = 10.0
+#: How long a master that failed to start gets to exit before it is killed.
+FAILED_EXIT_WAIT = 10.0
+EXIT_POLL_INTERVAL = 0.1
 
 
 class StartOptions(base.BasedirOptions):
@@ -154,17 +159,37 @@ def _ignore_cancellation(failure: Failure) -> None:
     failure.trap(defer.CancelledError)  # type: ignore[no-untyped-call]  # unannotated Twisted
 
 
+async def wait_for_exit(pid: int, seconds: float) -> bool:
+    """Poll (without blocking the reactor) until process `pid` is gone; False on timeout."""
+    reactor = base.get_reactor()
+    for _ in range(int(seconds / EXIT_POLL_INTERVAL)):
+        if not base.process_exists(pid):
+            return True
+        await deferred_sleep(reactor, EXIT_POLL_INTERVAL)
+    return not base.process_exists(pid)
+
+
+async def make_sure_gone(pid: int, pidfile: str) -> None:
+    """After a failed start-up, leave no master process behind: a master that logged its
+    failure but does not exit (a hang during shutdown) is killed."""
+    if await wait_for_exit(pid, FAILED_EXIT_WAIT):
+        return
+    print(f"The buildmaster process {pid} did not exit after its failed start-up; killing it.")
+    os.kill(pid, signal.SIGKILL)
+    await wait_for_exit(pid, FAILED_EXIT_WAIT)
+    with contextlib.suppress(OSError, ValueError):
+        if base.read_pid_file(pidfile) == pid:
+            os.unlink(pidfile)
+
+
 async def start_daemon(config: dict[str, Any], timeout: float) -> int:
     """Launch the daemon and, unless quiet, follow twistd.log until start-up ends."""
     basedir = config["basedir"]
     pidfile = os.path.join(basedir, "twistd.pid")
-    daemonized = False
+    daemon_pid: int | None = None  # known once twistd has daemonized
 
     def still_alive() -> bool:
-        if not daemonized:
-            return True
-        pid = base.read_pid_file(pidfile)
-        return pid is not None and base.process_exists(pid)
+        return daemon_pid is None or base.process_exists(daemon_pid)
 
     watcher: LogWatcher | None = None
     if not config.get("quiet"):
@@ -185,13 +210,16 @@ async def start_daemon(config: dict[str, Any], timeout: float) -> int:
         print("twistd could not start the buildmaster:")
         print(output.rstrip("\n") or f"(twistd exited with status {code})")
         return 1
-    daemonized = True
+    # twistd writes the pid file before it reports success
+    daemon_pid = base.read_pid_file(pidfile)
     if watched is None:
         return 0
     try:
         await watched
     except Exception as e:
         report_watch_failure(e, timeout)
+        if daemon_pid is not None and not isinstance(e, BuildmasterTimeoutError):
+            await make_sure_gone(daemon_pid, pidfile)
         return 1
     print("The buildmaster appears to have (re)started correctly.")
     return 0

@@ -71,9 +71,27 @@ class Daemons:
         self.pids.add(pid)
         return pid
 
+    def processes_in_basedirs(self) -> set[int]:
+        """Live processes whose working directory is one of the basedirs (a twistd daemon
+        runs in its basedir): finds a master that removed its pid file but did not exit."""
+        found: set[int] = set()
+        roots = [str(b) for b in self.basedirs]
+        for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            cwd = cwd.removesuffix(" (deleted)")
+            if any(cwd == root or cwd.startswith(root + os.sep) for root in roots):
+                found.add(int(entry))
+        return found
+
     def cleanup(self) -> list[int]:
         for basedir in self.basedirs:
             self.note_pid(basedir)
+        self.pids |= self.processes_in_basedirs()
         left = [pid for pid in self.pids if pid_alive(pid)]
         for pid in left:
             os.kill(pid, signal.SIGKILL)

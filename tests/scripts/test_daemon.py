@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 
 from buildbot.scripts import stop as stop_module
 from tests.scripts.conftest import Daemons, pid_alive, run_cli
@@ -321,3 +322,32 @@ def test_stop_no_wait_only_sends_the_signal(tmp_path: Path, daemons: Daemons) ->
     assert (result.returncode, result.stdout) == (0, "sent SIGTERM to process\n")
     assert pid is not None
     assert stop_module.wait_for_exit(pid, 30), "the master ignored SIGTERM"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_master_that_hangs_after_failing_is_killed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from buildbot.scripts import start as start_module
+
+    monkeypatch.setattr(start_module, "FAILED_EXIT_WAIT", 0.3)
+    # stands for a master stuck after logging its failed start-up: it ignores SIGTERM
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+                              " time.sleep(60)"])
+    reaper = threading.Thread(target=child.wait)
+    reaper.start()
+    pidfile = tmp_path / "twistd.pid"
+    pidfile.write_text(str(child.pid))
+    try:
+        await start_module.make_sure_gone(child.pid, str(pidfile))
+
+        assert capsys.readouterr().out == (
+            f"The buildmaster process {child.pid} did not exit after its failed start-up; "
+            "killing it.\n")
+        assert child.returncode == -signal.SIGKILL
+        assert not pidfile.exists()
+    finally:
+        if child.poll() is None:
+            child.kill()
+        reaper.join()

@@ -81,7 +81,6 @@ def test_lines_written_before_the_watch_are_ignored(harness: Harness) -> None:
 
 @pytest.mark.parametrize(("line", "expected"), [
     ("configuration update complete (took 0.1 seconds)", "buildmaster"),
-    ("message from master: attached", "worker"),
     ("configuration update aborted without making any changes", ReconfigError),
     ("WARNING: configuration update partially applied; master may malfunction", ReconfigError),
     ("Server Shut Down.", ReconfigError),
@@ -94,6 +93,14 @@ def test_terminal_lines(harness: Harness, line: str, expected: Any) -> None:
 
     got = harness.outcome()
     assert got == expected if isinstance(expected, str) else isinstance(got, expected)
+
+
+def test_a_local_workers_attach_line_is_not_an_outcome(harness: Harness) -> None:
+    harness.start()
+    harness.write("message from master: attached", "BuildMaster startup failed")
+    harness.tick()
+
+    assert isinstance(harness.outcome(), BuildmasterStartupError)
 
 
 def test_times_out_without_progress(harness: Harness) -> None:

@@ -15,6 +15,11 @@ branch_labels = None
 depends_on = None
 
 
+def _has_foreign_key(table: str, name: str) -> bool:
+    return any(fk.get("name") == name
+               for fk in sa.inspect(op.get_bind()).get_foreign_keys(table))
+
+
 def upgrade() -> None:
     op.create_table(
         "projects",
@@ -36,7 +41,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("builders_projectid", "builders")
     with op.batch_alter_table("builders") as batch:
-        batch.drop_constraint("fk_builders_projectid", type_="foreignkey")
+        if _has_foreign_key("builders", "fk_builders_projectid"):  # MyISAM tables keep no foreign keys
+            batch.drop_constraint("fk_builders_projectid", type_="foreignkey")
         batch.drop_column("projectid")
     op.drop_index("projects_name_hash", "projects")
     op.drop_table("projects")

@@ -141,6 +141,8 @@ class BuildRequest(ResourceType):
 
     async def rows(self, brids: Sequence[int]) -> list[Any]:
         """The rows of `brids`, in that order, in one query."""
+        if not brids:
+            return []
         found = await self.db.buildrequests.getBuildRequests(result_spec=ResultSpec(
             filters=[Filter("buildrequestid", "in", list(brids))]))
         by_id = {r.buildrequestid: r for r in found}

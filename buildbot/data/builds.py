@@ -19,7 +19,6 @@ from buildbot.data.base import (
 )
 from buildbot.data.exceptions import InvalidPathError
 from buildbot.data.nesting import NestedLookup
-from buildbot.util.deferred import gather
 from buildbot.util.resultspec import ResultSpec
 
 build_entity = types.Entity("build", {
@@ -60,12 +59,12 @@ def build_message(row: Any, properties: dict[str, Any] | None = None) -> dict[st
 
 async def build_bodies(db: Any, rows: Sequence[Any], wanted_props: list[str] | None
                        ) -> list[dict[str, Any]]:
-    """Bodies of many builds, with the wanted properties (fetched concurrently)."""
+    """Bodies of many builds, with the wanted properties (read in one query)."""
     if not wanted_props or not rows:
         return [build_message(r) for r in rows]
-    all_props = await gather(db.builds.getBuildProperties(r.id) for r in rows)
-    return [build_message(r, filter_properties(p, wanted_props))
-            for r, p in zip(rows, all_props)]
+    props = await db.builds.get_builds_properties([r.id for r in rows])
+    return [build_message(r, filter_properties(props.get(r.id, {}), wanted_props))
+            for r in rows]
 
 
 class BuildEndpoint(Endpoint):

@@ -13,6 +13,7 @@ from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, take_sql_spec, update_method
 from buildbot.data.sourcestamps import sourcestamp_entity
 from buildbot.db.errors import AlreadyCompleteError
+from buildbot.util.deferred import gather
 from buildbot.util.results import SUCCESS, worst_status
 from buildbot.util.resultspec import ResultSpec
 
@@ -105,7 +106,7 @@ class Buildset(ResourceType):
         priority: int = 0,
     ) -> tuple[int, dict[int, int]]:
         """Store a buildset and one build request per builder, let the process layer
-        collapse requests, then announce each request `new` and the buildset `new`.
+        collapse requests, then announce the buildset `new` and each request `new`.
         A buildset without builders completes at once. Returns (bsid, {builderid: brid})."""
         stamps = list(sourcestamps or [])
         builderids = list(builderids or [])
@@ -120,14 +121,17 @@ class Buildset(ResourceType):
             collapser = self.connector.buildrequest_collapser
             if collapser is not None and brids:
                 await collapser(list(brids.values()))
+            br_type = self.connector.rtypes.buildrequest
             if all(isinstance(s, int) for s in stamps):
                 ssids = [int(s) for s in stamps]  # type: ignore[arg-type]  # checked above
-            else:
-                row = await self.db.buildsets.getBuildset(bsid)
+                br_rows = await br_type.rows(list(brids.values()))
+            else:  # the stamps were created: read their ids with the requests
+                row, br_rows = await gather([self.db.buildsets.getBuildset(bsid),
+                                             br_type.rows(list(brids.values()))])
                 ssids = list(row.sourcestamps)
             ss_bodies = await self.connector.rtypes.sourcestamp.bodies(ssids)
-            br_type = self.connector.rtypes.buildrequest
-            br_type.announce(await br_type.rows(list(brids.values())), "new", seq)
+            # Buildbot 4.3 announces the buildset first: its requests' `new` messages wait
+            # for a read of each request.
             self.produceEvent({
                 "bsid": bsid,
                 "external_idstring": external_idstring,
@@ -141,6 +145,7 @@ class Buildset(ResourceType):
                 "scheduler": scheduler,
                 "sourcestamps": ss_bodies,
             }, "new", seq)
+            br_type.announce(br_rows, "new", seq)
         log.info("added buildset {bsid} to database", bsid=bsid)
         if not builderids:
             await self.maybeBuildsetComplete(bsid)

@@ -9,7 +9,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from buildbot.data import types
-from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
+from buildbot.data.base import (
+    Endpoint,
+    EndpointKind,
+    ResourceType,
+    take_sql_spec,
+    update_method,
+)
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.deferred import maybe_await
 from buildbot.util.resultspec import ResultSpec
@@ -58,7 +64,8 @@ class PropertiesListEndpoint(Endpoint):
 
     async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
         if "buildid" in kwargs:
-            props = await self.db.builds.getBuildProperties(kwargs["buildid"])
+            sql = take_sql_spec(result_spec, self.db.builds.property_result_spec_fields)
+            props = await self.db.builds.getBuildProperties(kwargs["buildid"], result_spec=sql)
         elif "bsid" in kwargs:
             props = await self.db.buildsets.getBuildsetProperties(kwargs["bsid"])
         else:
@@ -101,8 +108,7 @@ class Properties(ResourceType):
                 changed[name] = value_source
             if not changed:
                 return
-            for name, (value, source) in changed.items():
-                await self.db.builds.setBuildProperty(buildid, name, value, source)
+            await self.db.builds.set_build_properties(buildid, changed)
             self._announce(buildid, changed, seq)
 
     @update_method

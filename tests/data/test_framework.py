@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import pytest_twisted
@@ -60,7 +60,7 @@ class ThingsEndpoint(Endpoint):
 class Thing(ResourceType):
     name = "thing"
     plural = "things"
-    endpoints = [ThingEndpoint, ThingsEndpoint]
+    endpoints: ClassVar[list[type[Endpoint]]] = [ThingEndpoint, ThingsEndpoint]
     eventPathPatterns = "/things/:thingid"
     entityType = types.Entity("thing", {
         "thingid": types.Integer(), "name": types.Identifier(50),

@@ -26,8 +26,16 @@ class BaseScheduler(ClusteredBuildbotService):
     compare_attrs = ClusteredBuildbotService.compare_attrs
     reconfig_priority = 128
 
+    def __init__(self, name: str, builderNames: Any = None, *args: Any, **kwargs: Any) -> None:
+        if builderNames is None and "builderNames" not in kwargs:
+            builderNames = []
+        # Positional on purpose: BuildbotService would take a `name=` keyword away from
+        # checkConfig, which needs it (schedulers are configured by keyword in master.cfg).
+        super().__init__(name, builderNames, *args, **kwargs)
+
     def checkConfig(self, name: str, builderNames: Any, properties: dict[str, Any] | None = None,
                     codebases: Any = DefaultCodebases, priority: Any = None) -> None:
+        self.name = name
         if not isinstance(builderNames, (list, tuple)) and not IRenderable.providedBy(builderNames):
             config.error("The builderNames argument to a scheduler must be a list of Builder "
                          "names or an IRenderable object that will renderto a list of builder "

@@ -32,6 +32,11 @@ class AbstractWorker(BuildbotService):
     keepalive_interval = 3600
     builds_may_be_incompatible = False
 
+    def __init__(self, name: str, password: Any = None, *args: Any, **kwargs: Any) -> None:
+        # Positional on purpose: BuildbotService would take a `name=` keyword away from
+        # checkConfig, which needs it.
+        super().__init__(name, password, *args, **kwargs)
+
     def checkConfig(self, name: str, password: Any, max_builds: int | None = None,
                     notify_on_missing: Any = None, missing_timeout: int | None = None,
                     properties: dict[str, Any] | None = None,

@@ -6,12 +6,19 @@ import os
 from typing import Any
 
 from buildbot import config
+from buildbot.util.service import BuildbotService
 from buildbot.worker.base import Worker
+
+BuildbotServiceInit = BuildbotService.__init__
 
 
 class LocalWorker(Worker):
     """Runs `buildbot_worker.null.LocalWorker` in-process; it connects through the
     in-process ("null") protocol, so no port and no password are involved."""
+
+    def __init__(self, name: str, workdir: str | None = None, **kwargs: Any) -> None:
+        kwargs.pop("password", None)
+        BuildbotServiceInit(self, name, workdir, **kwargs)
 
     def checkConfig(self, name: str, workdir: str | None = None, **kwargs: Any) -> None:
         kwargs["password"] = None

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from twisted.internet import defer
 from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from buildbot.db.base import Clock
@@ -47,9 +50,20 @@ from buildbot.db.test_result_sets import TestResultSetsDb
 from buildbot.db.test_results import TestResultsDb
 from buildbot.db.users import UsersDb
 from buildbot.db.workers import WorkersDb
+from buildbot.util.deferred import as_deferred
 from buildbot.util.service import AsyncService
 
 log = Logger()
+
+#: How often old changes are pruned when c['changeHorizon'] is set (seconds).
+CLEANUP_PERIOD = 3600
+
+#: Statement giving freed space back after `buildbot cleanupdb`, per dialect.
+VACUUM_STATEMENTS = {
+    "sqlite": "VACUUM",
+    "postgresql": "VACUUM FULL logchunks",
+    "mysql": "OPTIMIZE TABLE logchunks",
+}
 
 
 class DBConnector(AsyncService):
@@ -76,6 +90,11 @@ class DBConnector(AsyncService):
         self.masterid: int | None = None
         self.db_url: str | None = None
         self._set_up = False
+        self._started = False
+        self._change_horizon: int | None = None
+        self._prune_loop: LoopingCall | None = None
+        #: The latest change pruning run (tests wait for it).
+        self.last_prune: defer.Deferred[None] | None = None
 
         pool, tables = self.pool, self.tables
         self.masters = MastersDb(pool, tables, clock)
@@ -138,9 +157,69 @@ class DBConnector(AsyncService):
         tables = self.tables
         return await self.pool.run(lambda conn: thd_upgrade(conn, tables))
 
+    # -- housekeeping ------------------------------------------------------------------------
+    def set_change_horizon(self, change_horizon: int | None) -> None:
+        """Apply c['changeHorizon']: while the connector runs, keep only that many changes,
+        pruning once at once and then every hour (None or 0: keep every change)."""
+        self._change_horizon = change_horizon or None
+        if self._change_horizon is None:
+            self._stop_pruning()
+        elif self._started and self._prune_loop is None:
+            self._start_pruning()
+
+    def _start_pruning(self) -> None:
+        loop = self._prune_loop = LoopingCall(self._prune_tick)
+        loop.clock = self.clock  # type: ignore[assignment]  # any IReactorTime
+        self.tasks.spawn("change pruning", loop.start(CLEANUP_PERIOD, now=True))
+
+    def _stop_pruning(self) -> None:
+        loop, self._prune_loop = self._prune_loop, None
+        if loop is not None and loop.running:
+            loop.stop()
+
+    def _prune_tick(self) -> defer.Deferred[None]:
+        self.last_prune = as_deferred(self._prune_changes)()
+        return self.last_prune
+
+    async def _prune_changes(self) -> None:
+        try:
+            deleted = await self.changes.pruneChanges(self._change_horizon)
+        except Exception:  # a failure here would end the LoopingCall for good
+            log.failure("pruning old changes failed; retrying in an hour")
+            return
+        if deleted:
+            log.info("pruned {n} changes beyond changeHorizon", n=deleted)
+
+    def vacuum_statement(self) -> str | None:
+        """The statement compacting the database after cleanup (None if the engine has
+        none): VACUUM (SQLite), VACUUM FULL logchunks (PostgreSQL), OPTIMIZE TABLE
+        logchunks (MySQL)."""
+        return VACUUM_STATEMENTS.get(self.pool.dialect)
+
+    async def vacuum(self) -> None:
+        """Run `vacuum_statement()` outside any transaction (it can take long)."""
+        stmt = self.vacuum_statement()
+        if stmt is None:
+            return
+
+        def thd_vacuum(engine: sa.Engine) -> None:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(stmt).close()
+
+        await self.pool.run_engine(thd_vacuum)
+
     # -- service -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start housekeeping (change pruning, if configured)."""
+        await super().start()
+        self._started = True
+        if self._change_horizon is not None and self._prune_loop is None:
+            self._start_pruning()
+
     async def stop(self) -> None:
         """Wait for background DB work, then release the threads and connections."""
+        self._started = False
+        self._stop_pruning()
         await super().stop()
         await self._close()
 

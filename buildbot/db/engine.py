@@ -82,13 +82,14 @@ def _setup_sqlite(engine: sa.Engine, memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql(begin_sql)
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql(begin_sql)
 
     if not memory:
         try:
-            with engine.connect() as conn:
+            # journal_mode cannot change inside a transaction: no BEGIN for this one.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 mode = conn.exec_driver_sql("PRAGMA journal_mode = wal").scalar()
-                conn.commit()
             if str(mode).lower() != "wal":
                 log.warn("SQLite did not switch to WAL mode (journal_mode is {mode})", mode=mode)
         except sa.exc.DBAPIError as e:

@@ -23,7 +23,7 @@ from buildbot.db.migrate import thd_inspect, thd_migrate_to
 from buildbot.db.model import HEAD_REVISION
 from tests.db import make_reference_db
 from tests.db.schema_description import describe, reference_path
-from tests.fixtures.db import close_test_db, open_empty_db, test_db_url
+from tests.fixtures.db import close_test_db, open_empty_db, external_db_url
 
 pytestmark = pytest.mark.db
 
@@ -180,7 +180,7 @@ async def test_foreign_database_is_refused_and_untouched(tmp_path: Path) -> None
         await close_test_db(db)
 
 
-@pytest.mark.skipif(test_db_url() is not None, reason="an SQLite case")
+@pytest.mark.skipif(external_db_url() is not None, reason="an SQLite case")
 @pytest_twisted.ensureDeferred
 async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     (tmp_path / "state.sqlite").write_bytes(b"this is not SQLite" * 100)
@@ -198,7 +198,7 @@ def _load_reference(path: Path) -> None:
     conn.close()
 
 
-@pytest.mark.skipif(test_db_url() is not None, reason="an SQLite fixture")
+@pytest.mark.skipif(external_db_url() is not None, reason="an SQLite fixture")
 @pytest_twisted.ensureDeferred
 async def test_reads_and_extends_a_buildbot_4_3_sqlite_database(tmp_path: Path) -> None:
     _load_reference(tmp_path / "state.sqlite")
@@ -267,7 +267,7 @@ def _reference_drivers(tmp_path: Path) -> str:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(test_db_url() is None or not (REFVENV / "bin" / "buildbot").exists(),
+@pytest.mark.skipif(external_db_url() is None or not (REFVENV / "bin" / "buildbot").exists(),
                     reason="needs BUILDBOT_TEST_DB_URL and the Buildbot 4.3.0 virtualenv")
 @pytest_twisted.ensureDeferred
 async def test_reads_and_extends_a_buildbot_4_3_database_on_this_engine(
@@ -276,7 +276,7 @@ async def test_reads_and_extends_a_buildbot_4_3_database_on_this_engine(
 
     empty = await open_empty_db(tmp_path)  # drops every table of the test database
     await close_test_db(empty)
-    url = test_db_url()
+    url = external_db_url()
     assert url is not None
     monkeypatch.setenv("REFVENV_EXTRA_PATH", _reference_drivers(tmp_path))
     await threads.deferToThread(make_reference_db.make, url, tmp_path / "ref")

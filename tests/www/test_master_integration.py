@@ -1,0 +1,76 @@
+"""The web layer on a real master (real db, mq, data layer and resource types)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from tests.fixtures.master import running_master
+from tests.www.harness import WsClient, http
+
+pytestmark = pytest.mark.integration
+
+
+def _config() -> dict[str, object]:
+    return {"multiMaster": True, "www": {"port": "tcp:0:interface=127.0.0.1",
+                                         "plugins": {"waterfall_view": {}}}}
+
+
+@pytest_twisted.ensureDeferred
+async def test_ui_rest_and_websocket_on_a_real_master(tmp_path: Path) -> None:
+    async with running_master(tmp_path / "m", _config) as master:
+        base = f"http://127.0.0.1:{master.www.port_number}/"
+        page = await http.get(base)
+        assert page.code == 200 and b"window.buildbotFrontendConfig" in page.body
+        res = await http.get(base + "api/v2/masters", headers={"Accept": "application/json"})
+        body = json.loads(res.body)
+        assert body["meta"]["total"] == 1 and body["masters"][0]["active"] is True
+        spec = json.loads((await http.get(base + "api/v2/application.spec")).body)
+        assert len(spec["specs"]) > 100
+        root = json.loads((await http.get(base + "api/v2")).body)
+        assert {"name": "builders"} in root["rootlinks"]
+        for path in ("builders", "builds", "buildrequests", "changes", "workers", "schedulers",
+                     "forceschedulers", "projects", "codebases", "sourcestamps", "buildsets",
+                     "changesources", "test_result_sets"):
+            res = await http.get(base + f"api/v2/{path}?limit=5")
+            assert res.code == 200, (path, res.body[:200])
+        ws = await WsClient.connect(base.replace("http", "ws") + "ws")
+        assert (await ws.call(cmd="startConsuming", path="changes/*/*", _id=1))["code"] == 200
+        await master.data.updates.addChange(author="me", comments="c", revision="r1",
+                                            files=["f"], branch="main")
+        event = await ws.next("the new change event")
+        assert event["k"].startswith("changes/") and event["m"]["author"] == "me"
+        res = json.loads((await http.get(base + "api/v2/changes")).body)
+        assert res["changes"][0]["revision"] == "r1"
+        await ws.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_raw_log_of_a_real_build_is_streamed(tmp_path: Path) -> None:
+    async with running_master(tmp_path / "m", _config) as master:
+        up = master.data.updates
+        builderid = await up.findBuilderId("b1")
+        workerid = await up.findWorkerId("w1")
+        bsid, brids = await up.addBuildset(waited_for=False, builderids=[builderid],
+                                           sourcestamps=[{"codebase": "", "repository": "r",
+                                                          "branch": "main", "revision": "x",
+                                                          "project": ""}])
+        buildid, _ = await up.addBuild(builderid, brids[builderid], workerid)
+        stepid, _, _ = await up.addStep(buildid, "compile")
+        logid = await up.addLog(stepid, "stdio", "s")
+        for i in range(20):
+            await up.appendLog(logid, "".join(f"oline {i}-{j}\n" for j in range(1000)))
+        await up.finishLog(logid)
+        base = f"http://127.0.0.1:{master.www.port_number}/"
+        res = await http.get(base + f"api/v2/logs/{logid}/raw")
+        assert res.code == 200
+        assert res.headers.getRawHeaders("content-disposition")[0].startswith(
+            "attachment; filename=b1_build_1_step_compile_log_stdio")
+        lines = res.body.decode().splitlines()
+        assert lines[0] == "Builder: b1" and lines[-1] == "line 19-999"
+        assert len([ln for ln in lines if ln.startswith("line ")]) == 20000
+        chunk = json.loads((await http.get(base + f"api/v2/logs/{logid}/contents?offset=5&limit=2")).body)
+        assert chunk["logchunks"][0]["content"] == "oline 0-5\noline 0-6\n"

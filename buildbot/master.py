@@ -23,6 +23,8 @@ from buildbot.db.errors import DatabaseNotReadyError
 from buildbot.mq.connector import MQConnector
 from buildbot.pbmanager import PBManager
 from buildbot.process.botmaster import BotMaster
+from buildbot.process.caches import CacheManager
+from buildbot.process.metrics import MetricLogObserver
 from buildbot.process.properties import Properties, render
 from buildbot.schedulers.manager import SchedulerManager
 from buildbot.secrets.manager import SecretManager
@@ -103,6 +105,8 @@ class BuildMaster(AsyncService):
         self.db = DBConnector(self.basedir, clock=reactor)
         self.db.master = self
         # Children, in the reference's start order.
+        self.metrics = self._child(MetricLogObserver())
+        self.caches = self._child(CacheManager())
         self.pbmanager = self._child(PBManager(reactor=reactor))
         self.msgmanager = self._child(MsgManager(reactor=reactor))
         self.workers = self._child(WorkerManager())
@@ -132,7 +136,8 @@ class BuildMaster(AsyncService):
         d = super().startService()
 
         def failed(f: Failure) -> None:
-            log.failure("BuildMaster startup failed", failure=f)
+            if not f.check(ConfigErrors, DatabaseNotReadyError):
+                log.failure("error during master start-up", failure=f)
             log.info("BuildMaster startup failed")
             if self.reactor.running:
                 self.reactor.stop()
@@ -211,8 +216,10 @@ class BuildMaster(AsyncService):
         children.sort(key=lambda c: -getattr(c, "reconfig_priority", 128))
         for child in children:
             await child.reconfigServiceWithBuildbotConfig(new_config)
-        if self.www.running or True:
-            await self.www.reconfigure(new_config)
+        await self.www.reconfigure(new_config)
+        set_horizon = getattr(self.db, "set_change_horizon", None)
+        if set_horizon is not None:
+            set_horizon(new_config.changeHorizon)
 
     # -- reconfiguration ----------------------------------------------------------------
     def reconfig(self) -> defer.Deferred[None]:
@@ -295,8 +302,8 @@ class BuildMaster(AsyncService):
             except Exception:
                 log.failure("cannot record that this master stopped")
         await super().stop()
-        if self.db.running:
-            await self.db.stop()
+        # Also after a failed start-up: the database threads must not keep the process alive.
+        await self.db.stop()
         log.info("BuildMaster is stopped")
 
     # -- helpers for plugins ------------------------------------------------------------

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """Authentication plugins (`c['www']['auth']`) and the `/auth/login`, `/auth/logout` pages.
 
 A login stores the user info in the session (a signed cookie, see `session.py`) and sends
@@ -75,10 +77,10 @@ class AuthBase:
     def maybeAutoLogin(self, request: server.Request) -> Any:
         return defer.succeed(None)
 
-    def getLoginResource(self) -> resource.IResource:
+    def getLoginResource(self) -> Any:
         raise HttpError(500, "This authentication does not support login")
 
-    def getLogoutResource(self) -> resource.IResource:
+    def getLogoutResource(self) -> Any:
         return LogoutResource(self.www)
 
     async def updateUserInfo(self, request: server.Request) -> None:
@@ -115,7 +117,7 @@ class RemoteUserAuth(AuthBase):
         if headerRegex is not None:
             self.headerRegex = re.compile(unicode2bytes(headerRegex))
 
-    def getLoginResource(self) -> resource.IResource:
+    def getLoginResource(self) -> Any:
         return _StaticError(403, b"URL is not supported for authentication")
 
     async def _auto_login(self, request: server.Request) -> None:
@@ -188,7 +190,7 @@ class TwistedICredAuthBase(AuthBase):
         self.credentialFactories = credentialFactories or []
         self.checkers = checkers or []
 
-    def getLoginResource(self) -> resource.IResource:
+    def getLoginResource(self) -> Any:
         www = self.www
         auth = self
 
@@ -346,14 +348,14 @@ class AuthRootResource(resource.Resource):
         super().__init__()
         self.www = www
 
-    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+    def getChild(self, path: bytes, request: server.Request) -> Any:
         request.getSession()  # fresh cookie for a bad/missing one
         auth = self.www.auth
         try:
             if path == b"login":
-                return auth.getLoginResource()  # type: ignore[no-any-return]
+                return auth.getLoginResource()
             if path == b"logout":
-                return auth.getLogoutResource()  # type: ignore[no-any-return]
+                return auth.getLogoutResource()
         except HttpError as e:
             return _StaticError(e.status, e.message.encode())
         return resource.NoResource()

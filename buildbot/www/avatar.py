@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """User pictures: `GET /avatar?email=&username=&size=` and the avatar methods
 (`c['www']['avatar_methods']`).
 

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """`/change_hook/<dialect>`: webhooks that create changes.
 
 The dialect handler (a built-in one from `buildbot.www.hooks`, a `buildbot.webhooks` entry
@@ -139,7 +141,7 @@ class _Realm:
         raise NotImplementedError()
 
 
-def protect(res: resource.IResource, credential_checkers: Any) -> resource.IResource:
+def protect(res: Any, credential_checkers: Any) -> Any:
     """Wrap `res` in HTTP Basic authentication (realm `Protected area`) if checkers are
     configured (`c['www']['change_hook_auth']`)."""
     if not credential_checkers:

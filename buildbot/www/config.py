@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """The UI entry page `/` (with the injected frontend configuration) and `GET /config`."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """JSON encoding and response compression for the REST API.
 
 Big collections are encoded a batch of items at a time, giving the reactor a turn between
@@ -9,6 +11,7 @@ transfer, flow-controlled) instead of being held in memory. Compression (br, zst
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator
@@ -21,14 +24,16 @@ from twisted.web import server
 from buildbot.util import datetime2epoch
 from buildbot.www.resource import FlowControl, finish, request_gone
 
-try:
-    import brotli
-except ImportError:  # optional: without it we fall back to zstd or gzip
-    brotli = None  # type: ignore[assignment]  # optional module
-try:
-    import zstandard
-except ImportError:  # optional
-    zstandard = None
+
+def _optional(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # optional: without it we fall back to the next coding
+        return None
+
+
+brotli: Any = _optional("brotli")
+zstandard: Any = _optional("zstandard")
 
 BATCH_ITEMS = 200
 STREAM_THRESHOLD = 1 << 20

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """Outgoing HTTP of the web layer (forge APIs, OAuth2 providers, avatar lookups).
 
 One treq client per web service, with a connection pool closed when the service stops

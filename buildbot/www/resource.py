@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """Base web resources: the one place where twisted.web rendering meets our coroutines.
 
 Every dynamic resource of the web layer renders through `AsyncResource.render_async`: the

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """`WWWService` (`master.www`): the web server of the master.
 
 It owns the listening port, the twisted.web site and its resource tree, the session
@@ -67,7 +69,7 @@ class BuildbotSite(server.Site):
     requestFactory = BuildbotRequest
     displayTracebacks = False
 
-    def __init__(self, root: resource.IResource, www: WWWService, logPath: str | None,
+    def __init__(self, root: Any, www: WWWService, logPath: str | None,
                  rotateLength: int | None, maxRotatedFiles: int | None) -> None:
         self.rotateLength = rotateLength
         self.maxRotatedFiles = maxRotatedFiles
@@ -104,7 +106,7 @@ class BuildbotSite(server.Site):
             kwargs["maxRotatedFiles"] = self.maxRotatedFiles
         return LogFile(os.path.basename(path), os.path.dirname(path) or ".", **kwargs)
 
-    def getResourceFor(self, request: server.Request) -> resource.IResource:
+    def getResourceFor(self, request: server.Request) -> Any:
         request.responseHeaders.removeHeader(b"server")
         return super().getResourceFor(request)
 
@@ -130,12 +132,12 @@ class BuildbotSite(server.Site):
 class RootResource(resource.Resource):
     """`/`: the UI page, the named children, else the static files of the base UI."""
 
-    def __init__(self, index: resource.IResource, static_dir: str | None) -> None:
+    def __init__(self, index: Any, static_dir: str | None) -> None:
         super().__init__()
         self.index: Any = index
         self.static = static.File(static_dir) if static_dir else None
 
-    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+    def getChild(self, path: bytes, request: server.Request) -> Any:
         if path == b"":
             return self.index
         if self.static is not None:
@@ -350,18 +352,21 @@ class WWWService(AsyncService):
         if self.avatar is None:
             self.avatar = AvatarResource(self)
         self.avatar.reconfigure()
-        root = RootResource(IndexResource(self), self.base_plugin.static_dir)
-        root.putChild(b"api", ApiVersionsResource(self))
+        index: Any = IndexResource(self)
+        root: Any = RootResource(index, self.base_plugin.static_dir)
+        children: dict[bytes, Any] = {
+            b"api": ApiVersionsResource(self), b"config": ConfigResource(self),
+            b"auth": AuthRootResource(self)}
+        for name, child in children.items():
+            root.putChild(name, child)
         root.putChild(b"ws", self.ws)
         root.putChild(b"sse", self.sse)
-        root.putChild(b"config", ConfigResource(self))
-        root.putChild(b"auth", AuthRootResource(self))
         root.putChild(b"avatar", self.avatar)
-        root.putChild(b"change_hook", protect(ChangeHookResource(self),
-                                              www.get("change_hook_auth")))
-        plugins_root = resource.Resource()
-        for name, app in self.plugins.items():
-            plugins_root.putChild(name.encode(), app.resource)
+        hooks: Any = ChangeHookResource(self)
+        root.putChild(b"change_hook", protect(hooks, www.get("change_hook_auth")))
+        plugins_root: Any = resource.Resource()
+        for plugin_name, app in self.plugins.items():
+            plugins_root.putChild(plugin_name.encode(), app.resource)
         root.putChild(b"plugins", plugins_root)
 
         log_name = www.get("logfileName")

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """Browser sessions: a signed JWT (HS256) in the `TWISTED_SESSION` cookie.
 
 The token carries `{"user_info": {...}, "exp": <epoch>}`; nothing is kept server side, so a

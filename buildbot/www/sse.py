@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """Server-Sent Events `/sse`: live events as a `text/event-stream` (not used by the UI).
 
 `GET /sse[/listen][/<pattern>]` opens a stream (first event `handshake` with its uuid);

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (twisted.web and twisted.cred are unannotated)
 """WebSocket `/ws`: live events for the UI (`startConsuming`, `stopConsuming`, `ping`).
 
 Each connection is authorized at the handshake (session cookie; authz `get` on `masters`).

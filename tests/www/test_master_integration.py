@@ -54,7 +54,7 @@ async def test_raw_log_of_a_real_build_is_streamed(tmp_path: Path) -> None:
         up = master.data.updates
         builderid = await up.findBuilderId("b1")
         workerid = await up.findWorkerId("w1")
-        bsid, brids = await up.addBuildset(waited_for=False, builderids=[builderid],
+        _, brids = await up.addBuildset(waited_for=False, builderids=[builderid],
                                            sourcestamps=[{"codebase": "", "repository": "r",
                                                           "branch": "main", "revision": "x",
                                                           "project": ""}])

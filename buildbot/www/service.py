@@ -244,11 +244,14 @@ class WWWService(AsyncService):
         if self.sse is not None:
             self.sse.close_all()
         if self.site is not None:
-            for channel in list(self.site.channels):
-                transport = getattr(getattr(channel, "_channel", channel), "transport", None)
-                if transport is not None:
-                    transport.loseConnection()
-            await self.site.wait_closed()
+            # Politely first; a client that stopped reading would keep a closing connection
+            # (and this stop) waiting for its buffer to drain, so abort what is left.
+            for how in ("loseConnection", "abortConnection"):
+                for channel in list(self.site.channels):
+                    transport = getattr(getattr(channel, "_channel", channel), "transport", None)
+                    if transport is not None:
+                        getattr(transport, how, transport.loseConnection)()
+                await self.site.wait_closed(timeout=1.0)
         await super().stop()
         await self.http.close()
 

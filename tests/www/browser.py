@@ -185,7 +185,7 @@ async def chromium() -> AsyncIterator[Browser]:
         if not proc.ended.called:
             try:
                 transport.signalProcess("KILL")
-            except Exception:  # noqa: BLE001  (already gone)
+            except Exception:  # noqa: BLE001, S110  (already gone)
                 pass
         await with_timeout(proc.ended, "chromium to exit", 10)
         shutil.rmtree(profile, ignore_errors=True)

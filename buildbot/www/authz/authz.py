@@ -50,10 +50,14 @@ class Authz:
 
     @property
     def restricts_reads(self) -> bool:
-        """Whether some rule may deny a `get` (then live events must be filtered)."""
-        from buildbot.www.authz.endpointmatchers import AnyControlEndpointMatcher
+        """Whether some rule may deny a `get` (then live events must be filtered). Our
+        control-only matchers never match reads; anything else (custom ones too) might."""
+        from buildbot.www.authz import endpointmatchers as em
 
-        return any(not isinstance(r, AnyControlEndpointMatcher) for r in self.allowRules)
+        control_only = (em.AnyControlEndpointMatcher, em.StopBuildEndpointMatcher,
+                        em.RebuildBuildEndpointMatcher, em.ForceBuildEndpointMatcher,
+                        em.EnableSchedulerEndpointMatcher)
+        return any(type(r) not in control_only for r in self.allowRules)
 
     def setMaster(self, master: Any) -> None:
         self.master = master

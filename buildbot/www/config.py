@@ -84,11 +84,12 @@ def theme_css(www_config: dict[str, Any]) -> str:
     theme = www_config.get("theme") or {}
     lines = "".join(f"\n        --{name}: {theme.get(name, default)};"
                     for name, default in THEME_VARIABLES)
-    return f'<style id="bb-style">\n      :root {{{lines}\n      }}\n    </style>'
+    return f"<style>\n      :root {{{lines}\n      }}\n    </style>"
 
 
 def render_index(template: str, config: dict[str, Any], www_config: dict[str, Any]) -> str:
-    script = f'<script id="bb-config">window.buildbotFrontendConfig = {config_json(config)};</script>'
+    script = (' <script id="bb-config">\n    window.buildbotFrontendConfig = '
+              f"{config_json(config)};\n</script>")
     page = template.replace(CONFIG_PLACEHOLDER, script)
     start = page.find(THEME_BEGIN)
     end = page.find(THEME_END, start)

@@ -52,7 +52,9 @@ def json_default(obj: Any) -> Any:
 def _dump(obj: Any, compact: bool) -> str:
     if compact:
         return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=json_default)
-    return json.dumps(obj, sort_keys=True, indent=2, default=json_default)
+    # The reference's indented form keeps a space after each comma (", " before newline).
+    return json.dumps(obj, sort_keys=True, indent=2, separators=(", ", ": "),
+                      default=json_default)
 
 
 def dumps(obj: Any, compact: bool = True) -> str:
@@ -83,15 +85,15 @@ def envelope_chunks(plural: str, items: list[Any], meta: dict[str, Any],
         return
     meta_part = '  "meta": ' + _indent(meta_text, "  ")
     if not list_first:
-        yield "{\n" + meta_part + ",\n  " + key + ": ["
+        yield "{\n" + meta_part + ", \n  " + key + ": ["
     else:
         yield "{\n  " + key + ": ["
     for start in range(0, len(items), BATCH_ITEMS):
-        batch = ",\n    ".join(_indent(_dump(i, False), "    ")
-                               for i in items[start:start + BATCH_ITEMS])
-        yield ("," if start else "") + "\n    " + batch
+        batch = ", \n    ".join(_indent(_dump(i, False), "    ")
+                                for i in items[start:start + BATCH_ITEMS])
+        yield (", " if start else "") + "\n    " + batch
     close = "\n  ]" if items else "]"
-    yield close + ("\n}" if not list_first else ",\n" + meta_part + "\n}")
+    yield close + ("\n}" if not list_first else ", \n" + meta_part + "\n}")
 
 
 # -- compression ----------------------------------------------------------------------------

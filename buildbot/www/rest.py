@@ -30,6 +30,7 @@ from buildbot.www.encoding import (
     choose_encoding,
     dumps,
     envelope_chunks,
+    json_default,
     send_body,
     stream_async,
 )
@@ -262,7 +263,10 @@ class V2RootResource(AsyncResource):
         else:
             reply["result"] = result
         request.setHeader(b"content-type", b"application/json")
-        body = dumps(reply, compact=True).encode()
+        if "error" in reply:  # the reference's form: insertion order, default separators
+            body = json.dumps(reply, default=json_default).encode()
+        else:
+            body = dumps(reply, compact=True).encode()
         request.setHeader(b"content-length", str(len(body)).encode())
         finish(request, body)
 

@@ -54,7 +54,8 @@ async def test_json_is_compact_for_json_clients_and_indented_otherwise(master: W
                                                         separators=(",", ":"))
     res = await http.get(master.url("api/v2/things"))
     assert res.headers.getRawHeaders("content-type") == ["text/plain; charset=utf-8"]
-    assert (await res.content()).decode() == json.dumps(expected, sort_keys=True, indent=2)
+    assert (await res.content()).decode() == json.dumps(expected, sort_keys=True, indent=2,
+                                                        separators=(", ", ": "))
 
 
 @pytest_twisted.ensureDeferred
@@ -63,11 +64,16 @@ async def test_empty_collection_and_key_after_meta_encode_like_json_dumps(
     await master.start_www()
     res = await http.get(master.url("api/v2/things"))
     assert (await res.content()).decode() == json.dumps({"things": [], "meta": {"total": 0}},
-                                                        sort_keys=True, indent=2)
+                                                        sort_keys=True, indent=2,
+                                                        separators=(", ", ": "))
     res = await http.get(master.url("api/v2/masters"), headers={"Accept": "application/json"})
     assert (await res.content()).decode() == (
         '{"masters":[{"active":true,"last_active":0,"masterid":1,"name":"test"}],'
         '"meta":{"total":1}}')
+    res = await http.get(master.url("api/v2/masters"))
+    assert res.body.decode() == json.dumps(
+        {"masters": [{"active": True, "last_active": 0, "masterid": 1, "name": "test"}],
+         "meta": {"total": 1}}, sort_keys=True, indent=2, separators=(", ", ": "))
 
 
 @pytest.mark.parametrize(("path", "status", "error"), [
@@ -192,3 +198,16 @@ async def test_default_allowed_origin_is_buildbot_url(master: WebMaster) -> None
     code, _, headers = await get_json(master.url("api/v2/things"), headers={"Origin": origin})
     assert code == 200
     assert headers.getRawHeaders("access-control-allow-origin") == [origin]
+
+
+@pytest.mark.parametrize("plural", ["builds", "workers"])
+@pytest.mark.parametrize("compact", [True, False])
+def test_envelope_chunks_equal_one_json_dumps(plural: str, compact: bool) -> None:
+    from buildbot.www.encoding import envelope_chunks
+
+    items = [{"id": i, "nested": {"a": [1, 2], "b": None}} for i in range(450)]
+    meta = {"total": 450}
+    expected = json.dumps({plural: items, "meta": meta}, sort_keys=True,
+                          **({"separators": (",", ":")} if compact
+                             else {"indent": 2, "separators": (", ", ": ")}))
+    assert "".join(envelope_chunks(plural, items, meta, compact)) == expected

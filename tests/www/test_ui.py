@@ -12,7 +12,8 @@ import pytest_twisted
 from buildbot.www.service import find_plugins
 from tests.www.harness import WebConfig, WebMaster, http
 
-SCRIPT_RE = re.compile(r'<script id="bb-config">window.buildbotFrontendConfig = (.*?);</script>')
+SCRIPT_RE = re.compile(
+    r' <script id="bb-config">\n    window.buildbotFrontendConfig = (.*?);\n</script>')
 
 
 def _injected(page: str) -> dict[str, object]:

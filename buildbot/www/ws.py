@@ -171,12 +171,15 @@ class WsProtocol(WebSocketServerProtocol):
             self.reply(error=f"no such command type '{cmd}'", code=404, _id=_id)
             return
         params = handler[1]
+        has_id = "_id" in frame
         frame.pop("_id", None)
         extra = [k for k in frame if k not in params]
-        missing = [p for p in params if p not in frame]
+        missing = [p for p in (*params, "_id") if p not in frame and (p != "_id" or not has_id)]
         if extra or missing:
-            detail = (f"cmd_{cmd}() got an unexpected keyword argument '{extra[0]}'" if extra
-                      else f"cmd_{cmd}() missing 1 required positional argument: '{missing[0]}'")
+            # The reference's text: the TypeError of calling its cmd_<name>(**frame) method.
+            method = f"WsProtocol.cmd_{cmd}()"
+            detail = (f"{method} got an unexpected keyword argument '{extra[0]}'" if extra
+                      else f"{method} missing 1 required positional argument: '{missing[0]}'")
             self.reply(error=f"Invalid method argument '{detail}'", code=400, _id=_id)
             return
         d = ensure_deferred(handler[0](self, _id=_id, **frame))

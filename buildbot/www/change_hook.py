@@ -80,7 +80,7 @@ class ChangeHookResource(AsyncResource):
         return handler
 
     async def _render(self, request: server.Request) -> None:
-        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        request.setHeader(b"content-type", b"text/html")
         try:
             m = _URI_RE.search(bytes2unicode(request.uri))
             if m is None:

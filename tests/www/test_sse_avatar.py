@@ -148,3 +148,51 @@ def test_ldap_user_info_picture_types_and_missing_library() -> None:
     assert mime(None, b"\xff\xd8\xff\xe0jpg") == (b"image/jpeg", b"\xff\xd8\xff\xe0jpg")  # type: ignore[arg-type]
     assert mime(None, b"GIF89a...") == (b"image/gif", b"GIF89a...")  # type: ignore[arg-type]
     assert mime(None, b"text") is None  # type: ignore[arg-type]
+
+
+class FakeGitHubUsers:
+    """Plays the GitHub users / search API for AvatarGitHub."""
+
+    def __init__(self) -> None:
+        from twisted.web import resource, server
+
+        self.paths: list[bytes] = []
+        fake = self
+
+        class Api(resource.Resource):
+            isLeaf = True
+
+            def render_GET(self, request: server.Request) -> bytes:
+                request.setHeader(b"connection", b"close")
+                fake.paths.append(request.uri)
+                if request.path == b"/users/octo":
+                    return json.dumps({"avatar_url": "https://av/u/1?v=4"}).encode()
+                if request.path == b"/search/users":
+                    return json.dumps({"total_count": 0, "items": []}).encode()
+                if request.path == b"/search/commits":
+                    return json.dumps({"total_count": 1, "items": [
+                        {"author": {"avatar_url": "https://av/u/2"}}]}).encode()
+                request.setResponseCode(404)
+                return b"{}"
+
+        self.site = server.Site(Api())
+
+
+@pytest_twisted.ensureDeferred
+async def test_avatar_github(master: WebMaster) -> None:
+    from twisted.internet import endpoints, reactor
+
+    from buildbot.www.avatar import AvatarGitHub
+
+    fake = FakeGitHubUsers()
+    port = await endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        fake.site)
+    try:
+        await master.start_www(avatar_methods=[AvatarGitHub(
+            github_api_endpoint=f"http://127.0.0.1:{port.getHost().port}", token="t")])
+        res = await http.get(master.url("avatar?username=octo&size=40"))
+        assert res.headers.getRawHeaders("location") == ["https://av/u/1?v=4&s=40"]
+        res = await http.get(master.url("avatar?email=dev@x.org"))
+        assert res.headers.getRawHeaders("location") == ["https://av/u/2?s=32"]
+    finally:
+        await port.stopListening()

@@ -262,6 +262,18 @@ class WWWService(AsyncService):
 
         www = dict(WWW_DEFAULTS)
         www.update(getattr(new_config, "www", None) or {})
+        if "base_react" in (www.get("plugins") or {}):
+            raise ValueError("'base_react' plugin is no longer supported. Use 'base' plugin in "
+                             "master.cfg BuildmasterConfig['www'] dictionary instead. Remove "
+                             "'buildbot-www-react' and install 'buildbot-www' package.")
+        if not www.get("port") and self.site is None:
+            # No web server (as in the reference: nothing is loaded or checked then).
+            self.www_config = www
+            self.master_config = new_config
+            if self.port is not None:
+                await self._close_port()
+            log.info("No web server configured on this master")
+            return
         installed = find_plugins()
         if "base" not in installed:
             raise RuntimeError("could not find buildbot-www; is it installed?")

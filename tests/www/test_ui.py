@@ -155,3 +155,12 @@ async def test_access_log_written_under_basedir(master: WebMaster, tmp_path: obj
     await master.stop()
     with open(os.path.join(master.basedir, "http.log")) as f:  # noqa: ASYNC230
         assert '"GET /api/v2/things HTTP/1.1" 200' in f.read()
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_port_means_no_web_server_and_no_plugin_checks(master: WebMaster) -> None:
+    from buildbot.www.service import WWWService
+
+    service = WWWService(master)
+    await service.reconfigure(WebConfig({"port": None, "plugins": {"not-installed": {}}}))
+    assert service.site is None and service.port_number is None

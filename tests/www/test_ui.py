@@ -100,7 +100,8 @@ async def test_missing_plugin_is_a_startup_error(master: WebMaster) -> None:
 
     service = WWWService(master)
     with pytest.raises(RuntimeError, match="could not find plugin nope; is it installed"):
-        await service.reconfigure(WebConfig({"plugins": {"nope": {}}}))
+        await service.reconfigure(WebConfig({"port": "tcp:0:interface=127.0.0.1",
+                                             "plugins": {"nope": {}}}))
 
 
 def test_installed_plugins_are_found() -> None:

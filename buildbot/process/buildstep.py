@@ -32,7 +32,8 @@ from buildbot.process.results import (
     SUCCESS,
     WARNINGS,
     ResultComputingConfigMixin,
-    Results,
+
+    statusToString,
 )
 from buildbot.util import flatten
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
@@ -86,7 +87,7 @@ def _describe_command(command: Any) -> str | None:
     elif isinstance(command, (list, tuple)):
         words = [w[2] if isinstance(w, tuple) and len(w) == 3 and w[0] == "obfuscated" else w
                  for w in flatten(list(command))]
-        words = [str(w) for w in words]
+        words = [w if isinstance(w, str) else repr(w) for w in words]
     else:
         return None
     if not words:
@@ -96,8 +97,31 @@ def _describe_command(command: Any) -> str | None:
     return "'" + " ".join(words) + "'"
 
 
+def _result_suffix(step: Any, max_lines_text: str) -> str:
+    """" (<result>)" and why the command was killed, for a finished step that did not succeed
+    (the reference adds nothing to a successful step's summary)."""
+    if step.results is None or step.results == SUCCESS:
+        return ""
+    text = f" ({statusToString(step.results)})"
+    if step.timed_out:
+        text += " (timed out)"
+    elif step.max_lines_reached:
+        text += max_lines_text
+    return text
+
+
+class _StepType(type):
+    """Marks a step initialized once its whole constructor chain has run, so that subclass
+    constructors may still set attributes after calling `super().__init__()`."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        step = super().__call__(*args, **kwargs)
+        object.__setattr__(step, "_initialized", True)
+        return step
+
+
 @implementer(IBuildStep)
-class BuildStep(ResultComputingConfigMixin):
+class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     """Base of every build step (the reference's plugin surface)."""
 
     name = "generic"
@@ -164,7 +188,7 @@ class BuildStep(ResultComputingConfigMixin):
         self._summary_task: defer.Deferred[None] | None = None
         self._summary_dirty = False
         self._secrets_used: dict[str, str] = {}
-        object.__setattr__(self, "_initialized", True)
+        self._statistics: dict[str, Any] = {}
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._is_template and self._initialized and name in _COMMON_PARMS:
@@ -248,6 +272,23 @@ class BuildStep(ResultComputingConfigMixin):
     def worker_system(self) -> str | None:
         return getattr(self.worker, "worker_system", None)
 
+    def is_exact_step_class(self, klass: type) -> bool:
+        """True if this step is an instance of `klass` itself, not of a subclass."""
+        return type(self) is klass
+
+    # -- statistics (numbers a step shares with later steps of the build) ----------------
+    def hasStatistic(self, name: str) -> bool:
+        return name in self._statistics
+
+    def getStatistic(self, name: str, default: Any = None) -> Any:
+        return self._statistics.get(name, default)
+
+    def getStatistics(self) -> dict[str, Any]:
+        return dict(self._statistics)
+
+    def setStatistic(self, name: str, value: Any) -> None:
+        self._statistics[name] = value
+
     # -- summaries ----------------------------------------------------------------------
     def _describe(self, done: bool = False) -> str | None:
         words = (self.descriptionDone or self.description) if done else self.description
@@ -270,13 +311,7 @@ class BuildStep(ResultComputingConfigMixin):
     def getResultSummary(self) -> dict[str, str]:
         desc = self._describe(True)
         text = desc if desc is not None else "finished"
-        if self.results is not None and self.results != SUCCESS:
-            text += f" ({Results[self.results]})"
-        if self.timed_out:
-            text += " (timed out)"
-        elif self.max_lines_reached:
-            text += " (max lines reached)"
-        return {"step": text}
+        return {"step": text + _result_suffix(self, " (max lines reached)")}
 
     def _redact(self, text: str) -> str:
         for value, name in self._secrets_used.items():
@@ -636,7 +671,8 @@ class ShellMixin:
 
     @as_deferred
     async def makeRemoteShellCommand(self, collectStdout: bool = False,
-                                     collectStderr: bool = False, stdioLogName: str = "stdio",
+                                     collectStderr: bool = False,
+                                     stdioLogName: str | None = "stdio",
                                      **overrides: Any) -> RemoteShellCommand:
         step: Any = self
         kwargs = {a: getattr(step, a) for a in self._shellMixinArgs}
@@ -647,6 +683,8 @@ class ShellMixin:
         command = kwargs.pop("command")
         if isinstance(command, (list, tuple)):
             command = flatten(list(command))
+        # Kept for the summary (ShellSequence shows the last command it ran).
+        object.__setattr__(self, "command", command)
         if command is None or command == [] or command == "":
             raise ValueError(f"{type(self).__name__}: no command given")
         kwargs.pop("lazylogfiles")
@@ -657,12 +695,14 @@ class ShellMixin:
         await self._attach_logs(cmd, stdioLogName)
         return cmd
 
-    async def _attach_logs(self, cmd: RemoteCommand, stdioLogName: str) -> None:
+    async def _attach_logs(self, cmd: RemoteCommand, stdioLogName: str | None) -> None:
         step: Any = self
-        stdio = step.logs.get(stdioLogName)
-        if stdio is None:
-            stdio = await step.addLog(stdioLogName)
-        cmd.useLog(stdio, closeWhenFinished=False)
+        # stdioLogName None: the command's output is dropped (ShellArg without a logname).
+        if stdioLogName is not None:
+            stdio = step.logs.get(stdioLogName)
+            if stdio is None:
+                stdio = await step.addLog(stdioLogName)
+            cmd.useLog(stdio, closeWhenFinished=False)
         for logname in (self.logfiles or {}):
             if self.lazylogfiles:
                 async def activate(_cmd: Any, logname: str = logname) -> Any:
@@ -680,20 +720,15 @@ class ShellMixin:
         return {"step": "running"}
 
     def getResultSummary(self) -> dict[str, str]:
+        # As in the reference: only descriptionDone (not description) beats the command text,
+        # and a command killed for its output length says " (max lines)".
         step: Any = self
-        if step.descriptionDone is not None or step.description is not None:
+        if step.descriptionDone is not None:
             return BuildStep.getResultSummary(step)
         desc = _describe_command(self.command)
         if desc is None:
             return BuildStep.getResultSummary(step)
-        text = desc
-        if step.results is not None and step.results != SUCCESS:
-            text += f" ({Results[step.results]})"
-        if step.timed_out:
-            text += " (timed out)"
-        elif step.max_lines_reached:
-            text += " (max lines reached)"
-        return {"step": text}
+        return {"step": desc + _result_suffix(step, " (max lines)")}
 
 
 class CommandMixin:

@@ -91,10 +91,15 @@ class LineConsumerLogObserver(LogLineObserver):
 
     def __init__(self, consumerFunction: Callable[[], Generator[Any, Any, Any]]) -> None:
         super().__init__()
-        self.generator = consumerFunction()
-        next(self.generator)
+        self.consumerFunction = consumerFunction
+        # Started on the first line, not here: steps create observers in __init__, which
+        # also runs for the master.cfg template, before any attribute is rendered.
+        self.generator: Generator[Any, Any, Any] | None = None
 
     def _send(self, stream: str, line: str) -> None:
+        if self.generator is None:
+            self.generator = self.consumerFunction()
+            next(self.generator)
         self.generator.send((stream, line))
 
     def outLineReceived(self, line: str) -> None:
@@ -108,7 +113,8 @@ class LineConsumerLogObserver(LogLineObserver):
 
     def finishReceived(self) -> None:
         super().finishReceived()
-        self.generator.close()
+        if self.generator is not None:
+            self.generator.close()
 
 
 class OutputProgressObserver(LogObserver):

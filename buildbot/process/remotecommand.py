@@ -43,7 +43,7 @@ class RemoteCommand(pb.Referenceable):
         collectStdout: bool = False,
         collectStderr: bool = False,
         decodeRC: dict[int | None, int] | None = None,
-        stdioLogName: str = "stdio",
+        stdioLogName: str | None = "stdio",
     ) -> None:
         self.remote_command = remote_command
         self.args = args
@@ -270,7 +270,7 @@ class RemoteShellCommand(RemoteCommand):
         interruptSignal: str | None = None,
         initialStdin: str | None = None,
         decodeRC: dict[int | None, int] | None = None,
-        stdioLogName: str = "stdio",
+        stdioLogName: str | None = "stdio",
     ) -> None:
         self.command = command
         self.fake_command = command

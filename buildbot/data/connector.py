@@ -41,6 +41,7 @@ RESOURCE_TYPE_MODULES = [
     "buildbot.data.test_result_sets",
     "buildbot.data.patches",
     "buildbot.data.state",
+    "buildbot.data.scheduler_state",
 ]
 
 MessageCallback = Callable[[tuple[str, ...], Any], Any]

@@ -1,100 +1,128 @@
-"""The scheduler base class: configuration checks, ownership, and creating buildsets."""
+"""The scheduler base classes: configuration checks, ownership, enabling, consuming changes
+and creating buildsets (process.md §4.5, §6.2, §6.3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from buildbot import config
+from buildbot.changes.changes import Change
 from buildbot.interfaces import IRenderable, IScheduler
 from buildbot.process.clustered import ClusteredBuildbotService
-from buildbot.process.properties import Properties, render
-from buildbot.util.deferred import call_user, maybe_await
+from buildbot.process.properties import Properties
+from buildbot.process.state import StateMixin
+from buildbot.util.deferred import maybe_await
+from buildbot.util.resultspec import Filter
 
 log = Logger()
 
-DefaultCodebases: dict[str, dict[str, Any]] = {"": {}}
+BUILDER_NAMES_ERROR = ("The builderNames argument to a scheduler must be a list of Builder "
+                       "names or an IRenderable object that will renderto a list of builder "
+                       "names.")
+CODEBASE_KEYS = frozenset({"branch", "repository", "revision"})
+
+
+def check_builder_names(builderNames: Any) -> None:
+    """Report a config error unless `builderNames` is a renderable or a list of
+    names/renderables (message as in the reference, missing space included)."""
+    if IRenderable.providedBy(builderNames):
+        return
+    if isinstance(builderNames, (list, tuple)) and all(
+            isinstance(b, str) or IRenderable.providedBy(b) for b in builderNames):
+        return
+    config.error(BUILDER_NAMES_ERROR)
+
+
+def check_codebases(codebases: Any) -> None:
+    """Report config errors in a scheduler's `codebases` argument."""
+    if isinstance(codebases, list):
+        return
+    if not isinstance(codebases, dict):
+        config.error("Codebases must be a dict of dicts, or list of strings")
+        return
+    for codebase, attrs in codebases.items():
+        if not isinstance(attrs, dict):
+            config.error("Codebases must be a dict of dicts")
+            continue
+        unknown = set(attrs) - CODEBASE_KEYS
+        if unknown:
+            config.error(f"Unknown codebase keys {', '.join(sorted(unknown))} for codebase "
+                         f"{codebase}")
+
+
+def check_priority(priority: Any) -> None:
+    if priority and not isinstance(priority, int) and not callable(priority):
+        config.error(f"Invalid type for priority: {type(priority)}. It must either be an "
+                     f"integer or a function")
+
+
+def default_stamp(codebase: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The source stamp of a codebase without changes: its configured defaults."""
+    return {"codebase": codebase, "repository": cfg.get("repository", ""),
+            "branch": cfg.get("branch", None), "revision": cfg.get("revision", None),
+            "project": ""}
 
 
 @implementer(IScheduler)
-class BaseScheduler(ClusteredBuildbotService):
-    """Base of every scheduler (the reference's `BaseScheduler` plugin surface)."""
+class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
+    """Base of every scheduler (the reference's plugin surface).
 
-    compare_attrs = ClusteredBuildbotService.compare_attrs
+    Owned by one master of a cluster (`scheduler_masters`); while owned and enabled
+    (`schedulers.enabled`, switched through the data API), `activate()` starts the work and
+    `deactivate()` stops it. Subclasses calling `startConsumingChanges` get `gotChange(change,
+    important)` for every new change passing their filter, one at a time.
+    """
+
+    DEFAULT_CODEBASES: dict[str, dict[str, Any]] = {"": {}}
     reconfig_priority = 128
 
-    def __init__(self, name: str, builderNames: Any = None, *args: Any, **kwargs: Any) -> None:
-        if builderNames is None and "builderNames" not in kwargs:
-            builderNames = []
-        # Positional on purpose: BuildbotService would take a `name=` keyword away from
-        # checkConfig, which needs it (schedulers are configured by keyword in master.cfg).
-        super().__init__(name, builderNames, *args, **kwargs)
-
-    def checkConfig(self, name: str, builderNames: Any, properties: dict[str, Any] | None = None,
-                    codebases: Any = DefaultCodebases, priority: Any = None) -> None:
-        self.name = name
-        if not isinstance(builderNames, (list, tuple)) and not IRenderable.providedBy(builderNames):
-            config.error("The builderNames argument to a scheduler must be a list of Builder "
-                         "names or an IRenderable object that will renderto a list of builder "
-                         "names.")
-        elif isinstance(builderNames, (list, tuple)):
-            for b in builderNames:
-                if not isinstance(b, str) and not IRenderable.providedBy(b):
-                    config.error("The builderNames argument to a scheduler must be a list of "
-                                 "Builder names or an IRenderable object that will renderto a "
-                                 "list of builder names.")
-                    break
-        if isinstance(codebases, (list, tuple)):
-            if not all(isinstance(c, str) for c in codebases):
-                config.error("Codebases must be a dict of dicts, or list of strings")
-        elif isinstance(codebases, dict):
-            for cb, attrs in codebases.items():
-                if not isinstance(attrs, dict):
-                    config.error("Codebases must be a dict of dicts, or list of strings")
-                    break
-                unknown = set(attrs) - {"branch", "repository", "revision"}
-                if unknown:
-                    config.error(f"Unknown codebase keys {', '.join(sorted(unknown))} for "
-                                 f"codebase {cb}")
-        else:
-            config.error("Codebases must be a dict of dicts, or list of strings")
-        if priority is not None and not isinstance(priority, int) and not callable(priority):
-            config.error(f"Invalid type for priority: {type(priority)}. It must either be an "
-                         f"integer or a function")
-        self.builderNames = builderNames
-        self.properties = Properties()
-        self.properties.update(properties or {}, "Scheduler")
-        self.properties.setProperty("scheduler", name, "Scheduler")
-        self.codebases = self._codebase_dict(codebases)
-        self.priority = priority
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.enabled = True
         self._enable_consumer: Any = None
         self._change_consumer: Any = None
+        self._change_consumption_lock = defer.DeferredLock()
+        self.builderNames: Any = []
+        self.properties = Properties()
+        self.codebases: dict[str, dict[str, Any]] = dict(self.DEFAULT_CODEBASES)
+        self.priority: Any = None
+        super().__init__(*args, **kwargs)
 
-    @staticmethod
-    def _codebase_dict(codebases: Any) -> dict[str, dict[str, Any]]:
-        if isinstance(codebases, (list, tuple)):
-            return {cb: {} for cb in codebases}
-        return dict(codebases) if isinstance(codebases, dict) else {"": {}}
+    def checkConfig(self, builderNames: Any = None, properties: dict[str, Any] | None = None,
+                    codebases: Any = None, priority: Any = None) -> None:
+        check_builder_names(builderNames)
+        self.builderNames = builderNames
+        if codebases is not None:
+            check_codebases(codebases)
+        check_priority(priority)
 
-    def reconfigService(self, name: str, builderNames: Any,
-                        properties: dict[str, Any] | None = None,
-                        codebases: Any = DefaultCodebases, priority: Any = None) -> Any:
+    def reconfigService(self, builderNames: Any = None,
+                        properties: dict[str, Any] | None = None, codebases: Any = None,
+                        priority: Any = None) -> Any:
+        if codebases is None:
+            codebases = dict(self.DEFAULT_CODEBASES)
         self.builderNames = builderNames
         self.properties = Properties()
         self.properties.update(properties or {}, "Scheduler")
-        self.properties.setProperty("scheduler", name, "Scheduler")
-        self.codebases = self._codebase_dict(codebases)
+        self.properties.setProperty("scheduler", self.name, "Scheduler")
+        if isinstance(codebases, list):
+            codebases = {cb: {} for cb in codebases}
+        self.codebases = codebases
         self.priority = priority
         return None
 
-    def listBuilderNames(self) -> list[str]:
-        return list(self.builderNames) if isinstance(self.builderNames, (list, tuple)) else []
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}({self.name}, {self.builderNames}, " \
+               f"enabled={self.enabled})>"
 
-    # -- ownership ----------------------------------------------------------------------
+    def listBuilderNames(self) -> Any:
+        return self.builderNames
+
+    # -- ownership and enabling ----------------------------------------------------------
     async def _getServiceId(self) -> int:
         return int(await self.master.data.updates.findSchedulerId(self.name))
 
@@ -105,132 +133,265 @@ class BaseScheduler(ClusteredBuildbotService):
     async def _unclaimService(self) -> None:
         await self.master.data.updates.trySetSchedulerMaster(self.serviceid, None)
 
-    async def start(self) -> None:
-        await super().start()
-
-    def activate(self) -> Any:
-        return self._watch_enabled()
-
-    async def _watch_enabled(self) -> None:
-        row = await self.master.data.get(("schedulers", self.serviceid))
-        self.enabled = bool(row["enabled"]) if row is not None else True
-        self._enable_consumer = await self.master.mq.startConsuming(
-            self._enabled_changed, ("schedulers", str(self.serviceid), "updated"))
-        if self.enabled:
-            await maybe_await(self.activate_enabled())
-
-    async def _enabled_changed(self, key: Any, body: Any) -> None:
-        enabled = bool((body or {}).get("enabled", True))
-        if enabled == self.enabled:
+    async def activate(self) -> None:
+        """Read `enabled` and watch it; subclasses then start work if `self.enabled`."""
+        if not self.enabled:
             return
-        self.enabled = enabled
-        if enabled:
-            await maybe_await(self.activate_enabled())
+        if self.serviceid is None:
+            self.serviceid = await self._getServiceId()
+        row = await self.master.data.get(("schedulers", self.serviceid))
+        if row is not None:
+            self.enabled = bool(row["enabled"])
+        if self._enable_consumer is None:
+            self._enable_consumer = await self.master.mq.startConsuming(
+                self._enabledCallback, ("schedulers", str(self.serviceid), "updated"))
+
+    async def _enabledCallback(self, key: Any, msg: dict[str, Any]) -> None:
+        if msg["enabled"]:
+            if self.enabled and self._is_consuming_or_timed():
+                return  # already running
+            self.enabled = True
+            await maybe_await(self.activate())
         else:
-            await maybe_await(self.deactivate_enabled())
+            if not self.enabled:
+                return
+            await maybe_await(self.deactivate())
+            self.enabled = False
 
-    def activate_enabled(self) -> Any:
-        """Start consuming changes / timers (subclasses); runs only while enabled."""
-        return None
+    def _is_consuming_or_timed(self) -> bool:
+        # An enable event for a scheduler that is enabled and working changes nothing.
+        return self._change_consumer is not None or bool(getattr(self, "actuateOk", False))
 
-    def deactivate_enabled(self) -> Any:
-        return None
+    async def deactivate(self) -> None:
+        """Stop consuming changes; subclasses stop their own work if `self.enabled`."""
+        if not self.enabled:
+            return
+        await self._stopConsumingChanges()
 
-    async def deactivate(self) -> None:  # type: ignore[override]
+    async def stop(self) -> None:
+        await super().stop()
+        # Also when disabled (deactivate returns early then): the enable watch must go.
         if self._enable_consumer is not None:
             self._enable_consumer.stopConsuming()
             self._enable_consumer = None
-        if self.enabled:
-            await maybe_await(self.deactivate_enabled())
+
+    # -- changes --------------------------------------------------------------------------
+    async def startConsumingChanges(self, fileIsImportant: Callable[[Any], Any] | None = None,
+                                    change_filter: Any = None,
+                                    onlyImportant: bool = False) -> None:
+        """Call `gotChange` for each new change that passes `change_filter`, is in one of
+        our codebases and (with `onlyImportant`) is important."""
+        assert fileIsImportant is None or callable(fileIsImportant)
+        assert self._change_consumer is None
+
+        def on_change(key: Any, msg: dict[str, Any]) -> None:
+            # Tracked, so that stopping the scheduler waits for changes being processed.
+            self.tasks.spawn("change processing", self._changeCallback(
+                key, msg, fileIsImportant, change_filter, onlyImportant))
+
+        self._change_consumer = await self.master.mq.startConsuming(
+            on_change, ("changes", None, "new"))
+
+    async def _changeCallback(self, key: Any, msg: dict[str, Any],
+                              fileIsImportant: Callable[[Any], Any] | None,
+                              change_filter: Any, onlyImportant: bool) -> None:
+        if self._change_consumer is None:
+            return
+        # The message carries the whole change resource: no need to read it back.
+        change = Change.fromMessage(msg)
+        if change_filter and not change_filter.filter_change(change):
+            return
+        if change.codebase not in self.codebases:
+            log.info("change contains codebase {codebase} that is not processed by scheduler "
+                     "{name}", codebase=change.codebase, name=self.name)
+            return
+        important: Any = True
+        if fileIsImportant:
+            try:
+                important = fileIsImportant(change)
+            except Exception:
+                log.failure("in fileIsImportant check for {change}", change=change)
+                return
+            if not important and onlyImportant:
+                return
+        try:
+            await self._change_consumption_lock.run(self._got_change, change, important)
+        except Exception:
+            log.failure("while processing change")
+
+    def _got_change(self, change: Change, important: Any) -> defer.Deferred[Any]:
+        return defer.ensureDeferred(maybe_await(self.gotChange(change, important)))
+
+    async def _stopConsumingChanges(self) -> None:
+        def stop() -> None:
+            if self._change_consumer is not None:
+                self._change_consumer.stopConsuming()
+                self._change_consumer = None
+        await self._change_consumption_lock.run(stop)
+
+    def gotChange(self, change: Change, important: bool) -> Any:
+        """A change passed the filters (subclasses that consume changes)."""
+        raise NotImplementedError
 
     # -- creating buildsets -------------------------------------------------------------
+    def getCodebaseDict(self, codebase: str) -> Any:
+        """The defaults of `codebase` (a dict or a Deferred of one; KeyError if unknown)."""
+        try:
+            return defer.succeed(self.codebases[codebase])
+        except KeyError:
+            return defer.fail()
+
     async def addBuildsetForSourceStampsWithDefaults(
         self, reason: str, sourcestamps: Iterable[dict[str, Any]] | None = None,
         waited_for: bool = False, properties: Properties | None = None,
-        builderNames: list[str] | None = None, priority: int | None = None, **kw: Any,
+        builderNames: Any = None, priority: int | None = None, **kw: Any,
     ) -> tuple[int, dict[int, int]]:
-        """Buildset with one stamp per configured codebase, defaults filled from config."""
-        given = {ss.get("codebase", ""): ss for ss in (sourcestamps or [])}
+        """A buildset with one stamp per configured codebase: the given stamp of that codebase
+        over its configured defaults (given stamps of other codebases are added as given)."""
+        by_codebase: dict[str, dict[str, Any]] = {}
+        for ss in sourcestamps or []:
+            cb = ss["codebase"]
+            if cb in by_codebase:
+                raise RuntimeError("multiple sourcestamps with same codebase")
+            by_codebase[cb] = ss
         stamps = []
-        for codebase in sorted(self.codebases):
-            cfg = self.codebases[codebase]
-            ss = dict(given.get(codebase, {}))
-            stamps.append({
-                "codebase": codebase,
-                "repository": ss.get("repository", cfg.get("repository", "")),
-                "branch": ss.get("branch", cfg.get("branch")),
-                "revision": ss.get("revision", cfg.get("revision")),
-                "project": ss.get("project", ""),
-            })
-        for codebase, ss in given.items():
-            if codebase not in self.codebases:
-                stamps.append(dict(ss))
+        for codebase in self.codebases:
+            cfg = await maybe_await(self.getCodebaseDict(codebase))
+            ss = default_stamp(codebase, cfg)
+            ss.update(by_codebase.get(codebase, {}))
+            stamps.append(ss)
+        for codebase in set(by_codebase) - set(self.codebases):
+            stamps.append(default_stamp(codebase, by_codebase[codebase]))
         return await self.addBuildsetForSourceStamps(
             sourcestamps=stamps, reason=reason, waited_for=waited_for, properties=properties,
             builderNames=builderNames, priority=priority, **kw)
 
+    async def addBuildsetForChanges(
+        self, waited_for: bool = False, reason: str = "", external_idstring: str | None = None,
+        changeids: Iterable[int] | None = None, builderNames: Any = None,
+        properties: Properties | None = None, priority: Any = None, **kw: Any,
+    ) -> tuple[int, dict[int, int]]:
+        """A buildset for changes: per configured codebase, the stamp of its newest change,
+        or its defaults if it has none (changes of other codebases are ignored)."""
+        ids = list(changeids or [])
+        # One query for all of them (the reference reads them one by one).
+        rows = await self.master.data.get(("changes",), filters=[Filter("changeid", "in", ids)]) \
+            if ids else []
+        by_codebase: dict[str, list[Any]] = {}
+        for row in sorted(rows, key=lambda r: r["changeid"]):
+            by_codebase.setdefault(row["codebase"], []).append(_ChangeRow(row))
+        stamps: list[Any] = []
+        for codebase in sorted(self.codebases):
+            if codebase in by_codebase:
+                newest = max(by_codebase[codebase], key=lambda c: c.changeid)
+                stamps.append(newest.sourcestampid)
+            else:
+                cfg = await maybe_await(self.getCodebaseDict(codebase))
+                stamps.append(default_stamp(codebase, cfg))
+        if priority is None:
+            priority = self.priority
+        if callable(priority):
+            priority = await maybe_await(priority(builderNames or self.builderNames,
+                                                  by_codebase))
+        elif priority is None:
+            priority = 0
+        return await self.addBuildsetForSourceStamps(
+            waited_for, sourcestamps=stamps, reason=reason,
+            external_idstring=external_idstring, builderNames=builderNames,
+            properties=properties, priority=priority, **kw)
+
     async def addBuildsetForSourceStamps(
         self, waited_for: bool = False, sourcestamps: Iterable[Any] | None = None,
         reason: str = "", external_idstring: str | None = None,
-        properties: Properties | None = None, builderNames: list[str] | None = None,
+        properties: Properties | None = None, builderNames: Any = None,
         priority: int | None = None, **kw: Any,
     ) -> tuple[int, dict[int, int]]:
-        props = Properties()
+        """The buildset itself: properties = given ones, overridden by the scheduler's, then by
+        those of the changes of the stamps; builder names rendered against them."""
+        stamps = list(sourcestamps or [])
+        if properties:
+            properties.updateFromProperties(self.properties)
+        else:
+            properties = self.properties
+        # `sourcestamps` and `changes` are attributes renderables may read (as in the reference).
+        props: Any = Properties.fromDict(properties.asDict())
         props.master = self.master
-        if properties is not None:
-            props.updateFromProperties(properties)
-        props.updateFromProperties(self.properties)
-        if builderNames is None:
-            builderNames = await render(self.builderNames, props)
-        builderids = await self._builder_ids(builderNames or [])
-        prio = priority
-        if prio is None:
-            prio = self.priority if isinstance(self.priority, int) else 0
-        rendered: dict[str, tuple[Any, str]] = {}
-        for name, (value, source) in props.asDict().items():
-            rendered[name] = (await render(value, props), source)
-        return await self.master.data.updates.addBuildset(
-            waited_for=waited_for, scheduler=self.name, sourcestamps=list(sourcestamps or []),
-            reason=reason, properties=rendered, builderids=builderids,
-            external_idstring=external_idstring, priority=prio, **kw)
-
-    async def addBuildsetForChanges(
-        self, waited_for: bool = False, reason: str = "", external_idstring: str | None = None,
-        changeids: Iterable[int] = (), builderNames: list[str] | None = None,
-        properties: Properties | None = None, priority: int | None = None, **kw: Any,
-    ) -> tuple[int, dict[int, int]]:
-        """Buildset for changes: the newest change's stamp per codebase, defaults for the rest."""
-        changes = [await self.master.data.get(("changes", cid)) for cid in changeids]
-        by_codebase: dict[str, dict[str, Any]] = {}
-        props = Properties()
-        for ch in changes:
-            if ch is None:
-                continue
-            by_codebase[ch.get("codebase") or ""] = ch
-            for name, (value, source) in (ch.get("properties") or {}).items():
-                props.setProperty(name, value, source)
-        stamps: list[Any] = []
-        for codebase in sorted(set(self.codebases) | set(by_codebase)):
-            if codebase in by_codebase:
-                stamps.append(by_codebase[codebase]["sourcestamp"]["ssid"])
+        props.sourcestamps = []
+        props.changes = []
+        for ss in stamps:
+            if isinstance(ss, int):
+                props.sourcestamps.append(await self.master.data.get(("sourcestamps", ss)))
+                props.changes.extend(await self.master.data.get(("sourcestamps", ss,
+                                                                  "changes")))
             else:
-                cfg = self.codebases.get(codebase, {})
-                stamps.append({"codebase": codebase, "repository": cfg.get("repository", ""),
-                               "branch": cfg.get("branch"), "revision": cfg.get("revision"),
-                               "project": ""})
-        if properties is not None:
-            props.updateFromProperties(properties)
-        if priority is None and callable(self.priority):
-            priority = await call_user(self.priority, builderNames or self.builderNames,
-                                       by_codebase)
-        return await self.addBuildsetForSourceStamps(
-            waited_for=waited_for, sourcestamps=stamps, reason=reason,
-            external_idstring=external_idstring, properties=props,
-            builderNames=builderNames, priority=priority, **kw)
+                props.sourcestamps.append(ss)
+        for ch in props.changes:
+            props.updateFromProperties(Properties.fromDict(ch["properties"]))
+        if not builderNames:
+            builderNames = self.builderNames
+        builderNames = await props.render(builderNames)
+        # Unknown names are dropped silently, as in the reference.
+        builderids = [b["builderid"] for b in await self.master.data.get(("builders",))
+                      if b["name"] in builderNames]
+        rendered = await props.render(props.asDict())
+        result: tuple[int, dict[int, int]] = await self.master.data.updates.addBuildset(
+            scheduler=self.name, sourcestamps=stamps, reason=reason, waited_for=waited_for,
+            properties=rendered, builderids=builderids, external_idstring=external_idstring,
+            priority=0 if priority is None else priority, **kw)
+        return result
 
-    async def _builder_ids(self, names: Iterable[str]) -> list[int]:
-        wanted = list(names)
-        rows = await self.master.data.get(("builders",))
-        by_name = {r["name"]: r["builderid"] for r in rows}
-        # Unknown builder names are dropped silently, as in the reference.
-        return [by_name[n] for n in wanted if n in by_name]
+
+class _ChangeRow:
+    """What a `priority` callable receives per change (the reference passes db rows)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.__dict__.update(body)
+        self.sourcestampid = body["sourcestamp"]["ssid"]
+
+
+class BaseScheduler(ReconfigurableBaseScheduler):
+    """The pre-4.3 base class (deprecated in the reference): `__init__(name, builderNames,
+    properties=None, codebases=None, priority=None)`; kept so that old plugins work."""
+
+    def __init__(self, name: str, builderNames: Any, properties: dict[str, Any] | None = None,
+                 codebases: Any = None, priority: Any = None, **kwargs: Any) -> None:
+        if codebases is None:
+            codebases = dict(self.DEFAULT_CODEBASES)
+        elif isinstance(codebases, list):
+            codebases = {cb: {} for cb in codebases}
+        super().__init__(name=name, builderNames=builderNames, properties=properties,
+                         codebases=codebases, priority=priority, **kwargs)
+        # Old subclasses read these right after __init__, before any reconfiguration.
+        ReconfigurableBaseScheduler.reconfigService(
+            self, builderNames=builderNames, properties=properties, codebases=codebases,
+            priority=priority)
+
+
+DefaultCodebases = ReconfigurableBaseScheduler.DEFAULT_CODEBASES
+
+
+class AbsoluteSourceStampsMixin:
+    """Remembers the newest change seen per codebase (state `lastCodebases`), so buildsets
+    use it for codebases without changes (`createAbsoluteSourceStamps`)."""
+
+    _lastCodebases: dict[str, dict[str, Any]] | None = None
+    codebases: dict[str, dict[str, Any]]
+    getState: Any
+    setState: Any
+
+    async def getCodebaseDict(self, codebase: str) -> dict[str, Any]:
+        assert self.codebases
+        if self._lastCodebases is None:
+            self._lastCodebases = await self.getState("lastCodebases", {})
+        assert self._lastCodebases is not None
+        return self._lastCodebases.get(codebase, self.codebases[codebase])
+
+    async def recordChange(self, change: Change) -> None:
+        """Remember `change` if it is the newest of its codebase."""
+        current = await self.getCodebaseDict(change.codebase)
+        if change.number is not None and change.number > current.get("lastChange", -1):
+            assert self._lastCodebases is not None
+            self._lastCodebases[change.codebase] = {
+                "repository": change.repository, "branch": change.branch,
+                "revision": change.revision, "lastChange": change.number}
+            await self.setState("lastCodebases", self._lastCodebases)

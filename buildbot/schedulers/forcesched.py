@@ -1,171 +1,227 @@
-"""ForceScheduler and its form parameters (the "force build" dialog of the web UI)."""
+"""ForceScheduler and its form parameters (the "force build" dialog of the web UI).
+
+A parameter describes one field of the form (`getSpec()`, sent to the UI through the
+`forceschedulers` data API) and turns the submitted values into build properties
+(`updateFromKwargs`) or, for codebases, into source stamps. Submitted values arrive as
+lists, keyed by the field's `fullName` (parent names joined with `_`).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+
+from twisted.logger import Logger
 
 from buildbot import config
 from buildbot.process.properties import Properties
-from buildbot.schedulers.base import BaseScheduler
+from buildbot.schedulers.base import ReconfigurableBaseScheduler
+from buildbot.util.deferred import maybe_await
 from buildbot.util.identifiers import isIdentifier
+
+log = Logger()
+
+# An e-mail address inside the user name ("Name <user@example.org>"), as the reference's
+# mail reporter defines it.
+VALID_EMAIL_ADDR = re.compile(r"(?:\S+@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+\.?)")
+RESERVED_NAMES = ("owner", "builderNames", "builderid")
 
 
 class ValidationError(ValueError):
-    """Form input rejected; `errors` maps field full names to messages."""
+    """A submitted value was refused (the message is shown next to the field)."""
 
-    def __init__(self, errors: dict[str, str] | str) -> None:
-        super().__init__(errors)
-        self.errors = errors if isinstance(errors, dict) else {"": errors}
+
+class CollectedValidationError(ValueError):
+    """Every refused field of a submission: `errors` maps field full names to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(f"{k}:{v}" for k, v in errors.items()))
+
+
+class ValidationErrorCollector:
+    """Runs the checks of each field, keeping their errors instead of stopping at one."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    async def collectValidationErrors(self, name: str | None, fn: Callable[..., Any],
+                                      *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await maybe_await(fn(*args, **kwargs))
+        except CollectedValidationError as e:
+            self.errors.update(e.errors)
+        except ValueError as e:
+            self.errors[name or ""] = str(e)
+        return None
+
+    def maybeRaiseCollectedErrors(self) -> None:
+        if self.errors:
+            raise CollectedValidationError(self.errors)
+
+
+DefaultField: Any = object()  # CodebaseParameter: "the standard field"
 
 
 class BaseParameter:
-    """A field of the force form."""
+    """A field of the force form. Any keyword sets the attribute of that name."""
 
-    type = ""
+    # The attributes sent to the UI, in order; subclasses append theirs.
+    spec_attributes: tuple[str, ...] = (
+        "name", "fullName", "label", "tablabel", "type", "default", "required", "multiple",
+        "regex", "hide", "maxsize", "autopopulate", "tooltip")
     name = ""
     parentName: str | None = None
     label = ""
     tablabel = ""
+    type = ""
     default: Any = ""
     required = False
     multiple = False
     regex: Any = None
+    debug = True
     hide = False
     maxsize: int | None = None
     autopopulate: Any = None
     tooltip = ""
-    spec_attributes: tuple[str, ...] = ()
 
     def __init__(self, name: str, label: str | None = None, tablabel: str | None = None,
                  regex: Any = None, **kw: Any) -> None:
+        if name in RESERVED_NAMES:
+            config.error(f"{name} cannot be used as a parameter name, because it is reserved")
         self.name = name
         self.label = name if label is None else label
         self.tablabel = self.label if tablabel is None else tablabel
         if regex:
-            self.regex = re.compile(regex) if isinstance(regex, str) else regex
-        for key, value in kw.items():
-            if not hasattr(self, key):
-                config.error(f"{type(self).__name__}: unknown argument {key!r}")
-                continue
-            setattr(self, key, value)
+            self.regex = re.compile(regex)
+        if "value" in kw:
+            config.error(f"Use default='{kw['value']}' instead of value=... to give a default "
+                         f"Parameter value")
+        self.__dict__.update(kw)
 
     @property
     def fullName(self) -> str | None:
-        if not self.name:
-            return self.parentName
-        if self.parentName:
+        """Unique name of the field in the form: parent names and ours joined by `_`."""
+        if self.parentName and self.name:
             return f"{self.parentName}_{self.name}"
-        return self.name
+        return self.name or self.parentName
 
     def setParent(self, parent: BaseParameter | None) -> None:
-        self.parentName = parent.fullName if parent is not None else None
-
-    def getSpec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {
-            "name": self.name, "fullName": self.fullName, "label": self.label,
-            "tablabel": self.tablabel, "type": self.type, "default": self.default,
-            "required": self.required, "multiple": self.multiple, "regex": None,
-            "hide": self.hide, "maxsize": self.maxsize, "autopopulate": self.autopopulate,
-            "tooltip": self.tooltip,
-        }
-        for attr in self.spec_attributes:
-            spec[attr] = getattr(self, attr)
-        return spec
+        self.parentName = parent.fullName if parent else None
 
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
-        args = kwargs.get(self.fullName, [])
-        if not isinstance(args, list):
-            args = [args]
+        """The value of this field in a submission (lists keyed by full name): blanks
+        dropped, default if empty, regex and size checked, then parsed."""
+        args = [a for a in kwargs.get(self.fullName, [])
+                if not (isinstance(a, str) and not a.strip())]
         if not args:
             if self.required:
-                raise ValidationError({self.fullName or "": f"'{self.label}' needs to be specified"})
+                raise ValidationError(f"'{self.label}' needs to be specified")
             args = self.default if self.multiple else [self.default]
-            if not isinstance(args, list):
-                args = [args]
-        if self.regex is not None:
-            for a in args:
-                if not self.regex.match(str(a)):
-                    raise ValidationError({self.fullName or "": f"{self.label}:'{a}' does not "
-                                           f"match pattern '{self.regex.pattern}'"})
+        if self.regex:
+            for arg in args:
+                if not self.regex.match(arg):
+                    raise ValidationError(f"{self.label}:'{arg}' does not match pattern "
+                                          f"'{self.regex.pattern}'")
         if self.maxsize is not None:
-            for a in args:
-                if len(str(a)) > self.maxsize:
-                    raise ValidationError({self.fullName or "": f"value too large for "
-                                           f"{self.label}"})
-        try:
-            parsed = [self.parse_from_arg(a) for a in args]
-        except ValueError as e:
-            raise ValidationError({self.fullName or "": str(e)}) from None
-        return parsed if self.multiple else parsed[0]
+            for arg in args:
+                if len(arg) > self.maxsize:
+                    raise ValidationError(f"{self.label}: is too large {len(arg)} > "
+                                          f"{self.maxsize}")
+        value = self.parse_from_args(args)
+        if value is None:
+            raise ValidationError(f"need {self.fullName}: no default provided by config")
+        return value
+
+    def updateFromKwargs(self, properties: dict[str, Any], kwargs: dict[str, Any],
+                         collector: ValidationErrorCollector, **unused: Any) -> Any:
+        """Put this field's value into `properties` (a plain dict)."""
+        properties[self.name] = self.getFromKwargs(kwargs)
+
+    def parse_from_args(self, values: list[Any]) -> Any:
+        if self.multiple:
+            return [self.parse_from_arg(v) for v in values]
+        return self.parse_from_arg(values[0])
 
     def parse_from_arg(self, s: Any) -> Any:
         return s
 
-    def updateFromKwargs(self, master: Any, properties: Properties,
-                         kwargs: dict[str, Any], collector: dict[str, str]) -> None:
-        value = self.getFromKwargs(kwargs)
-        properties.setProperty(self.name, value, "Force Build Form")
+    def _spec_attribute_names(self) -> list[str]:
+        names: list[str] = []
+        for cls in reversed(type(self).__mro__):
+            for attr in cls.__dict__.get("spec_attributes", ()):
+                if attr not in names:
+                    names.append(attr)
+        return names
+
+    def getSpec(self) -> dict[str, Any]:
+        """The field as the web UI expects it."""
+        spec = {attr: getattr(self, attr) for attr in self._spec_attribute_names()}
+        if spec.get("regex") is not None:
+            # The reference puts the compiled pattern here, which cannot be sent as JSON.
+            spec["regex"] = spec["regex"].pattern
+        return spec
 
 
 class FixedParameter(BaseParameter):
+    """A value the user cannot change (hidden)."""
+
     type = "fixed"
     hide = True
     default = ""
 
-    def parse_from_arg(self, s: Any) -> Any:
-        return self.default
-
-    def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
+    def parse_from_args(self, values: list[Any]) -> Any:
         return self.default
 
 
 class StringParameter(BaseParameter):
+    """A one-line text field."""
+
+    spec_attributes = ("size",)
     type = "text"
     size = 10
-    spec_attributes = ("size",)
-
-    def parse_from_arg(self, s: Any) -> Any:
-        return s if isinstance(s, str) else str(s)
 
 
 class TextParameter(StringParameter):
+    """A multi-line text field."""
+
+    spec_attributes = ("cols", "rows")
     type = "textarea"
     cols = 80
     rows = 20
-    spec_attributes = ("size", "cols", "rows")
 
     def value_to_text(self, value: Any) -> str:
         return str(value)
 
 
 class IntParameter(StringParameter):
+    """An integer field."""
+
     type = "int"
     default = 0
 
     def parse_from_arg(self, s: Any) -> Any:
-        return int(s)
+        return int(s)  # ValueError: "invalid literal for int() ..." shown to the user
 
 
 class BooleanParameter(BaseParameter):
+    """A check box: true only when the submitted value is exactly True."""
+
     type = "bool"
-    default = False
 
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
-        value = kwargs.get(self.fullName, None)
-        if value is None:
-            return self.default
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return value is True or value in ("True", "true", "on", "1", 1)
+        return kwargs.get(self.fullName, [self.default]) == [True]
 
 
 class UserNameParameter(StringParameter):
+    """Who forces the build (the `owner`); with `need_email`, must contain an address."""
+
+    spec_attributes = ("need_email",)
     type = "username"
     default = ""
     size = 30
     need_email = True
-    spec_attributes = ("size", "need_email")
 
     def __init__(self, name: str = "username", label: str = "Your name:", **kw: Any) -> None:
         super().__init__(name, label, **kw)
@@ -173,46 +229,124 @@ class UserNameParameter(StringParameter):
     def parse_from_arg(self, s: Any) -> Any:
         if not s and not self.required:
             return s
-        if self.need_email and not re.match(r"^.*<[^@>]+@[^>]+>\s*$", str(s)):
-            raise ValueError(f"{self.name}: please fill in name and email in the form "
-                             f"'Name <email@address>'")
+        if self.need_email and VALID_EMAIL_ADDR.search(s) is None:
+            raise ValidationError(f"{self.name}: please fill in email address in the form "
+                                  f"'User <email@email.com>'")
         return s
 
 
 class ChoiceStringParameter(BaseParameter):
+    """A drop-down list; with `strict`, only the listed choices are accepted."""
+
+    spec_attributes = ("choices", "strict")
     type = "list"
     choices: list[Any] = []
     strict = True
-    spec_attributes = ("choices", "strict")
 
     def parse_from_arg(self, s: Any) -> Any:
         if self.strict and s not in self.choices:
-            raise ValueError(f"'{s}' does not belong to list of available choices "
-                             f"'{self.choices}'")
+            raise ValidationError(f"'{s}' does not belong to list of available choices "
+                                  f"'{self.choices}'")
         return s
 
-    def getChoices(self, master: Any, scheduler: Any, buildername: str) -> list[Any]:
-        return list(self.choices)
+    def getChoices(self, master: Any, scheduler: Any, buildername: str | None) -> Any:
+        return self.choices
+
+
+class InheritBuildParameter(ChoiceStringParameter):
+    """Choose an earlier build ("builder/number"); its force-form properties are copied
+    (its `owner` as `orig_owner`)."""
+
+    type = ChoiceStringParameter.type
+    name = "inherit"
+    compatible_builds: Any = None
+
+    def getChoices(self, master: Any, scheduler: Any, buildername: str | None) -> Any:
+        return self.compatible_builds(master, buildername)
+
+    def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
+        raise ValidationError("InheritBuildParameter can only be used by properties")
+
+    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+                               kwargs: dict[str, Any], collector: Any, master: Any = None,
+                               **unused: Any) -> None:
+        arg = kwargs.get(self.fullName, [""])[0]
+        choice = arg.split(" ")[0]
+        parts = choice.split("/")
+        if len(parts) != 2:
+            raise ValidationError(f"bad build: {arg}")
+        builder_name, build_num = parts
+        builder = await master.data.get(("builders", builder_name))
+        if builder is None:
+            raise ValidationError(f"unknown builder: {builder_name} in {arg}")
+        try:
+            number = int(build_num)
+        except ValueError:
+            raise ValidationError(f"unknown build: {builder_name} in {arg}") from None
+        build = await master.data.get(("builders", builder["builderid"], "builds", number))
+        if build is None:
+            raise ValidationError(f"unknown build: {builder_name} in {arg}")
+        build_props = await master.data.get(("builds", build["buildid"], "properties"))
+        props: dict[str, Any] = {self.name: choice}
+        for pname, (value, source) in (build_props or {}).items():
+            if source == "Force Build Form":
+                props["orig_owner" if pname == "owner" else pname] = value
+        properties.update(props)
+
+
+class WorkerChoiceParameter(ChoiceStringParameter):
+    """Choose the worker of the build (`-any-`: no preference). Pair it with the builder's
+    `canStartBuild=util.enforceChosenWorker`."""
+
+    anySentinel = "-any-"
+    label = "Worker"
+    required = False
+    strict = False
+
+    def __init__(self, name: str = "workername", **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+
+    def updateFromKwargs(self, properties: dict[str, Any], kwargs: dict[str, Any],
+                         collector: ValidationErrorCollector, **unused: Any) -> Any:
+        if self.getFromKwargs(kwargs) == self.anySentinel:
+            return None
+        return super().updateFromKwargs(properties=properties, kwargs=kwargs,
+                                        collector=collector, **unused)
+
+    async def getChoices(self, master: Any, scheduler: Any,  # type: ignore[override]
+                         buildername: str | None) -> list[str]:
+        if buildername is None:
+            workers = await master.data.get(("workers",))
+        else:
+            builder = await master.data.get(("builders", buildername))
+            workers = await master.data.get(("builders", builder["builderid"], "workers"))
+        return [self.anySentinel, *sorted(w["name"] for w in workers)]
 
 
 class FileParameter(BaseParameter):
+    """A file upload (its content becomes the value)."""
+
     type = "file"
     maxsize = 1024 * 1024 * 10
 
 
 class NestedParameter(BaseParameter):
-    """A group of fields; the values of its children form one dict property (named)."""
+    """A group of fields. Their values form a dict property named after the group (or, for
+    a group without a name, are top-level properties)."""
 
+    spec_attributes = ("layout", "columns")
     type = "nested"
     layout = "vertical"
+    fields: list[BaseParameter] = []
     columns: int | None = None
-    spec_attributes = ("layout", "columns")
 
-    def __init__(self, name: str, fields: list[BaseParameter] | None = None, **kw: Any) -> None:
-        self.fields = list(fields or [])
-        super().__init__(name, **kw)
+    def __init__(self, name: str, fields: list[BaseParameter], **kwargs: Any) -> None:
+        super().__init__(fields=fields, name=name, **kwargs)
         if self.columns is None:
-            self.columns = 1 if len(self.fields) < 4 else 2
+            visible = [f for f in fields if not f.hide]
+            self.columns = 2 if len(visible) >= 4 else 1
+        if self.columns > 4:
+            config.error("UI only support up to 4 columns in nested parameters")
         self.setParent(None)
 
     def setParent(self, parent: BaseParameter | None) -> None:
@@ -220,264 +354,278 @@ class NestedParameter(BaseParameter):
         for f in self.fields:
             f.setParent(self)
 
+    async def collectChildProperties(self, kwargs: dict[str, Any], properties: dict[str, Any],
+                                     collector: ValidationErrorCollector, **kw: Any) -> None:
+        """Run the fields; their values, as a dict, replace our entry of `kwargs`."""
+        child: dict[str, Any] = {}
+        for f in self.fields:
+            await collector.collectValidationErrors(
+                f.fullName, f.updateFromKwargs, kwargs=kwargs, properties=child,
+                collector=collector, **kw)
+        kwargs[self.fullName or ""] = child
+
+    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
+                               **kw: Any) -> None:
+        await self.collectChildProperties(kwargs=kwargs, properties=properties,
+                                          collector=collector, **kw)
+        target = properties.setdefault(self.name, {}) if self.name else properties
+        target.update(kwargs[self.fullName or ""])
+
     def getSpec(self) -> dict[str, Any]:
         spec = super().getSpec()
         spec["fields"] = [f.getSpec() for f in self.fields]
         return spec
-
-    def collectChildProperties(self, master: Any, properties: Properties,
-                               collector: dict[str, str], kwargs: dict[str, Any]) -> dict[str, Any]:
-        child_props = Properties()
-        for f in self.fields:
-            try:
-                f.updateFromKwargs(master, child_props, kwargs, collector)
-            except ValidationError as e:
-                collector.update(e.errors)
-        return {k: v for k, (v, _) in child_props.asDict().items()}
-
-    def updateFromKwargs(self, master: Any, properties: Properties,
-                         kwargs: dict[str, Any], collector: dict[str, str]) -> None:
-        values = self.collectChildProperties(master, properties, collector, kwargs)
-        if self.name:
-            properties.setProperty(self.name, values, "Force Build Form")
-        else:
-            for k, v in values.items():
-                properties.setProperty(k, v, "Force Build Form")
 
 
 ParameterGroup = NestedParameter
 
 
 class AnyPropertyParameter(NestedParameter):
-    """A free-form property name and value."""
+    """A property whose name and value the user types (both checked against
+    `c['validation']`)."""
+
+    type = NestedParameter.type
 
     def __init__(self, name: str, **kw: Any) -> None:
-        fields = [StringParameter(name="name", label="Name:"),
-                  StringParameter(name="value", label="Value:")]
-        kw.setdefault("label", "")
-        super().__init__(name, fields=fields, **kw)
+        fields: list[BaseParameter] = [StringParameter(name="name", label="Name:"),
+                                       StringParameter(name="value", label="Value:")]
+        super().__init__(name, label="", fields=fields, **kw)
 
-    def updateFromKwargs(self, master: Any, properties: Properties,
-                         kwargs: dict[str, Any], collector: dict[str, str]) -> None:
-        values = self.collectChildProperties(master, properties, collector, kwargs)
-        pname, pvalue = values.get("name"), values.get("value")
+    def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
+        raise ValidationError("AnyPropertyParameter can only be used by properties")
+
+    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
+                               master: Any = None, **kw: Any) -> None:
+        await self.collectChildProperties(master=master, properties=properties,
+                                          kwargs=kwargs, collector=collector, **kw)
+        values = kwargs[self.fullName or ""]
+        pname, pvalue = values.get("name", ""), values.get("value", "")
         if not pname:
             return
-        validation = getattr(master.config, "validation", {}) or {}
-        pname_re = validation.get("property_name")
-        if pname_re is not None and not pname_re.match(pname):
-            raise ValidationError({self.fullName or "": f"bad property name='{pname}'"})
-        properties.setProperty(pname, pvalue, "Force Build Form")
+        validation = master.config.validation
+        if not validation["property_name"].match(pname) or \
+                not validation["property_value"].match(pvalue):
+            raise ValidationError(f"bad property name='{pname}', value='{pvalue}'")
+        properties[pname] = pvalue
 
 
 class CodebaseParameter(NestedParameter):
-    """Branch, revision, repository and project (and optionally a patch) of one codebase."""
+    """Branch, project, repository and revision (and optionally a patch) of one codebase;
+    the result is a source stamp, not a property. A str instead of a field makes it fixed;
+    None leaves it out."""
+
+    type = NestedParameter.type
+    codebase = ""
 
     def __init__(self, codebase: str, name: str | None = None, label: str | None = None,
-                 branch: Any = ..., revision: Any = ..., repository: Any = ...,
-                 project: Any = ..., patch: Any = None, **kw: Any) -> None:
-        self.codebase = codebase
-        if name is None:
-            name = codebase
+                 branch: Any = DefaultField, revision: Any = DefaultField,
+                 repository: Any = DefaultField, project: Any = DefaultField,
+                 patch: Any = None, **kwargs: Any) -> None:
+        name = name or codebase
         if label is None and codebase:
-            label = f"Codebase: {codebase}"
-        defaults = {"branch": ("Branch:", branch), "project": ("Project:", project),
-                    "repository": ("Repository:", repository),
-                    "revision": ("Revision:", revision)}
+            label = "Codebase: " + codebase
+        given = {"branch": branch, "revision": revision, "repository": repository,
+                 "project": project}
         fields: list[BaseParameter] = []
-        for fname in ("branch", "project", "repository", "revision"):
-            flabel, value = defaults[fname]
-            if value is ...:
-                fields.append(StringParameter(name=fname, label=flabel))
-            elif value is None:
-                continue
+        for key in sorted(given):
+            value = given[key]
+            if value is DefaultField:
+                value = StringParameter(name=key, label=key.capitalize() + ":")
             elif isinstance(value, str):
-                fields.append(FixedParameter(name=fname, default=value))
-            else:
-                value.name = fname
+                value = FixedParameter(name=key, default=value)
+            if value:
                 fields.append(value)
         if patch is not None:
             if patch.name != "patch":
                 config.error("patch parameter of a codebase must be named 'patch'")
             fields.append(patch)
-        kw.setdefault("columns", 2)
-        super().__init__(name, fields=fields, label=label or "", **kw)
+            if self.columns is None and "columns" not in kwargs:
+                self.columns = 1
+        super().__init__(name=name, label=label, codebase=codebase, fields=fields, **kwargs)
 
-    def createSourcestamp(self, properties: Properties, kwargs: dict[str, Any],
-                          collector: dict[str, str], master: Any) -> dict[str, Any]:
-        values = self.collectChildProperties(master, properties, collector, kwargs)
-        ss = {"codebase": self.codebase, "branch": values.get("branch"),
-              "revision": values.get("revision"), "repository": values.get("repository", ""),
-              "project": values.get("project", "")}
-        for key in ("branch", "revision"):
-            if ss[key] == "":
-                ss[key] = None
-        patch = values.get("patch")
-        if isinstance(patch, dict) and patch.get("body"):
-            body = patch["body"]
-            ss.update(patch_body=body.encode() if isinstance(body, str) else body,
-                      patch_level=patch.get("level", 1), patch_author=patch.get("author", ""),
-                      patch_comment=patch.get("comment", ""),
-                      patch_subdir=patch.get("subdir", "."))
-        validation = getattr(master.config, "validation", {}) or {}
-        for key in ("branch", "revision"):
-            rx = validation.get(key)
-            if ss[key] and rx is not None and not rx.match(ss[key]):
-                collector[f"{self.fullName}_{key}" if self.fullName else key] = \
-                    f"Invalid {key}: {ss[key]!r}"
-        return ss
+    def createSourcestamp(self, properties: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        return kwargs.get(self.fullName or "", {})
 
-    def updateFromKwargs(self, master: Any, properties: Properties,
-                         kwargs: dict[str, Any], collector: dict[str, str]) -> None:
-        pass  # codebases become source stamps, not properties
+    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
+                               sourcestamps: dict[str, Any] | None = None, **kw: Any) -> None:
+        await self.collectChildProperties(sourcestamps=sourcestamps, properties=properties,
+                                          kwargs=kwargs, collector=collector, **kw)
+        ss = self.createSourcestamp(properties, kwargs)
+        if ss is not None and sourcestamps is not None:
+            patch = ss.pop("patch", None)
+            if patch is not None:
+                for k, v in patch.items():
+                    ss["patch_" + k] = v
+            sourcestamps[self.codebase] = ss
+
+
+def oneCodebase(**kw: Any) -> list[CodebaseParameter]:
+    return [CodebaseParameter("", **kw)]
 
 
 class PatchParameter(NestedParameter):
-    """A patch upload: body, level, author, comment, subdir."""
+    """A patch upload: body (file), level, author, comment, subdir; pass a field of one of
+    these names to replace it."""
 
-    def __init__(self, **kw: Any) -> None:
-        fields = [FileParameter(name="body", maxsize=1024 * 1024 * 10),
-                  IntParameter(name="level", default=1),
-                  StringParameter(name="author", default=""),
-                  StringParameter(name="comment", default=""),
-                  StringParameter(name="subdir", default=".")]
-        overrides = {k: kw.pop(k) for k in list(kw) if k in {f.name for f in fields}}
-        for f in fields:
-            if f.name in overrides:
-                f.default = overrides[f.name]
-        kw.setdefault("columns", 1)
-        super().__init__("patch", fields=fields, **kw)
+    columns = 1
 
-
-class WorkerChoiceParameter(ChoiceStringParameter):
-    """Choose a worker for the build (`-any-` lets the master choose)."""
-
-    anySentinel = "-any-"
-    strict = False
-
-    def __init__(self, name: str = "workername", **kw: Any) -> None:
-        kw.setdefault("label", "Worker")
-        kw.setdefault("default", self.anySentinel)
-        super().__init__(name, **kw)
+    def __init__(self, **kwargs: Any) -> None:
+        name = kwargs.pop("name", "patch")
+        standard: list[BaseParameter] = [
+            FileParameter("body"), IntParameter("level", default=1),
+            StringParameter("author", default=""), StringParameter("comment", default=""),
+            StringParameter("subdir", default=".")]
+        fields = [kwargs.pop(f.name, f) for f in standard]
+        super().__init__(name, fields=fields, **kwargs)
 
 
-class InheritBuildParameter(ChoiceStringParameter):
-    name = "inherit"
-    compatible_builds: Any = None
-
-    def __init__(self, compatible_builds: Any = None, name: str = "inherit", **kw: Any) -> None:
-        super().__init__(name, **kw)
-        self.compatible_builds = compatible_builds
+def _is_list_of(obj: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(obj, list) and all(isinstance(item, kind) for item in obj)
 
 
-class ForceScheduler(BaseScheduler):
-    """Creates buildsets on demand from the web UI's force form (or the `force` action)."""
+class ForceScheduler(ReconfigurableBaseScheduler):
+    """Creates buildsets on demand from the web UI's force form (the `force` control
+    action of `/forceschedulers/<name>`)."""
 
-    compare_attrs = BaseScheduler.compare_attrs
+    def __init__(self, name: str, builderNames: Any, **kwargs: Any) -> None:
+        super().__init__(name=name, builderNames=builderNames, **kwargs)
 
-    def checkConfig(self, name: str, builderNames: Any, username: Any = None,
-                    reason: Any = None, reasonString: str = "A build was forced by "
-                    "'%(owner)s': %(reason)s", buttonName: str | None = None,
-                    label: str | None = None, codebases: Any = None, properties: Any = None,
-                    priority: Any = None, **kw: Any) -> None:
-        if not isIdentifier(50, name):
-            config.error(f"ForceScheduler name must be an identifier: '{name}'")
-        if not isinstance(builderNames, (list, tuple)) or \
-                not all(isinstance(b, str) for b in builderNames):
+    def checkConfig(self, builderNames: Any = None,  # type: ignore[override]
+                    username: Any = None, reason: Any = None,
+                    reasonString: str = "A build was forced by '%(owner)s': %(reason)s",
+                    buttonName: str | None = None, codebases: Any = None,
+                    label: str | None = None, properties: Any = None, priority: Any = None,
+                    **kwargs: Any) -> None:
+        super().checkConfig(builderNames=builderNames, **kwargs)
+        name = self.name
+        if not name:
+            config.error(f"ForceScheduler name must not be empty: {name!r}")
+        elif not isIdentifier(10**6, name):
+            config.error(f"ForceScheduler name must be an identifier: {name!r}")
+        if not _is_list_of(builderNames, str):
             config.error(f"ForceScheduler '{name}': builderNames must be a list of strings: "
                          f"{builderNames!r}")
-        username = UserNameParameter() if username is None else username
-        reason = StringParameter(name="reason", default="force build", size=20) \
-            if reason is None else reason
-        priority = IntParameter(name="priority", default=0) if priority is None else priority
-        for what, p in (("username", username), ("reason", reason)):
-            if not isinstance(p, BaseParameter):
-                config.error(f"ForceScheduler '{name}': {what} must be a BaseParameter: {p!r}")
-        if not isinstance(priority, IntParameter):
-            config.error(f"ForceScheduler '{name}': priority must be a IntParameter: "
-                         f"{priority!r}")
-        if codebases is None:
-            codebases = [CodebaseParameter(codebase="")]
-        elif not codebases:
-            config.error(f"ForceScheduler '{name}': 'codebases' cannot be empty; use "
-                         f"[CodebaseParameter(codebase='', hide=True)] if needed: "
-                         f"{codebases!r} ")
-        cb_params: list[CodebaseParameter] = []
-        for cb in codebases or []:
-            if isinstance(cb, str):
-                cb = CodebaseParameter(codebase=cb)
-            elif not isinstance(cb, CodebaseParameter):
-                config.error(f"ForceScheduler '{name}': 'codebases' must be a list of strings "
-                             f"or CodebaseParameter objects: {codebases!r}")
-                continue
-            cb_params.append(cb)
-        props = properties or []
-        if not isinstance(props, (list, tuple)) or \
-                not all(isinstance(p, BaseParameter) for p in props):
+        if username is not None and not isinstance(username, BaseParameter):
+            config.error(f"ForceScheduler '{name}': username must be a StringParameter: "
+                         f"{username!r}")
+        if reason is not None and not isinstance(reason, BaseParameter):
+            config.error(f"ForceScheduler '{name}': reason must be a StringParameter: "
+                         f"{reason!r}")
+        if properties is not None and not _is_list_of(properties, BaseParameter):
             config.error(f"ForceScheduler '{name}': properties must be a list of "
                          f"BaseParameters: {properties!r}")
-            props = []
-        super().checkConfig(name=name, builderNames=list(builderNames or []), properties={},
-                            codebases=[cb.codebase for cb in cb_params] or [""])
-        self.username = username
-        self.reason = reason
-        self.reasonString = reasonString
-        self.buttonName = buttonName or name
-        self.label = label or name
-        self.forcedProperties = list(props)
-        self.codebaseParameters = cb_params
-        self.priorityParameter = priority
-        self.all_fields = [NestedParameter(name="", fields=[username, reason, priority])]
-        self.all_fields.extend(cb_params)
-        self.all_fields.extend(self.forcedProperties)
+        if priority is not None and not isinstance(priority, IntParameter):
+            config.error(f"ForceScheduler '{name}': priority must be a IntParameter: "
+                         f"{priority!r}")
+        if codebases is not None:
+            if not codebases:
+                config.error(f"ForceScheduler '{name}': 'codebases' cannot be empty; use "
+                             f"[CodebaseParameter(codebase='', hide=True)] if needed: "
+                             f"{codebases!r} ")
+            if not isinstance(codebases, list):
+                config.error(f"ForceScheduler '{name}': 'codebases' should be a list of "
+                             f"strings or CodebaseParameter, not {type(codebases)}")
+            else:
+                for cb in codebases:
+                    if not isinstance(cb, (str, CodebaseParameter)):
+                        config.error(f"ForceScheduler '{name}': 'codebases' must be a list of "
+                                     f"strings or CodebaseParameter objects: {codebases!r}")
 
-    def reconfigService(self, name: str, builderNames: Any, *args: Any, **kw: Any) -> Any:
-        super().reconfigService(name, list(builderNames), codebases=list(self.codebases))
+    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+                        username: Any = None, reason: Any = None,
+                        reasonString: str = "A build was forced by '%(owner)s': %(reason)s",
+                        buttonName: str | None = None, codebases: Any = None,
+                        label: str | None = None, properties: Any = None,
+                        priority: Any = None, **kwargs: Any) -> Any:
+        self.reason = reason if reason is not None else StringParameter(
+            name="reason", default="force build", size=20)
+        self.username = username if username is not None else UserNameParameter()
+        self.forced_priority = priority if priority is not None else IntParameter(
+            name="priority", default=0)
+        self.label = self.name if label is None else label
+        self.forcedProperties: list[BaseParameter] = []
+        codebase_defaults: dict[str, dict[str, Any]] = {}
+        for cb in codebases if codebases is not None else [CodebaseParameter(codebase="")]:
+            if isinstance(cb, str):
+                cb = CodebaseParameter(codebase=cb)
+            self.forcedProperties.append(cb)
+            codebase_defaults[cb.codebase] = {"branch": "", "repository": "", "revision": ""}
+        super().reconfigService(builderNames=builderNames, codebases=codebase_defaults,
+                                **kwargs)
+        if properties:
+            self.forcedProperties.extend(properties)
+        self.all_fields: list[BaseParameter] = [
+            NestedParameter(name="", fields=[self.username, self.reason,
+                                             self.forced_priority])]
+        self.all_fields.extend(self.forcedProperties)
+        self.reasonString = reasonString
+        self.buttonName = buttonName or self.name
         return None
+
+    @property
+    def priorityParameter(self) -> IntParameter:
+        """Older name of `forced_priority`."""
+        return self.forced_priority  # type: ignore[no-any-return]
+
+    async def gatherPropertiesAndChanges(self, collector: ValidationErrorCollector,
+                                         **kwargs: Any) -> tuple[Properties, list[int],
+                                                                 dict[str, Any]]:
+        """Run every parameter: (properties, change ids, source stamps by codebase)."""
+        properties: dict[str, Any] = {}
+        changeids: list[Any] = []
+        sourcestamps: dict[str, Any] = {}
+        for param in self.forcedProperties:
+            await collector.collectValidationErrors(
+                param.fullName, param.updateFromKwargs, master=self.master,
+                properties=properties, changes=changeids, sourcestamps=sourcestamps,
+                collector=collector, kwargs=kwargs)
+        ids = [c if isinstance(c, int) else c.number for c in changeids]
+        real = Properties()
+        for pname, pvalue in properties.items():
+            real.setProperty(pname, pvalue, "Force Build Form")
+        return real, ids, sourcestamps
+
+    async def computeBuilderNames(self, builderNames: list[str] | None = None,
+                                  builderid: Any = None) -> list[str]:
+        if builderNames is None:
+            if builderid is not None:
+                builder = await self.master.data.get(("builders", int(builderid)))
+                return [builder["name"]] if builder is not None else []
+            return list(self.builderNames)
+        return sorted(set(builderNames).intersection(self.builderNames))
 
     async def force(self, owner: str | None, builderNames: list[str] | None = None,
                     builderid: Any = None, **kwargs: Any) -> tuple[int, dict[int, int]]:
-        """Validate the form values and create the buildset."""
-        names = list(self.builderNames)
-        if builderid is not None:
-            row = await self.master.data.get(("builders", int(builderid)))
-            names = [row["name"]] if row is not None and row["name"] in names else []
-        elif builderNames:
-            names = [n for n in builderNames if n in names]
+        """Validate the submitted form and create the buildset: (bsid, {builderid: brid}).
+
+        Raises KeyError if no builder is selected, CollectedValidationError (with `errors`
+        by field) if values are refused.
+        """
+        names = await self.computeBuilderNames(builderNames, builderid)
         if not names:
             raise KeyError("builderNames not specified or not supported")
-        collector: dict[str, str] = {}
-        props = Properties()
-        props.master = self.master
-        try:
-            owner_value = self.username.getFromKwargs(kwargs)
-        except ValidationError as e:
-            collector.update(e.errors)
-            owner_value = None
-        if not owner or owner == "anonymous":
-            owner = owner_value or owner or "anonymous"
-        reason_value = ""
-        try:
-            reason_value = self.reason.getFromKwargs(kwargs)
-        except ValidationError as e:
-            collector.update(e.errors)
-        priority = 0
-        try:
-            priority = self.priorityParameter.getFromKwargs(kwargs)
-        except ValidationError as e:
-            collector.update(e.errors)
-        for param in self.forcedProperties:
-            try:
-                param.updateFromKwargs(self.master, props, kwargs, collector)
-            except ValidationError as e:
-                collector.update(e.errors)
-        stamps = [cb.createSourcestamp(props, kwargs, collector, self.master)
-                  for cb in self.codebaseParameters]
-        if collector:
-            raise ValidationError(collector)
-        props.setProperty("reason", reason_value, "Force Build Form")
-        props.setProperty("owner", owner, "Force Build Form")
-        reason = self.reasonString % {"owner": owner, "reason": reason_value}
+        values = {k: v if isinstance(v, list) else [v] for k, v in kwargs.items()}
+        collector = ValidationErrorCollector()
+        reason = await collector.collectValidationErrors(
+            self.reason.fullName, self.reason.getFromKwargs, values)
+        if owner is None or owner == "anonymous":
+            owner = await collector.collectValidationErrors(
+                self.username.fullName, self.username.getFromKwargs, values)
+        priority = await collector.collectValidationErrors(
+            self.forced_priority.fullName, self.forced_priority.getFromKwargs, values)
+        properties, _, sourcestamps = await self.gatherPropertiesAndChanges(collector,
+                                                                            **values)
+        collector.maybeRaiseCollectedErrors()
+        properties.setProperty("reason", reason, "Force Build Form")
+        properties.setProperty("owner", owner, "Force Build Form")
+        text = self.reasonString % {"owner": owner, "reason": reason}
+        stamps = []
+        for cb, ss in sourcestamps.items():
+            ss["codebase"] = cb
+            stamps.append(ss)
         return await self.addBuildsetForSourceStampsWithDefaults(
-            reason, stamps, waited_for=False, properties=props, builderNames=names,
+            reason=text, sourcestamps=stamps, properties=properties, builderNames=names,
             priority=priority)

@@ -1,5 +1,5 @@
-"""A small master for web-layer tests: the real mq and data connector with resource types
-defined here (until the real ones and the `stack` fixture land), a state store, a config.
+"""A small master for web-layer tests: the real db (state table), mq and data connector,
+with resource types defined here (small, fully controlled), and a config.
 
 `WebMaster.start_www(**www)` starts a real `WWWService` on 127.0.0.1:0; `url(path)` gives
 addresses on it. HTTP goes through treq over real sockets.
@@ -22,32 +22,6 @@ from buildbot.util.resultspec import ResultSpec
 from buildbot.www.service import WWWService
 
 DEFAULT_TIMEOUT = 5.0
-
-
-class MemoryState:
-    """The `master.db.state` methods the web layer calls, kept in a dict.
-
-    A stand-in for the db connector's state component until the `stack` fixture (real
-    SQLite) is available; same signatures and semantics.
-    """
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str], int] = {}
-        self.values: dict[tuple[int, str], Any] = {}
-
-    async def getObjectId(self, name: str, class_name: str) -> int:
-        return self.objects.setdefault((name, class_name), len(self.objects) + 1)
-
-    async def atomicCreateState(self, objectid: int, name: str, thd_create: Any) -> Any:
-        key = (objectid, name)
-        if key not in self.values:
-            self.values[key] = thd_create()
-        return self.values[key]
-
-
-class _Db:
-    def __init__(self) -> None:
-        self.state = MemoryState()
 
 
 # -- test resource types -------------------------------------------------------------------
@@ -283,13 +257,13 @@ class WebConfig:
 class WebMaster:
     """Just enough master for the web layer."""
 
-    def __init__(self, basedir: str) -> None:
+    def __init__(self, basedir: str, db: Any) -> None:
         from twisted.internet import reactor
 
         self.basedir = basedir
         self.reactor = reactor
         self.mq = SimpleMQ()
-        self.db = _Db()
+        self.db = db  # a real DBConnector (the session secret lives in its state table)
         self.masterid = 1
         self.things: dict[int, dict[str, Any]] = {}
         self.raw_lines: dict[int, int] = {}

@@ -123,7 +123,7 @@ async def test_expired_or_forged_cookie_becomes_anonymous(master: WebMaster) -> 
 async def test_session_secret_is_stored_in_state(master: WebMaster) -> None:
     await master.start_www()
     oid = await master.db.state.getObjectId("www", "buildbot.www.service.WWWService")
-    assert master.db.state.values[(oid, "session_secret")] == master.www.sessions.secret
+    assert await master.db.state.getState(oid, "session_secret") == master.www.sessions.secret
     assert len(master.www.sessions.secret) == 32
 
 

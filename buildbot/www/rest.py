@@ -75,6 +75,15 @@ def origin_allowed(origin: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(origin, p.lower()) for p in patterns)
 
 
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether `Origin` names the server the request was sent to (not a cross-origin call:
+    a UI reached under another name than buildbotURL)."""
+    if not host:
+        return False
+    netloc = origin.split("://", 1)[-1].rstrip("/").lower()
+    return netloc == host.lower()
+
+
 class ApiVersionsResource(resource.Resource):
     """`/api`: the list of API versions; `/api/v2` and `/api/latest` below it."""
 
@@ -109,7 +118,10 @@ class V2RootResource(AsyncResource):
         origin = request.getHeader(b"origin")
         method = request.method
         if origin is not None:
-            if not origin_allowed(origin.decode("latin-1"), self.www.allowed_origins):
+            text = origin.decode("latin-1")
+            host = (request.getHeader(b"host") or b"").decode("latin-1")
+            if not origin_allowed(text, self.www.allowed_origins) and \
+                    not same_origin(text, host):
                 if method == b"POST":
                     return self._json_error(request, 400, {"error": {"message": "invalid origin"}})
                 return self._json_error(request, 400, {"error": "invalid origin"})

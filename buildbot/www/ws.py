@@ -70,6 +70,15 @@ class WsProtocol(WebSocketServerProtocol):
 
     async def _authorize(self, request: Any) -> None:
         www = self.www
+        origin = request.headers.get("origin")
+        if origin and www.auth_configured:
+            # Browsers send the session cookie with cross-site WebSocket handshakes too:
+            # only our UI's origins may use it (the reference does not check).
+            from buildbot.www.rest import origin_allowed, same_origin
+
+            if not origin_allowed(origin, www.allowed_origins) and \
+                    not same_origin(origin, request.headers.get("host")):
+                raise ConnectionDeny(403, "Forbidden")
         user_info = user_info_from_headers(request.headers, www.sessions)
         if user_info is None:
             raise ConnectionDeny(403, "Forbidden")

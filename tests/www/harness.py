@@ -406,7 +406,8 @@ class WsClient:
         self.pings = 0
 
     @classmethod
-    async def connect(cls, url: str, cookie: str | None = None) -> WsClient:
+    async def connect(cls, url: str, cookie: str | None = None,
+                      origin: str | None = None) -> WsClient:
         """Open a connection; raises ConnectionRefusedByServer(code) on a refused handshake."""
         from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
         from twisted.internet import endpoints, reactor
@@ -434,7 +435,7 @@ class WsClient:
                     client.closed.callback(code)
 
         headers = {"Cookie": f"TWISTED_SESSION={cookie}"} if cookie else None
-        factory = WebSocketClientFactory(url, headers=headers)
+        factory = WebSocketClientFactory(url, headers=headers, origin=origin)
         factory.protocol = Proto
         host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
         ep = endpoints.TCP4ClientEndpoint(reactor, host, int(port))

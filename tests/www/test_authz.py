@@ -179,3 +179,18 @@ async def test_websocket_events_filtered_by_read_authz(master: WebMaster) -> Non
     assert (await http.get(master.url("api/v2/builds/6"))).code == 403
     await anon.close()
     await bob.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_websocket_from_foreign_origin_refused_when_auth_configured(
+        master: WebMaster) -> None:
+    await master.start_www(auth=AUTH)
+    url = master.url("ws").replace("http", "ws")
+    ok = await WsClient.connect(url)  # no Origin: not a browser
+    await ok.close()
+    host = url.split("//")[1].split("/")[0]
+    same = await WsClient.connect(url, origin=f"http://{host}")
+    await same.close()
+    with pytest.raises(HandshakeRefused) as e:
+        await WsClient.connect(url, origin="https://evil.example")
+    assert e.value.status == 403

@@ -211,3 +211,13 @@ def test_envelope_chunks_equal_one_json_dumps(plural: str, compact: bool) -> Non
                           **({"separators": (",", ":")} if compact
                              else {"indent": 2, "separators": (", ", ": ")}))
     assert "".join(envelope_chunks(plural, items, meta, compact)) == expected
+
+
+@pytest_twisted.ensureDeferred
+async def test_same_origin_is_never_rejected(master: WebMaster) -> None:
+    """A UI reached under another host name than buildbotURL still works."""
+    await master.start_www(allowed_origins=["https://ci.example.org"])
+    host = master.url("").split("//")[1].rstrip("/")
+    code, _, _ = await get_json(master.url("api/v2/things"), headers={
+        "Origin": f"http://{host}", "Host": host})
+    assert code == 200

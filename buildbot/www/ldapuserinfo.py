@@ -22,7 +22,7 @@ def _ldap3() -> Any:
 
 
 def _escape(value: str) -> str:
-    return _ldap3().utils.conv.escape_filter_chars(value)  # type: ignore[no-any-return]
+    return _ldap3().utils.conv.escape_filter_chars(value)  # type: ignore[no-any-return, unused-ignore]
 
 
 class LdapUserInfo(AvatarBase, UserInfoProviderBase):

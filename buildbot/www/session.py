@@ -90,7 +90,7 @@ def session_of(request: server.Request, manager: SessionManager) -> Session:
     cookie gives an anonymous session and a fresh cookie in the response."""
     cached = getattr(request, "_bb_session", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[no-any-return, unused-ignore]
     name = cookie_name(request.isSecure(), getattr(request, "sitepath", None))
     token = request.getCookie(name)
     info = manager.decode(token) if token else None

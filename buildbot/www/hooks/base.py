@@ -28,13 +28,11 @@ class BaseHookHandler:
         return str(value)
 
     def getChanges(self, request: server.Request) -> Any:
-        args = request.args or {}
+        args: dict[bytes, list[bytes]] = request.args or {}
 
         def first(name: bytes) -> str | None:
-            value = args.get(name)
-            if isinstance(value, list):
-                value = value[0] if value else None
-            text: str | None = bytes2unicode(value)
+            values = args.get(name)
+            text: str | None = bytes2unicode(values[0]) if values else None
             return text
 
         try:

@@ -16,7 +16,7 @@ class BitBucketHandler(BaseHookHandler):
     """One change per pushed commit."""
 
     def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
-        args = request.args or {}
+        args: dict[bytes, list[bytes]] = request.args or {}
         if b"payload" not in args:
             raise ValueError("missing payload form field")
         try:

@@ -29,20 +29,20 @@ class BitbucketCloudEventHandler(PullRequestMixin):
 
     # -- field access differing between Cloud and Server -----------------------------------
     def _repo_url(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["links"]["self"]["href"]  # type: ignore[no-any-return]
+        return payload["repository"]["links"]["self"]["href"]  # type: ignore[no-any-return, unused-ignore]
 
     def _web_url(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["links"]["html"]["href"] + "/"  # type: ignore[no-any-return]
+        return payload["repository"]["links"]["html"]["href"] + "/"  # type: ignore[no-any-return, unused-ignore]
 
     def _project(self, payload: dict[str, Any]) -> str:
-        return payload["repository"].get("project", {"name": "none"})["name"]  # type: ignore[no-any-return]
+        return payload["repository"].get("project", {"name": "none"})["name"]  # type: ignore[no-any-return, unused-ignore]
 
     def _author(self, payload: dict[str, Any]) -> str:
         actor = payload["actor"]
         return f"{actor['display_name']} <{actor['nickname']}>"
 
     def _scm(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["scm"]  # type: ignore[no-any-return]
+        return payload["repository"]["scm"]  # type: ignore[no-any-return, unused-ignore]
 
     # -- dispatch --------------------------------------------------------------------------
     def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
@@ -50,7 +50,8 @@ class BitbucketCloudEventHandler(PullRequestMixin):
         if not content_type.startswith("application/json"):
             raise ValueError(f"Unknown content type: {content_type}")
         try:
-            payload = json.loads(bytes2unicode(request.content.read()))  # type: ignore[union-attr]
+            body = request.content.read() if request.content is not None else b""
+            payload = json.loads(bytes2unicode(body))
         except ValueError as e:
             raise ValueError(f"Error loading JSON: {e}") from e
         header = request.getHeader(b"X-Event-Key")
@@ -60,7 +61,7 @@ class BitbucketCloudEventHandler(PullRequestMixin):
         handler = getattr(self, f"handle_{event}", None)
         if handler is None:
             raise ValueError(f"Unknown event: {event}")
-        return handler(payload)  # type: ignore[no-any-return]
+        return handler(payload)  # type: ignore[no-any-return, unused-ignore]
 
     def _with_codebase(self, change: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         codebase = codebase_for(self._codebase, payload)
@@ -94,7 +95,7 @@ class BitbucketCloudEventHandler(PullRequestMixin):
         # the former).
         legacy = {"from": "fromRef", "to": "toRef"}[side]
         modern = {"from": "source", "to": "destination"}[side]
-        return pr.get(legacy) or pr[modern]  # type: ignore[no-any-return]
+        return pr.get(legacy) or pr[modern]  # type: ignore[no-any-return, unused-ignore]
 
     def handle_pullrequest(self, payload: dict[str, Any], refname: str,
                            category: str) -> tuple[list[dict[str, Any]], str]:

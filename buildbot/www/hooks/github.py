@@ -62,7 +62,7 @@ class GitHubEventHandler(PullRequestMixin):
         if handler is None:
             raise ValueError(f"Unknown event: {event_type}")
         from buildbot.util.deferred import maybe_await
-        return await maybe_await(handler(payload, event_type))  # type: ignore[no-any-return]
+        return await maybe_await(handler(payload, event_type))  # type: ignore[no-any-return, unused-ignore]
 
     async def _check_signature(self, request: server.Request, content: bytes) -> None:
         sig256 = request.getHeader(b"X-Hub-Signature-256")
@@ -94,7 +94,8 @@ class GitHubEventHandler(PullRequestMixin):
             if content_type == b"application/json":
                 payload = json.loads(bytes2unicode(content))
             elif content_type == b"application/x-www-form-urlencoded":
-                payload = json.loads(bytes2unicode((request.args or {})[b"payload"][0]))
+                form: dict[bytes, list[bytes]] = request.args or {}
+                payload = json.loads(bytes2unicode(form[b"payload"][0]))
             else:
                 raise ValueError(f"Unknown content type: {content_type!r}")
         except (KeyError, json.JSONDecodeError, UnicodeDecodeError) as e:

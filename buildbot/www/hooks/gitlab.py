@@ -106,7 +106,8 @@ class GitLabHandler(BaseHookHandler):
         if not isinstance(payload, dict):
             raise ValueError("Error loading JSON: payload is not an object")  # noqa: TRY004
         event = payload.get("object_kind", bytes2unicode(request.getHeader(b"X-Gitlab-Event")))
-        codebase = bytes2unicode((request.args or {}).get(b"codebase", [None])[0])
+        args: dict[bytes, list[bytes]] = request.args or {}
+        codebase = bytes2unicode(args[b"codebase"][0]) if args.get(b"codebase") else None
         if event in ("push", "tag_push", "Push Hook"):
             changes = self._push_changes(payload, event, codebase)
         elif event == "merge_request":

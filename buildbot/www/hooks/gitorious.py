@@ -17,7 +17,8 @@ class GitoriousHandler(BaseHookHandler):
     """One change per pushed commit."""
 
     def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
-        raw = (request.args or {}).get(b"payload", [b"{}"])[0]
+        args: dict[bytes, list[bytes]] = request.args or {}
+        raw = args.get(b"payload", [b"{}"])[0]
         try:
             payload = json.loads(bytes2unicode(raw))
         except ValueError as e:

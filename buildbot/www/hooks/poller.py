@@ -18,7 +18,7 @@ class PollingHandler(BaseHookHandler):
     """Polls change sources that have a `force()` method."""
 
     async def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], None]:
-        args = request.args or {}
+        args: dict[bytes, list[bytes]] = request.args or {}
         wanted = [bytes2unicode(n) for n in args.get(b"poller", [])]
         allowed = None
         if isinstance(self.options, dict) and "allowed" in self.options:

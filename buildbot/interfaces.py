@@ -52,7 +52,7 @@ class IBuildStepFactory(Interface):
 class IRenderable(Interface):
     """A value computed from build properties when needed."""
 
-    def getRenderingFor(iprops: object) -> object:  # type: ignore[misc]
+    def getRenderingFor(iprops: object) -> object:
         """Return the rendered value (or a Deferred / coroutine of it)."""
 
 

@@ -93,7 +93,7 @@ class BuildMaster(AsyncService):
             hostname = os.uname()[1]
         except AttributeError:
             hostname = socket.getfqdn()
-        self.name = f"{hostname}:{self.basedir}"
+        self.name = f"{hostname}:{self.basedir}"  # type: ignore[assignment]  # Twisted: str
         self.masterid: int | None = None
         self.config = MasterConfig()
         self.config_version = 0
@@ -103,7 +103,7 @@ class BuildMaster(AsyncService):
         self._reconfig_pending = False
         self._stopping = False
         self.db = DBConnector(self.basedir, clock=reactor)
-        self.db.master = self
+        self.db.master = self  # type: ignore[attr-defined]  # for plugins reaching master.db
         # Children, in the reference's start order.
         self.metrics = self._child(MetricLogObserver())
         self.caches = self._child(CacheManager())
@@ -130,7 +130,7 @@ class BuildMaster(AsyncService):
         return self
 
     # -- start-up -----------------------------------------------------------------------
-    def startService(self) -> defer.Deferred[None]:  # type: ignore[override]
+    def startService(self) -> defer.Deferred[None]:
         # Twisted's application calls this from the tac; failures end the process, with the
         # marker line the `buildbot start` log watcher waits for.
         d = super().startService()

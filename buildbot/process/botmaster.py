@@ -114,7 +114,7 @@ class BotMaster(AsyncService):
     def _flush_request_events(self) -> None:
         self._brd_scheduled = None
         ids, self._waiting_builderids = self._waiting_builderids, set()
-        names = [b.name for b in self.builders.values() if b.builderid in ids]
+        names = [str(b.name) for b in self.builders.values() if b.builderid in ids]
         if names:
             self.brd.maybeStartBuildsOn(names)
 
@@ -122,7 +122,7 @@ class BotMaster(AsyncService):
         self.brd.maybeStartBuildsOn([buildername])
 
     def maybeStartBuildsForWorker(self, workername: str) -> None:
-        self.brd.maybeStartBuildsOn([b.name for b in self.getBuildersForWorker(workername)])
+        self.brd.maybeStartBuildsOn([str(b.name) for b in self.getBuildersForWorker(workername)])
 
     def maybeStartBuildsForAllBuilders(self) -> None:
         self.brd.maybeStartBuildsOn(list(self.builderNames))

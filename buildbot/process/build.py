@@ -46,7 +46,7 @@ class Build(PropertiesMixin):
     def __init__(self, requests: list[Any], builder: Any = None) -> None:
         self.requests = requests
         self.builder = builder
-        self.master = builder.master if builder is not None else None
+        self.master: Any = builder.master if builder is not None else None
         self.reason = requests[0].reason if requests else ""
         self.sources = list(requests[0].sources.values()) if requests else []
         self.properties = Properties()
@@ -320,7 +320,8 @@ class Build(PropertiesMixin):
         summary = step.getBuildResultSummary()
         if "build" in summary:
             self.text.append(summary["build"])
-        self.results, terminate = computeResultAndTermination(step, result, self.results)
+        previous = self.results if self.results is not None else SUCCESS
+        self.results, terminate = computeResultAndTermination(step, result, previous)
         if terminate:
             self.terminate = True
 

@@ -201,7 +201,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     # -- configuration-time API -------------------------------------------------------
     def get_step_factory(self) -> BuildStepFactory:
-        return self._factory  # type: ignore[attr-defined, no-any-return]
+        return self._factory  # type: ignore[attr-defined]
 
     def set_step_arg(self, name: str, value: Any) -> None:
         factory = self._factory  # type: ignore[attr-defined]
@@ -230,7 +230,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         return self.build.master if self.build is not None else None
 
     def getProperties(self) -> Properties:
-        return self.build.getProperties()  # type: ignore[no-any-return]
+        return self.build.getProperties()
 
     def getProperty(self, name: str, default: Any = None) -> Any:
         return self.build.getProperties().getProperty(name, default)
@@ -246,13 +246,13 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         return ensure_deferred(render(value, self.build.getProperties()))
 
     def getWorkerName(self) -> str:
-        return self.build.getWorkerName()  # type: ignore[no-any-return]
+        return self.build.getWorkerName()
 
     def workerVersion(self, command: str, oldversion: str | None = None) -> str | None:
         commands = getattr(self.worker, "worker_commands", None) or {}
         if command not in commands:
             return oldversion
-        return commands[command]  # type: ignore[no-any-return]
+        return commands[command]
 
     def workerVersionIsOlderThan(self, command: str, minversion: str) -> bool:
         sv = self.workerVersion(command)
@@ -350,7 +350,12 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         while self._summary_task is not None:
             task = self._summary_task
             waiter: defer.Deferred[None] = defer.Deferred()
-            task.addBoth(lambda r: (waiter.callback(None), r)[1])
+
+            def wake(result: Any, waiter: defer.Deferred[None] = waiter) -> Any:
+                waiter.callback(None)
+                return result
+
+            task.addBoth(wake)
             await waiter
 
     def getBuildResultSummary(self) -> dict[str, str]:
@@ -489,9 +494,19 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if self.cmd is not None:
             await self.cmd.interrupt(text)
 
+    def _all_renderables(self) -> list[str]:
+        """`renderables` of every class in the hierarchy (plugins list only their own
+        attributes, as the reference merges the lists along the MRO)."""
+        names: list[str] = []
+        for klass in type(self).__mro__:
+            for attr in klass.__dict__.get("renderables", ()):
+                if attr not in names:
+                    names.append(attr)
+        return names
+
     async def _render_renderables(self) -> None:
         props = self.build.getProperties()
-        for attr in self.renderables:
+        for attr in self._all_renderables():
             value = getattr(self, attr, None)
             if value is None:
                 continue
@@ -644,6 +659,7 @@ class ShellMixin:
                        "logfiles", "lazylogfiles", "timeout", "maxTime", "max_lines",
                        "logEnviron", "interruptSignal", "sigtermTime", "initialStdin",
                        "decodeRC")
+    renderables: Sequence[str] = _shellMixinArgs
 
     def setupShellMixin(self, constructorArgs: dict[str, Any],
                         prohibitArgs: Sequence[str] = ()) -> dict[str, Any]:

@@ -8,7 +8,6 @@ logs, whose writes are batched and serialised per log.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from twisted.internet import defer, error
@@ -18,10 +17,9 @@ from twisted.spread import pb
 
 from buildbot.util.deferred import gather
 from buildbot.util.results import FAILURE, SUCCESS
+from buildbot.worker.protocols.base import new_command_id
 
 log = Logger()
-
-_command_ids = itertools.count()
 
 
 class RemoteException(Exception):
@@ -51,7 +49,7 @@ class RemoteCommand(pb.Referenceable):
         self.collectStdout = collectStdout
         self.collectStderr = collectStderr
         self.decodeRC = decodeRC if decodeRC is not None else {0: SUCCESS}
-        self.stdioLogName = stdioLogName
+        self.stdioLogName: str = stdioLogName or "stdio"
         self.stdout = ""
         self.stderr = ""
         self.updates: dict[str, list[Any]] = {}
@@ -126,7 +124,8 @@ class RemoteCommand(pb.Referenceable):
     async def run(self, step: Any, conn: Any, builder_name: str) -> RemoteCommand:
         """Start the command on the worker behind `conn` and wait for it to complete."""
         self.step, self.conn, self.builder_name = step, conn, builder_name
-        self.commandID = str(next(_command_ids))
+        # One id space per master: the msgpack handshake draws from it too.
+        self.commandID = new_command_id()
         self.active = True
         self._done = defer.Deferred()
         if conn is None:
@@ -241,7 +240,7 @@ class RemoteCommand(pb.Referenceable):
     def results(self) -> int:
         """The result the exit code maps to (through `decodeRC`)."""
         if self.rc in self.decodeRC:
-            return self.decodeRC[self.rc]
+            return self.decodeRC[self.rc]  # type: ignore[index]  # None is a valid key
         return FAILURE
 
     def didFail(self) -> bool:

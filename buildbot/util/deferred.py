@@ -18,7 +18,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-def ensure_deferred(aw: Awaitable[T] | defer.Deferred[T] | T) -> defer.Deferred[T]:
+def ensure_deferred(aw: Any) -> defer.Deferred[Any]:
     """Turn a coroutine, a Deferred or a plain value into a Deferred."""
     if isinstance(aw, defer.Deferred):
         return aw
@@ -27,8 +27,8 @@ def ensure_deferred(aw: Awaitable[T] | defer.Deferred[T] | T) -> defer.Deferred[
     if inspect.isawaitable(aw):
         awaitable: Any = aw  # a non-coroutine awaitable: let Twisted adapt it
 
-        async def adapt() -> T:
-            return await awaitable  # type: ignore[no-any-return]
+        async def adapt() -> Any:
+            return await awaitable
 
         return defer.Deferred.fromCoroutine(adapt())
     return defer.succeed(aw)

@@ -174,7 +174,7 @@ class BuildbotService(ComparableMixin, AsyncService):
     """
 
     compare_attrs: tuple[str, ...] = ("name", "_config_args", "_config_kwargs")
-    name: str | None = None
+    name: str | None = None  # type: ignore[assignment]  # Twisted declares None
     configured = False
     objectid: int | None = None
     # Higher values are reconfigured first by the service managers.

@@ -115,8 +115,6 @@ class AbstractWorker(BuildbotService):
         self.access = locks or []
         self.keepalive_interval = keepalive_interval
         self.machine_name = machine_name
-        if self.running:
-            await self._apply_builders()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -142,7 +140,7 @@ class AbstractWorker(BuildbotService):
         self._consumers.append(await self.master.mq.startConsuming(
             self._control, ("control", "worker", str(self.workerid), None)))
         await super().start()
-        await self._apply_builders()
+        await self.apply_builders()
         self.startMissingTimer()
 
     async def stop(self) -> None:
@@ -165,7 +163,7 @@ class AbstractWorker(BuildbotService):
         await super().stop()
 
     # -- builders -----------------------------------------------------------------------
-    async def _apply_builders(self) -> None:
+    async def apply_builders(self) -> None:
         """Record which builders use us and, if connected, send the builder list."""
         if self.workerid is None:
             return
@@ -240,7 +238,8 @@ class AbstractWorker(BuildbotService):
                 self.properties.setProperty(key, value, "Worker")
 
     def _public_info(self) -> dict[str, Any]:
-        out = {k: self.info[k] for k in ("admin", "host", "access_uri") if k in self.info}
+        out: dict[str, Any] = {k: self.info[k] for k in ("admin", "host", "access_uri")
+                               if k in self.info}
         out["version"] = self.info.get("version", "(unknown)")
         return out
 

@@ -20,7 +20,8 @@ class LocalWorker(Worker):
         kwargs.pop("password", None)
         BuildbotServiceInit(self, name, workdir, **kwargs)
 
-    def checkConfig(self, name: str, workdir: str | None = None, **kwargs: Any) -> None:
+    def checkConfig(self, name: str, workdir: str | None = None,  # type: ignore[override]
+                    **kwargs: Any) -> None:
         kwargs["password"] = None
         super().checkConfig(name, **kwargs)
         self.LocalWorkerFactory: Any = None

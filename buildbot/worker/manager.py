@@ -39,6 +39,10 @@ class WorkerManager(BuildbotServiceManager):
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         await super().reconfigServiceWithBuildbotConfig(new_config)
+        # Builders may have changed even for workers whose own arguments did not.
+        for worker in list(self.namedServices.values()):
+            if worker.running:
+                await worker.apply_builders()
         await self._update_registrations(new_config)
 
     async def _update_registrations(self, new_config: Any) -> None:
@@ -49,11 +53,12 @@ class WorkerManager(BuildbotServiceManager):
             if getattr(worker, "password", None) is None:
                 continue  # LocalWorker: in-process, no port
             entries = []
+            password = self._password_of(worker)
             if protocols.get("pb", {}).get("port") is not None:
-                entries.append(("pb", protocols["pb"]["port"], worker.password))
+                entries.append(("pb", protocols["pb"]["port"], password))
             msg = protocols.get("msgpack_experimental_v7", {})
             if msg.get("port") is not None:
-                entries.append(("msgpack", msg["port"], worker.password))
+                entries.append(("msgpack", msg["port"], password))
             wanted[name] = entries
         for name in list(self._registrations):
             current = [key for key, _ in self._registrations[name]]
@@ -75,6 +80,20 @@ class WorkerManager(BuildbotServiceManager):
                         msgpack_protocol.connection_factory(self, self.master.reactor))
                 regs.append(((proto, port, password), reg))
             self._registrations[name] = regs
+
+    def _password_of(self, worker: Any) -> Any:
+        """The password as the port managers take it: plain text, or a function rendering a
+        secret (`util.Secret`, `Interpolate`) at login time."""
+        password = worker.password
+        if isinstance(password, (str, bytes)):
+            return password
+        master = self.master
+
+        async def rendered() -> Any:
+            return await master.render_secrets(password)
+
+        rendered.source = password  # type: ignore[attr-defined]  # for change detection
+        return rendered
 
     async def stop(self) -> None:
         for regs in self._registrations.values():

@@ -74,3 +74,38 @@ async def test_raw_log_of_a_real_build_is_streamed(tmp_path: Path) -> None:
         assert len([ln for ln in lines if ln.startswith("line ")]) == 20000
         chunk = json.loads((await http.get(base + f"api/v2/logs/{logid}/contents?offset=5&limit=2")).body)
         assert chunk["logchunks"][0]["content"] == "oline 0-5\noline 0-6\n"
+
+
+@pytest_twisted.ensureDeferred
+async def test_change_hooks_store_real_changes(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+
+    from tests.www.test_hooks import PUSH
+
+    def config() -> dict[str, object]:
+        return {"multiMaster": True, "www": {
+            "port": "tcp:0:interface=127.0.0.1",
+            "change_hook_dialects": {"base": True, "github": {"secret": "s", "strict": True}}}}
+
+    async with running_master(tmp_path / "m", config) as master:
+        base = f"http://127.0.0.1:{master.www.port_number}/"
+        res = await http.post(base + "change_hook/base", data=b"author=me&comments=c&revision=r0"
+                              b"&when_timestamp=1700000000.5&files=%5B%22a%22%5D",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert (res.code, res.body) == (200, b"1 change found")
+        body = json.dumps(PUSH).encode()
+        sig = "sha1=" + hmac.new(b"s", body, hashlib.sha1).hexdigest()
+        bad = await http.post(base + "change_hook/github", data=body, headers={
+            "Content-Type": "application/json", "X-GitHub-Event": "push",
+            "X-Hub-Signature": "sha1=" + "0" * 40})
+        assert bad.code == 400
+        res = await http.post(base + "change_hook/github", data=body, headers={
+            "Content-Type": "application/json", "X-GitHub-Event": "push",
+            "X-Hub-Signature": sig})
+        assert res.code == 200, res.body
+        changes = json.loads((await http.get(base + "api/v2/changes?order=changeid")).body)
+        got = sorted((c["revision"], c["author"], c["when_timestamp"], c["files"])
+                     for c in changes["changes"])
+        assert got == [("abc123", "A <a@x>", 1704164645, ["new.py", "mod.py"]),
+                       ("r0", "me", 1700000000, ["a"])]

@@ -109,3 +109,26 @@ async def test_change_hooks_store_real_changes(tmp_path: Path) -> None:
                      for c in changes["changes"])
         assert got == [("abc123", "A <a@x>", 1704164645, ["new.py", "mod.py"]),
                        ("r0", "me", 1700000000, ["a"])]
+
+
+@pytest_twisted.ensureDeferred
+async def test_jsonrpc_control_on_real_resources(tmp_path: Path) -> None:
+    from tests.www.harness import post_jsonrpc
+
+    async with running_master(tmp_path / "m", _config) as master:
+        up = master.data.updates
+        builderid = await up.findBuilderId("b1")
+        _, brids = await up.addBuildset(waited_for=False, builderids=[builderid],
+                                        sourcestamps=[{"codebase": "", "repository": "r",
+                                                       "branch": "main", "revision": "x",
+                                                       "project": ""}])
+        base = f"http://127.0.0.1:{master.www.port_number}/"
+        url = base + f"api/v2/buildrequests/{brids[builderid]}"
+        code, body = await post_jsonrpc(url, {"jsonrpc": "2.0", "method": "set_priority",
+                                              "id": 1, "params": {"priority": 7}})
+        assert (code, body) == (200, {"id": 1, "jsonrpc": "2.0", "result": None})
+        br = json.loads((await http.get(url)).body)["buildrequests"][0]
+        assert br["priority"] == 7
+        code, body = await post_jsonrpc(base + "api/v2/builders/1", {
+            "jsonrpc": "2.0", "method": "stop", "id": 2, "params": {}})
+        assert (code, body["error"]["code"]) == (501, -32601)

@@ -4,8 +4,9 @@
 
 `GET /sse[/listen][/<pattern>]` opens a stream (first event `handshake` with its uuid);
 `/sse/add/<uuid>/<pattern>` and `/sse/remove/<uuid>/<pattern>` change its subscriptions.
-Unlike the reference, add/remove replies carry only `ok`, and query strings are ignored
-instead of failing with 500.
+Unlike the reference, add/remove replies carry only `ok`, query strings are ignored
+instead of failing with 500, and — when an auth plugin is configured — a stream needs the
+right to read `masters` and carries only the events its user may read (as `/ws`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.web import resource, server
 
+from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
+from buildbot.www.eventgate import EventGate
 from buildbot.www.resource import FlowControl, request_gone
 
 log = Logger()
@@ -29,9 +32,10 @@ MAX_QUEUED = 10000
 class EventStream:
     """One open SSE response and its subscriptions."""
 
-    def __init__(self, www: Any, request: server.Request) -> None:
+    def __init__(self, www: Any, request: server.Request, user_info: dict[str, Any]) -> None:
         self.www = www
         self.request = request
+        self.gate = EventGate(www, user_info, self._send_event, self.close, MAX_QUEUED)
         self.uuid = str(uuid.uuid4())
         self.consumers: dict[tuple[str | None, ...], Any] = {}
         self.flow = FlowControl()
@@ -62,6 +66,9 @@ class EventStream:
             self.request.write(self.queue.popleft())
 
     def deliver(self, key: tuple[str, ...], body: Any) -> None:
+        self.gate.deliver(key, body)
+
+    def _send_event(self, key: tuple[str, ...], body: Any) -> None:
         data = json.dumps({"key": list(key), "message": body}, default=json_default)
         self.write(f"event: event\ndata: {data}\n\n".encode())
 
@@ -83,6 +90,7 @@ class EventStream:
 
     def stop_consuming(self) -> None:
         self.closed = True
+        self.gate.close()
         for consumer in self.consumers.values():
             consumer.stopConsuming()
         self.consumers.clear()
@@ -150,7 +158,24 @@ class EventResource(resource.Resource):
             return server.NOT_DONE_YET
         if segments and segments[0] == "listen":
             segments = segments[1:]
-        stream = EventStream(self.www, request)
+        self.www.tasks.spawn("sse stream", self._open(request, segments))
+        return server.NOT_DONE_YET
+
+    async def _open(self, request: server.Request, segments: list[str]) -> None:
+        user_info = self.www.user_info(request)
+        if self.www.auth_configured:
+            try:
+                await self.www.assert_allowed(("masters",), "get", {}, user_info)
+            except Forbidden as e:
+                if not request_gone(request):
+                    request.setResponseCode(403)
+                    request.setHeader(b"content-type", b"text/plain")
+                    request.write(e.message.encode())
+                    request.finish()
+                return
+        if request_gone(request):
+            return
+        stream = EventStream(self.www, request, user_info)
         self.streams[stream.uuid] = stream
 
         def gone(_: Any) -> None:
@@ -160,8 +185,7 @@ class EventResource(resource.Resource):
         request.notifyFinish().addBoth(gone)
         stream.start()
         if segments:
-            self.www.tasks.spawn("sse subscription", stream.add(_topic(segments)))
-        return server.NOT_DONE_YET
+            await stream.add(_topic(segments))
 
     async def _add(self, request: server.Request, stream: EventStream,
                    topic: tuple[str | None, ...]) -> None:

@@ -13,7 +13,7 @@ falls too far behind is disconnected with a log line.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any, ClassVar
 
 from autobahn.twisted.resource import WebSocketResource
@@ -28,13 +28,13 @@ from zope.interface import implementer
 from buildbot.util.deferred import ensure_deferred
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
+from buildbot.www.eventgate import EventGate
 from buildbot.www.session import user_info_from_headers
 
 log = Logger()
 
 MAX_QUEUED_MESSAGES = 10000
 MAX_QUEUED_BYTES = 32 << 20
-DECISION_CACHE = 2048
 
 
 def _dumps(obj: Any) -> bytes:
@@ -53,10 +53,7 @@ class WsProtocol(WebSocketServerProtocol):
         self._paused = False
         self._outq: deque[bytes] = deque()
         self._outq_bytes = 0
-        self._filter = False
-        self._filter_queue: deque[tuple[tuple[str, ...], Any]] = deque()
-        self._filtering = False
-        self._decisions: OrderedDict[tuple[str, ...], bool] = OrderedDict()
+        self._gate: EventGate | None = None
         self._ping: LoopingCall | None = None
         self._closed = False
 
@@ -87,7 +84,8 @@ class WsProtocol(WebSocketServerProtocol):
         except Forbidden:
             raise ConnectionDeny(403, "Forbidden") from None
         self.user_info = user_info
-        self._filter = bool(www.auth_configured and getattr(www.authz, "restricts_reads", True))
+        self._gate = EventGate(www, user_info, self._send_event, self._gate_overflow,
+                               MAX_QUEUED_MESSAGES)
 
     def onOpen(self) -> None:
         self.www.ws.connections.add(self)
@@ -116,7 +114,8 @@ class WsProtocol(WebSocketServerProtocol):
             consumer.stopConsuming()
         self.consumers.clear()
         self._outq.clear()
-        self._filter_queue.clear()
+        if self._gate is not None:
+            self._gate.close()
         ws = self.www.ws
         if ws is not None:
             ws.connections.discard(self)
@@ -237,57 +236,17 @@ class WsProtocol(WebSocketServerProtocol):
 
     # -- events ------------------------------------------------------------------------
     def _deliver(self, key: tuple[str, ...], body: Any) -> None:
-        if self._closed:
-            return
-        if not self._filter:
-            self.send(_dumps({"k": "/".join(key), "m": body}))
-            return
-        path = key[:-1]
-        decided = self._decisions.get(path)
-        if decided is not None and not self._filter_queue:
-            if decided:
-                self.send(_dumps({"k": "/".join(key), "m": body}))
-            return
-        # Authorization may need the database: keep events in order behind it.
-        if len(self._filter_queue) > MAX_QUEUED_MESSAGES:
-            msg = "websocket client {peer}: authorization backlog too long: disconnecting"
-            log.warn(msg, peer=self.peer)  # noqa: G010
-            self._filter_queue.clear()
-            self._closed = True
-            self.dropConnection(abort=True)
-            return
-        self._filter_queue.append((key, body))
-        if not self._filtering:
-            self._filtering = True
-            self.www.tasks.spawn("websocket event authorization", self._pump())
+        if self._gate is not None:
+            self._gate.deliver(key, body)
 
-    async def _pump(self) -> None:
-        try:
-            while self._filter_queue and not self._closed:
-                key, body = self._filter_queue[0]
-                path = key[:-1]
-                allowed = self._decisions.get(path)
-                if allowed is None:
-                    allowed = await self._allowed(path)
-                    self._decisions[path] = allowed
-                    if len(self._decisions) > DECISION_CACHE:
-                        self._decisions.popitem(last=False)
-                if self._filter_queue and self._filter_queue[0][0] is key:
-                    self._filter_queue.popleft()
-                if allowed:
-                    self.send(_dumps({"k": "/".join(key), "m": body}))
-        finally:
-            self._filtering = False
+    def _send_event(self, key: tuple[str, ...], body: Any) -> None:
+        self.send(_dumps({"k": "/".join(key), "m": body}))
 
-    async def _allowed(self, path: tuple[str, ...]) -> bool:
-        try:
-            await self.www.assert_allowed(path, "get", {}, self.user_info)
-        except Forbidden:
-            return False
-        except Exception:  # noqa: BLE001
-            log.failure("websocket: authorization of {path} failed", path="/".join(path))
-            return False
-        return True
+    def _gate_overflow(self) -> None:
+        msg = "websocket client {peer}: authorization backlog too long: disconnecting"
+        log.warn(msg, peer=self.peer)  # noqa: G010
+        self._closed = True
+        self.dropConnection(abort=True)
 
 
 class WsResource(WebSocketResource):

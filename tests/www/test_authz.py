@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import pytest_twisted
@@ -23,7 +24,14 @@ from buildbot.www.authz.roles import (
     RolesFromOwner,
     RolesFromUsername,
 )
-from tests.www.harness import HandshakeRefused, WebMaster, WsClient, http, post_jsonrpc
+from tests.www.harness import (
+    HandshakeRefused,
+    WebMaster,
+    WsClient,
+    http,
+    post_jsonrpc,
+    with_timeout,
+)
 
 
 def _basic(user: str) -> dict[str, str]:
@@ -194,3 +202,29 @@ async def test_websocket_from_foreign_origin_refused_when_auth_configured(
     with pytest.raises(HandshakeRefused) as e:
         await WsClient.connect(url, origin="https://evil.example")
     assert e.value.status == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_sse_needs_read_access_and_filters_events(master: WebMaster) -> None:
+    from tests.www.test_sse_avatar import _open
+
+    _setup(master)
+    await master.start_www(auth=AUTH, authz=Authz(
+        allowRules=[ViewBuildsEndpointMatcher(builder="win", role="winners")],
+        roleMatchers=[RolesFromEmails(winners=["bob@y.org"])]))
+    client = await _open(master, "/sse/builds/*/*")
+    kind, _ = await with_timeout(client.events.get(), "the handshake")
+    assert kind == "handshake"
+    master.mq.produce(("builds", "6", "update"), {"buildid": 6})  # hidden from anonymous
+    master.mq.produce(("builds", "5", "update"), {"buildid": 5})
+    kind, data = await with_timeout(client.events.get(), "the visible event")
+    assert json.loads(data)["key"] == ["builds", "5", "update"]
+    client.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_sse_refused_without_read_access(master: WebMaster) -> None:
+    await master.start_www(auth=AUTH, authz=Authz(
+        allowRules=[AnyEndpointMatcher(role="users")]))
+    res = await http.get(master.url("sse"))
+    assert (res.code, res.body) == (403, b"you need to have role 'users'")

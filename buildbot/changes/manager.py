@@ -18,3 +18,18 @@ class ChangeManager(BuildbotServiceManager):
     @property
     def master(self) -> Any:
         return self.parent
+
+    async def prepare_new_service(self, svc: Any) -> None:
+        # The service's object row (name, "module.Class"), as the reference creates it.
+        if getattr(svc, "objectid", None) is None:
+            cls = type(svc)
+            svc.objectid = await self.master.data.updates.getObjectId(
+                svc.name, f"{cls.__module__}.{cls.__name__}")
+
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
+        await super().reconfigServiceWithBuildbotConfig(new_config)
+        # Sources that depend on global settings (PBChangeSource: the PB port) see them too.
+        for svc in list(self):
+            hook = getattr(svc, "reconfigServiceWithBuildbotConfig", None)
+            if hook is not None:
+                await hook(new_config)

@@ -144,7 +144,11 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
             self.enabled = bool(row["enabled"])
         if self._enable_consumer is None:
             self._enable_consumer = await self.master.mq.startConsuming(
-                self._enabledCallback, ("schedulers", str(self.serviceid), "updated"))
+                self._on_enable_message, ("schedulers", str(self.serviceid), "updated"))
+
+    def _on_enable_message(self, key: Any, msg: dict[str, Any]) -> None:
+        # Tracked, so that stopping the scheduler waits for a switch in progress.
+        self.tasks.spawn("enable switch", self._enabledCallback(key, msg))
 
     async def _enabledCallback(self, key: Any, msg: dict[str, Any]) -> None:
         if msg["enabled"]:

@@ -19,7 +19,15 @@ class SchedulerManager(BuildbotServiceManager):
     def master(self) -> Any:
         return self.parent
 
+    async def prepare_new_service(self, svc: Any) -> None:
+        # The service's object row (name, "module.Class"), as the reference creates it:
+        # a Dependent keeps its state there.
+        if getattr(svc, "objectid", None) is None:
+            cls = type(svc)
+            svc.objectid = await self.master.data.updates.getObjectId(
+                svc.name, f"{cls.__module__}.{cls.__name__}")
+
     def force_schedulers(self) -> list[Any]:
         """The configured ForceSchedulers (the data layer's `forceschedulers` source)."""
-        return [s for s in self.namedServices.values() if hasattr(s, "all_fields")
-                and hasattr(s, "force")]
+        from buildbot.schedulers.forcesched import ForceScheduler
+        return [s for s in self.namedServices.values() if isinstance(s, ForceScheduler)]

@@ -1,0 +1,1 @@
+"""Clients of a master's PB services (used by hook scripts)."""

@@ -305,7 +305,7 @@ class WarningCountingShellCommand(ShellMixin, CompositeStepMixin, BuildStep):
             return worst_status(result, FAILURE) or FAILURE
         if self.warnCount:
             return worst_status(result, WARNINGS) or WARNINGS
-        return result  # type: ignore[no-any-return]
+        return result
 
 
 class Compile(WarningCountingShellCommand):

@@ -218,7 +218,7 @@ class CompositeStepMixin:
 
     async def runGlob(self, path: str, **kwargs: Any) -> list[str]:
         """Absolute paths on the worker matching the pattern `path`."""
-        return await self.runRemoteCommand(  # type: ignore[no-any-return]
+        return await self.runRemoteCommand(
             "glob", {"path": path, "logEnviron": self._log_environ()},
             evaluateCommand=lambda cmd: cmd.updates["files"][-1], **kwargs)
 
@@ -230,7 +230,7 @@ class CompositeStepMixin:
         writer = remotetransfer.StringFileWriter()
         args = {"workdir": step.workdir, "writer": writer, "maxsize": None,
                 "blocksize": 32 * 1024, "workersrc": filename}
-        return await self.runRemoteCommand(  # type: ignore[no-any-return]
+        return await self.runRemoteCommand(
             "uploadFile", args, abandonOnFailure=abandonOnFailure,
             evaluateCommand=lambda cmd: None if cmd.didFail() else writer.buffer)
 

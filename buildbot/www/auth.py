@@ -196,6 +196,8 @@ class TwistedICredAuthBase(AuthBase):
 
         @implementer(portal.IRealm)
         class Realm:
+            """Hands the logged-in user's login page to the HTTP auth wrapper."""
+
             def requestAvatar(self, avatarId: bytes, mind: Any, *interfaces: Any) -> Any:
                 if resource.IResource in interfaces:
                     return (resource.IResource,

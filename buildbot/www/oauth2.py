@@ -119,6 +119,8 @@ class OAuth2Auth(AuthBase):
 
 
 class GoogleAuth(OAuth2Auth):
+    """Login with a Google account (user name = the part of the email before `@`)."""
+
     name = "Google"
     faIcon = "fa-google-plus"
     authUri = "https://accounts.google.com/o/oauth2/auth"
@@ -137,6 +139,9 @@ class GoogleAuth(OAuth2Auth):
 
 
 class GitHubAuth(OAuth2Auth):
+    """Login with GitHub (or GitHub Enterprise at `serverURL`); groups are the user's
+    organizations (and `org/team` with `apiVersion=4, getTeamsMembership=True`)."""
+
     name = "GitHub"
     faIcon = "fa-github"
     authUriAdditionalParams = {"scope": "user:email read:org"}  # noqa: RUF012
@@ -198,6 +203,8 @@ class GitHubAuth(OAuth2Auth):
 
 
 class GitLabAuth(OAuth2Auth):
+    """Login with a GitLab instance; groups are the user's group paths."""
+
     name = "GitLab"
     faIcon = "fa-git"
 
@@ -219,6 +226,8 @@ class GitLabAuth(OAuth2Auth):
 
 
 class BitbucketAuth(OAuth2Auth):
+    """Login with Bitbucket Cloud; groups are the user's workspace slugs."""
+
     name = "Bitbucket"
     faIcon = "fa-bitbucket"
     authUri = "https://bitbucket.org/site/oauth2/authorize"

@@ -48,6 +48,8 @@ JSONRPC_CODES = {
 
 
 class BadJsonRpc2(Exception):
+    """A malformed JSON-RPC request (`code` is the JSON-RPC error code)."""
+
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.message, self.code = message, code

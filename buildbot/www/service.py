@@ -21,10 +21,19 @@ from twisted.logger import Logger
 from twisted.python.logfile import LogFile
 from twisted.web import resource, server, static
 
+from buildbot.util.deferred import maybe_await
 from buildbot.util.service import AsyncService
+from buildbot.www.auth import AuthRootResource, NoAuth
 from buildbot.www.authz import Authz
+from buildbot.www.avatar import AvatarBase, AvatarGravatar, AvatarResource
+from buildbot.www.change_hook import ChangeHookResource, protect
+from buildbot.www.config import ConfigResource, IndexResource, frontend_config
+from buildbot.www.httpclient import WebClients
 from buildbot.www.resource import HttpError
+from buildbot.www.rest import ApiVersionsResource
 from buildbot.www.session import DEFAULT_EXPIRATION, Session, SessionManager, session_of
+from buildbot.www.sse import EventResource
+from buildbot.www.ws import WsResource
 
 log = Logger()
 
@@ -176,7 +185,6 @@ class WWWService(AsyncService):
         self.sse: Any = None
         self.avatar: Any = None
         self._applied = False
-        from buildbot.www.httpclient import WebClients
         self.http = WebClients(self.reactor)
 
     # -- collaborators ---------------------------------------------------------------------
@@ -221,15 +229,13 @@ class WWWService(AsyncService):
         await self.authz.assertUserAllowed(path, action, options, user_info)
 
     async def maybe_auto_login(self, request: server.Request) -> None:
-        from buildbot.util.deferred import maybe_await
-
+        """Let the auth plugin log the user in from the request (RemoteUserAuth)."""
         await maybe_await(self.auth.maybeAutoLogin(request))
 
     @property
     def auth_configured(self) -> bool:
-        from buildbot.www.auth import NoAuth
-
-        return not isinstance(self.auth, NoAuth)
+        """Whether users can log in (an auth plugin other than NoAuth)."""
+        return self.auth is not None and not isinstance(self.auth, NoAuth)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -257,8 +263,6 @@ class WWWService(AsyncService):
 
     async def reconfigure(self, new_config: Any) -> None:
         """Apply a new MasterConfig: validate, then switch resources and port."""
-        from buildbot.www.auth import NoAuth
-        from buildbot.www.avatar import AvatarBase, AvatarGravatar
 
         www = dict(WWW_DEFAULTS)
         www.update(getattr(new_config, "www", None) or {})
@@ -318,12 +322,12 @@ class WWWService(AsyncService):
             app.setMaster(master)
             app.setConfiguration(www["plugins"][name])
         self.plugins = plugins
-        from buildbot.www.config import frontend_config
         self.frontend_config = frontend_config(www, new_config, auth, avatars)
         with open(os.path.join(base.static_dir, "index.html"), encoding="utf-8") as f:  # noqa: ASYNC230
             self.index_template = f.read()
         await self._load_session_secret()
         self.sessions.expiration = expiration
+        self.sessions.clock = self.clock
         self._build_site(www)
         self._applied = True
         if self.running:
@@ -351,14 +355,6 @@ class WWWService(AsyncService):
         self._secret_loaded = True
 
     def _build_site(self, www: dict[str, Any]) -> None:
-        from buildbot.www.auth import AuthRootResource
-        from buildbot.www.avatar import AvatarResource
-        from buildbot.www.change_hook import ChangeHookResource, protect
-        from buildbot.www.config import ConfigResource, IndexResource
-        from buildbot.www.rest import ApiVersionsResource
-        from buildbot.www.sse import EventResource
-        from buildbot.www.ws import WsResource
-
         if self.ws is None:
             self.ws = WsResource(self)
         self.ws.reconfigure()

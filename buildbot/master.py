@@ -139,8 +139,12 @@ class BuildMaster(AsyncService):
             if not f.check(ConfigErrors, DatabaseNotReadyError):
                 log.failure("error during master start-up", failure=f)
             log.info("BuildMaster startup failed")
-            if self.reactor.running:
+            # Under twistd (attached to the tac's application) a failed start ends the
+            # process; a master embedded elsewhere (tests) just reports the failure.
+            if self.parent is not None and self.reactor.running:
                 self.reactor.stop()
+                return None
+            return f  # type: ignore[return-value]
 
         d.addErrback(failed)
         return d

@@ -63,6 +63,7 @@ class Build(PropertiesMixin):
         self.conn: Any = None
         self.terminate = False
         self.stopped_reason: str | None = None
+        self._stop_results: int | None = None
         self.results = SUCCESS
         self.text: list[str] = []
         self.build_lock_list: list[Any] = []
@@ -359,6 +360,9 @@ class Build(PropertiesMixin):
             return
         self.stopped = True
         self.stopped_reason = reason
+        # The stop decides the outcome (RETRY for a master shutdown, so the request is
+        # built again; CANCELLED for a user stop), whatever the interrupted step reports.
+        self._stop_results = results
         self.results = worst_status(self.results, results) or results
         if self._build_lockset is not None:
             self._build_lockset.cancel()
@@ -382,6 +386,8 @@ class Build(PropertiesMixin):
         if results is None:
             results = self.results if self.results is not None else SUCCESS
         results = worst_status(self.results, results) if self.results is not None else results
+        if self.stopped and self._stop_results is not None:
+            results = self._stop_results
         assert results is not None
         self.results = results
         if self._disconnect_sub is not None:

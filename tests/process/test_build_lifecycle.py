@@ -111,3 +111,31 @@ async def test_reconfig_adds_builder_without_dropping_worker(tmp_path: Path) -> 
             assert w.count("Connected to buildmaster") == 1
             workers = await master.data.get(("workers",))
             assert [len(x["configured_on"]) for x in workers] == [2]
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_master_restart_mid_build_requeues_the_request(tmp_path: Path) -> None:
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+
+    def make() -> dict[str, Any]:
+        cfg = pb_config(port, SLEEP_ONCE)
+        cfg["db"] = {"db_url": db_url}
+        return cfg
+
+    async with running_worker(tmp_path / "w1", port, "w1", "pw", wait_for=None) as w:
+        async with running_master(tmp_path / "m", make) as master:
+            await w.wait_for_log(CONNECTED)
+            started = wait_for_message(master, ("steps", None, "started"), step_started("work"))
+            bsid = await force(master)
+            await started
+            await w.wait_for_log("startCommand:shell")
+        # The master stopped in the middle of the build: the build ended RETRY and its
+        # request was released, so the next master builds it again.
+        async with running_master(tmp_path / "m", make) as master:
+            complete = wait_for_message(master, ("buildsets", str(bsid), "complete"))
+            _, bs = await complete
+            assert bs["results"] == SUCCESS
+            builds = await master.data.get(("builds",))
+            assert [b["results"] for b in builds] == [RETRY, SUCCESS]

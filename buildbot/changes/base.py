@@ -132,7 +132,7 @@ class ReconfigurablePollingChangeSource(ChangeSource):
     def checkConfig(self, name: str | None = None, pollInterval: float = 60 * 10,
                     pollAtLaunch: bool = False, pollRandomDelayMin: int = 0,
                     pollRandomDelayMax: int = 0) -> None:
-        if name is not None:
+        if self.name is None and name is not None:  # (a `name=` keyword was taken already)
             self.name = name
         if pollInterval < 0:
             config.error(f"interval must be >= 0: {pollInterval}")

@@ -10,6 +10,7 @@ from twisted.spread import pb
 
 from buildbot import config
 from buildbot.changes.base import ChangeSource
+from buildbot.util.deferred import as_deferred
 
 log = Logger()
 
@@ -31,6 +32,7 @@ class ChangePerspective(NewCredPerspective):
         self.master = master
         self.prefix = prefix
 
+    @as_deferred  # PB answers with the Deferred's result; it cannot await a coroutine
     async def perspective_addChange(self, changedict: dict[str, Any]) -> None:
         """Store the change the client sent (the sendchange dict: `who`, `when`, `files`,
         ...); files outside `prefix` are dropped, the prefix is removed from the others."""

@@ -18,7 +18,7 @@ from twisted.spread import pb
 from buildbot.changes.pb import NewCredPerspective
 from buildbot.process.properties import Properties
 from buildbot.schedulers.base import ReconfigurableBaseScheduler
-from buildbot.util.deferred import gather
+from buildbot.util.deferred import as_deferred, gather
 
 log = Logger()
 
@@ -193,6 +193,7 @@ class RemoteBuildSetStatus(pb.Referenceable):
     def __init__(self, master: Any, bsid: int, brids: dict[int, int]) -> None:
         self.master, self.bsid, self.brids = master, bsid, brids
 
+    @as_deferred  # PB needs a Deferred
     async def remote_getBuildRequests(self) -> list[tuple[str, RemoteBuildRequest]]:
         out = []
         for builderid, brid in self.brids.items():
@@ -209,6 +210,7 @@ class RemoteBuildRequest(pb.Referenceable):
         self.master, self.builderName, self.brid = master, builderName, brid
         self.consumer: Any = None
 
+    @as_deferred  # PB needs a Deferred
     async def remote_subscribe(self, subscriber: Any) -> None:
         br = await self.master.data.get(("buildrequests", self.brid))
         if not br:
@@ -247,6 +249,7 @@ class RemoteBuild(pb.Referenceable):
         self.master, self.builddict, self.builderName = master, builddict, builderName
         self.consumer: Any = None
 
+    @as_deferred  # PB needs a Deferred
     async def remote_subscribe(self, subscriber: Any, interval: Any) -> None:
         def step_changed(key: Any, msg: dict[str, Any]) -> Any:
             if key[-1] == "started":
@@ -266,6 +269,7 @@ class RemoteBuild(pb.Referenceable):
             self.consumer.stopConsuming()
             self.consumer = None
 
+    @as_deferred  # PB needs a Deferred
     async def remote_waitUntilFinished(self) -> RemoteBuild:
         finished: defer.Deferred[None] = defer.Deferred()
         buildid = self.builddict["buildid"]
@@ -283,9 +287,11 @@ class RemoteBuild(pb.Referenceable):
             consumer.stopConsuming()
         return self
 
+    @as_deferred  # PB needs a Deferred
     async def remote_getResults(self) -> Any:
         return (await self.master.data.get(("builds", self.builddict["buildid"])))["results"]
 
+    @as_deferred  # PB needs a Deferred
     async def remote_getText(self) -> list[str]:
         build = await self.master.data.get(("builds", self.builddict["buildid"]))
         return [build["state_string"]]
@@ -297,6 +303,7 @@ class Try_Userpass_Perspective(NewCredPerspective):
     def __init__(self, scheduler: Try_Userpass, username: str) -> None:
         self.scheduler, self.username = scheduler, username
 
+    @as_deferred  # PB needs a Deferred
     async def perspective_try(self, branch: Any, revision: Any, patch: Any, repository: Any,
                               project: Any, builderNames: Any, who: Any = "",
                               comment: Any = "", properties: Any = None

@@ -155,7 +155,7 @@ class ReconfigurablePollingChangeSource(ChangeSource):
             self.__dict__["_poller"] = poller
         return poller
 
-    async def reconfigService(self, name: str | None = None,  # type: ignore[override]
+    async def reconfigService(self, name: str | None = None,
                               pollInterval: float = 60 * 10, pollAtLaunch: bool = False,
                               pollRandomDelayMin: int = 0, pollRandomDelayMax: int = 0
                               ) -> None:

@@ -58,7 +58,7 @@ def tracker_ref(repourl: str, ref: str) -> str:
         if m.group("owner") is not None:
             ident += f"/{_sanitize(m.group('owner'))}"
         ident += f"/{_sanitize(m.group('repo'))}"
-    tail = ref[len("refs/"):] if ref.startswith("refs/") else ref
+    tail = ref.removeprefix("refs/")
     return f"{prefix}/{ident}/{tail}"
 
 
@@ -180,7 +180,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
         return not self.doPoll.running
 
     # -- polling ------------------------------------------------------------------------
-    async def poll(self) -> None:  # type: ignore[override]
+    async def poll(self) -> None:
         assert self.workdir is not None
         try:
             await self._dovccmd("init", ["--bare", self.workdir])
@@ -344,8 +344,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                     ("codebases", self._codebase_id, "commits_by_revision", parents[0]))
                 if found is not None:
                     last_commit_id = found["commitid"]
-        short_branch = branch[len("refs/heads/"):] if branch.startswith("refs/heads/") \
-            else branch
+        short_branch = branch.removeprefix("refs/heads/")
         for rev in revs:
             timestamp, author, committer, files, comments = await gather([
                 self._get_commit_timestamp(rev), self._get_commit_author(rev),

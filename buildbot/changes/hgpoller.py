@@ -107,10 +107,10 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
         return (f"HgPoller watching the remote Mercurial repository '{self.repourl}', "
                 f"branches: {', '.join(self.branches)}, in workdir '{self.workdir}' ")
 
-    def poll(self) -> defer.Deferred[None]:  # type: ignore[override]
-        return self.initLock.run(lambda: defer.ensureDeferred(self._poll()))
+    def poll(self) -> defer.Deferred[None]:
+        return self.initLock.run(lambda: defer.ensureDeferred(self._poll_locked()))
 
-    async def _poll(self) -> None:
+    async def _poll_locked(self) -> None:
         await self._getChanges()
         await self._processChanges()
 

@@ -109,24 +109,24 @@ class PBChangeSource(ChangeSource):
         if not port:
             config.error("No port specified for PBChangeSource, and no worker port configured")
         if port != self.registered_port and self.isActive():
-            await self._unregister()
-            await self._register(port)
+            await self._unregister_port()
+            await self._register_port(port)
 
     async def reconfigServiceWithSibling(self, sibling: Any) -> None:
         await super().reconfigServiceWithSibling(sibling)
         if self.isActive():
             port = self._calculatePort(self.master.config)
             if port != self.registered_port or self.registration is None:
-                await self._unregister()
-                await self._register(port)
+                await self._unregister_port()
+                await self._register_port(port)
 
     async def activate(self) -> None:
-        await self._register(self._calculatePort(self.master.config))
+        await self._register_port(self._calculatePort(self.master.config))
 
     async def deactivate(self) -> None:
-        await self._unregister()
+        await self._unregister_port()
 
-    async def _register(self, port: int | str | None) -> None:
+    async def _register_port(self, port: int | str | None) -> None:
         if not port:
             log.error("No port specified for PBChangeSource, and no worker port configured")
             return
@@ -134,7 +134,7 @@ class PBChangeSource(ChangeSource):
         self.registration = await self.master.pbmanager.register(
             port, self.user, self.passwd, self.getPerspective)
 
-    async def _unregister(self) -> None:
+    async def _unregister_port(self) -> None:
         self.registered_port = None
         registration, self.registration = self.registration, None
         if registration is not None:

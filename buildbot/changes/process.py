@@ -17,10 +17,10 @@ class _Collector(protocol.ProcessProtocol):
         self.done: defer.Deferred[tuple[int, bytes, bytes]] = defer.Deferred()
 
     def connectionMade(self) -> None:
-        assert self.transport is not None
+        transport: Any = self.transport
         if self.stdin is not None:
-            self.transport.write(self.stdin)
-        self.transport.closeStdin()
+            transport.write(self.stdin)
+        transport.closeStdin()
 
     def outReceived(self, data: bytes) -> None:
         self.out.append(data)

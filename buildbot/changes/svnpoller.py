@@ -130,7 +130,7 @@ class SVNPoller(ReconfigurablePollingChangeSource):
             raise OSError(f"{self}: svn {args[0]} failed ({code}): {err.decode(errors='replace')}")
         return out.decode("utf-8", "replace")
 
-    async def poll(self) -> None:  # type: ignore[override]
+    async def poll(self) -> None:
         log.info("SVNPoller: polling {project}", project=self.project)
         try:
             if not self._prefix:
@@ -153,7 +153,7 @@ class SVNPoller(ReconfigurablePollingChangeSource):
         roots = doc.getElementsByTagName("root")
         if not roots:
             return ""
-        root = "".join(c.data for c in roots[0].childNodes)
+        root = "".join(getattr(c, "data", "") for c in roots[0].childNodes)
         if not self.repourl.startswith(root):
             raise RuntimeError("Configured repourl doesn't match svn root")
         prefix = self.repourl[len(root):].lstrip("/")

@@ -47,8 +47,9 @@ class Sender:
     async def _send(self, change: dict[str, Any]) -> Any:
         from twisted.internet import reactor
 
-        factory: Any = pb.PBClientFactory()  # type: ignore[no-untyped-call]
-        reactor.connectTCP(self.host, self.port, factory)  # type: ignore[attr-defined]
+        factory: Any = pb.PBClientFactory()
+        tcp: Any = reactor
+        tcp.connectTCP(self.host, self.port, factory)
         try:
             remote = await factory.login(credentials.UsernamePassword(self.username,
                                                                       self.password))

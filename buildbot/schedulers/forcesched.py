@@ -113,7 +113,7 @@ class BaseParameter:
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         """The value of this field in a submission (lists keyed by full name): blanks
         dropped, default if empty, regex and size checked, then parsed."""
-        args = [a for a in kwargs.get(self.fullName, [])
+        args = [a for a in kwargs.get(self.fullName or "", [])
                 if not (isinstance(a, str) and not a.strip())]
         if not args:
             if self.required:
@@ -186,7 +186,7 @@ class StringParameter(BaseParameter):
 class TextParameter(StringParameter):
     """A multi-line text field."""
 
-    spec_attributes = ("cols", "rows")
+    spec_attributes = ("cols", "rows")  # type: ignore[assignment]
     type = "textarea"
     cols = 80
     rows = 20
@@ -211,7 +211,7 @@ class BooleanParameter(BaseParameter):
     type = "bool"
 
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
-        return kwargs.get(self.fullName, [self.default]) == [True]
+        return kwargs.get(self.fullName or "", [self.default]) == [True]
 
 
 class UserNameParameter(StringParameter):
@@ -267,10 +267,10 @@ class InheritBuildParameter(ChoiceStringParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("InheritBuildParameter can only be used by properties")
 
-    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+    async def updateFromKwargs(self, properties: dict[str, Any],
                                kwargs: dict[str, Any], collector: Any, master: Any = None,
                                **unused: Any) -> None:
-        arg = kwargs.get(self.fullName, [""])[0]
+        arg = kwargs.get(self.fullName or "", [""])[0]
         choice = arg.split(" ")[0]
         parts = choice.split("/")
         if len(parts) != 2:
@@ -313,7 +313,7 @@ class WorkerChoiceParameter(ChoiceStringParameter):
         return super().updateFromKwargs(properties=properties, kwargs=kwargs,
                                         collector=collector, **unused)
 
-    async def getChoices(self, master: Any, scheduler: Any,  # type: ignore[override]
+    async def getChoices(self, master: Any, scheduler: Any,
                          buildername: str | None) -> list[str]:
         if buildername is None:
             workers = await master.data.get(("workers",))
@@ -364,7 +364,7 @@ class NestedParameter(BaseParameter):
                 collector=collector, **kw)
         kwargs[self.fullName or ""] = child
 
-    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+    async def updateFromKwargs(self, properties: dict[str, Any],
                                kwargs: dict[str, Any], collector: ValidationErrorCollector,
                                **kw: Any) -> None:
         await self.collectChildProperties(kwargs=kwargs, properties=properties,
@@ -395,7 +395,7 @@ class AnyPropertyParameter(NestedParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("AnyPropertyParameter can only be used by properties")
 
-    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+    async def updateFromKwargs(self, properties: dict[str, Any],
                                kwargs: dict[str, Any], collector: ValidationErrorCollector,
                                master: Any = None, **kw: Any) -> None:
         await self.collectChildProperties(master=master, properties=properties,
@@ -448,7 +448,7 @@ class CodebaseParameter(NestedParameter):
     def createSourcestamp(self, properties: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         return kwargs.get(self.fullName or "", {})
 
-    async def updateFromKwargs(self, properties: dict[str, Any],  # type: ignore[override]
+    async def updateFromKwargs(self, properties: dict[str, Any],
                                kwargs: dict[str, Any], collector: ValidationErrorCollector,
                                sourcestamps: dict[str, Any] | None = None, **kw: Any) -> None:
         await self.collectChildProperties(sourcestamps=sourcestamps, properties=properties,
@@ -568,7 +568,7 @@ class ForceScheduler(ReconfigurableBaseScheduler):
     @property
     def priorityParameter(self) -> IntParameter:
         """Older name of `forced_priority`."""
-        return self.forced_priority  # type: ignore[no-any-return]
+        return self.forced_priority
 
     async def gatherPropertiesAndChanges(self, collector: ValidationErrorCollector,
                                          **kwargs: Any) -> tuple[Properties, list[int],

@@ -178,8 +178,8 @@ class Timed(AbsoluteSourceStampsMixin, ReconfigurableBaseScheduler):
 
     def current_utc_offset(self, tm: float) -> float:
         """The local time zone's offset from UTC at `tm` (cron fields are local time)."""
-        return (datetime.datetime.fromtimestamp(tm).replace(tzinfo=datetime.timezone.utc)
-                - datetime.datetime.fromtimestamp(tm, datetime.timezone.utc)).total_seconds()
+        return (datetime.datetime.fromtimestamp(tm).replace(tzinfo=datetime.UTC)
+                - datetime.datetime.fromtimestamp(tm, datetime.UTC)).total_seconds()
 
     async def _scheduleNextBuild_locked(self) -> None:
         if self.actuateAtTimer is not None and self.actuateAtTimer.active():
@@ -329,12 +329,12 @@ class NightlyBase(Timed):
 class Nightly(NightlyBase):
     """`schedulers.Nightly`."""
 
-    def checkConfig(self, *args: Any,  # type: ignore[override]
+    def checkConfig(self, *args: Any,
                     reason: str = "The Nightly scheduler named '%(name)s' triggered this "
                                   "build", **kwargs: Any) -> None:
         super().checkConfig(*args, reason=reason, **kwargs)
 
-    def reconfigService(self, *args: Any,  # type: ignore[override]
+    def reconfigService(self, *args: Any,
                         reason: str = "The Nightly scheduler named '%(name)s' triggered this "
                                       "build", **kwargs: Any) -> Any:
         return super().reconfigService(*args, reason=reason, **kwargs)
@@ -349,12 +349,12 @@ class NightlyTriggerable(NightlyBase):
         self._lastTrigger: Any = None
         super().__init__(*args, **kwargs)
 
-    def checkConfig(self, *args: Any,  # type: ignore[override]
+    def checkConfig(self, *args: Any,
                     reason: str = "The NightlyTriggerable scheduler named '%(name)s' "
                                   "triggered this build", **kwargs: Any) -> None:
         super().checkConfig(*args, reason=reason, **kwargs)
 
-    def reconfigService(self, *args: Any,  # type: ignore[override]
+    def reconfigService(self, *args: Any,
                         reason: str = "The NightlyTriggerable scheduler named '%(name)s' "
                                       "triggered this build", **kwargs: Any) -> Any:
         return super().reconfigService(*args, reason=reason, **kwargs)

@@ -14,8 +14,10 @@ from buildbot.util.misc import (
     now,
     unicode2bytes,
 )
+from buildbot.util.ssfilter import NotABranch
 
 __all__ = [
+    "NotABranch",
     "ascii2unicode",
     "bytes2unicode",
     "datetime2epoch",

@@ -58,14 +58,13 @@ def buildrequest_message(row: Any, properties: dict[str, Any] | None = None) -> 
     }
 
 
-async def buildrequest_bodies(db: Any, rows: Sequence[Any], wanted_props: list[str] | None
-                              ) -> list[dict[str, Any]]:
+async def buildrequest_bodies(connector: Any, rows: Sequence[Any],
+                              wanted_props: list[str] | None) -> list[dict[str, Any]]:
     """Bodies of many requests; with `wanted_props`, each buildset's properties are read
-    once, concurrently."""
+    once."""
     if not wanted_props:
         return [buildrequest_message(r) for r in rows]
-    bsids = list(dict.fromkeys(r.buildsetid for r in rows))
-    props = dict(zip(bsids, await gather(db.buildsets.getBuildsetProperties(b) for b in bsids)))
+    props = await connector.rtypes.buildset.properties([r.buildsetid for r in rows])
     return [buildrequest_message(r, filter_properties(props[r.buildsetid], wanted_props))
             for r in rows]
 
@@ -78,7 +77,8 @@ class BuildRequestEndpoint(Endpoint):
         row = await self.db.buildrequests.getBuildRequest(kwargs["buildrequestid"])
         if row is None:
             return None
-        return (await buildrequest_bodies(self.db, [row], result_spec.popProperties()))[0]
+        return (await buildrequest_bodies(self.connector, [row],
+                                    result_spec.popProperties()))[0]
 
     async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         brid = kwargs["buildrequestid"]
@@ -123,7 +123,7 @@ class BuildRequestsEndpoint(Endpoint):
         rows = await self.db.buildrequests.getBuildRequests(
             builderid=kwargs.get("builderid"), complete=complete, claimed=claimed, bsid=bsid,
             result_spec=sql)
-        return await buildrequest_bodies(self.db, rows, result_spec.popProperties())
+        return await buildrequest_bodies(self.connector, rows, result_spec.popProperties())
 
 
 class BuildRequest(ResourceType):
@@ -227,7 +227,7 @@ class BuildRequest(ResourceType):
         bsid = buildrequest["buildsetid"]
         buildset, properties, builds = await gather([
             self.db.buildsets.getBuildset(bsid),
-            self.db.buildsets.getBuildsetProperties(bsid),
+            self.connector.rtypes.buildset.properties([bsid]),
             self.db.builds.getBuilds(buildrequestid=buildrequest["buildrequestid"]),
         ])
         if buildset is None:
@@ -237,7 +237,7 @@ class BuildRequest(ResourceType):
             rebuilt_buildid = builds[0].id
         result: tuple[int, dict[int, int]] = await self.connector.updates.addBuildset(
             waited_for=False, scheduler="rebuild", sourcestamps=list(buildset.sourcestamps),
-            reason="rebuild", properties=dict(properties),
+            reason="rebuild", properties=dict(properties[bsid]),
             builderids=[buildrequest["builderid"]],
             external_idstring=buildset.external_idstring, rebuilt_buildid=rebuilt_buildid,
             parent_buildid=buildset.parent_buildid,

@@ -10,7 +10,14 @@ from typing import Any, ClassVar
 from twisted.logger import Logger
 
 from buildbot.data import types
-from buildbot.data.base import Endpoint, EndpointKind, ResourceType, take_sql_spec, update_method
+from buildbot.data.base import (
+    Endpoint,
+    EndpointKind,
+    ResourceType,
+    RowCache,
+    take_sql_spec,
+    update_method,
+)
 from buildbot.data.sourcestamps import sourcestamp_entity
 from buildbot.db.errors import AlreadyCompleteError
 from buildbot.util.deferred import gather
@@ -81,6 +88,27 @@ class Buildset(ResourceType):
     endpoints: ClassVar[list[type[Endpoint]]] = [BuildsetEndpoint, BuildsetsEndpoint]
     eventPathPatterns = "/buildsets/:bsid"
     entityType = buildset_entity
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector)
+        # Buildset properties never change once stored (Buildbot caches them too).
+        self.properties_cache: RowCache[int, dict[str, Any]] = RowCache(size=1024)
+
+    async def properties(self, bsids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """`{bsid: {name: (value, source)}}` of the buildsets (missing ones read
+        concurrently, once each)."""
+        found: dict[int, dict[str, Any]] = {}
+        missing = []
+        for bsid in dict.fromkeys(bsids):
+            cached = self.properties_cache.get(bsid)
+            if cached is None:
+                missing.append(bsid)
+            else:
+                found[bsid] = cached
+        read = await gather(self.db.buildsets.getBuildsetProperties(b) for b in missing)
+        for bsid, props in zip(missing, read):
+            found[bsid] = self.properties_cache.put(bsid, props)
+        return found
 
     async def bodies(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         """Bodies of many buildsets; their source stamps are read once each."""

@@ -37,7 +37,8 @@ class BuildsetPropertiesEndpoint(Endpoint):
     pathPatterns = "/buildsets/n:bsid/properties"
 
     async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
-        return await self.db.buildsets.getBuildsetProperties(kwargs["bsid"])
+        props = await self.connector.rtypes.buildset.properties([kwargs["bsid"]])
+        return props[kwargs["bsid"]]
 
 
 class BuildPropertiesEndpoint(Endpoint):
@@ -67,7 +68,8 @@ class PropertiesListEndpoint(Endpoint):
             sql = take_sql_spec(result_spec, self.db.builds.property_result_spec_fields)
             props = await self.db.builds.getBuildProperties(kwargs["buildid"], result_spec=sql)
         elif "bsid" in kwargs:
-            props = await self.db.buildsets.getBuildsetProperties(kwargs["bsid"])
+            props = (await self.connector.rtypes.buildset.properties([kwargs["bsid"]]))[
+                kwargs["bsid"]]
         else:
             # Buildbot 4.3 answers 500 here (docs/differences.md).
             change = await self.db.changes.getChange(kwargs["changeid"])

@@ -32,6 +32,8 @@ def build_data_message(row: Any) -> dict[str, Any]:
 
 
 class BuildDatasNoValueEndpoint(Endpoint):
+    """The build's data items, without their values."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = " ".join(p + "/data" for p in _BUILD_SELECTORS)
 
@@ -44,6 +46,8 @@ class BuildDatasNoValueEndpoint(Endpoint):
 
 
 class BuildDataNoValueEndpoint(Endpoint):
+    """One data item of a build, without its value."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = " ".join(p + "/data/i:name" for p in _BUILD_SELECTORS)
 
@@ -56,6 +60,8 @@ class BuildDataNoValueEndpoint(Endpoint):
 
 
 class BuildDataEndpoint(Endpoint):
+    """The raw value of one data item of a build (a download)."""
+
     kind = EndpointKind.RAW
     pathPatterns = " ".join(p + "/data/i:name/value" for p in _BUILD_SELECTORS)
 
@@ -71,6 +77,8 @@ class BuildDataEndpoint(Endpoint):
 
 
 class BuildData(ResourceType):
+    """Named binary values attached to builds."""
+
     name = "build_data"
     plural = "build_data"
     endpoints: ClassVar[list[type[Endpoint]]] = [

@@ -38,6 +38,8 @@ def builder_message(row: Any) -> dict[str, Any]:
 
 
 class BuilderEndpoint(Endpoint):
+    """One builder, by id or name, or by id among a master's builders."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /builders/n:builderid
@@ -58,6 +60,8 @@ class BuilderEndpoint(Endpoint):
 
 
 class BuildersEndpoint(Endpoint):
+    """Every builder ever registered, or those of a master, project or worker."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "builders"
     pathPatterns = """
@@ -75,6 +79,8 @@ class BuildersEndpoint(Endpoint):
 
 
 class Builder(ResourceType):
+    """Builders (`builder` / `builders`)."""
+
     name = "builder"
     plural = "builders"
     keyField = "builderid"

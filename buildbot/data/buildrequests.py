@@ -70,6 +70,8 @@ async def buildrequest_bodies(connector: Any, rows: Sequence[Any],
 
 
 class BuildRequestEndpoint(Endpoint):
+    """One build request; actions `cancel` and `set_priority`."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/buildrequests/n:buildrequestid"
 
@@ -103,6 +105,8 @@ class BuildRequestEndpoint(Endpoint):
 
 
 class BuildRequestsEndpoint(Endpoint):
+    """Build requests, all or of one builder."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "buildrequests"
     pathPatterns = """
@@ -127,6 +131,8 @@ class BuildRequestsEndpoint(Endpoint):
 
 
 class BuildRequest(ResourceType):
+    """Build requests (`buildrequest` / `buildrequests`)."""
+
     name = "buildrequest"
     plural = "buildrequests"
     keyField = "buildrequestid"
@@ -149,6 +155,7 @@ class BuildRequest(ResourceType):
         return [by_id[b] for b in brids if b in by_id]
 
     def announce(self, rows: Iterable[Any], event: str, seq: int | None) -> None:
+        """Announce each request as `event`."""
         for row in rows:
             self.produceEvent(buildrequest_message(row), event, seq)
 

@@ -68,6 +68,8 @@ async def build_bodies(db: Any, rows: Sequence[Any], wanted_props: list[str] | N
 
 
 class BuildEndpoint(Endpoint):
+    """One build, by id or by builder and number; actions `stop` and `rebuild`."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /builds/n:buildid
@@ -102,6 +104,8 @@ class BuildEndpoint(Endpoint):
 
 
 class BuildTriggeredBuildsEndpoint(Endpoint):
+    """The builds triggered by a build (of buildsets it parents)."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = "/builds/n:buildid/triggered_builds"
 
@@ -111,6 +115,8 @@ class BuildTriggeredBuildsEndpoint(Endpoint):
 
 
 class BuildsEndpoint(Endpoint):
+    """Builds: all, or of a builder, request, change or worker."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "builds"
     pathPatterns = """
@@ -142,6 +148,8 @@ class BuildsEndpoint(Endpoint):
 
 
 class Build(ResourceType):
+    """Builds (`build` / `builds`)."""
+
     name = "build"
     plural = "builds"
     keyField = "buildid"
@@ -202,6 +210,7 @@ class Build(ResourceType):
 
     @update_method
     async def setBuildStateString(self, buildid: int, state_string: str) -> None:
+        """Set the build's state text; announce `update`."""
         with self.writing() as seq:
             await self.db.builds.setBuildStateString(buildid=buildid, state_string=state_string)
             await self._updated(buildid, "update", seq,

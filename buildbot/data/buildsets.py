@@ -59,6 +59,8 @@ def buildset_message(row: Any, sourcestamps: list[dict[str, Any]]) -> dict[str, 
 
 
 class BuildsetEndpoint(Endpoint):
+    """One buildset with its source stamps."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/buildsets/n:bsid"
 
@@ -70,6 +72,8 @@ class BuildsetEndpoint(Endpoint):
 
 
 class BuildsetsEndpoint(Endpoint):
+    """Every buildset."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "buildsets"
     pathPatterns = "/buildsets"
@@ -82,6 +86,8 @@ class BuildsetsEndpoint(Endpoint):
 
 
 class Buildset(ResourceType):
+    """Buildsets (`buildset` / `buildsets`)."""
+
     name = "buildset"
     plural = "buildsets"
     keyField = "bsid"

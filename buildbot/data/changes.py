@@ -87,6 +87,8 @@ def pre_change(**kwargs: Any) -> dict[str, Any]:
 
 
 class ChangeEndpoint(Endpoint):
+    """One change."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/changes/n:changeid"
 
@@ -95,6 +97,8 @@ class ChangeEndpoint(Endpoint):
 
 
 class ChangesEndpoint(Endpoint):
+    """Changes: all, of a build, or of a source stamp."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "changes"
     pathPatterns = """
@@ -122,6 +126,8 @@ class ChangesEndpoint(Endpoint):
 
 
 class Change(ResourceType):
+    """Changes (`change` / `changes`)."""
+
     name = "change"
     plural = "changes"
     keyField = "changeid"

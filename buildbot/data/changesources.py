@@ -30,6 +30,8 @@ async def changesource_bodies(db: Any, rows: Sequence[Any]) -> list[dict[str, An
 
 
 class ChangeSourceEndpoint(Endpoint):
+    """One change source, optionally only if a given master owns it."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /changesources/n:changesourceid
@@ -45,6 +47,8 @@ class ChangeSourceEndpoint(Endpoint):
 
 
 class ChangeSourcesEndpoint(Endpoint):
+    """Change sources, all or those a master owns."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "changesources"
     pathPatterns = """
@@ -58,6 +62,8 @@ class ChangeSourcesEndpoint(Endpoint):
 
 
 class ChangeSource(ResourceType):
+    """Change sources (`changesource` / `changesources`)."""
+
     name = "changesource"
     plural = "changesources"
     keyField = "changesourceid"

@@ -24,6 +24,8 @@ def branch_message(row: Any) -> dict[str, Any]:
 
 
 class CodebaseBranchEndpoint(Endpoint):
+    """One branch."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/branches/n:branchid"
 
@@ -33,6 +35,8 @@ class CodebaseBranchEndpoint(Endpoint):
 
 
 class CodebaseBranchesEndpoint(Endpoint):
+    """The branches of a codebase."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = "/codebases/n:codebaseid/branches"
 
@@ -44,6 +48,8 @@ class CodebaseBranchesEndpoint(Endpoint):
 
 
 class CodebaseBranch(ResourceType):
+    """Branches of codebases (`branch` / `branches`)."""
+
     name = "branch"
     plural = "branches"
     keyField = "branchid"

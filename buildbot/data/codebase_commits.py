@@ -36,6 +36,8 @@ def commit_message(row: Any) -> dict[str, Any]:
 
 
 class CodebaseCommitEndpoint(Endpoint):
+    """One commit."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/commits/n:commitid"
 
@@ -45,6 +47,8 @@ class CodebaseCommitEndpoint(Endpoint):
 
 
 class CodebaseCommitByRevisionEndpoint(Endpoint):
+    """One commit of a codebase, by revision."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/codebases/n:codebaseid/commits_by_revision/s:revision"
 
@@ -55,6 +59,8 @@ class CodebaseCommitByRevisionEndpoint(Endpoint):
 
 
 class CodebaseCommitsEndpoint(Endpoint):
+    """The commits of a codebase."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = "/codebases/n:codebaseid/commits"
 
@@ -66,6 +72,8 @@ class CodebaseCommitsEndpoint(Endpoint):
 
 
 class CodebaseCommit(ResourceType):
+    """Commits of codebases (`commit` / `commits`)."""
+
     name = "commit"
     plural = "commits"
     keyField = "commitid"
@@ -97,6 +105,8 @@ class CodebaseCommit(ResourceType):
 
 
 class CodebaseCommitsGraphEndpoint(Endpoint):
+    """The first common ancestor of two commits and the paths to them."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = (
         "/codebases/n:codebaseid/commit_range/n:commitid1/n:commitid2/commits_common_parent")
@@ -111,6 +121,8 @@ class CodebaseCommitsGraphEndpoint(Endpoint):
 
 
 class CodebaseCommitsGraph(ResourceType):
+    """Commit graphs between two commits (`commit_graph`)."""
+
     name = "commit_graph"
     plural = "commit_graphs"
     endpoints: ClassVar[list[type[Endpoint]]] = [CodebaseCommitsGraphEndpoint]

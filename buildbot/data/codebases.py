@@ -24,6 +24,8 @@ def codebase_message(row: Any) -> dict[str, Any]:
 
 
 class CodebaseEndpoint(Endpoint):
+    """One codebase, by id or by project and name."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /codebases/n:codebaseid
@@ -41,6 +43,8 @@ class CodebaseEndpoint(Endpoint):
 
 
 class CodebasesEndpoint(Endpoint):
+    """Every codebase."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "codebases"
     pathPatterns = "/codebases"
@@ -52,6 +56,8 @@ class CodebasesEndpoint(Endpoint):
 
 
 class Codebase(ResourceType):
+    """Codebases (`codebase` / `codebases`)."""
+
     name = "codebase"
     plural = "codebases"
     keyField = "codebaseid"

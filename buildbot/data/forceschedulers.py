@@ -44,6 +44,8 @@ def configured(connector: Any) -> Iterable[Any]:
 
 
 class ForceSchedulerEndpoint(Endpoint):
+    """One configured force scheduler; action `force`."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/forceschedulers/i:schedulername"
 
@@ -75,6 +77,8 @@ class ForceSchedulerEndpoint(Endpoint):
 
 
 class ForceSchedulersEndpoint(Endpoint):
+    """The configured force schedulers, all or those of a builder."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "forceschedulers"
     pathPatterns = """
@@ -97,6 +101,8 @@ class ForceSchedulersEndpoint(Endpoint):
 
 
 class ForceScheduler(ResourceType):
+    """Force schedulers (`forcescheduler` / `forceschedulers`)."""
+
     name = "forcescheduler"
     plural = "forceschedulers"
     keyField = "name"

@@ -21,7 +21,14 @@ logchunk_entity = types.Entity("logchunk", {
     "content": types.String(),
 })
 
-_LOG_SELECTORS = ["/logs/n:logid", "/steps/n:stepid/logs/i:log_slug", "/builds/n:buildid/steps/i:step_name/logs/i:log_slug", "/builds/n:buildid/steps/n:step_number/logs/i:log_slug", "/builders/n:builderid/builds/n:build_number/steps/i:step_name/logs/i:log_slug", "/builders/n:builderid/builds/n:build_number/steps/n:step_number/logs/i:log_slug"]
+_LOG_SELECTORS = [
+    "/logs/n:logid",
+    "/steps/n:stepid/logs/i:log_slug",
+    "/builds/n:buildid/steps/i:step_name/logs/i:log_slug",
+    "/builds/n:buildid/steps/n:step_number/logs/i:log_slug",
+    "/builders/n:builderid/builds/n:build_number/steps/i:step_name/logs/i:log_slug",
+    "/builders/n:builderid/builds/n:build_number/steps/n:step_number/logs/i:log_slug",
+]
 
 
 def _patterns(suffix: str) -> str:
@@ -125,17 +132,23 @@ def _strip_stream_tags(text: str) -> str:
 
 
 class RawLogChunkEndpoint(_RawLogEndpoint):
+    """A whole log as a download."""
+
     kind = EndpointKind.RAW
     pathPatterns = _patterns("/raw")
 
 
 class RawInlineLogChunkEndpoint(_RawLogEndpoint):
+    """A whole log for display in the browser."""
+
     kind = EndpointKind.RAW_INLINE
     pathPatterns = _patterns("/raw_inline")
     with_filename = False
 
 
 class LogChunk(ResourceType):
+    """Log contents (`logchunk` / `logchunks`)."""
+
     name = "logchunk"
     plural = "logchunks"
     endpoints: ClassVar[list[type[Endpoint]]] = [

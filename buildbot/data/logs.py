@@ -43,6 +43,8 @@ def log_slug(name: str) -> str:
 
 
 class LogEndpoint(Endpoint):
+    """One log, by id or by step and slug."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /logs/n:logid
@@ -61,6 +63,8 @@ class LogEndpoint(Endpoint):
 
 
 class LogsEndpoint(Endpoint):
+    """The logs of a step."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = """
         /steps/n:stepid/logs
@@ -84,6 +88,8 @@ class LogsEndpoint(Endpoint):
 
 
 class Log(ResourceType):
+    """Logs (`log` / `logs`)."""
+
     name = "log"
     plural = "logs"
     keyField = "logid"

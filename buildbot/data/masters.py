@@ -32,6 +32,8 @@ def master_message(row: Any) -> dict[str, Any]:
 
 
 class MasterEndpoint(Endpoint):
+    """One master, optionally only if a given builder is attached to it."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /masters/n:masterid
@@ -48,6 +50,8 @@ class MasterEndpoint(Endpoint):
 
 
 class MastersEndpoint(Endpoint):
+    """Masters, all or those a builder is attached to."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "masters"
     pathPatterns = """
@@ -67,6 +71,8 @@ class MastersEndpoint(Endpoint):
 
 
 class Master(ResourceType):
+    """Masters (`master` / `masters`)."""
+
     name = "master"
     plural = "masters"
     keyField = "masterid"

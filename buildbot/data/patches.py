@@ -30,6 +30,8 @@ def patch_message(row: Any) -> dict[str, Any]:
 
 
 class Patch(ResourceType):
+    """Patches of source stamps (`patch`; embedded only)."""
+
     name = "patch"
     plural = "patches"
     endpoints: ClassVar[list[type[Endpoint]]] = []

@@ -33,6 +33,8 @@ def project_message(row: Any, active: bool | None = None) -> dict[str, Any]:
 
 
 class ProjectEndpoint(Endpoint):
+    """One project, by id or name."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /projects/n:projectid
@@ -51,6 +53,8 @@ class ProjectEndpoint(Endpoint):
 
 
 class ProjectsEndpoint(Endpoint):
+    """Projects; `active=` selects those with (without) an attached builder."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "projects"
     pathPatterns = "/projects"
@@ -73,6 +77,8 @@ class ProjectsEndpoint(Endpoint):
 
 
 class Project(ResourceType):
+    """Projects (`project` / `projects`)."""
+
     name = "project"
     plural = "projects"
     keyField = "projectid"

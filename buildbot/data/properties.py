@@ -33,6 +33,8 @@ def property_list(props: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 class BuildsetPropertiesEndpoint(Endpoint):
+    """A buildset's properties as one object."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/buildsets/n:bsid/properties"
 
@@ -42,6 +44,8 @@ class BuildsetPropertiesEndpoint(Endpoint):
 
 
 class BuildPropertiesEndpoint(Endpoint):
+    """A build's properties as one object."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /builders/n:builderid/builds/n:build_number/properties
@@ -56,6 +60,8 @@ class BuildPropertiesEndpoint(Endpoint):
 
 
 class PropertiesListEndpoint(Endpoint):
+    """Build, buildset or change properties as a list of items."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = """
         /builds/n:buildid/property_list
@@ -78,6 +84,8 @@ class PropertiesListEndpoint(Endpoint):
 
 
 class Property(ResourceType):
+    """Properties as list items (`_property` / `_properties`)."""
+
     name = "_property"
     plural = "_properties"
     endpoints: ClassVar[list[type[Endpoint]]] = [PropertiesListEndpoint]
@@ -85,6 +93,8 @@ class Property(ResourceType):
 
 
 class Properties(ResourceType):
+    """Properties as one object (`property` / `properties`)."""
+
     name = "property"
     plural = "properties"
     endpoints: ClassVar[list[type[Endpoint]]] = [BuildsetPropertiesEndpoint,

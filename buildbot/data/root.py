@@ -20,6 +20,8 @@ class RootEndpoint(Endpoint):
 
 
 class Root(ResourceType):
+    """The links of the API root (`rootlink` / `rootlinks`)."""
+
     name = "rootlink"
     plural = "rootlinks"
     endpoints: ClassVar[list[type[Endpoint]]] = [RootEndpoint]
@@ -37,6 +39,8 @@ class SpecEndpoint(Endpoint):
 
 
 class Spec(ResourceType):
+    """The description of every path (`spec` / `specs`)."""
+
     name = "spec"
     plural = "specs"
     endpoints: ClassVar[list[type[Endpoint]]] = [SpecEndpoint]

@@ -32,6 +32,8 @@ async def scheduler_bodies(db: Any, rows: Sequence[Any]) -> list[dict[str, Any]]
 
 
 class SchedulerEndpoint(Endpoint):
+    """One scheduler, optionally only if a given master owns it; action `enable`."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /schedulers/n:schedulerid
@@ -54,6 +56,8 @@ class SchedulerEndpoint(Endpoint):
 
 
 class SchedulersEndpoint(Endpoint):
+    """Schedulers, all or those a master owns."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "schedulers"
     pathPatterns = """
@@ -67,6 +71,8 @@ class SchedulersEndpoint(Endpoint):
 
 
 class Scheduler(ResourceType):
+    """Schedulers (`scheduler` / `schedulers`)."""
+
     name = "scheduler"
     plural = "schedulers"
     keyField = "schedulerid"

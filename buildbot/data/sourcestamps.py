@@ -41,6 +41,8 @@ def sourcestamp_message(row: Any) -> dict[str, Any]:
 
 
 class SourceStampEndpoint(Endpoint):
+    """One source stamp."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/sourcestamps/n:ssid"
 
@@ -50,6 +52,8 @@ class SourceStampEndpoint(Endpoint):
 
 
 class SourceStampsEndpoint(Endpoint):
+    """Source stamps, all or of a buildset."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "sourcestamps"
     pathPatterns = """
@@ -72,6 +76,8 @@ class SourceStampsEndpoint(Endpoint):
 
 
 class SourceStamp(ResourceType):
+    """Source stamps (`sourcestamp` / `sourcestamps`)."""
+
     name = "sourcestamp"
     plural = "sourcestamps"
     keyField = "ssid"

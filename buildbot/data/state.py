@@ -13,6 +13,8 @@ _NO_DEFAULT: Any = object()
 
 
 class ObjectState(ResourceType):
+    """Object ids and object state (update methods only)."""
+
     name = "object_state"
     plural = "object_states"
     endpoints: ClassVar[list[type[Endpoint]]] = []

@@ -46,6 +46,8 @@ def step_message(row: Any) -> dict[str, Any]:
 
 
 class StepEndpoint(Endpoint):
+    """One step, by id or by build and name or number."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /steps/n:stepid
@@ -63,6 +65,8 @@ class StepEndpoint(Endpoint):
 
 
 class StepsEndpoint(Endpoint):
+    """The steps of a build."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = """
         /builds/n:buildid/steps
@@ -78,6 +82,8 @@ class StepsEndpoint(Endpoint):
 
 
 class Step(ResourceType):
+    """Steps (`step` / `steps`)."""
+
     name = "step"
     plural = "steps"
     keyField = "stepid"
@@ -139,6 +145,7 @@ class Step(ResourceType):
     @update_method
     async def set_step_locks_acquired_at(self, stepid: int,
                                          locks_acquired_at: int | None = None) -> None:
+        """The step's locks were acquired (now unless given); announce `updated`."""
         if locks_acquired_at is None:
             locks_acquired_at = self.now()
         with self.writing() as seq:
@@ -148,6 +155,7 @@ class Step(ResourceType):
 
     @update_method
     async def setStepStateString(self, stepid: int, state_string: str) -> None:
+        """Set the step's state text; announce `updated`."""
         with self.writing() as seq:
             await self.db.steps.setStepStateString(stepid=stepid, state_string=state_string)
             await self._updated(stepid, "updated", seq, state_string=state_string)

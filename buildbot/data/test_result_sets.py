@@ -41,6 +41,8 @@ def test_result_set_message(row: Any) -> dict[str, Any]:
 
 
 class TestResultSetsEndpoint(Endpoint):
+    """Test result sets: all, or of a builder, build or step."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = """
         /test_result_sets
@@ -78,6 +80,8 @@ class TestResultSetsEndpoint(Endpoint):
 
 
 class TestResultSetsFromCommitRangeEndpoint(Endpoint):
+    """The test result sets of the commits of a range."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = (
         "/codebases/n:codebaseid/commit_range/n:commitid1/n:commitid2/test_result_sets")
@@ -94,6 +98,8 @@ class TestResultSetsFromCommitRangeEndpoint(Endpoint):
 
 
 class TestResultSetEndpoint(Endpoint):
+    """One test result set."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = "/test_result_sets/n:test_result_setid"
 
@@ -103,6 +109,8 @@ class TestResultSetEndpoint(Endpoint):
 
 
 class TestResultSet(ResourceType):
+    """Test result sets (`test_result_set` / `test_result_sets`)."""
+
     name = "test_result_set"
     plural = "test_result_sets"
     keyField = "test_result_setid"

@@ -37,6 +37,8 @@ def test_result_message(row: Any) -> dict[str, Any]:
 
 
 class TestResultsEndpoint(Endpoint):
+    """The results of a test result set."""
+
     kind = EndpointKind.COLLECTION
     pathPatterns = "/test_result_sets/n:test_result_setid/results"
 
@@ -52,6 +54,8 @@ class TestResultsEndpoint(Endpoint):
 
 
 class TestResult(ResourceType):
+    """Test results (`test_result` / `test_results`)."""
+
     name = "test_result"
     plural = "test_results"
     keyField = "test_resultid"

@@ -43,6 +43,9 @@ def worker_message(row: Any) -> dict[str, Any]:
 
 
 class WorkerEndpoint(Endpoint):
+    """One worker, by id or name, optionally among a master's or builder's; actions
+    `stop`, `kill`, `pause`, `unpause`."""
+
     kind = EndpointKind.SINGLE
     pathPatterns = """
         /workers/n:workerid
@@ -73,6 +76,8 @@ class WorkerEndpoint(Endpoint):
 
 
 class WorkersEndpoint(Endpoint):
+    """Workers: all, or configured on a master and/or builder."""
+
     kind = EndpointKind.COLLECTION
     rootLinkName = "workers"
     pathPatterns = """
@@ -92,6 +97,8 @@ class WorkersEndpoint(Endpoint):
 
 
 class Worker(ResourceType):
+    """Workers (`worker` / `workers`)."""
+
     name = "worker"
     plural = "workers"
     keyField = "workerid"
@@ -124,6 +131,8 @@ class Worker(ResourceType):
     @update_method
     async def workerConnected(self, workerid: int, masterid: int,
                               workerinfo: dict[str, Any]) -> None:
+        """The worker connected to master `masterid` with `workerinfo`; announce
+        `connected`."""
         with self.writing() as seq:
             await self.db.workers.workerConnected(workerid=workerid, masterid=masterid,
                                                   workerinfo=workerinfo)
@@ -131,6 +140,7 @@ class Worker(ResourceType):
 
     @update_method
     async def workerDisconnected(self, workerid: int, masterid: int) -> None:
+        """The worker left master `masterid`; announce `disconnected`."""
         with self.writing() as seq:
             await self.db.workers.workerDisconnected(workerid=workerid, masterid=masterid)
             await self._announce(workerid, "disconnected", seq)
@@ -145,6 +155,7 @@ class Worker(ResourceType):
     @update_method
     async def set_worker_paused(self, workerid: int, paused: bool,
                                 pause_reason: str | None = None) -> None:
+        """Pause or unpause the worker; announce `state_updated`."""
         with self.writing() as seq:
             await self.db.workers.set_worker_paused(workerid=workerid, paused=paused,
                                                     pause_reason=pause_reason)
@@ -152,10 +163,12 @@ class Worker(ResourceType):
 
     @update_method
     async def set_worker_graceful(self, workerid: int, graceful: bool) -> None:
+        """Request (or cancel) a graceful shutdown; announce `state_updated`."""
         with self.writing() as seq:
             await self.db.workers.set_worker_graceful(workerid=workerid, graceful=graceful)
             await self._announce(workerid, "state_updated", seq)
 
     @update_method
     async def deconfigureAllWorkersForMaster(self, masterid: int) -> None:
+        """Forget which builders of master `masterid` every worker is configured for."""
         await self.db.workers.deconfigureAllWorkersForMaster(masterid=masterid)

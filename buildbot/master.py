@@ -20,6 +20,7 @@ from buildbot.config.master import FileLoader, MasterConfig
 from buildbot.data.connector import DataConnector
 from buildbot.db.connector import DBConnector
 from buildbot.db.errors import DatabaseNotReadyError
+from buildbot.machine.manager import MachineManager
 from buildbot.mq.connector import MQConnector
 from buildbot.pbmanager import PBManager
 from buildbot.process.botmaster import BotMaster
@@ -112,6 +113,7 @@ class BuildMaster(AsyncService):
         self.workers = self._child(WorkerManager())
         self.change_svc = self._child(ChangeManager())
         self.botmaster = self._child(BotMaster())
+        self.machine_manager = self._child(MachineManager())
         self.scheduler_manager = self._child(SchedulerManager())
         self.user_manager = self._child(UserManagerManager())
         self.mq = self._child(MQConnector())

@@ -7,9 +7,9 @@ from typing import Any
 from twisted.logger import Logger
 
 from buildbot.process.properties import Properties
-from buildbot.process.results import RETRY
+from buildbot.process.results import EXCEPTION, RETRY
 from buildbot.process.workerforbuilder import LatentWorkerForBuilder, WorkerForBuilder
-from buildbot.util.deferred import call_user
+from buildbot.util.deferred import call_user, maybe_await
 from buildbot.util.service import AsyncService
 
 log = Logger()
@@ -81,27 +81,30 @@ class Builder(AsyncService):
                 return wfb
         return None
 
-    async def attached(self, worker: Any, commands: dict[str, str]) -> Any:
+    async def attached(self, worker: Any, commands: dict[str, str] | None) -> Any:
         """`worker` connected and acknowledged this builder: make its link available."""
         wfb = self.getWorkerForBuilder(worker)
-        if wfb is None or isinstance(wfb, LatentWorkerForBuilder):
-            if wfb is None:
-                wfb = WorkerForBuilder(self)
-                self.workers.append(wfb)
-        await wfb.attached(worker, commands)
+        if wfb is None:
+            wfb = WorkerForBuilder(self)
+            self.workers.append(wfb)
+        try:
+            await wfb.attached(worker, commands)
+        except Exception:
+            if not isinstance(wfb, LatentWorkerForBuilder):
+                self.detached(worker)
+            raise
         return wfb
 
     def addLatentWorker(self, worker: Any) -> None:
+        """Link a latent worker (available without a connection)."""
         if self.getWorkerForBuilder(worker) is None:
             self.workers.append(LatentWorkerForBuilder(worker, self))
             self.botmaster.maybeStartBuildsForBuilder(self.name)
 
     def detached(self, worker: Any) -> None:
+        """Drop the link to `worker` (its running build, if any, goes on to its end)."""
         wfb = self.getWorkerForBuilder(worker)
         if wfb is None:
-            return
-        if isinstance(wfb, LatentWorkerForBuilder):
-            wfb.detached()
             return
         self.workers.remove(wfb)
         wfb.detached()
@@ -126,12 +129,19 @@ class Builder(AsyncService):
     async def canStartBuild(self, wfb: Any, breq: Any) -> bool:
         """Build-level locks free now, and the user's `canStartBuild` agrees."""
         locks = self.config.locks
-        if locks:
+        worker = wfb.worker
+        props: Properties | None = None
+        if locks or worker.builds_may_be_incompatible:
             props = Properties()
             props.master = self.master
             from buildbot.process.build import build_properties_from_request
-            build_properties_from_request(self.master, [breq], self, wfb.worker, props)
+            build_properties_from_request(self.master, [breq], self, worker, props)
+        if worker.builds_may_be_incompatible:
+            if not await maybe_await(worker.isCompatibleWithBuild(props)):
+                return False
+        if locks:
             from buildbot.process.properties import render
+            assert props is not None
             locks = await render(locks, props)
             pairs = self.botmaster.lock_registry.resolve(
                 locks or [], self.master.config_version, wfb.worker.workername)
@@ -160,6 +170,13 @@ class Builder(AsyncService):
         """Hand the link back and complete (or release, for RETRY) the build's requests."""
         if build in self.building:
             self.building.remove(build)
+        worker = wfb.worker if wfb is not None else None
+        if worker is not None:
+            # EXCEPTION: the worker may be broken, try another one for a while.
+            if build.results == EXCEPTION:
+                worker.putInQuarantine()
+            elif build.results != RETRY:
+                worker.resetQuarantine()
         if wfb is not None:
             wfb.buildFinished()
         updates = self.master.data.updates

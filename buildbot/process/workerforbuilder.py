@@ -1,12 +1,20 @@
-"""The link between one worker and one builder, with its availability state."""
+"""The link between one worker and one builder, with its availability state.
+
+A normal worker's link exists while the worker is connected and has acknowledged the
+builder (DETACHED → ATTACHING → AVAILABLE ⇄ BUILDING). A latent worker's link exists from
+configuration on, AVAILABLE without a connection; a build on it goes BUILDING → DETACHED
+(while the worker is substantiated) → BUILDING (attached) → AVAILABLE (finished).
+"""
 
 from __future__ import annotations
 
 import enum
 from typing import Any
 
-from twisted.internet import defer
 from twisted.logger import Logger
+
+from buildbot.interfaces import LatentWorkerCannotSubstantiate
+from buildbot.util.deferred import maybe_await
 
 log = Logger()
 
@@ -23,56 +31,98 @@ class AbstractWorkerForBuilder:
 
     def __init__(self, builder: Any) -> None:
         self.builder = builder
+        self.builder_name: str = builder.name
         self.worker: Any = None
         self.state = States.DETACHED
-        self.remoteCommands: dict[str, str] = {}
+        self.remoteCommands: dict[str, str] | None = None
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} builder={self.builder.name!r} "
+        return (f"<{type(self).__name__} builder={self.builder_name!r} "
                 f"worker={self.getWorkerName()!r} state={self.state.name}>")
 
     def getWorkerName(self) -> str | None:
         return self.worker.workername if self.worker is not None else None
 
+    def getWorkerCommandVersion(self, command: str, oldversion: str | None = None
+                                ) -> str | None:
+        """The worker's version of `command` (None if it does not have it)."""
+        if self.remoteCommands is None:
+            return oldversion
+        return self.remoteCommands.get(command)
+
     def isAvailable(self) -> bool:
         """Can a build start on this link now?"""
-        return self.state == States.AVAILABLE and self.worker is not None and \
-            self.worker.canStartBuild()
+        if self.isBusy() or self.worker is None:
+            return False
+        return bool(self.worker.canStartBuild())
 
     def isBusy(self) -> bool:
-        return self.state == States.BUILDING
+        """Running or preparing a build, or not usable (the reference's meaning)."""
+        return self.state != States.AVAILABLE
 
     def buildStarted(self) -> None:
         self.state = States.BUILDING
         self.worker.buildStarted(self)
 
     def buildFinished(self) -> None:
-        if self.state == States.BUILDING:
-            self.state = States.AVAILABLE
+        self.state = States.AVAILABLE if self._usable() else States.DETACHED
         if self.worker is not None:
             self.worker.buildFinished(self)
 
-    async def attached(self, worker: Any, commands: dict[str, str]) -> None:
+    def _usable(self) -> bool:
+        return self.worker is not None
+
+    async def attached(self, worker: Any, commands: dict[str, str] | None) -> None:
         """The worker connected and acknowledged this builder."""
-        self.state = States.ATTACHING
+        self.remoteCommands = commands
         self.worker = worker
-        self.remoteCommands = commands or {}
-        conn = worker.conn
-        if conn is not None:
-            await conn.remotePrint(message="attached")
-        if self.state == States.ATTACHING:
-            self.state = States.AVAILABLE
+        log.info("Worker {w} attached to {b}", w=worker.workername, b=self.builder_name)
+        await worker.conn.remotePrint(message="attached")
+        worker.addWorkerForBuilder(self)
 
     def detached(self) -> None:
+        """The link is dropped (connection lost, builder or worker removed)."""
         log.debug("{wfb} detached", wfb=self)
+        if self.worker is not None:
+            self.worker.removeWorkerForBuilder(self)
         self.worker = None
+        self.remoteCommands = None
         self.state = States.DETACHED
 
     async def prepare(self, build: Any) -> bool:
-        """Get the worker ready for `build` (claims worker-level locks without waiting)."""
-        if self.worker is None:
+        """Get the worker ready for `build`: claim its worker-level locks without waiting,
+        then (latent workers) substantiate it. A failure that the build's stop did not
+        cause puts the worker in quarantine.
+
+        Raises `LatentWorkerCannotSubstantiate` when the worker can never run the build.
+        """
+        worker = self.worker
+        if worker is None:
             return False
-        return bool(self.worker.acquireLocks(build))
+        if not worker.acquireLocks(build):
+            self._preparation_failed(build, "its worker locks are taken")
+            return False
+        try:
+            ready = await self.substantiate_if_needed(build)
+        except LatentWorkerCannotSubstantiate:
+            self._preparation_failed(build, "it cannot substantiate")
+            raise
+        if not ready:
+            self._preparation_failed(build, "it did not get ready")
+        return ready
+
+    def _preparation_failed(self, build: Any, why: str) -> None:
+        if getattr(build, "stopped", False) or self.worker is None:
+            return
+        log.info("worker {w} failed to prepare for {build}: {why}", w=self.getWorkerName(),
+                 build=build, why=why)
+        self.worker.putInQuarantine()
+
+    async def substantiate_if_needed(self, build: Any) -> bool:
+        return True
+
+    def cancel_preparation(self) -> None:
+        """The build was stopped while preparing (latent workers stop substantiating)."""
 
     async def ping(self) -> bool:
         """Check the worker answers (`print("ping")`); a failure drops the connection."""
@@ -83,13 +133,24 @@ class AbstractWorkerForBuilder:
             await conn.remotePrint(message="ping")
             return True
         except Exception as e:
+            # An answering-but-broken worker would get the retried build right away, over
+            # and over: drop it.
             log.info("ping of worker {name} failed: {e}", name=self.getWorkerName(), e=e)
             conn.loseConnection()
             return False
 
 
 class WorkerForBuilder(AbstractWorkerForBuilder):
-    """Link to a normal (always connected) worker."""
+    """Link to a normal (connected) worker."""
+
+    async def attached(self, worker: Any, commands: dict[str, str] | None) -> None:
+        self.state = States.ATTACHING
+        await super().attached(worker, commands)
+        if self.state == States.ATTACHING:
+            self.state = States.AVAILABLE
+
+    def _usable(self) -> bool:
+        return self.worker is not None and self.worker.conn is not None
 
 
 class LatentWorkerForBuilder(AbstractWorkerForBuilder):
@@ -99,24 +160,41 @@ class LatentWorkerForBuilder(AbstractWorkerForBuilder):
         super().__init__(builder)
         self.worker = worker
         self.state = States.AVAILABLE
-        self._substantiating: defer.Deferred[Any] | None = None
+        self._preparing = False
+        worker.addWorkerForBuilder(self)
+        log.info("Latent worker {w} attached to {b}", w=worker.workername,
+                 b=self.builder_name)
 
-    def isAvailable(self) -> bool:
-        return self.state == States.AVAILABLE and self.worker.canStartBuild()
-
-    async def prepare(self, build: Any) -> bool:
-        if not self.worker.acquireLocks(build):
-            return False
-        self.state = States.DETACHED
-        ok = bool(await self.worker.substantiate(self, build))
-        if ok and self.worker.conn is not None:
+    async def attached(self, worker: Any, commands: dict[str, str] | None) -> None:
+        # A latent worker attaches because a build of ours (or another builder's) asked
+        # for it: ours then builds; other links stay as they are.
+        if self.state == States.DETACHED:
             self.state = States.BUILDING
-        return ok
+        await super().attached(worker, commands)
+
+    async def substantiate_if_needed(self, build: Any) -> bool:
+        self.state = States.DETACHED
+        self._preparing = True
+        try:
+            worker = self.worker
+            if worker is None:
+                return False
+            return bool(await maybe_await(worker.substantiate(self, build)))
+        except LatentWorkerCannotSubstantiate:
+            raise
+        except Exception as e:
+            log.info("worker {w} did not substantiate for {build}: {why}",
+                     w=self.getWorkerName(), build=build, why=e)
+            return False
+        finally:
+            self._preparing = False
 
     def cancel_preparation(self) -> None:
-        if hasattr(self.worker, "insubstantiate_for_cancel"):
-            self.worker.insubstantiate_for_cancel()
+        if self._preparing and self.worker is not None:
+            self.worker.tasks.spawn("insubstantiation after a stopped build",
+                                    self.worker.insubstantiate())
 
-    def detached(self) -> None:
-        # A latent link survives disconnection: the worker can be started again.
-        self.state = States.AVAILABLE
+    async def ping(self) -> bool:
+        if self.worker is None or not self.worker.substantiated:
+            return False
+        return await super().ping()

@@ -81,6 +81,17 @@ class WorkerManager(BuildbotServiceManager):
                 regs.append(((proto, port, password), reg))
             self._registrations[name] = regs
 
+    def get_port(self, name: str, protocol: str = "pb") -> int | None:
+        """The TCP port worker `name` can connect to with `protocol` ("pb" or "msgpack"),
+        or None when it is not registered there (latent workers tell their instances)."""
+        for (proto, _, _), reg in self._registrations.get(name, []):
+            if proto == protocol:
+                try:
+                    return int(reg.getPort())
+                except RuntimeError:  # the port manager is not listening (stopped)
+                    return None
+        return None
+
     def _password_of(self, worker: Any) -> Any:
         """The password as the port managers take it: plain text, or a function rendering a
         secret (`util.Secret`, `Interpolate`) at login time."""

@@ -14,6 +14,9 @@ from buildbot.util.results import CANCELLED, RETRY, SUCCESS
 from buildbot.util.resultspec import Filter, Property, ResultSpec
 from tests.fixtures.stack import START_TIME, Stack
 
+# SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
+pytestmark = pytest.mark.db
+
 
 def br_body(brid: int, bsid: int, builderid: int, **kw: Any) -> dict[str, Any]:
     body = {

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import pytest_twisted
 
 from buildbot.data.changes import change_entity
 from buildbot.util.resultspec import Filter
 from tests.fixtures.stack import START_TIME, Stack
+
+# SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
+pytestmark = pytest.mark.db
 
 
 @pytest_twisted.ensureDeferred

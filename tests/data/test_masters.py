@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 
 from buildbot.data.masters import master_entity
 from buildbot.util.results import RETRY
 from buildbot.util.resultspec import Filter
 from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack
+
+# SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
+pytestmark = pytest.mark.db
 
 
 @pytest_twisted.ensureDeferred

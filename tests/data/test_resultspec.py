@@ -14,6 +14,9 @@ from buildbot.util.results import FAILURE, SUCCESS, WARNINGS
 from buildbot.util.resultspec import Filter, ResultSpec
 from tests.fixtures.stack import Stack
 
+# SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 def statements(stack: Stack) -> Iterator[list[str]]:

@@ -217,6 +217,9 @@ class DataConnector(AsyncService):
         from this master's write sequence, or by comparing whole-resource bodies with the
         snapshot for messages of other masters). Returns `(snapshot, subscription)`;
         `subscription.stopConsuming()` ends it.
+
+        The topic is the path followed by wildcards (so the path must name resources by id,
+        as routing keys do), unless `topic` is given.
         """
         rs = result_spec if result_spec is not None else ResultSpec()
         endpoint, _ = self.getEndpoint(path)

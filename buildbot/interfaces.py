@@ -77,6 +77,22 @@ class IStatusReceiver(Interface):
     """A status listener service (reporters)."""
 
 
+class IEmailSender(Interface):
+    """A reporter that sends email (MailNotifier)."""
+
+
+class IEmailLookup(Interface):
+    """Maps a user name (a change author) to an email address for MailNotifier."""
+
+    def getAddress(user: str) -> object:
+        """The address (or a Deferred of it, or None to skip the user)."""
+
+
+class IHttpResponse(Interface):
+    """A response of `buildbot.util.httpclientservice` (`code`, `url`, `content()`,
+    `json()`)."""
+
+
 class ILogObserver(Interface):
     """Receives the lines of a step's logs."""
 

@@ -1,0 +1,1 @@
+"""Report generators: decide which events become reports and build them."""

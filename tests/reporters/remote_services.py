@@ -1,0 +1,263 @@
+"""Local stand-ins for the remote services reporters talk to, on 127.0.0.1:0.
+
+`RecordingHttpServer` is a twisted.web site recording every request (method, path with query,
+headers, body) and answering through a `respond(request) -> (code, body)` function.
+`RecordingSmtpServer` is twisted.mail's ESMTP server side, recording each mail transaction
+(sender, recipients, message text), optionally requiring AUTH (user/password).
+Both wait for what they record with a timeout naming what never arrived.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from twisted.cred import checkers, portal
+from twisted.internet import defer, protocol
+from twisted.mail import smtp
+from twisted.web import resource, server
+from zope.interface import implementer
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+Responder = Callable[[RecordedRequest], tuple[int, Any]]
+
+
+class _Waiters:
+    """Fires waiters when a list reaches a length."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._waiters: list[tuple[int, defer.Deferred[None]]] = []
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+        for n, d in list(self._waiters):
+            if len(self.items) >= n and not d.called:
+                self._waiters.remove((n, d))
+                d.callback(None)
+
+    async def wait_for(self, n: int, what: str, timeout: float = 20.0) -> list[Any]:
+        from twisted.internet import reactor
+
+        if len(self.items) < n:
+            d: defer.Deferred[None] = defer.Deferred()
+            self._waiters.append((n, d))
+            d.addTimeout(timeout, reactor)
+            try:
+                await d
+            except defer.TimeoutError:
+                raise AssertionError(f"{what}: got {len(self.items)} of {n} within {timeout} s: "
+                                     f"{self.items!r}") from None
+        return list(self.items)
+
+
+class _RecordingResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, owner: RecordingHttpServer) -> None:
+        super().__init__()
+        self.owner = owner
+
+    def render(self, request: Any) -> bytes:
+        headers = {k.decode().lower(): v[-1].decode()
+                   for k, v in request.requestHeaders.getAllRawHeaders()}
+        rec = RecordedRequest(request.method.decode(), request.uri.decode(), headers,
+                              request.content.read())
+        code, body = self.owner.respond(rec)
+        self.owner.requests.add(rec)
+        request.setResponseCode(code)
+        if isinstance(body, (dict, list)):
+            request.setHeader(b"content-type", b"application/json")
+            return json.dumps(body).encode()
+        return body if isinstance(body, bytes) else str(body or "").encode()
+
+
+class _TrackingSite(server.Site):
+    """A Site that can close its open connections (so no server timer outlives a test)."""
+
+    def __init__(self, root: Any) -> None:
+        super().__init__(root)
+        self.noisy = False
+        self.open: dict[Any, defer.Deferred[None]] = {}
+
+    def buildProtocol(self, addr: Any) -> Any:
+        channel = super().buildProtocol(addr)
+        lost: defer.Deferred[None] = defer.Deferred()
+        self.open[channel] = lost
+        original = channel.connectionLost
+
+        def connection_lost(reason: Any) -> None:
+            original(reason)
+            self.open.pop(channel, None)
+            lost.callback(None)
+
+        channel.connectionLost = connection_lost
+        return channel
+
+    async def close_all(self) -> None:
+        waiting = list(self.open.items())
+        for channel, _ in waiting:
+            channel.transport.abortConnection()
+        for _, lost in waiting:
+            await lost
+
+
+class RecordingHttpServer:
+    """An HTTP server recording requests; `url` is its base URL (no trailing slash)."""
+
+    def __init__(self, respond: Responder | None = None) -> None:
+        self.respond: Responder = respond or (lambda req: (201, {}))
+        self.requests = _Waiters()
+        self.port: Any = None
+        self.url = ""
+
+    def start(self) -> None:
+        from twisted.internet import reactor
+
+        self.site = _TrackingSite(_RecordingResource(self))
+        self.port = reactor.listenTCP(0, self.site, interface="127.0.0.1")
+        self.url = f"http://127.0.0.1:{self.port.getHost().port}"
+
+    async def stop(self) -> None:
+        if self.port is not None:
+            await self.port.stopListening()
+            self.port = None
+            await self.site.close_all()
+
+    async def wait_for(self, n: int, timeout: float = 20.0) -> list[RecordedRequest]:
+        return await self.requests.wait_for(n, f"requests to {self.url}", timeout)
+
+
+@dataclass
+class ReceivedMail:
+    sender: str
+    recipients: list[str]
+    data: bytes
+    helo: str = ""
+    authenticated: str | None = None
+    message: Message = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.message = message_from_bytes(self.data)
+
+
+class _Transaction:
+    def __init__(self, owner: RecordingSmtpServer, helo: str, sender: str,
+                 avatar: str | None) -> None:
+        self.owner, self.helo, self.sender, self.avatar = owner, helo, sender, avatar
+        self.recipients: list[str] = []
+        self.lines: list[bytes] = []
+        self.stored = False
+
+
+@implementer(smtp.IMessage)
+class _Message:
+    def __init__(self, tx: _Transaction, first: bool) -> None:
+        self.tx, self.first = tx, first
+
+    def lineReceived(self, line: bytes) -> None:
+        if self.first:
+            self.tx.lines.append(line)
+
+    def eomReceived(self) -> defer.Deferred[None]:
+        if self.first and not self.tx.stored:
+            self.tx.stored = True
+            self.tx.owner.mails.add(ReceivedMail(self.tx.sender, self.tx.recipients,
+                                                 b"\n".join(self.tx.lines) + b"\n",
+                                                 self.tx.helo, self.tx.avatar))
+        return defer.succeed(None)
+
+    def connectionLost(self) -> None:
+        pass
+
+
+@implementer(smtp.IMessageDelivery)
+class _Delivery:
+    def __init__(self, owner: RecordingSmtpServer, avatar: str | None = None) -> None:
+        self.owner = owner
+        self.avatar = avatar
+        self.tx: _Transaction | None = None
+
+    def receivedHeader(self, helo: Any, origin: Any, recipients: Any) -> None:
+        return None
+
+    def validateFrom(self, helo: Any, origin: Any) -> Any:
+        if self.owner.credentials and self.avatar is None:
+            raise smtp.SMTPBadSender(origin, 530, "authentication required")
+        self.tx = _Transaction(self.owner, helo[0].decode() if helo else "", str(origin),
+                               self.avatar)
+        return origin
+
+    def validateTo(self, user: Any) -> Any:
+        tx = self.tx
+        assert tx is not None
+        first = not tx.recipients
+        tx.recipients.append(str(user.dest))
+        return lambda: _Message(tx, first)
+
+
+@implementer(portal.IRealm)
+class _Realm:
+    def __init__(self, owner: RecordingSmtpServer) -> None:
+        self.owner = owner
+
+    def requestAvatar(self, avatarId: Any, mind: Any, *interfaces: Any) -> Any:
+        name = avatarId.decode() if isinstance(avatarId, bytes) else str(avatarId)
+        return smtp.IMessageDelivery, _Delivery(self.owner, name), lambda: None
+
+
+class _SmtpFactory(protocol.ServerFactory):
+    def __init__(self, owner: RecordingSmtpServer) -> None:
+        self.owner = owner
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = smtp.ESMTP()
+        p.factory = self
+        p.host = b"localhost"
+        p.delivery = _Delivery(self.owner)
+        if self.owner.credentials:
+            checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(
+                **{u: p_.encode() for u, p_ in self.owner.credentials.items()})
+            p.portal = portal.Portal(_Realm(self.owner), [checker])
+            p.challengers = {b"LOGIN": smtp.LOGINCredentials, b"PLAIN": smtp.PLAINCredentials}
+        return p
+
+
+class RecordingSmtpServer:
+    """An ESMTP server on 127.0.0.1 recording mails; `credentials={"user": "pw"}` makes it
+    require AUTH before MAIL FROM."""
+
+    def __init__(self, credentials: dict[str, str] | None = None) -> None:
+        self.credentials = credentials or {}
+        self.mails = _Waiters()
+        self.port: Any = None
+        self.portnum = 0
+
+    def start(self) -> None:
+        from twisted.internet import reactor
+
+        self.port = reactor.listenTCP(0, _SmtpFactory(self), interface="127.0.0.1")
+        self.portnum = self.port.getHost().port
+
+    async def stop(self) -> None:
+        if self.port is not None:
+            await self.port.stopListening()
+            self.port = None
+
+    async def wait_for(self, n: int, timeout: float = 20.0) -> list[ReceivedMail]:
+        return await self.mails.wait_for(n, "mails", timeout)

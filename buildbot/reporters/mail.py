@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.mail.smtp import ESMTPSenderFactory
 from zope.interface import implementer
 
 from buildbot import config
@@ -33,8 +34,6 @@ from buildbot.reporters.utils import merge_reports_prop, merge_reports_prop_take
 from buildbot.util import unicode2bytes
 from buildbot.util.deferred import gather, maybe_await
 from buildbot.util.service import ComparableMixin
-
-from twisted.mail.smtp import ESMTPSenderFactory
 
 log = Logger()
 

@@ -1,0 +1,389 @@
+"""GerritStatusPush: reviews on Gerrit through its ssh command line (`gerrit review`).
+
+The default generator posts, when a buildset completes, one review message summing up the
+buildset's builds and a `Verified` label (+1 if all succeeded, else -1). The Gerrit version
+(`gerrit version`, cached 10 minutes) decides the label syntax and the `--tag` option.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from twisted.internet import defer, protocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from buildbot.interfaces import IReportGenerator
+from buildbot.process.results import (
+    EXCEPTION,
+    FAILURE,
+    RETRY,
+    SUCCESS,
+    WARNINGS,
+    Results,
+)
+from buildbot.reporters import utils
+from buildbot.reporters.base import ReporterBase
+from buildbot.util.deferred import maybe_await
+
+log = Logger()
+
+GERRIT_VERSION_CACHE_TIMEOUT = 600
+
+GERRIT_LABEL_VERIFIED = "Verified"
+GERRIT_LABEL_REVIEWED = "Code-Review"
+
+
+def parse_gerrit_version(text: str) -> tuple[int, ...]:
+    """Numeric components of a Gerrit version ("3.5.1-12-gabc" -> (3, 5, 1))."""
+    m = re.match(r"\s*v?(\d+(?:\.\d+)*)", text)
+    if m is None:
+        raise ValueError(f"cannot interpret gerrit version {text!r}")
+    return tuple(int(p) for p in m.group(1).split("."))
+
+
+def makeReviewResult(message: str | None, *labels: tuple[str, Any]) -> dict[str, Any]:
+    """A review: its message and `{label: value}`."""
+    return {"message": message, "labels": dict(labels)}
+
+
+def _old_add_label(label: str, value: Any) -> list[str]:
+    if label == GERRIT_LABEL_VERIFIED:
+        return [f"--verified {int(value)}"]
+    if label == GERRIT_LABEL_REVIEWED:
+        return [f"--code-review {int(value)}"]
+    log.info("Gerrit older than 2.6 does not support custom labels. Setting {label} is "
+             "ignored.", label=label)
+    return []
+
+
+def _new_add_label(label: str, value: Any) -> list[str]:
+    return [f"--label {label}={int(value)}"]
+
+
+def defaultReviewCB(builderName: str, build: dict[str, Any], result: int, master: Any,
+                    arg: Any) -> dict[str, Any]:
+    """The review of one finished build (none for RETRY)."""
+    if result == RETRY:
+        return makeReviewResult(None)
+    message = (f"Buildbot finished compiling your patchset\non configuration: {builderName}\n"
+               f"The result is: {Results[result].upper()}\n")
+    return makeReviewResult(message, (GERRIT_LABEL_VERIFIED, result == SUCCESS or -1))
+
+
+def defaultSummaryCB(buildInfoList: list[dict[str, Any]], results: Any, master: Any,
+                     arg: Any) -> dict[str, Any]:
+    """The review of a buildset: one paragraph per build, Verified +1 iff all succeeded."""
+    success = failure = False
+    msgs = []
+    for info in buildInfoList:
+        msg = f"Builder {info['name']} {info['resultText']} ({info['text']})"
+        link = info.get("url", None)
+        msg += f" - {link}" if link else "."
+        msgs.append(msg)
+        if info["result"] == SUCCESS:
+            success = True
+        else:
+            failure = True
+    verified = 1 if success and not failure else -1
+    return makeReviewResult("\n\n".join(msgs), (GERRIT_LABEL_VERIFIED, verified))
+
+
+class DEFAULT_REVIEW:
+    pass
+
+
+class DEFAULT_SUMMARY:
+    pass
+
+
+def _prop(props: dict[str, Any] | None, name: str) -> Any:
+    if props is None:
+        return None
+    return props.get(name, [None])[0]
+
+
+async def extract_project_revision(master: Any, report: dict[str, Any]) -> tuple[Any, Any]:
+    """(Gerrit project, revision) the report is about, from repo download properties or
+    Gerrit event properties; (None, None) when it is not a Gerrit build."""
+    props = None
+    if report["builds"]:
+        props = report["builds"][0].get("properties", None)
+    if props is None:
+        props = await master.data.get(("buildsets", report["buildset"]["bsid"], "properties"))
+
+    downloads = _prop(props, "repo_downloads")
+    downloaded = _prop(props, "repo_downloaded")
+    if downloads is not None and downloaded is not None:
+        downloaded = downloaded.split(" ")
+        if downloads and 2 * len(downloads) == len(downloaded):
+            for i, download in enumerate(downloads):
+                try:
+                    project, change1 = download.split(" ")
+                except ValueError:
+                    return None, None
+                if change1 == downloaded[2 * i]:
+                    return project, downloaded[2 * i + 1]
+                return None, None
+        return None, None
+
+    if _prop(props, "event.change.id") is not None:
+        project = _prop(props, "event.change.project")
+        codebase = _prop(props, "codebase")
+        revision = (_prop(props, "event.patchSet.revision") or _prop(props, "got_revision")
+                    or _prop(props, "revision"))
+        if isinstance(revision, dict):
+            revision = revision[codebase] if codebase is not None else None
+        return project, revision
+    return None, None
+
+
+class GerritStatusGeneratorBase:
+    """Shared by the Gerrit generators: a callback computing the review, a builders filter."""
+
+    compare_attrs: tuple[str, ...] = ("callback", "callback_arg", "builders", "want_steps",
+                                      "want_logs")
+
+    def __init__(self, callback: Any, callback_arg: Any, builders: Any, want_steps: bool,
+                 want_logs: bool) -> None:
+        self.callback = callback
+        self.callback_arg = callback_arg
+        self.builders = builders
+        self.want_steps = want_steps
+        self.want_logs = want_logs
+
+    def check(self) -> None:
+        pass
+
+    def generate_name(self) -> str:
+        return type(self).__name__
+
+    def is_build_reported(self, build: dict[str, Any]) -> bool:
+        return self.builders is None or build["builder"]["name"] in self.builders
+
+    async def get_build_details(self, master: Any, build: dict[str, Any]) -> None:
+        br = await master.data.get(("buildrequests", build["buildrequestid"]))
+        buildset = await master.data.get(("buildsets", br["buildsetid"]))
+        await utils.getDetailsForBuilds(master, buildset, [build], want_properties=True,
+                                        want_steps=self.want_steps)
+
+    @staticmethod
+    def _report(result: dict[str, Any], builds: list[dict[str, Any]],
+                buildset: Any) -> dict[str, Any]:
+        return {"body": result.get("message", None),
+                "extra_info": {"labels": result.get("labels")},
+                "builds": builds, "buildset": buildset}
+
+
+@implementer(IReportGenerator)
+class GerritBuildSetStatusGenerator(GerritStatusGeneratorBase):
+    """On buildset completion: `callback(build_info_list, results_name, master, arg)`."""
+
+    wanted_event_keys = [("buildsets", None, "complete")]  # noqa: RUF012  (4.3 surface)
+
+    async def generate(self, master: Any, reporter: Any, key: tuple[str, ...],
+                       message: dict[str, Any]) -> dict[str, Any] | None:
+        res = await utils.getDetailsForBuildset(
+            master, message["bsid"], want_properties=True, want_steps=self.want_steps,
+            want_logs=self.want_logs, want_logs_content=self.want_logs)
+        builds = [b for b in res["builds"] if self.is_build_reported(b)]
+        if not builds:
+            return None
+        buildset = res["buildset"]
+
+        def build_info(build: dict[str, Any]) -> dict[str, Any]:
+            result = build["results"]
+            text = {SUCCESS: "succeeded", FAILURE: "failed",
+                    WARNINGS: "completed with warnings",
+                    EXCEPTION: "encountered an exception"}.get(
+                result, f"completed with unknown result {result}")
+            return {"name": build["builder"]["name"], "result": result, "resultText": text,
+                    "text": build["state_string"],
+                    "url": utils.getURLForBuild(master, build["builder"]["builderid"],
+                                                build["number"]),
+                    "build": build}
+
+        infos = sorted((build_info(b) for b in builds), key=lambda bi: bi["name"])
+        result = await maybe_await(self.callback(infos, Results[buildset["results"]], master,
+                                                 self.callback_arg))
+        return self._report(result, [builds[0]], buildset)
+
+
+@implementer(IReportGenerator)
+class GerritBuildStartStatusGenerator(GerritStatusGeneratorBase):
+    """On build start: `callback(builder_name, build, arg)`."""
+
+    wanted_event_keys = [("builds", None, "new")]  # noqa: RUF012  (4.3 surface)
+
+    async def generate(self, master: Any, reporter: Any, key: tuple[str, ...],
+                       message: dict[str, Any]) -> dict[str, Any] | None:
+        build = dict(message)
+        await self.get_build_details(master, build)
+        if not self.is_build_reported(build):
+            return None
+        result = await maybe_await(self.callback(build["builder"]["name"], build,
+                                                 self.callback_arg))
+        return self._report(result, [build], build["buildset"])
+
+
+@implementer(IReportGenerator)
+class GerritBuildEndStatusGenerator(GerritStatusGeneratorBase):
+    """On build end: `callback(builder_name, build, results, master, arg)`."""
+
+    wanted_event_keys = [("builds", None, "finished")]  # noqa: RUF012  (4.3 surface)
+
+    async def generate(self, master: Any, reporter: Any, key: tuple[str, ...],
+                       message: dict[str, Any]) -> dict[str, Any] | None:
+        build = dict(message)
+        await self.get_build_details(master, build)
+        if not self.is_build_reported(build):
+            return None
+        result = await maybe_await(self.callback(build["builder"]["name"], build,
+                                                 build["results"], master, self.callback_arg))
+        return self._report(result, [build], build["buildset"])
+
+
+class _CollectingProcess(protocol.ProcessProtocol):
+    """Collects stdout, logs stderr, fires `done` with (exit code, stdout)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.out = b""
+        self.done: defer.Deferred[tuple[int | None, bytes]] = defer.Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.out += data
+
+    def errReceived(self, data: bytes) -> None:
+        log.info("gerriterr: {data}", data=data)
+
+    def processEnded(self, reason: Any) -> None:
+        self.done.callback((reason.value.exitCode, self.out))
+
+
+class GerritStatusPush(ReporterBase):
+    """`reporters.GerritStatusPush(server, username, port=29418, identity_file=None,
+    notify=None, generators=None)`."""
+
+    name: str | None = "GerritStatusPush"
+    gerrit_server: str | None = None
+    gerrit_username: str | None = None
+    gerrit_port: int | None = None
+    gerrit_version_time: float | None = None
+    gerrit_version: tuple[int, ...] | None = None
+    gerrit_identity_file: str | None = None
+    _gerrit_notify: Any = None
+
+    @staticmethod
+    def _default_generators() -> list[Any]:
+        return [GerritBuildSetStatusGenerator(callback=defaultSummaryCB, callback_arg=None,
+                                              builders=None, want_steps=False,
+                                              want_logs=False)]
+
+    def checkConfig(self, server: str, username: str, port: int = 29418,  # type: ignore[override]
+                    identity_file: str | None = None, notify: Any = None,
+                    generators: Any = None, **kwargs: Any) -> None:
+        if generators is None:
+            generators = self._default_generators()
+        super().checkConfig(generators=generators, **kwargs)
+
+    async def reconfigService(self, server: str, username: str,  # type: ignore[override]
+                              port: int = 29418, identity_file: str | None = None,
+                              notify: Any = None, generators: Any = None,
+                              **kwargs: Any) -> None:
+        self.gerrit_server = server
+        self.gerrit_username = username
+        self.gerrit_port = port
+        self.gerrit_version = None
+        self.gerrit_version_time = 0
+        self.gerrit_identity_file = identity_file
+        self._gerrit_notify = notify
+        if generators is None:
+            generators = self._default_generators()
+        await super().reconfigService(generators=generators, **kwargs)
+
+    def _gerritCmd(self, *args: str) -> list[str]:
+        """`ssh ... user@server -p port gerrit <args>` as an argument list."""
+        options = ["-i", self.gerrit_identity_file] if self.gerrit_identity_file else []
+        return ["ssh", "-o", "BatchMode=yes", *options,
+                f"{self.gerrit_username}@{self.gerrit_server}", "-p", str(self.gerrit_port),
+                "gerrit", *args]
+
+    def getCachedVersion(self) -> tuple[int, ...] | None:
+        if self.gerrit_version is None:
+            return None
+        if time.time() - (self.gerrit_version_time or 0) > GERRIT_VERSION_CACHE_TIMEOUT:
+            self.gerrit_version = None
+        return self.gerrit_version
+
+    async def _run(self, command: list[str], what: str) -> tuple[int | None, bytes]:
+        proto = _CollectingProcess(what)
+        self.spawnProcess(proto, command[0], command, env=None)
+        return await proto.done
+
+    async def _fetch_version(self) -> tuple[int, ...] | None:
+        code, out = await self._run(self._gerritCmd("version"), "version")
+        if code:
+            log.info("gerrit version status: ERROR: exit code {code}", code=code)
+            return None
+        prefix = b"gerrit version "
+        if not out.startswith(prefix):
+            log.info("Error: Cannot interpret gerrit version info: {out}", out=out)
+            return None
+        text = out[len(prefix):].strip().decode("utf-8", "replace")
+        log.info("gerrit version: {v}", v=text)
+        self.gerrit_version = parse_gerrit_version(text)
+        self.gerrit_version_time = time.time()
+        return self.gerrit_version
+
+    async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
+        report = reports[0]
+        project, revision = await extract_project_revision(self.master, report)
+        if report["body"] is None or project is None or revision is None:
+            return
+        labels = (report.get("extra_info") or {}).get("labels", None)
+        if labels is None and report.get("builds"):
+            results = [b["results"] for b in report["builds"]]
+            if any(r is not None and r != SUCCESS for r in results):
+                verified = -1
+            elif any(r is None for r in results):
+                verified = 0
+            else:
+                verified = 1
+            labels = {GERRIT_LABEL_VERIFIED: verified}
+        await self.send_code_review(project, revision, report["body"], labels)
+
+    async def send_code_review(self, project: str, revision: str, message: str | None,
+                               labels: dict[str, Any] | None) -> None:
+        """Run `gerrit review` for the revision (asking the version first if not cached)."""
+        version = self.getCachedVersion()
+        if version is None:
+            version = await self._fetch_version()
+            if version is None:
+                return
+        command = self._gerritCmd("review", f"--project {project}")
+        if version >= (2, 13):
+            command.append("--tag autogenerated:buildbot")
+        if self._gerrit_notify is not None:
+            command.append(f"--notify {self._gerrit_notify!s}")
+        if message:
+            message = message.replace("'", '"')
+            command.append(f"--message '{message}'")
+        if labels:
+            add_label = _old_add_label if version < (2, 6) else _new_add_label
+            for label, value in labels.items():
+                command.extend(add_label(label, value))
+        command.append(revision)
+        code, out = await self._run([str(s) for s in command], "review")
+        if out:
+            log.info("gerritout: {out}", out=out)
+        if code:
+            log.info("gerrit status: ERROR: exit code {code}", code=code)
+        else:
+            log.info("gerrit status: OK")
+
+    def spawnProcess(self, *args: Any, **kwargs: Any) -> Any:
+        """Start a process (overridable, as in 4.3)."""
+        return self.master.reactor.spawnProcess(*args, **kwargs)

@@ -129,6 +129,8 @@ class AbstractWorker(BuildbotService):
         self._last_seen: float | None = None
         self._configured_builderids: list[int] | None = None
         self._builder_list: list[tuple[str, str]] | None = None
+        # Builders attached on the current connection.
+        self._attached_builders: set[str] = set()
         self._consumers: list[Any] = []
         self._build_locks: dict[int, LockSet] = {}
         self._keepalive_call: Any = None
@@ -281,9 +283,11 @@ class AbstractWorker(BuildbotService):
             return  # lost meanwhile
         self._builder_list = blist
         for b in builders:
-            if b.name in attached and b.name not in self.workerforbuilders:
+            if b.name in attached and b.name not in self._attached_builders:
                 await b.attached(self, self.worker_commands)
-        for name in [n for n in self.workerforbuilders if n not in attached]:
+                self._attached_builders.add(b.name)
+        for name in [n for n in self._attached_builders if n not in attached]:
+            self._attached_builders.discard(name)
             self.detach_builder(name)
         self.botmaster.maybeStartBuildsForWorker(self.name)
 
@@ -303,6 +307,10 @@ class AbstractWorker(BuildbotService):
             del self.workerforbuilders[name]
 
     # -- connection lifecycle -----------------------------------------------------------
+    def connection_refusal(self) -> str | None:
+        """Why a new connection must be refused now (None: it may attach)."""
+        return None
+
     async def attached(self, conn: Any) -> None:
         """A connection passed authentication: run the handshake and attach builders."""
         if self.conn is not None:
@@ -311,6 +319,7 @@ class AbstractWorker(BuildbotService):
         log.info("worker '{name}' attaching from {peer}", name=self.name, peer=conn.get_peer())
         self.conn = conn
         self._builder_list = None
+        self._attached_builders = set()
         try:
             await conn.remotePrint(message="attached")
             info = await conn.remoteGetWorkerInfo()
@@ -376,6 +385,7 @@ class AbstractWorker(BuildbotService):
         self._stop_liveness_check()
         self._last_seen = self.clock.seconds()
         self._builder_list = None
+        self._attached_builders = set()
         self._detach_builders()
         for lockset in self._build_locks.values():
             lockset.release_all()

@@ -118,6 +118,10 @@ class WorkerManager(BuildbotServiceManager):
         worker = self.getWorkerByName(workerName)
         if worker is None:
             raise RuntimeError(f"no worker named {workerName!r} is configured")
+        refusal = worker.connection_refusal()
+        if refusal is not None:
+            # An error other than "unauthorized": a stock worker gives up and exits.
+            raise RuntimeError(refusal)
         old = worker.conn
         if old is not None:
             log.info("worker '{name}' is connecting again from {peer}; checking the old "

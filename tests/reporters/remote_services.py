@@ -18,7 +18,7 @@ from typing import Any
 
 from twisted.cred import checkers, portal
 from twisted.internet import defer, protocol
-from twisted.mail import smtp
+from twisted.mail import imap4, smtp
 from twisted.web import resource, server
 from zope.interface import implementer
 
@@ -231,10 +231,11 @@ class _SmtpFactory(protocol.ServerFactory):
         p.host = b"localhost"
         p.delivery = _Delivery(self.owner)
         if self.owner.credentials:
-            checker = checkers.InMemoryUsernamePasswordDatabaseDontUse(
-                **{u: p_.encode() for u, p_ in self.owner.credentials.items()})
+            checker = checkers.InMemoryUsernamePasswordDatabaseDontUse()
+            for user, password in self.owner.credentials.items():
+                checker.addUser(user.encode(), password.encode())
             p.portal = portal.Portal(_Realm(self.owner), [checker])
-            p.challengers = {b"LOGIN": smtp.LOGINCredentials, b"PLAIN": smtp.PLAINCredentials}
+            p.challengers = {b"LOGIN": smtp.LOGINCredentials, b"PLAIN": imap4.PLAINCredentials}
         return p
 
 

@@ -17,7 +17,10 @@ def isIdentifier(maxLength: int, obj: object) -> bool:
 
 
 def forceIdentifier(maxLength: int, s: str) -> str:
-    """Coerce `s` to an ASCII identifier: truncate, then replace invalid characters by '_'."""
+    """`s` if it is already an identifier; else an ASCII identifier made from it (truncated,
+    invalid characters replaced by '_')."""
+    if isIdentifier(maxLength, s):
+        return s
     s = s[:maxLength]
     s = _INITIAL_BAD.sub("_", s)
     return _SUBSEQUENT_BAD.sub("_", s)

@@ -236,7 +236,9 @@ class HTTPClientService(AsyncService):
             headers.update(session.headers)
         kwargs["headers"] = headers
         json_value = kwargs.pop("json", None)
-        if isinstance(json_value, (dict, list)):
+        # 4.3 encodes only dicts and lists and silently sends an empty body for anything
+        # else (a plain-text report body, a number)
+        if json_value is not None:
             text = encode_json(json_value)
             headers["Content-Type"] = "application/json"
             kwargs["data"] = text if session.skip_encoding else text.encode("utf-8")

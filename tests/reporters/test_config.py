@@ -15,17 +15,17 @@ from buildbot.plugins.registry import builtin_entries
 
 NAMES: list[tuple[Callable[[], Any], str]] = [
     (lambda: reporters.MailNotifier("a@b.c"),
-     "MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
-     "WorkerMissingGenerator_workers_a+l+l"),
+     ("MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
+     "WorkerMissingGenerator_workers_a+l+l")),
     (lambda: reporters.MailNotifier("a@b.c", generators=[
         reporters.BuildStatusGenerator(mode="all", builders=["x", "y"]),
         reporters.BuildSetStatusGenerator(tags=["t"]),
         reporters.BuildRequestGenerator(),
         reporters.BuildStartEndStatusGenerator(branches=["m"])]),
-     "MailNotifier_BuildStatusGenerator_builders_x+yfailing_passing_warnings_exception_"
+     ("MailNotifier_BuildStatusGenerator_builders_x+yfailing_passing_warnings_exception_"
      "cancelled_BuildSetStatusGenerator_tags_tfailing_passing_warnings_BuildRequestGenerator"
      "failing_passing_warnings_exception_cancelled_BuildStartEndStatusGenerator_branches_m"
-     "failing_passing_warnings_exception_cancelled"),
+     "failing_passing_warnings_exception_cancelled")),
     (lambda: reporters.GitHubStatusPush("t"), "GitHubStatusPush"),
     (lambda: reporters.GitHubCommentPush("t"), "GitHubCommentPush"),
     (lambda: reporters.GitLabStatusPush("t"), "GitLabStatusPush"),
@@ -76,8 +76,8 @@ def test_two_identical_reporters_are_a_duplicate_service_name() -> None:
         MasterConfig.loadFromDict(_config([reporters.MailNotifier("a@b.c"),
                                            reporters.MailNotifier("a@b.c")]), "master.cfg")
     assert e.value.errors == [
-        "Duplicate service name 'MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
-        "WorkerMissingGenerator_workers_a+l+l'"]
+        ("Duplicate service name 'MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
+        "WorkerMissingGenerator_workers_a+l+l'")]
 
 
 def test_reporters_with_different_generators_load_together() -> None:
@@ -90,8 +90,8 @@ def test_reporters_with_different_generators_load_together() -> None:
     assert sorted(cfg.services) == [
         "GitHubStatusPush",
         "MailNotifier_BuildStatusGeneratorchange",
-        "MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
-        "WorkerMissingGenerator_workers_a+l+l",
+        ("MailNotifier_BuildStatusGeneratorfailing_passing_warnings_"
+        "WorkerMissingGenerator_workers_a+l+l"),
     ]
 
 
@@ -125,8 +125,8 @@ ERRORS: list[tuple[str, Callable[[], Any], list[str]]] = [
      ["Parameter base_url has to be given",
       "Only one authentication method can be given (token or auth)"]),
     ("pushover params", lambda: reporters.PushoverNotifier("u", "t", otherParams={"x": 1}),
-     ["otherParams can be only 'sound', 'callback', 'timestamp', 'url', 'url_title', "
-      "'device', 'retry', 'expire', or 'html'"]),
+     [("otherParams can be only 'sound', 'callback', 'timestamp', 'url', 'url_title', "
+      "'device', 'retry', 'expire', or 'html'")]),
     ("zulip", lambda: reporters.ZulipStatusPush(1, 2),
      ["Endpoint must be a string", "Token must be a string"]),
     ("irc", lambda: reporters.IRC("h", "n", [], allowForce="x", noticeOnChannel="y",

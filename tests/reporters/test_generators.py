@@ -137,7 +137,7 @@ async def test_report_new_adds_the_start_of_every_build(
         mode=("failing",), report_new=True, message_formatter=brief_formatter()))
     async with running_master(tmp_path, master_config(push)) as master:
         await force(master)
-        (req,) = await server.wait_for(1)
+        (_req,) = await server.wait_for(1)
         await force(master, builders=["b0"])
         reqs = await server.wait_for(2)
     assert [r.json() for r in reqs] == [{"builder": "b0", "results": None, "complete": False}] * 2

@@ -202,5 +202,5 @@ def test_unknown_template_type_without_template_is_a_config_error() -> None:
         reporters.MessageFormatterMissingWorker(template_type="json")
     assert errors.errors == [
         "MessageFormatter: template type json is not known to pick default template",
-        "MessageFormatterMissingWorker: template type json is not known to pick default "
-        "template"]
+        ("MessageFormatterMissingWorker: template type json is not known to pick default "
+        "template")]

@@ -14,8 +14,9 @@ BUILDBOT_URL = "http://bb.example.org/"
 
 def master_config(*services: Any, builders: tuple[str, ...] = ("b0",),
                   fail: tuple[str, ...] = (), tags: dict[str, list[str]] | None = None,
-                  **extra: Any) -> dict[str, Any]:
-    """Builders echo (or `exit 1` for those in `fail`); `services` go in c['services']."""
+                  properties: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """Builders echo (or `exit 1` for those in `fail`), all with builder `properties`;
+    `services` go in c['services']."""
     def factory(name: str) -> Any:
         cmd = "exit 1" if name in fail else "echo hello"
         return util.BuildFactory([steps.ShellCommand(command=cmd, name="run")])
@@ -26,7 +27,7 @@ def master_config(*services: Any, builders: tuple[str, ...] = ("b0",),
         "workers": [worker.LocalWorker("local")],
         "schedulers": [schedulers.ForceScheduler(name="force", builderNames=list(builders))],
         "builders": [util.BuilderConfig(name=n, workernames=["local"], factory=factory(n),
-                                        tags=(tags or {}).get(n))
+                                        tags=(tags or {}).get(n), properties=properties)
                      for n in builders],
         "services": list(services),
     }

@@ -34,7 +34,8 @@ class RecordedRequest:
         return json.loads(self.body.decode("utf-8"))
 
 
-Responder = Callable[[RecordedRequest], tuple[int, Any]]
+# (code, body) now, or a Deferred of it to answer later
+Responder = Callable[[RecordedRequest], Any]
 
 
 class _Waiters:
@@ -78,8 +79,21 @@ class _RecordingResource(resource.Resource):
                    for k, v in request.requestHeaders.getAllRawHeaders()}
         rec = RecordedRequest(request.method.decode(), request.uri.decode(), headers,
                               request.content.read())
-        code, body = self.owner.respond(rec)
+        answer = self.owner.respond(rec)
         self.owner.requests.add(rec)
+        if isinstance(answer, defer.Deferred):
+            def write(result: tuple[int, Any]) -> None:
+                if not request._disconnected:
+                    request.write(self._encode(request, *result))
+                    request.finish()
+
+            answer.addCallback(write).addErrback(lambda f: f.trap(defer.CancelledError))
+            request.notifyFinish().addErrback(lambda _: answer.cancel())
+            return server.NOT_DONE_YET  # type: ignore[no-any-return]
+        return self._encode(request, *answer)
+
+    @staticmethod
+    def _encode(request: Any, code: int, body: Any) -> bytes:
         request.setResponseCode(code)
         if isinstance(body, (dict, list)):
             request.setHeader(b"content-type", b"application/json")

@@ -87,9 +87,27 @@ class DbComponent:
         self._pool = pool
         self._tables = tables
         self._clock = clock
+        self._statements: dict[tuple[str, tuple[str, ...]], sa.Update] = {}
 
     def _now(self) -> int:
         return int(self._clock.seconds())
+
+    def _update_by_id(self, table: sa.Table, rowid: int, values: Mapping[str, Any]
+                      ) -> tuple[sa.Update, dict[str, Any]]:
+        """(statement, parameters) of `UPDATE table SET values WHERE id = rowid`.
+
+        Statements are built once per set of columns and reused with bound parameters:
+        building and cache-keying a new statement costs more than running it on SQLite.
+        """
+        key = (table.name, tuple(values))
+        stmt = self._statements.get(key)
+        if stmt is None:
+            stmt = self._statements[key] = table.update().where(
+                table.c.id == sa.bindparam("_rowid")).values(
+                {col: sa.bindparam(f"_v_{col}") for col in values})
+        params = {f"_v_{col}": v for col, v in values.items()}
+        params["_rowid"] = rowid
+        return stmt, params
 
     def check_length(self, col: sa.Column[Any], value: Any) -> None:
         """Refuse a string too long for `col` (MySQL only, as in Buildbot: other engines

@@ -59,6 +59,25 @@ class BuildsDb(DbComponent):
             "masterid": b.c.masterid, "started_at": b.c.started_at,
             "complete_at": b.c.complete_at, "locks_duration_s": b.c.locks_duration_s,
             "state_string": b.c.state_string, "results": b.c.results}
+        # INSERT ... SELECT max(number) + 1: numbering and insertion in one statement.
+        values = sa.select(
+            sa.func.coalesce(sa.func.max(b.c.number), 0) + 1,
+            *(sa.bindparam(f"_{n}", type_=sa.Integer)
+              for n in ("builderid", "buildrequestid", "workerid", "masterid", "now")),
+            sa.null(), sa.literal(0, sa.Integer),
+            sa.bindparam("_state_string", type_=sa.Text), sa.null(),
+        ).where(b.c.builderid == sa.bindparam("_builderid"))
+        add = b.insert().from_select(
+            ["number", "builderid", "buildrequestid", "workerid", "masterid", "started_at",
+             "complete_at", "locks_duration_s", "state_string", "results"], values)
+        self._add_build = (add, add.returning(b.c.id, b.c.number))
+        self._prop_select = sa.select(p.c.name, p.c.value, p.c.source).where(
+            p.c.buildid == sa.bindparam("_buildid"),
+            p.c.name.in_(sa.bindparam("_names", expanding=True)))
+        self._prop_update = p.update().where(
+            p.c.buildid == sa.bindparam("_buildid"), p.c.name == sa.bindparam("_name")).values(
+            value=sa.bindparam("_value"), source=sa.bindparam("_source"))
+        self._prop_insert = p.insert()
         #: property-list field -> column (`/builds/n/property_list`), for `getBuildProperties`.
         self.property_result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
             "name": p.c.name, "value": p.c.value, "source": p.c.source}
@@ -72,27 +91,18 @@ class BuildsDb(DbComponent):
         it in the meantime, the unique index refuses the row and the insert is repeated.
         """
         b = self._tables.builds
-        now = self._now()
+        stmt, returning = self._add_build
+        params = {"_builderid": builderid, "_buildrequestid": buildrequestid,
+                  "_workerid": workerid, "_masterid": masterid, "_now": self._now(),
+                  "_state_string": state_string}
 
         def thd_add(conn: sa.Connection) -> tuple[int, int]:
-            cols = ["number", "builderid", "buildrequestid", "workerid", "masterid",
-                    "started_at", "complete_at", "locks_duration_s", "state_string", "results"]
-            values = sa.select(
-                sa.func.coalesce(sa.func.max(b.c.number), 0) + 1,
-                sa.literal(builderid, sa.Integer), sa.literal(buildrequestid, sa.Integer),
-                sa.literal(workerid, sa.Integer), sa.literal(masterid, sa.Integer),
-                sa.literal(now, sa.Integer), sa.null(), sa.literal(0, sa.Integer),
-                sa.literal(state_string, sa.Text), sa.null(),
-            ).where(b.c.builderid == builderid)
-            stmt = b.insert().from_select(cols, values)
-            returning = conn.dialect.insert_returning
             while True:
                 try:
-                    if returning:
-                        row = conn.execute(stmt.returning(b.c.id, b.c.number)).one()
+                    if conn.dialect.insert_returning:
+                        row = conn.execute(returning, params).one()
                         return int(row.id), int(row.number)
-                    res = conn.execute(stmt)
-                    buildid = int(res.lastrowid)
+                    buildid = int(conn.execute(stmt, params).lastrowid)
                     number = conn.execute(sa.select(b.c.number).where(b.c.id == buildid)
                                           ).scalar_one()
                     return buildid, int(number)
@@ -206,13 +216,18 @@ class BuildsDb(DbComponent):
     async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
         """Add to the time the build spent waiting for locks."""
         b = self._tables.builds
-        await self._update(buildid, locks_duration_s=b.c.locks_duration_s + duration_s)
+
+        def thd_add(conn: sa.Connection) -> None:
+            conn.execute(b.update().where(b.c.id == buildid).values(
+                locks_duration_s=b.c.locks_duration_s + duration_s))
+
+        await self._pool.run(thd_add)
 
     async def _update(self, buildid: int, **values: Any) -> None:
-        b = self._tables.builds
+        stmt, params = self._update_by_id(self._tables.builds, buildid, values)
 
         def thd_update(conn: sa.Connection) -> None:
-            conn.execute(b.update().where(b.c.id == buildid).values(**values))
+            conn.execute(stmt, params)
 
         await self._pool.run(thd_update)
 
@@ -264,15 +279,14 @@ class BuildsDb(DbComponent):
 
         def thd_set(conn: sa.Connection) -> None:
             have = {r.name: (r.value, r.source) for r in conn.execute(
-                sa.select(p.c.name, p.c.value, p.c.source).where(
-                    p.c.buildid == bid, p.c.name.in_(list(wanted))))}
+                self._prop_select, {"_buildid": bid, "_names": list(wanted)})}
             new = [{"buildid": bid, "name": n, "value": v, "source": s}
                    for n, (v, s) in wanted.items() if n not in have]
             if new:
-                conn.execute(p.insert(), new)
-            for n, (v, s) in wanted.items():
-                if n in have and have[n] != (v, s):
-                    conn.execute(p.update().where(p.c.buildid == bid, p.c.name == n)
-                                 .values(value=v, source=s))
+                conn.execute(self._prop_insert, new)
+            changed = [{"_buildid": bid, "_name": n, "_value": v, "_source": s}
+                       for n, (v, s) in wanted.items() if n in have and have[n] != (v, s)]
+            if changed:
+                conn.execute(self._prop_update, changed)
 
         await self._pool.run(thd_set)

@@ -2,7 +2,8 @@
 
 * SQLite: `%(basedir)s` is substituted and a relative path is joined to the master's basedir;
   the `serialize_access` argument is dropped. A file database runs in WAL mode with
-  `checkpoint_fullfsync` off; `sqlite://` is one shared in-memory connection.
+  `checkpoint_fullfsync` off and `synchronous` NORMAL (`?synchronous=full` for an fsync per
+  commit, as Buildbot 4.3 does); `sqlite://` is one shared in-memory connection.
 * MySQL: `max_idle` (default 3600 s, the pool recycle time) and `storage_engine` (default
   MyISAM) URL arguments are consumed; the connection is utf8 with unicode strings.
 * PostgreSQL: `postgresql://` uses psycopg 3 when installed, else psycopg2.
@@ -44,15 +45,22 @@ class EngineInfo:
     is_memory_sqlite: bool
 
 
-def _sqlite_url(url: URL, basedir: str) -> tuple[URL, bool]:
+SQLITE_SYNCHRONOUS = ("off", "normal", "full", "extra")
+
+
+def _sqlite_url(url: URL, basedir: str) -> tuple[URL, bool, str]:
     database = url.database or ""
     memory = database in ("", ":memory:")
     if not memory:
         database = database.replace("%(basedir)s", basedir)
         if not os.path.isabs(database):
             database = os.path.join(basedir, database)
-    query = {k: v for k, v in url.query.items() if k != "serialize_access"}
-    return url.set(database=None if memory else database, query=query), memory
+    synchronous = str(url.query.get("synchronous", "normal")).lower()
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise DatabaseNotReadyError(f"SQLite URL argument synchronous={synchronous} is not one "
+                                    f"of {', '.join(SQLITE_SYNCHRONOUS)}")
+    query = {k: v for k, v in url.query.items() if k not in ("serialize_access", "synchronous")}
+    return url.set(database=None if memory else database, query=query), memory, synchronous
 
 
 def _check_sqlite_version() -> None:
@@ -65,10 +73,11 @@ def _check_sqlite_version() -> None:
                  v=sqlite3.sqlite_version)
 
 
-def _setup_sqlite(engine: sa.Engine, memory: bool) -> None:
+def _setup_sqlite(engine: sa.Engine, memory: bool, synchronous: str) -> None:
     """Per-connection set-up: explicit transactions (so SAVEPOINT works), a writer lock taken
     at BEGIN on files (a reader that later writes would otherwise fail on a stale WAL
-    snapshot), and the reference's pragmas."""
+    snapshot), the reference's pragmas, and `synchronous` (default NORMAL: in WAL mode a
+    commit then costs no fsync; a power cut may lose the last commits, never the file)."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -76,6 +85,7 @@ def _setup_sqlite(engine: sa.Engine, memory: bool) -> None:
         if not memory:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA checkpoint_fullfsync = off")
+            cur.execute(f"PRAGMA synchronous = {synchronous}")
             cur.close()
 
     begin_sql = "BEGIN" if memory else "BEGIN IMMEDIATE"
@@ -83,7 +93,12 @@ def _setup_sqlite(engine: sa.Engine, memory: bool) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: sa.Connection) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            conn.exec_driver_sql(begin_sql)
+            # Straight to the driver: a full SQLAlchemy execution here would cost as much
+            # as the statement the transaction is for.
+            try:
+                conn.connection.driver_connection.execute(begin_sql)  # type: ignore[union-attr]
+            except sqlite3.OperationalError as e:  # e.g. "database is locked": retryable
+                raise sa.exc.OperationalError(begin_sql, None, e) from e
 
     if not memory:
         try:
@@ -130,7 +145,7 @@ def make_engine(db_url: str, basedir: str, engine_kwargs: dict[str, Any] | None 
     backend = url.get_backend_name()
     if backend == "sqlite":
         _check_sqlite_version()
-        url, memory = _sqlite_url(url, basedir)
+        url, memory, synchronous = _sqlite_url(url, basedir)
         if memory:
             kwargs.setdefault("poolclass", StaticPool)
             kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
@@ -143,7 +158,7 @@ def make_engine(db_url: str, basedir: str, engine_kwargs: dict[str, Any] | None 
                 kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = sa.create_engine(url, **kwargs)
-        _setup_sqlite(engine, memory)
+        _setup_sqlite(engine, memory, synchronous)
         return EngineInfo(engine, 1, memory)
     if backend == "mysql":
         url = _mysql_url(url, kwargs)

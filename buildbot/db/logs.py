@@ -72,6 +72,12 @@ class LogsDb(DbComponent):
         self._max_size: int | None = None
         self._max_tail_size: int | None = None
         self._trims: dict[int, TrimState] = {}
+        logs, chunks = tables.logs, tables.logchunks
+        self._bump_lines = logs.update().where(logs.c.id == sa.bindparam("_logid")).values(
+            num_lines=logs.c.num_lines + sa.bindparam("_n", type_=sa.Integer))
+        self._bump_lines_returning = self._bump_lines.returning(logs.c.num_lines)
+        self._read_lines = sa.select(logs.c.num_lines).where(logs.c.id == sa.bindparam("_logid"))
+        self._insert_chunk = chunks.insert()
 
     # -- configuration -----------------------------------------------------------------------
     def configure(self, compression_method: str | None = None, max_size: int | None = None,
@@ -159,25 +165,21 @@ class LogsDb(DbComponent):
         if lines and (codec_.name not in FAST_CODECS
                       or sum(map(len, lines)) > INLINE_COMPRESS_LIMIT):
             planned = await self.compression.run(plan_chunks, lines, codec_)
-        logs, chunks = self._tables.logs, self._tables.logchunks
         n = len(lines)
+        params = {"_logid": logid, "_n": n}
 
         def thd_append(conn: sa.Connection) -> tuple[int, int] | None:
             if conn.dialect.update_returning:
-                first = conn.execute(logs.update().where(logs.c.id == logid)
-                                     .values(num_lines=logs.c.num_lines + n)
-                                     .returning(logs.c.num_lines)).scalar()
+                first = conn.execute(self._bump_lines_returning, params).scalar()
                 if first is None:
                     return None
                 first -= n
             else:
-                first = conn.execute(sa.select(logs.c.num_lines).where(logs.c.id == logid)
-                                     ).scalar()
+                first = conn.execute(self._read_lines, params).scalar()
                 if first is None:
                     return None
                 if n:
-                    conn.execute(logs.update().where(logs.c.id == logid)
-                                 .values(num_lines=first + n))
+                    conn.execute(self._bump_lines, params)
             rows = []
             line = first
             for chunk in planned if planned is not None else plan_chunks(lines, codec_):
@@ -186,7 +188,7 @@ class LogsDb(DbComponent):
                              "content": chunk.content, "compressed": chunk.codec_id})
                 line += chunk.nlines
             if rows:
-                conn.execute(chunks.insert(), rows)
+                conn.execute(self._insert_chunk, rows)
             return first, first + n - 1
 
         return await self._pool.run(thd_append)

@@ -78,6 +78,17 @@ class StepsDb(DbComponent):
         super().__init__(pool, tables, clock)
         # addURL is a read-modify-write of a JSON column: serialise it in this process.
         self._url_lock = defer.DeferredLock()
+        s = tables.steps
+        # INSERT ... SELECT max(number) + 1: numbering and insertion in one statement.
+        values = sa.select(
+            sa.func.coalesce(sa.func.max(s.c.number), -1) + 1,
+            sa.bindparam("_name", type_=sa.String), sa.bindparam("_buildid", type_=sa.Integer),
+            sa.bindparam("_state_string", type_=sa.Text), sa.literal("[]", sa.Text),
+            sa.literal(0, sa.SmallInteger),
+        ).where(s.c.buildid == sa.bindparam("_buildid"))
+        add = s.insert().from_select(
+            ["number", "name", "buildid", "state_string", "urls_json", "hidden"], values)
+        self._add_step = (add, add.returning(s.c.id, s.c.number))
 
     async def for_builds(self, buildids: Sequence[int]) -> dict[int, list[StepModel]]:
         """Steps of many builds in one round trip, ordered by number, keyed by build id."""
@@ -99,23 +110,18 @@ class StepsDb(DbComponent):
         the name made unique in the build (`_1`, `_2`... appended). One statement unless
         the name is taken."""
         s = self._tables.steps
+        stmt, returning = self._add_step
 
         def thd_add(conn: sa.Connection) -> tuple[int, int, str]:
             candidate = name
             while True:
-                values = sa.select(
-                    sa.func.coalesce(sa.func.max(s.c.number), -1) + 1,
-                    sa.literal(candidate, sa.String), sa.literal(buildid, sa.Integer),
-                    sa.literal(state_string, sa.Text), sa.literal("[]", sa.Text),
-                    sa.literal(0, sa.SmallInteger),
-                ).where(s.c.buildid == buildid)
-                stmt = s.insert().from_select(
-                    ["number", "name", "buildid", "state_string", "urls_json", "hidden"], values)
+                params = {"_name": candidate, "_buildid": buildid,
+                          "_state_string": state_string}
                 try:
                     if conn.dialect.insert_returning:
-                        row = conn.execute(stmt.returning(s.c.id, s.c.number)).one()
+                        row = conn.execute(returning, params).one()
                         return int(row.id), int(row.number), candidate
-                    stepid = int(conn.execute(stmt).lastrowid)
+                    stepid = int(conn.execute(stmt, params).lastrowid)
                     number = conn.execute(sa.select(s.c.number).where(s.c.id == stepid)
                                           ).scalar_one()
                     return stepid, int(number), candidate
@@ -167,10 +173,10 @@ class StepsDb(DbComponent):
             await self._pool.run(thd_add)
 
     async def _update(self, stepid: int, **values: Any) -> None:
-        s = self._tables.steps
+        stmt, params = self._update_by_id(self._tables.steps, stepid, values)
 
         def thd_update(conn: sa.Connection) -> None:
-            conn.execute(s.update().where(s.c.id == stepid).values(**values))
+            conn.execute(stmt, params)
 
         await self._pool.run(thd_update)
 

@@ -13,7 +13,6 @@ default /work/refvenv), in a subprocess. Not a test: prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
@@ -107,11 +106,11 @@ async def bench_ours(url: str, scale: int) -> dict[str, float]:
 
 async def bench_reference(url: str, scale: int) -> dict[str, float]:
     """Buildbot 4.3.0's connector on `url` (run in the reference virtualenv)."""
+    from buildbot.test.fake.fakemaster import FakeMaster
     from twisted.internet import reactor
 
     from buildbot.config.master import DBConfig
     from buildbot.db.connector import DBConnector
-    from buildbot.test.fake.fakemaster import FakeMaster
 
     # Importing buildbot.test turns warnings into errors; this is not a test run.
     warnings.resetwarnings()
@@ -160,8 +159,8 @@ def _spawn(python: str, which: str, url: str, scale: int) -> dict[str, float]:
     if which == "reference":
         drivers = Path(tempfile.mkdtemp()) / "drivers"
         drivers.mkdir()
-        import pymysql  # noqa: F401 (located only)
         import psycopg2  # noqa: F401
+        import pymysql
 
         site = Path(pymysql.__file__).parent.parent
         for name in ("psycopg2", "psycopg2_binary.libs", "pymysql"):
@@ -170,7 +169,8 @@ def _spawn(python: str, which: str, url: str, scale: int) -> dict[str, float]:
         env["PYTHONPATH"] = str(drivers)
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
     out = subprocess.run([python, __file__, "--child", which, "--scale", str(scale), "--url",
-                          url], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+                          url], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(),
+                         check=False)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return dict(json.loads(line[7:]))

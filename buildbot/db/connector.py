@@ -184,7 +184,7 @@ class DBConnector(AsyncService):
     async def _prune_changes(self) -> None:
         try:
             deleted = await self.changes.pruneChanges(self._change_horizon)
-        except Exception:  # a failure here would end the LoopingCall for good
+        except Exception:  # noqa: BLE001 (a failure here would end the LoopingCall for good)
             log.failure("pruning old changes failed; retrying in an hour")
             return
         if deleted:

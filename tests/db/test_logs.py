@@ -131,8 +131,8 @@ async def test_max_size_keeps_head_and_tail_and_says_what_was_dropped(db: DBConn
     text = await db.logs.getLogLines(logid, 0, 10)
     assert text.splitlines() == [
         "o123456789", "o123456789",
-        "h*** 39 bytes (5 lines) of this log were dropped: it is limited to 30 bytes "
-        "(logMaxSize), followed by the last 7 bytes (logMaxTailSize) ***",
+        ("h*** 39 bytes (5 lines) of this log were dropped: it is limited to 30 bytes "
+         "(logMaxSize), followed by the last 7 bytes (logMaxTailSize) ***"),
         "olast4"]
 
 

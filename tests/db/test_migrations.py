@@ -23,7 +23,7 @@ from buildbot.db.migrate import thd_inspect, thd_migrate_to
 from buildbot.db.model import HEAD_REVISION
 from tests.db import make_reference_db
 from tests.db.schema_description import describe, reference_path
-from tests.fixtures.db import close_test_db, open_empty_db, external_db_url
+from tests.fixtures.db import close_test_db, external_db_url, open_empty_db
 
 pytestmark = pytest.mark.db
 

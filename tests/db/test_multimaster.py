@@ -14,7 +14,7 @@ from buildbot.db.connector import DBConnector
 from buildbot.db.errors import AlreadyClaimedError, SchedulerAlreadyClaimedError
 from buildbot.util.deferred import gather
 from tests.db import rows
-from tests.fixtures.db import close_test_db, make_file_db, external_db_url
+from tests.fixtures.db import close_test_db, external_db_url, make_file_db
 
 pytestmark = [pytest.mark.db, pytest.mark.multimaster]
 

@@ -96,7 +96,8 @@ async def bench_ours(url: str, scale: int) -> dict[str, float]:
     from buildbot.db.connector import DBConnector
 
     db = DBConnector(tempfile.gettempdir(), clock=reactor)
-    await db.setup(url, check_version=False)
+    kwargs = json.loads(os.environ.get("BENCH_ENGINE_KWARGS", "{}"))
+    await db.setup(url, engine_kwargs=kwargs, check_version=False)
     try:
         await db.upgrade()
         return await run_operations(db, scale, ours=True)

@@ -132,7 +132,8 @@ class StepsDb(DbComponent):
                     # A lost race on the number retries the same name.
                     candidate = unique_step_name(name, taken)
 
-        return await self._pool.run(thd_add)
+        # Each attempt is one statement decided by the unique index: no transaction needed.
+        return await self._pool.run(thd_add, single_statement=True)
 
     async def startStep(self, stepid: int, started_at: int, locks_acquired: bool) -> None:
         """Record the start (and, if the step needs no locks, their acquisition)."""
@@ -178,7 +179,7 @@ class StepsDb(DbComponent):
         def thd_update(conn: sa.Connection) -> None:
             conn.execute(stmt, params)
 
-        await self._pool.run(thd_update)
+        await self._pool.run(thd_update, single_statement=True)
 
     async def getStep(self, stepid: int | None = None, buildid: int | None = None,
                       number: int | None = None, name: str | None = None) -> StepModel | None:

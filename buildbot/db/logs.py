@@ -238,12 +238,12 @@ class LogsDb(DbComponent):
             return "".join(lines_of(rows, first_line, last_line))
         return "".join(await self.compression.run(lines_of, rows, first_line, last_line))
 
-    async def iter_log_lines(self, logid: int, first_line: int = 0,
+    async def iter_log_lines(self, logid: int, first_line: int | None = None,
                              last_line: int | None = None) -> AsyncIterator[str]:
-        """The log's lines from `first_line` (each ending in a newline), read 100 chunks
-        at a time."""
+        """The log's lines from `first_line` (default 0) to `last_line` (default: the
+        end), each ending in a newline, read 100 chunks at a time."""
         upto = last_line if last_line is not None else 2 ** 31 - 1
-        position = first_line
+        position = first_line or 0
         while position <= upto:
             q = self._chunk_query(logid, position, upto).limit(READ_BATCH)
 

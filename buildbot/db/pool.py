@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from twisted.internet import threads
+from twisted.internet import defer, threads
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from buildbot.db.errors import DbError, DbOperationError
+from buildbot.util.deferred import ensure_deferred
 
 log = Logger()
 
@@ -127,6 +128,13 @@ class DbPool:
         if single_statement and self._autocommit_engine is not None:
             return await self._defer(self._thd_autocommit, fn)
         return await self._defer(self._thd_with_transaction, fn)
+
+    def do(self, callable: Callable[..., T], *args: Any, **kwargs: Any) -> defer.Deferred[T]:
+        """Buildbot's plugin-facing spelling: `callable(conn, *args, **kwargs)` in one
+        transaction on a DB thread, as a Deferred (custom steps and services use it)."""
+        return ensure_deferred(self.run(lambda conn: callable(conn, *args, **kwargs)))
+
+    do_with_transaction = do
 
     async def run_engine(self, fn: Callable[[sa.Engine], T]) -> T:
         """`fn(engine)` on a DB thread, for work managing its own connections (no retries)."""

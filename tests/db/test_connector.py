@@ -166,3 +166,12 @@ async def test_vacuum_runs_outside_a_transaction(db: DBConnector) -> None:
     await db.vacuum()
     assert db.vacuum_statement() in ("VACUUM", "VACUUM FULL logchunks",
                                      "OPTIMIZE TABLE logchunks")
+
+
+@pytest_twisted.ensureDeferred
+async def test_plugin_facing_pool_do(db: DBConnector) -> None:
+    def thd_count(conn: sa.Connection, table: str) -> int:
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar())
+
+    await db.masters.findMasterId("m")
+    assert await db.pool.do(thd_count, "masters") == 1

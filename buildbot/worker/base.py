@@ -166,6 +166,7 @@ class AbstractWorker(BuildbotService):
                               keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
                               machine_name: str | None = None) -> None:
         assert name == self.name
+        password = await self._render_password(password)
         timer_was_running = self.missing_timer is not None
         old_interval = self.keepalive_interval
         self._apply_settings(password, max_builds, notify_on_missing, missing_timeout,
@@ -176,6 +177,32 @@ class AbstractWorker(BuildbotService):
         if self.conn is not None and old_interval != keepalive_interval:
             self._start_liveness_check()
         self._update_machine()
+
+    async def reconfigServiceWithSibling(self, sibling: BuildbotService) -> None:
+        """Adopt `sibling`'s arguments if they differ.
+
+        Unlike the generic service, arguments are passed unrendered: latent workers render
+        theirs per build (an image `Interpolate`d from build properties must not be rendered
+        once, without properties, at configuration time). Only the password is rendered
+        (in `reconfigService`), as in the reference.
+        """
+        if self.configured and self == sibling:
+            return
+        self._config_args = sibling._config_args
+        self._config_kwargs = sibling._config_kwargs
+        await self.reconfigService(*sibling._config_args, **sibling._config_kwargs)
+        self.configured = True
+
+    async def _render_password(self, password: Any) -> Any:
+        if password is None or isinstance(password, (str, bytes)):
+            return password
+        try:
+            return await self.master.render_secrets(password)
+        except Exception as e:
+            # Kept as is: each login then tries again (and is refused while it fails).
+            log.warn("worker {name}: cannot render its password yet: {e}", name=self.name,
+                     e=e)
+            return password
 
     def _update_machine(self) -> None:
         """Register with the machine named `machine_name` (c['machines'])."""

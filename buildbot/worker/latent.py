@@ -450,3 +450,33 @@ class AbstractLatentWorker(AbstractWorker):
         for name in list(self.workerforbuilders):
             self.detach_builder(name)
         await super().stop()
+
+
+class CompatibleLatentWorkerMixin:
+    """For latent workers whose instance depends on build properties (image, size, ...).
+
+    The subclass implements `renderWorkerProps(build)` (a Deferred/coroutine of the rendered
+    values that shape the instance) and calls `renderWorkerPropsOnStart(build)` in
+    `start_instance` and `resetWorkerPropsOnStop()` in `stop_instance`. A running instance
+    then only takes builds that would have rendered the same values.
+    """
+
+    builds_may_be_incompatible = True
+    _actual_build_props: Any = None
+
+    def renderWorkerProps(self, build: Any) -> Any:
+        raise NotImplementedError
+
+    async def renderWorkerPropsOnStart(self, build: Any) -> Any:
+        props = await maybe_await(self.renderWorkerProps(build))
+        self._actual_build_props = props
+        return props
+
+    def resetWorkerPropsOnStop(self) -> None:
+        self._actual_build_props = None
+
+    async def isCompatibleWithBuild(self, build_props: Any) -> bool:
+        if self._actual_build_props is None:
+            return True
+        requested = await maybe_await(self.renderWorkerProps(build_props))
+        return bool(requested == self._actual_build_props)

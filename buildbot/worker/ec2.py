@@ -1,0 +1,9 @@
+"""`EC2LatentWorker` (Amazon EC2): not implemented by this master (a configuration error names it)."""
+
+from buildbot.worker.unavailable import UnavailableLatentWorker
+
+
+class EC2LatentWorker(UnavailableLatentWorker):
+    """Buildbot 4.3's Amazon EC2 latent worker; configuring it is an error here."""
+
+    service = "Amazon EC2"

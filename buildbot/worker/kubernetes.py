@@ -1,0 +1,9 @@
+"""`KubeLatentWorker` (Kubernetes): not implemented by this master (a configuration error names it)."""
+
+from buildbot.worker.unavailable import UnavailableLatentWorker
+
+
+class KubeLatentWorker(UnavailableLatentWorker):
+    """Buildbot 4.3's Kubernetes latent worker; configuring it is an error here."""
+
+    service = "Kubernetes"

@@ -1,0 +1,9 @@
+"""`MarathonLatentWorker` (Marathon): not implemented by this master (a configuration error names it)."""
+
+from buildbot.worker.unavailable import UnavailableLatentWorker
+
+
+class MarathonLatentWorker(UnavailableLatentWorker):
+    """Buildbot 4.3's Marathon latent worker; configuring it is an error here."""
+
+    service = "Marathon"

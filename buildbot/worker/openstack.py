@@ -1,0 +1,9 @@
+"""`OpenStackLatentWorker` (OpenStack): not implemented by this master (a configuration error names it)."""
+
+from buildbot.worker.unavailable import UnavailableLatentWorker
+
+
+class OpenStackLatentWorker(UnavailableLatentWorker):
+    """Buildbot 4.3's OpenStack latent worker; configuring it is an error here."""
+
+    service = "OpenStack"

@@ -1,0 +1,9 @@
+"""`UpcloudLatentWorker` (UpCloud): not implemented by this master (a configuration error names it)."""
+
+from buildbot.worker.unavailable import UnavailableLatentWorker
+
+
+class UpcloudLatentWorker(UnavailableLatentWorker):
+    """Buildbot 4.3's UpCloud latent worker; configuring it is an error here."""
+
+    service = "UpCloud"

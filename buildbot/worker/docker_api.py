@@ -21,8 +21,8 @@ import tarfile
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from twisted.internet.endpoints import HostnameEndpoint, UNIXClientEndpoint, wrapClientTLS
 from twisted.internet import defer, protocol
+from twisted.internet.endpoints import HostnameEndpoint, UNIXClientEndpoint, wrapClientTLS
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, PotentialDataLoss, ResponseDone
 from twisted.web.http_headers import Headers

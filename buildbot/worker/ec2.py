@@ -1,4 +1,4 @@
-"""`EC2LatentWorker` (Amazon EC2): not implemented by this master (a configuration error names it)."""
+"""`EC2LatentWorker` (Amazon EC2): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

@@ -1,4 +1,4 @@
-"""`KubeLatentWorker` (Kubernetes): not implemented by this master (a configuration error names it)."""
+"""`KubeLatentWorker` (Kubernetes): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

@@ -1,4 +1,4 @@
-"""`LibVirtWorker` (libvirt): not implemented by this master (a configuration error names it)."""
+"""`LibVirtWorker` (libvirt): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

@@ -1,4 +1,4 @@
-"""`MarathonLatentWorker` (Marathon): not implemented by this master (a configuration error names it)."""
+"""`MarathonLatentWorker` (Marathon): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

@@ -1,4 +1,4 @@
-"""`OpenStackLatentWorker` (OpenStack): not implemented by this master (a configuration error names it)."""
+"""`OpenStackLatentWorker` (OpenStack): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

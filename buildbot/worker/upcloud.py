@@ -1,4 +1,4 @@
-"""`UpcloudLatentWorker` (UpCloud): not implemented by this master (a configuration error names it)."""
+"""`UpcloudLatentWorker` (UpCloud): not implemented here (a config error names it)."""
 
 from buildbot.worker.unavailable import UnavailableLatentWorker
 

@@ -75,6 +75,25 @@ def no_leftover_delayed_calls() -> Iterator[None]:
         pytest.fail(f"test left delayed calls behind: {left!r}")
 
 
+def _pool_threads() -> set[Any]:
+    import threading
+
+    # The reactor's own pool lives for the whole session (pytest-twisted stops it).
+    return {t for t in threading.enumerate() if t.name.startswith("PoolThread-")
+            and not t.name.startswith("PoolThread-twisted.internet.reactor")}
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_thread_pools() -> Iterator[None]:
+    """A thread pool left running (e.g. a DBConnector never stopped) would keep the test
+    process from exiting; fail the test that started it."""
+    before = _pool_threads()
+    yield
+    left = [t for t in _pool_threads() - before if t.is_alive()]
+    if left:
+        pytest.fail(f"test left thread pools running: {sorted(t.name for t in left)}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     start = time.monotonic()

@@ -247,6 +247,9 @@ class AbstractWorker(BuildbotService):
         return self._paused
 
     async def start(self) -> None:
+        # Keep our master when removed by a reconfig: the parent goes away before stop()
+        # has finished (disconnection, database updates).
+        self.master = self.master
         updates = self.master.data.updates
         self.workerid = await updates.findWorkerId(self.name)
         row = await self.master.data.get(("workers", self.workerid))

@@ -189,3 +189,33 @@ async def test_paused_local_worker_gets_no_build_until_unpaused(tmp_path: Path) 
         await master.data.control("unpause", {}, ("workers", w.workerid))
         _, bs = await complete
         assert bs["results"] == SUCCESS
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconfig_changes_options_and_removing_a_worker_disconnects_it(
+        tmp_path: Path) -> None:
+    port = free_port()
+    wanted = {"workers": [worker.Worker("w1", "pw", max_builds=1)]}
+
+    def make() -> dict[str, Any]:
+        return config(wanted["workers"], port=port)
+
+    async with running_master(tmp_path / "m", make) as master:
+        async with running_worker(tmp_path / "w1", port, "w1", "pw", wait_for=CONNECTED) as p:
+            w = master.workers.getWorkerByName("w1")
+            wanted["workers"] = [worker.Worker("w1", "pw", max_builds=3,
+                                               properties={"x": 1}),
+                                 worker.Worker("w2", "pw2")]
+            await master.reconfig()
+            assert master.workers.getWorkerByName("w1") is w  # same service, new options
+            assert (w.max_builds, w.properties.getProperty("x")) == (3, 1)
+            assert w.conn is not None and p.count(CONNECTED) == 1
+            disconnected = listen(master, ("workers", None, "disconnected"))
+            wanted["workers"] = [worker.Worker("w2", "pw2")]
+            await master.reconfig()  # w1 is gone: builders now use w2 only
+            await disconnected
+            rows = {r["name"]: r for r in await master.data.get(("workers",))}
+            assert rows["w1"]["connected_to"] == [] and rows["w1"]["configured_on"] == []
+            assert master.workers.getWorkerByName("w1") is None
+            # the stock worker keeps trying, and is refused as unknown
+            await p.wait_for_log("unauthorized login", count=1)

@@ -109,8 +109,7 @@ class BuildsDb(DbComponent):
                 except sa.exc.IntegrityError:
                     conn.rollback()  # another master got this number first: take the next
 
-        # Each attempt is one statement decided by the unique index: no transaction needed.
-        return await self._pool.run(thd_add, single_statement=True)
+        return await self._pool.run(thd_add)
 
     async def _one(self, *where: Any) -> BuildModel | None:
         b = self._tables.builds
@@ -230,7 +229,7 @@ class BuildsDb(DbComponent):
         def thd_update(conn: sa.Connection) -> None:
             conn.execute(stmt, params)
 
-        await self._pool.run(thd_update, single_statement=True)
+        await self._pool.run(thd_update)
 
     # -- properties --------------------------------------------------------------------------
     async def getBuildProperties(self, bid: int, result_spec: ResultSpec | None = None

@@ -33,7 +33,7 @@ from buildbot.db.changesources import ChangeSourcesDb
 from buildbot.db.codebase_branches import CodebaseBranchesDb
 from buildbot.db.codebase_commits import CodebaseCommitsDb
 from buildbot.db.codebases import CodebasesDb
-from buildbot.db.engine import make_engine
+from buildbot.db.engine import make_engine, thd_enable_wal
 from buildbot.db.errors import DatabaseNotReadyError, DbOperationError
 from buildbot.db.logs import LogsDb
 from buildbot.db.masters import MastersDb
@@ -134,6 +134,8 @@ class DBConnector(AsyncService):
         self.pool.configure(info.engine, info.threads)
         self._set_up = True
         try:
+            if info.is_sqlite_file:
+                await self.pool.run_engine(thd_enable_wal)
             if info.is_memory_sqlite:
                 await self.upgrade()
             elif check_version:
@@ -203,8 +205,22 @@ class DBConnector(AsyncService):
             return
 
         def thd_vacuum(engine: sa.Engine) -> None:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql(stmt).close()
+            # Outside any transaction: VACUUM refuses to run in one. The driver connection
+            # (no transaction open on SQLite, autocommit set here elsewhere) is used directly.
+            raw = engine.raw_connection()
+            try:
+                dbapi = raw.dbapi_connection
+                assert dbapi is not None
+                if engine.dialect.name != "sqlite":
+                    engine.dialect.set_isolation_level(dbapi, "AUTOCOMMIT")
+                cursor = dbapi.cursor()
+                cursor.execute(stmt)
+                if cursor.description:
+                    cursor.fetchall()  # OPTIMIZE TABLE answers with a status table
+                cursor.close()
+            finally:
+                raw.invalidate()  # never give a connection left in autocommit back to the pool
+                raw.close()
 
         await self.pool.run_engine(thd_vacuum)
 

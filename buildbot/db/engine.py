@@ -43,6 +43,7 @@ class EngineInfo:
     engine: sa.Engine
     threads: int
     is_memory_sqlite: bool
+    is_sqlite_file: bool = False
 
 
 SQLITE_SYNCHRONOUS = ("off", "normal", "full", "extra")
@@ -100,15 +101,26 @@ def _setup_sqlite(engine: sa.Engine, memory: bool, synchronous: str) -> None:
             except sqlite3.OperationalError as e:  # e.g. "database is locked": retryable
                 raise sa.exc.OperationalError(begin_sql, None, e) from e
 
-    if not memory:
+
+
+def thd_enable_wal(engine: sa.Engine) -> None:
+    """Switch an SQLite file database to WAL mode (failure is only logged, as in Buildbot).
+
+    Runs on a DB thread: it may wait for another process holding the database."""
+    try:
+        raw = engine.raw_connection()
         try:
-            # journal_mode cannot change inside a transaction: no BEGIN for this one.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                mode = conn.exec_driver_sql("PRAGMA journal_mode = wal").scalar()
-            if str(mode).lower() != "wal":
-                log.warn("SQLite did not switch to WAL mode (journal_mode is {mode})", mode=mode)
-        except sa.exc.DBAPIError as e:
-            log.warn("could not enable SQLite WAL mode: {err}", err=e)
+            # On the driver connection, which has no transaction open (see on_connect):
+            # journal_mode cannot change inside one.
+            mode = raw.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA journal_mode = wal").fetchone()[0]
+        finally:
+            raw.close()
+    except (sqlite3.Error, sa.exc.DBAPIError) as e:
+        log.warn("could not enable SQLite WAL mode: {err}", err=e)
+        return
+    if str(mode).lower() != "wal":
+        log.warn("SQLite did not switch to WAL mode (journal_mode is {mode})", mode=mode)
 
 
 def _mysql_url(url: URL, kwargs: dict[str, Any]) -> URL:
@@ -159,7 +171,7 @@ def make_engine(db_url: str, basedir: str, engine_kwargs: dict[str, Any] | None 
             kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = sa.create_engine(url, **kwargs)
         _setup_sqlite(engine, memory, synchronous)
-        return EngineInfo(engine, 1, memory)
+        return EngineInfo(engine, 1, memory, not memory)
     if backend == "mysql":
         url = _mysql_url(url, kwargs)
     elif backend == "postgresql":

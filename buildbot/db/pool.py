@@ -67,7 +67,6 @@ class DbPool:
                  retry_max_seconds: float = 24 * 3600) -> None:
         self._reactor = reactor
         self._engine: sa.Engine | None = None
-        self._autocommit_engine: sa.Engine | None = None
         self._threadpool: ThreadPool | None = None
         self._stopping = threading.Event()
         self.retry_delay = retry_delay
@@ -84,10 +83,6 @@ class DbPool:
             self._reactor = reactor
         self._engine = engine
         self.dialect = engine.dialect.name
-        # PostgreSQL drivers switch autocommit on the client side: a single statement then
-        # costs one round trip to the server instead of three (BEGIN, statement, COMMIT).
-        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT") \
-            if self.dialect == "postgresql" else None
         self._stopping.clear()
         self._threadpool = ThreadPool(minthreads=1, maxthreads=num_threads, name=name)
         self._threadpool.start()
@@ -118,15 +113,8 @@ class DbPool:
             self._engine.dispose()
 
     # -- running work ------------------------------------------------------------------------
-    async def run(self, fn: Callable[[sa.Connection], T], *,
-                  single_statement: bool = False) -> T:
-        """`fn(conn)` in one transaction on a DB thread; its return value (plain data).
-
-        `single_statement`: `fn` runs exactly one statement, which is its own transaction;
-        where the engine allows, it is then sent without BEGIN/COMMIT.
-        """
-        if single_statement and self._autocommit_engine is not None:
-            return await self._defer(self._thd_autocommit, fn)
+    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
+        """`fn(conn)` in one transaction on a DB thread; its return value (plain data)."""
         return await self._defer(self._thd_with_transaction, fn)
 
     def do(self, callable: Callable[..., T], *args: Any, **kwargs: Any) -> defer.Deferred[T]:
@@ -156,16 +144,12 @@ class DbPool:
         except sa.exc.SQLAlchemyError as e:
             raise DbOperationError(operation_name(fn), e) from e
 
-    def _thd_autocommit(self, fn: Callable[[sa.Connection], T]) -> T:
-        return self._thd_with_transaction(fn, self._autocommit_engine)
-
-    def _thd_with_transaction(self, fn: Callable[[sa.Connection], T],
-                              engine: sa.Engine | None = None) -> T:
+    def _thd_with_transaction(self, fn: Callable[[sa.Connection], T]) -> T:
         delay = self.retry_delay
         deadline = time.monotonic() + self.retry_max_seconds
         while True:
             try:
-                with (engine or self.engine).connect() as conn:
+                with self.engine.connect() as conn:
                     result = fn(conn)
                     conn.commit()
                     return result

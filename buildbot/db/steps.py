@@ -132,8 +132,7 @@ class StepsDb(DbComponent):
                     # A lost race on the number retries the same name.
                     candidate = unique_step_name(name, taken)
 
-        # Each attempt is one statement decided by the unique index: no transaction needed.
-        return await self._pool.run(thd_add, single_statement=True)
+        return await self._pool.run(thd_add)
 
     async def startStep(self, stepid: int, started_at: int, locks_acquired: bool) -> None:
         """Record the start (and, if the step needs no locks, their acquisition)."""
@@ -179,7 +178,7 @@ class StepsDb(DbComponent):
         def thd_update(conn: sa.Connection) -> None:
             conn.execute(stmt, params)
 
-        await self._pool.run(thd_update, single_statement=True)
+        await self._pool.run(thd_update)
 
     async def getStep(self, stepid: int | None = None, buildid: int | None = None,
                       number: int | None = None, name: str | None = None) -> StepModel | None:

@@ -121,6 +121,7 @@ class TelegramStatusBot(StatusBot):
         self.retry_delay = retry_delay
         self.token = token
         self.chat_ids = chat_ids
+        self.stopping = False
         self.nickname: str | None = None  # type: ignore[assignment]
 
     @property
@@ -131,7 +132,6 @@ class TelegramStatusBot(StatusBot):
         await super().start()
         for chat in self.chat_ids:
             await self.getChannel(chat).add_notification_events(self.notify_events)
-        await self.loadState()
 
     async def introduce(self) -> None:
         """Learn the bot's username (unless configured) and publish its commands."""
@@ -140,6 +140,7 @@ class TelegramStatusBot(StatusBot):
             if self.nickname is None:
                 raise RuntimeError("No bot username specified and I cannot get it from "
                                    "Telegram")
+        await self.loadState()  # saved under the bot's username
         commands = [{"command": c, "description": d}
                     for c, d in TelegramContact.get_commands()]
         await self.post("/setMyCommands", json={"commands": commands})
@@ -211,6 +212,8 @@ class TelegramStatusBot(StatusBot):
             except defer.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001  (network trouble: retry later)
+                if self.stopping:
+                    return None
                 if logme:
                     self.log(f"ERROR: problem sending Telegram request {path} (will try "
                              f"again): {err}")
@@ -280,6 +283,7 @@ class TelegramPollingBot(TelegramStatusBot):
             log.failure("Telegram bot stopped", failure=failure)
 
     async def stop(self) -> None:
+        self.stopping = True
         polling, self._polling = self._polling, None
         if polling is not None:
             polling.cancel()
@@ -293,7 +297,7 @@ class TelegramPollingBot(TelegramStatusBot):
         await self.post("/deleteWebhook")
         offset = 0
         logme = True
-        while True:
+        while not self.stopping:
             body: dict[str, Any] = {"timeout": self.poll_timeout}
             if offset:
                 body["offset"] = offset
@@ -307,6 +311,8 @@ class TelegramPollingBot(TelegramStatusBot):
             except defer.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001  (network trouble: retry later)
+                if self.stopping:
+                    return
                 if logme:
                     self.log(f"ERROR: cannot send Telegram request /getUpdates (will try "
                              f"again): {err}")

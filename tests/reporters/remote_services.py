@@ -19,6 +19,7 @@ from typing import Any
 from twisted.cred import checkers, portal
 from twisted.internet import defer, protocol
 from twisted.mail import imap4, smtp
+from twisted.protocols import basic
 from twisted.web import resource, server
 from zope.interface import implementer
 
@@ -43,28 +44,34 @@ class _Waiters:
 
     def __init__(self) -> None:
         self.items: list[Any] = []
-        self._waiters: list[tuple[int, defer.Deferred[None]]] = []
+        self._waiters: list[tuple[Callable[[list[Any]], bool], defer.Deferred[None]]] = []
 
     def add(self, item: Any) -> None:
         self.items.append(item)
-        for n, d in list(self._waiters):
-            if len(self.items) >= n and not d.called:
-                self._waiters.remove((n, d))
+        for pred, d in list(self._waiters):
+            if pred(self.items) and not d.called:
+                self._waiters.remove((pred, d))
                 d.callback(None)
 
-    async def wait_for(self, n: int, what: str, timeout: float = 20.0) -> list[Any]:
+    async def wait_until(self, pred: Callable[[list[Any]], bool], what: str,
+                         timeout: float = 20.0) -> list[Any]:
+        """The items once `pred(items)` holds (checked now and at each new item)."""
         from twisted.internet import reactor
 
-        if len(self.items) < n:
+        if not pred(self.items):
             d: defer.Deferred[None] = defer.Deferred()
-            self._waiters.append((n, d))
+            self._waiters.append((pred, d))
             d.addTimeout(timeout, reactor)
             try:
                 await d
             except defer.TimeoutError:
-                raise AssertionError(f"{what}: got {len(self.items)} of {n} within {timeout} s: "
+                raise AssertionError(f"{what}: not seen within {timeout} s; got "
                                      f"{self.items!r}") from None
         return list(self.items)
+
+    async def wait_for(self, n: int, what: str, timeout: float = 20.0) -> list[Any]:
+        return await self.wait_until(lambda items: len(items) >= n, f"{what} ({n} wanted)",
+                                     timeout)
 
 
 class _RecordingResource(resource.Resource):
@@ -276,3 +283,89 @@ class RecordingSmtpServer:
 
     async def wait_for(self, n: int, timeout: float = 20.0) -> list[ReceivedMail]:
         return await self.mails.wait_for(n, "mails", timeout)
+
+
+class _IrcServerProtocol(basic.LineReceiver):
+    delimiter = b"\r\n"
+
+    def __init__(self, owner: RecordingIrcServer) -> None:
+        self.owner = owner
+        self.nick = ""
+
+    def connectionMade(self) -> None:
+        self.owner.clients.append(self)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        if self in self.owner.clients:
+            self.owner.clients.remove(self)
+        self.owner.closed.add(self.nick)
+
+    def lineReceived(self, line: bytes) -> None:
+        text = line.decode("utf-8", "replace")
+        self.owner.lines.add(text)
+        command, _, rest = text.partition(" ")
+        if command == "NICK":
+            self.nick = rest.strip()
+        elif command == "USER":
+            self.send(f":irc.test 001 {self.nick} :Welcome")
+        elif command == "JOIN":
+            channel = rest.split(" ")[0].lstrip(":")
+            self.send(f":{self.nick}!bot@test JOIN :{channel}")
+        elif command == "PRIVMSG" or command == "NOTICE":
+            target, _, message = rest.partition(" :")
+            self.owner.said.add((command, target, message))
+        elif command == "PING":
+            self.send(f"PONG {rest}")
+        elif command == "QUIT":
+            self.transport.loseConnection()
+
+    def send(self, line: str) -> None:
+        self.sendLine(line.encode("utf-8"))
+
+
+class _IrcFactory(protocol.ServerFactory):
+    def __init__(self, owner: RecordingIrcServer) -> None:
+        self.owner = owner
+
+    def buildProtocol(self, addr: Any) -> Any:
+        return _IrcServerProtocol(self.owner)
+
+
+class RecordingIrcServer:
+    """A minimal IRC server: welcomes, confirms JOINs, records what clients say
+    (`said`: (PRIVMSG|NOTICE, target, text)) and can speak to them (`say`)."""
+
+    def __init__(self) -> None:
+        self.lines = _Waiters()
+        self.said = _Waiters()
+        self.closed = _Waiters()
+        self.clients: list[_IrcServerProtocol] = []
+        self.port: Any = None
+        self.portnum = 0
+
+    def start(self) -> None:
+        from twisted.internet import reactor
+
+        self.port = reactor.listenTCP(0, _IrcFactory(self), interface="127.0.0.1")
+        self.portnum = self.port.getHost().port
+
+    def say(self, nick: str, target: str, text: str) -> None:
+        for client in self.clients:
+            client.send(f":{nick}!user@test PRIVMSG {target} :{text}")
+
+    async def stop(self) -> None:
+        for client in list(self.clients):
+            client.transport.loseConnection()
+        if self.port is not None:
+            await self.port.stopListening()
+            self.port = None
+
+    async def wait_said(self, n: int, timeout: float = 20.0) -> list[tuple[str, str, str]]:
+        return await self.said.wait_for(n, "IRC messages from the bot", timeout)
+
+    async def wait_line(self, prefix: str, timeout: float = 20.0) -> str:
+        """The first line received starting with `prefix` (waiting for it if needed)."""
+        lines = await self.lines.wait_until(
+            lambda items: any(i.startswith(prefix) for i in items), f"IRC line {prefix!r}",
+            timeout)
+        return next(line for line in lines if line.startswith(prefix))

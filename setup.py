@@ -30,6 +30,8 @@ setup(
         # zstd is the reference's default log compression when available.
         "zstandard>=0.22",
         "croniter>=2.0",
+        # Reporters: Jinja2 message templates, treq for HTTP status pushes (as 4.3 requires).
+        "Jinja2>=3.1", "treq>=24.9",
     ],
     extras_require={
         "www": [

@@ -7,7 +7,6 @@ Every `thd_*` function here runs on a DB pool thread inside the caller's transac
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -66,11 +65,6 @@ def inserted_id(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None and key[0] is not None, "INSERT returned no primary key"
     return int(key[0])
-
-
-def json_dumps(value: Any) -> str:
-    """JSON as Buildbot stores it (Python's default separators)."""
-    return json.dumps(value)
 
 
 class Clock(Protocol):

@@ -285,6 +285,7 @@ class AbstractWorker(BuildbotService):
                 log.failure("{w}: cannot deconfigure", w=self)
         await self.disconnect()
         await super().stop()
+        self.master = None  # found through the service tree again
 
     # -- builders -----------------------------------------------------------------------
     async def apply_builders(self) -> None:

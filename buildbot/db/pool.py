@@ -55,6 +55,20 @@ def is_retryable(err: BaseException, dialect: str) -> bool:
     return False
 
 
+class _DaemonThreadPool(ThreadPool):
+    """A ThreadPool whose threads do not keep the process alive.
+
+    The master stops its pool when it stops; this only matters when something forgets to
+    (a crashed start-up, an embedding program, a test), where a non-daemon idle thread would
+    otherwise make the interpreter hang at exit.
+    """
+
+    def threadFactory(self, *args: Any, **kwargs: Any) -> threading.Thread:  # type: ignore[override]
+        thread = threading.Thread(*args, **kwargs)
+        thread.daemon = True
+        return thread
+
+
 class DbPool:
     """Runs functions on DB threads with a connection and a transaction.
 
@@ -84,7 +98,7 @@ class DbPool:
         self._engine = engine
         self.dialect = engine.dialect.name
         self._stopping.clear()
-        self._threadpool = ThreadPool(minthreads=1, maxthreads=num_threads, name=name)
+        self._threadpool = _DaemonThreadPool(minthreads=1, maxthreads=num_threads, name=name)
         self._threadpool.start()
 
     @property

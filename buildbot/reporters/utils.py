@@ -122,13 +122,25 @@ async def get_details_for_buildrequest(master: Any, buildrequest: Any,
     br = buildrequest if isinstance(buildrequest, dict) else _model_as_dict(buildrequest)
     buildset, builder = await gather([master.data.get(("buildsets", br["buildsetid"])),
                                       master.data.get(("builders", br["builderid"]))])
-    build["buildrequest"] = with_datetimes(br)
+    build["buildrequest"] = with_datetimes(_buildrequest_model(br, builder))
     build["buildset"] = _buildset_with_datetimes(buildset)
     build["builderid"] = br["builderid"]
     build["builder"] = builder
     build["url"] = getURLForBuildrequest(master, br["buildrequestid"])
     build["results"] = None
     build["complete"] = False
+
+
+_BUILDREQUEST_MODEL_FIELDS = ("buildrequestid", "buildsetid", "builderid", "buildername",
+                              "submitted_at", "complete_at", "complete", "results",
+                              "waited_for", "priority", "claimed_at", "claimed_by_masterid")
+
+
+def _buildrequest_model(br: dict[str, Any], builder: dict[str, Any] | None) -> dict[str, Any]:
+    # 4.3 gives the database model of the request here (with `buildername`, without the
+    # API's `claimed` and `properties`), not the data API dict
+    full = dict(br, buildername=br.get("buildername") or (builder or {}).get("name"))
+    return {name: full.get(name) for name in _BUILDREQUEST_MODEL_FIELDS}
 
 
 def _model_as_dict(model: Any) -> dict[str, Any]:

@@ -262,18 +262,24 @@ class _SmtpFactory(protocol.ServerFactory):
 
 class RecordingSmtpServer:
     """An ESMTP server on 127.0.0.1 recording mails; `credentials={"user": "pw"}` makes it
-    require AUTH before MAIL FROM."""
+    require AUTH before MAIL FROM, `tls=True` serves SMTPS with a self-signed certificate."""
 
-    def __init__(self, credentials: dict[str, str] | None = None) -> None:
+    def __init__(self, credentials: dict[str, str] | None = None, tls: bool = False) -> None:
         self.credentials = credentials or {}
+        self.tls = tls
         self.mails = _Waiters()
         self.port: Any = None
         self.portnum = 0
 
     def start(self) -> None:
-        from twisted.internet import reactor
+        from twisted.internet import reactor, ssl
 
-        self.port = reactor.listenTCP(0, _SmtpFactory(self), interface="127.0.0.1")
+        if self.tls:  # SMTPS: TLS from the first byte
+            cert = ssl.PrivateCertificate.loadPEM(self_signed_pem())
+            self.port = reactor.listenSSL(0, _SmtpFactory(self), cert.options(),
+                                          interface="127.0.0.1")
+        else:
+            self.port = reactor.listenTCP(0, _SmtpFactory(self), interface="127.0.0.1")
         self.portnum = self.port.getHost().port
 
     async def stop(self) -> None:
@@ -369,3 +375,25 @@ class RecordingIrcServer:
             lambda items: any(i.startswith(prefix) for i in items), f"IRC line {prefix!r}",
             timeout)
         return next(line for line in lines if line.startswith(prefix))
+
+
+def self_signed_pem(hostname: str = "localhost") -> bytes:
+    """A private key and a self-signed certificate for `hostname`, PEM-encoded together."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()) + \
+        cert.public_bytes(serialization.Encoding.PEM)

@@ -332,3 +332,31 @@ async def log_event(text: str, timeout: float = 20.0) -> None:
         raise AssertionError(f"no log event containing {text!r} within {timeout} s") from None
     finally:
         globalLogPublisher.removeObserver(observer)
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_cancelled_request_gets_an_error_status(tmp_path: Path,
+                                                       server: RecordingHttpServer) -> None:
+    from buildbot.plugins import worker
+
+    push = reporters.GitHubStatusPush(token="t", baseURL=server.url)
+    cfg = master_config(push)
+    # the only worker of the builder never connects: the request stays pending
+    cfg["workers"] = [worker.Worker("away", "pw")]
+    cfg["builders"][0].workernames = ["away"]
+    async with running_master(tmp_path, cfg) as master:
+        await force(master, repository="https://github.com/o/r", revision=SHA, wait=False)
+        await server.wait_for(1)
+        (br,) = await master.data.get(("buildrequests",))
+        # what the botmaster does for `control/buildrequests/<id>/cancel` on an unclaimed
+        # request
+        assert await master.data.updates.cancelUnclaimedBuildRequest(br["buildrequestid"])
+        reqs = await server.wait_for(2)
+    url = f"{BUILDBOT_URL}#/buildrequests/{br['buildrequestid']}"
+    assert [r.json() for r in reqs] == [
+        {"state": "pending", "description": "Build pending.", "context": "buildbot/b0",
+         "target_url": url},
+        {"state": "error", "description": "Build pending.", "context": "buildbot/b0",
+         "target_url": url},
+    ]

@@ -152,3 +152,22 @@ async def test_missing_worker_is_mailed_to_its_notify_addresses(
     body = body_of(msg)
     assert body.startswith("<p>Buildbot worker ghost is missing.</p>\n<p>It last disconnected "
                            "at ")
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_smtps_relay(tmp_path: Path) -> None:
+    smtp = RecordingSmtpServer(tls=True)
+    smtp.start()
+    try:
+        mn = reporters.MailNotifier(
+            fromaddr="bb@example.org", relayhost="127.0.0.1", smtpPort=smtp.portnum,
+            useSmtps=True, sendToInterestedUsers=False, extraRecipients=["ops@example.org"],
+            generators=[reporters.BuildStatusGenerator(mode="all")])
+        async with running_master(tmp_path, master_config(mn)) as master:
+            await force(master)
+            (mail,) = await smtp.wait_for(1)
+    finally:
+        await smtp.stop()
+    assert mail.recipients == ["ops@example.org"]
+    assert subject_of(mail.message).startswith("\u263a Buildbot (Reporting): b0 - ")

@@ -40,6 +40,9 @@ class HttpStatusPush(ReporterBase):
             generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self.serverUrl = serverUrl
+        # 4.3 passes renderable header values through unrendered (a broken header); here
+        # `util.Secret`/`Interpolate('%(secret:x)s')` values are rendered like `auth`
+        headers = await self.renderSecrets(headers)
         # The URL is used as given (4.3 refuses one ending in '/' with an AssertionError).
         self._http = await http_session(self, "", auth=auth, headers=headers, debug=debug,
                                         verify=verify, cert=cert, skip_encoding=skip_encoding)

@@ -27,14 +27,18 @@ async def http_server() -> Any:
 @pytest_twisted.ensureDeferred
 async def test_http_status_push_posts_build_dict_at_start_and_end(
         tmp_path: Path, http_server: RecordingHttpServer) -> None:
-    push = reporters.HttpStatusPush(http_server.url + "/hook", headers={"X-Test": "yes"})
-    async with running_master(tmp_path, master_config(push)) as master:
+    push = reporters.HttpStatusPush(http_server.url + "/hook", headers={
+        "X-Test": "yes", "X-Token": util.Interpolate("t-%(secret:hook)s")}, auth=("u", "p"))
+    cfg = master_config(push, secretsProviders=[
+        secrets.SecretInAFile(dirname=secrets_dir(tmp_path, hook="s3"))])
+    async with running_master(tmp_path, cfg) as master:
         bs = await force(master)
         reqs = await http_server.wait_for(2)
     assert bs["results"] == SUCCESS
     assert [(r.method, r.path) for r in reqs] == [("POST", "/hook"), ("POST", "/hook")]
     assert reqs[0].headers["content-type"] == "application/json"
-    assert reqs[0].headers["x-test"] == "yes"
+    assert (reqs[0].headers["x-test"], reqs[0].headers["x-token"]) == ("yes", "t-s3")
+    assert reqs[0].headers["authorization"] == "Basic dTpw"
     started, finished = reqs[0].json(), reqs[1].json()
     assert (started["complete"], started["results"]) == (False, None)
     assert (finished["complete"], finished["results"]) == (True, SUCCESS)

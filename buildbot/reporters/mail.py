@@ -41,6 +41,10 @@ log = Logger()
 # use the shortest of base64/quoted-printable, bodies go out as 8bit.
 charset.add_charset(ENCODING, charset.SHORTEST, None, ENCODING)
 
+# A relay that accepts the connection and then stays silent would otherwise hold the report
+# (and the master's shutdown) forever; 4.3 sets no timeout.
+SMTP_TIMEOUT = 120
+
 _VALID_EMAIL_ADDR = r"(?:\S+@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+\.?)"
 VALID_EMAIL = re.compile(rf"^(?:{_VALID_EMAIL_ADDR}|(.+\s+)?<{_VALID_EMAIL_ADDR}>\s*)$")
 VALID_EMAIL_ADDR = re.compile(_VALID_EMAIL_ADDR)
@@ -282,7 +286,7 @@ class MailNotifier(ReporterBase):
             parseaddr(self.fromaddr)[1], [parseaddr(r)[1] for r in recipients],
             BytesIO(unicode2bytes(text)), result,
             requireTransportSecurity=self.useTls, requireAuthentication=use_auth,
-            hostname=hostname)
+            hostname=hostname, timeout=SMTP_TIMEOUT)
         reactor = self.master.reactor
         if self.useSmtps:
             from twisted.internet import ssl

@@ -33,6 +33,8 @@ from buildbot.util.service import AsyncService
 
 log = Logger()
 
+DEFAULT_TIMEOUT = 120  # seconds, for requests given no `timeout=`
+
 
 def _json_default(obj: Any) -> Any:
     """JSON encoding of values the reference encodes too: datetimes as epoch seconds, sets
@@ -270,6 +272,9 @@ class HTTPClientService(AsyncService):
         for unsupported in ("verify", "cert"):
             kwargs.pop(unsupported, None)
         kwargs["agent"] = self._agent(session)
+        # without a timeout a server that never answers would hold the caller (and the
+        # stop of this service) forever
+        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         res = await getattr(treq, method)(url, **kwargs)
         body = await treq.content(res)
         if session.debug:

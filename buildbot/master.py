@@ -30,6 +30,7 @@ from buildbot.process.properties import Properties, render
 from buildbot.schedulers.manager import SchedulerManager
 from buildbot.secrets.manager import SecretManager
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.httpclientservice import HTTPClientService
 from buildbot.util.service import AsyncService, BuildbotServiceManager
 from buildbot.worker.manager import WorkerManager
 from buildbot.worker.protocols.manager.msgpack import MsgManager
@@ -105,7 +106,8 @@ class BuildMaster(AsyncService):
         self._stopping = False
         self.db = DBConnector(self.basedir, clock=reactor)
         self.db.master = self  # type: ignore[attr-defined]  # for plugins reaching master.db
-        # Children, in the reference's start order.
+        # Children, in the reference's start order (the shared HTTP client first).
+        self.httpservice = self._child(HTTPClientService(""))
         self.metrics = self._child(MetricLogObserver())
         self.caches = self._child(CacheManager())
         self.pbmanager = self._child(PBManager(reactor=reactor))

@@ -35,6 +35,8 @@ class BotMaster(AsyncService):
         self._consumers: list[Any] = []
         self._waiting_builderids: set[int] = set()
         self._brd_scheduled: Any = None
+        # Requests cancelled while claimed: a build starting for one is stopped at once.
+        self.cancelled_brids: set[int] = set()
 
     @property
     def master(self) -> Any:
@@ -46,6 +48,8 @@ class BotMaster(AsyncService):
         for event in ("new", "unclaimed"):
             self._consumers.append(await mq.startConsuming(
                 self._request_event, ("buildrequests", None, event)))
+        self._consumers.append(await mq.startConsuming(
+            self._cancel_request, ("control", "buildrequests", None, "cancel")))
         self.master.data.buildrequest_collapser = self.collapse_requests
 
     async def stop(self) -> None:
@@ -126,6 +130,22 @@ class BotMaster(AsyncService):
 
     def maybeStartBuildsForAllBuilders(self) -> None:
         self.brd.maybeStartBuildsOn(list(self.builderNames))
+
+    # -- cancelling requests ------------------------------------------------------------
+    async def _cancel_request(self, key: tuple[str, ...], body: Any) -> None:
+        """`control/buildrequests/<id>/cancel`: cancel it if nobody claimed it yet, else stop
+        the builds of it running here (every master receives the message; the database
+        decides which one cancels an unclaimed request)."""
+        brid = int(key[2])
+        reason = (body or {}).get("reason") or "cancelled"
+        if await self.master.data.updates.cancelUnclaimedBuildRequest(brid):
+            return
+        # Claimed: its build may not exist yet (between claim and start); remember it.
+        self.cancelled_brids.add(brid)
+        for builder in self.builders.values():
+            for build in list(builder.building):
+                if any(r.id == brid for r in build.requests):
+                    await build.stopBuild(reason, CANCELLED)
 
     # -- collapsing (installed as the data layer's hook) --------------------------------
     async def collapse_requests(self, brids: Iterable[int]) -> None:

@@ -140,7 +140,7 @@ class Build(PropertiesMixin):
                 owners.add(ss.patch_author)
         for req in self.requests:
             owner = req.properties.getProperty("owner")
-            if owner:
+            if owner is not None:  # an empty owner is listed, as in the reference
                 owners.add(owner)
         props.setProperty("owners", sorted(owners), "Build")
 
@@ -173,6 +173,11 @@ class Build(PropertiesMixin):
             workerid=self.worker.workerid)
         self._stop_consumer = await self.master.mq.startConsuming(
             self._control_stop, ("control", "builds", str(self.buildid), "stop"))
+        cancelled = self.master.botmaster.cancelled_brids
+        if any(r.id in cancelled for r in self.requests):
+            for r in self.requests:
+                cancelled.discard(r.id)
+            await self.stopBuild("build request cancelled", CANCELLED)
         try:
             return await self._run_build(workerforbuilder)
         finally:

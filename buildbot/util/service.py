@@ -174,6 +174,9 @@ class BuildbotService(ComparableMixin, AsyncService):
     """
 
     compare_attrs: tuple[str, ...] = ("name", "_config_args", "_config_kwargs")
+    # Keyword arguments rendered (for secrets) before reconfigService sees them; the others
+    # reach it as given, so renderables meant for build time stay renderables.
+    secrets: tuple[str, ...] = ()
     name: str | None = None  # type: ignore[assignment]  # Twisted declares None
     configured = False
     objectid: int | None = None
@@ -226,8 +229,9 @@ class BuildbotService(ComparableMixin, AsyncService):
         args, kwargs = list(sibling._config_args), dict(sibling._config_kwargs)
         render = getattr(self.master, "render_secrets", None)
         if render is not None:
-            args = await render(args)
-            kwargs = await render(kwargs)
+            for key in self.secrets:
+                if key in kwargs:
+                    kwargs[key] = await render(kwargs[key])
         self.rendered = True
         await maybe_await(self.reconfigService(*args, **kwargs))
         self.configured = True

@@ -139,3 +139,30 @@ async def test_master_restart_mid_build_requeues_the_request(tmp_path: Path) -> 
             assert bs["results"] == SUCCESS
             builds = await master.data.get(("builds",))
             assert [b["results"] for b in builds] == [RETRY, SUCCESS]
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_cancelling_requests_pending_and_running(tmp_path: Path) -> None:
+    port = free_port()
+    async with running_master(tmp_path / "m", pb_config(port, ["sleep", "60"])) as master:
+        # No worker yet: the request stays pending and is cancelled outright.
+        bsid = await force(master)
+        (req,) = await master.data.get(("buildrequests",))
+        done = wait_for_message(master, ("buildsets", str(bsid), "complete"))
+        await master.data.control("cancel", {"reason": "not needed"},
+                                  ("buildrequests", req["buildrequestid"]))
+        _, bs = await done
+        assert bs["results"] == CANCELLED
+        async with running_worker(tmp_path / "w1", port, "w1", "pw", wait_for=CONNECTED) as w:
+            started = wait_for_message(master, ("steps", None, "started"), step_started("work"))
+            bsid = await force(master)
+            await started
+            await w.wait_for_log("startCommand:shell")
+            reqs = await master.data.get(("buildrequests",))
+            brid = [r for r in reqs if r["buildsetid"] == bsid][0]["buildrequestid"]
+            done = wait_for_message(master, ("buildsets", str(bsid), "complete"))
+            await master.data.control("cancel", {"reason": "changed my mind"},
+                                      ("buildrequests", brid))
+            _, bs = await done
+            assert bs["results"] == CANCELLED

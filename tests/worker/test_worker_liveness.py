@@ -86,7 +86,7 @@ async def test_silent_worker_is_dropped_after_an_unanswered_keepalive(
             _, first = await finished
             await disconnected
             # one interval to send the keepalive, one more without an answer
-            assert master.reactor.seconds() - started < 3.5
+            assert master.reactor.seconds() - started < 6
             assert first["results"] == RETRY
             complete = listen(master, ("buildsets", str(bsid), "complete"))
             w.resume()  # it finds its connection gone and connects again

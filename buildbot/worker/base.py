@@ -178,21 +178,6 @@ class AbstractWorker(BuildbotService):
             self._start_liveness_check()
         self._update_machine()
 
-    async def reconfigServiceWithSibling(self, sibling: BuildbotService) -> None:
-        """Adopt `sibling`'s arguments if they differ.
-
-        Unlike the generic service, arguments are passed unrendered: latent workers render
-        theirs per build (an image `Interpolate`d from build properties must not be rendered
-        once, without properties, at configuration time). Only the password is rendered
-        (in `reconfigService`), as in the reference.
-        """
-        if self.configured and self == sibling:
-            return
-        self._config_args = sibling._config_args
-        self._config_kwargs = sibling._config_kwargs
-        await self.reconfigService(*sibling._config_args, **sibling._config_kwargs)
-        self.configured = True
-
     async def _render_password(self, password: Any) -> Any:
         if password is None or isinstance(password, (str, bytes)):
             return password

@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.spread import pb
 
+from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.process.locks import LockSet
 from buildbot.process.properties import Properties, PropertiesMixin, render
 from buildbot.process.results import (
@@ -111,8 +112,10 @@ class Build(PropertiesMixin):
     def allChanges(self) -> Any:
         return iter(self.getChanges())
 
-    def getWorkerInfo(self) -> dict[str, Any]:
-        return dict(getattr(self.worker, "info", None) or {})
+    def getWorkerInfo(self) -> Any:
+        """The worker's info (a Properties, as in the reference; {} without a worker)."""
+        info = getattr(self.worker, "info", None)
+        return info if info is not None else {}
 
     def getWorkerName(self) -> str | None:
         return self.workername
@@ -216,16 +219,25 @@ class Build(PropertiesMixin):
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
         await updates.setBuildStateString(self.buildid, "preparing worker")
+        cannot_substantiate = False
         try:
             ready = await workerforbuilder.prepare(self)
+        except LatentWorkerCannotSubstantiate as e:
+            log.info("{build}: worker cannot substantiate: {e}", build=self, e=e)
+            ready, cannot_substantiate = False, True
         except Exception:
             log.failure("{build}: worker preparation failed", build=self)
             ready = False
         if not ready or self.stopped:
-            results = CANCELLED if self.stopped else RETRY
-            text = "worker cancelled" if self.stopped else "worker not available"
+            if self.stopped:
+                step_results, results, text = CANCELLED, self.results, "worker cancelled"
+            elif cannot_substantiate:
+                step_results, results, text = (EXCEPTION, EXCEPTION,
+                                               "worker cannot substantiate")
+            else:
+                step_results, results, text = EXCEPTION, RETRY, "worker not available"
             await updates.setStepStateString(prep_id, text)
-            await updates.finishStep(prep_id, results, False)
+            await updates.finishStep(prep_id, step_results, False)
             return await self._finish(text, results)
 
         await updates.setBuildStateString(self.buildid, "pinging worker")
@@ -377,8 +389,7 @@ class Build(PropertiesMixin):
                 await step.interrupt(reason)
             except Exception:
                 log.failure("{build}: interrupting {step} failed", build=self, step=step)
-        if self.workerforbuilder is not None and hasattr(self.workerforbuilder,
-                                                         "cancel_preparation"):
+        if self.workerforbuilder is not None:
             self.workerforbuilder.cancel_preparation()
 
     def lostRemote(self, conn: Any = None) -> None:

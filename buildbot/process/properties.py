@@ -391,7 +391,12 @@ async def _lookup_worker(key: str, props: Properties, kwargs: dict[str, Any]) ->
     build = props.getBuild()
     if build is None:  # config-time rendering: nothing is known about a worker
         return _MISSING
-    return (build.getWorkerInfo() or {}).get(key, _MISSING)
+    info = build.getWorkerInfo()
+    if info is None:
+        return _MISSING
+    if isinstance(info, Properties):  # the reference's type for worker info
+        return info.getProperty(key, _MISSING)
+    return info.get(key, _MISSING)
 
 
 async def _lookup_src(key: tuple[str, str], props: Properties, kwargs: dict[str, Any]) -> Any:

@@ -47,6 +47,7 @@ setup(
         "test": [
             "pytest>=8",
             "pytest-twisted>=1.14",
+            "pytest-timeout>=2.3",
             "treq>=24.9",
             "mypy>=1.10",
             "psycopg2-binary>=2.9",

@@ -86,6 +86,11 @@ class BuildData(ResourceType):
     entityType = build_data_entity
 
     @update_method
+    async def deleteOldBuildData(self, older_than_timestamp: int) -> int:
+        """Delete build data of builds completed before the time; returns rows deleted."""
+        return int(await self.db.build_data.deleteOldBuildData(older_than_timestamp))
+
+    @update_method
     async def setBuildData(self, buildid: int, name: str, value: bytes, source: str) -> None:
         """Store (or replace) the build's value called `name`."""
         await self.db.build_data.setBuildData(buildid, name, value, source)

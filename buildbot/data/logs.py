@@ -158,6 +158,12 @@ class Log(ResourceType):
             self.live.drop(logid)
 
     @update_method
+    async def deleteOldLogChunks(self, older_than_timestamp: int) -> int:
+        """Purge the chunks of logs of steps started before the time (logs become type
+        'd'); deletes in bounded batches. Returns the number of chunks deleted."""
+        return int(await self.db.logs.deleteOldLogChunks(older_than_timestamp))
+
+    @update_method
     async def compressLog(self, logid: int) -> int:
         """Regroup and recompress the log's stored chunks; returns the bytes saved."""
         return int(await self.db.logs.compressLog(logid=logid))

@@ -373,7 +373,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             wanted = set()
         else:
             wanted = set(policy)
-        if self.results in wanted and "build" not in summary:
+        if self.results in wanted and "build" not in summary and "step" in summary:
             summary["build"] = summary["step"]
         return summary
 

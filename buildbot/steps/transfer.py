@@ -21,6 +21,7 @@ from buildbot.process import remotetransfer
 from buildbot.process.buildstep import BuildStep
 from buildbot.process.remotecommand import RemoteCommand
 from buildbot.process.results import FAILURE, SKIPPED, SUCCESS
+from buildbot.steps.trigger import sourcestamp_dict
 from buildbot.steps.worker import CompositeStepMixin
 from buildbot.util import flatten
 from buildbot.util.deferred import gather
@@ -398,7 +399,7 @@ class JSONPropertiesDownload(StringDownload):
         props = {key: value for key, value, _ in self.build.getProperties().asList()}
         self.s = json.dumps({
             "properties": props,
-            "sourcestamps": [ss.asDict() for ss in self.build.getAllSourceStamps()],
+            "sourcestamps": [sourcestamp_dict(ss) for ss in self.build.getAllSourceStamps()],
         })
         return await super().run()
 

@@ -83,7 +83,7 @@ async def collect_build(master: Any, buildid: int) -> BuildOutcome:
 
 async def force_build(master: Any, builder: str = "b0") -> BuildOutcome:
     done = wait_for_message(master, ("buildsets", None, "complete"), timeout=60)
-    bsid, _ = await master.data.control("force", {"builderNames": [builder], "owner": "me"},
+    await master.data.control("force", {"builderNames": [builder], "owner": "me"},
                                         ("forceschedulers", "force"))
     await done
     builds = await master.data.get(("builds",))

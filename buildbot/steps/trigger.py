@@ -1,0 +1,294 @@
+"""Trigger: start builds through Triggerable schedulers, optionally waiting for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from buildbot import config
+from buildbot.interfaces import IRenderable, ITriggerableScheduler
+from buildbot.process.buildstep import BuildStep
+from buildbot.process.properties import Properties, Property
+from buildbot.process.results import (
+    CANCELLED,
+    EXCEPTION,
+    SUCCESS,
+    statusToString,
+    worst_status,
+)
+
+log = Logger()
+
+ALL_RESULTS = range(7)
+
+
+def _any_renderable(values: Any) -> bool:
+    return any(IRenderable.providedBy(v) for v in values)
+
+
+def _url_prefix(master: Any) -> str:
+    return str(getattr(master.config, "buildbotURL", "http://localhost:8080/"))
+
+
+_STAMP_ATTRS = ("branch", "revision", "repository", "project", "codebase")
+_PATCH_ATTRS = (("patch_body", "body"), ("patch_level", "level"), ("patch_author", "author"),
+                ("patch_comment", "comment"), ("patch_subdir", "subdir"))
+
+
+def sourcestamp_dict(ss: Any) -> dict[str, Any]:
+    """A build's source stamp as the keyword arguments of a source stamp lookup (the
+    reference's `TempSourceStamp.asDict()` shape: the five attributes plus `patch_*`)."""
+    out = {attr: getattr(ss, attr, None) for attr in _STAMP_ATTRS}
+    patch = getattr(ss, "patch", None) or {}
+    for key, attr in _PATCH_ATTRS:
+        out[key] = patch.get(attr) if isinstance(patch, dict) else getattr(patch, attr, None)
+    return out
+
+
+class Trigger(BuildStep):
+    """Trigger the schedulers `schedulerNames` (each must be ITriggerableScheduler).
+
+    Source stamps: the build's own (with `got_revision` when `updateSourceStamp`, the default
+    unless `alwaysUseLatest` or explicit `sourceStamps`), none (`alwaysUseLatest`: the
+    schedulers' defaults), or `sourceStamps`. With `waitForFinish` the step's result is the
+    worst of the triggered buildsets' (those of `unimportantSchedulerNames` excepted).
+    """
+
+    name = "trigger"
+    renderables = ("alwaysUseLatest", "parent_relationship", "schedulerNames",
+                   "set_properties", "sourceStamps", "updateSourceStamp", "waitForFinish")
+    flunkOnFailure = True
+
+    def __init__(self, schedulerNames: Any = None, sourceStamp: Any = None,
+                 sourceStamps: Any = None, updateSourceStamp: Any = None,
+                 alwaysUseLatest: Any = False, waitForFinish: Any = False,
+                 set_properties: Any = None, copy_properties: Any = None,
+                 parent_relationship: Any = "Triggered from",
+                 unimportantSchedulerNames: Any = None, **kwargs: Any) -> None:
+        schedulerNames = schedulerNames or []
+        unimportantSchedulerNames = unimportantSchedulerNames or []
+        if not schedulerNames:
+            config.error("You must specify a scheduler to trigger")
+        if (sourceStamp or sourceStamps) and updateSourceStamp is not None:
+            config.error("You can't specify both sourceStamps and updateSourceStamp")
+        if (sourceStamp or sourceStamps) and alwaysUseLatest:
+            config.error("You can't specify both sourceStamps and alwaysUseLatest")
+        if alwaysUseLatest and updateSourceStamp is not None:
+            config.error("You can't specify both alwaysUseLatest and updateSourceStamp")
+        if not _any_renderable(schedulerNames) and \
+                not _any_renderable(unimportantSchedulerNames) and \
+                not set(schedulerNames).issuperset(set(unimportantSchedulerNames)):
+            config.error("unimportantSchedulerNames must be a subset of schedulerNames")
+        self.schedulerNames = schedulerNames
+        self.unimportantSchedulerNames = unimportantSchedulerNames
+        self.sourceStamps = list(sourceStamps or [])
+        if sourceStamp:
+            self.sourceStamps.append(sourceStamp)
+        self.updateSourceStamp = updateSourceStamp if updateSourceStamp is not None else \
+            not (alwaysUseLatest or self.sourceStamps)
+        self.alwaysUseLatest = alwaysUseLatest
+        self.waitForFinish = waitForFinish
+        properties = dict(set_properties or {})
+        for name in copy_properties or []:
+            properties[name] = Property(name)
+        self.set_properties = properties
+        self.parent_relationship = parent_relationship
+        self.running = False
+        self.ended = False
+        self.brids: list[int] = []
+        self.triggeredNames: list[str] | None = None
+        self.waitForFinishDeferred: defer.Deferred[Any] | None = None
+        self._result_list: list[int] = []
+        super().__init__(**kwargs)
+
+    # -- interruption ------------------------------------------------------------------
+    async def _interrupt(self, reason: Any) -> None:
+        # As in the reference: cancel the triggered requests (their buildsets then complete
+        # CANCELLED, which ends the wait) and report "interrupted"; no "cancelled" log.
+        self.stopped = True
+        for brid in self.brids:
+            try:
+                await self.master.data.control(
+                    "cancel", {"reason": "parent build was interrupted"},
+                    ("buildrequests", brid))
+            except Exception:  # noqa: BLE001 (one failed cancel must not stop the others)
+                log.failure("{step}: cannot cancel build request {brid}", step=self, brid=brid)
+        if self.running and not self.ended:
+            self.ended = True
+            if self.build.conn is None and self.waitForFinishDeferred is not None:
+                self.waitForFinishDeferred.cancel()
+
+    # -- plugin hooks ----------------------------------------------------------------------
+    def createTriggerProperties(self, properties: dict[str, Any]) -> Properties:
+        props = Properties()
+        props.update(properties, "Trigger")
+        return props
+
+    def getSchedulerByName(self, name: str) -> Any:
+        schedulers = self.master.scheduler_manager.namedServices
+        if name not in schedulers:
+            raise ValueError(f"unknown triggered scheduler: {name!r}")
+        sch = schedulers[name]
+        if not ITriggerableScheduler.providedBy(sch):
+            raise ValueError(f"triggered scheduler is not ITriggerableScheduler: {name!r}")
+        return sch
+
+    def getSchedulersAndProperties(self) -> list[Any]:
+        """[{sched_name, props_to_set, unimportant}] (subclasses may return
+        (name, props) pairs instead)."""
+        return [{"sched_name": sched, "props_to_set": self.set_properties,
+                 "unimportant": sched in self.unimportantSchedulerNames}
+                for sched in self.schedulerNames]
+
+    def prepareSourcestampListForTrigger(self) -> list[dict[str, Any]]:
+        if self.sourceStamps:
+            by_codebase: dict[str, Any] = {}
+            for ss in self.sourceStamps:
+                codebase = ss.get("codebase", "")
+                assert codebase not in by_codebase, "codebase specified multiple times"
+                by_codebase[codebase] = ss
+            return [by_codebase[k] for k in sorted(by_codebase)]
+        if self.alwaysUseLatest:
+            return []
+        stamps = {ss.codebase: sourcestamp_dict(ss) for ss in self.build.getAllSourceStamps()}
+        if self.updateSourceStamp:
+            got = self.getAllGotRevisions()
+            for codebase, ss in stamps.items():
+                if codebase in got:
+                    ss["revision"] = got[codebase]
+        return [stamps[k] for k in sorted(stamps)]
+
+    def getAllGotRevisions(self) -> dict[str, Any]:
+        got = self.getProperty("got_revision", {})
+        return got if isinstance(got, dict) else {"": got}
+
+    async def worstStatus(self, overall: int, rclist: list[tuple[bool, Any]],
+                          unimportant_brids: list[int]) -> int:
+        for was_cb, results in rclist:
+            if isinstance(results, tuple):
+                results, brids = results
+                if set(unimportant_brids).issuperset(set(brids.values())):
+                    continue
+            if not was_cb:
+                await self.addLogWithFailure(results)
+                results = EXCEPTION
+            overall = worst_status(overall, results) or overall
+        return overall
+
+    async def addBuildUrls(self, rclist: list[tuple[bool, Any]]) -> None:
+        names: dict[int, str] = {}
+        for was_cb, results in rclist:
+            if not was_cb or not isinstance(results, tuple):
+                continue  # failures were logged by worstStatus
+            for brid in results[1].values():
+                for build in await self.master.data.get(("buildrequests", brid, "builds")):
+                    builderid = build["builderid"]
+                    if builderid not in names:
+                        builder = await self.master.data.get(("builders", builderid))
+                        names[builderid] = builder["name"]
+                    url = (f"{_url_prefix(self.master)}#/builders/{builderid}/builds/"
+                           f"{build['number']}")
+                    await self.addURL(f"{statusToString(build['results'])}: "
+                                      f"{names[builderid]} #{build['number']}", url)
+
+    async def _add_results(self, brid: int) -> None:
+        """When request `brid` completes, count its builds' results into the summary (also
+        after the step ended, as the reference does when not waiting).
+
+        A consumer, not a background task: a request that never completes before the master
+        stops must not hold the shutdown up.
+        """
+        master = self.master
+        state: dict[str, Any] = {"done": False, "consumer": None}
+
+        async def collect() -> None:
+            if state["done"]:
+                return
+            state["done"] = True
+            if state["consumer"] is not None:
+                state["consumer"].stopConsuming()
+            for build in await master.data.get(("buildrequests", brid, "builds")):
+                self._result_list.append(build["results"])
+            self.updateSummary()
+
+        def on_complete(key: Any, body: Any) -> Any:
+            return collect()
+
+        state["consumer"] = await master.mq.startConsuming(
+            on_complete, ("buildrequests", str(brid), "complete"))
+        br = await master.data.get(("buildrequests", brid))
+        if br and br["complete"]:
+            await collect()
+
+    # -- running -----------------------------------------------------------------------------
+    async def run(self) -> int:
+        entries = self.getSchedulersAndProperties()
+        if entries and not isinstance(entries[0], dict):
+            entries = [{"sched_name": e[0], "props_to_set": e[1], "unimportant": False}
+                       for e in entries]
+        targets = [(self.getSchedulerByName(e["sched_name"]),
+                    self.createTriggerProperties(e["props_to_set"]), e["unimportant"])
+                   for e in entries]
+        stamps = self.prepareSourcestampListForTrigger()
+        waits: list[defer.Deferred[Any]] = []
+        names: list[str] = []
+        results = SUCCESS
+        self.running = True
+        unimportant_brids: list[int] = []
+        for sch, props, unimportant in targets:
+            ids_d, results_d = sch.trigger(
+                waited_for=self.waitForFinish, sourcestamps=stamps, set_props=props,
+                parent_buildid=self.build.buildid,
+                parent_relationship=self.parent_relationship)
+            brids: dict[int, int] = {}
+            try:
+                _, brids = await ids_d
+            except Exception as e:  # noqa: BLE001 (any scheduler error: EXCEPTION + log)
+                await self.addLogWithException(e)
+                results = EXCEPTION
+            if unimportant:
+                unimportant_brids.extend(brids.values())
+            self.brids.extend(brids.values())
+            for brid in brids.values():
+                await self.addURL(f"{sch.name} #{brid}",
+                                  f"{_url_prefix(self.master)}#/buildrequests/{brid}")
+                await self._add_results(brid)
+            waits.append(results_d)
+            names.append(sch.name)
+            if self.ended:
+                return CANCELLED
+        self.triggeredNames = names
+        if not self.waitForFinish:
+            for d in waits:
+                d.addErrback(lambda f: log.failure(
+                    "(ignored) while invoking Triggerable schedulers:", failure=f))
+            return results
+        self.waitForFinishDeferred = defer.DeferredList(waits, consumeErrors=True)
+        rclist: list[tuple[bool, Any]] = []
+        try:
+            rclist = await self.waitForFinishDeferred
+        except defer.CancelledError:
+            pass
+        if self.ended:
+            return CANCELLED
+        await self.addBuildUrls(rclist)
+        return await self.worstStatus(results, rclist, unimportant_brids)
+
+    def getResultSummary(self) -> dict[str, str]:
+        if self.ended:
+            return {"step": "interrupted"}
+        return {"step": self.getCurrentSummary()["step"]} if self.triggeredNames else {}
+
+    def getCurrentSummary(self) -> dict[str, str]:
+        if not self.triggeredNames:
+            return {"step": "running"}
+        counts = "".join(
+            f", {self._result_list.count(status)} "
+            f"{statusToString(status, self._result_list.count(status))}"
+            for status in ALL_RESULTS if status in self._result_list)
+        return {"step": f"triggered {', '.join(self.triggeredNames)}{counts}"}
+
+
+__all__ = ["Trigger"]

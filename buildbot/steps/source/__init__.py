@@ -1,0 +1,5 @@
+"""Source checkout steps (re-exports the base class)."""
+
+from buildbot.steps.source.base import Source
+
+__all__ = ["Source"]

@@ -180,8 +180,8 @@ async def build_with_stamp(master: Any, **stamp: Any) -> BuildOutcome:
 async def test_revision_and_patch_from_source_stamp(tmp_path: Path, repo: Path) -> None:
     first = git(repo, "rev-list", "--max-parents=0", "HEAD")
     old = git(repo, "rev-parse", "v1.0")
-    patch = ("diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n"
-             "-two\n+patched\n").encode()
+    patch = (b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n"
+             b"-two\n+patched\n")
     cfg = make_config([steps.Git(repourl=str(repo), mode="full"), show("a.txt")])
     async with running_master(tmp_path / "m", cfg) as master:
         at_rev = await build_with_stamp(master, revision=old)
@@ -224,3 +224,30 @@ async def test_missing_repository_fails(tmp_path: Path) -> None:
         out = await force_build(master)
     assert out.summary == [("git", FAILURE, "update (failure)")]
     assert out.state_string == "failed update (failure)"
+
+
+@pytest.mark.parametrize("cls,revision", [(steps.GitHub, "0" * 40), (steps.Gerrit, None)])
+@pytest_twisted.ensureDeferred
+async def test_github_merge_ref_and_gerrit_change(tmp_path: Path, repo: Path, cls: Any,
+                                                  revision: str | None) -> None:
+    merge = commit(repo, "pr.txt", "pr\n")
+    git(repo, "update-ref", "refs/pull/1/merge", merge)
+    git(repo, "update-ref", "refs/changes/05/5/2", merge)
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    cfg = make_config([cls(repourl=str(repo), mode="full", method="clobber")])
+    async with running_master(tmp_path / "m", cfg) as master:
+        builderid = (await master.data.get(("builders",)))[0]["builderid"]
+        done = wait_for_message(master, ("buildsets", None, "complete"))
+        # GitHub: the revision of a /merge branch is ignored; Gerrit: the change's ref
+        await master.data.updates.addBuildset(
+            waited_for=False, scheduler="test", reason="pr", builderids=[builderid],
+            sourcestamps=[{"codebase": "", "repository": "", "project": "p",
+                           "branch": "refs/pull/1/merge" if revision else "main",
+                           "revision": revision}],
+            properties={"event.change.project": ("p", "test"), "gerrit_change": ("5/2", "t")})
+        await done
+        out = await collect_build(master, (await master.data.get(("builds",)))[-1]["buildid"])
+    assert out.results == SUCCESS, out.summary
+    assert (out.worker_dir / "build" / "pr.txt").read_text() == "pr\n"
+    if cls is steps.Gerrit:
+        assert out.props["gerrit_branch"] == "refs/changes/05/5/2"

@@ -3,6 +3,8 @@ builders, and a forced build that waits for its buildset to complete."""
 
 from __future__ import annotations
 
+from twisted.internet import defer
+
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,8 @@ async def force(master: Any, builders: list[str] | None = None, wait: bool = Tru
     args = {"builderNames": builders or ["b0"], "owner": "me <me@example.org>", **params}
     bsid, _ = await master.data.control("force", args, ("forceschedulers", "force"))
     if not wait:
-        done.close()
+        done.addErrback(lambda f: f.trap(defer.CancelledError))
+        done.cancel()
         return {"bsid": bsid}
     await done
     return await master.data.get(("buildsets", bsid))  # type: ignore[no-any-return]

@@ -287,7 +287,7 @@ class SVN(Source):
             if not m:
                 return uri
             userinfo, host, port = m.groups()
-            host = host[:-1] if host.endswith(".") else host
+            host = host.removesuffix(".")
             authority = host.lower()
             if userinfo:
                 authority = f"{userinfo}@{authority}"

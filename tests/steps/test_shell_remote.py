@@ -45,10 +45,11 @@ async def test_shell_steps_over_each_protocol(tmp_path: Path, protocol: str) -> 
         steps.FileExists(file="build/marker", haltOnFailure=False, flunkOnFailure=False),
         steps.Compile(command="echo 'x.c:1: warning: w'"),
     ])
-    async with running_master(tmp_path / "m", cfg) as master:
-        async with running_worker(tmp_path / "w", port, "w", "pw", protocol=protocol,
-                                  wait_for=CONNECTED if protocol == "pb" else ATTACHED):
-            out = await force_build(master)
+    wait_line = CONNECTED if protocol == "pb" else ATTACHED
+    async with running_master(tmp_path / "m", cfg) as master, \
+            running_worker(tmp_path / "w", port, "w", "pw", protocol=protocol,
+                           wait_for=wait_line):
+        out = await force_build(master)
     assert [s[:2] for s in out.summary] == [
         ("shell", SUCCESS), ("setproperty", SUCCESS), ("FileExists", FAILURE), ("compile", WARNINGS)]
     assert stdout_of(out.steps[1].logs["stdio"]) == "hello\n"
@@ -69,14 +70,15 @@ async def start_and_wait_for_log(master: Any) -> int:
 async def test_stopped_build_interrupts_the_command(tmp_path: Path, protocol: str) -> None:
     port = free_port()
     cfg = config(port, protocol, [steps.ShellCommand(command="sleep 60")])
-    async with running_master(tmp_path / "m", cfg) as master:
-        async with running_worker(tmp_path / "w", port, "w", "pw", protocol=protocol,
-                                  wait_for=CONNECTED if protocol == "pb" else ATTACHED):
-            buildid = await start_and_wait_for_log(master)
-            finished = wait_for_message(master, ("builds", str(buildid), "finished"))
-            await master.data.control("stop", {"reason": "no more"}, ("builds", buildid))
-            await finished
-            out = await collect_build(master, buildid)
+    wait_line = CONNECTED if protocol == "pb" else ATTACHED
+    async with running_master(tmp_path / "m", cfg) as master, \
+            running_worker(tmp_path / "w", port, "w", "pw", protocol=protocol,
+                           wait_for=wait_line):
+        buildid = await start_and_wait_for_log(master)
+        finished = wait_for_message(master, ("builds", str(buildid), "finished"))
+        await master.data.control("stop", {"reason": "no more"}, ("builds", buildid))
+        await finished
+        out = await collect_build(master, buildid)
     assert out.summary == [("shell", CANCELLED, "'sleep 60' (cancelled)")]
     assert out.results == CANCELLED
     assert "command interrupted" in out.steps[1].logs["stdio"]
@@ -86,12 +88,12 @@ async def test_stopped_build_interrupts_the_command(tmp_path: Path, protocol: st
 async def test_lost_worker_makes_the_step_retry(tmp_path: Path) -> None:
     port = free_port()
     cfg = config(port, "pb", [steps.ShellCommand(command="sleep 60")])
-    async with running_master(tmp_path / "m", cfg) as master:
-        async with running_worker(tmp_path / "w", port, "w", "pw", wait_for=CONNECTED) as w:
-            buildid = await start_and_wait_for_log(master)
-            finished = wait_for_message(master, ("builds", str(buildid), "finished"))
-            await w.kill()
-            await finished
-            out = await collect_build(master, buildid)
+    async with running_master(tmp_path / "m", cfg) as master, \
+            running_worker(tmp_path / "w", port, "w", "pw", wait_for=CONNECTED) as w:
+        buildid = await start_and_wait_for_log(master)
+        finished = wait_for_message(master, ("builds", str(buildid), "finished"))
+        await w.kill()
+        await finished
+        out = await collect_build(master, buildid)
     assert out.summary == [("shell", RETRY, "'sleep 60' (retry)")]
     assert out.results == RETRY

@@ -144,6 +144,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     )
     _is_template = True
     _initialized = False
+    _summary_closed = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BuildStep:
         self = object.__new__(cls)
@@ -321,7 +322,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     def updateSummary(self) -> None:
         """Publish the current (or, once finished, the final) summary; writes coalesce."""
-        if self.stepid is None:
+        if self.stepid is None or self._summary_closed:
             return
         if self._summary_task is not None:
             self._summary_dirty = True  # the running write loop picks the change up
@@ -602,6 +603,9 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self._release_locks(lock_list)
         self.updateSummary()
         await self._wait_summary()
+        # As in the reference, the summary is final once the step finished (a Trigger not
+        # waiting for its builds does not update it later).
+        self._summary_closed = True
         await updates.finishStep(self.stepid, results, hidden)
         self._running = False
         return results

@@ -25,7 +25,7 @@ class DownloadSecretsToWorker(BuildStep, CompositeStepMixin):
         result = SUCCESS
         for path, value in self.secret_to_be_populated:
             if not isinstance(path, str):
-                raise ValueError(f"Secret path {path} is not a string")
+                raise ValueError(f"Secret path {path} is not a string")  # noqa: TRY004 (as the reference)
             self.secret_to_be_interpolated = value
             reader = await self.downloadFileContentToWorker(
                 path, value, mode=stat.S_IRUSR | stat.S_IWUSR)

@@ -104,6 +104,22 @@ class _TransferBuildStep(BuildStep):
     url: Any = None
     urlText: Any = None
 
+    async def _upload_file(self, source: str, masterdest: str) -> int:
+        step: Any = self
+        writer = remotetransfer.FileWriter(masterdest, step.maxsize, step.mode)
+        args = {"workdir": self.workdir, "writer": writer, "maxsize": step.maxsize,
+                "blocksize": step.blocksize, "keepstamp": step.keepstamp, "workersrc": source}
+        return await self.runTransferCommand(
+            makeStatusRemoteCommand(self, "uploadFile", args), writer)
+
+    async def _upload_directory(self, source: str, masterdest: str) -> int:
+        step: Any = self
+        writer = remotetransfer.DirectoryWriter(masterdest, step.maxsize, step.compress, 0o600)
+        args = {"workdir": self.workdir, "writer": writer, "maxsize": step.maxsize,
+                "blocksize": step.blocksize, "compress": step.compress, "workersrc": source}
+        return await self.runTransferCommand(
+            makeStatusRemoteCommand(self, "uploadDirectory", args), writer)
+
     async def _download(self, reader: remotetransfer.FileReader) -> int:
         step: Any = self
         args = {"maxsize": step.maxsize, "reader": reader, "blocksize": step.blocksize,
@@ -156,11 +172,7 @@ class FileUpload(_TransferBuildStep):
             text = self.urlText if self.urlText is not None else os.path.basename(masterdest)
             await self.addURL(text, self.url)
         self._check_keepstamp(self.keepstamp)
-        writer = remotetransfer.FileWriter(masterdest, self.maxsize, self.mode)
-        args = {"workdir": self.workdir, "writer": writer, "maxsize": self.maxsize,
-                "blocksize": self.blocksize, "keepstamp": self.keepstamp, "workersrc": source}
-        cmd = makeStatusRemoteCommand(self, "uploadFile", args)
-        return await self.runTransferCommand(cmd, writer)
+        return await self._upload_file(source, masterdest)
 
 
 class DirectoryUpload(_TransferBuildStep):
@@ -195,11 +207,7 @@ class DirectoryUpload(_TransferBuildStep):
         self.descriptionDone = f"uploading {os.path.basename(source)}"
         if self.url is not None:
             await self._add_upload_url(masterdest)
-        writer = remotetransfer.DirectoryWriter(masterdest, self.maxsize, self.compress, 0o600)
-        args = {"workdir": self.workdir, "writer": writer, "maxsize": self.maxsize,
-                "blocksize": self.blocksize, "compress": self.compress, "workersrc": source}
-        cmd = makeStatusRemoteCommand(self, "uploadDirectory", args)
-        return await self.runTransferCommand(cmd, writer)
+        return await self._upload_directory(source, masterdest)
 
 
 class MultipleFileUpload(_TransferBuildStep, CompositeStepMixin):
@@ -230,18 +238,10 @@ class MultipleFileUpload(_TransferBuildStep, CompositeStepMixin):
         self.urlText = urlText
 
     async def uploadFile(self, source: str, masterdest: str) -> int:
-        writer = remotetransfer.FileWriter(masterdest, self.maxsize, self.mode)
-        args = {"workdir": self.workdir, "writer": writer, "maxsize": self.maxsize,
-                "blocksize": self.blocksize, "keepstamp": self.keepstamp, "workersrc": source}
-        return await self.runTransferCommand(
-            makeStatusRemoteCommand(self, "uploadFile", args), writer)
+        return await self._upload_file(source, masterdest)
 
     async def uploadDirectory(self, source: str, masterdest: str) -> int:
-        writer = remotetransfer.DirectoryWriter(masterdest, self.maxsize, self.compress, 0o600)
-        args = {"workdir": self.workdir, "writer": writer, "maxsize": self.maxsize,
-                "blocksize": self.blocksize, "compress": self.compress, "workersrc": source}
-        return await self.runTransferCommand(
-            makeStatusRemoteCommand(self, "uploadDirectory", args), writer)
+        return await self._upload_directory(source, masterdest)
 
     async def startUpload(self, source: str, destdir: str) -> int:
         """Upload one source (file or directory, found by `stat`) into `destdir`."""

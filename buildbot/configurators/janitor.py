@@ -29,6 +29,7 @@ class LogChunksJanitor(BuildStep):
 
     name = "LogChunksJanitor"
     renderables = ("logHorizon",)
+    logHorizon: Any = None
 
     def __init__(self, logHorizon: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -46,6 +47,7 @@ class BuildDataJanitor(BuildStep):
 
     name = "BuildDataJanitor"
     renderables = ("build_data_horizon",)
+    build_data_horizon: Any = None
 
     def __init__(self, build_data_horizon: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)

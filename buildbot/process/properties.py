@@ -236,10 +236,11 @@ class PropertiesMixin:
     """
 
     set_runtime_properties = False
+    properties: Properties  # provided by the class using the mixin
 
     def getProperties(self) -> Properties:
         """The Properties of this object (its `properties` attribute unless overridden)."""
-        return self.properties  # type: ignore[attr-defined,no-any-return]
+        return self.properties
 
     def getProperty(self, propname: str, default: Any = None) -> Any:
         """Value of `propname`, or `default` when absent."""
@@ -756,5 +757,5 @@ class _ValueRenderer:
         return self.value
 
 
-components.registerAdapter(  # type: ignore[no-untyped-call]  # Twisted leaves it untyped
+components.registerAdapter(  # Twisted leaves it untyped
     _ValueRenderer, object, IRenderable)

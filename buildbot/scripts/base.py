@@ -109,7 +109,7 @@ class SubcommandOptions(usage.Options):
         cls.longdesc = " ".join(cls.longdesc.split())
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # Twisted's Options is unannotated
+        super().__init__()  # Twisted's Options is unannotated
         self.options_file: dict[str, Any] = {}
         if self.options_file_names:
             self.options_file = load_options_file()

@@ -72,7 +72,7 @@ class Options(usage.Options):
     def opt_version(self) -> None:
         """Print the Buildbot and Twisted versions and exit."""
         print(f"Buildbot version: {buildbot.version}")
-        super().opt_version()  # type: ignore[no-untyped-call]  # unannotated Twisted
+        super().opt_version()  # unannotated Twisted
 
     def opt_verbose(self) -> None:
         from twisted.logger import ILogObserver, globalLogBeginner, textFileLogObserver
@@ -114,9 +114,9 @@ def run(argv: list[str] | None = None) -> None:
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(1)
-    config = Options()  # type: ignore[no-untyped-call]  # unannotated Twisted
+    config = Options()  # unannotated Twisted
     try:
-        config.parseOptions(argv)  # type: ignore[no-untyped-call]
+        config.parseOptions(argv)
     except usage.error as e:
         print(f"{sys.argv[0]}:  {e}")
         print()

@@ -119,7 +119,7 @@ async def pb_call(master: str, username: str, password: str, method: str, *args:
     from twisted.spread import pb
 
     host, port = base.validate_master_option(master)
-    factory: Any = pb.PBClientFactory()  # type: ignore[no-untyped-call]  # unannotated Twisted
+    factory: Any = pb.PBClientFactory()  # unannotated Twisted
     base.get_reactor().connectTCP(host, port, factory)
     try:
         remote = await factory.login(

@@ -156,7 +156,7 @@ def report_watch_failure(error: Exception, timeout: float) -> None:
 
 
 def _ignore_cancellation(failure: Failure) -> None:
-    failure.trap(defer.CancelledError)  # type: ignore[no-untyped-call]  # unannotated Twisted
+    failure.trap(defer.CancelledError)  # unannotated Twisted
 
 
 async def wait_for_exit(pid: int, seconds: float) -> bool:
@@ -235,7 +235,7 @@ def launch_no_daemon(basedir: str) -> None:
         sys.argv.append("--pidfile=")
     from twisted.scripts import twistd
 
-    twistd.run()  # type: ignore[no-untyped-call]  # unannotated Twisted
+    twistd.run()  # unannotated Twisted
 
 
 def start(config: dict[str, Any]) -> int:

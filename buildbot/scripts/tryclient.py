@@ -269,7 +269,7 @@ class TryClient:
         from buildbot.scripts.base import get_reactor
 
         host, port = self.config["master"].split(":")
-        factory: Any = pb.PBClientFactory()  # type: ignore[no-untyped-call]  # unannotated
+        factory: Any = pb.PBClientFactory()  # unannotated
         get_reactor().connectTCP(host, int(port), factory)
         user = (self.config.get("username") or "").encode()
         passwd = (self.config.get("passwd") or "").encode()

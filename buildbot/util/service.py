@@ -9,7 +9,8 @@ tasks and waits for them; the first error is raised once every child has been st
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from twisted.application import service
 from twisted.internet import defer
@@ -176,7 +177,7 @@ class BuildbotService(ComparableMixin, AsyncService):
     compare_attrs: tuple[str, ...] = ("name", "_config_args", "_config_kwargs")
     # Keyword arguments rendered (for secrets) before reconfigService sees them; the others
     # reach it as given, so renderables meant for build time stay renderables.
-    secrets: tuple[str, ...] = ()
+    secrets: ClassVar[Sequence[str]] = ()
     name: str | None = None  # type: ignore[assignment]  # Twisted declares None
     configured = False
     objectid: int | None = None

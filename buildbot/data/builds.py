@@ -226,10 +226,22 @@ class Build(ResourceType):
                 r, locks_duration_s=(r.locks_duration_s or 0) + duration_s))
 
     @update_method
-    async def finishBuild(self, buildid: int, results: int) -> None:
-        """Mark the build complete now with `results`; announce `finished`."""
+    async def finishBuild(self, buildid: int, results: int,
+                          state_string: str | None = None) -> None:
+        """Mark the build complete now with `results`; announce `finished` (preceded by
+        `update` when the extension argument `state_string` is given: both are stored in
+        one transaction)."""
+        now = self.now()
         with self.writing() as seq:
-            await self.db.builds.finishBuild(buildid=buildid, results=results)
+            await self.db.builds.finishBuild(buildid=buildid, results=results, complete_at=now,
+                                             state_string=state_string)
+            cached = self.live.get(buildid)
             self.live.drop(buildid)
-            # complete_at is the database's "now": read it back rather than guess it.
-            self._announce(await self.db.builds.getBuild(buildid), "finished", seq)
+            if cached is None:
+                self._announce(await self.db.builds.getBuild(buildid), "finished", seq)
+                return
+            if state_string is not None:
+                cached = dataclasses.replace(cached, state_string=state_string)
+                self._announce(cached, "update", seq)
+            self._announce(dataclasses.replace(cached, complete_at=now, results=results),
+                           "finished", seq)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -100,6 +102,11 @@ class Properties(ResourceType):
     endpoints: ClassVar[list[type[Endpoint]]] = [BuildsetPropertiesEndpoint,
                                                  BuildPropertiesEndpoint]
     entityType = types.SourcedProperties()
+    STORED_CACHE_SIZE = 1000
+
+    def __init__(self, connector: Any) -> None:
+        super().__init__(connector)
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
 
     def _announce(self, buildid: int, changed: dict[str, Any], seq: int) -> None:
         self.produce(("builds", str(buildid), "properties", "update"), changed, seq)
@@ -109,7 +116,11 @@ class Properties(ResourceType):
         """Store the rendered properties of `properties` (an IProperties) that differ from
         the stored ones; announce the changed ones in one `properties/update` message."""
         with self.writing() as seq:
-            stored = await self.db.builds.getBuildProperties(buildid)
+            stored = self._stored.get(buildid)
+            if stored is None:
+                stored = dict(await self.db.builds.getBuildProperties(buildid))
+            else:
+                self._stored.move_to_end(buildid)
             real = properties.getProperties()
             rendered = await maybe_await(real.render(real.asDict()))
             changed: dict[str, Any] = {}
@@ -119,14 +130,29 @@ class Properties(ResourceType):
                     continue
                 changed[name] = value_source
             if not changed:
+                self._remember(buildid, stored)
                 return
             await self.db.builds.set_build_properties(buildid, changed)
+            stored.update(changed)
+            self._remember(buildid, stored)
             self._announce(buildid, changed, seq)
+
+    def _remember(self, buildid: int, stored: dict[str, Any]) -> None:
+        # The builds this master runs write their properties repeatedly (after every step);
+        # keeping what was stored saves reading it back each time. Only this master writes
+        # a running build's properties, so the copy stays right.
+        self._stored[buildid] = stored
+        self._stored.move_to_end(buildid)
+        while len(self._stored) > self.STORED_CACHE_SIZE:
+            self._stored.popitem(last=False)
 
     @update_method
     async def setBuildProperty(self, buildid: int, name: str, value: Any, source: str) -> None:
         """Store one build property and announce it."""
         with self.writing() as seq:
             await self.db.builds.setBuildProperty(buildid, name, value, source)
+            cached = self._stored.get(buildid)
+            if cached is not None:
+                cached[name] = (value, source)
             # Buildbot 4.3 sends {"name": ...} here, whatever the name (docs/differences.md).
             self._announce(buildid, {name: (value, source)}, seq)

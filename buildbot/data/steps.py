@@ -174,12 +174,24 @@ class Step(ResourceType):
             await self._updated(stepid, "updated", seq, urls=urls)
 
     @update_method
-    async def finishStep(self, stepid: int, results: int, hidden: bool) -> None:
-        """The step completes now with `results`. Announces `finished`."""
+    async def finishStep(self, stepid: int, results: int, hidden: bool,
+                         state_string: str | None = None) -> None:
+        """The step completes now with `results`. Announces `finished` (preceded by
+        `updated` when the extension argument `state_string`, the final summary, is given:
+        both are stored in one transaction)."""
+        now = self.now()
         with self.writing() as seq:
-            await self.db.steps.finishStep(stepid=stepid, results=results, hidden=hidden)
+            await self.db.steps.finishStep(stepid=stepid, results=results, hidden=hidden,
+                                           complete_at=now, state_string=state_string)
+            body = self.live.get(stepid)
             self.live.drop(stepid)
-            # complete_at is the database's "now": read it back rather than guess it.
-            row = await self.db.steps.getStep(stepid=stepid)
-            if row is not None:
-                self.produceEvent(step_message(row), "finished", seq)
+            if body is None:
+                row = await self.db.steps.getStep(stepid=stepid)
+                if row is not None:
+                    self.produceEvent(step_message(row), "finished", seq)
+                return
+            if state_string is not None:
+                body = {**body, "state_string": state_string}
+                self.produceEvent(body, "updated", seq)
+            self.produceEvent({**body, "complete": True, "complete_at": now,
+                               "results": results, "hidden": bool(hidden)}, "finished", seq)

@@ -209,9 +209,15 @@ class BuildsDb(DbComponent):
         """Set the build's state text."""
         await self._update(buildid, state_string=state_string)
 
-    async def finishBuild(self, buildid: int, results: int) -> None:
+    async def finishBuild(self, buildid: int, results: int, complete_at: int | None = None,
+                          state_string: str | None = None) -> None:
         """Mark the build finished now with `results` (one statement)."""
-        await self._update(buildid, complete_at=self._now(), results=results)
+        # `complete_at` and `state_string` are extensions: see StepsDb.finishStep.
+        values: dict[str, Any] = {"complete_at": self._now() if complete_at is None
+                                  else complete_at, "results": results}
+        if state_string is not None:
+            values["state_string"] = state_string
+        await self._update(buildid, **values)
 
     async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
         """Add to the time the build spent waiting for locks."""

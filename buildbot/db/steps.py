@@ -149,10 +149,18 @@ class StepsDb(DbComponent):
         """Set the step's state text."""
         await self._update(stepid, state_string=state_string)
 
-    async def finishStep(self, stepid: int, results: int, hidden: bool) -> None:
+    async def finishStep(self, stepid: int, results: int, hidden: bool,
+                         complete_at: int | None = None,
+                         state_string: str | None = None) -> None:
         """Mark the step finished now (one statement)."""
-        await self._update(stepid, complete_at=self._now(), results=results,
-                           hidden=int(bool(hidden)))
+        # `complete_at` and `state_string` (extensions) let the caller announce the row
+        # without reading it back, and store the final summary in the same transaction.
+        values: dict[str, Any] = {"complete_at": self._now() if complete_at is None
+                                  else complete_at, "results": results,
+                                  "hidden": int(bool(hidden))}
+        if state_string is not None:
+            values["state_string"] = state_string
+        await self._update(stepid, **values)
 
     async def addURL(self, stepid: int, name: str, url: str) -> None:
         """Add a link to the step (an identical one already there is not repeated)."""

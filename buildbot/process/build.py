@@ -214,8 +214,8 @@ class Build(PropertiesMixin):
             self.setupBuild()
         except Exception:
             log.failure("{build}: setupBuild failed", build=self)
-            await updates.setStepStateString(prep_id, "setup failed")
-            await updates.finishStep(prep_id, EXCEPTION, False)
+            await updates.finishStep(prep_id, EXCEPTION, False,
+                                      state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
         await updates.setBuildStateString(self.buildid, "preparing worker")
@@ -236,8 +236,8 @@ class Build(PropertiesMixin):
                                                "worker cannot substantiate")
             else:
                 step_results, results, text = EXCEPTION, RETRY, "worker not available"
-            await updates.setStepStateString(prep_id, text)
-            await updates.finishStep(prep_id, step_results, False)
+            await updates.finishStep(prep_id, step_results, False,
+                                      state_string=text)
             return await self._finish(text, results)
 
         await updates.setBuildStateString(self.buildid, "pinging worker")
@@ -246,16 +246,16 @@ class Build(PropertiesMixin):
         except Exception:
             pinged = False
         if not pinged:
-            await updates.setStepStateString(prep_id, "worker not pinged")
-            await updates.finishStep(prep_id, RETRY, False)
+            await updates.finishStep(prep_id, RETRY, False,
+                                      state_string="worker not pinged")
             return await self._finish("worker not pinged", RETRY)
 
         self.conn = workerforbuilder.worker.conn
         if self.conn is None:
             await updates.finishStep(prep_id, RETRY, False)
             return await self._finish("lost connection", RETRY)
-        await updates.setStepStateString(prep_id, f"worker {self.workername} ready")
-        await updates.finishStep(prep_id, SUCCESS, False)
+        await updates.finishStep(prep_id, SUCCESS, False,
+                                  state_string=f"worker {self.workername} ready")
         self._disconnect_sub = self.conn.notifyOnDisconnect(self._lost_remote)
         basedir = self.worker.path_expand_user(self.worker.worker_basedir) \
             if getattr(self.worker, "worker_basedir", None) else None
@@ -359,8 +359,8 @@ class Build(PropertiesMixin):
         if not acquired or self.stopped:
             await updates.finishStep(locks_step, CANCELLED, False)
             return False
-        await updates.setStepStateString(locks_step, "locks acquired")
-        await updates.finishStep(locks_step, SUCCESS, False)
+        await updates.finishStep(locks_step, SUCCESS, False,
+                                  state_string="locks acquired")
         return True
 
     def _lost_remote(self) -> None:
@@ -416,8 +416,7 @@ class Build(PropertiesMixin):
             parts.append(text)
         parts.extend(self.text)
         try:
-            await updates.setBuildStateString(self.buildid, " ".join(parts))
-            await updates.finishBuild(self.buildid, results)
+            await updates.finishBuild(self.buildid, results, state_string=" ".join(parts))
         except Exception:
             log.failure("{build}: cannot record the end of the build", build=self)
         if self._build_lockset is not None:

@@ -41,6 +41,10 @@ from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
 log = Logger()
 
 
+# Logs written in fewer chunks than this are not merged by compressLog when they finish.
+COMPRESS_MIN_CHUNKS = 4
+
+
 class BuildStepFailed(Exception):
     """Raised inside `run()` to end the step with FAILURE."""
 
@@ -331,13 +335,16 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if not d.called:
             self._summary_task = d
 
+    def _summary_text(self) -> str:
+        summary = (self.getResultSummary() if self.results is not None
+                   else self.getCurrentSummary())
+        return self._redact(str(summary.get("step", "")))
+
     async def _write_summary(self) -> None:
         try:
             while True:
                 self._summary_dirty = False
-                summary = (self.getResultSummary() if self.results is not None
-                           else self.getCurrentSummary())
-                text = self._redact(str(summary.get("step", "")))
+                text = self._summary_text()
                 try:
                     await self.master.data.updates.setStepStateString(self.stepid, text)
                 except Exception:
@@ -402,8 +409,12 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         return loog
 
     def _log_finished(self, loog: Any) -> None:
-        # Compression rewrites the chunks; it runs in the background and the master waits
-        # for it at shutdown.
+        # Compression merges the log's chunks (each already compressed when written); for a
+        # log written in a few chunks it would cost three transactions to save a row or two,
+        # so only logs with enough chunks are merged. It runs in the background and the
+        # master waits for it at shutdown.
+        if getattr(loog, "chunks_written", COMPRESS_MIN_CHUNKS) < COMPRESS_MIN_CHUNKS:
+            return
         self.master.tasks.spawn(f"compress log {loog.logid}",
                                 self.master.data.updates.compressLog(loog.logid))
 
@@ -601,12 +612,17 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                     log.failure("{step}: finishing log {name} failed", step=self, name=loog.name)
                     self.results = results = EXCEPTION
         self._release_locks(lock_list)
-        self.updateSummary()
         await self._wait_summary()
         # As in the reference, the summary is final once the step finished (a Trigger not
-        # waiting for its builds does not update it later).
+        # waiting for its builds does not update it later). The final text is stored with
+        # the step's completion, in one transaction.
         self._summary_closed = True
-        await updates.finishStep(self.stepid, results, hidden)
+        try:
+            final_text = self._summary_text()
+        except Exception:
+            log.failure("{step}: cannot compute its final summary", step=self)
+            final_text = None
+        await updates.finishStep(self.stepid, results, hidden, state_string=final_text)
         self._running = False
         return results
 

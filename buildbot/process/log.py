@@ -69,6 +69,7 @@ class Log:
         self.logid = logid
         self.decoder = decoder or (lambda b: b.decode("utf-8", "replace"))
         self.finished = False
+        self.chunks_written = 0
         self._subscribers: list[Callable[[str | None, str | None], Any]] = []
         self._pending: list[str] = []
         self._waiters: list[defer.Deferred[None]] = []
@@ -127,6 +128,7 @@ class Log:
                 self._pending, self._waiters = [], []
                 try:
                     if content:
+                        self.chunks_written += 1
                         await self.updates.appendLog(self.logid, content)
                 except Exception as e:
                     for w in waiters:

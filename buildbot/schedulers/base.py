@@ -304,6 +304,17 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
             external_idstring=external_idstring, builderNames=builderNames,
             properties=properties, priority=priority, **kw)
 
+    async def _builder_ids(self, names: list[str]) -> list[int]:
+        """Ids of the named builders, in name order; unknown names are dropped silently,
+        as in the reference. Builders of this master are known without a query."""
+        botmaster = getattr(self.master, "botmaster", None)
+        builders = botmaster.builders if botmaster is not None else {}
+        local = {name: b.builderid for name, b in builders.items() if b.builderid is not None}
+        if any(n not in local for n in names):
+            for row in await self.master.data.get(("builders",)):
+                local.setdefault(row["name"], row["builderid"])
+        return [local[n] for n in names if n in local]
+
     async def addBuildsetForSourceStamps(
         self, waited_for: bool = False, sourcestamps: Iterable[Any] | None = None,
         reason: str = "", external_idstring: str | None = None,
@@ -334,9 +345,7 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         if not builderNames:
             builderNames = self.builderNames
         builderNames = await props.render(builderNames)
-        # Unknown names are dropped silently, as in the reference.
-        builderids = [b["builderid"] for b in await self.master.data.get(("builders",))
-                      if b["name"] in builderNames]
+        builderids = await self._builder_ids(list(builderNames))
         rendered = await props.render(props.asDict())
         result: tuple[int, dict[int, int]] = await self.master.data.updates.addBuildset(
             scheduler=self.name, sourcestamps=stamps, reason=reason, waited_for=waited_for,

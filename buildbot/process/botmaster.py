@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from buildbot.process.builder import Builder
@@ -23,6 +24,9 @@ class BotMaster(AsyncService):
     """Owns the builders of this master and the distributor (`brd`)."""
 
     reconfig_priority = 1001
+    # With several masters and the in-process mq, a request created by another master
+    # produces no event here; the distributor then also looks for work this often.
+    MULTI_MASTER_POLL_INTERVAL = 10.0
 
     def __init__(self) -> None:
         super().__init__(name="botmaster")
@@ -37,6 +41,7 @@ class BotMaster(AsyncService):
         self._brd_scheduled: Any = None
         # Requests cancelled while claimed: a build starting for one is stopped at once.
         self.cancelled_brids: set[int] = set()
+        self._poll: Any = None
 
     @property
     def master(self) -> Any:
@@ -53,6 +58,7 @@ class BotMaster(AsyncService):
         self.master.data.buildrequest_collapser = self.collapse_requests
 
     async def stop(self) -> None:
+        self._set_polling(False)
         for c in self._consumers:
             c.stopConsuming()
         self._consumers = []
@@ -84,7 +90,17 @@ class BotMaster(AsyncService):
         for name in wanted:
             await self.builders[name].reconfigServiceWithBuildbotConfig(new_config)
         await updates.updateBuilderList(self.master.masterid, wanted)
+        self._set_polling(bool(getattr(new_config, "multiMaster", False)))
         self.maybeStartBuildsForAllBuilders()
+
+    def _set_polling(self, enabled: bool) -> None:
+        if enabled and self._poll is None:
+            self._poll = LoopingCall(self.maybeStartBuildsForAllBuilders)
+            self._poll.clock = self.master.reactor
+            self._poll.start(self.MULTI_MASTER_POLL_INTERVAL, now=False)
+        elif not enabled and self._poll is not None:
+            self._poll.stop()
+            self._poll = None
 
     async def _configure_project(self, project: Any) -> None:
         updates = self.master.data.updates

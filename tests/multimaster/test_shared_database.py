@@ -13,6 +13,7 @@ import pytest_twisted
 from buildbot.plugins import schedulers, steps, util, worker
 from buildbot.process.botmaster import BotMaster
 from buildbot.process.results import SUCCESS
+from tests.fixtures.crossbar import crossbar_path, running_router
 from tests.fixtures.master import running_master, wait_for_message
 
 pytestmark = pytest.mark.multimaster
@@ -57,3 +58,28 @@ async def test_request_from_one_master_is_built_by_the_other(
                 [a.masterid, b.masterid])
             builds = await a.data.get(("builds",))
             assert [x["buildrequestid"] for x in builds] == list(brids.values())
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(crossbar_path() is None,
+                    reason="no crossbar router (set BUILDBOT_TEST_CROSSBAR or put crossbar on PATH)")
+@pytest_twisted.ensureDeferred
+async def test_masters_share_events_through_a_wamp_router(tmp_path: Path) -> None:
+    url = db_url(tmp_path)
+    both = ["on-a", "on-b"]
+    async with running_router(tmp_path / "router") as router_url:
+        mq = {"type": "wamp", "router_url": router_url, "realm": "buildbot"}
+        a_cfg = dict(config(url, ["on-a"], both), mq=mq)
+        b_cfg = dict(config(url, ["on-b"], both), mq=mq)
+        async with running_master(tmp_path / "a", a_cfg) as a, \
+                running_master(tmp_path / "b", b_cfg, reset_db=False) as b:
+            # No polling needed: B hears about the request at once, and A sees B's build.
+            assert b.botmaster._poll is not None
+            b.botmaster._set_polling(False)
+            seen_on_a = wait_for_message(a, ("builds", None, "finished"))
+            bsid, brids = await a.data.control("force", {"builderNames": ["on-b"],
+                                                         "owner": "t"},
+                                               ("forceschedulers", "force"))
+            _, build = await seen_on_a
+            assert build["results"] == SUCCESS
+            assert build["masterid"] == b.masterid

@@ -69,12 +69,20 @@ def scp_style_to_url_syntax(address: str, port: int = 22, scheme: str = "ssh") -
 
 
 def _refuse_auth_options(**options: Any) -> None:
-    # TODO: credentials files on the worker (ssh key, known hosts, git
-    # credential store) are not implemented yet; refusing them beats a checkout that fails
-    # later with an authentication error.
+    # HTTP credentials (a git credential store on the worker) are not implemented yet;
+    # refusing them beats a checkout that fails later with an authentication error.
     given = [name for name, value in options.items() if value is not None]
     if given:
         bbconfig.error(f"Git: {', '.join(given)} not supported by this master yet")
+
+
+def _check_ssh_options(sshPrivateKey: Any, sshHostKey: Any, sshKnownHosts: Any) -> None:
+    if sshHostKey is not None and sshPrivateKey is None:
+        bbconfig.error("Git: sshPrivateKey must be provided in order use sshHostKey")
+    if sshKnownHosts is not None and sshPrivateKey is None:
+        bbconfig.error("Git: sshPrivateKey must be provided in order use sshKnownHosts")
+    if sshHostKey is not None and sshKnownHosts is not None:
+        bbconfig.error("Git: only one of sshKnownHosts and sshHostKey can be provided")
 
 
 class GitStepMixin:
@@ -89,6 +97,51 @@ class GitStepMixin:
     gitInstalled = False
     config: Any = None
     env: Any = None
+    sshPrivateKey: Any = None
+    sshHostKey: Any = None
+    sshKnownHosts: Any = None
+    _ssh_env: dict[str, str] | None = None
+    _ssh_dir: str | None = None
+
+    def _ssh_dir_relative(self) -> str:
+        step: Any = self
+        workdir = str(step.workdir or "build").replace("/", "_").replace("\\", "_")
+        return f".{workdir}.buildbot"
+
+    async def setup_ssh(self) -> None:
+        """Write the private key (and known hosts) next to the workdir on the worker and
+        point git at them through GIT_SSH_COMMAND; `cleanup_ssh` removes them."""
+        if self.sshPrivateKey is None:
+            return
+        step: Any = self
+        path = step.build.path_module
+        builddir = step.getProperty("builddir")
+        relative = self._ssh_dir_relative()
+        absolute = path.join(builddir, relative) if builddir else relative
+        await step.runMkdir(relative)
+        self._ssh_dir = relative
+        key_path = path.join(absolute, "ssh-key")
+        await step.downloadFileContentToWorker(key_path, self.sshPrivateKey,
+                                               abandonOnFailure=True, mode=0o400)
+        command = f"ssh -o BatchMode=yes -i '{key_path}'"
+        known_hosts = None
+        if self.sshHostKey is not None:
+            known_hosts = f"* {self.sshHostKey}"
+        elif self.sshKnownHosts is not None:
+            known_hosts = self.sshKnownHosts
+        if known_hosts is not None:
+            hosts_path = path.join(absolute, "ssh-known-hosts")
+            await step.downloadFileContentToWorker(hosts_path, known_hosts,
+                                                   abandonOnFailure=True, mode=0o400)
+            command += f" -o 'UserKnownHostsFile={hosts_path}'"
+        self._ssh_env = {"GIT_SSH_COMMAND": command}
+
+    async def cleanup_ssh(self) -> None:
+        if self._ssh_dir is None:
+            return
+        step: Any = self
+        dir_, self._ssh_dir, self._ssh_env = self._ssh_dir, None, None
+        await step.runRmdir(dir_, abandonOnFailure=False)
     repourl: Any = None
     port: int = 22
 
@@ -123,7 +176,8 @@ class GitStepMixin:
         full_command += command
         # TERM first (git leaves lock files behind when killed), the kill a second later.
         cmd = RemoteShellCommand(
-            step.workdir, full_command, env=dict(self.env or {}), logEnviron=step.logEnviron,
+            step.workdir, full_command, env={**(self.env or {}), **(self._ssh_env or {})},
+            logEnviron=step.logEnviron,
             timeout=step.timeout, sigtermTime=1, collectStdout=collectStdout,
             initialStdin=initialStdin)
         cmd.useLog(step.stdio_log, False)
@@ -145,7 +199,8 @@ class Git(Source, GitStepMixin):
     """
 
     name = "git"
-    renderables: Sequence[str] = ("repourl", "reference", "branch", "codebase", "mode",
+    renderables: Sequence[str] = ("sshPrivateKey", "sshHostKey", "sshKnownHosts",
+                                  "repourl", "reference", "branch", "codebase", "mode",
                                   "method", "origin")
 
     def __init__(self, repourl: Any = None, port: int = 22, branch: Any = "HEAD",
@@ -177,7 +232,6 @@ class Git(Source, GitStepMixin):
         self.config = config
         self.srcdir = "source"
         self.origin = origin
-        # Accepted for configuration compatibility; see docs/configuration.md (Steps).
         self.sshPrivateKey = sshPrivateKey
         self.sshHostKey = sshHostKey
         self.sshKnownHosts = sshKnownHosts
@@ -199,8 +253,8 @@ class Git(Source, GitStepMixin):
                         "Git: in mode 'full' shallow only possible with method 'clobber'.")
         if not isinstance(self.getDescription, (bool, dict)):
             bbconfig.error("Git: getDescription must be a boolean or a dict.")
-        _refuse_auth_options(sshPrivateKey=sshPrivateKey, sshHostKey=sshHostKey,
-                             sshKnownHosts=sshKnownHosts, auth_credentials=auth_credentials,
+        _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
+        _refuse_auth_options(auth_credentials=auth_credentials,
                              git_credentials=git_credentials)
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
@@ -211,6 +265,13 @@ class Git(Source, GitStepMixin):
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
         if not await self.checkFeatureSupport():
             raise WorkerSetupError("git is not installed on worker")
+        await self.setup_ssh()
+        try:
+            return await self._run_vc_steps(patch)
+        finally:
+            await self.cleanup_ssh()
+
+    async def _run_vc_steps(self, patch: Any) -> int:
         if await self.sourcedirIsPatched():
             await self._dovccmd(["clean", "-f", "-f", "-d", "-x"])
         await self._getAttrGroupMember("mode", self.mode)()
@@ -513,7 +574,7 @@ class GitPush(_GitRepoStep):
     """`git push <repourl> <branch>` (with `--force` if `force`)."""
 
     name = "gitpush"
-    renderables = ("repourl", "branch")
+    renderables = ("repourl", "branch", "sshPrivateKey", "sshHostKey", "sshKnownHosts")
 
     def __init__(self, workdir: Any = None, repourl: Any = None, port: int = 22,
                  branch: Any = None, force: bool = False, env: Any = None,
@@ -524,12 +585,15 @@ class GitPush(_GitRepoStep):
         self._setup(workdir, repourl, port, env, timeout, logEnviron, config)
         self.branch = branch
         self.force = force
+        self.sshPrivateKey = sshPrivateKey
+        self.sshHostKey = sshHostKey
+        self.sshKnownHosts = sshKnownHosts
         super().__init__(**kwargs)
         self.setupGitStep()
         if not self.branch:
             bbconfig.error("GitPush: must provide branch")
-        _refuse_auth_options(sshPrivateKey=sshPrivateKey, sshHostKey=sshHostKey,
-                             sshKnownHosts=sshKnownHosts, auth_credentials=auth_credentials,
+        _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
+        _refuse_auth_options(auth_credentials=auth_credentials,
                              git_credentials=git_credentials)
 
     async def run(self) -> int:
@@ -538,7 +602,11 @@ class GitPush(_GitRepoStep):
         cmd = ["push", self.repourl, self.branch]
         if self.force:
             cmd.append("--force")
-        return await self._dovccmd(cmd)
+        await self.setup_ssh()
+        try:
+            return await self._dovccmd(cmd)
+        finally:
+            await self.cleanup_ssh()
 
 
 class GitTag(_GitRepoStep):

@@ -67,16 +67,26 @@ class TempSourceStamp:
         self.changes = changes
 
     def asDict(self) -> dict[str, Any]:
+        """The stamp as the keyword arguments of a source stamp lookup (the reference's
+        shape: the five attributes, plus `patch_*` when there is a patch)."""
+        out: dict[str, Any] = {"branch": self.branch, "revision": self.revision,
+                               "repository": self.repository, "project": self.project,
+                               "codebase": self.codebase}
+        if self.patch:
+            out.update(patch_level=self.patch_level, patch_body=self.patch_body,
+                       patch_subdir=self.patch_subdir, patch_author=self.patch_author,
+                       patch_comment=self.patch_comment)
+        return out
+
+    def asSSDict(self) -> dict[str, Any]:
+        """The data API's source stamp dict."""
         return {"ssid": self.ssid, "branch": self.branch, "revision": self.revision,
                 "repository": self.repository, "project": self.project,
                 "codebase": self.codebase, "patch": self.patch,
                 "created_at": self.created_at}
 
-    def asSSDict(self) -> dict[str, Any]:
-        return self.asDict()
-
     def getAbsoluteSourceStamp(self, got_revision: str | None) -> TempSourceStamp:
-        d = self.asDict()
+        d = self.asSSDict()
         d["revision"] = got_revision
         return TempSourceStamp(d, self.changes)
 

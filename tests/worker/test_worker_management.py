@@ -140,10 +140,12 @@ class Explode(BuildStep):
 
 
 class QuickQuarantineWorker(worker.LocalWorker):
-    quarantine_timeout = quarantine_initial_timeout = 0.2
-    quarantine_max_timeout = 0.5
+    # Long enough that a loaded machine still sees the quarantine before it ends.
+    quarantine_timeout = quarantine_initial_timeout = 0.6
+    quarantine_max_timeout = 1.0
 
 
+@pytest.mark.integration
 @pytest_twisted.ensureDeferred
 async def test_quarantine_after_exceptions_doubles_resets_and_ends_on_unpause(
         tmp_path: Path, logged_errors: Any) -> None:
@@ -163,14 +165,14 @@ async def test_quarantine_after_exceptions_doubles_resets_and_ends_on_unpause(
 
         assert await run("bad") == EXCEPTION
         assert w.quarantine_timer is not None and not w.canStartBuild()
-        assert w.quarantine_timeout == 0.4
+        assert w.quarantine_timeout == 1.0  # doubled, then capped
         # The next build waits for the end of the quarantine, then fails again.
         assert await run("bad") == EXCEPTION
-        assert w.quarantine_timeout == 0.5  # capped
+        assert w.quarantine_timeout == 1.0  # capped
         await w.unpause()
         assert w.quarantine_timer is None and w.canStartBuild()
         assert await run("good") == SUCCESS
-        assert w.quarantine_timeout == 0.2
+        assert w.quarantine_timeout == 0.6
         logged_errors.flush("boom")
 
 

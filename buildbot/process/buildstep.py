@@ -37,6 +37,7 @@ from buildbot.process.results import (
 )
 from buildbot.util import flatten
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
+from buildbot.util.test_result_submitter import TestResultSubmitter
 
 log = Logger()
 
@@ -194,6 +195,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self._summary_dirty = False
         self._secrets_used: dict[str, str] = {}
         self._statistics: dict[str, Any] = {}
+        self._test_result_submitters: dict[int, TestResultSubmitter] = {}
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._is_template and self._initialized and name in _COMMON_PARMS:
@@ -293,6 +295,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     def setStatistic(self, name: str, value: Any) -> None:
         self._statistics[name] = value
+
+    def setProgress(self, metric: str, value: int) -> None:
+        """Report progress on one of `progressMetrics`; kept for plugins that call it (no
+        ETA is computed from it here)."""
 
     # -- summaries ----------------------------------------------------------------------
     def _describe(self, done: bool = False) -> str | None:
@@ -460,6 +466,30 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     async def setBuildData(self, name: str, value: bytes, source: str) -> None:
         await self.master.data.updates.setBuildData(self.build.buildid, name, value, source)
 
+    # -- test results -------------------------------------------------------------------
+    async def addTestResultSets(self) -> None:
+        """Hook run just before `run()`: create the step's test result sets (with
+        `addTestResultSet`); the default creates none."""
+
+    @as_deferred
+    async def addTestResultSet(self, description: str, category: str, value_unit: str) -> int:
+        """Open a test result set of this step; the id goes to `addTestResult`. Sets are
+        completed (with their pass/fail counts) when the step finishes."""
+        submitter = TestResultSubmitter()
+        await submitter.setup(self, description, category, value_unit)
+        setid = submitter.get_test_result_set_id()
+        assert setid is not None
+        self._test_result_submitters[setid] = submitter
+        return setid
+
+    def addTestResult(self, setid: int, value: str, test_name: str | None = None,
+                      test_code_path: str | None = None, line: int | None = None,
+                      duration_ns: int | None = None) -> None:
+        """Add one result (`value` a string) to a set; written in batches."""
+        self._test_result_submitters[setid].add_test_result(
+            value, test_name=test_name, test_code_path=test_code_path, line=line,
+            duration_ns=duration_ns)
+
     # -- running ------------------------------------------------------------------------
     def isNewStyle(self) -> bool:
         return True
@@ -578,6 +608,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                     if not acquired:
                         raise BuildStepCancelled("cancelled while waiting for locks")
                     await updates.set_step_locks_acquired_at(self.stepid)
+                await call_user(self.addTestResultSets)
                 results = await call_user(self.run)
                 if results is None:
                     results = SUCCESS
@@ -622,6 +653,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         except Exception:
             log.failure("{step}: cannot compute its final summary", step=self)
             final_text = None
+        for submitter in self._test_result_submitters.values():
+            await submitter.finish()
         await updates.finishStep(self.stepid, results, hidden, state_string=final_text)
         self._running = False
         return results

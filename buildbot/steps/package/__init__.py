@@ -1,0 +1,1 @@
+"""Steps that build or check distribution packages (rpm, deb)."""

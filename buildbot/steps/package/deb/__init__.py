@@ -1,0 +1,1 @@
+"""Steps for the deb package format."""

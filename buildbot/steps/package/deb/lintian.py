@@ -1,0 +1,54 @@
+"""DebLintian: check a .deb or .changes file with lintian."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from buildbot import config
+from buildbot.process import buildstep
+from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
+from buildbot.steps.package.util import WEObserver
+
+
+class DebLintian(buildstep.ShellMixin, buildstep.BuildStep):
+    """`lintian -v <fileloc> [--suppress-tags tag ...]`: `E: ` lines (or a non-zero exit) fail,
+    `W: ` lines warn; both are copied to "<n> Errors" / "<n> Warnings" logs. A failure only
+    warns the build (flunkOnFailure False, warnOnFailure True)."""
+
+    name = "lintian"
+    description: Any = "Lintian running"
+    descriptionDone: Any = "Lintian"
+    fileloc: Any = None
+    suppressTags: list[str] = []
+    flunkOnFailure = False
+    warnOnFailure = True
+
+    def __init__(self, fileloc: Any = None, suppressTags: Any = None, **kwargs: Any) -> None:
+        kwargs = self.setupShellMixin(kwargs)
+        super().__init__(**kwargs)
+        if fileloc:
+            self.fileloc = fileloc
+        if suppressTags:
+            self.suppressTags = suppressTags
+        if not self.fileloc:
+            config.error("You must specify a fileloc")
+        self.command = ["lintian", "-v", self.fileloc]
+        for tag in self.suppressTags or []:
+            self.command += ["--suppress-tags", tag]
+        self.obs = WEObserver()
+        self.addLogObserver("stdio", self.obs)
+
+    async def run(self) -> int:
+        cmd = await self.makeRemoteShellCommand()
+        await self.runCommand(cmd)
+        await self.getLog("stdio").finish()
+        warnings, errors = self.obs.warnings, self.obs.errors
+        for found, label in ((warnings, "Warnings"), (errors, "Errors")):
+            if found:
+                await self.addCompleteLog(f"{len(found)} {label}", "\n".join(found))
+        if cmd.rc != 0 or errors:
+            return FAILURE
+        return WARNINGS if warnings else SUCCESS
+
+
+__all__ = ["DebLintian"]

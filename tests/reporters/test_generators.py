@@ -3,6 +3,7 @@ what each generator reports on real builds (through HttpStatusPush to a local se
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from buildbot.process.results import (
     SUCCESS,
     WARNINGS,
 )
+from buildbot.reporters.generators.utils import MessageFold
 from tests.fixtures.master import running_master
 from tests.reporters.builds import force, master_config
 from tests.reporters.remote_services import RecordingHttpServer
@@ -31,6 +33,20 @@ def build(results: int, prev: int | None = None, builder: str = "b0",
         "properties": {"scheduler": [scheduler, "Scheduler"], "branch": [branch, "Build"]},
         "prev_build": None if prev is None else {"results": prev},
     }
+
+
+# Sequences of per-build messages and what 4.3's buildset generator folds them into,
+# recorded from its merge helpers (type conflicts, body kinds, extra_info sections).
+FOLD_CASES = json.loads((Path(__file__).parent / "reference_message_fold.json").read_text())
+
+
+@pytest.mark.parametrize("case", FOLD_CASES, ids=[str(i) for i in range(len(FOLD_CASES))])
+def test_message_fold_matches_the_reference(case: dict[str, Any]) -> None:
+    fold = MessageFold("gen")
+    for message in case["messages"]:
+        fold.add(message)
+    assert {"type": fold.msgtype, "subject": fold.subject, "body": fold.body,
+            "extra_info": fold.extra_info} == case["folded"]
 
 
 RESULT_CASES = [

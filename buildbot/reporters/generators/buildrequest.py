@@ -13,7 +13,7 @@ from buildbot.process.buildrequest import BuildRequest
 from buildbot.process.properties import Properties
 from buildbot.process.results import CANCELLED
 from buildbot.reporters import utils
-from buildbot.reporters.generators.utils import BuildStatusGeneratorMixin
+from buildbot.reporters.generators.utils import BuildStatusGeneratorMixin, report
 from buildbot.reporters.message import MessageFormatterRenderable
 from buildbot.util.deferred import maybe_await
 
@@ -80,19 +80,9 @@ class BuildRequestGenerator(BuildStatusGeneratorMixin):
         return await self.buildrequest_message(master, build)
 
     async def buildrequest_message(self, master: Any, build: dict[str, Any]) -> dict[str, Any]:
-        patches = self._get_patches_for_build(build)
-        users: list[str] = []
-        buildmsg = await maybe_await(self.formatter.format_message_for_build(
-            master, build, is_buildset=True, mode=self.mode, users=users))
-        return {
-            "body": buildmsg["body"],
-            "subject": buildmsg["subject"],
-            "type": buildmsg["type"],
-            "results": build["results"],
-            "builds": [build],
-            "buildset": build["buildset"],
-            "users": list(users),
-            "patches": patches,
-            "logs": [],
-            "extra_info": buildmsg.get("extra_info"),
-        }
+        formatted = await maybe_await(self.formatter.format_message_for_build(
+            master, build, is_buildset=True, mode=self.mode, users=[]))
+        return report(body=formatted["body"], subject=formatted["subject"],
+                      msgtype=formatted["type"], results=build["results"], builds=[build],
+                      buildset=build["buildset"], patches=self._get_patches_for_build(build),
+                      extra_info=formatted.get("extra_info"))

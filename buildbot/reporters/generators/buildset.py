@@ -10,7 +10,7 @@ from zope.interface import implementer
 
 from buildbot.interfaces import IReportGenerator
 from buildbot.reporters import utils
-from buildbot.reporters.generators.utils import BuildStatusGeneratorMixin
+from buildbot.reporters.generators.utils import BuildStatusGeneratorMixin, MessageFold, report
 from buildbot.reporters.message import MessageFormatter
 from buildbot.util.deferred import maybe_await
 from buildbot.util.service import ComparableMixin
@@ -53,44 +53,25 @@ class BuildSetStatusGenerator(BuildStatusGeneratorMixin):
     async def buildset_message(self, formatter: Any, master: Any, reporter: Any,
                                builds: list[dict[str, Any]],
                                buildset: dict[str, Any]) -> dict[str, Any]:
-        """One report for builds of one buildset."""
-        patches: list[Any] = []
-        logs: list[dict[str, Any]] = []
-        body: Any = None
-        subject: Any = None
-        msgtype: Any = None
-        extra_info: Any = None
+        """One report for builds of one buildset: their messages folded in build order
+        (see `MessageFold`), blamelists united, patches and logs gathered."""
+        fold = MessageFold(self)
         users: set[str] = set()
         for build in builds:
-            patches.extend(self._get_patches_for_build(build))
-            logs.extend(self._get_logs_for_build(build))
             blamelist = await maybe_await(reporter.getResponsibleUsersForBuild(
                 master, build["buildid"]))
             users.update(blamelist)
-            buildmsg = await maybe_await(formatter.format_message_for_build(
-                master, build, is_buildset=True, mode=self.mode, users=blamelist))
-            msgtype, ok = self._merge_msgtype(msgtype, buildmsg["type"])
-            if not ok:
-                continue
-            subject = self._merge_subject(subject, buildmsg["subject"])
-            body, ok = self._merge_body(body, buildmsg["body"])
-            if not ok:
-                continue
-            extra_info, ok = self._merge_extra_info(extra_info, buildmsg.get("extra_info"))
+            fold.add(await maybe_await(formatter.format_message_for_build(
+                master, build, is_buildset=True, mode=self.mode, users=blamelist)))
+        subject = fold.subject
         if subject is None:
             subject = self._subject_for(master, buildset["results"], "whole buildset")
-        return {
-            "body": body,
-            "subject": subject,
-            "type": msgtype,
-            "results": buildset["results"],
-            "builds": builds,
-            "buildset": buildset,
-            "users": list(users),
-            "patches": patches,
-            "logs": logs,
-            "extra_info": extra_info,
-        }
+        return report(
+            body=fold.body, subject=subject, msgtype=fold.msgtype,
+            results=buildset["results"], builds=builds, buildset=buildset, users=list(users),
+            patches=[p for build in builds for p in self._get_patches_for_build(build)],
+            logs=[lg for build in builds for lg in self._get_logs_for_build(build)],
+            extra_info=fold.extra_info)
 
 
 @implementer(IReportGenerator)
@@ -126,15 +107,6 @@ class BuildSetCombinedStatusGenerator(ComparableMixin):
                                builds: list[dict[str, Any]]) -> dict[str, Any]:
         msg = await maybe_await(formatter.format_message_for_buildset(
             master, buildset, builds, is_buildset=True, mode=("passing",), users=[]))
-        return {
-            "body": msg["body"],
-            "subject": msg["subject"],
-            "type": msg["type"],
-            "extra_info": msg.get("extra_info"),
-            "results": buildset["results"],
-            "builds": builds,
-            "buildset": buildset,
-            "users": [],
-            "patches": [],
-            "logs": [],
-        }
+        return report(body=msg["body"], subject=msg["subject"], msgtype=msg["type"],
+                      results=buildset["results"], builds=builds, buildset=buildset,
+                      extra_info=msg.get("extra_info"))

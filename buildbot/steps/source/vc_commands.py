@@ -1,0 +1,105 @@
+"""Worker commands shared by the Bzr, CVS, Darcs, Monotone, P4 and Repo source steps.
+
+`VcCommandMixin` goes before `Source` in a step's bases. It runs a tool in the step's
+workdir (output to the step's "stdio" log, `env`, `logEnviron`, `timeout`), removes and
+copies directories, and repeats a checkout as `retry=(delay, repeats)` asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from twisted.logger import Logger
+
+from buildbot.process.buildstep import BuildStepFailed
+from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
+from buildbot.process.results import SUCCESS
+from buildbot.util.deferred import deferred_sleep
+
+log = Logger()
+
+
+class VcCommandMixin:
+    """Helpers for source steps that drive a version-control tool on the worker."""
+
+    stdio_log: Any = None
+
+    async def run_tool(self, argv: list[Any], *, workdir: str | None = None,
+                       collectStdout: bool = False, initialStdin: str | None = None,
+                       decodeRC: dict[int | None, int] | None = None,
+                       abandonOnFailure: bool = True,
+                       with_timeout: bool = True, **kwargs: Any) -> Any:
+        """Run `argv` on the worker; its stdout when `collectStdout`, else its exit code.
+
+        A failure raises BuildStepFailed when `abandonOnFailure`.
+        """
+        step: Any = self
+        if not argv:
+            raise ValueError("No command specified")
+        if with_timeout:
+            kwargs["timeout"] = step.timeout
+        cmd = RemoteShellCommand(
+            workdir if workdir is not None else step.workdir, argv, env=step.env,
+            logEnviron=step.logEnviron, collectStdout=collectStdout, initialStdin=initialStdin,
+            decodeRC=decodeRC or {0: SUCCESS}, **kwargs)
+        cmd.useLog(self.stdio_log, False)
+        await step.runCommand(cmd)
+        if abandonOnFailure and cmd.didFail():
+            log.info("Source step failed while running command {cmd}", cmd=cmd)
+            raise BuildStepFailed()
+        return cmd.stdout if collectStdout else cmd.rc
+
+    async def _worker_command(self, name: str, args: dict[str, Any]) -> RemoteCommand:
+        step: Any = self
+        cmd = RemoteCommand(name, {**args, "logEnviron": step.logEnviron})
+        cmd.useLog(self.stdio_log, False)
+        await step.runCommand(cmd)
+        return cmd
+
+    async def remove_dir(self, path: Any, with_timeout: bool = False) -> int | None:
+        """`rmdir` on the worker (a path or a list of them); returns the exit code."""
+        step: Any = self
+        args: dict[str, Any] = {"dir": path}
+        if with_timeout:
+            args["timeout"] = step.timeout
+        return (await self._worker_command("rmdir", args)).rc
+
+    async def copy_dir(self, fromdir: str, todir: str, with_timeout: bool = False) -> int | None:
+        """`cpdir` on the worker; returns the exit code."""
+        step: Any = self
+        args: dict[str, Any] = {"fromdir": fromdir, "todir": todir}
+        if with_timeout:
+            args["timeout"] = step.timeout
+        return (await self._worker_command("cpdir", args)).rc
+
+    async def with_retries(self, attempt: Callable[[bool], Awaitable[Any]],
+                           before_retry: Callable[[], Awaitable[Any]] | None = None) -> Any:
+        """Run `attempt(abandonOnFailure)` until it returns 0, at most `retry[1]` more times,
+        waiting `retry[0]` seconds and calling `before_retry()` (usually a clobber) between
+        attempts; only the last attempt abandons the step on failure."""
+        step: Any = self
+        while True:
+            last = not step.retry or step.retry[1] <= 0
+            rc = await attempt(last)
+            if last or step.stopped or rc == 0:
+                return rc
+            delay, repeats = step.retry
+            log.info("Checkout failed, trying {n} more times after {delay} seconds",
+                     n=repeats, delay=delay)
+            step.retry = (delay, repeats - 1)
+            await deferred_sleep(step.master.reactor, delay)
+            if before_retry is not None:
+                await before_retry()
+
+
+def method_for_mode(mode: Any, method: Any, default_full: str = "fresh") -> Any:
+    """The method a step uses: none when incremental, `default_full` for full without one."""
+    if mode == "incremental":
+        return None
+    if method is not None:
+        return method
+    return default_full if mode == "full" else None
+
+
+__all__ = ["VcCommandMixin", "method_for_mode"]

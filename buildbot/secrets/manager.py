@@ -33,6 +33,10 @@ class SecretManager(AsyncService):
             if old not in new and getattr(old, "running", False):
                 await maybe_await(old.stopService())
         for provider in new:
+            # providers reach the master (reactor, HTTP client) as in 4.3, where they are
+            # children of the secrets manager
+            if getattr(provider, "_master", False) is None and self.parent is not None:
+                provider.master = self.parent
             reconf = getattr(provider, "reconfigServiceWithSibling", None)
             if reconf is not None:
                 await maybe_await(reconf(provider))

@@ -135,7 +135,8 @@ class Bzr(VcCommandMixin, Source):
     async def parseGotRevision(self) -> None:
         stdout = await self.bzr("version-info", "--custom", "--template='{revno}",
                                 collectStdout=True)
-        revision = stdout.strip("'")
+        # some workers end the last line of output with a newline
+        revision = stdout.strip().strip("'")
         if not revision.isdigit():
             log.info("Invalid revision number")
             raise BuildStepFailed()

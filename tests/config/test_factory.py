@@ -56,7 +56,6 @@ def test_factories_compare_by_settings_and_steps() -> None:
 
 
 def test_with_secrets_surrounds_the_steps() -> None:
-    pytest.importorskip("buildbot.steps.download_secret_to_worker")
     f = BuildFactory()
     with f.withSecrets([("path", "value")]):
         f.addStep(BuildStep(name="inside"))

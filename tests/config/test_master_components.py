@@ -197,8 +197,6 @@ def test_worker_with_unknown_machine(errors_of: Errors) -> None:
 
 
 def test_projects_and_codebases(errors_of: Errors) -> None:
-    pytest.importorskip("buildbot.process.project")
-    pytest.importorskip("buildbot.process.codebase")
     errors = errors_of(MULTI_W + textwrap.dedent("""
         c['projects'] = [util.Project('p1'), util.Project('p1'), util.Project('p2')]
         c['codebases'] = [util.Codebase('cb', project='p3'), util.Codebase('cb2', project='p1')]

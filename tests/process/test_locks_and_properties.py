@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 import pytest_twisted
 
+from twisted.internet import defer
+
 from buildbot.plugins import schedulers, steps, util, worker
+from buildbot.process.buildstep import BuildStep
 from buildbot.process.results import SUCCESS
 from tests.fixtures.master import running_master, wait_for_message
 
@@ -81,23 +84,66 @@ async def test_exclusive_master_lock_serialises_builds_of_two_builders(tmp_path:
 async def test_counting_step_lock_allows_max_count_holders(tmp_path: Path) -> None:
     lock = util.MasterLock("pool", maxCount=2)
     names = ["p", "q", "r"]
+    pool = HolderPool(len(names))
     cfg = {
         "workers": [worker.LocalWorker(f"w{n}") for n in names],
         "schedulers": [schedulers.ForceScheduler(name="force", builderNames=names)],
         "builders": [util.BuilderConfig(
             name=n, workernames=[f"w{n}"],
-            factory=util.BuildFactory([steps.ShellCommand(
-                command="sleep 0.3", name="work", locks=[lock.access("counting")])]))
+            factory=util.BuildFactory([Hold(pool, name="work", locks=[lock.access("counting")])]))
             for n in names],
     }
     async with running_master(tmp_path, cfg) as master:
         done = wait_complete(master, 3)
         await force_all(master, names)
         await done
-        real = master.botmaster.lock_registry.get_real_lock(lock, master.config_version)
-        assert real.maxCount == 2
         results = [b["results"] for b in await master.data.get(("builds",))]
         assert results == [SUCCESS] * 3
+    # Two holders were inside together (the lock admits maxCount), never three.
+    assert (pool.most, pool.blocked) == (2, 1)
+
+
+class HolderPool:
+    """Counts the holders of a lock. Nobody leaves until every one of `steps` is inside, was
+    refused by the lock, or has left: so each step meets the lock while the holders are
+    still in, whatever the timing, and `most` is how many the lock let in together."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.inside = self.blocked = self.left = self.most = 0
+        self.waiters: list[defer.Deferred[None]] = []
+
+    def changed(self) -> None:
+        if self.inside + self.blocked + self.left >= self.steps:
+            waiters, self.waiters = self.waiters, []
+            for d in waiters:
+                d.callback(None)
+
+    async def hold(self) -> None:
+        self.inside += 1
+        self.most = max(self.most, self.inside)
+        d: defer.Deferred[None] = defer.Deferred()
+        self.waiters.append(d)
+        self.changed()
+        await d
+        self.inside -= 1
+        self.left += 1
+
+
+class Hold(BuildStep):
+    def __init__(self, pool: HolderPool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pool = pool
+
+    async def _acquire_locks(self, lock_list: list[Any]) -> bool:
+        if not all(real.isAvailable(self, access) for real, access in lock_list):
+            self.pool.blocked += 1
+            self.pool.changed()
+        return await super()._acquire_locks(lock_list)
+
+    async def run(self) -> int:
+        await self.pool.hold()
+        return SUCCESS
 
 
 @pytest.mark.integration

@@ -3,7 +3,6 @@ layer the command drives is not in the tree yet, and never leaving a daemon behi
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import subprocess
@@ -34,14 +33,6 @@ def run_cli(*args: str, cwd: Path | str, timeout: float = 60, input: str | None 
         [sys.executable, "-m", "buildbot.scripts.runner", *args], cwd=str(cwd),
         env=env or cli_env(), input=input, capture_output=True, text=True, timeout=timeout,
         check=False)
-
-
-def require(module: str) -> None:
-    """Skip the test while `module` (a layer written by someone else) is not importable."""
-    try:
-        importlib.import_module(module)
-    except ImportError as e:
-        pytest.skip(f"{module} is not in the tree yet ({e})")
 
 
 def pid_alive(pid: int) -> bool:

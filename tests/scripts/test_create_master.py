@@ -15,7 +15,6 @@ import pytest_twisted
 
 from buildbot.scripts import create_master
 from buildbot.scripts.base import TAC_MARKER
-from tests.scripts.conftest import require
 
 
 def options(basedir: Path, *argv: str) -> dict[str, Any]:
@@ -65,7 +64,6 @@ def test_tac_content_follows_the_flags(tmp_path: Path, argv: list[str]) -> None:
 
 
 def test_relocatable_tac_resolves_its_own_directory(tmp_path: Path) -> None:
-    require("buildbot.master")
     basedir = tmp_path / "m"
     basedir.mkdir()
     (basedir / "buildbot.tac").write_text(
@@ -131,7 +129,6 @@ def test_existing_different_tac_gets_a_new_sibling(tmp_path: Path,
 @pytest_twisted.ensureDeferred
 async def test_create_master_prints_its_steps_and_creates_the_database(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    require("buildbot.db.connector")
     basedir = tmp_path / "new" / "master"
     config = options(basedir)
 
@@ -161,7 +158,6 @@ async def assert_database_at_head(basedir: Path) -> None:
 @pytest_twisted.ensureDeferred
 async def test_create_master_twice_updates_quietly_with_q(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    require("buildbot.db.connector")
     config = options(tmp_path, "-q")
     assert await create_master.create_master_async(config) == 0
 
@@ -173,7 +169,6 @@ async def test_create_master_twice_updates_quietly_with_q(
 @pytest_twisted.ensureDeferred
 async def test_create_master_with_an_unusable_db_fails(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    require("buildbot.db.connector")
     config = options(tmp_path, "--db", "nosuchdialect://x/y")
 
     rc = await create_master.create_master_async(config)

@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 
 from buildbot.scripts import dataspec
-from tests.scripts.conftest import require
 
 
 def run(tmp_path: Path, *argv: str) -> int:
     opts = dataspec.DataSpecOptions()
     opts.parseOptions([*argv, str(tmp_path)])
     return dataspec.dataspec(dict(opts))
-
-
-@pytest.fixture(autouse=True)
-def data_layer() -> None:
-    require("buildbot.data.connector")
 
 
 def expected() -> list[dict[str, Any]]:

@@ -79,10 +79,16 @@ class Daemons:
                 found.add(int(entry))
         return found
 
-    def cleanup(self) -> list[int]:
+    def cleanup(self, grace_s: float = 20.0) -> list[int]:
+        """Kill what is still alive after `grace_s` and return it. The grace period lets a
+        daemon that was told to stop (or failed to start) finish exiting: on a busy machine
+        that can take seconds after the command that stopped it returned."""
         for basedir in self.basedirs:
             self.note_pid(basedir)
         self.pids |= self.processes_in_basedirs()
+        deadline = time.monotonic() + grace_s
+        while any(pid_alive(p) for p in self.pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
         left = [pid for pid in self.pids if pid_alive(pid)]
         for pid in left:
             os.kill(pid, signal.SIGKILL)

@@ -165,10 +165,21 @@ def test_start_notices_a_daemon_that_dies_silently(tmp_path: Path, daemons: Daem
     assert pid is not None and not pid_alive(pid)
 
 
+def wait_for_pid_file(basedir: Path, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not (basedir / "twistd.pid").exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_start_timeout(tmp_path: Path, daemons: Daemons) -> None:
     basedir = make_basedir(tmp_path, daemons, start="silent")
     try:
         result = run_cli("start", "--start_timeout=0.5", str(basedir), cwd=tmp_path)
+        # On a busy machine the daemon may not have written its pid file yet; `stop` needs it.
+        assert wait_for_pid_file(basedir, 30), "the daemon never wrote twistd.pid"
         daemons.note_pid(basedir)
 
         assert (result.returncode, result.stdout) == (1, (

@@ -67,6 +67,9 @@ class Darcs(VcCommandMixin, Source):
         if await self._sourcedirIsUpdatable():
             await self.run_tool(["darcs", "pull", "--all", "--verbose"])
         else:
+            # the worker created the directory for `darcs --version`; `darcs get` refuses
+            # an existing one (4.3 fails here)
+            await self.runRmdir(self.workdir)
             await self._checkout()
 
     async def copy(self) -> None:
@@ -83,7 +86,10 @@ class Darcs(VcCommandMixin, Source):
     async def _clone(self, abandonOnFailure: bool = False) -> Any:
         command = ["darcs", "get", "--verbose", "--lazy", "--repo-name", self.workdir]
         if self.revision:
-            await self.downloadFileContentToWorker(".darcs-context", self.revision)
+            # next to where `darcs get` runs (4.3 writes it into the workdir, which then
+            # exists and is refused by darcs get)
+            await self.downloadFileContentToWorker(".darcs-context", self.revision,
+                                                   workdir=".")
             command += ["--context", ".darcs-context"]
         command.append(self.repourl)
         return await self.run_tool(command, workdir=".", abandonOnFailure=abandonOnFailure)

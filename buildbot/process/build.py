@@ -13,6 +13,7 @@ from twisted.spread import pb
 
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.process.locks import LockSet
+from buildbot.process.factory import step_factory_of
 from buildbot.process.properties import Properties, PropertiesMixin, render
 from buildbot.process.results import (
     CANCELLED,
@@ -111,6 +112,10 @@ class Build(PropertiesMixin):
     @property
     def allChanges(self) -> Any:
         return iter(self.getChanges())
+
+    def allFiles(self) -> list[str]:
+        """The files of every change of the build (repeats kept), as Trial/HLint use them."""
+        return [f for ch in self.getChanges() for f in (getattr(ch, "files", None) or [])]
 
     def getWorkerInfo(self) -> Any:
         """The worker's info (a Properties, as in the reference; {} without a worker)."""
@@ -290,7 +295,8 @@ class Build(PropertiesMixin):
         self.steps = [self._new_step(f) for f in self.stepFactories]
 
     def _new_step(self, factory: Any) -> Any:
-        step = factory.buildStep()
+        # a step instance is accepted too (as in the reference), e.g. from plugins adding steps
+        step = step_factory_of(factory).buildStep()
         step.setBuild(self)
         step.setWorker(self.worker)
         workdir = self.workdir

@@ -1,0 +1,232 @@
+# mypy: disable-error-code="no-untyped-call"
+# (treq and twisted.web.client are unannotated)
+"""HTTP request steps (HTTPStep and one per method: GET, POST, PUT, DELETE, HEAD, OPTIONS).
+
+They run on the master, not on a worker. The reference sends its requests with
+txrequests/requests; here they go through treq, with the same step arguments (the names of
+`requests.request` keywords) and the same logs: `log` (request, response headers, status,
+content) and `content` (the body). A status below 400 is SUCCESS, anything else or an
+unreachable server FAILURE.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import treq
+from twisted.internet import defer, error
+from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
+from twisted.web.http_headers import Headers
+
+from buildbot import config
+from buildbot.process.buildstep import BuildStep
+from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.util.httpclientservice import _TLSPolicy
+
+METHODS = ("POST", "GET", "PUT", "DELETE", "HEAD", "OPTIONS")
+
+# Without a `timeout` argument a request to a server that never answers would hang the
+# step; requests has no default timeout, so this one is ours.
+DEFAULT_TIMEOUT = 120
+
+# Errors meaning the request got no response; the step ends FAILURE saying why.
+_REQUEST_ERRORS = (error.ConnectError, error.DNSLookupError, error.TimeoutError,
+                   defer.CancelledError, ResponseFailed, ConnectionError, OSError)
+
+# requests keywords treq has no counterpart for: accepted, and said to be ignored in the log
+_IGNORED_PARAMS = ("proxies", "hooks", "stream")
+
+
+def _header_set(headers: Any) -> frozenset[str]:
+    return frozenset(h.casefold() for h in headers or [])
+
+
+def _decode_body(body: bytes, headers: Headers) -> str:
+    for value in headers.getRawHeaders(b"content-type") or []:
+        for part in value.decode("latin-1").split(";")[1:]:
+            key, _, charset = part.strip().partition("=")
+            if key.lower() == "charset" and charset:
+                try:
+                    return body.decode(charset.strip('"'), "replace")
+                except LookupError:
+                    break
+    return body.decode("utf-8", "replace")
+
+
+def _header_items(headers: Headers) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in headers.getAllRawHeaders() for value in values]
+
+
+class HTTPStep(BuildStep):
+    """Send one HTTP request from the master (`method` one of GET, POST, PUT, DELETE, HEAD,
+    OPTIONS); header values listed in `hide_request_headers`/`hide_response_headers` are
+    logged as <HIDDEN>."""
+
+    name = "HTTPStep"
+    description: Any = "Requesting"
+    descriptionDone: Any = "Requested"
+    requestsParams = ["params", "data", "json", "headers", "cookies", "files", "auth",
+                      "timeout", "allow_redirects", "proxies", "hooks", "stream", "verify",
+                      "cert"]
+    renderables = [*requestsParams, "method", "url"]
+    session = None
+    # the requests keywords, set from the arguments (None: not given)
+    params: Any = None
+    data: Any = None
+    json: Any = None
+    headers: Any = None
+    cookies: Any = None
+    files: Any = None
+    auth: Any = None
+    timeout: Any = None
+    allow_redirects: Any = None
+    proxies: Any = None
+    hooks: Any = None
+    stream: Any = None
+    verify: Any = None
+    cert: Any = None
+
+    def __init__(self, url: Any, method: Any, hide_request_headers: Any = None,
+                 hide_response_headers: Any = None, **kwargs: Any) -> None:
+        if method not in METHODS:
+            config.error(f"Wrong method given: '{method}' is not known")
+        self.method = method
+        self.url = url
+        self.hide_request_headers = _header_set(hide_request_headers)
+        self.hide_response_headers = _header_set(hide_response_headers)
+        for param in self.requestsParams:
+            setattr(self, param, kwargs.pop(param, None))
+        super().__init__(**kwargs)
+
+    async def _log_request(self, log: Any) -> list[tuple[Any, Any]] | None:
+        await log.addHeader(f"Performing {self.method} request to {self.url}\n")
+        params = None
+        if self.params:
+            params = sorted(self.params.items(), key=lambda kv: kv[0])
+            await log.addHeader("Parameters:\n")
+            for k, v in params:
+                await log.addHeader(f"\t{k}: {v}\n")
+        if self.data:
+            await log.addHeader("Data:\n")
+            if isinstance(self.data, dict):
+                for k, v in self.data.items():
+                    await log.addHeader(f"\t{k}: {v}\n")
+            else:
+                await log.addHeader(f"\t{self.data}\n")
+        for param in _IGNORED_PARAMS:
+            if getattr(self, param, None) is not None:
+                await log.addHeader(f"Argument {param} is not supported by this master and "
+                                    f"is ignored\n")
+        return params
+
+    def _treq_arguments(self, params: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if params:
+            kwargs["params"] = params
+        data = self.data
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        for name, value in (("data", data), ("json", self.json), ("headers", self.headers),
+                            ("cookies", self.cookies), ("files", self.files)):
+            if value is not None:
+                kwargs[name] = value
+        if self.auth is not None:
+            if not (isinstance(self.auth, (tuple, list)) and len(self.auth) == 2):
+                raise ValueError("auth must be a (username, password) pair")
+            kwargs["auth"] = tuple(self.auth)
+        timeout = self.timeout
+        if isinstance(timeout, (tuple, list)):  # requests' (connect, read) pair
+            timeout = sum(t for t in timeout if t is not None) or None
+        kwargs["timeout"] = timeout if timeout is not None else DEFAULT_TIMEOUT
+        kwargs["allow_redirects"] = True if self.allow_redirects is None \
+            else bool(self.allow_redirects)
+        return kwargs
+
+    async def run(self) -> int:
+        log = await self.addLog("log")
+        params = await self._log_request(log)
+        reactor = self.master.reactor
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        verify = True if self.verify is None else self.verify
+        agent = Agent(reactor, contextFactory=_TLSPolicy(verify, self.cert), pool=pool)
+        client = treq.client.HTTPClient(agent)  # type: ignore[arg-type]  # Agent is an IAgent
+        try:
+            response = await client.request(self.method, self.url,
+                                            **self._treq_arguments(params))
+            body = await treq.content(response)
+        except _REQUEST_ERRORS as e:
+            reason = e.reasons[0].getErrorMessage() if isinstance(e, ResponseFailed) \
+                and e.reasons else str(e) or type(e).__name__
+            await log.addStderr(
+                f"An exception occurred while performing the request: {reason}\n")
+            return FAILURE
+        finally:
+            await pool.closeCachedConnections()
+
+        history = response.history()
+        if history:
+            await log.addStdout(f"\nRedirected {len(history)} times:\n\n")
+            for previous in history:
+                await self._log_response(log, previous, None)
+                await log.addStdout("=" * 60 + "\n")
+        await self._log_response(log, response, body)
+        await log.finish()
+        self.descriptionDone = [f"Status code: {response.code}"]
+        return SUCCESS if response.code < 400 else FAILURE
+
+    async def _log_response(self, log: Any, response: Any, body: bytes | None) -> None:
+        await log.addHeader("Request Headers:\n")
+        request = getattr(response, "request", None)
+        for k, v in _header_items(request.headers if request is not None else Headers()):
+            shown = "<HIDDEN>" if k.casefold() in self.hide_request_headers else v
+            await log.addHeader(f"\t{k}: {shown}\n")
+        url = request.absoluteURI.decode("utf-8") if request is not None else self.url
+        await log.addStdout(f"URL: {url}\n")
+        status = f"Status: {response.code}\n"
+        await (log.addStdout(status) if response.code == 200 else log.addStderr(status))
+        await log.addHeader("Response Headers:\n")
+        for k, v in _header_items(response.headers):
+            shown = "<HIDDEN>" if k.casefold() in self.hide_response_headers else v
+            await log.addHeader(f"\t{k}: {shown}\n")
+        text = _decode_body(body, response.headers) if body is not None else ""
+        await log.addStdout(f" ------ Content ------\n{text}")
+        if body is not None:  # the final response's body; redirects have none worth keeping
+            content = await self.addLog("content")
+            await content.addStdout(text)
+
+
+class _OneMethodStep(HTTPStep):
+    """An HTTPStep whose method is fixed by the class."""
+
+    http_method: ClassVar[str]
+
+    def __init__(self, url: Any, **kwargs: Any) -> None:
+        super().__init__(url, method=self.http_method, **kwargs)
+
+
+class POST(_OneMethodStep):
+    http_method = "POST"
+
+
+class GET(_OneMethodStep):
+    http_method = "GET"
+
+
+class PUT(_OneMethodStep):
+    http_method = "PUT"
+
+
+class DELETE(_OneMethodStep):
+    http_method = "DELETE"
+
+
+class HEAD(_OneMethodStep):
+    http_method = "HEAD"
+
+
+class OPTIONS(_OneMethodStep):
+    http_method = "OPTIONS"
+
+
+__all__ = ["DELETE", "GET", "HEAD", "HTTPStep", "OPTIONS", "POST", "PUT"]

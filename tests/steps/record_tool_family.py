@@ -1,0 +1,89 @@
+"""Record Buildbot 4.3.0's outcome of the tool-steps family build as JSON:
+
+    /work/refvenv/bin/python tests/steps/record_tool_family.py > tests/steps/tool_family_4.3.json
+
+It runs a real 4.3 master in this process (LocalWorker, SQLite) on `tool_family_config`,
+forces one build and prints every step's name, results, state string, log names and URL
+names, the build's state string and the compared properties. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import defer, reactor, task
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import tool_family_config as fam  # noqa: E402
+
+
+async def collect(master: Any, buildid: int) -> dict[str, Any]:
+    build = await master.data.get(("builds", buildid))
+    out_steps = []
+    for s in await master.data.get(("builds", buildid, "steps")):
+        logs = await master.data.get(("steps", s["stepid"], "logs"))
+        out_steps.append({"name": s["name"], "results": s["results"],
+                          "state_string": s["state_string"],
+                          "logs": [lg["name"] for lg in logs],
+                          "urls": [u["name"] for u in s["urls"]]})
+    props = await master.data.get(("builds", buildid, "properties"))
+    return {"results": build["results"], "state_string": build["state_string"],
+            "steps": out_steps,
+            "properties": {k: props[k][0] for k in fam.COMPARED_PROPERTIES if k in props}}
+
+
+async def record() -> dict[str, Any]:
+    from twisted.internet import endpoints
+
+    from buildbot.master import BuildMaster
+
+    basedir = Path(tempfile.mkdtemp())
+    subprocess.run([sys.executable, "-m", "buildbot.scripts.runner", "create-master", "-q",
+                    str(basedir)], check=True)
+    site_port = await endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        fam.http_site())
+    closed = fam.closed_port()
+    (basedir / "master.cfg").write_text(
+        f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"import tool_family_config as fam\n"
+        f"BuildmasterConfig = fam.family_config({site_port.getHost().port}, {closed})\n"
+        f"BuildmasterConfig['db'] = {{'db_url': 'sqlite:///state.sqlite'}}\n")
+    fam.prepare_worker_dir(basedir / "workers" / "local" / "b0")
+    master = BuildMaster(str(basedir))
+    await master.startService()
+    try:
+        for _ in range(100):  # the LocalWorker attaches asynchronously
+            workers = await master.data.get(("workers",))
+            if workers and workers[0]["connected_to"]:
+                break
+            await task.deferLater(reactor, 0.1, lambda: None)
+        done: defer.Deferred[Any] = defer.Deferred()
+        consumer = await master.mq.startConsuming(
+            lambda k, b: done.callback(b) if not done.called else None,
+            ("buildsets", None, "complete"))
+        await master.data.control("force", {"builderNames": ["b0"], "owner": "me"},
+                                  ("forceschedulers", "force"))
+        await done
+        consumer.stopConsuming()
+        builds = await master.data.get(("builds",))
+        return await collect(master, builds[-1]["buildid"])
+    finally:
+        await master.stopService()
+        await site_port.stopListening()
+
+
+def main() -> None:
+    async def run(_: Any) -> None:
+        print(json.dumps(await record(), indent=1, sort_keys=True))
+
+    task.react(lambda r: defer.ensureDeferred(run(r)))  # exits the process
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The tool-steps family build (python, python_twisted, cmake, cppcheck, maxq, subunit, http,
+gitdiffinfo and configurable steps, fed recorded tool output) gives the same step names,
+results, state strings, log names, URL names, build state string and properties as Buildbot
+4.3.0 gave for the same build (`tool_family_4.3.json`, made by `record_tool_family.py`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from twisted.internet import endpoints
+
+from tests.fixtures.master import running_master
+from tests.steps import tool_family_config as fam
+from tests.steps.harness import force_build
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("git") is None, reason="git not installed"),
+]
+
+REFERENCE = json.loads((Path(__file__).parent / "tool_family_4.3.json").read_text())
+
+
+@pytest_twisted.ensureDeferred
+async def test_tool_family_build_matches_buildbot_4_3(tmp_path: Path) -> None:
+    from twisted.internet import reactor
+
+    port = await endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        fam.http_site())
+    try:
+        cfg = fam.family_config(port.getHost().port, fam.closed_port())
+        fam.prepare_worker_dir(tmp_path / "m" / "workers" / "local" / "b0")
+        async with running_master(tmp_path / "m", cfg) as master:
+            out = await force_build(master)
+    finally:
+        await port.stopListening()
+    got = [{"name": s.name, "results": s.results, "state_string": s.state_string,
+            "logs": list(s.logs), "urls": [u["name"] for u in s.urls]} for s in out.steps]
+    assert got == REFERENCE["steps"]
+    assert (out.results, out.state_string) == (REFERENCE["results"], REFERENCE["state_string"])
+    assert {k: out.props[k] for k in fam.COMPARED_PROPERTIES if k in out.props} == \
+        REFERENCE["properties"]

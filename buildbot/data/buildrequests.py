@@ -3,6 +3,7 @@ set_priority) and the claim/unclaim/complete updates."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -15,7 +16,11 @@ from buildbot.data.base import (
     take_sql_spec,
     update_method,
 )
-from buildbot.data.exceptions import ControlParamsError, InvalidControlException
+from buildbot.data.exceptions import (
+    ControlParamsError,
+    InvalidControlException,
+    InvalidPathError,
+)
 from buildbot.db.errors import AlreadyClaimedError, NotClaimedError
 from buildbot.util.deferred import gather
 from buildbot.util.results import CANCELLED, RETRY
@@ -84,6 +89,11 @@ class BuildRequestEndpoint(Endpoint):
 
     async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         brid = kwargs["buildrequestid"]
+        if action not in ("cancel", "set_priority"):
+            # Buildbot 4.3 raises a ValueError here (HTTP 500) (docs/differences.md).
+            raise InvalidControlException(f"action: {action} is not supported")
+        if await self.db.buildrequests.getBuildRequest(brid) is None:
+            raise InvalidPathError("build request not found")  # (4.3: 200, result null)
         if action == "cancel":
             self.rtype.produce(("control", "buildrequests", str(brid), "cancel"),
                                {"reason": args.get("reason", "no reason")})
@@ -98,10 +108,8 @@ class BuildRequestEndpoint(Endpoint):
                 await self.db.buildrequests.set_build_requests_priority(
                     brids=[brid], priority=priority)
             except NotClaimedError:
-                pass  # complete (or unknown) requests keep their priority
-            return None
-        # Buildbot 4.3 raises a ValueError here (HTTP 500) (docs/differences.md).
-        raise InvalidControlException(f"action: {action} is not supported")
+                pass  # complete requests keep their priority
+        return None
 
 
 class BuildRequestsEndpoint(Endpoint):
@@ -161,9 +169,9 @@ class BuildRequest(ResourceType):
 
     @update_method
     async def claimBuildRequests(self, brids: Sequence[int],
-                                 claimed_at: int | None = None) -> bool:
+                                 claimed_at: int | datetime.datetime | None = None) -> bool:
         """Claim every request for this master, or none: False if one is claimed already.
-        Announces `claimed` for each."""
+        Announces `claimed` for each. `claimed_at`: epoch seconds or a datetime (4.3)."""
         if not brids:
             return True
         with self.writing() as seq:
@@ -186,10 +194,10 @@ class BuildRequest(ResourceType):
 
     @update_method
     async def completeBuildRequests(self, brids: Sequence[int], results: int,
-                                    complete_at: int | None = None) -> bool:
+                                    complete_at: int | datetime.datetime | None = None) -> bool:
         """Complete the requests with `results` (never RETRY); announces `complete` for each,
         then completes their buildsets if nothing else is pending. False (and nothing done)
-        if one is complete already."""
+        if one is complete already. `complete_at`: epoch seconds or a datetime (4.3)."""
         if results == RETRY:
             raise ValueError("a build request cannot be completed with a retry status")
         if not brids:

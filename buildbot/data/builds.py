@@ -20,6 +20,7 @@ from buildbot.data.base import (
 from buildbot.data.exceptions import InvalidPathError
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime
 
 build_entity = types.Entity("build", {
     "buildid": types.Integer(),
@@ -86,10 +87,12 @@ class BuildEndpoint(Endpoint):
 
     async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         if action == "stop":
-            buildid = await NestedLookup(self.db, kwargs).build_id()
-            if buildid is None:
+            # The row is read even for /builds/<id>: an unknown build is a 404 (Buildbot
+            # 4.3 answers 200 and sends a stop nobody receives).
+            row = await NestedLookup(self.db, kwargs).build()
+            if row is None:
                 raise InvalidPathError("build not found")
-            self.rtype.produce(("control", "builds", str(buildid), "stop"),
+            self.rtype.produce(("control", "builds", str(row.id), "stop"),
                                {"reason": kwargs.get("reason", args.get("reason", "no reason"))})
             return None
         if action == "rebuild":
@@ -243,5 +246,6 @@ class Build(ResourceType):
             if state_string is not None:
                 cached = dataclasses.replace(cached, state_string=state_string)
                 self._announce(cached, "update", seq)
-            self._announce(dataclasses.replace(cached, complete_at=now, results=results),
+            self._announce(dataclasses.replace(cached, complete_at=to_datetime(now),
+                                               results=results),
                            "finished", seq)

@@ -11,7 +11,12 @@ from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType
-from buildbot.data.exceptions import ControlParamsError, InvalidPathError
+from buildbot.data.exceptions import (
+    ControlParamsError,
+    InvalidControlException,
+    InvalidPathError,
+)
+from buildbot.data.resultspec import MAX_ID
 from buildbot.util.deferred import maybe_await
 from buildbot.util.resultspec import ResultSpec
 
@@ -60,11 +65,12 @@ class ForceSchedulerEndpoint(Endpoint):
         return forcescheduler_message(sched) if sched is not None else None
 
     async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
-        if action != "force":
-            return None  # as Buildbot 4.3
+        if action != "force":  # (Buildbot 4.3: 200 with a null result)
+            raise InvalidControlException(f"action: {action} is not supported")
         sched = self.find(kwargs["schedulername"])
         if sched is None:  # (Buildbot 4.3: 500)
             raise InvalidPathError(f"no force scheduler named {kwargs['schedulername']!r}")
+        await self._check_targets(sched, args)
         params = dict(args)
         params.setdefault("owner", "user")
         try:
@@ -74,6 +80,29 @@ class ForceSchedulerEndpoint(Endpoint):
             if isinstance(errors, dict):
                 raise ControlParamsError(errors) from e
             raise
+
+
+    async def _check_targets(self, sched: Any, args: dict[str, Any]) -> None:
+        """Refuse (400, naming the field) a `builderid` or `builderNames` that is malformed
+        or names no builder of this scheduler (Buildbot 4.3: 500, or a build of any
+        builder for a known `builderid`)."""
+        names = args.get("builderNames")
+        if names is not None and (not isinstance(names, list)
+                                  or not all(isinstance(n, str) for n in names)):
+            raise ControlParamsError("builderNames must be a list of builder names")
+        builderid = args.get("builderid")
+        if builderid is None or names is not None:
+            return  # builderNames wins over builderid, as in the reference
+        if isinstance(builderid, str) and builderid.isdigit():
+            builderid = int(builderid)
+        if not isinstance(builderid, int) or isinstance(builderid, bool) \
+                or not 0 < builderid <= MAX_ID:
+            raise ControlParamsError(f"builderid must be a builder id (an integer), "
+                                     f"not {args['builderid']!r}")
+        builder = await self.db.builders.getBuilder(builderid)
+        if builder is None or builder.name not in sched.builderNames:
+            raise ControlParamsError(f"builderid {builderid} is not a builder of force "
+                                     f"scheduler {sched.name!r}")
 
 
 class ForceSchedulersEndpoint(Endpoint):

@@ -19,7 +19,11 @@ from buildbot.util.resultspec import (
     ResultSpec,
 )
 
-__all__ = ["Filter", "Property", "ResultSpec", "resultspec_from_jsonapi"]
+__all__ = ["MAX_ID", "Filter", "Property", "ResultSpec", "resultspec_from_jsonapi"]
+
+# The largest integer every supported database stores (BIGINT): ids, limits and offsets
+# beyond it are refused as bad input instead of failing in the driver.
+MAX_ID = 2**63 - 1
 
 
 def _text(v: Any) -> str:
@@ -59,27 +63,29 @@ def resultspec_from_jsonapi(
             fields = values
             for name in fields:
                 check_field(name)
-        elif key == "limit":
-            try:
-                limit = int(values[0])
-            except (ValueError, IndexError):
-                raise InvalidQueryParameter("invalid limit") from None
-        elif key == "offset":
-            try:
-                offset = int(values[0])
-            except (ValueError, IndexError):
-                raise InvalidQueryParameter("invalid offset") from None
+        elif key in ("limit", "offset"):
+            if key == "limit":
+                limit = _count(key, values)
+            else:
+                offset = _count(key, values)
         elif key == "property":
             properties.append(Property(b"property", "eq", values))
         elif key in fields_spec:
             filters.append(Filter(key, "eq", _parse_values(fields_spec[key], values, key)))
         elif "__" in key:
+            # (Buildbot 4.3 ignores all three kinds of mistake below and answers the
+            # unfiltered list.)
             fieldname, op = key.rsplit("__", 1)
-            allowed = SINGLE_VALUE_OPS if len(values) == 1 else MULTI_VALUE_OPS
             ftype = fields_spec.get(fieldname)
-            if ftype is not None and op in allowed:
-                filters.append(Filter(fieldname, op, _parse_values(ftype, values, key)))
-            # else: the reference silently ignores it
+            if ftype is None:
+                raise InvalidQueryParameter(f"unrecognized query parameter '{key}'")
+            if op not in SINGLE_VALUE_OPS:
+                known = ", ".join(sorted(SINGLE_VALUE_OPS))
+                raise InvalidQueryParameter(
+                    f"invalid filter operator '{op}' in '{key}' (known: {known})")
+            if len(values) > 1 and op not in MULTI_VALUE_OPS:
+                raise InvalidQueryParameter(f"'{key}' takes a single value")
+            filters.append(Filter(fieldname, op, _parse_values(ftype, values, key)))
         else:
             raise InvalidQueryParameter(f"unrecognized query parameter '{key}'")
 
@@ -96,10 +102,24 @@ def resultspec_from_jsonapi(
                       limit=limit, offset=offset)
 
 
+def _count(key: str, values: list[str]) -> int:
+    """A `limit` or `offset` value: an integer from 0 to MAX_ID."""
+    try:
+        value = int(values[0])
+    except (ValueError, IndexError):
+        raise InvalidQueryParameter(f"invalid {key}") from None  # the reference's text
+    if not 0 <= value <= MAX_ID:  # (Buildbot 4.3: negative ignored, too big a 500)
+        raise InvalidQueryParameter(f"invalid {key}: {value} is not between 0 and {MAX_ID}")
+    return value
+
+
 def _parse_values(ftype: types.Type, values: list[str], label: str) -> list[Any]:
     if not ftype.filterable:
         raise InvalidQueryParameter(f"invalid filter value for {label}")
     try:
-        return [ftype.valueFromString(v) for v in values]
+        parsed = [ftype.valueFromString(v) for v in values]
     except (ValueError, TypeError):
         raise InvalidQueryParameter(f"invalid filter value for {label}") from None
+    if any(isinstance(v, int) and not -MAX_ID <= v <= MAX_ID for v in parsed):
+        raise InvalidQueryParameter(f"invalid filter value for {label}: out of range")
+    return parsed

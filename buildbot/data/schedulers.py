@@ -8,6 +8,11 @@ from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
+from buildbot.data.exceptions import (
+    ControlParamsError,
+    InvalidControlException,
+    InvalidPathError,
+)
 from buildbot.data.masters import master_bodies, master_entity
 from buildbot.db.errors import SchedulerAlreadyClaimedError
 from buildbot.util.resultspec import ResultSpec
@@ -48,10 +53,16 @@ class SchedulerEndpoint(Endpoint):
         return (await scheduler_bodies(self.db, [row]))[0]
 
     async def control(self, action: str, args: dict[str, Any], kwargs: dict[str, Any]) -> Any:
-        # Any other action is accepted and does nothing, as in Buildbot 4.3.
-        if action == "enable":
-            await self.connector.updates.schedulerEnable(kwargs["schedulerid"],
-                                                         args["enabled"])
+        # Buildbot 4.3 accepts any other action and does nothing, and enables unknown
+        # ids (docs/differences.md).
+        if action != "enable":
+            raise InvalidControlException(f"action: {action} is not supported")
+        enabled = args.get("enabled")
+        if enabled not in (True, False):  # (0 and 1 compare equal to them: accepted)
+            raise ControlParamsError({"enabled": "true or false is required"})
+        if await self.db.schedulers.getScheduler(kwargs["schedulerid"]) is None:
+            raise InvalidPathError("scheduler not found")
+        await self.connector.updates.schedulerEnable(kwargs["schedulerid"], bool(enabled))
         return None
 
 

@@ -24,7 +24,8 @@ from buildbot.data.exceptions import (
     InvalidPathError,
     InvalidQueryParameter,
 )
-from buildbot.data.resultspec import resultspec_from_jsonapi
+from buildbot.data.resultspec import MAX_ID, resultspec_from_jsonapi
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import (
     choose_encoding,
@@ -55,8 +56,23 @@ class BadJsonRpc2(Exception):
         self.message, self.code = message, code
 
 
+class BadPath(Exception):
+    """A path that can name nothing (REST 400, JSON-RPC -32600)."""
+
+
+def checked_path(path: tuple[str, ...]) -> tuple[str, ...]:
+    """`path`, unless a numeric segment is beyond any id the database can hold (Buildbot
+    4.3 passes it to the database driver and answers 500)."""
+    for segment in path:
+        if segment.isdigit() and (len(segment) > 19 or int(segment) > MAX_ID):
+            raise BadPath(f"invalid path: id {segment} is out of range")
+    return path
+
+
 def rest_error(e: BaseException) -> tuple[int, int, Any]:
     """(HTTP status, JSON-RPC code, message) for an exception raised while serving."""
+    if isinstance(e, BadPath):
+        return 400, JSONRPC_CODES["invalid_request"], str(e)
     if isinstance(e, InvalidPathError):
         return 404, JSONRPC_CODES["invalid_request"], str(e) or "invalid path"
     if isinstance(e, InvalidControlException):
@@ -166,6 +182,7 @@ class V2RootResource(AsyncResource):
         user_info = www.user_info(request)
         data = www.master.data
         try:
+            checked_path(path)
             await www.assert_allowed(path, request.method.decode(), {}, user_info)
             endpoint, kwargs = data.getEndpoint(path)
             is_collection = endpoint.kind == EndpointKind.COLLECTION
@@ -260,6 +277,7 @@ class V2RootResource(AsyncResource):
         path = self._path(request)
         try:
             method, reply["id"], params = self._decode_jsonrpc(request)
+            checked_path(path)
             user_info = www.user_info(request)
             await www.assert_allowed(path, method, params, user_info)
             www.master.data.getEndpoint(path)
@@ -295,3 +313,13 @@ def owner_of(user_info: dict[str, Any]) -> str:
         if value:
             return str(value)
     return "anonymous"
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+JSON_ENCODED = b"application/json"
+URL_ENCODED = b"application/x-www-form-urlencoded"
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+ContentTypeParser = internal_class(__name__, "ContentTypeParser", _INTERNAL_WHY)
+RestRootResource = internal_class(__name__, "RestRootResource", _INTERNAL_WHY)
+for _cls in (V2RootResource, BadJsonRpc2,):
+    differs_internally(_INTERNAL_WHY)(_cls)

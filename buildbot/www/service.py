@@ -22,11 +22,13 @@ from twisted.python.logfile import LogFile
 from twisted.web import resource, server, static
 
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.service import AsyncService
 from buildbot.www.auth import AuthRootResource, NoAuth
 from buildbot.www.authz import Authz
 from buildbot.www.avatar import AvatarBase, AvatarGravatar, AvatarResource
 from buildbot.www.change_hook import ChangeHookResource, protect
+from buildbot.www.channel import guarded_protocol
 from buildbot.www.config import ConfigResource, IndexResource, frontend_config
 from buildbot.www.httpclient import WebClients
 from buildbot.www.resource import HttpError
@@ -47,6 +49,8 @@ WWW_DEFAULTS: dict[str, Any] = {
 }
 
 SESSION_OBJECT = ("www", "buildbot.www.service.WWWService")
+REVOKED_KEY = "revoked_sessions"
+REVOCATION_REFRESH = 10.0  # seconds
 
 
 def find_plugins() -> dict[str, metadata.EntryPoint]:
@@ -64,11 +68,21 @@ def port_description(port: Any) -> str | None:
 
 
 class BuildbotRequest(server.Request):
-    """A request whose `getSession()` is the JWT-cookie session of the web service."""
+    """A request whose `getSession()` is the JWT-cookie session of the web service, and
+    whose body is refused (413) past the channel's limit even without a Content-Length."""
+
+    _body_bytes = 0
 
     def getSession(self, sessionInterface: Any = None, forceNotSecure: bool = False) -> Any:
         site: Any = self.site
         return session_of(self, site.www.sessions)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._body_bytes += len(data)
+        check = getattr(self.channel, "body_received", None)
+        if check is not None and not check(self._body_bytes):
+            return
+        super().handleContentChunk(data)
 
 
 class BuildbotSite(server.Site):
@@ -77,6 +91,7 @@ class BuildbotSite(server.Site):
 
     requestFactory = BuildbotRequest
     displayTracebacks = False
+    protocol = guarded_protocol
 
     def __init__(self, root: Any, www: WWWService, logPath: str | None,
                  rotateLength: int | None, maxRotatedFiles: int | None) -> None:
@@ -181,6 +196,8 @@ class WWWService(AsyncService):
         self.index_template = ""
         self.sessions = SessionManager(secrets.token_hex(16), self.clock)
         self._secret_loaded = False
+        self._revocation_lock = defer.DeferredLock()
+        self._revocations_synced = 0.0
         self.ws: Any = None
         self.sse: Any = None
         self.avatar: Any = None
@@ -328,6 +345,10 @@ class WWWService(AsyncService):
         await self._load_session_secret()
         self.sessions.expiration = expiration
         self.sessions.clock = self.clock
+        self.sessions.secure_cookies = self.buildbot_url.lower().startswith("https:")
+        self.sessions.on_revoke = self._share_revocation
+        self.sessions.on_accept = self._maybe_refresh_revocations if \
+            getattr(new_config, "multiMaster", False) else None
         self._build_site(www)
         self._applied = True
         if self.running:
@@ -352,7 +373,32 @@ class WWWService(AsyncService):
             secret = await state.atomicCreateState(objectid, "session_secret",
                                                    lambda: secrets.token_hex(16))
             self.sessions.secret = secret
+            await self._sync_revocations()
         self._secret_loaded = True
+
+    # -- logouts shared by the masters of a cluster (state table, like the secret) ----------
+    async def _sync_revocations(self) -> None:
+        """Merge the stored revoked session ids with ours and store the union back."""
+        state = getattr(getattr(self.master, "db", None), "state", None)
+        if state is None:
+            return
+        async with self._revocation_lock:
+            objectid = await state.getObjectId(*SESSION_OBJECT)
+            stored = await state.getState(objectid, REVOKED_KEY, {})
+            merged = self.sessions.merge_revoked(stored if isinstance(stored, dict) else {})
+            if merged != stored:
+                await state.setState(objectid, REVOKED_KEY, merged)
+            self._revocations_synced = self.now()
+
+    def _share_revocation(self, sid: str, exp: int) -> None:
+        self.tasks.spawn("store a logout", self._sync_revocations())
+
+    def _maybe_refresh_revocations(self) -> None:
+        # Another master's logout reaches us within REVOCATION_REFRESH seconds.
+        if self.now() - self._revocations_synced >= REVOCATION_REFRESH and \
+                not self._revocation_lock.locked:
+            self._revocations_synced = self.now()
+            self.tasks.spawn("refresh logouts", self._sync_revocations())
 
     def _build_site(self, www: dict[str, Any]) -> None:
         if self.ws is None:
@@ -418,3 +464,10 @@ class WWWService(AsyncService):
 
 
 __all__ = ["BuildbotSite", "HttpError", "WWWService", "find_plugins"]
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+BuildbotSession = internal_class(__name__, "BuildbotSession", _INTERNAL_WHY)
+for _cls in (BuildbotSite,):
+    differs_internally(_INTERNAL_WHY)(_cls)

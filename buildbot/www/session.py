@@ -2,15 +2,21 @@
 # (twisted.web and twisted.cred are unannotated)
 """Browser sessions: a signed JWT (HS256) in the `TWISTED_SESSION` cookie.
 
-The token carries `{"user_info": {...}, "exp": <epoch>}`; nothing is kept server side, so a
-cookie written by one master of a cluster is valid on the others (they share the secret in
-the database). `request.getSession()` (the reference's API, which auth plugins call) returns
-the `Session` of the request.
+The token carries `{"user_info": {...}, "exp": <epoch>, "sid": <session id>}`; a cookie
+written by one master of a cluster is valid on the others (they share the secret in the
+database). The server keeps only the ids of sessions ended by a logout (until their
+tokens expire), so a copied cookie stops working when its user logs out; a new login
+starts a new session id. The cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` on HTTPS
+or when `buildbotURL` is https. `request.getSession()` (the reference's API, which auth
+plugins call) returns the `Session` of the request.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -33,52 +39,123 @@ def anonymous() -> dict[str, Any]:
 
 
 class SessionManager:
-    """Encodes and decodes session tokens with the cluster-wide secret."""
+    """Encodes and decodes session tokens with the cluster-wide secret, and remembers the
+    sessions ended by a logout (`revoked`: session id → expiry of its tokens)."""
 
     def __init__(self, secret: str, clock: Any,
                  expiration: datetime.timedelta = DEFAULT_EXPIRATION) -> None:
         self.secret = secret
         self.clock = clock
         self.expiration = expiration
+        self.revoked: dict[str, int] = {}
+        self.secure_cookies = False  # set when buildbotURL is https
+        # Called with (sid, exp) after a revocation, to share it (the web service stores it).
+        self.on_revoke: Callable[[str, int], None] | None = None
+        # Called when a token of a logged-in user is accepted (lets the web service refresh
+        # revocations made by other masters).
+        self.on_accept: Callable[[], None] | None = None
 
-    def encode(self, user_info: dict[str, Any]) -> str:
+    def encode(self, user_info: dict[str, Any], sid: str | None = None) -> str:
         exp = int(self.clock.seconds() + self.expiration.total_seconds())
-        return jwt.encode({"user_info": user_info, "exp": exp}, self.secret, algorithm=ALGORITHM)
+        claims = {"user_info": user_info, "exp": exp, "sid": sid or new_session_id()}
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def decode(self, token: str | bytes) -> dict[str, Any] | None:
-        """The user info of a valid, unexpired token; None otherwise."""
+        """The user info of a valid, unexpired, not revoked token; None otherwise."""
+        claims = self.claims(token)
+        return claims[0] if claims is not None else None
+
+    def claims(self, token: str | bytes) -> tuple[dict[str, Any], str, int] | None:
+        """(user info, session id, expiry) of a valid, unexpired, not revoked token."""
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
                                 options={"verify_exp": False})
         except jwt.PyJWTError:
             return None
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or exp <= self.clock.seconds():
+        now = self.clock.seconds()
+        if not isinstance(exp, (int, float)) or exp <= now:
             return None  # expiry is checked against our clock (tests inject one)
         info = claims.get("user_info")
-        return info if isinstance(info, dict) else None
+        if not isinstance(info, dict):
+            return None
+        sid = claims.get("sid")
+        if not isinstance(sid, str) or not sid:
+            # A token without a session id (written by Buildbot 4.3 sharing the database):
+            # the token itself identifies the session.
+            raw = token.encode("ascii", "replace") if isinstance(token, str) else token
+            sid = hashlib.sha256(raw).hexdigest()[:32]
+        if sid in self.revoked:
+            return None
+        if not info.get("anonymous") and self.on_accept is not None:
+            self.on_accept()
+        return info, sid, int(exp)
+
+    def revoke(self, sid: str, exp: int) -> None:
+        """End session `sid` (whose tokens expire at `exp`) on this master and, through
+        `on_revoke`, on the others."""
+        self.revoked[sid] = exp
+        if self.on_revoke is not None:
+            self.on_revoke(sid, exp)
+
+    def merge_revoked(self, stored: dict[str, int]) -> dict[str, int]:
+        """Add revocations stored by any master; drop the expired ones. Returns the union
+        (what to store back)."""
+        now = self.clock.seconds()
+        merged = {sid: int(exp) for sid, exp in {**stored, **self.revoked}.items()
+                  if isinstance(exp, (int, float)) and exp > now}
+        self.revoked = dict(merged)
+        return merged
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)
 
 
 class Session:
-    """The session of one request: `user_info`, `updateSession(request)`, `expire()`."""
+    """The session of one request: `user_info`, `updateSession(request)`, `expire()`.
 
-    def __init__(self, manager: SessionManager, user_info: dict[str, Any]) -> None:
+    Assigning `user_info` (a login) starts a new session id, so a session id seen before
+    the login (a planted cookie) never becomes an authenticated one."""
+
+    def __init__(self, manager: SessionManager, user_info: dict[str, Any],
+                 sid: str | None = None, exp: int | None = None) -> None:
         self.manager = manager
-        self.user_info = user_info
+        self._user_info = user_info
+        self.sid = sid or new_session_id()
+        self.exp = exp  # of the token the request came with (None: no valid token)
+
+    @property
+    def user_info(self) -> dict[str, Any]:
+        return self._user_info
+
+    @user_info.setter
+    def user_info(self, value: dict[str, Any]) -> None:
+        if value != self._user_info:
+            self.sid = new_session_id()
+        self._user_info = value
 
     @property
     def uid(self) -> str:
         """The cookie value for the current user info."""
-        return self.manager.encode(self.user_info)
+        return self.manager.encode(self.user_info, self.sid)
 
     def updateSession(self, request: server.Request) -> None:
         """Write the session cookie (after a change of `user_info`)."""
         name = cookie_name(request.isSecure(), getattr(request, "sitepath", None))
-        request.addCookie(name, self.uid.encode("ascii"), path=b"/",
-                          secure=request.isSecure(), httpOnly=False)
+        secure = bool(request.isSecure() or self.manager.secure_cookies)
+        request.addCookie(name, self.uid.encode("ascii"), path=b"/", secure=secure,
+                          httpOnly=True, sameSite="lax")
 
     def expire(self) -> None:
-        """Forget the user: the session becomes anonymous."""
+        """Log out: the session id is revoked (its cookies stop working, on every master)
+        and the session becomes anonymous."""
+        if not self._user_info.get("anonymous"):
+            exp = self.exp
+            if exp is None:
+                exp = int(self.manager.clock.seconds()
+                          + self.manager.expiration.total_seconds())
+            self.manager.revoke(self.sid, exp)
         self.user_info = anonymous()
 
     def touch(self) -> None:
@@ -93,10 +170,12 @@ def session_of(request: server.Request, manager: SessionManager) -> Session:
         return cached  # type: ignore[no-any-return, unused-ignore]
     name = cookie_name(request.isSecure(), getattr(request, "sitepath", None))
     token = request.getCookie(name)
-    info = manager.decode(token) if token else None
-    session = Session(manager, info if info is not None else anonymous())
-    if info is None:
+    claims = manager.claims(token) if token else None
+    if claims is None:
+        session = Session(manager, anonymous())
         session.updateSession(request)
+    else:
+        session = Session(manager, *claims)
     request._bb_session = session  # type: ignore[attr-defined]
     return session
 

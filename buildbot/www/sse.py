@@ -6,7 +6,8 @@
 `/sse/add/<uuid>/<pattern>` and `/sse/remove/<uuid>/<pattern>` change its subscriptions.
 Unlike the reference, add/remove replies carry only `ok`, query strings are ignored
 instead of failing with 500, and — when an auth plugin is configured — a stream needs the
-right to read `masters` and carries only the events its user may read (as `/ws`).
+right to read `masters` and carries only the events its user may read (as `/ws`). A
+pattern whose first segment no event can have is `404 not implemented`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.web import resource, server
 
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
 from buildbot.www.eventgate import EventGate
@@ -154,12 +156,29 @@ class EventResource(resource.Resource):
                 if not stream.remove(topic):
                     return self._text(request, 404, b"consumer is not listening to this event")
                 return self._text(request, 200, b"ok")
+            if segments[2:] and not self._known_topic(segments[2]):
+                return self._text(request, 404, b"not implemented")
             self.www.tasks.spawn("sse subscription", self._add(request, stream, topic))
             return server.NOT_DONE_YET
         if segments and segments[0] == "listen":
             segments = segments[1:]
+        if segments and not self._known_topic(segments[0]):
+            # (Buildbot 4.3 opens a stream that can never carry an event.)
+            return self._text(request, 404, b"not implemented")
         self.www.tasks.spawn("sse stream", self._open(request, segments))
         return server.NOT_DONE_YET
+
+    def _known_topic(self, first: str) -> bool:
+        """Whether events can have `first` as the first segment of their routing key: a
+        resource type's plural (or event path root), `control`, or the wildcard."""
+        if first in ("*", "control"):
+            return True
+        data = self.www.master.data
+        if first in getattr(data, "plural_rtypes", {}):
+            return True
+        return any(p.split("/", 2)[1:2] == [first]
+                   for rtype in getattr(data, "rtypes_by_name", {}).values()
+                   for p in (getattr(rtype, "eventPathPatterns", "") or "").split())
 
     async def _open(self, request: server.Request, segments: list[str]) -> None:
         user_info = self.www.user_info(request)
@@ -199,3 +218,10 @@ class EventResource(resource.Resource):
         for stream in list(self.streams.values()):
             stream.close()
         self.streams.clear()
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+Consumer = internal_class(__name__, "Consumer", _INTERNAL_WHY)
+for _cls in (EventResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

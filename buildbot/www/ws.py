@@ -26,6 +26,7 @@ from twisted.web import server
 from zope.interface import implementer
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.internal import differs_internally, internal_class, internal_function
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
 from buildbot.www.eventgate import EventGate
@@ -157,7 +158,7 @@ class WsProtocol(WebSocketServerProtocol):
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         try:
             frame = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # (deep nesting: the last)
             self.reply(error="invalid JSON in websocket frame", code=400, _id=None)
             return
         if not isinstance(frame, dict):
@@ -278,3 +279,13 @@ class WsResource(WebSocketResource):
         for proto in list(self.connections):
             proto.dropConnection(abort=False)
         self.connections.clear()
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+Subscription = internal_class(__name__, "Subscription", _INTERNAL_WHY)
+WsProtocolFactory = internal_class(__name__, "WsProtocolFactory", _INTERNAL_WHY)
+get_ws_sitepath = internal_function(__name__, "get_ws_sitepath", _INTERNAL_WHY)
+parse_cookies = internal_function(__name__, "parse_cookies", _INTERNAL_WHY)
+for _cls in (WsProtocol, WsResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -7,15 +7,19 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from buildbot.data.exceptions import ControlParamsError, InvalidPathError
+from buildbot.data.exceptions import (
+    ControlParamsError,
+    InvalidControlException,
+    InvalidPathError,
+)
 from buildbot.data.forceschedulers import forcescheduler_entity
 from buildbot.data.schedulers import scheduler_entity
-from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack
+from tests.fixtures.stack import MASTER_NAME, Stack, at
 
 
 def master_body(stack: Stack) -> dict[str, Any]:
     return {"masterid": stack.masterid, "name": MASTER_NAME, "active": True,
-            "last_active": START_TIME}
+            "last_active": at()}
 
 
 @pytest_twisted.ensureDeferred
@@ -30,7 +34,13 @@ async def test_schedulers_getters_claims_and_enable(stack: Stack) -> None:
     seen = stack.mq_record(("schedulers", None, None))
 
     assert await stack.data.control("enable", {"enabled": False}, ("schedulers", s1)) is None
-    assert await stack.data.control("whatever", {}, ("schedulers", s1)) is None
+    # Buildbot 4.3 accepts any action and unknown ids (docs/differences.md).
+    with pytest.raises(InvalidControlException):
+        await stack.data.control("whatever", {}, ("schedulers", s1))
+    with pytest.raises(InvalidPathError):
+        await stack.data.control("enable", {"enabled": True}, ("schedulers", 999))
+    with pytest.raises(ControlParamsError):
+        await stack.data.control("enable", {}, ("schedulers", s1))
 
     nightly = {"schedulerid": s1, "name": "nightly", "enabled": False,
                "master": master_body(stack)}
@@ -125,6 +135,7 @@ async def test_forceschedulers(stack: Stack) -> None:
         await stack.data.control("force", {"reason": "", "owner": "me"},
                                  ("forceschedulers", "force"))
     assert e.value.errors == {"reason": "required"}
-    assert await stack.data.control("other", {}, ("forceschedulers", "force")) is None
+    with pytest.raises(InvalidControlException):  # (4.3: None)
+        await stack.data.control("other", {}, ("forceschedulers", "force"))
     with pytest.raises(InvalidPathError):
         await stack.data.control("force", {}, ("forceschedulers", "nope"))

@@ -60,7 +60,8 @@ class ReporterBase(BuildbotService):
     """Base of reporters: event subscription, ordering, and the `sendMessage` contract.
 
     Subclasses implement `sendMessage(reports)` (may return a Deferred or be a coroutine) and
-    pass `generators=` to `checkConfig`/`reconfigService`. Without an explicit `name`, the
+    pass `generators=` to `checkConfig`/`reconfigService`; when it is None, the generators of
+    `_create_default_generators()` are used. Without an explicit `name`, the
     service name is the class name followed by each generator's `generate_name()`, so two
     identical reporters are a "Duplicate service name" configuration error.
     """
@@ -75,7 +76,13 @@ class ReporterBase(BuildbotService):
         self._pending_got_event_calls: dict[tuple[str, Any], defer.Deferred[Any]] = {}
 
     # -- configuration ------------------------------------------------------------------
+    def _create_default_generators(self) -> list[Any] | None:
+        """The generators used when the configuration gives none (None: it must give some)."""
+        return None
+
     def checkConfig(self, generators: Any = None, **kwargs: Any) -> None:
+        if generators is None:
+            generators = self._create_default_generators()
         if kwargs:
             config.error(f"{type(self).__name__}: unexpected arguments "
                          f"{sorted(kwargs)}")
@@ -91,8 +98,9 @@ class ReporterBase(BuildbotService):
                 name += "_" + g.generate_name()
             self.name = name
 
-    async def reconfigService(self, generators: list[Any],
-                              **kwargs: Any) -> None:
+    async def reconfigService(self, generators: Any = None, **kwargs: Any) -> None:
+        if generators is None:
+            generators = self._create_default_generators() or []
         self.generators = generators
         wanted: set[tuple[str | None, ...]] = set()
         for g in generators:

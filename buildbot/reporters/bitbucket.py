@@ -10,12 +10,13 @@ from urllib.parse import urlparse
 from twisted.logger import Logger
 
 from buildbot import config
-from buildbot.process.properties import Properties, Property
-from buildbot.process.results import SUCCESS
+from buildbot.process.properties import Property
 from buildbot.reporters.base import ReporterBase
+from buildbot.reporters.bitbucketserver import commit_state
 from buildbot.reporters.generators.build import BuildStartEndStatusGenerator
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatter
+from buildbot.reporters.utils import BuildReport
 
 log = Logger()
 
@@ -36,6 +37,8 @@ class BitbucketStatusPush(ReporterBase):
     """`reporters.BitbucketStatusPush(oauth_key=None, oauth_secret=None, auth=None, ...)`:
     POST `/<owner>/<repo>/commit/<sha>/statuses/build` for each source stamp."""
 
+    debug: Any = None  # set by http_session from the `debug` argument
+
     name: str | None = "BitbucketStatusPush"
 
     def checkConfig(self, oauth_key: Any = None, oauth_secret: Any = None,  # type: ignore[override]
@@ -44,8 +47,6 @@ class BitbucketStatusPush(ReporterBase):
                     status_name: Any = None, generators: Any = None, **kwargs: Any) -> None:
         if auth is not None and (oauth_key is not None or oauth_secret is not None):
             config.error("Either App Passwords or OAuth can be specified, not both")
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, oauth_key: Any = None,  # type: ignore[override]
@@ -57,12 +58,8 @@ class BitbucketStatusPush(ReporterBase):
         oauth_key, oauth_secret = await self.renderSecrets(oauth_key, oauth_secret)
         self.auth = await self.renderSecrets(auth)
         self.base_url = base_url
-        self.debug = debug
-        self.verify = verify
         self.status_key = status_key or Property("buildername")
         self.status_name = status_name or Property("buildername")
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self._http = await http_session(self, base_url, debug=debug, verify=verify,
                                         auth=self.auth)
@@ -88,17 +85,12 @@ class BitbucketStatusPush(ReporterBase):
             token = (await request.json())["access_token"]
             self._http.update_headers({"Authorization": f"Bearer {token}"})
 
-        build = reports[0]["builds"][0]
-        if build["complete"]:
-            status = BITBUCKET_SUCCESSFUL if build["results"] == SUCCESS else BITBUCKET_FAILED
-        else:
-            status = BITBUCKET_INPROGRESS
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
+        report = BuildReport.first_of(self.master, reports)
+        build = report.build
         body = {
-            "state": status,
-            "key": _key_hash(await props.render(self.status_key)),
-            "name": await props.render(self.status_name),
+            "state": commit_state(build),
+            "key": _key_hash(await report.render(self.status_key)),
+            "name": await report.render(self.status_name),
             "description": reports[0]["subject"],
             "url": build["url"],
         }

@@ -22,7 +22,7 @@ from buildbot.reporters.generators.build import (
 from buildbot.reporters.generators.buildrequest import BuildRequestGenerator
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
-from buildbot.reporters.utils import merge_reports_prop
+from buildbot.reporters.utils import BuildReport, merge_reports_prop
 
 log = Logger()
 
@@ -34,7 +34,26 @@ STATUS_CORE_API_URL = "/rest/api/1.0/projects/{proj_key}/repos/{repo_slug}/commi
 COMMENT_API_URL = "/rest/api/1.0{path}/comments"
 HTTP_PROCESSED = 204
 HTTP_CREATED = 201
+# project key and repository slug: the last two path parts of the clone URL
+_REPO_PATH = re.compile(r"^.*?/([^/]+)/([^/]+?)(?:\.git)?$")
 
+
+def commit_state(build: dict[str, Any]) -> str:
+    """Bitbucket's build state: in progress until complete, then successful or failed."""
+    if not build["complete"]:
+        return INPROGRESS
+    return SUCCESSFUL if build["results"] == SUCCESS else FAILED
+
+
+async def _post_and_log(request: Any, expected_code: int, verbose: bool, failure_text: str,
+                        success_text: str, **fields: Any) -> None:
+    # Each reporter here logs a refused request with the server's answer, and an
+    # accepted one only when verbose.
+    response = await request
+    if response.code != expected_code:
+        log.info(failure_text, code=response.code, content=await response.content(), **fields)
+    elif verbose:
+        log.info(success_text, **fields)
 
 def _start_end_generators(pending: bool) -> list[Any]:
     generators: list[Any] = []
@@ -63,8 +82,6 @@ class BitbucketServerStatusPush(ReporterBase):
                     key: Any = None, statusName: Any = None, verbose: bool = False,
                     debug: Any = None, verify: Any = None, generators: Any = None,
                     **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]
@@ -72,11 +89,7 @@ class BitbucketServerStatusPush(ReporterBase):
                               verbose: bool = False, debug: Any = None, verify: Any = None,
                               generators: Any = None, **kwargs: Any) -> None:
         user, password = await self.renderSecrets(user, password)
-        self.debug = debug
-        self.verify = verify
         self.verbose = verbose
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self.key = key or Interpolate("%(prop:buildername)s")
         self.context = statusName
@@ -96,44 +109,36 @@ class BitbucketServerStatusPush(ReporterBase):
         return self._http.post(STATUS_API_URL.format(sha=sha), json=payload)
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        report = reports[0]
-        build = report["builds"][0]
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
-        description = report.get("body", None)
-        if build["complete"]:
-            state = SUCCESSFUL if build["results"] == SUCCESS else FAILED
-        else:
-            state = INPROGRESS
-        key = await props.render(self.key)
-        context = await props.render(self.context) if self.context else None
-        for sourcestamp in build["buildset"]["sourcestamps"]:
+        report = BuildReport.first_of(self.master, reports)
+        state = commit_state(report.build)
+        key = await report.render(self.key)
+        name = await report.render(self.context) if self.context else None
+        for sourcestamp in report.build["buildset"]["sourcestamps"]:
             sha = sourcestamp["revision"]
+            if sha is None:
+                log.info("Unable to get the commit hash")
+                continue
             try:
-                if sha is None:
-                    log.info("Unable to get the commit hash")
-                    continue
-                res = await self.createStatus(sha=sha, state=state, url=build["url"], key=key,
-                                              description=description, context=context)
-                if res.code != HTTP_PROCESSED:
-                    content = await res.content()
-                    log.info("{code}: Unable to send Bitbucket Server status: {content}",
-                             code=res.code, content=content)
-                elif self.verbose:
-                    log.info('Status "{state}" sent for {sha}.', state=state, sha=sha)
+                await _post_and_log(
+                    self.createStatus(sha=sha, state=state, url=report.build["url"], key=key,
+                                      description=report.body, context=name),
+                    HTTP_PROCESSED, self.verbose,
+                    "{code}: Unable to send Bitbucket Server status: {content}",
+                    'Status "{state}" sent for {sha}.', state=state, sha=sha)
             except Exception:  # noqa: BLE001  (one failed status must not stop the others)
                 log.failure("Failed to send status '{state}' for {repo} at {sha}", state=state,
                             repo=sourcestamp.get("repository"), sha=sha)
 
 
+_TEST_COUNT_PROPERTIES = {"failed": "tests_failed", "skipped": "tests_skipped",
+                          "successful": "tests_successful"}
+
+
 @renderer
 def _default_test_results(props: Any) -> Any:
-    failed = props.getProperty("tests_failed", 0)
-    skipped = props.getProperty("tests_skipped", 0)
-    successful = props.getProperty("tests_successful", 0)
-    if any([failed, skipped, successful]):
-        return {"failed": failed, "skipped": skipped, "successful": successful}
-    return None
+    # the test counts a step published as properties; nothing when none is set or non-zero
+    counts = {key: props.getProperty(prop, 0) for key, prop in _TEST_COUNT_PROPERTIES.items()}
+    return counts if any(counts.values()) else None
 
 
 class BitbucketServerCoreAPIStatusPush(ReporterBase):
@@ -149,8 +154,6 @@ class BitbucketServerCoreAPIStatusPush(ReporterBase):
                     ref: Any = None, duration: Any = None, testResults: Any = None,
                     verbose: bool = False, debug: Any = None, verify: Any = None,
                     generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
         if not base_url:
             config.error("Parameter base_url has to be given")
@@ -164,20 +167,14 @@ class BitbucketServerCoreAPIStatusPush(ReporterBase):
                               duration: Any = None, testResults: Any = None,
                               verbose: bool = False, debug: Any = None, verify: Any = None,
                               generators: Any = None, **kwargs: Any) -> None:
-        self.status_name = statusName
-        self.status_suffix = statusSuffix
-        self.key = key or Interpolate("%(prop:buildername)s")
-        self.parent_name = parentName
-        self.build_number = buildNumber or Interpolate("%(prop:buildnumber)s")
-        self.ref = ref
-        self.duration = duration
-        self.debug = debug
-        self.verify = verify
-        self.verbose = verbose
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
+        self.verbose = verbose
+        # renderables of the payload; None: the default described in 4.3's documentation
+        self.key = key or Interpolate("%(prop:buildername)s")
+        self.build_number = buildNumber or Interpolate("%(prop:buildnumber)s")
         self.test_results = testResults or _default_test_results
+        self.status_name, self.status_suffix = statusName, statusSuffix
+        self.parent_name, self.ref, self.duration = parentName, ref, duration
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = await http_session(self, base_url, auth=auth, headers=headers, debug=debug,
                                         verify=verify)
@@ -207,89 +204,91 @@ class BitbucketServerCoreAPIStatusPush(ReporterBase):
                                                           repo_slug=repo_slug, sha=sha),
                                json=payload)
 
-    async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        report = reports[0]
-        build = report["builds"][0]
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
-        description = report.get("body", None)
-        duration = None
-        test_results = None
-        if build["complete"]:
-            state = SUCCESSFUL if build["results"] == SUCCESS else FAILED
-            if self.duration:
-                duration = await props.render(self.duration)
-            elif "complete_at" in build:
-                duration = int(_epoch(build["complete_at"]) - _epoch(build["started_at"])) * 1000
-            if self.test_results:
-                test_results = await props.render(self.test_results)
-        else:
-            state = INPROGRESS
-
-        parent_name = (build.get("parentbuilder") or {}).get("name")
+    async def _parent_of(self, report: BuildReport) -> str:
         if self.parent_name:
-            parent = await props.render(self.parent_name)
-        elif parent_name:
-            parent = parent_name
-        else:
-            parent = build["builder"]["name"]
+            return str(await report.render(self.parent_name))
+        # the triggering build's builder, else the build's own
+        parent_builder_name = (report.build.get("parentbuilder") or {}).get("name")
+        return str(parent_builder_name or report.build["builder"]["name"])
 
+    async def _status_name_of(self, report: BuildReport) -> str:
         if self.status_name:
-            status_name = await props.render(self.status_name)
+            name = await report.render(self.status_name)
         else:
-            build_identifier = props.getProperty("buildnumber") or "(build request)"
-            status_name = f'{props.getProperty("buildername")} #{build_identifier}'
-            if parent_name:
-                status_name = (f"{parent_name} #{build['parentbuild']['number']} "
-                               f"\u00bb {status_name}")
+            number = report.props.getProperty("buildnumber") or "(build request)"
+            name = f'{report.props.getProperty("buildername")} #{number}'
+            parent_builder = report.build.get("parentbuilder")
+            if parent_builder and parent_builder.get("name"):
+                parent_number = report.build["parentbuild"]["number"]
+                name = f"{parent_builder['name']} #{parent_number} \u00bb {name}"
         if self.status_suffix:
-            status_name = status_name + await props.render(self.status_suffix)
+            name += await report.render(self.status_suffix)
+        return str(name)
 
-        key = await props.render(self.key)
-        build_number = await props.render(self.build_number)
-        url = build["url"]
-        for sourcestamp in build["buildset"]["sourcestamps"]:
-            ssid = sourcestamp.get("ssid")
-            sha = sourcestamp.get("revision")
-            branch = sourcestamp.get("branch")
-            repo = sourcestamp.get("repository")
-            proj_key = repo_slug = None
-            try:
-                if not sha:
-                    log.info("Unable to get the commit hash for SSID: {ssid}", ssid=ssid)
-                    continue
-                ref = None
-                if self.ref is None:
-                    if branch is not None:
-                        ref = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
-                else:
-                    ref = await props.render(self.ref)
-                if not ref:
-                    log.info("WARNING: Unable to resolve ref for SSID: {ssid}. Build status "
-                             "will not be visible on Builds or PullRequest pages only for "
-                             "commits", ssid=ssid)
-                m = re.search(r"^.*?/([^/]+)/([^/]+?)(?:\.git)?$", repo or "")
-                if m is None:
-                    log.info("Unable to parse repository info from '{repo}' for SSID: {ssid}",
-                             repo=repo, ssid=ssid)
-                    continue
-                proj_key, repo_slug = m.group(1), m.group(2)
-                res = await self.createStatus(
-                    proj_key=proj_key, repo_slug=repo_slug, sha=sha, state=state, url=url,
-                    key=key, parent=parent, build_number=build_number, ref=ref,
-                    description=description, name=status_name, duration=duration,
-                    test_results=test_results)
-                if res.code != HTTP_PROCESSED:
-                    content = await res.content()
-                    log.info("{code}: Unable to send Bitbucket Server status for "
-                             "{proj}/{repo} {sha}: {content}", code=res.code, proj=proj_key,
-                             repo=repo_slug, sha=sha, content=content)
-                elif self.verbose:
-                    log.info('Status "{state}" sent for {proj}/{repo} {sha}', state=state,
-                             proj=proj_key, repo=repo_slug, sha=sha)
-            except Exception:  # noqa: BLE001  (one failed status must not stop the others)
-                log.failure('Failed to send status "{state}" for {proj}/{repo} {sha}',
-                            state=state, proj=proj_key, repo=repo_slug, sha=sha)
+    async def _finished_details(self, report: BuildReport) -> tuple[Any, Any]:
+        """(duration in ms, test results) of a complete build; (None, None) before."""
+        build = report.build
+        if not build["complete"]:
+            return None, None
+        if self.duration:
+            duration = await report.render(self.duration)
+        elif "complete_at" in build:
+            elapsed = _epoch(build["complete_at"]) - _epoch(build["started_at"])
+            duration = int(elapsed) * 1000
+        else:
+            duration = None
+        tests = await report.render(self.test_results) if self.test_results else None
+        return duration, tests
+
+    async def _ref_of(self, report: BuildReport, branch: str | None) -> Any:
+        if self.ref is not None:
+            return await report.render(self.ref)
+        if branch is None or branch.startswith("refs/"):
+            return branch
+        return f"refs/heads/{branch}"
+
+    async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
+        report = BuildReport.first_of(self.master, reports)
+        duration, test_results = await self._finished_details(report)
+        common = {
+            "state": commit_state(report.build), "url": report.build["url"],
+            "parent": await self._parent_of(report),
+            "name": await self._status_name_of(report),
+            "key": await report.render(self.key),
+            "build_number": await report.render(self.build_number),
+            "description": report.body, "duration": duration, "test_results": test_results,
+        }
+        for sourcestamp in report.build["buildset"]["sourcestamps"]:
+            await self._send_for_sourcestamp(report, sourcestamp, common)
+
+    async def _send_for_sourcestamp(self, report: BuildReport, sourcestamp: dict[str, Any],
+                                    common: dict[str, Any]) -> None:
+        ssid, sha = sourcestamp.get("ssid"), sourcestamp.get("revision")
+        where = {"state": common["state"], "sha": sha, "proj": None, "repo": None}
+        try:
+            if not sha:
+                log.info("Unable to get the commit hash for SSID: {ssid}", ssid=ssid)
+                return
+            ref = await self._ref_of(report, sourcestamp.get("branch"))
+            if not ref:
+                log.info("WARNING: Unable to resolve ref for SSID: {ssid}. Build status "
+                         "will not be visible on Builds or PullRequest pages only for "
+                         "commits", ssid=ssid)
+            repository = sourcestamp.get("repository")
+            found = _REPO_PATH.search(repository or "")
+            if found is None:
+                log.info("Unable to parse repository info from '{repo}' for SSID: {ssid}",
+                         repo=repository, ssid=ssid)
+                return
+            where["proj"], where["repo"] = found.groups()
+            await _post_and_log(
+                self.createStatus(proj_key=where["proj"], repo_slug=where["repo"], sha=sha,
+                                  ref=ref, **common),
+                HTTP_PROCESSED, self.verbose,
+                "{code}: Unable to send Bitbucket Server status for {proj}/{repo} {sha}: "
+                "{content}", 'Status "{state}" sent for {proj}/{repo} {sha}', **where)
+        except Exception:  # noqa: BLE001  (one failed status must not stop the others)
+            log.failure('Failed to send status "{state}" for {proj}/{repo} {sha}', **where)
 
 
 class BitbucketServerPRCommentPush(ReporterBase):
@@ -301,8 +300,6 @@ class BitbucketServerPRCommentPush(ReporterBase):
     def checkConfig(self, base_url: str, user: Any, password: Any,  # type: ignore[override]
                     verbose: bool = False, debug: Any = None, verify: Any = None,
                     generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]
@@ -311,8 +308,6 @@ class BitbucketServerPRCommentPush(ReporterBase):
                               **kwargs: Any) -> None:
         user, password = await self.renderSecrets(user, password)
         self.verbose = verbose
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self._http = await http_session(self, base_url, auth=(user, password), debug=debug,
                                         verify=verify)
@@ -327,20 +322,15 @@ class BitbucketServerPRCommentPush(ReporterBase):
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
         body = merge_reports_prop(reports, "body")
         builds = merge_reports_prop(reports, "builds") or []
-        pr_urls = []
-        for build in builds:
-            url = Properties.fromDict(build.get("properties") or {}).getProperty(
-                "pullrequesturl")
-            if url is not None and url not in pr_urls:
-                pr_urls.append(url)
+        # one comment per pull request, even when several builds of it are reported
+        pr_urls = dict.fromkeys(
+            url for url in (Properties.fromDict(b.get("properties") or {})
+                            .getProperty("pullrequesturl") for b in builds)
+            if url is not None)
         for pr_url in pr_urls:
             try:
-                res = await self.sendComment(pr_url=pr_url, text=body)
-                if res.code != HTTP_CREATED:
-                    content = await res.content()
-                    log.info("{code}: Unable to send a comment: {content}", code=res.code,
-                             content=content)
-                elif self.verbose:
-                    log.info("Comment sent to {url}", url=pr_url)
+                await _post_and_log(self.sendComment(pr_url=pr_url, text=body), HTTP_CREATED,
+                                    self.verbose, "{code}: Unable to send a comment: {content}",
+                                    "Comment sent to {url}", url=pr_url)
             except Exception:  # noqa: BLE001  (one failed comment must not stop the others)
                 log.failure('Failed to send a comment to "{url}"', url=pr_url)

@@ -276,8 +276,7 @@ class GerritStatusPush(ReporterBase):
     gerrit_identity_file: str | None = None
     _gerrit_notify: Any = None
 
-    @staticmethod
-    def _default_generators() -> list[Any]:
+    def _create_default_generators(self) -> list[Any]:
         return [GerritBuildSetStatusGenerator(callback=defaultSummaryCB, callback_arg=None,
                                               builders=None, want_steps=False,
                                               want_logs=False)]
@@ -285,8 +284,6 @@ class GerritStatusPush(ReporterBase):
     def checkConfig(self, server: str, username: str, port: int = 29418,  # type: ignore[override]
                     identity_file: str | None = None, notify: Any = None,
                     generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, server: str, username: str,  # type: ignore[override]
@@ -300,8 +297,6 @@ class GerritStatusPush(ReporterBase):
         self.gerrit_version_time = 0
         self.gerrit_identity_file = identity_file
         self._gerrit_notify = notify
-        if generators is None:
-            generators = self._default_generators()
         await super().reconfigService(generators=generators, **kwargs)
 
     def _gerritCmd(self, *args: str) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from twisted.logger import Logger
 
-from buildbot.process.properties import Interpolate, Properties
+from buildbot.process.properties import Interpolate
 from buildbot.process.results import (
     CANCELLED,
     EXCEPTION,
@@ -21,6 +21,7 @@ from buildbot.reporters.base import ReporterBase
 from buildbot.reporters.generators.build import BuildStartEndStatusGenerator
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
+from buildbot.reporters.utils import BuildReport
 
 log = Logger()
 
@@ -47,8 +48,6 @@ class GerritVerifyStatusPush(ReporterBase):
                     verification_name: Any = None, abstain: Any = False, category: Any = None,
                     reporter: Any = None, verbose: bool = False, debug: Any = None,
                     verify: Any = None, generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, baseURL: str, auth: Any,  # type: ignore[override]
@@ -57,11 +56,7 @@ class GerritVerifyStatusPush(ReporterBase):
                               verbose: bool = False, debug: Any = None, verify: Any = None,
                               generators: Any = None, **kwargs: Any) -> None:
         auth = await self.renderSecrets(auth)
-        self.debug = debug
-        self.verify = verify
         self.verbose = verbose
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self._http = await http_session(self, baseURL, auth=auth, debug=debug, verify=verify)
         self._verification_name = verification_name or Interpolate("%(prop:buildername)s")
@@ -114,11 +109,8 @@ class GerritVerifyStatusPush(ReporterBase):
         return []
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        report = reports[0]
-        build = report["builds"][0]
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
-        comment = report.get("body", None)
+        report = BuildReport.first_of(self.master, reports)
+        build, props, comment = report.build, report.props, report.body
         if build["complete"]:
             value = self.RESULTS_TABLE.get(build["results"], self.DEFAULT_RESULT)
             duration = self.formatDuration(_as_timedelta(build["started_at"],

@@ -24,6 +24,7 @@ from buildbot.reporters.generators.buildrequest import BuildRequestGenerator
 from buildbot.reporters.giturl import giturlparse
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
+from buildbot.reporters.utils import BuildReport
 
 log = Logger()
 
@@ -56,8 +57,6 @@ class GitHubStatusPush(ReporterBase):
     def checkConfig(self, token: Any, context: Any = None,  # type: ignore[override]
                     baseURL: str | None = None, verbose: bool = False, debug: Any = None,
                     verify: Any = None, generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, token: Any, context: Any = None,  # type: ignore[override]
@@ -65,12 +64,8 @@ class GitHubStatusPush(ReporterBase):
                               debug: Any = None, verify: Any = None, generators: Any = None,
                               **kwargs: Any) -> None:
         self.token = token
-        self.debug = debug
-        self.verify = verify
         self.verbose = verbose
         self.context = self.setup_context(context)
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self._http = await http_session(self, baseURL or HOSTED_BASE_URL,
                                         headers={"User-Agent": "Buildbot"}, debug=debug,
@@ -131,11 +126,8 @@ class GitHubStatusPush(ReporterBase):
         return None, None
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        report = reports[0]
-        build = report["builds"][0]
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
-        description = report.get("body", None)
+        report = BuildReport.first_of(self.master, reports)
+        build, props, description = report.build, report.props, report.body
         state = status_state(build)
         context = await props.render(self.context)
         sourcestamps = build["buildset"].get("sourcestamps")

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 
 from twisted.logger import Logger
 
-from buildbot.process.properties import Interpolate, Properties
+from buildbot.process.properties import Interpolate
 from buildbot.process.results import (
     CANCELLED,
     EXCEPTION,
@@ -23,6 +23,7 @@ from buildbot.reporters.generators.buildrequest import BuildRequestGenerator
 from buildbot.reporters.giturl import giturlparse
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
+from buildbot.reporters.utils import BuildReport
 
 log = Logger()
 
@@ -58,8 +59,6 @@ class GitLabStatusPush(ReporterBase):
     def checkConfig(self, token: Any, context: Any = None,  # type: ignore[override]
                     baseURL: str | None = None, verbose: bool = False, debug: Any = None,
                     verify: Any = None, generators: Any = None, **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, token: Any, context: Any = None,  # type: ignore[override]
@@ -67,12 +66,8 @@ class GitLabStatusPush(ReporterBase):
                               debug: Any = None, verify: Any = None, generators: Any = None,
                               **kwargs: Any) -> None:
         token = await self.renderSecrets(token)
-        self.debug = debug
-        self.verify = verify
         self.verbose = verbose
         self.context = context or Interpolate("buildbot/%(prop:buildername)s")
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self.baseURL = (baseURL or HOSTED_BASE_URL).rstrip("/")
         self._http = await http_session(self, self.baseURL, headers={"PRIVATE-TOKEN": token},
@@ -120,11 +115,8 @@ class GitLabStatusPush(ReporterBase):
         return self.project_ids[full_name]
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        report = reports[0]
-        build = report["builds"][0]
-        props = Properties.fromDict(build.get("properties") or {})
-        props.master = self.master
-        description = report.get("body", None)
+        report = BuildReport.first_of(self.master, reports)
+        build, props, description = report.build, report.props, report.body
         state = status_state(build)
         context = await props.render(self.context)
         for sourcestamp in build["buildset"]["sourcestamps"]:

@@ -25,19 +25,13 @@ class HttpStatusPush(ReporterBase):
                     headers: Any = None, debug: Any = None, verify: Any = None,
                     cert: Any = None, skip_encoding: bool = False, generators: Any = None,
                     **kwargs: Any) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators, **kwargs)
 
     async def reconfigService(self, serverUrl: str, auth: Any = None,  # type: ignore[override]
                               headers: Any = None, debug: Any = None, verify: Any = None,
                               cert: Any = None, skip_encoding: bool = False,
                               generators: Any = None, **kwargs: Any) -> None:
-        self.debug = debug
-        self.verify = verify
         self.cert = cert
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators, **kwargs)
         self.serverUrl = serverUrl
         # 4.3 passes renderable header values through unrendered (a broken header); here

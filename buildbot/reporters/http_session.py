@@ -28,5 +28,11 @@ async def http_service(service: Any) -> HTTPClientService:
 
 
 async def http_session(service: Any, base_url: str, **kwargs: Any) -> HTTPSession:
-    """A session on `base_url` (trailing '/' removed) through `http_service(service)`."""
+    """A session on `base_url` (trailing '/' removed) through `http_service(service)`.
+
+    The `debug` and `verify` options given are also kept on `service` (4.3's reporters
+    expose them as attributes)."""
+    for option in ("debug", "verify"):
+        if option in kwargs:
+            setattr(service, option, kwargs[option])
     return HTTPSession(await http_service(service), base_url.rstrip("/"), **kwargs)

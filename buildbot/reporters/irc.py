@@ -37,6 +37,7 @@ from buildbot.reporters.words import (
     dangerousCommand,
 )
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally
 from buildbot.util.service import BuildbotService
 
 log = Logger()
@@ -521,3 +522,6 @@ class IRC(BuildbotService):
     async def stop(self) -> None:
         await self._disconnect()
         await super().stop()
+
+
+differs_internally("created by the IRC service with the bot it serves")(IrcStatusFactory)

@@ -30,7 +30,7 @@ from buildbot.reporters.base import ENCODING, ReporterBase
 from buildbot.reporters.generators.build import BuildStatusGenerator
 from buildbot.reporters.generators.worker import WorkerMissingGenerator
 from buildbot.reporters.message import MessageFormatter, MessageFormatterMissingWorker
-from buildbot.reporters.utils import merge_reports_prop, merge_reports_prop_take_first
+from buildbot.reporters.utils import merge_reports
 from buildbot.util import unicode2bytes
 from buildbot.util.deferred import gather, maybe_await
 from buildbot.util.service import ComparableMixin
@@ -68,6 +68,44 @@ class Domain(ComparableMixin):
         return f"{name}@{self.domain}"
 
 
+def _attachment(text: str, filename: str) -> MIMEText:
+    # base64, so that long lines survive relays (RFC 5322 2.1.1)
+    # bytes, not str: the payload is kept as encoded here and turned to base64 below
+    part = MIMEText(text.encode(ENCODING), _charset=ENCODING)  # type: ignore[arg-type]  # see above
+    del part["Content-Transfer-Encoding"]
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def _message_with_body(body: Any, msgtype: str, multipart: bool) -> Message:
+    """A text/<msgtype> message, or a multipart one whose first part is the text."""
+    if not multipart:
+        single = Message()
+        single.set_payload(body, ENCODING)
+        single.set_type(f"text/{msgtype}")
+        return single
+    mixed = MIMEMultipart()
+    text = body.decode(ENCODING) if isinstance(body, bytes) else body
+    mixed.attach(MIMEText(text, msgtype, ENCODING))
+    return mixed
+
+
+def _setting_problems(extra_recipients: Any, lookup: Any, extra_headers: Any) -> list[str]:
+    """Configuration errors of MailNotifier's address settings (4.3's texts)."""
+    problems = []
+    if extra_recipients is not None and not isinstance(extra_recipients, (list, tuple)):
+        problems.append("extraRecipients must be a list or tuple")
+    elif extra_recipients:
+        problems += [f"extra recipient {r} is not a valid email" for r in extra_recipients
+                     if not (isinstance(r, str) and VALID_EMAIL.search(r))]
+    if not (lookup is None or isinstance(lookup, str) or IEmailLookup.providedBy(lookup)):
+        problems.append("lookup must be a domain name (str) or provide IEmailLookup")
+    if extra_headers and not isinstance(extra_headers, dict):
+        problems.append("extraHeaders must be a dictionary")
+    return problems
+
+
 @implementer(IEmailSender)
 class MailNotifier(ReporterBase):
     """`reporters.MailNotifier(fromaddr, relayhost='localhost', ...)`."""
@@ -80,22 +118,9 @@ class MailNotifier(ReporterBase):
                     useTls: bool = False, useSmtps: bool = False, smtpUser: Any = None,
                     smtpPassword: Any = None, smtpPort: int = 25,
                     dumpMailsToLog: bool = False, generators: Any = None) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators)
-        if extraRecipients is None:
-            extraRecipients = []
-        if not isinstance(extraRecipients, (list, tuple)):
-            config.error("extraRecipients must be a list or tuple")
-        else:
-            for r in extraRecipients:
-                if not isinstance(r, str) or not VALID_EMAIL.search(r):
-                    config.error(f"extra recipient {r} is not a valid email")
-        if lookup is not None and not isinstance(lookup, str) and \
-                not IEmailLookup.providedBy(lookup):
-            config.error("lookup must be a domain name (str) or provide IEmailLookup")
-        if extraHeaders and not isinstance(extraHeaders, dict):
-            config.error("extraHeaders must be a dictionary")
+        for problem in _setting_problems(extraRecipients, lookup, extraHeaders):
+            config.error(problem)
 
     async def reconfigService(self, fromaddr: str,  # type: ignore[override]
                               relayhost: str = "localhost", lookup: Any = None,
@@ -104,21 +129,18 @@ class MailNotifier(ReporterBase):
                               useSmtps: bool = False, smtpUser: Any = None,
                               smtpPassword: Any = None, smtpPort: int = 25,
                               dumpMailsToLog: bool = False, generators: Any = None) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators)
-        self.extraRecipients = list(extraRecipients or [])
-        self.sendToInterestedUsers = sendToInterestedUsers
+        # who gets the mail
         self.fromaddr = fromaddr
-        self.relayhost = relayhost
-        self.lookup = Domain(str(lookup)) if isinstance(lookup, str) else lookup
+        self.sendToInterestedUsers = sendToInterestedUsers
+        self.lookup = Domain(lookup) if isinstance(lookup, str) else lookup
+        self.extraRecipients = list(extraRecipients or [])
         self.extraHeaders = extraHeaders
-        self.useTls = useTls
-        self.useSmtps = useSmtps
-        self.smtpUser = smtpUser
-        self.smtpPassword = smtpPassword
-        self.smtpPort = smtpPort
         self.dumpMailsToLog = dumpMailsToLog
+        # how it is delivered
+        self.relayhost, self.smtpPort = relayhost, smtpPort
+        self.useTls, self.useSmtps = useTls, useSmtps
+        self.smtpUser, self.smtpPassword = smtpUser, smtpPassword
 
     def _create_default_generators(self) -> list[Any]:
         return [
@@ -135,74 +157,58 @@ class MailNotifier(ReporterBase):
         body = patch["body"]
         if isinstance(body, bytes):
             body = body.decode(ENCODING, "replace")
-        a = MIMEText(body.encode(ENCODING), _charset=ENCODING)
-        del a["Content-Transfer-Encoding"]
-        encoders.encode_base64(a)
-        a.add_header("Content-Disposition", "attachment", filename=f"source patch {index}")
-        return a
+        return _attachment(body, f"source patch {index}")
 
     @staticmethod
-    def _builder_names_by_log(builds: list[dict[str, Any]] | None) -> dict[Any, str]:
-        names: dict[Any, str] = {}
-        for build in builds or []:
-            builder = (build.get("builder") or {}).get("name", "")
-            for step in build.get("steps") or []:
-                for entry in step.get("logs") or []:
-                    names[entry.get("logid")] = builder
-        return names
+    def _log_attachments(logs: list[dict[str, Any]],
+                         builds: list[dict[str, Any]] | None) -> list[MIMEText]:
+        # "<step>.<log>", prefixed by the builder when the mail covers several builds.
+        # 4.3 names those after a `buildername` key the logs do not have (KeyError); the
+        # builder of each log is looked up instead.
+        several = builds is not None and len(builds) > 1
+        builder_of_log = {entry.get("logid"): (build.get("builder") or {}).get("name", "")
+                          for build in builds or [] for step in build.get("steps") or []
+                          for entry in step.get("logs") or []}
+        parts = []
+        for entry in logs:
+            filename = f"{entry['stepname']}.{entry['name']}"
+            if several:
+                filename = f"{builder_of_log.get(entry.get('logid'), '')}.{filename}"
+            parts.append(_attachment(entry["content"]["content"], filename))
+        return parts
+
+    async def _rendered_extra_headers(self, builds: list[dict[str, Any]] | None) -> Any:
+        # rendered with the build's properties only when the mail is about one build
+        if builds is None or len(builds) != 1:
+            return self.extraHeaders
+        props = Properties.fromDict(builds[0].get("properties") or {})
+        props.master = self.master
+        return await props.render(self.extraHeaders)
 
     async def createEmail(self, msgdict: dict[str, Any], title: str, results: Any,
                           builds: list[dict[str, Any]] | None = None,
                           patches: list[Any] | None = None,
                           logs: list[dict[str, Any]] | None = None) -> Message:
         """The message (without `To`) for a merged report."""
-        text = msgdict["body"]
-        msgtype = msgdict["type"]
-        subject = msgdict["subject"]
+        subject, msgtype = msgdict["subject"], msgdict["type"]
         if "\n" in subject:
             raise ValueError("Subject cannot contain newlines")
         if msgtype not in ("plain", "html"):
             raise ValueError(f"'{msgtype}' message type must be 'plain' or 'html'.")
-        m: Message
-        if patches or logs:
-            m = MIMEMultipart()
-            if isinstance(text, bytes):
-                text = text.decode(ENCODING)
-            m.attach(MIMEText(text, msgtype, ENCODING))
-        else:
-            m = Message()
-            m.set_payload(text, ENCODING)
-            m.set_type(f"text/{msgtype}")
+        attachments = [self.patch_to_attachment(p, i) for i, p in enumerate(patches or [])]
+        attachments += self._log_attachments(logs or [], builds)
+        m = _message_with_body(msgdict["body"], msgtype, multipart=bool(patches or logs))
         m["Date"] = formatdate(localtime=True)
         m["Subject"] = subject
         m["From"] = self.fromaddr
-        for i, patch in enumerate(patches or []):
-            m.attach(self.patch_to_attachment(patch, i))
-        if logs:
-            # 4.3 names attachments of multi-build reports after a `buildername` key the
-            # logs do not have (KeyError); the builder of each log is looked up instead.
-            builders = self._builder_names_by_log(builds)
-            for entry in logs:
-                name = f"{entry['stepname']}.{entry['name']}"
-                if builds is not None and len(builds) > 1:
-                    name = f"{builders.get(entry.get('logid'), '')}.{name}"
-                content = entry["content"]["content"]
-                a = MIMEText(content.encode(ENCODING), _charset=ENCODING)
-                del a["Content-Transfer-Encoding"]
-                encoders.encode_base64(a)
-                a.add_header("Content-Disposition", "attachment", filename=name)
-                m.attach(a)
+        for part in attachments:
+            m.attach(part)
         if self.extraHeaders:
-            headers = self.extraHeaders
-            if builds is not None and len(builds) == 1:
-                props = Properties.fromDict(builds[0].get("properties") or {})
-                props.master = self.master
-                headers = await props.render(headers)
-            for k, v in headers.items():
-                if k in m:
+            for name, value in (await self._rendered_extra_headers(builds)).items():
+                if name in m:
                     log.info("Warning: Got header {k} in self.extraHeaders but it already "
-                             "exists in the Message - not adding it.", k=k)
-                m[k] = v
+                             "exists in the Message - not adding it.", k=name)
+                m[name] = value
         return m
 
     # -- recipients -----------------------------------------------------------------------
@@ -248,28 +254,21 @@ class MailNotifier(ReporterBase):
 
     # -- sending --------------------------------------------------------------------------
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
-        body = merge_reports_prop(reports, "body")
-        subject = merge_reports_prop_take_first(reports, "subject")
-        msgtype = merge_reports_prop_take_first(reports, "type")
-        results = merge_reports_prop(reports, "results")
-        builds = merge_reports_prop(reports, "builds")
-        users = merge_reports_prop(reports, "users")
-        patches = merge_reports_prop(reports, "patches")
-        logs = merge_reports_prop(reports, "logs")
-        worker = merge_reports_prop_take_first(reports, "worker")
-
-        body = unicode2bytes(body) if body is not None else b""
-        if not body.endswith(b"\n\n"):
+        merged = merge_reports(reports)
+        body = unicode2bytes(merged["body"]) if merged["body"] is not None else b""
+        if not body.endswith(b"\n\n"):  # the body always ends with an empty line
             body += b"\n\n"
-        msgdict = {"body": body, "subject": subject, "type": msgtype}
-        m = await self.createEmail(msgdict, self.master.config.title, results, builds,
-                                   patches, logs)
-        if worker is None:
-            recipients = await self.findInterrestedUsersEmails(list(users or []))
-            all_recipients = self.processRecipients(recipients, m)
-        else:
-            all_recipients = list(users or [])
-        await self.sendMail(m, all_recipients)
+        m = await self.createEmail(
+            {"body": body, "subject": merged["subject"], "type": merged["type"]},
+            self.master.config.title, merged["results"], merged["builds"],
+            merged["patches"], merged["logs"])
+        users = list(merged["users"] or [])
+        if merged["worker"] is not None:
+            # a missing-worker report: `users` are the worker's notify addresses already
+            await self.sendMail(m, users)
+            return
+        recipients = await self.findInterrestedUsersEmails(users)
+        await self.sendMail(m, self.processRecipients(recipients, m))
 
     def sendMail(self, m: Message, recipients: list[str]) -> defer.Deferred[Any]:
         """Deliver `m` to `recipients` through the relay; the Deferred fires when the relay

@@ -12,7 +12,7 @@ from buildbot.reporters.generators.build import BuildStatusGenerator
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatter
 from buildbot.reporters.pushover import DEFAULT_MSG_TEMPLATE
-from buildbot.reporters.utils import merge_reports_prop, merge_reports_prop_take_first
+from buildbot.reporters.utils import merge_reports
 
 log = Logger()
 
@@ -33,16 +33,12 @@ class PushjetNotifier(ReporterBase):
 
     def checkConfig(self, secret: Any, levels: Any = None,  # type: ignore[override]
                     base_url: str = "https://api.pushjet.io", generators: Any = None) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators)
 
     async def reconfigService(self, secret: Any, levels: Any = None,  # type: ignore[override]
                               base_url: str = "https://api.pushjet.io",
                               generators: Any = None) -> None:
         secret = await self.renderSecrets(secret)
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators)
         self.secret = secret
         self.levels = levels or {}
@@ -53,14 +49,14 @@ class PushjetNotifier(ReporterBase):
         return [BuildStatusGenerator(message_formatter=formatter)]
 
     def sendMessage(self, reports: list[dict[str, Any]]) -> Any:
-        body = merge_reports_prop(reports, "body")
-        subject = merge_reports_prop_take_first(reports, "subject")
-        results = merge_reports_prop(reports, "results")
-        worker = merge_reports_prop_take_first(reports, "worker")
+        merged = merge_reports(reports)
+        body = merged["body"]
         if isinstance(body, bytes):
             body = body.decode(ENCODING)
-        msg: dict[str, Any] = {"message": body, "title": subject}
-        level = self.levels.get(LEVELS.get(results) if worker is None else "worker_missing")
+        msg: dict[str, Any] = {"message": body, "title": merged["subject"]}
+        level_name = LEVELS.get(merged["results"]) if merged["worker"] is None \
+            else "worker_missing"
+        level = self.levels.get(level_name)
         if level is not None:
             msg["level"] = level
         return self.sendNotification(msg)

@@ -12,7 +12,7 @@ from buildbot.reporters.base import ReporterBase
 from buildbot.reporters.generators.build import BuildStatusGenerator
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatter
-from buildbot.reporters.utils import merge_reports_prop, merge_reports_prop_take_first
+from buildbot.reporters.utils import merge_reports
 
 log = Logger()
 
@@ -43,8 +43,6 @@ class PushoverNotifier(ReporterBase):
     def checkConfig(self, user_key: Any, api_token: Any,  # type: ignore[override]
                     priorities: Any = None, otherParams: Any = None,
                     generators: Any = None) -> None:
-        if generators is None:
-            generators = self._create_default_generators()
         super().checkConfig(generators=generators)
         if otherParams is not None and set(otherParams.keys()) - VALID_PARAMS:
             config.error("otherParams can be only 'sound', 'callback', 'timestamp', 'url', "
@@ -54,8 +52,6 @@ class PushoverNotifier(ReporterBase):
                               priorities: Any = None, otherParams: Any = None,
                               generators: Any = None) -> None:
         user_key, api_token = await self.renderSecrets(user_key, api_token)
-        if generators is None:
-            generators = self._create_default_generators()
         await super().reconfigService(generators=generators)
         self.user_key = user_key
         self.api_token = api_token
@@ -68,17 +64,15 @@ class PushoverNotifier(ReporterBase):
         return [BuildStatusGenerator(message_formatter=formatter)]
 
     def sendMessage(self, reports: list[dict[str, Any]]) -> Any:
-        body = merge_reports_prop(reports, "body")
-        subject = merge_reports_prop_take_first(reports, "subject")
-        msgtype = merge_reports_prop_take_first(reports, "type")
-        results = merge_reports_prop(reports, "results")
-        worker = merge_reports_prop_take_first(reports, "worker")
+        merged = merge_reports(reports)
+        body = merged["body"]
         if isinstance(body, bytes):
             body = body.decode(ENCODING)
-        msg: dict[str, Any] = {"message": body, "title": subject}
-        if msgtype == "html":
+        msg: dict[str, Any] = {"message": body, "title": merged["subject"]}
+        if merged["type"] == "html":
             msg["html"] = "1"
-        priority_name = PRIORITIES.get(results) if worker is None else "worker_missing"
+        priority_name = PRIORITIES.get(merged["results"]) if merged["worker"] is None \
+            else "worker_missing"
         if priority_name in self.priorities:
             msg["priority"] = self.priorities[priority_name]
         return self.sendNotification(msg)

@@ -24,6 +24,7 @@ from buildbot.reporters.base import reconfigure_rendering_secrets
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.words import Channel, Contact, StatusBot
 from buildbot.util.deferred import deferred_sleep, maybe_await
+from buildbot.util.internal import internal_class, internal_function
 from buildbot.util.service import BuildbotService
 
 log = Logger()
@@ -384,3 +385,7 @@ class TelegramBot(BuildbotService):
         self.bot = bot
         await self.add_child(bot)
 
+
+_TG_WHY = "TelegramBot runs its own polling bot; webhooks are not supported"
+TelegramWebhookBot = internal_class(__name__, "TelegramWebhookBot", _TG_WHY)
+collect_fields = internal_function(__name__, "collect_fields", _TG_WHY)

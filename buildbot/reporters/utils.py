@@ -15,11 +15,12 @@ These functions are coroutines; plugin code may `yield` them from `inlineCallbac
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from twisted.logger import Logger
 
-from buildbot.process.properties import renderer
+from buildbot.process.properties import Properties, renderer
 from buildbot.process.results import RETRY
 from buildbot.util.deferred import gather
 from buildbot.util.resultspec import Filter
@@ -191,16 +192,11 @@ async def getDetailsForBuilds(master: Any, buildset: dict[str, Any] | None,
     builders = await gather([master.data.get(("builders", i)) for i in builderids])
     by_id = {b["builderid"]: b for b in builders if b is not None}
 
-    if add_logs is not None:
-        logs_config = add_logs
-    elif want_logs_content is not None:
-        logs_config = want_logs_content
-    else:
-        logs_config = False
-    if logs_config is not False:
-        want_logs = True
-    if want_logs:
-        want_steps = True
+    # which log contents to fetch: the deprecated add_logs wins over want_logs_content;
+    # wanting any content implies wanting the logs, and logs imply steps
+    logs_config = next((c for c in (add_logs, want_logs_content) if c is not None), False)
+    want_logs = want_logs or logs_config is not False
+    want_steps = want_steps or want_logs
 
     async def nothing() -> None:
         return None
@@ -245,24 +241,29 @@ async def getResponsibleUsersForSourceStamp(master: Any, sourcestampid: int) -> 
     return sorted(blamelist)
 
 
+def _owners_named_in(properties: dict[str, Any], buildid: int) -> set[str]:
+    # `owner` normally holds one name; some schedulers have put a list there, accepted with
+    # a warning. `owners` holds a list and is taken as an iterable of names.
+    names: set[str] = set()
+    if "owners" in properties:
+        names.update(properties["owners"][0])
+    if "owner" not in properties:
+        return names
+    owner = properties["owner"][0]
+    if not isinstance(owner, str):
+        log.info("Warning: owner property is a list for buildid {buildid}.", buildid=buildid)
+        return names | set(owner)
+    return names | {owner}
+
+
 async def getResponsibleUsersForBuild(master: Any, buildid: int) -> list[str]:
     """Authors of the build's changes plus the `owner`/`owners` properties, sorted."""
     changes, properties = await gather([
         master.data.get(("builds", buildid, "changes")),
         master.data.get(("builds", buildid, "properties")),
     ])
-    blamelist = {c["author"] for c in changes}
-    if "owner" in properties:
-        owner = properties["owner"][0]
-        if isinstance(owner, str):
-            blamelist.add(owner)
-        else:
-            blamelist.update(owner)
-            log.info("Warning: owner property is a list for buildid {buildid}.",
-                     buildid=buildid)
-    if "owners" in properties:
-        blamelist.update(properties["owners"][0])
-    return sorted(blamelist)
+    authors = {c["author"] for c in changes}
+    return sorted(authors | _owners_named_in(properties, buildid))
 
 
 async def get_responsible_users_for_buildset(master: Any, buildsetid: int) -> list[str]:
@@ -296,6 +297,45 @@ def get_url_for_log_raw(master: Any, logid: int, suffix: str) -> str:
 def URLForBuild(props: Any) -> Any:
     """`util.URLForBuild`: the web UI URL of the build being rendered for."""
     return props.getBuild().getUrl()
+
+
+@dataclass
+class BuildReport:
+    """What a commit-status reporter works from: the first build of the first report, that
+    build's properties (rendering against the master) and the report body."""
+
+    build: dict[str, Any]
+    props: Properties
+    body: Any
+
+    @classmethod
+    def first_of(cls, master: Any, reports: list[dict[str, Any]]) -> BuildReport:
+        """Status reporters get one report per event, about one build."""
+        report = reports[0]
+        build = report["builds"][0]
+        props = Properties.fromDict(build.get("properties") or {})
+        props.master = master
+        return cls(build=build, props=props, body=report.get("body"))
+
+    async def render(self, value: Any) -> Any:
+        """`value` rendered with the build's properties."""
+        return await self.props.render(value)
+
+
+# How the reports of one event combine for reporters sending a single message: these
+# values are concatenated (summed, for results) over the reports...
+_CONCATENATED_REPORT_KEYS = ("body", "results", "builds", "users", "patches", "logs")
+# ... and these are taken from the first report that has one.
+_FIRST_REPORT_KEYS = ("subject", "type", "worker")
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reports of one event as one report (see the key lists above); keys no report
+    has are None."""
+    merged = {key: merge_reports_prop(reports, key) for key in _CONCATENATED_REPORT_KEYS}
+    merged.update((key, merge_reports_prop_take_first(reports, key))
+                  for key in _FIRST_REPORT_KEYS)
+    return merged
 
 
 def merge_reports_prop(reports: list[dict[str, Any]], prop: str) -> Any:

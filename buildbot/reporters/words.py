@@ -34,6 +34,7 @@ from buildbot.process.results import (
 )
 from buildbot.reporters import utils
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
 
@@ -940,3 +941,8 @@ class StatusBot(AsyncService):
 
     def format_build_status(self, build: dict[str, Any], short: bool = False) -> str:
         return self.results_descriptions[build["results"]]
+
+
+_WORDS_WHY = "the chat bots connect through their own clients"
+ThrottledClientFactory = internal_class(__name__, "ThrottledClientFactory", _WORDS_WHY)
+WebhookResource = internal_class(__name__, "WebhookResource", _WORDS_WHY)

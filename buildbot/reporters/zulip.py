@@ -39,8 +39,6 @@ class ZulipStatusPush(ReporterBase):
     async def reconfigService(self, endpoint: str, token: str,  # type: ignore[override]
                               stream: Any = None, debug: Any = None,
                               verify: Any = None) -> None:
-        self.debug = debug
-        self.verify = verify
         await super().reconfigService(generators=[BuildStartEndStatusGenerator()])
         self._http = await http_session(self, endpoint, debug=debug, verify=verify)
         self.token = token

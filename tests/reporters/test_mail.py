@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,24 @@ async def test_smtps_relay(tmp_path: Path) -> None:
         await smtp.stop()
     assert mail.recipients == ["ops@example.org"]
     assert subject_of(mail.message).startswith("\u263a Buildbot (Reporting): b0 - ")
+
+
+# createEmail's MIME structure (parts, their types, file names and encodings) for patches
+# and logs, recorded from 4.3's MailNotifier.createEmail.
+MAIL_PARTS = json.loads((Path(__file__).parent / "reference_mail_parts.json").read_text())
+
+
+@pytest.mark.parametrize("case", MAIL_PARTS, ids=[str(i) for i in range(len(MAIL_PARTS))])
+@pytest_twisted.ensureDeferred
+async def test_create_email_attaches_patches_and_logs_as_the_reference(
+        case: dict[str, Any]) -> None:
+    mn = reporters.MailNotifier("bb@example.org")
+    mn.fromaddr, mn.extraHeaders = "bb@example.org", None
+    m = await mn.createEmail({"body": b"hello\n\n", "subject": "subj", "type": case["type"]},
+                             "T", 0, builds=[{"properties": {}}], patches=case["patches"],
+                             logs=case["logs"])
+    parts = m.get_payload() if m.is_multipart() else [m]
+    assert m.get_content_type() == case["content_type"]
+    assert [{"type": p.get_content_type(), "filename": p.get_filename(),
+             "cte": p["Content-Transfer-Encoding"],
+             "text": p.get_payload(decode=True).decode()} for p in parts] == case["parts"]

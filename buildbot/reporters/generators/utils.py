@@ -79,9 +79,9 @@ def report(*, body: Any, subject: Any, msgtype: Any, results: Any,
            patches: list[Any] | None = None, logs: list[dict[str, Any]] | None = None,
            extra_info: Any = None) -> dict[str, Any]:
     """The report dict reporters receive from a generator (keys as in 4.3)."""
-    return dict(body=body, subject=subject, type=msgtype, results=results, builds=builds,
-                buildset=buildset, users=users or [], patches=patches or [],
-                logs=logs or [], extra_info=extra_info)
+    return {"body": body, "subject": subject, "type": msgtype, "results": results,
+            "builds": builds, "buildset": buildset, "users": users or [],
+            "patches": patches or [], "logs": logs or [], "extra_info": extra_info}
 
 
 class MessageFold:

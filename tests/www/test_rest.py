@@ -160,19 +160,6 @@ async def test_cors_allowed_origin_gets_headers(master: WebMaster) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_cors_rejects_unknown_origin(master: WebMaster) -> None:
-    await master.start_www(allowed_origins=["https://ok.org"])
-    code, body, _ = await get_json(master.url("api/v2/things"),
-                                   headers={"Origin": "https://evil.org"})
-    assert (code, body) == (400, {"error": "invalid origin"})
-    res = await http.post(master.url("api/v2/things/1"), data=b"{}",
-                          headers={"Origin": "https://evil.org",
-                                   "Content-Type": "application/json"})
-    assert (res.code, json.loads(await res.content())) == (
-        400, {"error": {"message": "invalid origin"}})
-
-
-@pytest_twisted.ensureDeferred
 async def test_cors_preflight(master: WebMaster) -> None:
     await master.start_www(allowed_origins=["*"])
     ok = await http.request("OPTIONS", master.url("api/v2/things"),

@@ -1,0 +1,243 @@
+"""Gerrit change sources against local stand-ins: an SSH server (twisted.conch) speaking
+`gerrit stream-events` / `gerrit query` to the real `ssh` client, and an HTTP server playing
+the events-log plugin. Events are in Gerrit's documented JSON format (fixtures); the changes
+stored must equal what Buildbot 4.3's event handling gives for them (recorded in
+gerrit_expected_changes*.json by running 4.3's class on the same events)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer, protocol
+
+from buildbot.changes.gerritchangesource import GerritChangeSource, GerritEventLogPoller
+from buildbot.util.deferred import maybe_await
+from tests.changes.test_pullrequest_pollers import configure, http_stack, server  # noqa: F401
+from tests.fixtures.stack import Stack
+from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
+
+pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).parent / "fixtures"
+STREAM = (FIXTURES / "gerrit_stream_events.jsonl").read_bytes().splitlines()
+EVENTS_LOG = (FIXTURES / "gerrit_events_log.jsonl").read_bytes()
+CHANGE_FIELDS = ("author", "branch", "category", "comments", "files", "project", "properties",
+                 "repository", "revision", "revlink")
+
+
+async def stored_changes(stack: Stack) -> list[dict[str, Any]]:
+    rows = sorted(await stack.data.get(("changes",)), key=lambda c: c["changeid"])
+    return [{k: ({p: v for p, (v, _) in c[k].items()} if k == "properties" else c[k])
+             for k in CHANGE_FIELDS} for c in rows]
+
+
+def expected(name: str, source_class: str) -> list[dict[str, Any]]:
+    """4.3's addChange arguments (recorded with a subclass named Src as the source)."""
+    found = [{k: c.get(k, "" if k == "revlink" else None) for k in CHANGE_FIELDS}
+             for c in json.loads((FIXTURES / name).read_text())]
+    for c in found:
+        c["properties"]["event.source"] = source_class
+    return found
+
+
+class FakeGerritSsh:
+    """An SSH server whose `gerrit stream-events` sends `STREAM` lines on demand and whose
+    `gerrit query` answers from gerrit_query.jsonl."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.commands: list[bytes] = []
+        self.streams: list[Any] = []
+        self.stream_opened: defer.Deferred[None] = defer.Deferred()
+        self.port: Any = None
+
+    def start(self) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+        from twisted.conch import avatar, interfaces as conch_if
+        from twisted.conch.checkers import SSHPublicKeyChecker  # noqa: F401
+        from twisted.conch.ssh import factory, keys, session, userauth, connection
+        from twisted.cred import checkers, credentials, portal
+        from twisted.internet import reactor
+        from twisted.python import components
+        from zope.interface import implementer
+
+        host = keys.Key(ed25519.Ed25519PrivateKey.generate())
+        client = ed25519.Ed25519PrivateKey.generate()
+        key_file = self.tmp / "id_ed25519"
+        key_file.write_bytes(client.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption()))
+        key_file.chmod(0o600)
+        owner = self
+
+        @implementer(checkers.ICredentialsChecker)
+        class AnyKey:
+            credentialInterfaces = (credentials.ISSHPrivateKey,)
+
+            def requestAvatarId(self, creds: Any) -> Any:
+                if creds.signature is None:
+                    from twisted.conch.error import ValidPublicKey
+
+                    return defer.fail(ValidPublicKey())
+                return defer.succeed(creds.username)
+
+        class User(avatar.ConchUser):
+            def __init__(self) -> None:
+                super().__init__()
+                self.channelLookup[b"session"] = session.SSHSession
+
+        @implementer(conch_if.ISession)
+        class GerritSession:
+            def __init__(self, user: Any) -> None:
+                pass
+
+            def execCommand(self, proto: Any, cmd: bytes) -> None:
+                owner.commands.append(cmd)
+                if cmd == b"gerrit stream-events":
+                    owner.streams.append(proto)
+                    if not owner.stream_opened.called:
+                        owner.stream_opened.callback(None)
+                elif cmd.startswith(b"gerrit query"):
+                    proto.outReceived((FIXTURES / "gerrit_query.jsonl").read_bytes())
+                    proto.processEnded(_done())
+
+            def getPty(self, *a: Any) -> None:
+                pass
+
+            def openShell(self, proto: Any) -> None:
+                raise OSError("no shell")
+
+            def eofReceived(self) -> None:
+                pass
+
+            def closed(self) -> None:
+                pass
+
+            def windowChanged(self, *a: Any) -> None:
+                pass
+
+        def _done() -> Any:
+            from twisted.internet.error import ProcessDone
+            from twisted.python.failure import Failure
+
+            return Failure(ProcessDone(0))
+
+        if not getattr(FakeGerritSsh, "_adapter", False):
+            components.registerAdapter(GerritSession, User, conch_if.ISession)
+            FakeGerritSsh._adapter = True  # type: ignore[attr-defined]
+
+        class Realm:
+            def requestAvatar(self, avatar_id: Any, mind: Any, *ifaces: Any) -> Any:
+                return ifaces[0], User(), lambda: None
+
+        fac = factory.SSHFactory()
+        fac.portal = portal.Portal(implementer(portal.IRealm)(Realm)(), [AnyKey()])
+        fac.publicKeys = {host.sshType(): host.public()}
+        fac.privateKeys = {host.sshType(): host}
+        fac.services = {b"ssh-userauth": userauth.SSHUserAuthServer,
+                        b"ssh-connection": connection.SSHConnection}
+        fac.noisy = False
+        self.port = reactor.listenTCP(0, fac, interface="127.0.0.1")
+        config = self.tmp / "ssh_config"
+        config.write_text(f"Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n"
+                          f"  IdentityFile {key_file}\n  IdentitiesOnly yes\n  LogLevel ERROR\n")
+        wrapper_dir = self.tmp / "bin"
+        wrapper_dir.mkdir()
+        wrapper = wrapper_dir / "ssh"
+        wrapper.write_text(f"#!/bin/sh\nexec {shutil.which('ssh')} -F {config} \"$@\"\n")
+        wrapper.chmod(0o755)
+        self.bin = str(wrapper_dir)
+
+    def send(self, *lines: bytes) -> None:
+        for line in lines:
+            self.streams[-1].outReceived(line + b"\n")
+
+    async def stop(self) -> None:
+        if self.port is not None:
+            await self.port.stopListening()
+
+
+@pytest_twisted.async_yield_fixture
+async def gerrit_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     logged_errors: Any) -> Any:
+    srv = FakeGerritSsh(tmp_path)
+    srv.start()
+    monkeypatch.setenv("PATH", srv.bin + os.pathsep + os.environ["PATH"])
+    yield srv
+    await srv.stop()
+    # conch logs the client's normal goodbye (after `gerrit query`) as an error
+    logged_errors.flush("disconnected by user")
+
+
+async def wait_changes(stack: Stack, n: int) -> None:
+    from twisted.internet import reactor
+
+    seen = stack.mq_record(("changes", None, "new"))
+    for _ in range(200):
+        if len(await stack.data.get(("changes",))) >= n:
+            return
+        d: defer.Deferred[None] = defer.Deferred()
+        reactor.callLater(0.05, d.callback, None)  # re-check after the next mq message
+        await d
+    raise AssertionError(f"{n} changes never arrived; mq saw {seen}")
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
+@pytest_twisted.ensureDeferred
+async def test_ssh_stream_events_become_changes_as_in_4_3(stack: Stack,
+                                                          gerrit_ssh: FakeGerritSsh) -> None:
+    port = gerrit_ssh.port.getHost().port
+    source = GerritChangeSource("127.0.0.1", "bb", gerritport=port,
+                                gitBaseURL="ssh://bb@gerrit.example.org:29418")
+    await configure(stack, source)
+    await source.activate()
+    try:
+        from twisted.internet import reactor
+
+        await gerrit_ssh.stream_opened.addTimeout(20, reactor)
+        gerrit_ssh.send(b"not json", *STREAM)
+        await wait_changes(stack, 2)
+        assert await stored_changes(stack) == expected("gerrit_expected_changes.json",
+                                                       "GerritChangeSource")
+        oid = await stack.updates.getObjectId(source.name, "GerritChangeSource")
+        assert await stack.updates.getState(oid, "last_event_ts") == 1700000200
+        assert gerrit_ssh.commands == [b"gerrit stream-events"]
+        assert source.describe() == ("GerritChangeSource watching the remote Gerrit "
+                                     f"repository bb@127.0.0.1 ")
+        files = await source.getFiles(12345, 2)
+        assert files == ["/COMMIT_MSG", "src/frob.c"]
+        assert gerrit_ssh.commands[-1] == \
+            b"gerrit query 12345 --format JSON --files --patch-sets"
+    finally:
+        await source.deactivate()
+    assert await stack.updates.getState(oid, "last_event_hashes") is not None
+
+
+@pytest_twisted.ensureDeferred
+async def test_event_log_poller_reads_new_events_once(http_stack: Stack,
+                                                      server: RecordingHttpServer) -> None:
+    stack = http_stack
+    server.respond = lambda req: (200, EVENTS_LOG)
+    source = GerritEventLogPoller(server.url + "/", auth=("u", "pw"), gitBaseURL="https://g/git",
+                                  handled_events=["patchset-created", "ref-updated",
+                                                  "comment-added"])
+    await configure(stack, source)
+    stack.clock.advance(1700086400 - stack.clock.seconds())
+
+    await source._connector.do_poll()
+    await source._connector.do_poll()  # the same second again: nothing new
+
+    want = expected("gerrit_expected_changes_log.json", "GerritEventLogPoller")
+    assert await stored_changes(stack) == want
+    first, second = server.requests.items
+    assert first.path == "/plugins/events-log/events/?t1=2023-10-16+22%3A13%3A20"
+    assert second.path == "/plugins/events-log/events/?t1=2023-11-14+22%3A16%3A40"
+    assert first.headers["authorization"] == "Basic dTpwdw=="
+    oid = await stack.updates.getObjectId(source.name, "GerritEventLogPoller")
+    assert await stack.updates.getState(oid, "last_event_ts") == 1700000200

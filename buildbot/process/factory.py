@@ -245,3 +245,8 @@ class BasicSVN(GNUAutoconf):
         source = SVN(svnurl=svnurl, mode="incremental")
         super().__init__(source, configure=configure, configureEnv=configureEnv or {},
                          compile=compile, test=test)
+
+
+def s(steptype: Any, **kwargs: Any) -> Any:
+    """Old helper kept for configurations written for Buildbot 0.8: `steptype(**kwargs)`."""
+    return steptype(**kwargs)

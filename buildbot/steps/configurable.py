@@ -78,7 +78,8 @@ def _step_constructor(step_class: Any, step_warnings: list[Any]) -> Any:
                 raise TypeError("Unsupported node type")
             args, kwargs = to_arguments(loader, node)
         except Exception as e:
-            raise Exception(f"Could not parse steps arguments: {e}") from e
+            # the reference's exception type and text, which YAML reports to the user
+            raise Exception(f"Could not parse steps arguments: {e}") from e  # noqa: TRY002
         # warnings of loading the class (deprecations) only matter to files using it
         for w in step_warnings:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -134,7 +135,7 @@ class BuildbotCiYml:
     def load_from_str(cls, config_input: str) -> BuildbotCiYml:
         BuildbotCiLoader.ensure_constructors_loaded()
         try:
-            config = yaml.load(config_input, Loader=BuildbotCiLoader)  # noqa: S506 (safe loader)
+            config = yaml.load(config_input, Loader=BuildbotCiLoader)
         except Exception as e:
             raise BuildbotCiYmlInvalid(f"Invalid YAML data\n{e}") from e
         return cls.load_from_dict(config)
@@ -313,7 +314,7 @@ class BuildbotCiSetupSteps(BuildbotTestCiReadConfigMixin, CompositeStepMixin,
         values = {k: v for k, (v, _) in self.build.getProperties().properties.items()}
         try:
             return evaluate_condition(condition, values)
-        except Exception:
+        except Exception:  # noqa: BLE001 (any error of the user's expression is reported)
             self.descriptionDone = "Problem parsing condition"
             await self.addCompleteLog("condition error", traceback.format_exc())
             return False

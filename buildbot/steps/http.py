@@ -229,4 +229,4 @@ class OPTIONS(_OneMethodStep):
     http_method = "OPTIONS"
 
 
-__all__ = ["DELETE", "GET", "HEAD", "HTTPStep", "OPTIONS", "POST", "PUT"]
+__all__ = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "HTTPStep"]

@@ -20,7 +20,7 @@ from twisted.internet import defer, reactor, task
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import tool_family_config as fam  # noqa: E402
+import tool_family_config as fam
 
 
 async def collect(master: Any, buildid: int) -> dict[str, Any]:

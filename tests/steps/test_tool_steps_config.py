@@ -15,23 +15,20 @@ import pytest
 from buildbot.plugins import steps, util
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record_tool_ctor_errors import outcomes  # noqa: E402
+from record_tool_ctor_errors import outcomes
 
 our_outcomes = functools.cache(outcomes)
 RECORDED = json.loads((Path(__file__).parent / "tool_ctor_errors_4.3.json").read_text())
 
-STEP_NAMES = ("BuildEPYDoc PyFlakes PyLint Sphinx Trial HLint RemovePYCs CMake Cppcheck MaxQ "
-              "SubunitShellCommand GitDiffInfo HTTPStep GET POST PUT DELETE HEAD OPTIONS "
-              "BuildbotCiSetupSteps BuildbotTestCiTrigger").split()
-FACTORY_NAMES = ("GNUAutoconf CPAN Distutils Trial BasicBuildFactory QuickBuildFactory "
-                 "BasicSVN").split()
+STEP_NAMES = ["BuildEPYDoc", "PyFlakes", "PyLint", "Sphinx", "Trial", "HLint", "RemovePYCs", "CMake", "Cppcheck", "MaxQ", "SubunitShellCommand", "GitDiffInfo", "HTTPStep", "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "BuildbotCiSetupSteps", "BuildbotTestCiTrigger"]
+FACTORY_NAMES = ["GNUAutoconf", "CPAN", "Distutils", "Trial", "BasicBuildFactory", "QuickBuildFactory", "BasicSVN"]
 
 
 def _without_class_module(outcome: list[object]) -> list[object]:
     # 4.3 prints every step class as `buildbot.process.buildstep.<Name>` in this message
     # (a quirk of its step metaclass); the class name is what matters
     kind, detail = outcome
-    fix = lambda text: re.sub(r"<class '[\w.]+\.(\w+)'>", r"<class \1>", text)  # noqa: E731
+    fix = lambda text: re.sub(r"<class '[\w.]+\.(\w+)'>", r"<class \1>", text)
     return [kind, [fix(t) for t in detail] if isinstance(detail, list) else fix(str(detail))]
 
 

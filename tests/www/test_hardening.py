@@ -509,7 +509,7 @@ def _real_config(authz: Any = None, usage: Any = None) -> Any:
 
         www: dict[str, Any] = {"port": "tcp:0:interface=127.0.0.1"}
         if authz is not None:
-            www.update(auth=UserPasswordAuth({"admin": "pw"}), authz=authz)
+            www.update(auth=UserPasswordAuth({"admin": "pw", "bob": "pw"}), authz=authz)
         return {
             "workers": [Worker("w1", "pw")],
             "builders": [BuilderConfig(name="b1", workernames=["w1"],
@@ -594,11 +594,16 @@ async def test_forbidden_control_is_refused_and_changes_nothing(tmp_path: Path) 
     async with running_master(tmp_path / "m", _real_config(authz)) as bm:
         base = f"http://127.0.0.1:{bm.www.port_number}/api/v2/"
         before = [(await get_json(base + p))[1] for p in ("buildsets", "schedulers", "workers")]
-        for i, (path, method, params) in enumerate(CONTROL_ATTEMPTS):
-            code, body = await post_jsonrpc(base + path, {
-                "jsonrpc": "2.0", "method": method, "id": i, "params": params})
-            assert (code, body["error"]) == (403, {
-                "code": -32600, "message": "you need to have role 'admins'"}), (path, method)
+        login = await http.get(base.replace("api/v2/", "auth/login"), headers=_basic("bob"))
+        bob = login.cookie()
+        assert bob is not None
+        for who in (None, bob):  # anonymous, then a logged-in user without the role
+            for i, (path, method, params) in enumerate(CONTROL_ATTEMPTS):
+                code, body = await post_jsonrpc(base + path, {
+                    "jsonrpc": "2.0", "method": method, "id": i, "params": params},
+                    headers=_cookie(who))
+                assert (code, body["error"]) == (403, {
+                    "code": -32600, "message": "you need to have role 'admins'"}), (path, method)
         after = [(await get_json(base + p))[1] for p in ("buildsets", "schedulers", "workers")]
         assert after == before
 

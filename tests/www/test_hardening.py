@@ -459,6 +459,23 @@ async def test_logout_reaches_another_master_of_the_cluster(master: WebMaster,
 
 
 @pytest_twisted.ensureDeferred
+async def test_running_master_of_a_cluster_learns_of_a_logout(master: WebMaster) -> None:
+    await master.start_www(auth=AUTH)
+    assert master.config is not None
+    master.config.multiMaster = True
+    other = WWWService(master)  # already running when the user logs out elsewhere
+    await other.reconfigure(master.config)
+    cookie, _ = await _login(master)
+    assert other.sessions.decode(cookie) is not None
+    await http.get(master.url("auth/logout"), headers=_cookie(cookie))
+    await master.www.tasks.wait()
+    other._revocations_synced -= 10  # its periodic refresh is due
+    other.sessions.decode(cookie)  # a logged-in request starts the refresh
+    await other.tasks.wait()
+    assert other.sessions.decode(cookie) is None
+
+
+@pytest_twisted.ensureDeferred
 async def test_session_expires_on_the_server_after_cookie_expiration_time(
         master: WebMaster) -> None:
     from twisted.internet import reactor

@@ -89,8 +89,9 @@ class ChangeHookResource(AsyncResource):
             handler = self._handler(m.group(1) or "base")
             try:
                 changes, src = await maybe_await(handler.getChanges(request))
-            except (KeyError, IndexError, TypeError, AttributeError) as e:
-                # A payload lacking what the dialect needs is the sender's error, not ours.
+            except (KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:
+                # A payload lacking what the dialect needs (or nested too deeply to parse)
+                # is the sender's error, not ours.
                 raise ValueError(f"Malformed payload: {e!r}") from e
         except ValueError as e:
             msg = str(e)

@@ -352,6 +352,23 @@ async def test_github_bad_signatures_rejected_and_nothing_stored(
     assert master.changes == []
 
 
+@pytest.mark.parametrize("dialect", ["base", "github", "gitlab", "bitbucketcloud"])
+@pytest_twisted.ensureDeferred
+async def test_deeply_nested_hook_payload_is_400_and_stores_nothing(master: WebMaster,
+                                                                    dialect: str) -> None:
+    await master.start_www(change_hook_dialects={dialect: True})
+    nested = b"[" * 200_000
+    if dialect == "base":
+        body, ctype = b"files=" + nested, "application/x-www-form-urlencoded"
+    else:
+        body, ctype = nested, "application/json"
+    res = await http.post(master.url(f"change_hook/{dialect}"), data=body, headers={
+        "Content-Type": ctype, "X-GitHub-Event": "push", "X-Gitlab-Event": "Push Hook",
+        "X-Event-Key": "repo:push"})
+    assert res.code == 400, res.body[:200]
+    assert master.changes == []
+
+
 # -- a private site: anonymous reads refused everywhere ------------------------------------
 
 @pytest_twisted.ensureDeferred

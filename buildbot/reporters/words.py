@@ -21,6 +21,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 import buildbot
+from buildbot import util
 from buildbot.process.properties import Properties
 from buildbot.process.results import (
     CANCELLED,
@@ -88,38 +89,34 @@ def dangerousCommand(method: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-def fuzzyInterval(seconds: int) -> str:
-    """A rough human reading of a duration ("a moment", "40 seconds", "3 hours")."""
-    if seconds <= 1:
-        return "a moment"
-    if seconds < 20:
-        return f"{seconds} seconds"
-    if seconds < 55:
-        return f"{round(seconds / 10.0) * 10} seconds"
-    minutes = round(seconds / 60.0)
-    if minutes == 1:
-        return "a minute"
-    if minutes < 20:
-        return f"{minutes} minutes"
-    if minutes < 55:
-        return f"{round(minutes / 10.0) * 10} minutes"
-    hours = round(minutes / 60.0)
-    if hours == 1:
-        return "an hour"
-    if hours < 24:
-        return f"{hours} hours"
-    days = (hours + 6) // 24
-    if days == 1:
-        return "a day"
-    if days < 30:
-        return f"{days} days"
-    months = int((days + 10) / 30.5)
-    if months == 1:
-        return "a month"
-    if months < 12:
-        return f"{months} months"
-    years = round(days / 365.25)
-    return "a year" if years == 1 else f"{years} years"
+# `notify` sub-commands: how they change the channel's events, and whether the channel is
+# then told what it is notified of
+_NOTIFY_ACTIONS: dict[str, tuple[str | None, bool]] = {
+    "on": ("add", True), "on-quiet": ("add", False),
+    "off": ("remove", True), "off-quiet": ("remove", False),
+    "list": (None, True),
+}
+
+
+def governing_acl(authz: dict[str, Any], command: str) -> Any:
+    """The `authz` entry deciding who may run `command` (upper case): its own entry, else
+    "*", else the default of its kind: "!" (denied if unset) for dangerous commands, ""
+    (allowed if unset) for the others."""
+    own = authz.get(command)
+    if own is not None:
+        return own
+    kind_default = authz.get("!", False) if command in dangerous_commands \
+        else authz.get("", True)
+    return authz.get("*", kind_default)
+
+
+def acl_allows(acl: Any, user: Any) -> bool:
+    """An authz value: True/False (None denies), a list of user ids, or one user id."""
+    if isinstance(acl, (list, tuple)):
+        return user in acl
+    if acl in (True, False, None):
+        return bool(acl)
+    return bool(user == acl)
 
 
 _EVENT = re.compile(
@@ -345,16 +342,7 @@ class Contact:
         method = getattr(self, f"command_{command}", None)
         if method is None:
             return None
-        authz = self.bot.authz
-        acl = authz.get(command)
-        if acl is None:
-            acl = authz.get("!", False) if command in dangerous_commands else authz.get("", True)
-            acl = authz.get("*", acl)
-        if isinstance(acl, (list, tuple)):
-            acl = self.user_id in acl
-        elif acl not in (True, False, None):
-            acl = self.user_id == acl
-        if not acl:
+        if not acl_allows(governing_acl(self.bot.authz, command), self.user_id):
             return self.access_denied
         return method
 
@@ -415,55 +403,56 @@ class Contact:
     async def command_LIST(self, args: str, **kwargs: Any) -> None:
         """list configured builders or workers"""
         argv = self.splitArgs(args)
-        show_all = False
-        num = 10
-        if argv:
-            if argv[0].isdigit():
-                num = int(argv.pop(0))
-            elif argv[0] == "all":
-                show_all = True
-                argv.pop(0)
+        # optional first word: "all" (offline ones too) or a number of changes
+        limit: int | None = int(argv.pop(0)) if argv and argv[0].isdigit() else None
+        show_all = limit is None and bool(argv) and argv[0] == "all"
+        if show_all:
+            argv.pop(0)
         if not argv:
             raise UsageError(f"Try '{self.bot.commandPrefix}list [all|N] "
                              "builders|workers|changes'.")
-        what = argv[0]
-        if what == "builders":
-            builders = await self.bot.getAllBuilders()
-            online = await self.bot.getOnlineBuilders()
-            words = ["I found the following builders:"]
-            for b in builders:
-                if b["builderid"] in online:
-                    words.append(b["name"])
-                elif show_all:
-                    words += [b["name"], "[offline]"]
-            await maybe_await(self.send(" ".join(words)))
-        elif what == "workers":
-            words = ["I found the following workers:"]
-            for w in await self.master.data.get(("workers",)):
-                if w["configured_on"]:
-                    words.append(w["name"])
-                    if not w["connected_to"]:
-                        words.append("[disconnected]")
-                elif show_all:
-                    words += [w["name"], "[offline]"]
-            await maybe_await(self.send(" ".join(words)))
-        elif what == "changes":
+        listers = {"builders": self._builders_text, "workers": self._workers_text}
+        if argv[0] in listers:
+            await maybe_await(self.send(await listers[argv[0]](show_all)))
+        elif argv[0] == "changes":
             if show_all:
                 await maybe_await(self.send(
                     "Do you really want me to list all changes? It can be thousands!\n"
                     "If you want to be flooded, specify the maximum number of changes to "
                     "show.\nRight now, I will show up to 100 recent changes."))
-                num = 100
-            changes = await self.master.data.get(("changes",), order=["-changeid"], limit=num)
-            parts = ["I found the following recent changes:"]
-            for ch in reversed(changes):
-                when = utils.with_datetimes({"created_at": ch["when_timestamp"]})["created_at"]
-                parts.append(f"{ch['comments'].splitlines()[0] if ch['comments'] else ''})\n"
-                             f"Author: {ch['author']}\n"
-                             f"Date: {when.strftime('%Y-%m-%d %H:%M')}\n"
-                             f"Repository: {ch['repository']}\nBranch: {ch['branch']}\n"
-                             f"Revision: {ch['revision']}\n")
-            await maybe_await(self.send("\n\n".join(parts)))
+                limit = 100
+            await maybe_await(self.send(await self._changes_text(10 if limit is None else limit)))
+
+    async def _builders_text(self, show_all: bool) -> str:
+        online = set(await self.bot.getOnlineBuilders())
+        entries = [b["name"] if b["builderid"] in online else f"{b['name']} [offline]"
+                   for b in await self.bot.getAllBuilders()
+                   if show_all or b["builderid"] in online]
+        return " ".join(["I found the following builders:", *entries])
+
+    async def _workers_text(self, show_all: bool) -> str:
+        def entry(worker: dict[str, Any]) -> str:
+            if not worker["configured_on"]:
+                return f"{worker['name']} [offline]"
+            connected = bool(worker["connected_to"])
+            return worker["name"] if connected else f"{worker['name']} [disconnected]"
+
+        workers = await self.master.data.get(("workers",))
+        entries = [entry(w) for w in workers if show_all or w["configured_on"]]
+        return " ".join(["I found the following workers:", *entries])
+
+    async def _changes_text(self, limit: int) -> str:
+        newest_first = await self.master.data.get(("changes",), order=["-changeid"],
+                                                  limit=limit)
+        blocks = ["I found the following recent changes:"]
+        for change in reversed(newest_first):
+            when = utils.with_datetimes({"created_at": change["when_timestamp"]})["created_at"]
+            title = change["comments"].splitlines()[0] if change["comments"] else ""
+            blocks.append(f"{title})\nAuthor: {change['author']}\n"
+                          f"Date: {when.strftime('%Y-%m-%d %H:%M')}\n"
+                          f"Repository: {change['repository']}\nBranch: {change['branch']}\n"
+                          f"Revision: {change['revision']}\n")
+        return "\n\n".join(blocks)
 
     command_LIST.usage = ("list [all|N] builders|workers|changes - list configured builders, "  # type: ignore[attr-defined]
                           "workers, or N recent changes")
@@ -491,27 +480,20 @@ class Contact:
     async def command_NOTIFY(self, args: str, **kwargs: Any) -> None:
         """notify me about build events"""
         argv = self.splitArgs(args)
-        usage_text = f"Try '{self.bot.commandPrefix}notify on|off|list [_EVENT_]'."
-        if not argv:
-            raise UsageError(usage_text)
-        action, events = argv[0], argv[1:]
-        if action in ("on", "on-quiet"):
+        if not argv or argv[0] not in _NOTIFY_ACTIONS:
+            raise UsageError(f"Try '{self.bot.commandPrefix}notify on|off|list [_EVENT_]'.")
+        change, echo = _NOTIFY_ACTIONS[argv[0]]
+        events = argv[1:]
+        if change == "add":
             await self.channel.add_notification_events(events or ("started", "finished"))
-            if action == "on":
-                await self.channel.list_notified_events()
-            await self.bot.saveNotifyEvents()
-        elif action in ("off", "off-quiet"):
-            if events:
-                await self.channel.remove_notification_events(events)
-            else:
-                await self.channel.remove_all_notification_events()
-            if action == "off":
-                await self.channel.list_notified_events()
-            await self.bot.saveNotifyEvents()
-        elif action == "list":
+        elif change == "remove" and events:
+            await self.channel.remove_notification_events(events)
+        elif change == "remove":
+            await self.channel.remove_all_notification_events()
+        if echo:
             await self.channel.list_notified_events()
-        else:
-            raise UsageError(usage_text)
+        if change is not None:
+            await self.bot.saveNotifyEvents()
 
     command_NOTIFY.usage = (  # type: ignore[attr-defined]
         "notify on|off|list [_EVENT_] ... - notify me about build events;  event should be one "
@@ -787,11 +769,9 @@ class StatusBot(AsyncService):
         return expanded
 
     def isValidUser(self, user: Any) -> bool:
-        for auth in self.authz.values():
-            if auth is True or (isinstance(auth, (list, tuple)) and user in auth) or \
-                    user == auth:
-                return True
-        return "" not in self.authz
+        # a user any entry allows may talk; everyone may when no default ("") is set
+        return any(acl_allows(acl, user) for acl in self.authz.values()) or \
+            "" not in self.authz
 
     def getContact(self, user: Any, channel: Any) -> Contact:
         key = (channel, user)
@@ -880,7 +860,7 @@ class StatusBot(AsyncService):
             return "??"
         if not isinstance(complete_at, (int, float)):
             complete_at = complete_at.timestamp()
-        return fuzzyInterval(int(self.clock.seconds() - complete_at))
+        return util.fuzzyInterval(int(self.clock.seconds() - complete_at))
 
     async def getBuildStatus(self, which: str, short: bool = False) -> str:
         response = f"`{which}`: "

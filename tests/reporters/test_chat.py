@@ -11,7 +11,7 @@ import pytest_twisted
 from twisted.internet import defer
 
 import buildbot
-from buildbot.plugins import reporters
+from buildbot.plugins import reporters, worker
 from tests.fixtures.master import running_master
 from tests.reporters.builds import BUILDBOT_URL, force, master_config
 from tests.reporters.remote_services import (
@@ -139,3 +139,34 @@ async def test_telegram_polling_bot_answers_and_notifies(tmp_path: Path) -> None
     ]
     commands = server.requests.items[1].json()["commands"]
     assert {"command": "version", "description": "show buildbot version"} in commands
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_irc_list_and_notify_subcommands(tmp_path: Path,
+                                               irc_server: RecordingIrcServer) -> None:
+    bot = reporters.IRC("127.0.0.1", "bb", [], port=irc_server.portnum)
+    cfg = master_config(bot, builders=("b0", "b1"))
+    cfg["workers"].append(worker.Worker("ghost", "pw"))  # never connects
+    cfg["builders"][1].workernames = ["ghost"]
+    async with running_master(tmp_path, cfg):
+        await irc_server.wait_line("USER")
+        replies = []
+        # one at a time: commands run concurrently, so replies could overtake each other
+        for line, expected in (("list builders", 1), ("list all builders", 1),
+                               ("list workers", 1), ("notify on-quiet started", 0),
+                               ("notify on finished", 1), ("notify off-quiet started", 0),
+                               ("notify list", 1), ("notify off", 1),
+                               ("notify sideways", 1)):
+            irc_server.say("ann", "bb", line)
+            said = await irc_server.wait_said(len(replies) + expected)
+            replies = [text for _, _, text in said]
+    assert replies == [
+        "I found the following builders: b0",
+        "I found the following builders: b0 b1 [offline]",
+        "I found the following workers: local ghost [disconnected]",
+        "The following events are being notified: finished, started.",
+        "The following events are being notified: finished.",
+        "No events are being notified.",
+        "Try 'notify on|off|list [_EVENT_]'.",
+    ]

@@ -129,3 +129,26 @@ class LatentWorkerSubstantiatiationCancelled(Exception):
 class WorkerTooOldError(Exception):
     """The worker lacks a command a step needs."""
 
+
+class BuilderInUseError(Exception):
+    """Kept for old plugins."""
+
+
+class ISourceStamp(Interface):
+    """A source stamp (repository, branch, revision, patch of one codebase)."""
+
+
+class IConfigLoader(Interface):
+    """Something that loads the master's configuration (`loadConfig()`)."""
+
+
+class IConfigurator(Interface):
+    """A c['configurators'] entry: `configure(config_dict)` edits the configuration."""
+
+
+class ILatentMachine(IMachine):
+    """A machine the master can start and stop (c['machines'])."""
+
+
+class IMachineAction(Interface):
+    """How a machine is started or stopped (`perform(manager)`)."""

@@ -47,16 +47,16 @@ class ConfigErrors(Exception):
 _active: ContextVar[ConfigErrors | None] = ContextVar("buildbot_config_errors", default=None)
 
 
-def error(msg: str, always_raise: bool = False) -> None:
-    """Report a configuration error.
+def error(error: str, always_raise: bool = False) -> None:
+    """Report a configuration error (the parameter name is the reference's).
 
     Recorded in the active capture (and returns) if there is one and `always_raise` is false;
-    raises `ConfigErrors([msg])` otherwise.
+    raises `ConfigErrors([error])` otherwise.
     """
     errors = _active.get()
     if errors is None or always_raise:
-        raise ConfigErrors([msg])
-    errors.addError(msg)
+        raise ConfigErrors([error])
+    errors.addError(error)
 
 
 @contextlib.contextmanager

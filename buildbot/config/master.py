@@ -274,3 +274,16 @@ class FileLoader:
 def load_master_config(basedir: str, filename: str = "master.cfg") -> MasterConfig:
     """`FileLoader(basedir, filename).loadConfig()`."""
     return FileLoader(basedir, filename).loadConfig()
+
+
+_in_unit_tests = False
+
+
+def set_is_in_unit_tests(in_tests: bool) -> None:
+    """Tests: relax checks that need a real master directory (the reference's switch)."""
+    global _in_unit_tests
+    _in_unit_tests = in_tests
+
+
+def get_is_in_unit_tests() -> bool:
+    return _in_unit_tests

@@ -14,6 +14,7 @@ from buildbot.process.buildrequestdistributor import BuildRequestDistributor
 from buildbot.process.locks import LockRegistry
 from buildbot.process.results import CANCELLED, RETRY, SKIPPED
 from buildbot.util.deferred import call_user
+from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
 
@@ -263,3 +264,7 @@ class BotMaster(AsyncService):
         self.brd.only_waited_for = False
         self.brd.active = True
         self.maybeStartBuildsForAllBuilders()
+
+
+LockRetrieverMixin = internal_class(
+    __name__, "LockRetrieverMixin", "locks are looked up by buildbot.process.locks")

@@ -203,3 +203,12 @@ class Builder(AsyncService):
     async def stop(self) -> None:
         # Builds of a removed builder keep running; the tasks group waits for them.
         await super().stop()
+
+
+def enforceChosenWorker(bldr: Any, workerforbuilder: Any, breq: Any) -> bool:
+    """A `canStartBuild` for builders: a request naming a worker (the `workername` property,
+    e.g. from a ForceScheduler's WorkerChoiceParameter) only runs on that worker."""
+    chosen = breq.properties.getProperty("workername")
+    if isinstance(chosen, str):
+        return bool(chosen == workerforbuilder.worker.workername)
+    return True

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 
 from buildbot.process.buildrequest import BuildRequest
 from buildbot.util.deferred import call_user
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
 
@@ -211,3 +212,8 @@ class BuildRequestDistributor(AsyncService):
     @staticmethod
     def _has_parent(breq: BuildRequest) -> bool:
         return breq.parent_buildid is not None
+
+
+_BRD_WHY = "the distributor chooses builds itself (BasicBuildChooser is built by it)"
+BuildChooserBase = internal_class(__name__, "BuildChooserBase", _BRD_WHY)
+differs_internally(_BRD_WHY)(BasicBuildChooser)

@@ -23,6 +23,8 @@ from typing import Any
 
 from twisted.internet import defer
 
+from buildbot.util.internal import internal_function
+
 COUNTING = "counting"
 EXCLUSIVE = "exclusive"
 
@@ -455,3 +457,10 @@ class LockSet:
         self.held = False
         for lock, access in self.locks:
             lock.release(self.owner, access)
+
+
+_LOCKS_WHY = "builds acquire their locks through buildbot.process.locks' own helpers"
+get_real_locks_from_accesses = internal_function(__name__, "get_real_locks_from_accesses",
+                                                 _LOCKS_WHY)
+get_real_locks_from_accesses_raw = internal_function(
+    __name__, "get_real_locks_from_accesses_raw", _LOCKS_WHY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from buildbot.util.results import (
+    ALL_RESULTS,
     CANCELLED,
     EXCEPTION,
     FAILURE,
@@ -10,6 +11,7 @@ from buildbot.util.results import (
     SKIPPED,
     SUCCESS,
     WARNINGS,
+    MultipleResults,
     ResultComputingConfigMixin,
     Results,
     computeResultAndTermination,
@@ -19,7 +21,7 @@ from buildbot.util.results import (
 )
 
 __all__ = [
-    "CANCELLED", "EXCEPTION", "FAILURE", "RETRY", "SKIPPED", "SUCCESS", "WARNINGS",
+    "ALL_RESULTS", "MultipleResults", "CANCELLED", "EXCEPTION", "FAILURE", "RETRY", "SKIPPED", "SUCCESS", "WARNINGS",
     "ResultComputingConfigMixin", "Results", "computeResultAndTermination", "statusToString",
     "worst", "worst_status",
 ]

@@ -15,6 +15,7 @@ from twisted.logger import Logger
 
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import internal_class
 
 log = Logger()
 
@@ -198,3 +199,10 @@ class LatentWorkerForBuilder(AbstractWorkerForBuilder):
         if self.worker is None or not self.worker.substantiated:
             return False
         return await super().ping()
+
+
+class PingException(Exception):
+    """A worker did not answer a ping."""
+
+
+Ping = internal_class(__name__, "Ping", "workers are pinged by their connection (ping())")

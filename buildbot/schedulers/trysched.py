@@ -19,6 +19,7 @@ from buildbot.changes.pb import NewCredPerspective
 from buildbot.process.properties import Properties
 from buildbot.schedulers.base import ReconfigurableBaseScheduler
 from buildbot.util.deferred import as_deferred, gather
+from buildbot.util.internal import internal_class
 
 log = Logger()
 
@@ -380,3 +381,7 @@ class Try_Userpass(TryBase):
         if not self.enabled:
             return
         await self._destroy_pb()
+
+
+JobdirService = internal_class(__name__, "JobdirService",
+                               "Try_Jobdir watches its job directory itself")

@@ -29,6 +29,7 @@ from twisted.web.iweb import IPolicyForHTTPS
 from zope.interface import implementer
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.service import AsyncService
 
 log = Logger()
@@ -332,3 +333,8 @@ class HTTPSession:
 
     def post(self, ep: str, **kwargs: Any) -> defer.Deferred[HttpResponse]:
         return self.http._do_request(self, "post", ep, **kwargs)
+
+
+TxRequestsResponseWrapper = internal_class(
+    __name__, "TxRequestsResponseWrapper", "HTTP requests are made with treq only")
+differs_internally("made by HTTPSession from a treq response")(TreqResponseWrapper)

@@ -39,3 +39,9 @@ def incrementIdentifier(maxLength: int, ident: str) -> str:
         if not stem:
             raise ValueError("cannot increment identifier further")
     return stem + suffix
+
+# The reference's public names for the patterns above.
+ident_re = _IDENT_RE
+initial_re = _INITIAL_BAD
+subsequent_re = _SUBSEQUENT_BAD
+trailing_digits_re = re.compile(r"_([0-9]+)$")

@@ -124,3 +124,8 @@ class MaildirService(BuildbotService):
 
     def messageReceived(self, filename: str) -> Any:
         raise NotImplementedError
+
+
+# The reference's optional dnotify module (Linux directory notification); this master uses
+# inotify or polling, never dnotify.
+dnotify = None

@@ -17,6 +17,10 @@ CANCELLED = 6
 Results = ["success", "warnings", "failure", "skipped", "exception", "retry", "cancelled"]
 
 # Severity rank of each code: SKIPPED < SUCCESS < WARNINGS < FAILURE < EXCEPTION < RETRY < CANCELLED
+ALL_RESULTS = [SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED]
+# Plural names indexed by result code, used when counting results in summaries.
+MultipleResults = ["successes", "warnings", "failures", "skipped", "exceptions", "retries",
+                   "cancelled"]
 _RANK = {SKIPPED: 0, SUCCESS: 1, WARNINGS: 2, FAILURE: 3, EXCEPTION: 4, RETRY: 5, CANCELLED: 6}
 
 

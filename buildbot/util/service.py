@@ -9,6 +9,7 @@ tasks and waits for them; the first error is raised once every child has been st
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,8 +18,15 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from buildbot.util.comparable import ComparableMixin, config_equal
 from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.misc import unicode2bytes
 from buildbot.util.tasks import TaskGroup
+
+__all__ = ["AsyncMultiService", "AsyncService", "BuildbotService", "BuildbotServiceManager",
+           "ClusteredBuildbotService",  # noqa: F822 - provided by the module __getattr__
+           "ComparableMixin", "IndependentAsyncMultiService",
+           "MasterService", "ReconfigurableServiceMixin", "SharedService", "config_equal"]
 
 log = Logger()
 
@@ -119,48 +127,109 @@ class AsyncService(service.MultiService):
         return None
 
 
-def config_equal(a: Any, b: Any) -> bool:
-    """Structural equality of configuration values.
+class AsyncMultiService(AsyncService):
+    """The reference's name for a MultiService whose start/stop wait for the children (ours
+    all do: this is `AsyncService`)."""
 
-    Plain `==` is not enough: renderables such as `Property` overload `==` to build a new
-    renderable (always truthy), which would make every changed argument look unchanged.
-    """
-    if a is b:
-        return True
-    if type(a) is not type(b):
+
+class ReconfigurableServiceMixin:
+    """Passes a new master configuration down the service tree, highest priority first."""
+
+    reconfig_priority = 128
+
+    def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> Any:
+        """Call `reconfigServiceWithBuildbotConfig` on each child that has it, in priority
+        order (higher `reconfig_priority` first), waiting for each."""
+        async def run() -> None:
+            tree: Any = self  # mixed into a MultiService
+            children = [c for c in list(tree) if hasattr(c, "reconfigServiceWithBuildbotConfig")]
+            children.sort(key=lambda c: -getattr(c, "reconfig_priority", 128))
+            for child in children:
+                await maybe_await(child.reconfigServiceWithBuildbotConfig(new_config))
+        return ensure_deferred(run())
+
+
+class IndependentAsyncMultiService(AsyncMultiService):
+    """A service tree whose master is set explicitly (`set_master`) rather than found
+    through its parent, for services whose lifetime the parent does not manage."""
+
+    _master: Any = None
+
+    def set_master(self, master: Any) -> None:
+        self._master = master
+
+    @property
+    def master(self) -> Any:
+        return self._master
+
+
+class MasterService(AsyncMultiService):
+    """The root of a master's service tree: its own `master`."""
+
+    @property
+    def master(self) -> Any:
+        return self
+
+    def get_db_config(self, new_config: Any) -> defer.Deferred[Any]:
+        """`new_config.db` with renderable values (secrets in the URL) rendered."""
+        async def render() -> Any:
+            props = _RenderContext(self)
+            out = {}
+            for key, value in dict(new_config.db).items():
+                if hasattr(value, "getRenderingFor"):
+                    value = await maybe_await(value.getRenderingFor(props))
+                out[key] = value
+            return out
+        return ensure_deferred(render())
+
+
+class _RenderContext:
+    """The least a renderable needs outside a build: `master` (and no properties)."""
+
+    def __init__(self, master: Any) -> None:
+        self.master = master
+
+    def getProperty(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def hasProperty(self, name: str) -> bool:
         return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(config_equal(v, b[k]) for k, v in a.items())
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(config_equal(x, y) for x, y in zip(a, b))
-    attrs = getattr(type(a), "compare_attrs", None)
-    if attrs is not None:
-        return all(config_equal(getattr(a, n, None), getattr(b, n, None)) for n in attrs)
-    result = a == b
-    return result if isinstance(result, bool) else False
+
+    def render(self, value: Any) -> defer.Deferred[Any]:
+        if hasattr(value, "getRenderingFor"):
+            return defer.maybeDeferred(value.getRenderingFor, self)
+        return defer.succeed(value)
 
 
-class ComparableMixin:
-    """Equality by the attributes named in `compare_attrs` (used to detect config changes)."""
+class SharedService(AsyncMultiService):
+    """A service created once per set of constructor arguments under a parent (e.g. one
+    HTTP session per base URL shared by several reporters)."""
 
-    compare_attrs: tuple[str, ...] = ()
+    @classmethod
+    def getService(cls, parent: Any, *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+        """The instance under `parent` for these arguments, created and started if new.
 
-    def _cmp_values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, a, None) for a in self.compare_attrs)
+        A new instance goes first in the parent's list so that it stops after its users.
+        """
+        async def get() -> Any:
+            name = cls.getName(*args, **kwargs)
+            if name in parent.namedServices:
+                return parent.namedServices[name]
+            instance = cls(*args, **kwargs)
+            instance.name = name  # type: ignore[assignment]  # Twisted types it as None
+            await maybe_await(instance.setServiceParent(parent))
+            parent.services.remove(instance)
+            parent.services.insert(0, instance)
+            return instance
+        return ensure_deferred(get())
 
-    def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other) or not isinstance(other, ComparableMixin):
-            return False
-        return config_equal(self._cmp_values(), other._cmp_values())
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        try:
-            return hash((type(self), self._cmp_values()))
-        except TypeError:  # unhashable config values: fall back to identity
-            return id(self)
+    @classmethod
+    def getName(cls, *args: Any, **kwargs: Any) -> str:
+        """`<ClassName>_<sha1 of the arguments' str()>`: equal arguments give equal names."""
+        digest = hashlib.sha1()
+        for piece in [*args, *(x for kv in sorted(kwargs.items()) for x in kv)]:
+            digest.update(unicode2bytes(str(piece)))
+        return f"{cls.__name__}_{digest.hexdigest()}"
 
 
 class BuildbotService(ComparableMixin, AsyncService):
@@ -185,17 +254,15 @@ class BuildbotService(ComparableMixin, AsyncService):
     reconfig_priority = 128
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        name = kwargs.pop("name", None)
-        if name is not None:
-            self.name = name
+        # `name` may come as a keyword or as a class attribute of the subclass.
+        self.name = kwargs.pop("name", None) or self.name
         self.checkConfig(*args, **kwargs)
-        if self.name is None:
+        if not self.name:
             raise ValueError(f"{type(self)}: must pass a name to constructor")
-        self._config_args = args
-        self._config_kwargs = kwargs
+        self._config_args, self._config_kwargs = args, kwargs
         self.rendered = False
-        super().__init__(name=self.name)
         self._master: Any = None
+        super().__init__(name=self.name)
 
     # The master is found through the service tree unless it was given explicitly.
     @property
@@ -237,8 +304,20 @@ class BuildbotService(ComparableMixin, AsyncService):
         await maybe_await(self.reconfigService(*args, **kwargs))
         self.configured = True
 
+    def canReconfigWithSibling(self, sibling: BuildbotService) -> bool:
+        """Whether `sibling` may be adopted in place (False: the manager replaces the service)."""
+        return type(self) is type(sibling)
 
-class BuildbotServiceManager(AsyncService):
+    def renderSecrets(self, *args: Any) -> Any:
+        """Render secrets in `args` through the master; one value in, one value out."""
+        async def render() -> Any:
+            render_one = getattr(self.master, "render_secrets", None)
+            values = [await render_one(a) if render_one else a for a in args]
+            return values[0] if len(values) == 1 else values
+        return ensure_deferred(render())
+
+
+class BuildbotServiceManager(ReconfigurableServiceMixin, AsyncService):
     """Keeps its children equal to a list of configured services, matched by name.
 
     On reconfiguration: services gone from the config are stopped and detached; new ones are
@@ -276,3 +355,12 @@ class BuildbotServiceManager(AsyncService):
 
     async def prepare_new_service(self, svc: Any) -> None:
         """Hook run before a new service is attached (e.g. to look up its object id)."""
+
+
+def __getattr__(name: str) -> Any:
+    # ClusteredBuildbotService subclasses BuildbotService, so it lives in its own module;
+    # the reference exports it from here.
+    if name == "ClusteredBuildbotService":
+        from buildbot.util.clustered import ClusteredBuildbotService
+        return ClusteredBuildbotService
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

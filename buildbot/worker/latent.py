@@ -42,6 +42,7 @@ from buildbot.interfaces import (
     LatentWorkerSubstantiatiationCancelled,
 )
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import internal_class
 from buildbot.worker.base import AbstractWorker
 
 log = Logger()
@@ -480,3 +481,7 @@ class CompatibleLatentWorkerMixin:
             return True
         requested = await maybe_await(self.renderWorkerProps(build_props))
         return bool(requested == self._actual_build_props)
+
+
+LocalLatentWorker = internal_class(
+    __name__, "LocalLatentWorker", "a test helper of Buildbot 4.3; use LocalWorker instead")

@@ -7,6 +7,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.service import BuildbotServiceManager
 from buildbot.worker.protocols import msgpack as msgpack_protocol
 from buildbot.worker.protocols import pb as pb_protocol
@@ -146,3 +147,8 @@ class WorkerManager(BuildbotServiceManager):
             return True
         except Exception:
             return False
+
+
+WorkerRegistration = internal_class(__name__, "WorkerRegistration",
+                                    "workers are registered by the worker manager itself")
+differs_internally("created by the master")(WorkerManager)

@@ -30,6 +30,7 @@ from zope.interface import implementer
 
 from buildbot.util import bytes2unicode, unicode2bytes
 from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.resource import AsyncResource, HttpError, finish, query_args, redirect_to
 
 log = Logger()
@@ -366,3 +367,39 @@ class AuthRootResource(resource.Resource):
 __all__ = ["AuthBase", "AuthRootResource", "CustomAuth", "HTPasswdAuth", "NoAuth",
            "RemoteUserAuth", "TwistedICredAuthBase", "UserInfoProviderBase", "UserPasswordAuth",
            "finish"]
+
+
+# -- Buildbot 4.3 names ------------------------------------------------------------------
+SESSION_SECRET_ALGORITHM = "HS256"
+SESSION_SECRET_LENGTH = 128
+
+
+def build_anonymous_user_info() -> dict[str, Any]:
+    """The user info of a visitor who has not logged in."""
+    return {"anonymous": True}
+
+
+def build_cookie_name(is_secure: bool, sitepath: list[bytes]) -> bytes:
+    """The session cookie's name: Twisted's (secure) session cookie name joined with the
+    site path, as the web UI and 4.3 masters sharing a domain expect."""
+    base = b"TWISTED_SECURE_SESSION" if is_secure else b"TWISTED_SESSION"
+    return b"_".join([base, *sitepath])
+
+
+def parse_user_info_from_token(token: str, session_secret: str) -> dict[str, Any]:
+    """The `user_info` of a session token; KeyError if it is invalid or expired."""
+    import jwt
+    try:
+        claims = jwt.decode(token, session_secret, algorithms=[SESSION_SECRET_ALGORITHM])
+    except jwt.PyJWTError as e:
+        raise KeyError(str(e)) from e
+    return dict(claims["user_info"])
+
+
+_WWW_INTERNAL = "the web service builds its resources itself (buildbot.www.service)"
+AuthRealm = internal_class(__name__, "AuthRealm", _WWW_INTERNAL)
+LoginResource = internal_class(__name__, "LoginResource", _WWW_INTERNAL)
+PreAuthenticatedLoginResource = internal_class(__name__, "PreAuthenticatedLoginResource",
+                                               _WWW_INTERNAL)
+for _cls in (AuthRootResource, LogoutResource):
+    differs_internally(_WWW_INTERNAL)(_cls)

@@ -20,6 +20,7 @@ from twisted.web import server
 
 from buildbot.util import bytes2unicode, unicode2bytes
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally
 from buildbot.www.resource import AsyncResource, Redirect, finish, query_args, redirect_to
 
 log = Logger()
@@ -187,3 +188,9 @@ class AvatarResource(AsyncResource):
                 finish(request, data)
                 return
         redirect_to(request, self.defaultAvatarUrl)
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+for _cls in (AvatarResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -24,6 +24,7 @@ from zope.interface import implementer
 
 from buildbot.util import bytes2unicode, datetime2epoch
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally
 from buildbot.www.resource import AsyncResource, finish
 
 log = Logger()
@@ -151,3 +152,9 @@ def protect(res: Any, credential_checkers: Any) -> Any:
     realm: Any = _Realm(res)  # zope @implementer is invisible to mypy
     return HTTPAuthSessionWrapper(portal.Portal(realm, cks),
                                   [BasicCredentialFactory(b"Protected area")])
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+for _cls in (ChangeHookResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from twisted.web import server
 
 import buildbot
+from buildbot.util.internal import differs_internally, internal_function
 from buildbot.www.resource import AsyncResource, HttpError, finish
 
 log = Logger()
@@ -147,3 +148,16 @@ class ConfigResource(AsyncResource):
         request.setHeader(b"cache-control", b"public,max-age=0")
         request.setHeader(b"content-length", str(len(body)).encode())
         finish(request, body)
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+def get_environment_versions() -> list[tuple[str, str]]:
+    """(component, version) pairs shown on the web UI's About page."""
+    return [(name, version) for name, version in environment_versions()]
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+get_www_frontend_config_dict = internal_function(__name__, "get_www_frontend_config_dict", _INTERNAL_WHY)
+replace_placeholder_range = internal_function(__name__, "replace_placeholder_range", _INTERNAL_WHY)
+serialize_www_frontend_config_dict_to_json = internal_function(__name__, "serialize_www_frontend_config_dict_to_json", _INTERNAL_WHY)
+serialize_www_frontend_theme_to_css = internal_function(__name__, "serialize_www_frontend_theme_to_css", _INTERNAL_WHY)
+for _cls in (ConfigResource, IndexResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

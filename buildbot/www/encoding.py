@@ -22,6 +22,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.web import server
 
 from buildbot.util import datetime2epoch
+from buildbot.util.internal import internal_class
 from buildbot.www.resource import FlowControl, finish, request_gone
 
 
@@ -276,3 +277,9 @@ async def stream_async(request: server.Request, chunks: Any, coding: str | None)
 
 __all__ = ["Compressor", "choose_encoding", "cooperate", "dumps", "envelope_chunks",
            "json_default", "send_body", "stream_async"]
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "responses are compressed by buildbot.www.encoding's own encoders"
+BrotliEncoderFactory = internal_class(__name__, "BrotliEncoderFactory", _INTERNAL_WHY)
+ZstandardEncoderFactory = internal_class(__name__, "ZstandardEncoderFactory", _INTERNAL_WHY)

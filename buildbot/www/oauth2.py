@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode
 from twisted.logger import Logger
 from twisted.web import server
 
+from buildbot.util.internal import differs_internally
 from buildbot.www.auth import AuthBase, redirect_url
 from buildbot.www.httpclient import http_client
 from buildbot.www.resource import AsyncResource, HttpError, query_args, redirect_to
@@ -278,3 +279,9 @@ class OAuth2LoginResource(AsyncResource):
         state = args.get("state", [""])[0]
         route = parse_qs(state).get("redirect", [None])[0] if state else None
         redirect_to(request, redirect_url(self.www.buildbot_url, route))
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
+for _cls in (OAuth2LoginResource,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -16,11 +16,11 @@ from twisted.web import static
 class Application:
     """A web plugin: its static files, its web resource, and the configuration it was given."""
 
-    def __init__(self, modulename: str, description: str, ui: bool = True) -> None:
-        self.modulename = modulename
+    def __init__(self, package_name: str, description: str, ui: bool = True) -> None:
+        self.modulename = self.package_name = package_name
         self.description = description
         self.ui = ui
-        module = importlib.import_module(modulename)
+        module = importlib.import_module(package_name)
         base = os.path.dirname(os.path.abspath(module.__file__ or ""))
         self.version: str | None = None
         version_file = os.path.join(base, "VERSION")

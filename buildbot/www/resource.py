@@ -9,6 +9,7 @@ escapes it becomes a logged 500, and writes after the client went away are dropp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.web import resource, server
 from zope.interface import implementer
+
+from buildbot.util.deferred import maybe_await
 
 if TYPE_CHECKING:
     from buildbot.www.service import WWWService
@@ -154,3 +157,78 @@ def query_args(request: server.Request) -> dict[str, list[str]]:
     uri = request.uri or b""
     qs = uri.split(b"?", 1)[1] if b"?" in uri else b""
     return parse_qs(qs.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+# -- Base classes for web plugins written for Buildbot 4.3 ---------------------------------
+_CR_LF = re.compile(rb"[\r\n]+.*", re.DOTALL)
+
+
+def protect_redirect_url(url: bytes) -> bytes:
+    """`url` cut at its first CR or LF, so a redirect cannot inject response headers."""
+    return _CR_LF.sub(b"", url)
+
+
+class Resource(resource.Resource):
+    """The reference's base for web resources of plugins: `self.master`, `base_url`, and
+    `asyncRenderHelper` to answer from a function that may return a Deferred or coroutine.
+
+    With `needsReconfig = True`, `reconfigResource(new_config)` must be provided; plugins
+    call it themselves when they need the new configuration.
+    """
+
+    needsReconfig = False
+
+    def __init__(self, master: Any) -> None:
+        super().__init__()
+        self.master = master
+
+    @property
+    def base_url(self) -> bytes:
+        url = getattr(getattr(self.master, "config", None), "buildbotURL", "") or ""
+        return url.encode("utf-8") if isinstance(url, str) else bytes(url)
+
+    def reconfigResource(self, new_config: Any) -> None:
+        raise NotImplementedError
+
+    def asyncRenderHelper(self, request: server.Request, _callable: Callable[[server.Request], Any],
+                          writeError: Callable[..., None] | None = None) -> int:
+        """Render with `_callable(request)`; its (awaited) bytes become the body.
+
+        A `Redirect` redirects; another exception calls `writeError(message, errcode=500)`
+        if given, else answers 500 and logs it.
+        """
+        async def run() -> None:
+            try:
+                body = await maybe_await(_callable(request))
+            except Redirect as e:
+                if not request_gone(request):
+                    redirect_to(request, e.url)
+                return
+            except Exception as e:  # noqa: BLE001 - a plugin's failure must not kill the site
+                log.failure("while rendering {uri}", uri=request.uri)
+                if request_gone(request):
+                    return
+                if writeError is not None:
+                    writeError(repr(e).encode(), errcode=500)
+                    return
+                request.setResponseCode(500)
+                finish(request, b"internal error - see logs")
+                return
+            if not request_gone(request):
+                finish(request, body if isinstance(body, bytes) else (body or b""))
+
+        defer.ensureDeferred(run())
+        return server.NOT_DONE_YET
+
+
+class RedirectResource(Resource):
+    """Redirects every request to `base_url + basepath`."""
+
+    def __init__(self, master: Any, basepath: str) -> None:
+        super().__init__(master)
+        self.basepath = basepath
+
+    def render(self, request: server.Request) -> bytes:
+        target = self.base_url + self.basepath.encode("utf-8")
+        request.redirect(protect_redirect_url(target))
+        return target

@@ -30,8 +30,13 @@ RC_SUCCESS = 0
 GIT_HASH_LENGTH = 40
 
 
-def _true_or_zero(v: Any) -> bool:
-    return v is True or v == 0
+def isTrueOrIsExactlyZero(v: Any) -> bool:
+    """True for truthy values and for the integer 0 (so `abbrev=0` is passed on), False for
+    other false values, `False` included."""
+    return bool(v) or (isinstance(v, int) and v is not False)
+
+
+_true_or_zero = isTrueOrIsExactlyZero
 
 
 # getDescription dict key -> `git describe` arguments for its value (None: nothing)
@@ -51,6 +56,7 @@ GIT_DESCRIBE_FLAGS: list[tuple[str, Any]] = [
     ("dirty", lambda v: ["--dirty"] if (v is True or v == "") else None),
     ("dirty", lambda v: [f"--dirty={v}"] if (v and v is not True) else None),
 ]
+git_describe_flags = GIT_DESCRIBE_FLAGS  # the reference's name
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

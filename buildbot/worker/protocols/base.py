@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from twisted.spread import pb
 
 from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.internal import internal_class
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -284,3 +285,13 @@ def make_connection_factory(
         return conn
 
     return factory
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+FileReaderImpl = internal_class(__name__, "FileReaderImpl", _INTERNAL_WHY)
+FileWriterImpl = internal_class(__name__, "FileWriterImpl", _INTERNAL_WHY)
+Listener = internal_class(__name__, "Listener", _INTERNAL_WHY)
+RemoteCommandImpl = internal_class(__name__, "RemoteCommandImpl", _INTERNAL_WHY)
+UpdateRegistrationListener = internal_class(__name__, "UpdateRegistrationListener", _INTERNAL_WHY)

@@ -27,6 +27,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.worker.protocols import base
 from buildbot.worker.protocols.base import (
     WorkerConnectionLost,
@@ -359,3 +360,12 @@ def connection_factory(workers: WorkerRegistry, clock: IReactorTime) -> base.Con
     """The `pfactory(protocol, username)` to register worker names with the msgpack manager."""
     return base.make_connection_factory(
         lambda worker, protocol: Connection(worker, protocol, clock), workers)
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+BasicRemoteCommand = internal_class(__name__, "BasicRemoteCommand", _INTERNAL_WHY)
+Listener = internal_class(__name__, "Listener", _INTERNAL_WHY)
+for _cls in (Connection,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from buildbot.util.deferred import ensure_deferred, maybe_await
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.worker.protocols import base
 
 log = Logger()
@@ -135,3 +136,15 @@ class Connection(base.Connection):
         # the worker exiting means, and report the connection gone.
         await maybe_await(self.worker.stopService())
         self.loseConnection()
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+FileReaderProxy = internal_class(__name__, "FileReaderProxy", _INTERNAL_WHY)
+FileWriterProxy = internal_class(__name__, "FileWriterProxy", _INTERNAL_WHY)
+Listener = internal_class(__name__, "Listener", _INTERNAL_WHY)
+ProxyMixin = internal_class(__name__, "ProxyMixin", _INTERNAL_WHY)
+RemoteCommandProxy = internal_class(__name__, "RemoteCommandProxy", _INTERNAL_WHY)
+for _cls in (Connection,):
+    differs_internally(_INTERNAL_WHY)(_cls)

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from twisted.spread import pb
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.misc import bytes2unicode
 from buildbot.worker.protocols import base
 from buildbot.worker.protocols.base import WorkerConnectionLost
@@ -278,3 +279,15 @@ def connection_factory(workers: WorkerRegistry, clock: IReactorTime) -> base.Con
     """The `pfactory(mind, username)` to register worker names with the PB manager."""
     return base.make_connection_factory(lambda worker, mind: Connection(worker, mind, clock),
                                         workers)
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+FileReaderProxy = internal_class(__name__, "FileReaderProxy", _INTERNAL_WHY)
+FileWriterProxy = internal_class(__name__, "FileWriterProxy", _INTERNAL_WHY)
+Listener = internal_class(__name__, "Listener", _INTERNAL_WHY)
+ReferenceableProxy = internal_class(__name__, "ReferenceableProxy", _INTERNAL_WHY)
+RemoteCommand = internal_class(__name__, "RemoteCommand", _INTERNAL_WHY)
+for _cls in (Connection,):
+    differs_internally(_INTERNAL_WHY)(_cls)

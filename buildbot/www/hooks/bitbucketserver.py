@@ -35,3 +35,9 @@ class BitbucketServerEventHandler(BitbucketCloudEventHandler):
 
 
 bitbucketserver = BitbucketServerEventHandler
+
+
+# Git refs of Bitbucket Server events ({} is the branch, tag or pull request id).
+GIT_BRANCH_REF = "refs/heads/{}"
+GIT_MERGE_REF = "refs/pull-requests/{}/merge"
+GIT_TAG_REF = "refs/tags/{}"

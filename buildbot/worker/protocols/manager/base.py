@@ -14,6 +14,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.service import AsyncService
 
 log = Logger()
@@ -159,3 +160,10 @@ class PortManager(AsyncService):
             await disp.stop_listening()
         await super().stop()
 
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+BaseDispatcher = internal_class(__name__, "BaseDispatcher", _INTERNAL_WHY)
+BaseManager = internal_class(__name__, "BaseManager", _INTERNAL_WHY)
+differs_internally(_INTERNAL_WHY)(Dispatcher)

@@ -22,6 +22,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from buildbot.util.deferred import maybe_await
+from buildbot.util.internal import internal_class, internal_function
 from buildbot.worker.protocols.base import (
     RemoteWorkerError,
     WorkerConnectionLost,
@@ -272,3 +273,12 @@ class MsgManager(PortManager):
             return f"tcp:{int(portstr)}"
         except ValueError:
             raise ValueError(f"msgpack port must be an int, not {portstr!r}") from None
+
+
+# -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
+_INTERNAL_WHY = ("the worker connections of this master are implemented differently "
+                 "(buildbot.worker.protocols)")
+BuildbotWebSocketServerProtocol = internal_class(__name__, "BuildbotWebSocketServerProtocol", _INTERNAL_WHY)
+ConnectioLostError = internal_class(__name__, "ConnectioLostError", _INTERNAL_WHY)
+decode_http_authorization_header = internal_function(__name__, "decode_http_authorization_header", _INTERNAL_WHY)
+encode_http_authorization_header = internal_function(__name__, "encode_http_authorization_header", _INTERNAL_WHY)

@@ -104,12 +104,19 @@ class BuildRequestEndpoint(Endpoint):
                 priority = int(priority)  # type: ignore[arg-type]  # checked just here
             except (TypeError, ValueError):
                 raise ControlParamsError({"priority": "an integer is required"}) from None
+            if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:  # (4.3: 500 from the driver)
+                raise ControlParamsError({"priority": f"must be between {-MAX_PRIORITY} "
+                                                      f"and {MAX_PRIORITY}"})
             try:
                 await self.db.buildrequests.set_build_requests_priority(
                     brids=[brid], priority=priority)
             except NotClaimedError:
                 pass  # complete requests keep their priority
         return None
+
+
+# The priority column is a plain INTEGER (32 bits on PostgreSQL and MySQL).
+MAX_PRIORITY = 2**31 - 1
 
 
 class BuildRequestsEndpoint(Endpoint):

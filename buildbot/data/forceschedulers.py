@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType
+from buildbot.data.buildrequests import MAX_PRIORITY
 from buildbot.data.exceptions import (
     ControlParamsError,
     InvalidControlException,
@@ -84,12 +85,16 @@ class ForceSchedulerEndpoint(Endpoint):
 
     async def _check_targets(self, sched: Any, args: dict[str, Any]) -> None:
         """Refuse (400, naming the field) a `builderid` or `builderNames` that is malformed
-        or names no builder of this scheduler (Buildbot 4.3: 500, or a build of any
-        builder for a known `builderid`)."""
+        or names no builder of this scheduler, and a priority no database column holds
+        (Buildbot 4.3: 500, or a build of any builder for a known `builderid`). The form
+        fields themselves are checked by the scheduler."""
         names = args.get("builderNames")
         if names is not None and (not isinstance(names, list)
                                   or not all(isinstance(n, str) for n in names)):
             raise ControlParamsError("builderNames must be a list of builder names")
+        if _out_of_range(args.get("priority"), MAX_PRIORITY):
+            raise ControlParamsError({"priority": f"must be between {-MAX_PRIORITY} and "
+                                                  f"{MAX_PRIORITY}"})
         builderid = args.get("builderid")
         if builderid is None or names is not None:
             return  # builderNames wins over builderid, as in the reference
@@ -103,6 +108,18 @@ class ForceSchedulerEndpoint(Endpoint):
         if builder is None or builder.name not in sched.builderNames:
             raise ControlParamsError(f"builderid {builderid} is not a builder of force "
                                      f"scheduler {sched.name!r}")
+
+
+def _out_of_range(value: Any, limit: int) -> bool:
+    """Whether `value` is an integer (or integer text) beyond ±`limit`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    if isinstance(value, str) and len(value) > 40:
+        return value.strip().lstrip("+-").isdigit()
+    try:
+        return abs(int(value)) > limit
+    except ValueError:
+        return False  # not a number: the form's own check names it
 
 
 class ForceSchedulersEndpoint(Endpoint):

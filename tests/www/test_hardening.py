@@ -585,7 +585,17 @@ async def test_control_errors_on_real_resources(tmp_path: Path) -> None:
                 (999, "builderid 999 is not a builder of force scheduler 'force'")):
             assert await call("forceschedulers/force", "force", {"builderid": builderid}) == (
                 400, {"code": -32602, "message": message})
+        too_big = {"priority": "must be between -2147483647 and 2147483647"}
+        assert await call("forceschedulers/force", "force", {
+            "builderid": 1, "priority": 99999999999999999999}) == (
+            400, {"code": -32602, "message": too_big})
         assert (await get_json(base + "buildsets"))[1]["buildsets"] == []
+        _, brids = await bm.data.updates.addBuildset(
+            waited_for=False, builderids=[1], sourcestamps=[{
+                "codebase": "", "repository": "r", "branch": "b", "revision": "x",
+                "project": ""}])
+        assert await call(f"buildrequests/{brids[1]}", "set_priority", {
+            "priority": 2**40}) == (400, {"code": -32602, "message": too_big})
         for query, message in (
                 ("builds?limit=99999999999999999999", ("invalid limit: 99999999999999999999 "
                  "is not between 0 and 9223372036854775807")),

@@ -1,0 +1,173 @@
+"""One build of the steps whose tools cannot run here (Visual Studio, MSBuild, Robocopy,
+Perforce, Monotone, Repo, mock, pbuilder/cowbuilder), run against fake tools that print
+recorded outputs, for Buildbot 4.3.0 and this project alike.
+
+Imported by `record_tools_reference.py` (run under either implementation) and by
+`test_tools_reference.py`. Only `buildbot.plugins` is used, so both implementations load it.
+
+The fake tools live in one directory (`install_fake_tools`): every tool name is a symlink to
+one script that looks up, by tool name and arguments, the output to print and the exit code
+to return, and echoes its stdin (p4's client spec, a login password) so the log shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+FAKE_TOOL = r"""#!/usr/bin/python3
+import json, os, re, sys
+here = os.path.dirname(os.path.abspath(__file__))
+name = os.path.basename(sys.argv[0])
+args = " ".join(sys.argv[1:])
+with open(os.path.join(here, "fake_tools.json")) as f:
+    table = json.load(f)
+if not sys.stdin.isatty():
+    data = sys.stdin.read() if name in ("p4",) else ""
+    if data:
+        sys.stdout.write("stdin: " + data)
+for pattern, out, err, rc in table.get(name, []):
+    if re.search(pattern, args):
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        sys.stderr.write(err)
+        sys.exit(rc)
+sys.exit(0)
+"""
+
+# tool -> [(regex on the arguments, stdout, stderr, exit code)]; the first match wins
+def _read(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def fake_tool_table() -> dict[str, list[tuple[str, str, str, int]]]:
+    head = "a" * 40
+    return {
+        "msdev": [("", _read("vc6.out"), "", 0)],
+        "devenv.com": [("", _read("vs2008.out"), "", 1)],
+        "vcexpress": [("", _read("vcexpress.out"), "", 0)],
+        "%VCENV_BAT%": [("", "", "", 0)],
+        "msbuild": [("", _read("msbuild.out"), "", 0)],
+        "robocopy": [("", _read("robocopy.out"), "", 3)],
+        "p4": [
+            ("^-V", "Perforce - The Fast Software Configuration Management System.\n", "", 0),
+            ("client -i", "Client buildbot_local_b0 saved.\n", "", 0),
+            ("-ztag changes", _read("p4_changes.out"), "", 0),
+            ("sync", "//depot/trunk/a.txt#3 - added as a.txt\n", "", 0),
+        ],
+        "mtn": [
+            ("automate select", head + "\n", "", 0),
+            ("", "", "", 0),
+        ],
+        "repo": [
+            ("^download", "", _read("repo_download.err"), 0),
+            ("", "", "", 0),
+        ],
+        "mock": [("--buildsrpm", _read("mock_buildsrpm.out"), "", 0),
+                 ("", "Finish: rebuild srpm\n", "", 0)],
+        "pdebuild": [("", _read("pdebuild.out"), "", 0)],
+        "sudo": [("", "I: pbuilder create done\n", "", 0)],
+    }
+
+
+def install_fake_tools(bindir: Path) -> None:
+    """Write the fake tools into `bindir`."""
+    bindir.mkdir(parents=True, exist_ok=True)
+    script = bindir / "fake_tool.py"
+    script.write_text(FAKE_TOOL)
+    script.chmod(0o755)
+    table = fake_tool_table()
+    (bindir / "fake_tools.json").write_text(json.dumps(table))
+    for name in table:
+        link = bindir / name
+        if not link.exists():
+            link.symlink_to(script)
+
+
+def build_steps(bindir: Path) -> list[Any]:
+    """The steps of the compared build. `bindir` is the fake tool directory; VC6 and VC7
+    replace PATH entirely, so they get it as ":<bindir>:" (a clean entry between the ';'
+    separators Windows would use)."""
+    from buildbot.plugins import steps
+
+    vs_path = [f":{bindir}:"]
+    return [
+        steps.VC6(projectfile="hello.dsw", project="hello", PATH=vs_path),
+        steps.VS2008(projectfile="hello.sln", mode="build", arch="x64", INCLUDE=["C:\\inc"],
+                     name="vs2008", haltOnFailure=False),
+        steps.VCExpress9(projectfile="hello.sln", mode="clean", project="lib",
+                         name="vcexpress"),
+        steps.MsBuild4(platform="Win32", projectfile="hello.sln", project="lib",
+                       defines=["A", "B"], name="msbuild4"),
+        steps.MsBuild141(platform="x64", projectfile="hello.sln", mode="build",
+                         name="msbuild141", haltOnFailure=False),
+        steps.Robocopy(source="src", destination="dst", recursive=True,
+                       exclude_files=["*.tmp"], verbose=True),
+        steps.P4(p4base="//depot", p4branch="trunk", p4port="perforce:1666", p4user="u",
+                 p4passwd="pw", p4extra_views=[("//depot/lib", "lib")], mode="full",
+                 workdir="p4"),
+        steps.Monotone(repourl="mtn://host/db", branch="main", mode="full",
+                       method="clobber", workdir="mtn"),
+        steps.Repo(manifestURL="https://host/manifest.git", jobs=4, workdir="repo",
+                   repoDownloads=["proj 1234/5"]),
+        steps.MockBuildSRPM(root="fedora-39-x86_64", spec="hello.spec"),
+        steps.MockRebuild(root="fedora-39-x86_64", srpm="hello-1.0-1.src.rpm",
+                          resultdir="out"),
+        steps.ShellCommand(command="touch base.tgz", workdir=".", name="basetgz"),
+        steps.DebPbuilder(architecture="amd64", distribution="bookworm", basetgz="base.tgz"),
+        steps.UbuCowbuilder(distribution="jammy", basetgz="nothere.cow",
+                            extrapackages=["ccache"], keyring="k.gpg"),
+    ]
+
+
+# -- what is compared -------------------------------------------------------------------
+_HEADER_ENV = ("PATH", "INCLUDE", "LIB", "VCENV_BAT")
+_COMPARED_PROPS = ("got_revision", "repo_downloaded", "srpm", "deb-changes",
+                   "warnings-count")
+
+
+def normalize(text: str, paths: dict[str, str]) -> str:
+    for real, placeholder in sorted(paths.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(real, placeholder)
+    return re.sub(r"elapsedTime=[0-9.]+", "elapsedTime=X", text)
+
+
+def digest_log(name: str, content: str, paths: dict[str, str]) -> list[str]:
+    """The comparable lines of a log: for the log of a shell command, the argv and the
+    environment values we set, the output and the exit codes; other logs whole."""
+    content = normalize(content, paths)
+    if "\nh argv: " not in content:  # not the log of a shell command
+        return content.splitlines()
+    lines = []
+    for line in content.splitlines():
+        if line.startswith(("o", "e")):
+            lines.append(line)
+        elif line.startswith("h argv:") or line.startswith("hprogram finished"):
+            lines.append(line)
+        elif line.startswith("h  ") and line[3:].split("=", 1)[0] in _HEADER_ENV:
+            lines.append(line)
+    return lines
+
+
+def digest_build(steps_out: list[dict[str, Any]], props: dict[str, Any],
+                 paths: dict[str, str]) -> dict[str, Any]:
+    """A JSON-able digest of a finished build: per step name, results, state string and
+    digested logs; the properties the steps set."""
+    return {
+        "steps": [{"name": s["name"], "results": s["results"],
+                   "state_string": normalize(s["state_string"], paths),
+                   "logs": {n: digest_log(n, c, paths) for n, c in s["logs"].items()}}
+                  for s in steps_out],
+        "properties": {k: props[k] for k in _COMPARED_PROPS if k in props},
+    }
+
+
+def placeholder_paths(bindir: Path, builder_dir: Path) -> dict[str, str]:
+    out = {str(bindir): "<BIN>", str(builder_dir): "<BUILDER>"}
+    out[os.environ.get("PATH", "")] = "<ENVPATH>"
+    return out

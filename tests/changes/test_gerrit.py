@@ -241,3 +241,83 @@ async def test_event_log_poller_reads_new_events_once(http_stack: Stack,
     assert first.headers["authorization"] == "Basic dTpwdw=="
     oid = await stack.updates.getObjectId(source.name, "GerritEventLogPoller")
     assert await stack.updates.getState(oid, "last_event_ts") == 1700000200
+
+
+def later_patchset(number: int, ts: int) -> dict[str, Any]:
+    event = json.loads(STREAM[0])
+    event["patchSet"] = {**event["patchSet"], "number": number,
+                         "ref": f"refs/changes/45/12345/{number}",
+                         "revision": f"{number:040d}"}
+    event["eventCreatedOn"] = ts
+    return event
+
+
+async def wait_for_changes(stack: Stack, n: int) -> list[dict[str, Any]]:
+    """The stored changes once there are `n` (checked at each announced change)."""
+    from twisted.internet import reactor
+
+    arrived: defer.Deferred[None] = defer.Deferred()
+
+    def check(*_: Any) -> None:
+        d = defer.ensureDeferred(stack.data.get(("changes",)))
+        d.addCallback(lambda rows: len(rows) >= n and not arrived.called
+                      and arrived.callback(None))
+
+    consumer = await stack.mq.startConsuming(check, ("changes", None, "new"))
+    check()
+    try:
+        await arrived.addTimeout(20, reactor)
+    except defer.TimeoutError:
+        raise AssertionError(f"{n} changes never arrived: {await stored_changes(stack)}") \
+            from None
+    finally:
+        consumer.stopConsuming()
+    return await stored_changes(stack)
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
+@pytest_twisted.ensureDeferred
+async def test_stream_gaps_are_filled_from_the_events_log_without_duplicates(
+        http_stack: Stack, server: RecordingHttpServer, gerrit_ssh: FakeGerritSsh) -> None:
+    from twisted.internet import reactor
+
+    stack = http_stack
+    stack.master.reactor = reactor  # the stream, polls and timers run for real here
+    log_lines = EVENTS_LOG.splitlines()
+    server.respond = lambda req: (200, b"\n".join(log_lines) + b"\n")
+    source = GerritChangeSource("127.0.0.1", "bb", gerritport=gerrit_ssh.port.getHost().port,
+                                http_url=server.url, http_auth=("bb", "pw"))
+    await configure(stack, source)
+    # what a 4.3 master left behind: everything before the first event was handled
+    oid = await stack.updates.getObjectId(source.name, "GerritChangeSource")
+    await stack.updates.setState(oid, "last_event_ts", 1700000050)
+    source._seen.last_ts = None
+    source._state_loaded = False
+    await source.reconfigService("127.0.0.1", "bb", gerritport=gerrit_ssh.port.getHost().port,
+                                 http_url=server.url, http_auth=("bb", "pw"))
+    await source.activate()
+    try:
+        await gerrit_ssh.stream_opened.addTimeout(20, reactor)
+        # missed while the master was down: the two handled events of the log
+        first = await wait_for_changes(stack, 2)
+        assert [c["category"] for c in first] == ["patchset-created", "ref-updated"]
+        # new events reach the log and the stream; the stream's wait for the poll
+        for event in (later_patchset(3, 1700000300), later_patchset(4, 1700000400)):
+            log_lines.append(json.dumps(event).encode())
+            gerrit_ssh.send(json.dumps(event).encode())
+        await wait_for_changes(stack, 4)
+        # synchronized: the stream alone delivers
+        polls = len(server.requests.items)
+        gerrit_ssh.send(json.dumps(later_patchset(5, 1700000500)).encode())
+        changes = await wait_for_changes(stack, 5)
+    finally:
+        await source.deactivate()
+    assert [(c["category"], c["branch"]) for c in changes] == [
+        ("patchset-created", "refs/changes/45/12345/2"), ("ref-updated", "main"),
+        ("patchset-created", "refs/changes/45/12345/3"),
+        ("patchset-created", "refs/changes/45/12345/4"),
+        ("patchset-created", "refs/changes/45/12345/5")]
+    assert len(server.requests.items) == polls
+    assert all(r.path.startswith("/a/plugins/events-log/events/?t1=")
+               for r in server.requests.items)
+    assert await stack.updates.getState(oid, "last_event_ts") == 1700000500

@@ -1,6 +1,27 @@
 """Packaging for the `buildbot` distribution (a compatible reimplementation of the master)."""
 
+import importlib.util
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+
+def builtin_entry_points() -> dict[str, list[str]]:
+    """The `buildbot.*` entry point groups, generated from buildbot/plugins/registry.py (the
+    same table the plugin loader uses, so the two cannot drift). The registry is loaded by
+    path: importing the package would need its dependencies at build time."""
+    path = Path(__file__).parent / "buildbot" / "plugins" / "registry.py"
+    spec = importlib.util.spec_from_file_location("_buildbot_plugin_registry", path)
+    assert spec is not None and spec.loader is not None
+    registry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(registry)
+    return {
+        f"buildbot.{group}": sorted(f"{name} = {module}:{attr}"
+                                    for name, (module, attr)
+                                    in registry.builtin_entries(group).items())
+        for group in registry.ENTRY_POINT_GROUPS
+    }
+
 
 setup(
     name="buildbot",
@@ -63,5 +84,6 @@ setup(
     },
     entry_points={
         "console_scripts": ["buildbot=buildbot.scripts.runner:run"],
+        **builtin_entry_points(),
     },
 )

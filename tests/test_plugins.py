@@ -43,7 +43,7 @@ def test_inventory_points_at_the_reference_module_paths() -> None:
         ("buildbot.process.results", "SUCCESS"),
         ("buildbot.changes.svnpoller", "split_file_branches"),
         ("buildbot.steps.source.repo", "RepoDownloadsFromChangeSource"),
-        ("buildbot.worker", "Worker"), ("buildbot.schedulers.forcesched", "ForceScheduler"),
+        ("buildbot.worker.base", "Worker"), ("buildbot.schedulers.forcesched", "ForceScheduler"),
         ("buildbot.www.hooks.github", "github"), ("buildbot.reporters.mail", "MailNotifier"),
         ("buildbot.secrets.providers.file", "SecretInAFile"),
         ("buildbot.changes.gitpoller", "GitPoller")]

@@ -197,9 +197,15 @@ class PluginNamespace:
 def _third_party_entry_points() -> dict[str, list[metadata.EntryPoint]]:
     """group -> entry points of the `buildbot.*` groups, other distributions only (one scan)."""
     groups: dict[str, list[metadata.EntryPoint]] = {}
+    seen: set[str] = set()
     for dist in metadata.distributions():
-        if dist.metadata["Name"] == _OWN_DISTRIBUTION:
+        name = dist.metadata["Name"]
+        # A distribution found on two sys.path entries counts once, the first one winning
+        # (as importlib.metadata.entry_points() does).
+        key = (name or "").lower().replace("_", "-")
+        if name == _OWN_DISTRIBUTION or key in seen:
             continue
+        seen.add(key)
         for ep in dist.entry_points:
             if ep.group.startswith("buildbot."):
                 groups.setdefault(ep.group, []).append(ep)

@@ -16,6 +16,8 @@ import functools
 
 NAMESPACES = ("changes", "reporters", "schedulers", "secrets", "steps", "util", "webhooks",
               "worker")
+# Entry point groups `buildbot.<name>` our distribution declares (setup.py reads this).
+ENTRY_POINT_GROUPS = (*NAMESPACES, "machine")
 
 BUILTIN: dict[str, dict[str, str]] = {
     "changes": {
@@ -190,6 +192,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "buildbot.www.ldapuserinfo": "LdapUserInfo",
         "buildbot.www.oauth2": "BitbucketAuth GitHubAuth GitLabAuth GoogleAuth",
     },
+    # Not a `buildbot.plugins` namespace, but an entry point group of the distribution.
+    "machine": {
+        "buildbot.machine.base": "Machine",
+    },
     "webhooks": {
         "buildbot.www.hooks.base": "base",
         "buildbot.www.hooks.bitbucket": "bitbucket",
@@ -201,7 +207,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "buildbot.www.hooks.poller": "poller",
     },
     "worker": {
-        "buildbot.worker": "Worker",
+        "buildbot.worker.base": "Worker",
         "buildbot.worker.docker": "DockerLatentWorker",
         "buildbot.worker.ec2": "EC2LatentWorker",
         "buildbot.worker.kubernetes": "KubeLatentWorker",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from buildbot.data import types
-from buildbot.data.exceptions import InvalidControlException
+from buildbot.data.exceptions import ControlParamsError, InvalidControlException
 from buildbot.util.resultspec import ResultSpec
 
 if TYPE_CHECKING:
@@ -165,6 +165,18 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.pathPatterns.split()!r}>"
+
+
+def control_reason(args: Mapping[str, Any], kwargs: Mapping[str, Any] | None = None) -> str:
+    """The `reason` of a control action (`stop`, `cancel`, worker actions): text, default
+    `no reason`; anything else is refused naming the field (Buildbot 4.3 passes it on and
+    fails later, in the database or a log line)."""
+    reason = (kwargs or {}).get("reason", args.get("reason"))
+    if reason is None:
+        return "no reason"
+    if not isinstance(reason, str):
+        raise ControlParamsError({"reason": "a text is required"})
+    return reason
 
 
 def update_method(fn: F) -> F:

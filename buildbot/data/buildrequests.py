@@ -12,6 +12,7 @@ from buildbot.data.base import (
     Endpoint,
     EndpointKind,
     ResourceType,
+    control_reason,
     filter_properties,
     take_sql_spec,
     update_method,
@@ -96,7 +97,7 @@ class BuildRequestEndpoint(Endpoint):
             raise InvalidPathError("build request not found")  # (4.3: 200, result null)
         if action == "cancel":
             self.rtype.produce(("control", "buildrequests", str(brid), "cancel"),
-                               {"reason": args.get("reason", "no reason")})
+                               {"reason": control_reason(args)})
             return None
         if action == "set_priority":
             priority = args.get("priority")

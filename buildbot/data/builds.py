@@ -13,6 +13,7 @@ from buildbot.data.base import (
     EndpointKind,
     ResourceType,
     RowCache,
+    control_reason,
     filter_properties,
     take_sql_spec,
     update_method,
@@ -93,7 +94,7 @@ class BuildEndpoint(Endpoint):
             if row is None:
                 raise InvalidPathError("build not found")
             self.rtype.produce(("control", "builds", str(row.id), "stop"),
-                               {"reason": kwargs.get("reason", args.get("reason", "no reason"))})
+                               {"reason": control_reason(args, kwargs)})
             return None
         if action == "rebuild":
             row = await NestedLookup(self.db, kwargs).build()

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from buildbot.data import types
-from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
+from buildbot.data.base import (
+    Endpoint,
+    EndpointKind,
+    ResourceType,
+    control_reason,
+    update_method,
+)
 from buildbot.data.exceptions import InvalidControlException, InvalidPathError
 from buildbot.util.identifiers import isIdentifier
 from buildbot.util.resultspec import ResultSpec
@@ -71,7 +77,7 @@ class WorkerEndpoint(Endpoint):
         if worker is None:  # (Buildbot 4.3: 500)
             raise InvalidPathError("worker not found")
         self.rtype.produce(("control", "worker", str(worker["workerid"]), action),
-                           {"reason": kwargs.get("reason", args.get("reason", "no reason"))})
+                           {"reason": control_reason(args, kwargs)})
         return None
 
 

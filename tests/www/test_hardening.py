@@ -585,6 +585,9 @@ async def test_control_errors_on_real_resources(tmp_path: Path) -> None:
                 (999, "builderid 999 is not a builder of force scheduler 'force'")):
             assert await call("forceschedulers/force", "force", {"builderid": builderid}) == (
                 400, {"code": -32602, "message": message})
+        workerid = (await get_json(base + "workers"))[1]["workers"][0]["workerid"]
+        assert await call(f"workers/{workerid}", "pause", {"reason": ["x"]}) == (
+            400, {"code": -32602, "message": {"reason": "a text is required"}})
         too_big = {"priority": "must be between -2147483647 and 2147483647"}
         assert await call("forceschedulers/force", "force", {
             "builderid": 1, "priority": 99999999999999999999}) == (
@@ -596,6 +599,8 @@ async def test_control_errors_on_real_resources(tmp_path: Path) -> None:
                 "project": ""}])
         assert await call(f"buildrequests/{brids[1]}", "set_priority", {
             "priority": 2**40}) == (400, {"code": -32602, "message": too_big})
+        assert await call(f"buildrequests/{brids[1]}", "cancel", {"reason": {"a": 1}}) == (
+            400, {"code": -32602, "message": {"reason": "a text is required"}})
         for query, message in (
                 ("builds?limit=99999999999999999999", ("invalid limit: 99999999999999999999 "
                  "is not between 0 and 9223372036854775807")),

@@ -64,7 +64,6 @@ class FakeGerritSsh:
         from twisted.conch.ssh import factory, keys, session, userauth, connection
         from twisted.cred import checkers, credentials, portal
         from twisted.internet import reactor
-        from twisted.python import components
         from zope.interface import implementer
 
         host = keys.Key(ed25519.Ed25519PrivateKey.generate())
@@ -87,15 +86,12 @@ class FakeGerritSsh:
                     return defer.fail(ValidPublicKey())
                 return defer.succeed(creds.username)
 
+        # the avatar is its own ISession (no global adapter registration needed)
+        @implementer(conch_if.ISession)
         class User(avatar.ConchUser):
             def __init__(self) -> None:
                 super().__init__()
                 self.channelLookup[b"session"] = session.SSHSession
-
-        @implementer(conch_if.ISession)
-        class GerritSession:
-            def __init__(self, user: Any) -> None:
-                pass
 
             def execCommand(self, proto: Any, cmd: bytes) -> None:
                 owner.commands.append(cmd)
@@ -127,10 +123,6 @@ class FakeGerritSsh:
             from twisted.python.failure import Failure
 
             return Failure(ProcessDone(0))
-
-        if not getattr(FakeGerritSsh, "_adapter", False):
-            components.registerAdapter(GerritSession, User, conch_if.ISession)
-            FakeGerritSsh._adapter = True  # type: ignore[attr-defined]
 
         class Realm:
             def requestAvatar(self, avatar_id: Any, mind: Any, *ifaces: Any) -> Any:

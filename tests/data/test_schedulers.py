@@ -14,12 +14,12 @@ from buildbot.data.exceptions import (
 )
 from buildbot.data.forceschedulers import forcescheduler_entity
 from buildbot.data.schedulers import scheduler_entity
-from tests.fixtures.stack import MASTER_NAME, Stack, at
+from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack
 
 
 def master_body(stack: Stack) -> dict[str, Any]:
     return {"masterid": stack.masterid, "name": MASTER_NAME, "active": True,
-            "last_active": at()}
+            "last_active": START_TIME}
 
 
 @pytest_twisted.ensureDeferred

@@ -3,8 +3,8 @@
     /work/refvenv/bin/python tests/steps/record_tool_family.py > tests/steps/tool_family_4.3.json
 
 It runs a real 4.3 master in this process (LocalWorker, SQLite) on `tool_family_config`,
-forces one build and prints every step's name, results, state string, log names and URL
-names, the build's state string and the compared properties. Not collected by pytest.
+forces one build and prints every step's name, results, state string, log names, URL
+names and the text of the logs the steps write themselves, the build's state string and the compared properties. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -28,10 +28,15 @@ async def collect(master: Any, buildid: int) -> dict[str, Any]:
     out_steps = []
     for s in await master.data.get(("builds", buildid, "steps")):
         logs = await master.data.get(("steps", s["stepid"], "logs"))
+        texts = {}
+        for lg in logs:
+            if lg["name"] not in fam.UNCOMPARED_LOGS:
+                content = await master.data.get(("logs", lg["logid"], "contents"))
+                texts[lg["name"]] = content["content"]
         out_steps.append({"name": s["name"], "results": s["results"],
                           "state_string": s["state_string"],
                           "logs": [lg["name"] for lg in logs],
-                          "urls": [u["name"] for u in s["urls"]]})
+                          "urls": [u["name"] for u in s["urls"]], "texts": texts})
     props = await master.data.get(("builds", buildid, "properties"))
     return {"results": build["results"], "state_string": build["state_string"],
             "steps": out_steps,

@@ -53,8 +53,12 @@ setup(
         "croniter>=2.0",
         # Reporters: Jinja2 message templates, treq for HTTP status pushes (as 4.3 requires).
         "Jinja2>=3.1", "treq>=24.9",
+        # .bbtravis.yml steps (steps.configurable) and GitDiffInfo, as 4.3 requires them.
+        "pyyaml>=6.0", "unidiff>=0.7.5",
     ],
     extras_require={
+        # conditions in .bbtravis.yml files, as 4.3's "configurable" extra
+        "configurable": ["evalidate>=2.0.0"],
         "www": [
             "buildbot-www==4.3.0",
             "buildbot-waterfall-view==4.3.0",

@@ -154,8 +154,8 @@ class BuildMaster(AsyncService):
         return d
 
     async def start(self) -> None:
-        log.info("Starting BuildMaster -- buildbot.version: {version}",
-                 version=buildbot.version)
+        log.info("Starting BuildMaster -- buildbot.version: {version} -- {identity}",
+                 version=buildbot.version, identity=buildbot.identity)
         if self.umask is not None:
             os.umask(self.umask)
         try:

@@ -70,8 +70,10 @@ class Options(usage.Options):
     optFlags = [["verbose", None, "Log what the command does (Twisted logging) to stderr"]]
 
     def opt_version(self) -> None:
-        """Print the Buildbot and Twisted versions and exit."""
+        """Print the Buildbot and Twisted versions (and this implementation's) and exit."""
+        # The first line stays 4.3's, for scripts that parse it.
         print(f"Buildbot version: {buildbot.version}")
+        print(f"{buildbot.project} version: {buildbot.__version__}")
         super().opt_version()  # unannotated Twisted
 
     def opt_verbose(self) -> None:

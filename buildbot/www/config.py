@@ -43,7 +43,10 @@ THEME_END = "<!-- BUILDBOT_THEME_CSS_PLACEHOLDER_END -->"
 
 def environment_versions() -> list[list[str]]:
     return [["Python", platform.python_version()], ["Buildbot", buildbot.version],
-            ["Twisted", twisted.__version__]]
+            ["Twisted", twisted.__version__],
+            # shown by the UI's About page as "<name> version: <value>"
+            [buildbot.project, f"{buildbot.__version__} (compatible with Buildbot "
+                               f"{buildbot.version})"]]
 
 
 def _to_json(obj: Any) -> Any:

@@ -46,6 +46,7 @@ def test_version_prints_buildbot_and_twisted_versions(capsys: pytest.CaptureFixt
     code, out, _ = run_exit(["--version"], capsys)
 
     assert (code, out) == (0, (f"Buildbot version: {buildbot.version}\n"
+                               f"buildbot-fast version: {buildbot.__version__}\n"
                                f"Twisted version: {twisted.__version__}\n"))
 
 

@@ -32,6 +32,10 @@ OUR_VS: dict[str, tuple[int, str] | None] = {
     "vcexpress": (0, "compile 1 projects 0 files"),
     "msbuild4": None,  # the summary does not show the counts; only the logs differ
     "msbuild141": (2, "compile 0 projects 0 files (failure)"),
+    "vc7": (2, "compile 2 projects 3 files 2 warnings 1 errors (failure)"),
+    "vs2022": (2, "compile 2 projects 3 files 2 warnings 1 errors (failure)"),
+    "msbuild12": None,
+    "msbuild17": (2, "compile 0 projects 0 files (failure)"),
 }
 
 
@@ -43,9 +47,11 @@ def ours_expected() -> dict[str, Any]:
                 step["results"], step["state_string"] = OUR_VS[step["name"]]
             step["logs"].pop("warnings")
             step["logs"].pop("errors")
+    vs2008 = "compile 2 projects 3 files 2 warnings 1 errors (failure)"
     expected["build"]["state_string"] = (
-        "failed compile 2 projects 3 files 2 warnings 1 errors (failure) "
-        "compile 0 projects 0 files (failure)")
+        f"failed {vs2008} compile 0 projects 0 files (failure) {vs2008} {vs2008} "
+        "compile 0 projects 0 files (failure) 'robocopy a ...' (failure) "
+        "repo failed at: git fetch (failure)")
     return expected
 
 

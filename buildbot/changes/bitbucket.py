@@ -156,7 +156,8 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
         if self.useTimestamps:  # the timezone offset is ignored, as in 4.3
             updated = datetime.strptime(pr["updated_on"].split(".")[0], "%Y-%m-%dT%H:%M:%S")
         else:
-            updated = epoch2datetime(self.master.reactor.seconds())  # type: ignore[assignment]  # never None for a number
+            # (never None for a number)
+            updated = epoch2datetime(self.master.reactor.seconds())  # type: ignore[assignment]
         commit = await self._get(pr["source"]["commit"]["links"]["self"]["href"])
         diff = await self._http.get(str(commit["links"]["diff"]["href"]))
         files = files_added_or_modified((await diff.content()).decode("utf-8", "replace"))

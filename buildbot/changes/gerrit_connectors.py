@@ -175,7 +175,7 @@ class GerritSshStreamEventsConnector:
         async def handle(_: Any) -> None:
             try:
                 await self.on_line_received_cb(line)
-            except Exception:
+            except Exception:  # noqa: BLE001 - one bad event must not stop the stream
                 log.failure("{name}: while handling a Gerrit event",
                             name=self.change_source.name)
 
@@ -189,7 +189,7 @@ class GerritSshStreamEventsConnector:
             return
         if self.reactor.seconds() - self._started_at < self.STREAM_GOOD_CONNECTION_TIME:
             output = "\n".join(line.decode("utf-8", "ignore") for line in self._recent)
-            log.warn("{name}: stream-events failed; restarting after {delay}s.\n"
+            log.warn("{name}: stream-events failed; restarting after {delay}s.\n"  # noqa: G010
                      "{n} log lines follow:\n{output}", name=self.change_source.name,
                      delay=round(self._delay), n=len(self._recent), output=output)
             self._retry_call = self.reactor.callLater(self._delay, self._spawn)
@@ -256,7 +256,7 @@ class GerritHttpEventLogPollerConnector:
                      since=since)
         res = await self._http.get("/plugins/events-log/events/", params={"t1": since})
         if res.code != 200:
-            log.warn("{name}: Polling gerrit: got HTTP error code {code}",
+            log.warn("{name}: Polling gerrit: got HTTP error code {code}",  # noqa: G010
                      name=self._change_source.name, code=res.code)
             return
         body = await res.content()
@@ -266,7 +266,7 @@ class GerritHttpEventLogPollerConnector:
         """`poll()`, its failure logged (the poll loop goes on)."""
         try:
             await self.poll()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the poll loop goes on
             log.failure("{name}: while polling for changes", name=self._change_source.name)
 
     async def get_files(self, change: Any, patchset: Any) -> list[str]:

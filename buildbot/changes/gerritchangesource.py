@@ -45,8 +45,9 @@ class GerritChangeFilter(ChangeFilter):
     review (`event.change.branch`, not the change's branch, which is the patch set ref)
     and `eventtype*` the event type."""
 
-    compare_attrs: tuple[str, ...] = (*ChangeFilter.compare_attrs, "eventtype_fn",  # type: ignore[assignment]  # ChangeFilter's is a fixed-length tuple
-                                      "gerrit_branch_fn")
+    # ChangeFilter declares a fixed-length tuple
+    compare_attrs: tuple[str, ...] = (  # type: ignore[assignment]
+        *ChangeFilter.compare_attrs, "eventtype_fn", "gerrit_branch_fn")
 
     def __init__(self, branch: Any = NotABranch, branch_re: Any = None,
                  branch_fn: Callable[[str], bool] | None = None, eventtype: Any = None,
@@ -113,8 +114,9 @@ class GerritChangeSourceBase(ChangeSource, PullRequestMixin):
     """Turns Gerrit events into changes. Subclasses may add `eventReceived_<type>`
     methods (dashes as underscores) called with (properties, event) for that type."""
 
-    external_property_denylist = ["event.eventCreatedOn"]
-    external_property_whitelist = ["*"]
+    # plain class attributes: 4.3 plugins override them the same way
+    external_property_denylist = ["event.eventCreatedOn"]  # noqa: RUF012
+    external_property_whitelist = ["*"]  # noqa: RUF012
     property_basename = "event"
 
     def checkConfig(self, gitBaseURL: str | None = None,
@@ -212,7 +214,7 @@ class GerritChangeSourceBase(ChangeSource, PullRequestMixin):
         try:
             event = json.loads(bytes2unicode(line))
         except ValueError:
-            log.warn("{name}: bad json line: {line!r}", name=self.name, line=line)
+            log.warn("{name}: bad json line: {line!r}", name=self.name, line=line)  # noqa: G010
             return None
         if not is_event_valid(event):
             if self.debug:

@@ -23,8 +23,8 @@ from zope.interface import implementer
 
 from buildbot.interfaces import IChangeSource
 from buildbot.util.deferred import ensure_deferred
-from buildbot.util.misc import bytes2unicode, now
 from buildbot.util.maildir import MaildirService
+from buildbot.util.misc import bytes2unicode, now
 
 log = Logger()
 
@@ -46,8 +46,9 @@ class MaildirSource(MaildirService):
         self.category = category
         self.repository = repository
         if prefix and not prefix.endswith("/"):
-            log.warn("MaildirSource: you probably want your prefix=('{prefix}') to end with "
-                     "a slash", prefix=prefix)
+            log.warn(  # noqa: G010
+                "MaildirSource: you probably want your prefix=('{prefix}') to end with a "
+                "slash", prefix=prefix)
 
     def describe(self) -> str:
         return f"{type(self).__name__} watching maildir '{self.basedir}'"

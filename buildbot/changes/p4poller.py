@@ -61,8 +61,9 @@ class P4Source(ReconfigurablePollingChangeSource):
     resolvewho=..., pollRandomDelayMin=0, pollRandomDelayMax=0)`."""
 
     # what `p4` needs from the master's environment (nothing else is passed on)
-    env_vars = ["P4CLIENT", "P4PORT", "P4PASSWD", "P4USER", "P4CHARSET", "P4CONFIG",
-                "P4TICKETS", "PATH", "HOME"]
+    # (a list in 4.3: subclasses extend it)
+    env_vars = ["P4CLIENT", "P4PORT", "P4PASSWD", "P4USER", "P4CHARSET",  # noqa: RUF012
+                "P4CONFIG", "P4TICKETS", "PATH", "HOME"]
     changes_line_re = re.compile(r"Change (?P<num>\d+) on \S+ by \S+@\S+ '.*'$")
     describe_header_re = re.compile(r"Change \d+ by (?P<who>\S+)@\S+ on (?P<when>.+)$")
     file_re = re.compile(r"^\.\.\. (?P<path>[^#]+)#\d+ [/\w]+$")
@@ -141,7 +142,7 @@ class P4Source(ReconfigurablePollingChangeSource):
     async def poll(self) -> None:
         try:
             await self._poll_depot()
-        except Exception:
+        except Exception:  # noqa: BLE001 - logged; the next poll retries
             log.failure("P4 poll failed on {port}, {base}", port=self.p4port,
                         base=self.p4base)
 
@@ -162,7 +163,8 @@ class P4Source(ReconfigurablePollingChangeSource):
         try:
             return str(bytes2unicode(out, self.encoding))
         except UnicodeError as e:
-            log.warn("{err}: cannot fully decode {out!r} in {enc}", err=e, out=out,
+            log.warn("{err}: cannot fully decode {out!r} in {enc}",  # noqa: G010
+                     err=e, out=out,
                      enc=self.encoding)
             return str(bytes2unicode(out, self.encoding, errors="replace"))
 

@@ -108,10 +108,10 @@ class MaildirService(BuildbotService):
             for filename in fresh:
                 try:
                     await maybe_await(self.messageReceived(filename))
-                except Exception:
+                except Exception:  # noqa: BLE001 - one bad mail must not stop the rest
                     log.failure("while reading '{f}' from maildir '{dir}':", f=filename,
                                 dir=self.basedir)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the next scan retries
             log.failure("while polling maildir '{dir}':", dir=self.basedir)
 
     def moveToCurDir(self, filename: str) -> IO[str]:

@@ -7,16 +7,17 @@ is not listed in `external_property_denylist`.
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import Any
 
 
 class PullRequestMixin:
     """Adds `extractProperties(payload)` to change sources and webhooks."""
 
-    external_property_whitelist: list[str] = []
-    external_property_denylist: list[str] = []
+    # per-instance lists in practice; class defaults as in 4.3
+    external_property_whitelist: list[str] = []  # noqa: RUF012
+    external_property_denylist: list[str] = []  # noqa: RUF012
     property_basename = "pullrequest"
 
     def extractProperties(self, payload: dict[str, Any]) -> dict[str, Any]:

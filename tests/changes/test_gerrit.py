@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, protocol
+from twisted.internet import defer
 
 from buildbot.changes.gerritchangesource import GerritChangeSource, GerritEventLogPoller
-from buildbot.util.deferred import maybe_await
-from tests.changes.test_pullrequest_pollers import configure, http_stack, server  # noqa: F401
+from tests.changes.remote_sources import configure
 from tests.fixtures.stack import Stack
-from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
+from tests.reporters.remote_services import RecordingHttpServer
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -59,9 +58,10 @@ class FakeGerritSsh:
     def start(self) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
-        from twisted.conch import avatar, interfaces as conch_if
+        from twisted.conch import avatar
+        from twisted.conch import interfaces as conch_if
         from twisted.conch.checkers import SSHPublicKeyChecker  # noqa: F401
-        from twisted.conch.ssh import factory, keys, session, userauth, connection
+        from twisted.conch.ssh import connection, factory, keys, session, userauth
         from twisted.cred import checkers, credentials, portal
         from twisted.internet import reactor
         from zope.interface import implementer
@@ -201,7 +201,7 @@ async def test_ssh_stream_events_become_changes_as_in_4_3(stack: Stack,
         assert await stack.updates.getState(oid, "last_event_ts") == 1700000200
         assert gerrit_ssh.commands == [b"gerrit stream-events"]
         assert source.describe() == ("GerritChangeSource watching the remote Gerrit "
-                                     f"repository bb@127.0.0.1 ")
+                                     "repository bb@127.0.0.1 ")
         files = await source.getFiles(12345, 2)
         assert files == ["/COMMIT_MSG", "src/frob.c"]
         assert gerrit_ssh.commands[-1] == \

@@ -17,7 +17,7 @@ from twisted.internet import defer
 from buildbot.changes import mail
 from buildbot.changes.p4poller import P4Source, get_simple_split
 from buildbot.util.deferred import maybe_await
-from tests.changes.test_pullrequest_pollers import configure, stored_changes
+from tests.changes.remote_sources import configure, stored_changes
 from tests.fixtures.stack import Stack
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,7 @@ import pytest_twisted
 from buildbot.changes import bitbucket
 from buildbot.changes.bitbucket import BitbucketPullrequestPoller
 from buildbot.changes.github import GitHubPullrequestPoller
-from buildbot.util.deferred import maybe_await
-from buildbot.util.httpclientservice import HTTPClientService
+from tests.changes.remote_sources import configure, stored_changes
 from tests.fixtures.stack import Stack
 from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
 
@@ -24,42 +23,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fixture(name: str, url: str) -> Any:
     return json.loads((FIXTURES / name).read_text().replace("{URL}", url))
-
-
-@pytest_twisted.async_yield_fixture
-async def server() -> Any:
-    srv = RecordingHttpServer()
-    srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest_twisted.async_yield_fixture
-async def http_stack(stack: Stack, server: RecordingHttpServer) -> Any:
-    """The stack's master with an HTTP client on the real reactor (its clock is fake),
-    closed before the server stops."""
-    from twisted.internet import reactor
-
-    svc = HTTPClientService("", reactor=reactor)
-    await maybe_await(svc.startService())
-    stack.master.httpservice = svc  # type: ignore[attr-defined]
-    yield stack
-    await maybe_await(svc.stopService())
-    for lost in list(server.site.open.values()):  # the server sees the client go first
-        await lost
-
-
-async def configure(stack: Stack, source: Any) -> Any:
-    source.master = stack.master
-    await source.reconfigServiceWithSibling(source)
-    return source
-
-
-async def stored_changes(stack: Stack) -> list[dict[str, Any]]:
-    rows = await stack.data.get(("changes",))
-    keep = ("author", "committer", "revision", "revlink", "comments", "when_timestamp",
-            "branch", "category", "project", "repository", "files", "properties")
-    return [{k: c[k] for k in keep} for c in sorted(rows, key=lambda c: c["changeid"])]
 
 
 def github_responder(data: dict[str, Any]) -> Any:
@@ -84,7 +47,8 @@ async def test_github_reports_new_pull_requests_once(http_stack: Stack,
     server.respond = github_responder(data)
     poller = await configure(stack, GitHubPullrequestPoller(
         "buildbot", "buildbot", baseURL=server.url + "/", branches=["master"],
-        token="s3cret", github_property_whitelist=["github.head.?ef", "github.head.sha", "github.number"]))
+        token="s3cret",
+        github_property_whitelist=["github.head.?ef", "github.head.sha", "github.number"]))
 
     await poller.poll()
     await poller.poll()  # nothing new: only the listing is read again
@@ -156,8 +120,8 @@ async def test_github_error_answer_is_logged_not_raised(
     from twisted.logger import formatEvent
 
     assert [formatEvent(e) for e in logged_errors.flush("Bad credentials")] == [
-        f"GitHubPullrequestPoller error 401 'Bad credentials' while loading "
-        f"{server.url}/repos/o/r/pulls"]
+        (f"GitHubPullrequestPoller error 401 'Bad credentials' while loading "
+        f"{server.url}/repos/o/r/pulls")]
     assert await stored_changes(stack) == []
 
 

@@ -157,6 +157,8 @@ async def test_secret_in_pass_reads_first_line(tmp_path: Path,
         async with running_master(tmp_path / "master", cfg) as master:
             assert await master.secrets_manager.get("ci/token") == "t0k3n-value"
             assert await master.secrets_manager.get("ci/missing") is None
-    finally:
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ),
-                       capture_output=True)
+    finally:  # the agent gpg started for the throwaway GNUPGHOME
+        from twisted.internet import threads
+
+        await threads.deferToThread(subprocess.run, ["gpgconf", "--kill", "gpg-agent"],
+                                    env=dict(os.environ), capture_output=True, check=False)

@@ -189,11 +189,12 @@ class HTTPStep(BuildStep):
         for k, v in _header_items(response.headers):
             shown = "<HIDDEN>" if k.casefold() in self.hide_response_headers else v
             await log.addHeader(f"\t{k}: {shown}\n")
+        # treq keeps no body of the redirects it followed: theirs are logged empty
         text = _decode_body(body, response.headers) if body is not None else ""
         await log.addStdout(f" ------ Content ------\n{text}")
-        if body is not None:  # the final response's body; redirects have none worth keeping
-            content = await self.addLog("content")
-            await content.addStdout(text)
+        # one `content` log per response, redirects included, as the reference does
+        content = await self.addLog("content")
+        await content.addStdout(text)
 
 
 class _OneMethodStep(HTTPStep):

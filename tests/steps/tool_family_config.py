@@ -103,6 +103,7 @@ def family_steps(http_port: int, closed_port: int) -> list[Any]:
         steps.HLint(),
         steps.GET(url=f"{url}/ok", name="get"),
         steps.POST(url=f"{url}/missing", data={"a": "b"}, name="post"),
+        steps.GET(url=f"{url}/moved", name="redirected"),
         steps.GET(url=f"http://127.0.0.1:{closed_port}/", name="unreachable"),
         steps.ShellCommand(name="mkrepo", command=["sh", "-c", MAKE_REPO], env=GIT_ENV),
         steps.GitDiffInfo(compareToRef="base", workdir="build/repo"),
@@ -123,8 +124,9 @@ def family_config(http_port: int, closed_port: int) -> dict[str, Any]:
 
 
 def http_site() -> Any:
-    """A twisted.web site answering /ok (200, "hello") and 404 for anything else."""
-    from twisted.web import pages, resource, server
+    """A twisted.web site answering /ok (200, "hello"), /moved (a redirect to /ok) and 404
+    for anything else."""
+    from twisted.web import pages, resource, server, util as webutil
 
     class Ok(resource.Resource):
         isLeaf = True
@@ -139,6 +141,7 @@ def http_site() -> Any:
 
     root = Root()
     root.putChild(b"ok", Ok())
+    root.putChild(b"moved", webutil.Redirect(b"/ok"))
     return server.Site(root)
 
 

@@ -14,7 +14,12 @@ from twisted.spread import pb
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.process.locks import LockSet
 from buildbot.process.factory import step_factory_of
-from buildbot.process.properties import Properties, PropertiesMixin, render
+from buildbot.process.properties import (
+    Properties,
+    PropertiesMixin,
+    properties_to_store,
+    render,
+)
 from buildbot.process.results import (
     CANCELLED,
     EXCEPTION,
@@ -193,6 +198,11 @@ class Build(PropertiesMixin):
                 self._stop_consumer.stopConsuming()
                 self._stop_consumer = None
 
+    async def _store_properties(self) -> None:
+        """Write the build's properties (secrets hidden, see `properties_to_store`)."""
+        await self.master.data.updates.setBuildProperties(
+            self.buildid, await properties_to_store(self.properties))
+
     def _control_stop(self, key: Any, body: Any) -> None:
         reason = (body or {}).get("reason", "no reason")
         results = (body or {}).get("results", CANCELLED)
@@ -202,7 +212,7 @@ class Build(PropertiesMixin):
         updates = self.master.data.updates
         self.setupOwnProperties()
         if not await self._do_build_if():
-            await updates.setBuildProperties(self.buildid, self.properties)
+            await self._store_properties()
             await updates.generateNewBuildEvent(self.buildid)
             self.results = SKIPPED
             return await self._finish("skipped", SKIPPED)
@@ -212,7 +222,7 @@ class Build(PropertiesMixin):
         locks_step = None
         if self._lock_accesses:
             locks_step, _, _ = await updates.addStep(self.buildid, "locks_acquire")
-        await updates.setBuildProperties(self.buildid, self.properties)
+        await self._store_properties()
         await updates.setBuildStateString(self.buildid, "starting")
         await updates.generateNewBuildEvent(self.buildid)
         try:
@@ -317,7 +327,6 @@ class Build(PropertiesMixin):
         return None
 
     async def _run_steps(self) -> None:
-        updates = self.master.data.updates
         while True:
             step = self.getNextStep()
             if step is None:
@@ -331,7 +340,7 @@ class Build(PropertiesMixin):
                 result = EXCEPTION
             self.currentStep = None
             try:
-                await updates.setBuildProperties(self.buildid, self.properties)
+                await self._store_properties()
             except Exception:
                 log.failure("{build}: cannot store properties", build=self)
             self._step_done(step, result)
@@ -422,7 +431,9 @@ class Build(PropertiesMixin):
             parts.append(text)
         parts.extend(self.text)
         try:
-            await updates.finishBuild(self.buildid, results, state_string=" ".join(parts))
+            await updates.finishBuild(self.buildid, results,
+                                      state_string=self.properties.redactor.redact(
+                                          " ".join(parts)))
         except Exception:
             log.failure("{build}: cannot record the end of the build", build=self)
         if self._build_lockset is not None:

@@ -37,6 +37,7 @@ from buildbot.process.results import (
 )
 from buildbot.util import flatten
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
+from buildbot.util.redact import SecretRedactor
 from buildbot.util.test_result_submitter import TestResultSubmitter
 
 log = Logger()
@@ -193,7 +194,6 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self.max_lines_reached = False
         self._summary_task: defer.Deferred[None] | None = None
         self._summary_dirty = False
-        self._secrets_used: dict[str, str] = {}
         self._statistics: dict[str, Any] = {}
         self._test_result_submitters: dict[int, TestResultSubmitter] = {}
 
@@ -324,11 +324,17 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         text = desc if desc is not None else "finished"
         return {"step": text + _result_suffix(self, " (max lines reached)")}
 
-    def _redact(self, text: str) -> str:
-        for value, name in self._secrets_used.items():
-            if value:
-                text = text.replace(value, f"<{name}>")
-        return text
+    @property
+    def _redactor(self) -> SecretRedactor | None:
+        """The build's secrets registry (None outside a build)."""
+        props = self.build.getProperties() if self.build is not None else None
+        return getattr(props, "redactor", None)
+
+    def hide_secrets(self, text: str) -> str:
+        """`text` with the secrets rendered so far in this build replaced by `<name>`
+        (for whatever a step writes outside its logs, the master's log included)."""
+        redactor = self._redactor
+        return redactor.redact(text) if redactor else text
 
     def updateSummary(self) -> None:
         """Publish the current (or, once finished, the final) summary; writes coalesce."""
@@ -344,7 +350,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     def _summary_text(self) -> str:
         summary = (self.getResultSummary() if self.results is not None
                    else self.getCurrentSummary())
-        return self._redact(str(summary.get("step", "")))
+        return self.hide_secrets(str(summary.get("step", "")))
 
     async def _write_summary(self) -> None:
         try:
@@ -405,8 +411,9 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if self.stepid is None:
             raise BuildStepCancelled("step has no database id")
         updates = self.master.data.updates
-        logid = await updates.addLog(self.stepid, name, type)
-        loog = logmod.new_log(updates, name, type, logid, self._decoder(logEncoding))
+        logid = await updates.addLog(self.stepid, self.hide_secrets(name), type)
+        loog = logmod.new_log(updates, name, type, logid, self._decoder(logEncoding),
+                              self._redactor)
         loog.on_finished = self._log_finished
         self.logs[name] = loog
         for logname, observer in self._log_observers:
@@ -448,6 +455,18 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     def addLogWithFailure(self, why: Failure, logprefix: str = "") -> defer.Deferred[None]:
         return ensure_deferred(self._add_failure_logs(why, logprefix))
 
+    def _log_exception(self, f: Failure) -> None:
+        """Report an exception of the step in the master's log, secrets hidden."""
+        redactor = self._redactor
+        if redactor:
+            traceback = f.getTraceback()
+            redacted = redactor.redact(traceback)
+            if redacted != traceback:
+                log.error("{step} raised an exception:\n{traceback}", step=self,
+                          traceback=redacted)
+                return
+        log.failure("{step} raised an exception", failure=f, step=self)
+
     async def _add_failure_logs(self, why: Failure, logprefix: str = "") -> None:
         try:
             await self.addCompleteLog(logprefix + "err.text", why.getTraceback())
@@ -460,10 +479,14 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     @as_deferred
     async def addURL(self, name: str, url: str) -> None:
-        await self.master.data.updates.addStepURL(self.stepid, str(name), str(url))
+        await self.master.data.updates.addStepURL(self.stepid, self.hide_secrets(str(name)),
+                                                  self.hide_secrets(str(url)))
 
     @as_deferred
     async def setBuildData(self, name: str, value: bytes, source: str) -> None:
+        redactor = self._redactor
+        if redactor:
+            value = redactor.redact_bytes(value)
         await self.master.data.updates.setBuildData(self.build.buildid, name, value, source)
 
     # -- test results -------------------------------------------------------------------
@@ -558,8 +581,6 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             value = getattr(self, attr)
             if isinstance(value, str):
                 object.__setattr__(self, attr, [value])
-        self._secrets_used.update(props.get_used_secrets()
-                                  if hasattr(props, "get_used_secrets") else {})
 
     async def _should_run(self) -> bool:
         cond = self.doStepIf
@@ -588,7 +609,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if not isinstance(name, str):
             name = await render(name, self.build.getProperties())
             object.__setattr__(self, "name", name)
-        self.stepid, self.number, name = await updates.addStep(self.build.buildid, str(name))
+        self.stepid, self.number, name = await updates.addStep(self.build.buildid,
+                                                               self.hide_secrets(str(name)))
         object.__setattr__(self, "name", name)
         self._running = True
         results = SUCCESS
@@ -623,7 +645,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             if isinstance(e, RemoteException) and self.stopped:
                 results = CANCELLED
             else:
-                log.failure("{step} raised an exception", failure=f, step=self)
+                self._log_exception(f)
                 results = EXCEPTION
                 await self._add_failure_logs(f)
         if self.stopped and results not in (RETRY, CANCELLED):

@@ -4,6 +4,10 @@ Text from the worker is cut into lines per stream (stdout, stderr, header), part
 held until their end arrives, and whole lines are written through `data.updates.appendLog`.
 Writes of one log are serialised and batched: while one `appendLog` is in flight, new lines
 accumulate and go out together in the next call.
+
+Text is redacted before it is cut into lines: the build's secrets become `<name>`. A secret
+cut in two by the worker's chunking is caught by holding, per stream, the tail that may be
+its beginning until the next chunk (or the end of the log) shows what follows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.redact import SecretRedactor
 
 log = Logger()
 
@@ -62,7 +67,8 @@ class Log:
     """One log of a step (`type` 's' stdio, 't' text, 'h' html)."""
 
     def __init__(self, updates: Any, name: str, type: str, logid: int,
-                 decoder: Callable[[bytes], str] | None = None) -> None:
+                 decoder: Callable[[bytes], str] | None = None,
+                 redactor: SecretRedactor | None = None) -> None:
         self.updates = updates
         self.name = name
         self.type = type
@@ -77,6 +83,9 @@ class Log:
         self._finish_waiters: list[defer.Deferred[None]] = []
         self._idle_waiters: list[defer.Deferred[None]] = []
         self.on_finished: Callable[[Log], Any] | None = None
+        # Shared with the build, so secrets rendered after the log was opened count too.
+        self.redactor = redactor
+        self._carry: dict[str, str] = {}
 
     # -- plugin API ----------------------------------------------------------------------
     def getName(self) -> str:
@@ -98,8 +107,21 @@ class Log:
         `callback(None, None)` when the log finishes."""
         self._subscribers.append(callback)
 
-    def _text(self, text: str | bytes) -> str:
-        return self.decoder(text) if isinstance(text, (bytes, bytearray)) else text
+    def _text(self, text: str | bytes, stream: str) -> str:
+        """Decoded `text`, redacted as far as the chunks seen so far allow."""
+        if isinstance(text, (bytes, bytearray)):
+            text = self.decoder(text)
+        redactor = self.redactor
+        if redactor is not None and redactor.active:
+            text, self._carry[stream] = redactor.feed(self._carry.get(stream, ""), text)
+        return text
+
+    def _take_carry(self, stream: str) -> str:
+        """The held tail of `stream`, redacted: at the end nothing can complete it."""
+        carry = self._carry.pop(stream, "")
+        if carry and self.redactor is not None:
+            return self.redactor.redact(carry)
+        return carry
 
     def _notify(self, stream: str, text: str) -> None:
         for cb in self._subscribers:
@@ -183,8 +205,7 @@ class PlainLog(Log):
         self._lines = LineSplitter()
 
     def addContent(self, text: str | bytes) -> defer.Deferred[None]:
-        text = self._text(text)
-        lines = self._lines.append(text)
+        lines = self._lines.append(self._text(text, "o"))
         if lines:
             chunk = "".join(lines)
             self._notify("o", chunk)
@@ -192,10 +213,12 @@ class PlainLog(Log):
         return defer.succeed(None)
 
     def _flush_partial(self) -> None:
-        lines = self._lines.flush()
+        carry = self._take_carry("o")
+        lines = (self._lines.append(carry) if carry else []) + self._lines.flush()
         if lines:
-            self._notify("o", lines[0])
-            self._pending.append(lines[0])
+            chunk = "".join(lines)
+            self._notify("o", chunk)
+            self._pending.append(chunk)
 
 
 class StreamLog(Log):
@@ -206,7 +229,7 @@ class StreamLog(Log):
         self._splitters = {"o": LineSplitter(), "e": LineSplitter(), "h": LineSplitter()}
 
     def _add(self, stream: str, text: str | bytes) -> defer.Deferred[None]:
-        lines = self._splitters[stream].append(self._text(text))
+        lines = self._splitters[stream].append(self._text(text, stream))
         if not lines:
             return defer.succeed(None)
         if self._subscribers:
@@ -227,7 +250,8 @@ class StreamLog(Log):
 
     def _flush_partial(self) -> None:
         for stream, splitter in self._splitters.items():
-            for line in splitter.flush():
+            carry = self._take_carry(stream)
+            for line in (splitter.append(carry) if carry else []) + splitter.flush():
                 if self._subscribers:
                     self._notify(stream, line)
                 self._pending.append(stream + line)
@@ -238,7 +262,8 @@ class StreamLog(Log):
 
 
 def new_log(updates: Any, name: str, type: str, logid: int,
-            decoder: Callable[[bytes], str] | None = None) -> Log:
-    """The Log object for a log of `type`."""
+            decoder: Callable[[bytes], str] | None = None,
+            redactor: SecretRedactor | None = None) -> Log:
+    """The Log object for a log of `type`; `redactor` hides the build's secrets."""
     cls = StreamLog if type == "s" else PlainLog
-    return cls(updates, name, type, logid, decoder)
+    return cls(updates, name, type, logid, decoder, redactor)

@@ -26,6 +26,7 @@ from zope.interface.interface import adapter_hooks
 from buildbot.interfaces import IProperties, IRenderable
 from buildbot.util.deferred import ensure_deferred
 from buildbot.util.misc import flatten
+from buildbot.util.redact import SecretRedactor
 
 # Values that render to themselves; checked with `type(v) in`, which is cheaper than isinstance.
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), bytes})
@@ -83,7 +84,9 @@ class Properties:
         self.runtime: set[str] = set()
         self.build: Any = None
         self._master: Any = None
-        self._used_secrets: dict[str, str] = {}
+        # The secrets rendered against these properties, hidden from whatever the build
+        # writes (logs, properties, state strings).
+        self.redactor = SecretRedactor()
         if kwargs:
             self.update(kwargs, "TEST")
 
@@ -190,18 +193,15 @@ class Properties:
 
     def useSecret(self, secret_value: Any, secret_name: str) -> None:
         """Remember a rendered secret so that `cleanupTextFromSecrets` can hide it."""
-        if isinstance(secret_value, str) and secret_value.strip():
-            self._used_secrets[secret_value] = f"<{secret_name}>"
+        self.redactor.add(secret_value, secret_name)
 
     def get_used_secrets(self) -> dict[str, str]:
-        """Secrets rendered so far: `{value: "<name>"}` (do not mutate)."""
-        return self._used_secrets
+        """Secrets rendered so far: `{value: "<name>"}` (a copy)."""
+        return self.redactor.placeholders()
 
     def cleanupTextFromSecrets(self, text: str) -> str:
         """`text` with every rendered secret value replaced by `<name>`."""
-        for value, placeholder in self._used_secrets.items():
-            text = text.replace(value, placeholder)
-        return text
+        return self.redactor.redact(text)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Properties):
@@ -213,6 +213,26 @@ class Properties:
     def __repr__(self) -> str:
         values = {name: value for name, (value, _) in self.properties.items()}
         return f"Properties(**{values!r})"
+
+
+async def properties_to_store(props: Properties) -> Properties:
+    """What a build writes to the database: `props` itself when it holds no renderable value
+    and no secret was rendered for it (the common case, no copy), else a copy with the
+    values rendered and every secret replaced by `<name>`. The build keeps the real values
+    in memory, so later steps still render them."""
+    entries = props.properties
+    renderable = [name for name, (value, _) in entries.items()
+                  if type(value) not in _JSON_SCALARS and _is_renderable(value)]
+    if not renderable and not props.redactor:
+        return props
+    values = {name: value for name, (value, _) in entries.items()}
+    for name in renderable:
+        values[name] = await render(values[name], props)  # may register more secrets
+    redactor = props.redactor
+    stored = Properties()
+    stored.properties = {name: (redactor.redact_value(values[name]), source)
+                         for name, (_, source) in entries.items()}
+    return stored
 
 
 def _adapt_to_properties(iface: Any, obj: Any) -> Any:

@@ -66,6 +66,8 @@ class RemoteCommand(pb.Referenceable):
         self._done: defer.Deferred[None] | None = None
         self._disconnect_sub: Any = None
         self._remote_failure: Any = None
+        # Collected output held back because it may end with the start of a secret.
+        self._collect_carry: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<RemoteCommand '{self.remote_command}' at {id(self)}>"
@@ -87,9 +89,33 @@ class RemoteCommand(pb.Referenceable):
         if isinstance(d, defer.Deferred) and not d.called:
             self._pending_writes.append(d)
 
+    def _redactor(self) -> Any:
+        build = getattr(self.step, "build", None)
+        return getattr(build.getProperties(), "redactor", None) if build is not None else None
+
+    def _collected(self, stream: str, data: str) -> str:
+        """`data` as collected into `stdout`/`stderr`: with the build's secrets hidden,
+        like the logs (a step may turn the output into a property)."""
+        redactor = self._redactor()
+        if not redactor:
+            return data
+        out, self._collect_carry[stream] = redactor.feed(self._collect_carry.get(stream, ""),
+                                                          data)
+        return out
+
+    def _flush_collected(self) -> None:
+        redactor = self._redactor()
+        for stream, carry in self._collect_carry.items():
+            text = redactor.redact(carry) if redactor else carry
+            if stream == "stdout":
+                self.stdout += text
+            else:
+                self.stderr += text
+        self._collect_carry.clear()
+
     def addStdout(self, data: str) -> Any:
         if self.collectStdout:
-            self.stdout += data
+            self.stdout += self._collected("stdout", data)
         stdio = self.logs.get(self.stdioLogName)
         if stdio is not None:
             return stdio.addStdout(data)
@@ -97,7 +123,7 @@ class RemoteCommand(pb.Referenceable):
 
     def addStderr(self, data: str) -> Any:
         if self.collectStderr:
-            self.stderr += data
+            self.stderr += self._collected("stderr", data)
         stdio = self.logs.get(self.stdioLogName)
         if stdio is not None:
             return stdio.addStderr(data)
@@ -199,6 +225,7 @@ class RemoteCommand(pb.Referenceable):
             return
         self._finish_remote()
         self._remote_failure = failure
+        self._flush_collected()
         pending, self._pending_writes = self._pending_writes, []
         try:
             await gather(pending)
@@ -295,4 +322,7 @@ class RemoteShellCommand(RemoteCommand):
                          stdioLogName=stdioLogName)
 
     def __repr__(self) -> str:
-        return f"<RemoteShellCommand '{self.fake_command!r}'>"
+        # Shown in the master's log: without the build's secrets.
+        text = f"<RemoteShellCommand '{self.fake_command!r}'>"
+        redactor = self._redactor()
+        return redactor.redact(text) if redactor else text

@@ -163,7 +163,7 @@ class FileUpload(_TransferBuildStep):
         source = self.workersrc
         masterdest = os.path.expanduser(self.masterdest)
         log.info("FileUpload started, from worker {src!r} to master {dest!r}", src=source,
-                 dest=masterdest)
+                 dest=self.hide_secrets(masterdest))
         if self.description is None:
             self.description = [f"uploading {os.path.basename(source)}"]
         if self.descriptionDone is None:
@@ -203,7 +203,7 @@ class DirectoryUpload(_TransferBuildStep):
         source = self.workersrc
         masterdest = os.path.expanduser(self.masterdest)
         log.info("DirectoryUpload started, from worker {src!r} to master {dest!r}", src=source,
-                 dest=masterdest)
+                 dest=self.hide_secrets(masterdest))
         self.descriptionDone = f"uploading {os.path.basename(source)}"
         if self.url is not None:
             await self._add_upload_url(masterdest)
@@ -293,7 +293,7 @@ class MultipleFileUpload(_TransferBuildStep, CompositeStepMixin):
                                               abandonOnFailure=False) for source in sources)
             sources = [self.workerPathToMasterPath(p) for p in flatten(found)]
         log.info("MultipleFileUpload started, from worker {src!r} to master {dest!r}",
-                 src=sources, dest=masterdest)
+                 src=sources, dest=self.hide_secrets(masterdest))
         self.descriptionDone = ["uploading", str(len(sources)),
                                 "file" if len(sources) == 1 else "files"]
         result = SKIPPED if not sources else SUCCESS
@@ -327,8 +327,8 @@ class FileDownload(_TransferBuildStep):
         self.checkWorkerHasCommand("downloadFile")
         self.stdio_log = await self.addLog("stdio")
         source = os.path.expanduser(self.mastersrc)
-        log.info("FileDownload started, from master {src!r} to worker {dest!r}", src=source,
-                 dest=self.workerdest)
+        log.info("FileDownload started, from master {src!r} to worker {dest!r}",
+                 src=self.hide_secrets(source), dest=self.hide_secrets(self.workerdest))
         self.descriptionDone = ["downloading to", os.path.basename(self.workerdest)]
         try:
             fp = open(source, "rb")  # noqa: SIM115, ASYNC230 (closed by remote_close)
@@ -365,7 +365,7 @@ class StringDownload(_TransferBuildStep):
         self.checkWorkerHasCommand("downloadFile")
         self.stdio_log = await self.addLog("stdio")
         log.info("StringDownload started, from master to worker {dest!r}",
-                 dest=self.workerdest)
+                 dest=self.hide_secrets(self.workerdest))
         self.descriptionDone = ["downloading to", os.path.basename(self.workerdest)]
         return await self._download(remotetransfer.StringFileReader(self.s))
 

@@ -126,6 +126,15 @@ class Trigger(BuildStep):
         props.update(properties, "Trigger")
         return props
 
+    def _without_secrets(self, props: Properties) -> Properties:
+        # The triggered buildsets' properties are stored: a secret rendered by this build
+        # goes there as `<name>`, like everywhere else it would leave the build.
+        redactor = self._redactor
+        if redactor:
+            props.properties = {name: (redactor.redact_value(value), source)
+                                for name, (value, source) in props.properties.items()}
+        return props
+
     def getSchedulerByName(self, name: str) -> Any:
         schedulers = self.master.scheduler_manager.namedServices
         if name not in schedulers:
@@ -229,7 +238,8 @@ class Trigger(BuildStep):
             entries = [{"sched_name": e[0], "props_to_set": e[1], "unimportant": False}
                        for e in entries]
         targets = [(self.getSchedulerByName(e["sched_name"]),
-                    self.createTriggerProperties(e["props_to_set"]), e["unimportant"])
+                    self._without_secrets(self.createTriggerProperties(e["props_to_set"])),
+                    e["unimportant"])
                    for e in entries]
         stamps = self.prepareSourcestampListForTrigger()
         waits: list[defer.Deferred[Any]] = []

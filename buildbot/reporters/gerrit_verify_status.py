@@ -89,14 +89,15 @@ class GerritVerifyStatusPush(ReporterBase):
 
     def formatDuration(self, duration: datetime.timedelta) -> str:
         """"1 day 2h 3m 4s", "2h 3m 4s" or "3m 4s"."""
-        days = duration.days
-        hours, remainder = divmod(duration.seconds, 3600)
-        minutes, seconds = divmod(remainder, 60)
-        if days:
-            return f'{days} day{"s" if days > 1 else ""} {hours}h {minutes}m {seconds}s'
-        if hours:
-            return f"{hours}h {minutes}m {seconds}s"
-        return f"{minutes}m {seconds}s"
+        minutes, seconds = divmod(duration.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        clock = f"{minutes}m {seconds}s"
+        if hours or duration.days:
+            clock = f"{hours}h {clock}"
+        if duration.days:
+            plural = "s" if duration.days > 1 else ""
+            clock = f"{duration.days} day{plural} {clock}"
+        return clock
 
     @staticmethod
     def getGerritChanges(props: Any) -> Any:
@@ -111,18 +112,15 @@ class GerritVerifyStatusPush(ReporterBase):
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
         report = BuildReport.first_of(self.master, reports)
         build, props, comment = report.build, report.props, report.body
+        value, duration = 0, "pending"  # a build still running
         if build["complete"]:
             value = self.RESULTS_TABLE.get(build["results"], self.DEFAULT_RESULT)
             duration = self.formatDuration(_as_timedelta(build["started_at"],
                                                          build["complete_at"]))
-        else:
-            value = 0
-            duration = "pending"
-        name = await props.render(self._verification_name)
-        reporter = await props.render(self._reporter)
-        category = await props.render(self._category)
-        abstain = await props.render(self._abstain)
-        changes = await props.render(self.getGerritChanges(props))
+        name, reporter, category, abstain = [
+            await report.render(setting) for setting in
+            (self._verification_name, self._reporter, self._category, self._abstain)]
+        changes = await report.render(self.getGerritChanges(props))
         for change in changes:
             try:
                 await self.createStatus(change["change_id"], change["revision_id"], name, value,

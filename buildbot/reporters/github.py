@@ -24,11 +24,12 @@ from buildbot.reporters.generators.buildrequest import BuildRequestGenerator
 from buildbot.reporters.giturl import giturlparse
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
-from buildbot.reporters.utils import BuildReport
+from buildbot.reporters.utils import BuildReport, given_only
 
 log = Logger()
 
 HOSTED_BASE_URL = "https://api.github.com"
+_PULL_REQUEST_REF = re.compile(r"refs/pull/([0-9]*)/(head|merge)")
 
 _STATES = {
     SUCCESS: "success",
@@ -91,13 +92,8 @@ class GitHubStatusPush(ReporterBase):
                            context: str | None = None, issue: str | None = None,
                            description: str | None = None) -> Any:
         """POST one commit status; the response (or None when nothing was sent)."""
-        payload: dict[str, Any] = {"state": state}
-        if description is not None:
-            payload["description"] = description
-        if target_url is not None:
-            payload["target_url"] = target_url
-        if context is not None:
-            payload["context"] = context
+        payload = {"state": state, **given_only(description=description, target_url=target_url,
+                                                context=context)}
         headers = await self._get_auth_header(props)
         return await self._http.post(f"/repos/{repo_user}/{repo_name}/statuses/{sha}",
                                      json=payload, headers=headers)
@@ -106,74 +102,61 @@ class GitHubStatusPush(ReporterBase):
         return code // 100 == 2
 
     def _extract_issue(self, props: Properties) -> str | None:
-        branch = props.getProperty("branch")
-        if branch:
-            m = re.search(r"refs/pull/([0-9]*)/(head|merge)", branch)
-            if m:
-                return m.group(1)
-        return None
+        """The pull request number of a `refs/pull/<n>/head|merge` branch."""
+        found = _PULL_REQUEST_REF.search(props.getProperty("branch") or "")
+        return found.group(1) if found else None
 
     def _extract_github_info(self, sourcestamp: dict[str, Any]) -> tuple[Any, Any]:
-        project = sourcestamp.get("project")
-        repository = sourcestamp.get("repository")
-        if project and "/" in project:
+        """(owner, repository name): from an "owner/name" project, else from the URL."""
+        project = sourcestamp.get("project") or ""
+        if "/" in project:
             owner, _, name = project.partition("/")
             return owner, name
-        if repository:
-            url = giturlparse(repository)
-            if url is not None:
-                return url.owner, url.repo
-        return None, None
+        repository = sourcestamp.get("repository")
+        url = giturlparse(repository) if repository else None
+        return (url.owner, url.repo) if url is not None else (None, None)
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
         report = BuildReport.first_of(self.master, reports)
-        build, props, description = report.build, report.props, report.body
-        state = status_state(build)
-        context = await props.render(self.context)
-        sourcestamps = build["buildset"].get("sourcestamps")
-        if not sourcestamps:
+        if not report.build["buildset"].get("sourcestamps"):
             return
-        issue = self._extract_issue(props)
-        for sourcestamp in sourcestamps:
-            repo_owner, repo_name = self._extract_github_info(sourcestamp)
-            if not repo_owner or not repo_name:
+        status = {"state": status_state(report.build),
+                  "context": await report.render(self.context),
+                  "issue": self._extract_issue(report.props)}
+        for sourcestamp in report.build["buildset"]["sourcestamps"]:
+            owner, name = self._extract_github_info(sourcestamp)
+            if not owner or not name:
                 log.info("Skipped status update because required repo information is missing.")
-                continue
-            sha = sourcestamp["revision"]
-            if not sha:
+            elif not sourcestamp["revision"]:
                 # several codebases: only those with a revision get a status
                 log.info("Skipped status update for codebase {codebase}, context "
                          "'{context}', issue {issue}.", codebase=sourcestamp.get("codebase"),
-                         context=context, issue=issue)
-                continue
-            response = None
-            try:
-                if self.verbose:
-                    log.info("Updating github status: repo_owner={owner}, "
-                             "repo_name={name}", owner=repo_owner, name=repo_name)
-                response = await self.createStatus(
-                    repo_user=repo_owner, repo_name=repo_name, sha=sha, state=state,
-                    target_url=build["url"], context=context, issue=issue,
-                    description=description, props=props)
-                if not response:
-                    continue
-                if not self.is_status_2xx(response.code):
-                    raise RuntimeError(f"HTTP {response.code}")
-                if self.verbose:
-                    log.info('Updated status with "{state}" for {owner}/{name} at {sha}, '
-                             'context "{context}", issue {issue}.', state=state,
-                             owner=repo_owner, name=repo_name, sha=sha, context=context,
-                             issue=issue)
-            except Exception:  # noqa: BLE001  (one failed status must not stop the others)
-                code: Any = "n/a"
-                content: Any = "n/a"
-                if response is not None:
-                    code = response.code
-                    content = await response.content()
-                log.failure('Failed to update "{state}" for {owner}/{name} at {sha}, context '
-                            '"{context}", issue {issue}. http {code}, {content}', state=state,
-                            owner=repo_owner, name=repo_name, sha=sha, context=context,
-                            issue=issue, code=code, content=content)
+                         **status)
+            else:
+                await self._push_status(report, owner, name, sourcestamp["revision"], status)
+
+    async def _push_status(self, report: BuildReport, owner: str, name: str, sha: str,
+                           status: dict[str, Any]) -> None:
+        where = {"owner": owner, "name": name, "sha": sha, **status}
+        if self.verbose:
+            log.info("Updating github status: repo_owner={owner}, repo_name={name}", **where)
+        response = None
+        try:
+            response = await self.createStatus(
+                repo_user=owner, repo_name=name, sha=sha, target_url=report.build["url"],
+                description=report.body, props=report.props, **status)
+            if response and not self.is_status_2xx(response.code):
+                raise RuntimeError(f"HTTP {response.code}")
+        except Exception:  # noqa: BLE001  (one failed status must not stop the others)
+            answer: dict[str, Any] = {"code": "n/a", "content": "n/a"}
+            if response is not None:
+                answer = {"code": response.code, "content": await response.content()}
+            log.failure('Failed to update "{state}" for {owner}/{name} at {sha}, context '
+                        '"{context}", issue {issue}. http {code}, {content}', **where, **answer)
+            return
+        if response and self.verbose:
+            log.info('Updated status with "{state}" for {owner}/{name} at {sha}, context '
+                     '"{context}", issue {issue}.', **where)
 
 
 class GitHubCommentPush(GitHubStatusPush):

@@ -23,7 +23,7 @@ from buildbot.reporters.generators.buildrequest import BuildRequestGenerator
 from buildbot.reporters.giturl import giturlparse
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.message import MessageFormatterRenderable
-from buildbot.reporters.utils import BuildReport
+from buildbot.reporters.utils import BuildReport, given_only
 
 log = Logger()
 
@@ -86,13 +86,8 @@ class GitLabStatusPush(ReporterBase):
                      target_url: str | None = None, description: str | None = None,
                      context: str | None = None) -> Any:
         """POST one commit status (Deferred of the response)."""
-        payload: dict[str, Any] = {"state": state, "ref": branch}
-        if description is not None:
-            payload["description"] = description
-        if target_url is not None:
-            payload["target_url"] = target_url
-        if context is not None:
-            payload["name"] = context
+        payload = {"state": state, "ref": branch,
+                   **given_only(description=description, target_url=target_url, name=context)}
         return self._http.post(f"/api/v4/projects/{project_id}/statuses/{sha}", json=payload)
 
     async def getProjectId(self, sourcestamp: dict[str, Any]) -> Any:
@@ -123,14 +118,13 @@ class GitLabStatusPush(ReporterBase):
             sha = sourcestamp["revision"]
             repository = sourcestamp.get("repository")
             try:
-                if "source_project_id" in props:
-                    proj_id = props["source_project_id"]
-                else:
+                # a merge request build reports on its source project and branch
+                proj_id = props.getProperty("source_project_id")
+                if "source_project_id" not in props:
                     proj_id = await self.getProjectId(sourcestamp)
                 if proj_id is None:
                     continue
-                branch = props["source_branch"] if "source_branch" in props \
-                    else sourcestamp["branch"]
+                branch = props.getProperty("source_branch", sourcestamp["branch"])
                 res = await self.createStatus(project_id=proj_id, branch=branch, sha=sha,
                                               state=state, target_url=build["url"],
                                               context=context, description=description)

@@ -267,13 +267,9 @@ class IrcStatusBot(StatusBot):
                  pm_to_nicks: list[str], noticeOnChannel: bool, *args: Any,
                  useColors: bool = False, useSASL: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.nickname = nickname
-        self.password = password
-        self.join_channels = join_channels
-        self.pm_to_nicks = pm_to_nicks
-        self.noticeOnChannel = noticeOnChannel
-        self.useColors = useColors
-        self.useSASL = useSASL
+        self.nickname, self.password, self.useSASL = nickname, password, useSASL
+        self.join_channels, self.pm_to_nicks = join_channels, pm_to_nicks
+        self.noticeOnChannel, self.useColors = noticeOnChannel, useColors
         self.connection: _IrcProtocol | None = None
 
     # -- sending ------------------------------------------------------------------------
@@ -424,24 +420,20 @@ class IRC(BuildbotService):
                     noticeOnChannel: bool = False, authz: Any = None, **kwargs: Any) -> None:
         if kwargs:
             config.error(f'{",".join(kwargs)} are deprecated')
-        if allowForce is not None:
+        # the pre-authz switches: still accepted (with a note), but not together with authz
+        for switch, value in (("allowForce", allowForce), ("allowShutdown", allowShutdown)):
+            if value is None:
+                continue
             if authz is not None:
-                config.error("If you specify authz, you must not use allowForce anymore")
-            if allowForce not in (True, False):
-                config.error(f"allowForce must be boolean, not {allowForce!r}")
-            log.info("IRC: allowForce is deprecated: use authz instead")
-        if allowShutdown is not None:
-            if authz is not None:
-                config.error("If you specify authz, you must not use allowShutdown anymore")
-            if allowShutdown not in (True, False):
-                config.error(f"allowShutdown must be boolean, not {allowShutdown!r}")
-            log.info("IRC: allowShutdown is deprecated: use authz instead")
+                config.error(f"If you specify authz, you must not use {switch} anymore")
+            if value not in (True, False):
+                config.error(f"{switch} must be boolean, not {value!r}")
+            log.info("IRC: {switch} is deprecated: use authz instead", switch=switch)
         if noticeOnChannel not in (True, False):
             config.error(f"noticeOnChannel must be boolean, not {noticeOnChannel!r}")
-        if authz is not None:
-            for acl in authz.values():
-                if not isinstance(acl, (list, tuple, bool)):
-                    config.error("authz values must be bool or a list of nicks")
+        for acl in (authz or {}).values():
+            if not isinstance(acl, (list, tuple, bool)):
+                config.error("authz values must be bool or a list of nicks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

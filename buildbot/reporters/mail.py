@@ -91,6 +91,13 @@ def _message_with_body(body: Any, msgtype: str, multipart: bool) -> Message:
     return mixed
 
 
+def _without_second_domain(address: str) -> str:
+    # git can give 'User <user@foo.com>@foo.com' (a lookup domain added to an address)
+    if address.count("@") > 1:
+        return address[:address.rindex("@")]
+    return address
+
+
 def _setting_problems(extra_recipients: Any, lookup: Any, extra_headers: Any) -> list[str]:
     """Configuration errors of MailNotifier's address settings (4.3's texts)."""
     problems = []
@@ -214,22 +221,16 @@ class MailNotifier(ReporterBase):
     # -- recipients -----------------------------------------------------------------------
     async def findInterrestedUsersEmails(self, users: list[str]) -> set[str]:
         """Valid addresses of `users` (through `lookup`) if `sendToInterestedUsers`."""
-        recipients: set[str] = set()
         if not self.sendToInterestedUsers:
-            return recipients
+            return set()
+        addresses = users
         if self.lookup:
-            users = await gather([maybe_await(self.lookup.getAddress(u)) for u in users])
-        for r in users:
-            if r is None:
-                continue
-            # git can give 'User <user@foo.com>@foo.com': drop the second domain
-            if r.count("@") > 1:
-                r = r[:r.rindex("@")]
-            if VALID_EMAIL.search(r):
-                recipients.add(r)
-            else:
-                log.info("INVALID EMAIL: {r}", r=r)
-        return recipients
+            addresses = await gather([maybe_await(self.lookup.getAddress(u)) for u in users])
+        # None: the lookup had no address for that user
+        found = {_without_second_domain(a) for a in addresses if a is not None}
+        for invalid in sorted(a for a in found if not VALID_EMAIL.search(a)):
+            log.info("INVALID EMAIL: {r}", r=invalid)
+        return {a for a in found if VALID_EMAIL.search(a)}
 
     def formatAddress(self, addr: str) -> str:
         name, address = parseaddr(addr)

@@ -89,57 +89,48 @@ def get_projects_text(source_stamps: list[dict[str, Any]], master: Any) -> str:
     return ", ".join(projects)
 
 
+def _shared_context(mode: Any, results: Any, previous_results: Any, buildset: dict[str, Any],
+                    master: Any, blamelist: Any) -> dict[str, Any]:
+    # what templates see both for one build and for a whole buildset
+    stamps = buildset["sourcestamps"]
+    return {
+        "mode": mode,
+        "results": results,
+        "result_names": Results,
+        "status_detected": get_detected_status_text(mode, results, previous_results),
+        "buildset": buildset,
+        "projects": get_projects_text(stamps, master),
+        "sourcestamps": get_message_source_stamp_text(stamps),
+        "blamelist": blamelist,
+        "buildbot_title": master.config.title,
+        "buildbot_url": master.config.buildbotURL,
+    }
+
+
 def create_context_for_build(mode: Any, build: dict[str, Any], is_buildset: bool, master: Any,
                              blamelist: Any) -> dict[str, Any]:
     """The Jinja2/function context describing one build."""
-    buildset = build["buildset"]
-    ss_list = buildset["sourcestamps"]
-    results = build["results"]
-    prev = build.get("prev_build")
-    previous_results = prev["results"] if prev is not None else None
-    props = build.get("properties") or {}
-    return {
-        "results": results,
-        "result_names": Results,
-        "mode": mode,
-        "buildername": build["builder"]["name"],
-        "workername": props.get("workername", ["<unknown>"])[0],
-        "buildset": buildset,
-        "build": build,
-        "is_buildset": is_buildset,
-        "projects": get_projects_text(ss_list, master),
-        "previous_results": previous_results,
-        "status_detected": get_detected_status_text(mode, results, previous_results),
-        "build_url": utils.getURLForBuild(master, build["builder"]["builderid"],
-                                          build["number"]),
-        "buildbot_title": master.config.title,
-        "buildbot_url": master.config.buildbotURL,
-        "blamelist": blamelist,
-        "summary": get_message_summary_text(build, results),
-        "sourcestamps": get_message_source_stamp_text(ss_list),
-    }
+    previous = build.get("prev_build")
+    previous_results = None if previous is None else previous["results"]
+    worker = (build.get("properties") or {}).get("workername", ["<unknown>"])[0]
+    builder = build["builder"]
+    context = _shared_context(mode, build["results"], previous_results, build["buildset"],
+                              master, blamelist)
+    context.update(
+        build=build, is_buildset=is_buildset, previous_results=previous_results,
+        buildername=builder["name"], workername=worker,
+        build_url=utils.getURLForBuild(master, builder["builderid"], build["number"]),
+        summary=get_message_summary_text(build, build["results"]))
+    return context
 
 
 def create_context_for_buildset(mode: Any, buildset: dict[str, Any],
                                 builds: list[dict[str, Any]], master: Any,
                                 blamelist: Any) -> dict[str, Any]:
     """The context describing a whole buildset and its builds."""
-    ss_list = buildset["sourcestamps"]
-    results = buildset["results"]
-    return {
-        "results": results,
-        "result_names": Results,
-        "mode": mode,
-        "buildset": buildset,
-        "builds": builds,
-        "is_buildset": True,
-        "projects": get_projects_text(ss_list, master),
-        "status_detected": get_detected_status_text(mode, results, None),
-        "buildbot_title": master.config.title,
-        "buildbot_url": master.config.buildbotURL,
-        "blamelist": blamelist,
-        "sourcestamps": get_message_source_stamp_text(ss_list),
-    }
+    context = _shared_context(mode, buildset["results"], None, buildset, master, blamelist)
+    context.update(builds=builds, is_buildset=True)
+    return context
 
 
 def create_context_for_worker(master: Any, worker: dict[str, Any]) -> dict[str, Any]:
@@ -402,14 +393,8 @@ class MessageFormatterBaseJinja(MessageFormatterBase):
             self.template_type = template_type
         if template is None:
             self.uses_default_body_template = True
-            if self.template_type == "plain":
-                template = _BUILD_BODY_PLAIN
-            elif self.template_type == "html":
-                template = _BUILD_BODY_HTML
-            else:
-                config.error(f"{type(self).__name__}: template type {self.template_type} "
-                             "is not known to pick default template")
-                template = ""
+            template = _default_body(self, _DEFAULT_BUILD_BODIES, self.template_type)
+            # the default bodies list the steps and their logs
             kwargs["want_steps"] = True
             kwargs["want_logs"] = True
         if subject is None:
@@ -436,6 +421,20 @@ class MessageFormatterBaseJinja(MessageFormatterBase):
         if self.extra_info_cb is None:
             return None
         return self.extra_info_cb(context)
+
+
+_DEFAULT_BUILD_BODIES = {"plain": _BUILD_BODY_PLAIN, "html": _BUILD_BODY_HTML}
+
+
+def _default_body(formatter: object, bodies: dict[str, str], template_type: str) -> str:
+    """The default body template of a formatter for `template_type` (a configuration error
+    and an empty template for a type without one)."""
+    body = bodies.get(template_type)
+    if body is None:
+        config.error(f"{type(formatter).__name__}: template type {template_type} "
+                     "is not known to pick default template")
+        return ""
+    return body
 
 
 class MessageFormatter(MessageFormatterBaseJinja):
@@ -481,6 +480,9 @@ default_missing_template_html = _MISSING_BODY_HTML
 default_missing_worker_subject_template = _MISSING_SUBJECT
 
 
+_DEFAULT_MISSING_BODIES = {"plain": _MISSING_BODY_PLAIN, "html": _MISSING_BODY_HTML}
+
+
 class MessageFormatterMissingWorker(MessageFormatterBaseJinja):
     """Jinja2 formatter for `workers/<id>/missing` (context: `worker`, `buildbot_title`,
     `buildbot_url`)."""
@@ -490,14 +492,7 @@ class MessageFormatterMissingWorker(MessageFormatterBaseJinja):
         if template_type is None:
             template_type = "plain"
         if template is None:
-            if template_type == "plain":
-                template = _MISSING_BODY_PLAIN
-            elif template_type == "html":
-                template = _MISSING_BODY_HTML
-            else:
-                config.error(f"{type(self).__name__}: template type {template_type} "
-                             "is not known to pick default template")
-                template = ""
+            template = _default_body(self, _DEFAULT_MISSING_BODIES, template_type)
         if subject is None:
             subject = _MISSING_SUBJECT
         super().__init__(template=template, subject=subject, template_type=template_type,

@@ -118,12 +118,11 @@ class TelegramStatusBot(StatusBot):
     def __init__(self, token: str, outgoing_http: Any, chat_ids: list[Any], *args: Any,
                  retry_delay: float = 30, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.http_client = outgoing_http
-        self.retry_delay = retry_delay
-        self.token = token
-        self.chat_ids = chat_ids
+        self.token, self.chat_ids = token, chat_ids
+        self.http_client, self.retry_delay = outgoing_http, retry_delay
+        # learnt from getMe unless a subclass sets it; commands may end with "@<nickname>"
+        self.nickname: str | None = None  # type: ignore[assignment]  # StatusBot has a str
         self.stopping = False
-        self.nickname: str | None = None  # type: ignore[assignment]
 
     @property
     def commandSuffix(self) -> str | None:  # type: ignore[override]  # 4.3: a property here
@@ -178,29 +177,29 @@ class TelegramStatusBot(StatusBot):
         return new
 
     async def process_update(self, update: dict[str, Any]) -> Any:
-        """Run the command in one update (a message, or a button press)."""
-        data: dict[str, Any] = {}
+        """Run the command in one update (a message, or a button press); a short text
+        saying why when there is nothing to run."""
+        extra: dict[str, Any] = {}
         message = update.get("message")
-        if message is None:
-            query = update.get("callback_query")
-            if query is None:
-                self.log("No message in Telegram update object")
-                return "no message"
-            original = query.get("message", {})
+        query = update.get("callback_query")
+        if message is None and query is not None:
             await self.answer_query(query["id"])
-            data["tquery"] = query
-            message = {"from": query["from"], "chat": original.get("chat"),
+            extra["tquery"] = query
+            # a pressed button reads as a message holding the button's data
+            message = {"from": query["from"],
+                       "chat": query.get("message", {}).get("chat"),
                        "text": str(query.get("data", ""))}
-        user = message.get("from")
-        if user is None:
+        if message is None:
+            self.log("No message in Telegram update object")
+            return "no message"
+        if message.get("from") is None:
             self.log("No user in incoming message")
             return "no user"
-        text = message.get("text")
-        if not text:
+        if not message.get("text"):
             return "no text in the message"
-        contact = self.getContact(user=user, channel=message["chat"])
-        data["tmessage"] = message
-        return await contact.handleMessage(text, **data)
+        extra["tmessage"] = message
+        contact = self.getContact(user=message["from"], channel=message["chat"])
+        return await contact.handleMessage(message["text"], **extra)
 
     async def post(self, path: str, **kwargs: Any) -> Any:
         """A Bot API call; retried every `retry_delay` seconds while the network fails.
@@ -343,12 +342,13 @@ class TelegramBot(BuildbotService):
                     useRevisions: bool = False, useWebhook: bool = False,
                     certificate: Any = None, pollTimeout: float = 120,
                     retryDelay: float = 30) -> None:
-        if authz is not None:
-            for acl in authz.values():
-                if not isinstance(acl, (list, tuple, bool)):
-                    config.error("authz values must be bool or a list of user ids")
+        # one error per value that is neither a bool nor a list of user ids
+        problems = ["authz values must be bool or a list of user ids"
+                    for acl in (authz or {}).values() if not isinstance(acl, (list, tuple, bool))]
         if isinstance(certificate, io.TextIOBase):
-            config.error("certificate file must be open in binary mode")
+            problems.append("certificate file must be open in binary mode")
+        for problem in problems:
+            config.error(problem)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

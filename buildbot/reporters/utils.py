@@ -322,6 +322,11 @@ class BuildReport:
         return await self.props.render(value)
 
 
+def given_only(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that are not None (optional fields of API payloads)."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 # How the reports of one event combine for reporters sending a single message: these
 # values are concatenated (summed, for results) over the reports...
 _CONCATENATED_REPORT_KEYS = ("body", "results", "builds", "users", "patches", "logs")

@@ -46,18 +46,18 @@ class ZulipStatusPush(ReporterBase):
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
         build = reports[0]["builds"][0]
-        event = "finished" if build["complete"] else "new"
+        finished = bool(build["complete"])
+        # Zulip's Buildbot integration: "new" carries the start time, "finished" the end
+        # time and the results
         jsondata: dict[str, Any] = {
-            "event": event,
+            "event": "finished" if finished else "new",
             "buildid": build["buildid"],
             "buildername": build["builder"]["name"],
             "url": build["url"],
             "project": build["properties"]["project"][0],
+            "timestamp": _timestamp(build["complete_at" if finished else "started_at"]),
         }
-        if event == "new":
-            jsondata["timestamp"] = _timestamp(build["started_at"])
-        else:
-            jsondata["timestamp"] = _timestamp(build["complete_at"])
+        if finished:
             jsondata["results"] = build["results"]
         url = f"/api/v1/external/buildbot?api_key={quote(str(self.token), safe='')}"
         if self.stream is not None:

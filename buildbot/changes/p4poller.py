@@ -93,12 +93,14 @@ class P4Source(ReconfigurablePollingChangeSource):
                     revlink: Callable[[str, str], str] = _no_revlink,
                     resolvewho: Callable[[str], str] = _same_who,
                     pollRandomDelayMin: int = 0, pollRandomDelayMax: int = 0) -> None:
-        if use_tickets and not p4passwd:
-            config.error("You need to provide a P4 password to use ticket authentication")
-        if not callable(revlink):
-            config.error("You need to provide a valid callable for revlink")
-        if not callable(resolvewho):
-            config.error("You need to provide a valid callable for resolvewho")
+        problems = {
+            "You need to provide a P4 password to use ticket authentication":
+                use_tickets and not p4passwd,
+            "You need to provide a valid callable for revlink": not callable(revlink),
+            "You need to provide a valid callable for resolvewho": not callable(resolvewho),
+        }
+        for message in (m for m, bad in problems.items() if bad):
+            config.error(message)
         if server_tz is not None and _timezone(server_tz) is None:
             raise P4PollerError(f"Failed to get timezone from server_tz string '{server_tz}'")
         super().checkConfig(name=self.build_name(name, p4port, p4base),

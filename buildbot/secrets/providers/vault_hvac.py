@@ -87,17 +87,21 @@ class HashiCorpVaultKvSecretProvider(SecretProviderBase):
     def checkConfig(self, vault_server: Any = None, authenticator: Any = None,
                     secrets_mount: str | None = None, api_version: int = 2,
                     path_delimiter: str = "|", path_escape: str = "\\") -> None:
-        if not isinstance(vault_server, str):
-            config.error(f"vault_server must be a string while it is {type(vault_server)}")
-        if not isinstance(path_delimiter, str) or len(path_delimiter) > 1:
-            config.error("path_delimiter must be a single character")
-        if not isinstance(path_escape, str) or len(path_escape) > 1:
-            config.error("path_escape must be a single character")
-        if not isinstance(authenticator, VaultAuthenticator):
-            config.error("authenticator must be instance of VaultAuthenticator while it is "
-                         f"{type(authenticator)}")
-        if api_version not in (1, 2):
-            config.error(f"api_version {api_version} is not supported")
+        def single_char(value: Any) -> bool:
+            return isinstance(value, str) and len(value) <= 1
+
+        problems = [
+            (isinstance(vault_server, str),
+             f"vault_server must be a string while it is {type(vault_server)}"),
+            (single_char(path_delimiter), "path_delimiter must be a single character"),
+            (single_char(path_escape), "path_escape must be a single character"),
+            (isinstance(authenticator, VaultAuthenticator),
+             "authenticator must be instance of VaultAuthenticator while it is "
+             f"{type(authenticator)}"),
+            (api_version in (1, 2), f"api_version {api_version} is not supported"),
+        ]
+        for message in (m for ok, m in problems if not ok):
+            config.error(message)
 
     async def reconfigService(self, vault_server: Any = None,
                               authenticator: Any = None, secrets_mount: str | None = None,

@@ -179,3 +179,50 @@ async def test_epydoc_and_remove_pycs(tmp_path: Path) -> None:
                            ("remove_pyc", SUCCESS, "remove .pycs")]
     # the reference's command quotes the pattern inside a list, so find matches nothing
     assert (out.worker_dir / "build" / "sub" / "x.pyc").exists()
+
+
+LORE = """#!/bin/sh
+# stands for Twisted's lore: one lint line per file
+for f in "$@"; do case "$f" in *.xhtml) echo "$f:1: bad tag";; esac; done
+"""
+
+
+@pytest.mark.skipif(shutil.which("trial", path=str(BIN)) is None, reason="trial not installed")
+@pytest_twisted.ensureDeferred
+async def test_trial_and_hlint_follow_the_changed_files(tmp_path: Path) -> None:
+    from buildbot.plugins import schedulers
+
+    def prepare(builder_dir: Path) -> None:
+        sample_project(builder_dir)
+        lore = builder_dir / "build" / "bin" / "lore"
+        lore.parent.mkdir()
+        lore.write_text(LORE)
+        lore.chmod(0o755)
+
+    cfg = make_config([steps.Trial(trial=str(BIN / "trial"), testChanges=True, testpath="."),
+                       steps.HLint()],
+                      extra={"schedulers": [schedulers.AnyBranchScheduler(
+                          name="changes", builderNames=["b0"], treeStableTimer=None)]})
+    async with running_master(tmp_path / "m", cfg) as master:
+        prepare(Path(master.basedir) / "workers" / "local" / "b0")
+        from tests.fixtures.master import wait_for_message
+
+        done = wait_for_message(master, ("buildsets", None, "complete"), timeout=60)
+        await master.data.updates.addChange(
+            files=["pkg/test_mod.py", "docs/b.xhtml", "sandbox/x.xhtml", "docs/a.xhtml",
+                   "README"], comments="c", author="me <me@example.org>", branch="main",
+            repository="r", project="", codebase="")
+        await done
+        from tests.steps.harness import collect_build
+
+        out = await collect_build(master, (await master.data.get(("builds",)))[-1]["buildid"])
+    trial, hlint = out.step("trial"), out.step("hlint")
+    assert "--testmodule=pkg/test_mod.py" in trial.logs["stdio"].splitlines()[0]
+    assert (trial.results, trial.state_string) == (FAILURE, "tests 1 failure 1 skip (failure)")
+    # as in 4.3 every line of the stdio log with a colon counts, the worker's header lines
+    # (argv, environment...) included
+    counted = [line[1:] for line in hlint.logs["stdio"].splitlines() if ":" in line[1:]]
+    assert (hlint.results, hlint.state_string) == (WARNINGS, f"{len(counted)} hlints (warnings)")
+    assert hlint.logs["files"] == "docs/a.xhtml\ndocs/b.xhtml\n"
+    assert hlint.logs["warnings"] == "\n".join(counted) + "\n"
+    assert "docs/a.xhtml:1: bad tag\ndocs/b.xhtml:1: bad tag" in hlint.logs["warnings"]

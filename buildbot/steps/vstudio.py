@@ -76,9 +76,9 @@ class VisualStudio(buildstep.ShellMixin, buildstep.BuildStep):
     config: Any = None
     useenv = False
     project: Any = None
-    PATH: list[str] = []
-    INCLUDE: list[str] = []
-    LIB: list[str] = []
+    PATH: Sequence[str] = ()
+    INCLUDE: Sequence[str] = ()
+    LIB: Sequence[str] = ()
 
     def __init__(self, installdir: Any = None, mode: Any = "rebuild", projectfile: Any = None,
                  config: Any = "release", useenv: bool = False, project: Any = None,
@@ -436,8 +436,34 @@ class MsBuild17(MsBuild141):
 
 
 __all__ = [
-    "MSLogLineObserver", "MsBuild", "MsBuild4", "MsBuild12", "MsBuild14", "MsBuild141",
-    "MsBuild15", "MsBuild16", "MsBuild17", "VC6", "VC7", "VC8", "VC9", "VC10", "VC11", "VC12",
-    "VC14", "VC141", "VCExpress9", "VS2003", "VS2005", "VS2008", "VS2010", "VS2012", "VS2013",
-    "VS2015", "VS2017", "VS2019", "VS2022", "VisualStudio",
+    "VC6",
+    "VC7",
+    "VC8",
+    "VC9",
+    "VC10",
+    "VC11",
+    "VC12",
+    "VC14",
+    "VC141",
+    "VS2003",
+    "VS2005",
+    "VS2008",
+    "VS2010",
+    "VS2012",
+    "VS2013",
+    "VS2015",
+    "VS2017",
+    "VS2019",
+    "VS2022",
+    "MSLogLineObserver",
+    "MsBuild",
+    "MsBuild4",
+    "MsBuild12",
+    "MsBuild14",
+    "MsBuild15",
+    "MsBuild16",
+    "MsBuild17",
+    "MsBuild141",
+    "VCExpress9",
+    "VisualStudio",
 ]

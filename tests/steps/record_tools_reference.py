@@ -24,7 +24,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import tools_build  # noqa: E402
+import tools_build
 
 CFG = """
 import sys
@@ -47,10 +47,9 @@ async def run_master(basedir: Path, bindir: Path) -> dict[str, Any]:
     """Start the master in this process, force one build, return its digest."""
     from twisted.internet import reactor
     from twisted.internet.task import deferLater
+    from twisted.python import log
 
     from buildbot.master import BuildMaster
-
-    from twisted.python import log
 
     log.startLogging(sys.stderr, setStdout=False)
     master = BuildMaster(str(basedir), reactor=reactor)

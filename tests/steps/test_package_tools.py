@@ -65,10 +65,7 @@ async def test_rpmbuild_and_rpmlint(tmp_path: Path) -> None:
     assert "there is no installed rpm" in lint.logs["stdio"]
 
 
-@pytest.mark.skipif(shutil.which("lintian") is None or shutil.which("dpkg-deb") is None,
-                    reason="lintian not installed")
-@pytest_twisted.ensureDeferred
-async def test_deblintian_counts_errors_and_warnings(tmp_path: Path) -> None:
+def make_deb(tmp_path: Path) -> Path:
     pkg = tmp_path / "pkg"
     (pkg / "DEBIAN").mkdir(parents=True)
     (pkg / "DEBIAN" / "control").write_text(
@@ -76,6 +73,14 @@ async def test_deblintian_counts_errors_and_warnings(tmp_path: Path) -> None:
         "Description: test\n")
     deb = tmp_path / "hello_1.0_all.deb"
     subprocess.run(["dpkg-deb", "-b", str(pkg), str(deb)], check=True, capture_output=True)
+    return deb
+
+
+@pytest.mark.skipif(shutil.which("lintian") is None or shutil.which("dpkg-deb") is None,
+                    reason="lintian not installed")
+@pytest_twisted.ensureDeferred
+async def test_deblintian_counts_errors_and_warnings(tmp_path: Path) -> None:
+    deb = make_deb(tmp_path)
     out = await run_build(tmp_path, [
         steps.DebLintian(fileloc=str(deb), suppressTags=["no-copyright-file"]),
     ])

@@ -17,7 +17,7 @@ import pytest
 from buildbot.plugins import steps, util
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record_platform_ctor_errors import outcomes  # noqa: E402
+from record_platform_ctor_errors import outcomes
 
 our_outcomes = functools.cache(outcomes)
 RECORDED = json.loads(
@@ -59,7 +59,7 @@ ALIASES = {"VS2003": "VC7", "VS2005": "VC8", "VS2008": "VC9", "VS2010": "VC10",
 def _without_class_module(outcome: list[Any]) -> list[Any]:
     # 4.3 prints every step class as `buildbot.process.buildstep.<Name>` in this message
     kind, detail = outcome
-    fix = lambda text: re.sub(r"<class '[\w.]+\.(\w+)'>", r"<class \1>", text)  # noqa: E731
+    fix = lambda text: re.sub(r"<class '[\w.]+\.(\w+)'>", r"<class \1>", text)
     return [kind, [fix(t) for t in detail] if isinstance(detail, list) else fix(str(detail))]
 
 
@@ -83,3 +83,19 @@ def test_rpm_package_reexports_and_repo_renderables() -> None:
     assert (rpm.RpmBuild, rpm.RpmLint, rpm.MockBuildSRPM, rpm.MockRebuild) == (
         steps.RpmBuild, steps.RpmLint, steps.MockBuildSRPM, steps.MockRebuild)
     assert util.repo.DownloadsFromProperties.__module__ == "buildbot.steps.source.repo"
+
+
+# (property text, downloads) as Buildbot 4.3.0's RepoDownloadsFromProperties parses them
+REPO_DOWNLOADS_4_3 = [
+    ("repo download proj 12/3 repo download p2 4/5", ["proj 12/3", "p2 4/5"]),
+    ("proj 12/3 other/7/8", ["proj 12/3", "other 7/8"]),
+    ("x/1/2 y 3/4", ["y 3/4", "x 1/2"]),
+    (None, []),
+]
+
+
+@pytest.mark.parametrize("text,downloads", REPO_DOWNLOADS_4_3)
+def test_repo_download_property_parsed_as_in_4_3(text: str | None,
+                                                 downloads: list[str]) -> None:
+    parser = util.repo.DownloadsFromProperties(["p"])
+    assert parser.parseDownloadProperty(text) == downloads

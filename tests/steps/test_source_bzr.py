@@ -43,10 +43,10 @@ def branch(tmp_path: Path) -> Path:
 
 def test_bzr_argument_errors() -> None:
     cases = [
-        (dict(repourl="a", baseURL="b"), "you must provide exactly one of repourl and baseURL"),
+        ({"repourl": "a", "baseURL": "b"}, "you must provide exactly one of repourl and baseURL"),
         ({}, "you must provide at least one of repourl and baseURL"),
-        (dict(baseURL="b"), "you must provide defaultBranch with baseURL"),
-        (dict(repourl="a", mode="bogus"), "mode bogus is not one of ['full', 'incremental']"),
+        ({"baseURL": "b"}, "you must provide defaultBranch with baseURL"),
+        ({"repourl": "a", "mode": "bogus"}, "mode bogus is not one of ['full', 'incremental']"),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError) as e:

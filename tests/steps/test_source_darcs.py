@@ -88,8 +88,7 @@ async def test_incremental_then_clobber_and_copy(tmp_path: Path, repo: Path) -> 
 
 @pytest_twisted.ensureDeferred
 async def test_context_revision_and_patch(tmp_path: Path, repo: Path) -> None:
-    context = subprocess.run(["darcs", "log", "--context"], cwd=repo, check=True,
-                             capture_output=True, text=True).stdout
+    context = darcs(repo, "log", "--context")
     record(repo, "three\n", "three")
     patch = b"--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-three\n+patched\n"
     cfg = make_config([steps.Darcs(repourl=str(repo), mode="full", method="clobber"), cat()])

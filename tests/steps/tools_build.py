@@ -169,11 +169,8 @@ def digest_log(name: str, content: str, paths: dict[str, str]) -> list[str]:
         return content.splitlines()
     lines = []
     for line in content.splitlines():
-        if line.startswith(("o", "e")):
-            lines.append(line)
-        elif line.startswith("h argv:") or line.startswith("hprogram finished"):
-            lines.append(line)
-        elif line.startswith("h  ") and line[3:].split("=", 1)[0] in _HEADER_ENV:
+        if line.startswith(("o", "e", "h argv:", "hprogram finished")) or (
+                line.startswith("h  ") and line[3:].split("=", 1)[0] in _HEADER_ENV):
             lines.append(line)
     return lines
 

@@ -41,17 +41,20 @@ class Bzr(VcCommandMixin, Source):
         self.revision: Any = None
         super().__init__(**kwargs)
         # 4.3 reports these as ValueError (not a collected config error); kept
-        if repourl and baseURL:
-            raise ValueError("you must provide exactly one of repourl and baseURL")
-        if repourl is None and baseURL is None:
-            raise ValueError("you must provide at least one of repourl and baseURL")
-        if baseURL is not None and defaultBranch is None:
-            raise ValueError("you must provide defaultBranch with baseURL")
-        if not self._hasAttrGroupMember("mode", self.mode):
-            raise ValueError(
-                f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}")
-        if self.mode == "full" and self.method not in _FULL_METHODS:
-            raise ValueError(f"method {self.method} is not one of {list(_FULL_METHODS)}")
+        problems = [
+            (bool(repourl and baseURL), "you must provide exactly one of repourl and baseURL"),
+            (repourl is None and baseURL is None,
+             "you must provide at least one of repourl and baseURL"),
+            (baseURL is not None and defaultBranch is None,
+             "you must provide defaultBranch with baseURL"),
+            (not self._hasAttrGroupMember("mode", self.mode),
+             f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}"),
+            (self.mode == "full" and self.method not in _FULL_METHODS,
+             f"method {self.method} is not one of {list(_FULL_METHODS)}"),
+        ]
+        for found, message in problems:
+            if found:
+                raise ValueError(message)
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         if branch:

@@ -10,7 +10,6 @@ from typing import Any
 from twisted.logger import Logger
 
 from buildbot.interfaces import WorkerSetupError
-from buildbot.process.buildstep import BuildStepFailed
 from buildbot.process.remotecommand import RemoteCommand
 from buildbot.process.remotetransfer import StringFileWriter
 from buildbot.process.results import SUCCESS

@@ -8,7 +8,11 @@ from buildbot.config.errors import ConfigErrors
 from buildbot.interfaces import WorkerSetupError
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
-from buildbot.steps.source.vc_commands import VcCommandMixin
+from buildbot.steps.source.vc_commands import (
+    VcCommandMixin,
+    full_copy_mode_errors,
+    required_errors,
+)
 
 
 class Darcs(VcCommandMixin, Source):
@@ -32,18 +36,8 @@ class Darcs(VcCommandMixin, Source):
         self.mode = mode
         self.revision: Any = None
         super().__init__(**kwargs)
-        errors = []
-        if not self._hasAttrGroupMember("mode", self.mode):
-            errors.append(f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}")
-        if self.mode == "incremental" and self.method:
-            errors.append("Incremental mode does not require method")
-        if self.mode == "full":
-            if self.method is None:
-                self.method = "copy"
-            elif self.method not in self.possible_methods:
-                errors.append(f"Invalid method for mode == {self.mode}")
-        if repourl is None:
-            errors.append("you must provide repourl")
+        errors = full_copy_mode_errors(self, self.possible_methods) + required_errors(
+            repourl=repourl)
         if errors:
             raise ConfigErrors(errors)
 

@@ -11,7 +11,11 @@ from buildbot.interfaces import WorkerSetupError
 from buildbot.process.buildstep import BuildStepFailed
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
-from buildbot.steps.source.vc_commands import VcCommandMixin
+from buildbot.steps.source.vc_commands import (
+    VcCommandMixin,
+    full_copy_mode_errors,
+    required_errors,
+)
 
 log = Logger()
 
@@ -46,20 +50,8 @@ class Monotone(VcCommandMixin, Source):
         self.progress = progress
         self.revision: Any = None
         super().__init__(**kwargs)
-        errors = []
-        if not self._hasAttrGroupMember("mode", self.mode):
-            errors.append(f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}")
-        if self.mode == "incremental" and self.method:
-            errors.append("Incremental mode does not require method")
-        if self.mode == "full":
-            if self.method is None:
-                self.method = "copy"
-            elif self.method not in self.possible_methods:
-                errors.append(f"Invalid method for mode == {self.mode}")
-        if repourl is None:
-            errors.append("you must provide repourl")
-        if branch is None:
-            errors.append("you must provide branch")
+        errors = full_copy_mode_errors(self, self.possible_methods) + required_errors(
+            repourl=repourl, branch=branch)
         if errors:
             raise ConfigErrors(errors)
 
@@ -73,9 +65,9 @@ class Monotone(VcCommandMixin, Source):
         await self._checkDb()
         await self._retryPull()
         # a workspace about to be thrown away needs no reverting
-        if self.mode != "full" or self.method not in ("clobber", "copy"):
-            if await self.sourcedirIsPatched():
-                await self.clean()
+        keeps_workspace = self.mode != "full" or self.method not in ("clobber", "copy")
+        if keeps_workspace and await self.sourcedirIsPatched():
+            await self.clean()
         await self._getAttrGroupMember("mode", self.mode)()
         if patch:
             await self.patch(patch)

@@ -205,7 +205,7 @@ class P4(VcCommandMixin, Source):
     async def _createClientSpec(self) -> bool:
         stdout = await self.p4("client", "-i", collectStdout=True,
                                initialStdin=self.client_spec())
-        m = re.search(r"Client (\S+) (.+)$", stdout, re.M)
+        m = re.search(r"Client (\S+) (.+)$", stdout, re.MULTILINE)
         return bool(m and m.group(2) in ("saved.", "not changed."))
 
     async def get_sync_revision(self, revision: Any = None) -> str:

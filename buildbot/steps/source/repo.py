@@ -27,27 +27,26 @@ _DOWNLOAD_FORMS = (
 
 # The script run (with `bash -c`) before every sync to undo what a previous build left:
 # the text the worker runs is the same as Buildbot 4.3's.
-_CLEANUP_SCRIPT = "\n".join([
-    "set -v",
-    "if [ -d .repo/manifests ]",
-    "then",
-    "    # repo just refuse to run if manifest is messed up",
-    "    # so ensure we are in a known state",
-    "    cd .repo/manifests",
-    "    rm -f .git/index.lock",
-    "    git fetch origin",
-    "    git reset --hard remotes/origin/{branch}",
-    "    git config branch.default.merge {branch}",
-    "    cd ..",
-    "    ln -sf manifests/{file} manifest.xml",
-    "    cd ..",
-    " fi",
-    " repo forall -c rm -f .git/index.lock",
-    " repo forall -c git clean -f -d -x 2>/dev/null",
-    " repo forall -c git reset --hard HEAD 2>/dev/null",
-    " rm -f {workdir}/.repo/project.list",
-    "",
-])
+_CLEANUP_SCRIPT = """\
+set -v
+if [ -d .repo/manifests ]
+then
+    # repo just refuse to run if manifest is messed up
+    # so ensure we are in a known state
+    cd .repo/manifests
+    rm -f .git/index.lock
+    git fetch origin
+    git reset --hard remotes/origin/{branch}
+    git config branch.default.merge {branch}
+    cd ..
+    ln -sf manifests/{file} manifest.xml
+    cd ..
+ fi
+ repo forall -c rm -f .git/index.lock
+ repo forall -c git clean -f -d -x 2>/dev/null
+ repo forall -c git reset --hard HEAD 2>/dev/null
+ rm -f {workdir}/.repo/project.list
+"""
 
 # tarball name ending -> tar compression options
 _TAR_COMPRESSION = (("pigz", ["-I", "pigz"]), ("gz", ["-z"]), ("bz2", ["-j"]), ("bz", ["-j"]),
@@ -73,16 +72,19 @@ class RepoDownloadsFromProperties(ComparableMixin):
         return downloads
 
     def parseDownloadProperty(self, s: str | None) -> list[str]:
-        """Every download in `s`, each form consumed before the next is looked for."""
-        if s is None:
-            return []
-        found = []
+        """Every download in `s`, each form consumed before the next is looked for; a
+        match is cut out of the text before looking again (so the rest may join up)."""
+        found: list[str] = []
+
+        def take(m: re.Match[str]) -> str:
+            found.append(f"{m.group(1)} {m.group(2)}")
+            return ""
+
+        text = s or ""
         for form in self.parse_download_re:
-            m = form.search(s)
-            while m:
-                found.append(f"{m.group(1)} {m.group(2)}")
-                s = s[:m.start(0)] + s[m.end(0):]
-                m = form.search(s)
+            cut = 1
+            while cut:
+                text, cut = form.subn(take, text, count=1)
         return found
 
 
@@ -355,10 +357,11 @@ class Repo(VcCommandMixin, Source):
             tarball_mtime = int(self.lastCommand.stdout)
             await self._Cmd(["stat", "-c%Y", "."], collectStdout=True)
             age = int(self.lastCommand.stdout) - tarball_mtime
-        if res or age > self.updateTarballAge:
-            if await self._Cmd([*self.computeTarballOptions(), "-cvf", self.tarball, ".repo"],
-                               abandonOnFailure=False):
-                await self._Cmd(["rm", "-f", self.tarball], abandonOnFailure=False)
+        if not res and age <= self.updateTarballAge:
+            return
+        if await self._Cmd([*self.computeTarballOptions(), "-cvf", self.tarball, ".repo"],
+                           abandonOnFailure=False):
+            await self._Cmd(["rm", "-f", self.tarball], abandonOnFailure=False)
 
     def _getCleanupCommand(self) -> str:
         """The cleanup script run before each sync."""

@@ -102,4 +102,25 @@ def method_for_mode(mode: Any, method: Any, default_full: str = "fresh") -> Any:
     return default_full if mode == "full" else None
 
 
-__all__ = ["VcCommandMixin", "method_for_mode"]
+def full_copy_mode_errors(step: Any, possible_methods: tuple[str, ...]) -> list[str]:
+    """Problems with `step.mode`/`step.method` for the steps whose full mode copies a
+    pristine "source" by default (Darcs, Monotone); sets that default method."""
+    problems = []
+    if not step._hasAttrGroupMember("mode", step.mode):
+        problems.append(
+            f"mode {step.mode} is not one of {step._listAttrGroupMembers('mode')}")
+    if step.mode == "incremental" and step.method:
+        problems.append("Incremental mode does not require method")
+    if step.mode == "full" and step.method is None:
+        step.method = "copy"
+    elif step.mode == "full" and step.method not in possible_methods:
+        problems.append(f"Invalid method for mode == {step.mode}")
+    return problems
+
+
+def required_errors(**values: Any) -> list[str]:
+    """"you must provide <name>" for each of `values` that is None."""
+    return [f"you must provide {name}" for name, value in values.items() if value is None]
+
+
+__all__ = ["VcCommandMixin", "full_copy_mode_errors", "method_for_mode", "required_errors"]

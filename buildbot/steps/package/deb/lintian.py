@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from buildbot import config
 from buildbot.process import buildstep
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
-from buildbot.steps.package.util import WEObserver
+from buildbot.steps.package.util import WEObserver, take_arguments
 
 
 class DebLintian(buildstep.ShellMixin, buildstep.BuildStep):
@@ -19,22 +18,18 @@ class DebLintian(buildstep.ShellMixin, buildstep.BuildStep):
     description: Any = "Lintian running"
     descriptionDone: Any = "Lintian"
     fileloc: Any = None
-    suppressTags: list[str] = []
+    suppressTags: Any = ()
     flunkOnFailure = False
     warnOnFailure = True
 
     def __init__(self, fileloc: Any = None, suppressTags: Any = None, **kwargs: Any) -> None:
         kwargs = self.setupShellMixin(kwargs)
         super().__init__(**kwargs)
-        if fileloc:
-            self.fileloc = fileloc
-        if suppressTags:
-            self.suppressTags = suppressTags
-        if not self.fileloc:
-            config.error("You must specify a fileloc")
+        take_arguments(self, {"fileloc": "You must specify a fileloc"}, fileloc=fileloc,
+                       suppressTags=suppressTags)
         self.command = ["lintian", "-v", self.fileloc]
-        for tag in self.suppressTags or []:
-            self.command += ["--suppress-tags", tag]
+        self.command += [arg for tag in self.suppressTags or []
+                         for arg in ("--suppress-tags", tag)]
         self.obs = WEObserver()
         self.addLogObserver("stdio", self.obs)
 

@@ -9,9 +9,9 @@ from typing import Any
 from twisted.logger import Logger
 
 from buildbot import config
-from buildbot.process import logobserver
 from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.steps.package.util import PropertyFromLine
 from buildbot.steps.shell import WarningCountingShellCommand
 
 log = Logger()
@@ -28,8 +28,8 @@ class DebPbuilder(WarningCountingShellCommand):
     name = "pbuilder"
     haltOnFailure = True
     flunkOnFailure = True
-    description: Any = ["building"]
-    descriptionDone: Any = ["built"]
+    description: Any = ("building",)
+    descriptionDone: Any = ("built",)
     warningPattern: Any = r".*(warning[: ]|\sW: ).*"
 
     architecture: Any = None
@@ -38,7 +38,7 @@ class DebPbuilder(WarningCountingShellCommand):
     _default_basetgz = "/var/cache/pbuilder/{distribution}-{architecture}-buildbot.tgz"
     mirror: Any = "http://cdn.debian.net/debian/"
     othermirror: Any = ""
-    extrapackages: Any = []
+    extrapackages: Any = ()
     keyring: Any = None
     components: Any = None
     maxAge = 60 * 60 * 24 * 7
@@ -63,7 +63,8 @@ class DebPbuilder(WarningCountingShellCommand):
         if not self.distribution:
             config.error("You must specify a distribution.")
         self.suppressions.append((None, re.compile(r"\.pbuilderrc does not exist"), None, None))
-        self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self.logConsumer))
+        self.addLogObserver("stdio", PropertyFromLine(r"dpkg-genchanges  >\.\./(.+\.changes)",
+                                                      "deb-changes", "DebPbuilder"))
 
     def chroot_options(self) -> list[str]:
         """Options of `pbuilder --create` after the mirror."""
@@ -126,15 +127,6 @@ class DebPbuilder(WarningCountingShellCommand):
             return await self._run_pbuilder(
                 ["sudo", self.pbuilder, "--update", self.baseOption, self.basetgz])
         return SUCCESS
-
-    def logConsumer(self) -> Any:
-        changes = re.compile(r"dpkg-genchanges  >\.\./(.+\.changes)")
-        while True:
-            _, line = yield
-            m = changes.search(line)
-            if m:
-                self.setProperty("deb-changes", m.group(1), "DebPbuilder")
-
 
 class DebCowbuilder(DebPbuilder):
     """As DebPbuilder with cowbuilder (a chroot directory instead of a tarball)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from buildbot import config
 from buildbot.process import buildstep, logobserver
+from buildbot.steps.package.util import PropertyFromLine, take_arguments
 
 _MOCK_LOGS = ("build.log", "root.log", "state.log")
 
@@ -33,19 +33,15 @@ class Mock(buildstep.ShellMixin, buildstep.CommandMixin, buildstep.BuildStep):
     renderables = ("root", "resultdir")
     haltOnFailure = True
     flunkOnFailure = True
-    mock_logfiles = list(_MOCK_LOGS)
+    mock_logfiles = _MOCK_LOGS
     root: Any = None
     resultdir: Any = None
 
     def __init__(self, root: Any = None, resultdir: Any = None, **kwargs: Any) -> None:
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
         super().__init__(**kwargs)
-        if root:
-            self.root = root
-        if resultdir:
-            self.resultdir = resultdir
-        if not self.root:
-            config.error("You must specify a mock root")
+        take_arguments(self, {"root": "You must specify a mock root"}, root=root,
+                       resultdir=resultdir)
         self.command = ["mock", "--root", self.root,
                         *(["--resultdir", self.resultdir] if self.resultdir else [])]
 
@@ -72,47 +68,32 @@ class MockBuildSRPM(Mock):
     the "Wrote: .../x.src.rpm" line."""
 
     name = "mockbuildsrpm"
-    description: Any = ["mock buildsrpm"]
-    descriptionDone: Any = ["mock buildsrpm"]
+    description: Any = ("mock buildsrpm",)
+    descriptionDone: Any = ("mock buildsrpm",)
     spec: Any = None
     sources: Any = "."
 
     def __init__(self, spec: Any = None, sources: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if spec:
-            self.spec = spec
-        if sources:
-            self.sources = sources
-        if not self.spec:
-            config.error("You must specify a spec file")
-        if not self.sources:
-            config.error("You must specify a sources dir")
+        take_arguments(self, {"spec": "You must specify a spec file",
+                              "sources": "You must specify a sources dir"},
+                       spec=spec, sources=sources)
         self.command += ["--buildsrpm", "--spec", self.spec, "--sources", self.sources]
-        self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self.logConsumer))
-
-    def logConsumer(self) -> Any:
-        wrote = re.compile(r"Wrote: .*/([^/]*.src.rpm)")
-        while True:
-            _, line = yield
-            m = wrote.search(line)
-            if m:
-                self.setProperty("srpm", m.group(1), "MockBuildSRPM")
+        self.addLogObserver("stdio", PropertyFromLine(r"Wrote: .*/([^/]*.src.rpm)", "srpm",
+                                                      "MockBuildSRPM"))
 
 
 class MockRebuild(Mock):
     """`mock --rebuild <srpm>`."""
 
     name = "mock"
-    description: Any = ["mock rebuilding srpm"]
-    descriptionDone: Any = ["mock rebuild srpm"]
+    description: Any = ("mock rebuilding srpm",)
+    descriptionDone: Any = ("mock rebuild srpm",)
     srpm: Any = None
 
     def __init__(self, srpm: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if srpm:
-            self.srpm = srpm
-        if not self.srpm:
-            config.error("You must specify a srpm")
+        take_arguments(self, {"srpm": "You must specify a srpm"}, srpm=srpm)
         self.command += ["--rebuild", self.srpm]
 
 

@@ -35,8 +35,8 @@ class RpmBuild(buildstep.ShellMixin, buildstep.BuildStep):
     name = "rpmbuilder"
     haltOnFailure = True
     flunkOnFailure = True
-    description: Any = ["RPMBUILD"]
-    descriptionDone: Any = ["RPMBUILD"]
+    description: Any = ("RPMBUILD",)
+    descriptionDone: Any = ("RPMBUILD",)
 
     def __init__(self, specfile: Any = None, topdir: str = "`pwd`", builddir: str = "`pwd`",
                  rpmdir: str = "`pwd`", sourcedir: str = "`pwd`", specdir: str = "`pwd`",

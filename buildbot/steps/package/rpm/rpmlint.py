@@ -15,8 +15,8 @@ class RpmLint(Test):
     """
 
     name = "rpmlint"
-    description: Any = ["Checking for RPM/SPEC issues"]
-    descriptionDone: Any = ["Finished checking RPM/SPEC issues"]
+    description: Any = ("Checking for RPM/SPEC issues",)
+    descriptionDone: Any = ("Finished checking RPM/SPEC issues",)
     fileloc: Any = "."
     config: Any = None
 

@@ -32,6 +32,8 @@ from tests.www.harness import WsClient, http
 
 SECRET = "S3cr3tV4lue-q7"
 PLACEHOLDER = "<mysecret>"
+# A worker property rendered from the secret when the build uses or stores it.
+WPROPS = {"wtok": util.Secret("mysecret")}
 
 # The child writes the secret in two pieces, flushed apart, so that the worker sends them
 # in two updates (the pause is in the build's command, not in the test).
@@ -94,6 +96,8 @@ def build_steps(master_dir: Path) -> list[Any]:
         steps.Trigger(name="trigger", schedulerNames=["t"], waitForFinish=True,
                       set_properties={"tp": interp}),
         steps.ShellCommand(name="prop", command=["echo", util.Property("p")]),
+        steps.ShellCommand(name=util.Interpolate("named-%(secret:mysecret)s"),
+                           command=["echo", util.Property("wtok")]),
         Boom(),  # an exception ends the build: last
     ]
 
@@ -218,10 +222,11 @@ def assert_matches_reference(outcome: dict[str, Any], props: dict[str, Any]) -> 
     assert "ValueError: boom <mysecret>" in st["boom"]["logs"]["err.text"]
     # later steps still render the real value (the worker got it), the log hides it
     assert "o<mysecret>\n" in st["prop"]["logs"]["stdio"]
+    assert "o<mysecret>\n" in st["named-<mysecret>"]["logs"]["stdio"]
     # 4.3 stores q as "<mysecret>" and leaks p and fromstep in clear
-    assert {k: props[k][0] for k in ("p", "q", "fromstep", "nested")} == {
+    assert {k: props[k][0] for k in ("p", "q", "fromstep", "nested", "wtok")} == {
         "p": PLACEHOLDER, "q": PLACEHOLDER, "fromstep": "v=<mysecret>",
-        "nested": {"k": [PLACEHOLDER], PLACEHOLDER: 1}}
+        "nested": {"k": [PLACEHOLDER], PLACEHOLDER: 1}, "wtok": PLACEHOLDER}
 
 
 def assert_no_secret(where: str, text: str | bytes) -> None:
@@ -301,8 +306,8 @@ async def _scenario(tmp_path: Path, logged_errors: Any, workers: list[Any], work
 @pytest_twisted.ensureDeferred
 async def test_local_worker_build_shows_no_secret_anywhere(tmp_path: Path,
                                                             logged_errors: Any) -> None:
-    await _scenario(tmp_path, logged_errors, [worker.LocalWorker("local")], "local",
-                    {"null": {}})
+    await _scenario(tmp_path, logged_errors, [worker.LocalWorker("local", properties=WPROPS)],
+                    "local", {"null": {}})
 
 
 @pytest.mark.integration
@@ -316,7 +321,7 @@ async def test_remote_worker_build_shows_no_secret_anywhere(tmp_path: Path, logg
         return running_worker(tmp_path / "w", port, "w", "pw", protocol=protocol,
                               wait_for=CONNECTED if protocol == "pb" else ATTACHED)
 
-    await _scenario(tmp_path, logged_errors, [worker.Worker("w", "pw")], "w",
+    await _scenario(tmp_path, logged_errors, [worker.Worker("w", "pw", properties=WPROPS)], "w",
                     {protocol: {"port": f"tcp:{port}:interface=127.0.0.1"}}, start_worker)
 
 

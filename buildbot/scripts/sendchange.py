@@ -59,32 +59,44 @@ class SendChangeOptions(base.SubcommandOptions):
 
     def postOptions(self) -> None:
         super().postOptions()
-        if self.get("revision_file"):
-            with open(self["revision_file"], encoding="utf-8") as f:
-                self["revision"] = f.read()
-        if self.get("when"):
-            try:
-                self["when"] = float(self["when"])
-            except (TypeError, ValueError) as e:
-                raise usage.UsageError(f"invalid 'when' value {self['when']}") from e
-        else:
-            self["when"] = None
-        if not self.get("comments") and self.get("logfile"):
-            if self["logfile"] == "-":
-                self["comments"] = sys.stdin.read()
-            else:
-                with open(self["logfile"], encoding="utf-8") as f:
-                    self["comments"] = f.read()
-        if self.get("comments") is None:
-            self["comments"] = ""
-        auth = self["auth"]
-        if ":" not in auth:
-            password = getpass.getpass(f"Enter password for '{auth}': ")
-            auth = f"{auth}:{password}"
-        self["auth"] = tuple(auth.split(":", 1))
+        revision_file = self.get("revision_file")
+        if revision_file:
+            self["revision"] = _file_text(revision_file)
+        self["when"] = _parse_when(self.get("when"))
+        self["comments"] = self._commit_message()
+        self["auth"] = _credentials(self["auth"])
         if self.get("vc") and self["vc"] not in VC_NAMES:
             raise usage.UsageError(f"vc must be one of {', '.join(VC_NAMES)}")
         base.validate_master_option(self["master"])
+
+    def _commit_message(self) -> str:
+        # --comments wins over --logfile ("-": standard input); none at all is ""
+        given = self.get("comments")
+        logfile = self.get("logfile")
+        if given or not logfile:
+            return given or ""
+        return sys.stdin.read() if logfile == "-" else _file_text(logfile)
+
+
+def _file_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _parse_when(value: Any) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as e:
+        raise usage.UsageError(f"invalid 'when' value {value}") from e
+
+
+def _credentials(auth: str) -> tuple[str, ...]:
+    """(user, password) from "user:password"; the password is asked for when missing."""
+    if ":" not in auth:
+        auth += ":" + getpass.getpass(f"Enter password for '{auth}': ")
+    return tuple(auth.split(":", 1))
 
 
 def change_dict(config: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import os
 import signal
 import time
@@ -36,45 +36,51 @@ def wait_for_exit(pid: int, timeout: float | None) -> bool:
     return True
 
 
+def _master_pid(pidfile: str) -> int | None:
+    try:
+        return base.read_pid_file(pidfile)
+    except ValueError:  # unreadable: as if there were none
+        return None
+
+
+def _deliver(pid: int, signame: str, pidfile: str) -> bool:
+    """Send SIG<signame> to `pid`; False when that process has gone (its stale pid file is
+    then removed). Other OSErrors (e.g. no permission) rise."""
+    try:
+        os.kill(pid, getattr(signal, "SIG" + signame))
+    except ProcessLookupError:
+        with contextlib.suppress(OSError):
+            os.unlink(pidfile)
+        return False
+    return True
+
+
 def stop(config: dict[str, Any], signame: str = "TERM", wait: bool | None = None) -> int:
     """Entry point of `buildbot stop`; also used by `restart` (which always waits)."""
     basedir = config["basedir"]
-    quiet = bool(config.get("quiet"))
-    if wait is None:
-        wait = not config.get("no-wait")
-    if config.get("clean"):
-        signame = "USR1"
     if not base.is_buildmaster_dir(basedir):
         return 1
-
+    clean = bool(config.get("clean"))
+    signame = "USR1" if clean else signame  # USR1: finish running builds, then stop
+    if wait is None:
+        wait = not config.get("no-wait")
     pidfile = os.path.join(basedir, "twistd.pid")
+    pid = _master_pid(pidfile)
     try:
-        pid = base.read_pid_file(pidfile)
-    except ValueError:
-        pid = None
-    if pid is None:
-        base.emit(config, "buildmaster not running")
-        return 0
-
-    try:
-        os.kill(pid, getattr(signal, "SIG" + signame))
+        running = pid is not None and _deliver(pid, signame, pidfile)
     except OSError as e:
-        if e.errno != errno.ESRCH:
-            print(f"cannot send SIG{signame} to process {pid}: {e.strerror}")
-            return 1
+        print(f"cannot send SIG{signame} to process {pid}: {e.strerror}")
+        return 1
+    if pid is None or not running:
         base.emit(config, "buildmaster not running")
-        try:
-            os.unlink(pidfile)
-        except OSError:
-            pass
         return 0
-
     if not wait:
         base.emit(config, f"sent SIG{signame} to process")
         return 0
-    if wait_for_exit(pid, None if config.get("clean") else STOP_WAIT_SECONDS):
+    # a clean stop waits as long as the builds take
+    if wait_for_exit(pid, None if clean else STOP_WAIT_SECONDS):
         base.emit(config, f"buildbot process {pid} is dead")
         return 0
-    if not quiet:
+    if not config.get("quiet"):
         print("never saw process go away")
     return 1

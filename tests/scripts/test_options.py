@@ -248,3 +248,21 @@ def test_verbose_logs_to_stderr_and_keeps_stdout(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (1, "")
     assert "Loading configuration from" in result.stderr
     assert "Configuration Errors:" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ([], ("", None, None)),
+    (["-c", "msg", "-F", "{log}"], ("msg", None, None)),
+    (["-c", "", "-F", "{log}"], ("from the log file\n", None, None)),
+    (["-F", "{log}", "-r", "r1", "--revision_file", "{rev}", "-w", "12.5"],
+     ("from the log file\n", "r2\n", 12.5)),
+    (["-r", "r1", "-w", "0"], ("", "r1", 0.0)),
+])
+def test_sendchange_reads_message_revision_and_time(tmp_path: Path, args: list[str],
+                                                    expected: tuple[Any, ...]) -> None:
+    (tmp_path / "log").write_text("from the log file\n")
+    (tmp_path / "rev").write_text("r2\n")
+    files = {"log": tmp_path / "log", "rev": tmp_path / "rev"}
+    opts = parse("sendchange", "-m", "h:1", "-W", "me",
+                 *[a.format(**files) for a in args])
+    assert (opts["comments"], opts["revision"], opts["when"]) == expected

@@ -110,6 +110,18 @@ class BuildFactory(ComparableMixin):
 _DEFAULT: Any = object()
 
 
+def _configure_command(configure: Any, flags: list[Any]) -> Any:
+    """The configure command with its flags: a list, or the string itself without flags
+    (a string runs through the shell, so flags need a single-word string or a list)."""
+    if not isinstance(configure, str):
+        assert isinstance(configure, (list, tuple))
+        return [*configure, *flags]  # (4.3 raises TypeError for a tuple here)
+    if not flags:
+        return configure
+    assert " " not in configure, "please use list instead"
+    return [configure, *flags]
+
+
 class GNUAutoconf(BuildFactory):
     """source, [autoreconf], ./configure, make all, make check, make distcheck; each
     command may be replaced, or dropped with None."""
@@ -120,28 +132,20 @@ class GNUAutoconf(BuildFactory):
         from buildbot.steps.shell import Compile, Configure, ShellCommand, Test
 
         env = configureEnv if configureEnv is not None else {}
-        flags = list(configureFlags or [])
         super().__init__([source])
-        if reconf is True:
-            reconf = ["autoreconf", "-si"]
-        if reconf is not None:
-            self.addStep(ShellCommand(name="autoreconf", command=reconf, env=env))
-        if configure is not None:
-            if isinstance(configure, str):
-                # a string is split by the shell, so flags need the list form
-                assert not flags or " " not in configure, "please use list instead"
-                command: Any = [configure, *flags] if flags else configure
-            else:
-                assert isinstance(configure, (list, tuple))
-                command = configure + flags  # type: ignore[operator]  # list or tuple
-            self.addStep(Configure(command=command, env=env))
-        defaults = (["make", "all"], ["make", "check"], ["make", "distcheck"])
-        for step_class, given, default in ((Compile, compile, defaults[0]),
-                                           (Test, test, defaults[1]),
-                                           (Test, distcheck, defaults[2])):
-            command = default if given is _DEFAULT else given
+        reconf = ["autoreconf", "-si"] if reconf is True else reconf
+        stages: list[tuple[Any, Any, dict[str, Any]]] = [
+            (ShellCommand, reconf, {"name": "autoreconf"}),
+            (Configure, None if configure is None
+             else _configure_command(configure, list(configureFlags or [])), {}),
+        ]
+        for step_class, given, default in ((Compile, compile, ["make", "all"]),
+                                           (Test, test, ["make", "check"]),
+                                           (Test, distcheck, ["make", "distcheck"])):
+            stages.append((step_class, default if given is _DEFAULT else given, {}))
+        for step_class, command, extra in stages:
             if command is not None:
-                self.addStep(step_class(command=command, env=env))
+                self.addStep(step_class(**extra, command=command, env=env))
 
 
 class CPAN(BuildFactory):

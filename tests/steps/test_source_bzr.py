@@ -59,7 +59,7 @@ def cat(workdir: str = "build") -> steps.ShellCommand:
 
 
 @pytest_twisted.ensureDeferred
-async def test_incremental_full_modes_and_copy(tmp_path: Path, branch: Path) -> None:
+async def test_incremental_full_fresh_and_copy(tmp_path: Path, branch: Path) -> None:
     base = str(branch.parent)
     cfg = make_config([
         steps.Bzr(repourl=str(branch)),
@@ -67,8 +67,6 @@ async def test_incremental_full_modes_and_copy(tmp_path: Path, branch: Path) -> 
         steps.Bzr(baseURL=base, defaultBranch="trunk", mode="full", method="fresh",
                   workdir="fresh", name="fresh"),
         cat("fresh"),
-        steps.Bzr(repourl=str(branch), mode="full", method="clobber", workdir="clob",
-                  name="clobber"),
         steps.Bzr(repourl=str(branch), mode="full", method="copy", name="copy"),
         cat("build"),
     ])
@@ -81,7 +79,7 @@ async def test_incremental_full_modes_and_copy(tmp_path: Path, branch: Path) -> 
     assert first.results == SUCCESS, first.summary
     assert [s[:2] for s in first.summary] == [
         ("bzr", SUCCESS), ("cat-build", SUCCESS), ("fresh", SUCCESS), ("cat-fresh", SUCCESS),
-        ("clobber", SUCCESS), ("copy", SUCCESS), ("cat-build_1", SUCCESS)]
+        ("copy", SUCCESS), ("cat-build_1", SUCCESS)]
     assert first.summary[0][2] == "update"
     assert stdout_of(first.step("cat-build").logs["stdio"]).startswith("two\n")
     assert second.results == SUCCESS, second.summary

@@ -275,17 +275,30 @@ class BuildbotTestCiTrigger(BuildbotTestCiReadConfigMixin, CompositeStepMixin, T
                 for env in self.config.matrix]
 
 
-def evaluate_condition(condition: str, local_dict: dict[str, Any]) -> bool:
-    """Evaluate a script entry's `condition` safely with evalidate (its base model plus
-    `*`, slices and tuples). ImportError without evalidate."""
+def _make_eval_model() -> Any:
+    """evalidate's base model plus `*` (spelled "Mul", as in 4.3, which evalidate does not
+    know, so multiplication stays refused), slices and tuples; None without evalidate."""
     try:
-        from evalidate import Expr, base_eval_model
-    except ImportError as e:
-        raise ImportError("conditions in the CI configuration need the evalidate package "
-                          "(pip install evalidate)") from e
+        from evalidate import base_eval_model
+    except ImportError:
+        return None
     model = base_eval_model.clone()
     model.nodes.extend(["Mul", "Slice", "Tuple"])
-    return bool(Expr(condition, model).eval(local_dict))
+    return model
+
+
+eval_model = _make_eval_model()
+
+
+def evaluate_condition(condition: str, local_dict: dict[str, Any]) -> bool:
+    """Evaluate a script entry's `condition` safely with evalidate and `eval_model`.
+    ImportError without evalidate."""
+    if eval_model is None:
+        raise ImportError("conditions in the CI configuration need the evalidate package "
+                          "(pip install evalidate)")
+    from evalidate import Expr
+
+    return bool(Expr(condition, eval_model).eval(local_dict))
 
 
 class BuildbotCiSetupSteps(BuildbotTestCiReadConfigMixin, CompositeStepMixin,

@@ -21,7 +21,9 @@ from twisted.web.http_headers import Headers
 from buildbot import config
 from buildbot.process.buildstep import BuildStep
 from buildbot.process.results import FAILURE, SUCCESS
+# the TLS settings (verify, client certificate) HTTPSession uses, shared rather than repeated
 from buildbot.util.httpclientservice import _TLSPolicy
+from buildbot.util.internal import internal_function
 
 METHODS = ("POST", "GET", "PUT", "DELETE", "HEAD", "OPTIONS")
 
@@ -35,6 +37,14 @@ _REQUEST_ERRORS = (error.ConnectError, error.DNSLookupError, error.TimeoutError,
 
 # requests keywords treq has no counterpart for: accepted, and said to be ignored in the log
 _IGNORED_PARAMS = ("proxies", "hooks", "stream")
+
+
+# 4.3 keeps one txrequests session for all HTTP steps behind these; each step here makes its
+# own client, so there is no session to get or replace.
+_NO_SESSION = "HTTP steps send their requests with treq, one client per step, not a shared session"
+getSession = internal_function(__name__, "getSession", _NO_SESSION)
+setSession = internal_function(__name__, "setSession", _NO_SESSION)
+closeSession = internal_function(__name__, "closeSession", _NO_SESSION)
 
 
 def _header_set(headers: Any) -> frozenset[str]:

@@ -101,7 +101,7 @@ _TRIAL_WARNINGS = ((" exceptions.DeprecationWarning: ", False),
                    (" DeprecationWarning: ", True), (" UserWarning: ", True),
                    ("Warning: ", False))
 
-_UNSPECIFIED: Any = ()  # testpath=None is meaningful, so "not given" needs its own marker
+UNSPECIFIED: Any = ()  # testpath=None is meaningful, so "not given" needs its own marker
 
 
 class Trial(ShellMixin, BuildStep):
@@ -118,7 +118,7 @@ class Trial(ShellMixin, BuildStep):
     trialMode: Any = ["--reporter=bwverbose"]
     trialArgs: Any = []
     jobs: Any = None
-    testpath: Any = _UNSPECIFIED
+    testpath: Any = UNSPECIFIED
     testChanges = False
     recurse = False
     reactor: Any = None
@@ -127,8 +127,8 @@ class Trial(ShellMixin, BuildStep):
     description: Any = "testing"
     descriptionDone: Any = "tests"
 
-    def __init__(self, reactor: Any = _UNSPECIFIED, python: Any = None, trial: Any = None,
-                 testpath: Any = _UNSPECIFIED, tests: Any = None, testChanges: Any = None,
+    def __init__(self, reactor: Any = UNSPECIFIED, python: Any = None, trial: Any = None,
+                 testpath: Any = UNSPECIFIED, tests: Any = None, testChanges: Any = None,
                  recurse: Any = None, randomly: Any = None, trialMode: Any = None,
                  trialArgs: Any = None, jobs: Any = None, **kwargs: Any) -> None:
         kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
@@ -146,11 +146,11 @@ class Trial(ShellMixin, BuildStep):
             raise ValueError("python= value has spaces, probably an error")
         if " " in self.trial:
             raise ValueError("trial= value has spaces")
-        if testpath is not _UNSPECIFIED:
+        if testpath is not UNSPECIFIED:
             self.testpath = testpath
-        if self.testpath is _UNSPECIFIED:
+        if self.testpath is UNSPECIFIED:
             raise ValueError("You must specify testpath= (it can be None)")
-        if reactor is not _UNSPECIFIED:
+        if reactor is not UNSPECIFIED:
             self.reactor = reactor
         if isinstance(self.tests, str):
             self.tests = [self.tests]

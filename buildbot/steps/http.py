@@ -21,8 +21,7 @@ from twisted.web.http_headers import Headers
 from buildbot import config
 from buildbot.process.buildstep import BuildStep
 from buildbot.process.results import FAILURE, SUCCESS
-# the TLS settings (verify, client certificate) HTTPSession uses, shared rather than repeated
-from buildbot.util.httpclientservice import _TLSPolicy
+from buildbot.util.httpclientservice import _TLSPolicy  # HTTPSession's verify/cert handling
 from buildbot.util.internal import internal_function
 
 METHODS = ("POST", "GET", "PUT", "DELETE", "HEAD", "OPTIONS")

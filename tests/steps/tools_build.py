@@ -76,13 +76,14 @@ def fake_tool_table() -> dict[str, list[tuple[str, str, str, int]]]:
     }
 
 
-def install_fake_tools(bindir: Path) -> None:
-    """Write the fake tools into `bindir`."""
+def install_fake_tools(bindir: Path,
+                       table: dict[str, list[tuple[str, str, str, int]]] | None = None) -> None:
+    """Write the fake tools (default: `fake_tool_table()`) into `bindir`."""
     bindir.mkdir(parents=True, exist_ok=True)
     script = bindir / "fake_tool.py"
     script.write_text(FAKE_TOOL)
     script.chmod(0o755)
-    table = fake_tool_table()
+    table = table if table is not None else fake_tool_table()
     (bindir / "fake_tools.json").write_text(json.dumps(table))
     for name in table:
         link = bindir / name

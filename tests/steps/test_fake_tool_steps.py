@@ -58,14 +58,14 @@ async def test_pbuilder_updates_an_old_chroot_and_fails_a_failed_create(
     assert argv_lines(update.logs["pbuilder"]) == [
         "[b'sudo', b'/usr/sbin/pbuilder', b'--update', b'--basetgz', b'old.tgz']"]
     assert argv_lines(update.logs["stdio"]) == [
-        "[b'pdebuild', b'--buildresult', b'.', b'--pbuilder', b'/usr/sbin/pbuilder', b'--', "
-        "b'--buildresult', b'.', b'--basetgz', b'old.tgz']"]
+        ("[b'pdebuild', b'--buildresult', b'.', b'--pbuilder', b'/usr/sbin/pbuilder', b'--', "
+        "b'--buildresult', b'.', b'--basetgz', b'old.tgz']")]
     assert create.results == FAILURE
     assert list(create.logs) == ["pbuilder"]
     assert argv_lines(create.logs["pbuilder"]) == [
-        "[b'sudo', b'/usr/sbin/cowbuilder', b'--create', b'--basepath', "
+        ("[b'sudo', b'/usr/sbin/cowbuilder', b'--create', b'--basepath', "
         "b'/var/cache/pbuilder/sid-arm64-buildbot.cow/', b'--distribution', b'sid', "
-        "b'--mirror', b'http://cdn.debian.net/debian/', b'--architecture', b'arm64']"]
+        "b'--mirror', b'http://cdn.debian.net/debian/', b'--architecture', b'arm64']")]
 
 
 @pytest.mark.integration
@@ -90,5 +90,5 @@ async def test_monotone_pull_retries_then_fails(tmp_path: Path, fake_bin: Any) -
         steps.Monotone(repourl="mtn://h/db", branch="b", retry=(0, 1))])
     assert out.summary == [("monotone", FAILURE, "update (failure)")]
     pulls = [a for a in argv_lines(out.steps[1].logs["stdio"]) if "b'pull'" in a]
-    assert pulls == ["[b'mtn', b'pull', b'mtn://h/db?b', b'--db', b'db.mtn', "
-                     "b'--ticker=none']"] * 2
+    assert pulls == [("[b'mtn', b'pull', b'mtn://h/db?b', b'--db', b'db.mtn', "
+                     "b'--ticker=none']")] * 2

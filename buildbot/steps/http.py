@@ -19,7 +19,7 @@ from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
 from twisted.web.http_headers import Headers
 
 from buildbot import config
-from buildbot.process.buildstep import BuildStep
+from buildbot.process.buildstep import BuildStep, BuildStepCancelled
 from buildbot.process.results import FAILURE, SUCCESS
 from buildbot.util.httpclientservice import _TLSPolicy  # HTTPSession's verify/cert handling
 from buildbot.util.internal import internal_function
@@ -80,6 +80,7 @@ class HTTPStep(BuildStep):
                       "cert"]
     renderables = [*requestsParams, "method", "url"]
     session = None
+    _in_flight: defer.Deferred[Any] | None = None
     # the requests keywords, set from the arguments (None: not given)
     params: Any = None
     data: Any = None
@@ -129,6 +130,13 @@ class HTTPStep(BuildStep):
                                     f"is ignored\n")
         return params
 
+    def interrupt(self, reason: Any) -> defer.Deferred[None]:
+        """Stop the step; a request in flight is cancelled (the step ends CANCELLED)."""
+        d = super().interrupt(reason)
+        if self._in_flight is not None:
+            self._in_flight.cancel()
+        return d
+
     def _treq_arguments(self, params: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         if params:
@@ -161,16 +169,21 @@ class HTTPStep(BuildStep):
         agent = Agent(reactor, contextFactory=_TLSPolicy(verify, self.cert), pool=pool)
         client = treq.client.HTTPClient(agent)  # type: ignore[arg-type]  # Agent is an IAgent
         try:
-            response = await client.request(self.method, self.url,
-                                            **self._treq_arguments(params))
-            body = await treq.content(response)
+            self._in_flight = client.request(self.method, self.url,
+                                             **self._treq_arguments(params))
+            response = await self._in_flight
+            self._in_flight = treq.content(response)
+            body = await self._in_flight
         except _REQUEST_ERRORS as e:
+            if self.stopped:  # the build was stopped: interrupt() cancelled the request
+                raise BuildStepCancelled("request cancelled") from e
             reason = e.reasons[0].getErrorMessage() if isinstance(e, ResponseFailed) \
                 and e.reasons else str(e) or type(e).__name__
             await log.addStderr(
                 f"An exception occurred while performing the request: {reason}\n")
             return FAILURE
         finally:
+            self._in_flight = None
             await pool.closeCachedConnections()
 
         history = response.history()

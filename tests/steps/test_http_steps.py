@@ -17,7 +17,7 @@ from twisted.web import pages, resource, server
 from twisted.web import util as webutil
 
 from buildbot.plugins import steps, util
-from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 from tests.steps.harness import headers_of, run_build, stdout_of
 from tests.steps.tool_family_config import closed_port
 
@@ -139,3 +139,24 @@ async def test_status_redirects_and_unreachable_servers(tmp_path: Path, base_url
         assert list(out.step(name).logs) == ["log"]
         assert lines[-1].startswith("eAn exception occurred while performing the request: ")
     assert "refused" in out.step("refused").logs["log"].lower()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_the_build_cancels_a_request_in_flight(tmp_path: Path,
+                                                              base_url: str) -> None:
+    from tests.fixtures.master import running_master, wait_for_message
+    from tests.steps.harness import collect_build, make_config
+
+    cfg = make_config([steps.GET(f"{base_url}/silent", name="silent")])
+    async with running_master(tmp_path / "m", cfg) as master:
+        logged = wait_for_message(master, ("logs", None, "new"))
+        await master.data.control("force", {"builderNames": ["b0"]},
+                                  ("forceschedulers", "force"))
+        await logged  # the step's log exists: the request is on its way
+        buildid = (await master.data.get(("builds",)))[0]["buildid"]
+        finished = wait_for_message(master, ("builds", str(buildid), "finished"), timeout=10)
+        await master.data.control("stop", {"reason": "enough"}, ("builds", buildid))
+        await finished
+        out = await collect_build(master, buildid)
+    assert out.summary == [("silent", CANCELLED, "Requested (cancelled)")]
+    assert out.results == CANCELLED

@@ -6,6 +6,7 @@ state string and properties as Buildbot
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -24,6 +25,8 @@ from tests.steps.record_tool_family import collect
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(shutil.which("git") is None, reason="git not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("subunit") is None,
+                       reason="python-subunit not installed (pip install python-subunit)"),
 ]
 
 REFERENCE = json.loads((Path(__file__).parent / "tool_family_4.3.json").read_text())

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-FAKE_TOOL = r"""#!/usr/bin/python3
+FAKE_TOOL = r"""#!{python}
 import json, os, re, sys
 here = os.path.dirname(os.path.abspath(__file__))
 name = os.path.basename(sys.argv[0])
@@ -81,7 +82,8 @@ def install_fake_tools(bindir: Path,
     """Write the fake tools (default: `fake_tool_table()`) into `bindir`."""
     bindir.mkdir(parents=True, exist_ok=True)
     script = bindir / "fake_tool.py"
-    script.write_text(FAKE_TOOL)
+    # the interpreter by absolute path: VC6 and VC7 replace PATH entirely
+    script.write_text(FAKE_TOOL.replace("{python}", sys.executable, 1))
     script.chmod(0o755)
     table = table if table is not None else fake_tool_table()
     (bindir / "fake_tools.json").write_text(json.dumps(table))

@@ -4,7 +4,7 @@
 
 It runs a real 4.3 master in this process (LocalWorker, SQLite) on `tool_family_config`,
 forces one build and prints every step's name, results, state string, log names, URL
-names and the text of the logs the steps write themselves, the build's state string and the compared properties. Not collected by pytest.
+names, the text of the logs the steps write themselves, their test result sets, the build's state string and the compared properties. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -33,10 +33,20 @@ async def collect(master: Any, buildid: int) -> dict[str, Any]:
             if lg["name"] not in fam.UNCOMPARED_LOGS:
                 content = await master.data.get(("logs", lg["logid"], "contents"))
                 texts[lg["name"]] = content["content"]
+        result_sets = []
+        for rs in await master.data.get(("steps", s["stepid"], "test_result_sets")):
+            results = await master.data.get(("test_result_sets", rs["test_result_setid"],
+                                             "results"))
+            result_sets.append({
+                **{k: rs[k] for k in ("description", "category", "value_unit", "complete",
+                                      "tests_passed", "tests_failed")},
+                "results": sorted([r["value"], r["test_name"], r["test_code_path"], r["line"]]
+                                  for r in results)})
         out_steps.append({"name": s["name"], "results": s["results"],
                           "state_string": s["state_string"],
                           "logs": [lg["name"] for lg in logs],
-                          "urls": [u["name"] for u in s["urls"]], "texts": texts})
+                          "urls": [u["name"] for u in s["urls"]], "texts": texts,
+                          "test_result_sets": result_sets})
     props = await master.data.get(("builds", buildid, "properties"))
     return {"results": build["results"], "state_string": build["state_string"],
             "steps": out_steps,

@@ -47,9 +47,13 @@ async def collect(master: Any, buildid: int) -> dict[str, Any]:
                           "logs": [lg["name"] for lg in logs],
                           "urls": [u["name"] for u in s["urls"]], "texts": texts,
                           "test_result_sets": result_sets})
+    build_data = {}
+    for entry in await master.data.get(("builds", buildid, "data")):
+        value = await master.data.get(("builds", buildid, "data", entry["name"], "value"))
+        build_data[entry["name"]] = [entry["source"], json.loads(value["raw"])]
     props = await master.data.get(("builds", buildid, "properties"))
     return {"results": build["results"], "state_string": build["state_string"],
-            "steps": out_steps,
+            "steps": out_steps, "build_data": build_data,
             "properties": {k: props[k][0] for k in fam.COMPARED_PROPERTIES if k in props}}
 
 

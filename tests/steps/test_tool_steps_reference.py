@@ -58,3 +58,4 @@ async def test_tool_family_build_matches_buildbot_4_3(tmp_path: Path) -> None:
     assert (got["results"], got["state_string"]) == (REFERENCE["results"],
                                                      REFERENCE["state_string"])
     assert got["properties"] == REFERENCE["properties"]
+    assert got["build_data"] == REFERENCE["build_data"]

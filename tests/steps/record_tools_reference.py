@@ -3,6 +3,11 @@ test), as JSON on stdout:
 
     /work/refvenv/bin/python tests/steps/record_tools_reference.py \
         --buildbot /work/refvenv/bin/buildbot > tests/steps/fixtures/tools_reference_4_3.json
+    /work/refvenv/bin/python tests/steps/record_tools_reference.py --real \
+        --buildbot /work/refvenv/bin/buildbot > tests/steps/fixtures/real_tools_reference_4_3.json
+
+(`--real`: the build of `real_tool_steps`, with bzr, cvs, darcs, rpmbuild, rpmlint and
+lintian installed; their outputs vary from run to run and are left out.)
 
 The master is created with that `buildbot` command and run in this process (the
 implementation this Python imports); a LocalWorker runs the build with the fake tools on
@@ -37,13 +42,13 @@ c['workers'] = [worker.LocalWorker('local')]
 c['protocols'] = {{'null': {{}}}}
 c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=['b0'])]
 c['builders'] = [util.BuilderConfig(name='b0', workernames=['local'],
-    factory=util.BuildFactory(tools_build.build_steps(Path({bindir!r}))))]
+    factory=util.BuildFactory(tools_build.{steps_function}(Path({bindir!r}))))]
 c['db'] = {{'db_url': 'sqlite:///state.sqlite'}}
 c['buildbotNetUsageData'] = None
 """
 
 
-async def run_master(basedir: Path, bindir: Path) -> dict[str, Any]:
+async def run_master(basedir: Path, bindir: Path, outputs: bool) -> dict[str, Any]:
     """Start the master in this process, force one build, return its digest."""
     from twisted.internet import reactor
     from twisted.internet.task import deferLater
@@ -79,7 +84,7 @@ async def run_master(basedir: Path, bindir: Path) -> dict[str, Any]:
     finally:
         await master.stopService()
     paths = tools_build.placeholder_paths(bindir, basedir / "workers" / "local" / "b0")
-    digest = tools_build.digest_build(steps_out[1:], props, paths)
+    digest = tools_build.digest_build(steps_out[1:], props, paths, outputs)
     digest["build"] = {"results": build["results"], "state_string": build["state_string"]}
     return digest
 
@@ -89,18 +94,26 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--buildbot", required=True)
+    ap.add_argument("--real", action="store_true",
+                    help="the build with the real tools (outputs not compared)")
     args = ap.parse_args()
     bb = shlex.split(args.buildbot)
     with tempfile.TemporaryDirectory() as tmp:
         bindir, basedir = Path(tmp) / "bin", Path(tmp) / "master"
-        tools_build.install_fake_tools(bindir)
-        os.environ["PATH"] = f":{bindir}:{os.environ['PATH']}"
+        if args.real:
+            bindir.mkdir()
+            tools_build.make_real_inputs(bindir)
+        else:
+            tools_build.install_fake_tools(bindir)
+            os.environ["PATH"] = f":{bindir}:{os.environ['PATH']}"
         subprocess.run([*bb, "create-master", "-q", str(basedir)], check=True)
-        (basedir / "master.cfg").write_text(CFG.format(here=str(HERE), bindir=str(bindir)))
+        steps_function = "real_tool_steps" if args.real else "build_steps"
+        (basedir / "master.cfg").write_text(CFG.format(here=str(HERE), bindir=str(bindir),
+                                                       steps_function=steps_function))
         os.chdir(basedir)
 
         async def record(_: Any) -> None:
-            digest = await run_master(basedir, bindir)
+            digest = await run_master(basedir, bindir, outputs=not args.real)
             json.dump(digest, sys.stdout, indent=1, sort_keys=True)
             sys.stdout.write("\n")
 

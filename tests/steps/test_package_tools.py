@@ -12,26 +12,10 @@ import pytest_twisted
 from buildbot.plugins import steps, util
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
 from tests.steps.harness import run_build
+from tests.steps.tools_build import SPEC
 
 pytestmark = pytest.mark.integration
 
-SPEC = """Name: hello
-Version: 1.0
-Release: 1%{?dist}
-Summary: A test package
-License: MIT
-BuildArch: noarch
-
-%description
-A test package for the RpmBuild step.
-
-%install
-mkdir -p %{buildroot}/usr/share/hello
-echo %{?_revision} > %{buildroot}/usr/share/hello/hi
-
-%files
-/usr/share/hello/hi
-"""
 
 
 @pytest.mark.skipif(shutil.which("rpmbuild") is None or shutil.which("rpmlint") is None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,80 @@ def build_steps(bindir: Path) -> list[Any]:
     ]
 
 
+# -- the build with the real tools (bzr, cvs, darcs, rpmbuild, rpmlint, lintian) -----------
+REAL_TOOLS = ("bzr", "cvs", "darcs", "rpmbuild", "rpmlint", "lintian", "dpkg-deb")
+
+SPEC = """Name: hello
+Version: 1.0
+Release: 1%{?dist}
+Summary: A test package
+License: MIT
+BuildArch: noarch
+
+%description
+A test package for the RpmBuild step.
+
+%install
+mkdir -p %{buildroot}/usr/share/hello
+echo %{?_revision} > %{buildroot}/usr/share/hello/hi
+
+%files
+/usr/share/hello/hi
+"""
+
+
+def _run(cwd: Path, *argv: str) -> None:
+    env = dict(os.environ, BRZ_EMAIL="t <t@x>", BZR_EMAIL="t <t@x>")
+    subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def make_real_inputs(root: Path) -> None:
+    """A bzr branch `bzr/trunk` (2 revisions), a CVS root with module `mod`, a darcs
+    repository and a .deb, under `root`."""
+    trunk = root / "bzr" / "trunk"
+    trunk.parent.mkdir(parents=True)
+    _run(root, "bzr", "init", "-q", str(trunk))
+    for n, text in enumerate(("one\n", "two\n")):
+        (trunk / "a.txt").write_text(text)
+        if n == 0:
+            _run(trunk, "bzr", "add", "-q", "a.txt")
+        _run(trunk, "bzr", "commit", "-q", "-m", text.strip())
+    src = root / "import"
+    src.mkdir()
+    (src / "a.txt").write_text("one\n")
+    _run(root, "cvs", "-Q", "-d", str(root / "cvsroot"), "init")
+    _run(src, "cvs", "-Q", "-d", str(root / "cvsroot"), "import", "-m", "i", "mod", "v", "s")
+    darcs = root / "darcsrepo"
+    _run(root, "darcs", "init", "--repo", str(darcs))
+    (darcs / "a.txt").write_text("one\n")
+    _run(darcs, "darcs", "add", "a.txt")
+    _run(darcs, "darcs", "record", "-a", "-m", "one", "--author", "t <t@x>")
+    pkg = root / "pkg"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN" / "control").write_text(
+        "Package: hello\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@x>\n"
+        "Description: test\n")
+    _run(root, "dpkg-deb", "-b", str(pkg), str(root / "hello_1.0_all.deb"))
+
+
+def real_tool_steps(root: Path) -> list[Any]:
+    """The steps of the build with the real tools, on the inputs of `make_real_inputs`."""
+    from buildbot.plugins import steps
+
+    return [
+        steps.CVS(cvsroot=str(root / "cvsroot"), cvsmodule="mod", workdir="cvs"),
+        steps.Darcs(repourl=str(root / "darcsrepo"), mode="full", method="clobber",
+                    workdir="darcs"),
+        steps.Bzr(baseURL=str(root / "bzr"), defaultBranch="trunk", mode="full",
+                  method="clobber", workdir="bzr2", name="bzr-clobber"),
+        steps.Bzr(repourl=str(root / "bzr" / "trunk"), workdir="bzr"),
+        steps.StringDownload(SPEC, workerdest="hello.spec"),
+        steps.RpmBuild(specfile="hello.spec", vcsRevision=True),
+        steps.RpmLint(fileloc="hello.spec"),
+        steps.DebLintian(fileloc=str(root / "hello_1.0_all.deb")),
+    ]
+
+
 # -- what is compared -------------------------------------------------------------------
 _HEADER_ENV = ("PATH", "INCLUDE", "LIB", "VCENV_BAT")
 _COMPARED_PROPS = ("got_revision", "repo_downloaded", "srpm", "deb-changes",
@@ -164,34 +239,41 @@ def normalize(text: str, paths: dict[str, str]) -> str:
     return re.sub(r"elapsedTime=[0-9.]+", "elapsedTime=X", text)
 
 
-def digest_log(name: str, content: str, paths: dict[str, str]) -> list[str]:
+def digest_log(name: str, content: str, paths: dict[str, str],
+               outputs: bool = True) -> list[str]:
     """The comparable lines of a log: for the log of a shell command, the argv and the
-    environment values we set, the output and the exit codes; other logs whole."""
+    environment values we set, the output (unless not `outputs`) and the exit codes; other
+    logs whole (nothing unless `outputs`)."""
     content = normalize(content, paths)
     if "\nh argv: " not in content:  # not the log of a shell command
-        return content.splitlines()
+        return content.splitlines() if outputs else []
+    kept = ("o", "e", "h argv:", "hprogram finished") if outputs else (
+        "h argv:", "hprogram finished")
     lines = []
     for line in content.splitlines():
-        if line.startswith(("o", "e", "h argv:", "hprogram finished")) or (
+        if line.startswith(kept) or (
                 line.startswith("h  ") and line[3:].split("=", 1)[0] in _HEADER_ENV):
             lines.append(line)
     return lines
 
 
 def digest_build(steps_out: list[dict[str, Any]], props: dict[str, Any],
-                 paths: dict[str, str]) -> dict[str, Any]:
+                 paths: dict[str, str], outputs: bool = True) -> dict[str, Any]:
     """A JSON-able digest of a finished build: per step name, results, state string and
     digested logs; the properties the steps set."""
     return {
         "steps": [{"name": s["name"], "results": s["results"],
                    "state_string": normalize(s["state_string"], paths),
-                   "logs": {n: digest_log(n, c, paths) for n, c in s["logs"].items()}}
+                   "logs": {n: digest_log(n, c, paths, outputs)
+                            for n, c in s["logs"].items()}}
                   for s in steps_out],
         "properties": {k: props[k] for k in _COMPARED_PROPS if k in props},
     }
 
 
 def placeholder_paths(bindir: Path, builder_dir: Path) -> dict[str, str]:
+    """Paths that differ between runs -> their placeholders (`bindir` is also where the
+    inputs of the real-tool build are)."""
     out = {str(bindir): "<BIN>", str(builder_dir): "<BUILDER>"}
     out[os.environ.get("PATH", "")] = "<ENVPATH>"
     return out

@@ -215,6 +215,10 @@ class ResourceType:
             [(True, e[1:]) if e.startswith(":") else (False, e) for e in p.strip("/").split("/")]
             for p in self.eventPathPatterns.split()
         ]
+        #: Fields holding times (aware datetimes in results), for in-memory filters.
+        self.datetime_fields: frozenset[str] = (
+            self.entityType.datetime_fields if isinstance(self.entityType, types.Entity)
+            else frozenset())
 
     @property
     def db(self) -> Any:

@@ -21,6 +21,7 @@ from buildbot.data.base import (
 from buildbot.data.exceptions import InvalidPathError
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime
 
 build_entity = types.Entity("build", {
     "buildid": types.Integer(),
@@ -246,5 +247,6 @@ class Build(ResourceType):
             if state_string is not None:
                 cached = dataclasses.replace(cached, state_string=state_string)
                 self._announce(cached, "update", seq)
-            self._announce(dataclasses.replace(cached, complete_at=now, results=results),
+            self._announce(dataclasses.replace(cached, complete_at=to_datetime(now),
+                                               results=results),
                            "finished", seq)

@@ -23,6 +23,7 @@ from buildbot.db.errors import AlreadyCompleteError
 from buildbot.util.deferred import gather
 from buildbot.util.results import SUCCESS, worst_status
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 log = Logger()
 
@@ -42,14 +43,17 @@ buildset_entity = types.Entity("buildset", {
 
 
 def buildset_message(row: Any, sourcestamps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The `buildset` body of a db BuildSetModel and the bodies of its source stamps."""
+    """The `buildset` body of a db BuildSetModel and the bodies of its source stamps.
+
+    Unlike other resources, buildsets give their times as epoch seconds (as in Buildbot
+    4.3, whose `complete` message alone carries datetimes)."""
     return {
         "bsid": row.bsid,
         "external_idstring": row.external_idstring,
         "reason": row.reason,
-        "submitted_at": row.submitted_at,
+        "submitted_at": to_epoch(row.submitted_at),
         "complete": bool(row.complete),
-        "complete_at": row.complete_at,
+        "complete_at": to_epoch(row.complete_at),
         "results": row.results,
         "parent_buildid": row.parent_buildid,
         "parent_relationship": row.parent_relationship,
@@ -204,8 +208,8 @@ class Buildset(ResourceType):
                 await self.db.buildsets.completeBuildset(bsid, results, complete_at=complete_at)
             except AlreadyCompleteError:
                 return
-            done = dataclasses.replace(row, complete=True, complete_at=complete_at,
-                                       results=results)
+            done = dataclasses.replace(row, complete=True,
+                                       complete_at=to_datetime(complete_at), results=results)
             self.produceEvent({
                 "bsid": bsid,
                 "external_idstring": done.external_idstring,
@@ -215,7 +219,7 @@ class Buildset(ResourceType):
                     list(done.sourcestamps)),
                 "submitted_at": done.submitted_at,
                 "complete": True,
-                "complete_at": complete_at,
+                "complete_at": done.complete_at,
                 "results": results,
                 "parent_buildid": done.parent_buildid,
                 "parent_relationship": done.parent_relationship,

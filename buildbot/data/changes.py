@@ -3,6 +3,7 @@ change hooks report commits."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from buildbot.data.base import (
 from buildbot.data.nesting import NestedLookup
 from buildbot.data.sourcestamps import sourcestamp_entity
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_epoch
 
 log = Logger()
 
@@ -47,7 +49,10 @@ change_entity = types.Entity("change", {
 
 
 def change_message(row: Any, sourcestamp: dict[str, Any] | None) -> dict[str, Any]:
-    """The `change` body of a db ChangeModel and the body of its source stamp."""
+    """The `change` body of a db ChangeModel and the body of its source stamp.
+
+    `when_timestamp` is epoch seconds here, as in Buildbot 4.3's data API (the db model
+    and the embedded source stamp's `created_at` carry datetimes)."""
     return {
         "changeid": row.changeid,
         "author": row.author,
@@ -56,7 +61,7 @@ def change_message(row: Any, sourcestamp: dict[str, Any] | None) -> dict[str, An
         "branch": row.branch,
         "revision": row.revision,
         "revlink": row.revlink,
-        "when_timestamp": row.when_timestamp,
+        "when_timestamp": to_epoch(row.when_timestamp),
         "category": row.category,
         "parent_changeids": list(row.parent_changeids),
         "repository": row.repository,
@@ -171,7 +176,7 @@ class Change(ResourceType):
         author: str | None = None,
         committer: str | None = None,
         revision: str | None = None,
-        when_timestamp: int | None = None,
+        when_timestamp: int | datetime.datetime | None = None,
         branch: str | None = None,
         category: str | Callable[[dict[str, Any]], Any] | None = None,
         revlink: str | None = "",

@@ -12,6 +12,7 @@ from buildbot.data.exceptions import InvalidPathError
 from buildbot.data.resultspec import resultspec_from_jsonapi
 from buildbot.util.resultspec import Filter, ResultSpec
 from buildbot.util.service import AsyncService
+from buildbot.util.timestamps import to_datetime
 
 # Every resource type module, in the reference's registration order: endpoint patterns of
 # equal length are tried in this order, and the root collection lists its links in it.
@@ -45,6 +46,14 @@ RESOURCE_TYPE_MODULES = [
 ]
 
 MessageCallback = Callable[[tuple[str, ...], Any], Any]
+
+
+def _as_datetime(value: Any) -> Any:
+    # Results carry times as datetimes; a filter on one may give epoch seconds (REST query
+    # strings always do). Buildbot 4.3 compares them as given and fails (docs/differences.md).
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return to_datetime(value)
+    return value
 
 
 class Updates:
@@ -173,7 +182,10 @@ class DataConnector(AsyncService):
             return data, None
         if endpoint.kind == EndpointKind.COLLECTION and not endpoint.isPseudoCollection:
             items = list(data)
+            times = getattr(endpoint.rtype, "datetime_fields", ())
             for f in rs.filters:
+                if f.field in times:
+                    f.values = [_as_datetime(v) for v in f.values]
                 items = f.apply(items)
             total = len(items)
             rs.filters = []

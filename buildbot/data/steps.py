@@ -3,12 +3,14 @@ through."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, RowCache, update_method
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 step_entity = types.Entity("step", {
     "stepid": types.Integer(),
@@ -128,30 +130,29 @@ class Step(ResourceType):
         return stepid, number, name
 
     @update_method
-    async def startStep(self, stepid: int, started_at: int | None = None,
+    async def startStep(self, stepid: int,
+                        started_at: int | datetime.datetime | None = None,
                         locks_acquired: bool = False) -> None:
-        """The step starts (now unless `started_at`); with `locks_acquired` its locks are
-        taken at the same time. Announces `started`."""
-        if started_at is None:
-            started_at = self.now()
+        """The step starts (now unless `started_at`, epoch seconds); with `locks_acquired`
+        its locks are taken at the same time. Announces `started`."""
+        at = to_epoch(started_at) if started_at is not None else self.now()
         with self.writing() as seq:
-            await self.db.steps.startStep(stepid=stepid, started_at=started_at,
+            await self.db.steps.startStep(stepid=stepid, started_at=at,
                                           locks_acquired=locks_acquired)
-            changes: dict[str, Any] = {"started_at": started_at}
+            changes: dict[str, Any] = {"started_at": to_datetime(at)}
             if locks_acquired:
-                changes["locks_acquired_at"] = started_at
+                changes["locks_acquired_at"] = changes["started_at"]
             await self._updated(stepid, "started", seq, **changes)
 
     @update_method
-    async def set_step_locks_acquired_at(self, stepid: int,
-                                         locks_acquired_at: int | None = None) -> None:
-        """The step's locks were acquired (now unless given); announce `updated`."""
-        if locks_acquired_at is None:
-            locks_acquired_at = self.now()
+    async def set_step_locks_acquired_at(
+            self, stepid: int, locks_acquired_at: int | datetime.datetime | None = None) -> None:
+        """The step's locks were acquired (now unless given, epoch seconds); announce
+        `updated`."""
+        at = to_epoch(locks_acquired_at) if locks_acquired_at is not None else self.now()
         with self.writing() as seq:
-            await self.db.steps.set_step_locks_acquired_at(
-                stepid=stepid, locks_acquired_at=locks_acquired_at)
-            await self._updated(stepid, "updated", seq, locks_acquired_at=locks_acquired_at)
+            await self.db.steps.set_step_locks_acquired_at(stepid=stepid, locks_acquired_at=at)
+            await self._updated(stepid, "updated", seq, locks_acquired_at=to_datetime(at))
 
     @update_method
     async def setStepStateString(self, stepid: int, state_string: str) -> None:
@@ -193,5 +194,5 @@ class Step(ResourceType):
             if state_string is not None:
                 body = {**body, "state_string": state_string}
                 self.produceEvent(body, "updated", seq)
-            self.produceEvent({**body, "complete": True, "complete_at": now,
+            self.produceEvent({**body, "complete": True, "complete_at": to_datetime(now),
                                "results": results, "hidden": bool(hidden)}, "finished", seq)

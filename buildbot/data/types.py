@@ -6,6 +6,7 @@ conforms (`validate`, used by tests), and how to describe itself in `/applicatio
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -71,13 +72,17 @@ class Integer(Instance):
 
 
 class DateTime(Instance):
-    """Epoch seconds (int) on the wire."""
+    """A time: an aware UTC datetime in results (epoch seconds in REST, WebSocket and SSE
+    bodies, and in REST query strings)."""
 
     name = "datetime"
-    types = (int,)
+    types = (datetime.datetime,)
 
     def valueFromString(self, arg: str) -> int:
         return int(arg)
+
+    def validate(self, value: Any) -> bool:
+        return isinstance(value, datetime.datetime) and value.utcoffset() == datetime.timedelta(0)
 
 
 class String(Instance):
@@ -183,6 +188,12 @@ class Entity(Type):
             "fields": [{"name": k, "type": t.name, "type_spec": t.getSpec()}
                        for k, t in self.fields.items()],
         }
+
+    @property
+    def datetime_fields(self) -> frozenset[str]:
+        """The fields holding times (DateTime, possibly null)."""
+        return frozenset(k for k, t in self.fields.items() if isinstance(
+            t.nestedType if isinstance(t, NoneOk) else t, DateTime))
 
     def invalid_fields(self, value: dict[str, Any]) -> list[str]:
         """Names of fields that are missing, unexpected or of the wrong type (for tests)."""

@@ -6,6 +6,7 @@ Every `thd_*` function here runs on a DB pool thread inside the caller's transac
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
@@ -18,6 +19,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from buildbot.db.errors import InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_epoch
 from buildbot.util.resultspec import ResultSpec
 
 T = TypeVar("T")
@@ -177,8 +179,14 @@ def thd_upsert(conn: sa.Connection, table: sa.Table, where: Mapping[str, Any],
 # -- query options -----------------------------------------------------------------------------
 
 def _sql_value(v: Any) -> Any:
-    # Booleans are stored as 0/1 integers; PostgreSQL refuses `integer = true`.
-    return int(v) if isinstance(v, bool) else v
+    # Booleans are stored as 0/1 integers; PostgreSQL refuses `integer = true`. Times are
+    # stored as epoch seconds: a filter on one may be given as a datetime (the type of the
+    # field in data API results) or as epoch seconds (REST).
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, datetime.datetime):
+        return to_epoch(v)
+    return v
 
 
 def _filter_clause(col: sa.ColumnElement[Any], op: str, values: list[Any]) -> Any:

@@ -7,6 +7,7 @@ a request's state to decide whether to write it.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.errors import AlreadyClaimedError, InvalidValueError, NotClaimedError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.results import RETRY
 from buildbot.util.resultspec import ResultSpec
 
@@ -27,19 +29,19 @@ BRID_BATCH = 100
 @dataclass(frozen=True, slots=True)
 class BuildRequestModel:
     """A build request joined with its claim and builder name; `results` is -1 until
-    complete; times in epoch seconds."""
+    complete; times are aware UTC datetimes (stored as epoch seconds)."""
 
     buildrequestid: int
     buildsetid: int
     builderid: int
     buildername: str
-    submitted_at: int
-    complete_at: int | None = None
+    submitted_at: datetime.datetime
+    complete_at: datetime.datetime | None = None
     complete: bool = False
     results: int | None = None
     waited_for: bool = False
     priority: int = 0
-    claimed_at: int | None = None
+    claimed_at: datetime.datetime | None = None
     claimed_by_masterid: int | None = None
 
     @property
@@ -83,9 +85,10 @@ class BuildRequestsDb(DbComponent):
     def _row(r: Any) -> BuildRequestModel:
         return BuildRequestModel(
             buildrequestid=r.id, buildsetid=r.buildsetid, builderid=r.builderid,
-            buildername=r.buildername, submitted_at=r.submitted_at, complete_at=r.complete_at,
-            complete=bool(r.complete), results=r.results, waited_for=bool(r.waited_for),
-            priority=r.priority, claimed_at=r.claimed_at,
+            buildername=r.buildername, submitted_at=to_datetime(r.submitted_at),
+            complete_at=to_datetime(r.complete_at), complete=bool(r.complete),
+            results=r.results, waited_for=bool(r.waited_for), priority=r.priority,
+            claimed_at=to_datetime(r.claimed_at),
             claimed_by_masterid=r.claimed_by_masterid)
 
     async def getBuildRequest(self, brid: int) -> BuildRequestModel | None:
@@ -137,12 +140,13 @@ class BuildRequestsDb(DbComponent):
         return await self._pool.run(thd_list)
 
     # -- claiming ----------------------------------------------------------------------------
-    async def claimBuildRequests(self, brids: Sequence[int], claimed_at: int | None = None,
+    async def claimBuildRequests(self, brids: Sequence[int],
+                                 claimed_at: int | datetime.datetime | None = None,
                                  masterid: int | None = None) -> None:
         """Claim every request for the local master (or `masterid`), or none of them:
         `AlreadyClaimedError` if any is claimed already. One transaction."""
         mid = self._masterid(masterid)
-        at = claimed_at if claimed_at is not None else self._now()
+        at = to_epoch(claimed_at) if claimed_at is not None else self._now()
         rows = [{"brid": b, "masterid": mid, "claimed_at": at} for b in dict.fromkeys(brids)]
         claims = self._tables.buildrequest_claims
 
@@ -175,12 +179,13 @@ class BuildRequestsDb(DbComponent):
         await self._pool.run(thd_unclaim)
 
     async def completeBuildRequests(self, brids: Sequence[int], results: int,
-                                    complete_at: int | None = None) -> None:
+                                    complete_at: int | datetime.datetime | None = None
+                                    ) -> None:
         """Complete every request with `results` (never RETRY), or none: `NotClaimedError`
         if one is complete already or missing. Whose claim it is is not checked."""
         if results == RETRY:
             raise InvalidValueError("a build request cannot be completed with RETRY")
-        at = complete_at if complete_at is not None else self._now()
+        at = to_epoch(complete_at) if complete_at is not None else self._now()
         await self._update_incomplete(brids, {"complete": 1, "results": results,
                                               "complete_at": at})
 

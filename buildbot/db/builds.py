@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.resultspec import ResultSpec
 
 #: {name: (value, source)}
@@ -23,7 +25,8 @@ PREV_BUILD_BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class BuildModel:
-    """A build; `complete_at`/`results` are None while it runs; times in epoch seconds."""
+    """A build; `complete_at`/`results` are None while it runs; times are aware UTC
+    datetimes, as in Buildbot 4.3 (stored as epoch seconds)."""
 
     id: int
     number: int
@@ -31,8 +34,8 @@ class BuildModel:
     buildrequestid: int
     workerid: int | None
     masterid: int
-    started_at: int
-    complete_at: int | None
+    started_at: datetime.datetime
+    complete_at: datetime.datetime | None
     locks_duration_s: int | None
     state_string: str
     results: int | None
@@ -41,7 +44,8 @@ class BuildModel:
 def _build(r: Any) -> BuildModel:
     return BuildModel(id=r.id, number=r.number, builderid=r.builderid,
                       buildrequestid=r.buildrequestid, workerid=r.workerid,
-                      masterid=r.masterid, started_at=r.started_at, complete_at=r.complete_at,
+                      masterid=r.masterid, started_at=to_datetime(r.started_at),
+                      complete_at=to_datetime(r.complete_at),
                       locks_duration_s=r.locks_duration_s, state_string=r.state_string,
                       results=r.results)
 
@@ -209,12 +213,13 @@ class BuildsDb(DbComponent):
         """Set the build's state text."""
         await self._update(buildid, state_string=state_string)
 
-    async def finishBuild(self, buildid: int, results: int, complete_at: int | None = None,
+    async def finishBuild(self, buildid: int, results: int,
+                          complete_at: int | datetime.datetime | None = None,
                           state_string: str | None = None) -> None:
         """Mark the build finished now with `results` (one statement)."""
         # `complete_at` and `state_string` are extensions: see StepsDb.finishStep.
         values: dict[str, Any] = {"complete_at": self._now() if complete_at is None
-                                  else complete_at, "results": results}
+                                  else to_epoch(complete_at), "results": results}
         if state_string is not None:
             values["state_string"] = state_string
         await self._update(buildid, **values)

@@ -3,6 +3,7 @@ build requests a buildset creates)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from buildbot.db.errors import AlreadyCompleteError, InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.db.sourcestamps import SourceStampsDb, thd_find_or_create_sourcestamp
+from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.resultspec import ResultSpec
 
 #: {name: (value, source)}
@@ -23,14 +25,15 @@ BuildsetProperties = dict[str, tuple[Any, str]]
 
 @dataclass(frozen=True, slots=True)
 class BuildSetModel:
-    """A buildset; `results` is -1 until complete; `sourcestamps` are ssids."""
+    """A buildset; `results` is -1 until complete; `sourcestamps` are ssids; times are
+    aware UTC datetimes (stored as epoch seconds)."""
 
     bsid: int
     external_idstring: str | None
     reason: str | None
-    submitted_at: int
+    submitted_at: datetime.datetime
     complete: bool = False
-    complete_at: int | None = None
+    complete_at: datetime.datetime | None = None
     results: int | None = None
     parent_buildid: int | None = None
     parent_relationship: str | None = None
@@ -49,7 +52,8 @@ def thd_buildset_models(conn: sa.Connection, t: Tables, rows: Sequence[Any]
             stamps[s.buildsetid].append(s.sourcestampid)
     return [BuildSetModel(
         bsid=r.id, external_idstring=r.external_idstring, reason=r.reason,
-        submitted_at=r.submitted_at, complete=bool(r.complete), complete_at=r.complete_at,
+        submitted_at=to_datetime(r.submitted_at), complete=bool(r.complete),
+        complete_at=to_datetime(r.complete_at),
         results=r.results, parent_buildid=r.parent_buildid,
         parent_relationship=r.parent_relationship, rebuilt_buildid=r.rebuilt_buildid,
         sourcestamps=stamps[r.id]) for r in rows]
@@ -80,7 +84,7 @@ class BuildsetsDb(DbComponent):
                           reason: str | None, properties: Mapping[str, tuple[Any, str]],
                           builderids: Sequence[int], waited_for: bool,
                           external_idstring: str | None = None,
-                          submitted_at: int | None = None,
+                          submitted_at: int | datetime.datetime | None = None,
                           rebuilt_buildid: int | None = None,
                           parent_buildid: int | None = None,
                           parent_relationship: str | None = None,
@@ -97,7 +101,7 @@ class BuildsetsDb(DbComponent):
             if not isinstance(ss, int):
                 self._sourcestamps.check_stamp(dict(ss))
         now = self._now()
-        submitted = submitted_at if submitted_at is not None else now
+        submitted = to_epoch(submitted_at) if submitted_at is not None else now
         props = [{"property_name": name, "property_value": json.dumps([value, source])}
                  for name, (value, source) in properties.items()]
 
@@ -128,10 +132,10 @@ class BuildsetsDb(DbComponent):
         return await self._pool.run(thd_add)
 
     async def completeBuildset(self, bsid: int, results: int,
-                               complete_at: int | None = None) -> None:
+                               complete_at: int | datetime.datetime | None = None) -> None:
         """Mark the buildset complete; `AlreadyCompleteError` if it was (or is missing)."""
         t = self._tables.buildsets
-        at = complete_at if complete_at is not None else self._now()
+        at = to_epoch(complete_at) if complete_at is not None else self._now()
 
         def thd_complete(conn: sa.Connection) -> None:
             res = conn.execute(t.update().where(

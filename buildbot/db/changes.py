@@ -17,6 +17,7 @@ from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.db.sourcestamps import SourceStampsDb, thd_find_or_create_sourcestamp
 from buildbot.util.misc import datetime2epoch
+from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
 
 #: Change ids per DELETE when pruning.
@@ -25,7 +26,8 @@ PRUNE_BATCH = 100
 
 @dataclass(frozen=True, slots=True)
 class ChangeModel:
-    """A change; `when_timestamp` is the VCS time in epoch seconds; `properties` are
+    """A change; `when_timestamp` is the VCS time, an aware UTC datetime (stored as epoch
+    seconds; the data API gives it as epoch seconds, as Buildbot 4.3 does); `properties` are
     {name: (value, "Change")}; a single parent at most despite the list."""
 
     changeid: int
@@ -35,7 +37,7 @@ class ChangeModel:
     branch: str | None
     revision: str | None
     revlink: str | None
-    when_timestamp: int
+    when_timestamp: datetime.datetime
     category: str | None
     sourcestampid: int
     parent_changeids: list[int] = field(default_factory=list)
@@ -72,7 +74,8 @@ def thd_change_models(conn: sa.Connection, t: Tables, rows: Sequence[Any]) -> li
     return [ChangeModel(
         changeid=r.changeid, author=r.author, committer=r.committer, comments=r.comments,
         branch=r.branch, revision=r.revision, revlink=r.revlink,
-        when_timestamp=r.when_timestamp, category=r.category, sourcestampid=r.sourcestampid,
+        when_timestamp=to_datetime(r.when_timestamp), category=r.category,
+        sourcestampid=r.sourcestampid,
         parent_changeids=[r.parent_changeids] if r.parent_changeids else [],
         repository=r.repository, codebase=r.codebase, project=r.project,
         files=files[r.changeid], properties=props[r.changeid]) for r in rows]

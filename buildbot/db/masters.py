@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,17 +11,19 @@ import sqlalchemy as sa
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, hash_columns, thd_find_or_create
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
 
 
 @dataclass(frozen=True, slots=True)
 class MasterModel:
-    """A master (`name` is `hostname:basedir`); `last_active` in epoch seconds."""
+    """A master (`name` is `hostname:basedir`); `last_active` is an aware UTC datetime
+    (stored as epoch seconds)."""
 
     id: int
     name: str
     active: bool
-    last_active: int
+    last_active: datetime.datetime
 
 
 class MastersDb(DbComponent):
@@ -37,7 +40,7 @@ class MastersDb(DbComponent):
     @staticmethod
     def _row(row: Any) -> MasterModel:
         return MasterModel(id=row.id, name=row.name, active=bool(row.active),
-                           last_active=row.last_active)
+                           last_active=to_datetime(row.last_active))
 
     async def findMasterId(self, name: str) -> int:
         """The id of the master called `name`, created inactive if new."""

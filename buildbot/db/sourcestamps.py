@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from buildbot.db.base import (
 from buildbot.db.errors import InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
 
 
@@ -36,13 +38,14 @@ class PatchModel:
 
 @dataclass(frozen=True, slots=True)
 class SourceStampModel:
-    """A source stamp; `created_at` is when it was first seen (epoch seconds)."""
+    """A source stamp; `created_at` is when it was first seen (an aware UTC datetime,
+    stored as epoch seconds)."""
 
     ssid: int
     branch: str | None
     revision: str | None
     repository: str
-    created_at: int
+    created_at: datetime.datetime
     codebase: str = ""
     project: str = ""
     patch: PatchModel | None = None
@@ -151,7 +154,8 @@ class SourceStampsDb(DbComponent):
                                level=r.patchlevel, author=r.patch_author,
                                comment=r.patch_comment, subdir=r.subdir)
         return SourceStampModel(ssid=r.id, branch=r.branch, revision=r.revision,
-                                repository=r.repository, created_at=r.created_at,
+                                repository=r.repository,
+                                created_at=to_datetime(r.created_at),
                                 codebase=r.codebase, project=r.project, patch=patch)
 
     async def _list(self, q: sa.Select[Any]) -> list[SourceStampModel]:

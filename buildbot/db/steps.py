@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from twisted.internet import defer
 from buildbot.db.base import Clock, DbComponent, chunked
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 STEP_NAME_LENGTH = 50
 
@@ -27,15 +29,16 @@ class UrlModel:
 
 @dataclass(frozen=True, slots=True)
 class StepModel:
-    """A step of a build; `number` is 0-based; times in epoch seconds."""
+    """A step of a build; `number` is 0-based; times are aware UTC datetimes (stored as
+    epoch seconds)."""
 
     id: int
     number: int
     name: str
     buildid: int
-    started_at: int | None
-    locks_acquired_at: int | None
-    complete_at: int | None
+    started_at: datetime.datetime | None
+    locks_acquired_at: datetime.datetime | None
+    complete_at: datetime.datetime | None
     state_string: str
     results: int | None
     urls: list[UrlModel] = field(default_factory=list)
@@ -56,8 +59,9 @@ def _urls(text: str | None) -> list[UrlModel]:
 
 def _step(r: Any) -> StepModel:
     return StepModel(id=r.id, number=r.number, name=r.name, buildid=r.buildid,
-                     started_at=r.started_at, locks_acquired_at=r.locks_acquired_at,
-                     complete_at=r.complete_at, state_string=r.state_string, results=r.results,
+                     started_at=to_datetime(r.started_at),
+                     locks_acquired_at=to_datetime(r.locks_acquired_at),
+                     complete_at=to_datetime(r.complete_at), state_string=r.state_string, results=r.results,
                      urls=_urls(r.urls_json), hidden=bool(r.hidden))
 
 
@@ -134,29 +138,31 @@ class StepsDb(DbComponent):
 
         return await self._pool.run(thd_add)
 
-    async def startStep(self, stepid: int, started_at: int, locks_acquired: bool) -> None:
+    async def startStep(self, stepid: int, started_at: int | datetime.datetime,
+                        locks_acquired: bool) -> None:
         """Record the start (and, if the step needs no locks, their acquisition)."""
-        values: dict[str, Any] = {"started_at": started_at}
+        values: dict[str, Any] = {"started_at": to_epoch(started_at)}
         if locks_acquired:
-            values["locks_acquired_at"] = started_at
+            values["locks_acquired_at"] = values["started_at"]
         await self._update(stepid, **values)
 
-    async def set_step_locks_acquired_at(self, stepid: int, locks_acquired_at: int) -> None:
+    async def set_step_locks_acquired_at(self, stepid: int,
+                                         locks_acquired_at: int | datetime.datetime) -> None:
         """Record when the step got its locks."""
-        await self._update(stepid, locks_acquired_at=locks_acquired_at)
+        await self._update(stepid, locks_acquired_at=to_epoch(locks_acquired_at))
 
     async def setStepStateString(self, stepid: int, state_string: str) -> None:
         """Set the step's state text."""
         await self._update(stepid, state_string=state_string)
 
     async def finishStep(self, stepid: int, results: int, hidden: bool,
-                         complete_at: int | None = None,
+                         complete_at: int | datetime.datetime | None = None,
                          state_string: str | None = None) -> None:
         """Mark the step finished now (one statement)."""
         # `complete_at` and `state_string` (extensions) let the caller announce the row
         # without reading it back, and store the final summary in the same transaction.
         values: dict[str, Any] = {"complete_at": self._now() if complete_at is None
-                                  else complete_at, "results": results,
+                                  else to_epoch(complete_at), "results": results,
                                   "hidden": int(bool(hidden))}
         if state_string is not None:
             values["state_string"] = state_string

@@ -23,6 +23,7 @@ from buildbot.mq.base import ConsumerCallback, RoutingKey, TopicFilter, deliver,
 from buildbot.mq.simple import SimpleMQ
 from buildbot.util.deferred import ensure_deferred
 from buildbot.util.service import AsyncService
+from buildbot.util.timestamps import epochs_for_wire
 
 log = Logger()
 
@@ -148,7 +149,9 @@ class WampMQ(AsyncService):
             log.debug("wamp router unreachable: message {key} not shared", key=routingKey)
             return
         try:
-            d = session.publish(topic_of(routingKey), data, options=_PUBLISH)
+            # Other masters get epoch seconds where local consumers got datetimes, as
+            # Buildbot 4.3 sends them (it JSON-encodes every published body).
+            d = session.publish(topic_of(routingKey), epochs_for_wire(data), options=_PUBLISH)
         except Exception:
             log.failure("cannot publish {key} on the wamp router", key=routingKey)
             return

@@ -7,6 +7,7 @@ from typing import Any
 
 from buildbot.process.properties import Properties
 from buildbot.util.deferred import gather
+from buildbot.util.timestamps import to_epoch
 
 
 class TempChange:
@@ -123,7 +124,8 @@ class BuildRequest:
         req.bsid = brdict["buildsetid"]
         req.builderid = brdict["builderid"]
         req.priority = brdict.get("priority", 0)
-        req.submittedAt = brdict.get("submitted_at")
+        # epoch seconds, as in Buildbot 4.3 (the data API gives a datetime)
+        req.submittedAt = to_epoch(brdict.get("submitted_at"))
         req.waitedFor = bool(brdict.get("waited_for"))
         bset, props, sources = await _buildset_info(master, req.bsid)
         req.reason = (bset or {}).get("reason") or ""

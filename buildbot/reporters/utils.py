@@ -6,8 +6,10 @@ build (or buildset id) and add, in place, what generators and formatters read:
 `parentbuilder`, and on request `properties`, `steps` (each with `logs`, each log with `url`,
 `url_raw`, `url_raw_inline`, `stepname` and, when wanted, `content`) and `prev_build`.
 
-Times in these dictionaries are timezone-aware `datetime`s, as Buildbot 4.3's reporters see
-them (the data API itself speaks epoch seconds); JSON bodies encode them back as epochs.
+Times in these dictionaries are what the data API gives, as Buildbot 4.3's reporters see
+them: timezone-aware `datetime`s, except a buildset's own `submitted_at`/`complete_at` (epoch
+seconds); JSON bodies encode datetimes back as epochs. Bodies from another master (WAMP)
+carry epoch seconds: `with_datetimes` converts those.
 
 These functions are coroutines; plugin code may `yield` them from `inlineCallbacks`.
 """
@@ -41,12 +43,9 @@ def with_datetimes(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _buildset_with_datetimes(buildset: dict[str, Any] | None) -> dict[str, Any] | None:
-    if buildset is None:
-        return None
-    out = with_datetimes(buildset)
-    if out.get("sourcestamps"):
-        out["sourcestamps"] = [with_datetimes(ss) for ss in out["sourcestamps"]]
-    return out
+    # The buildset keeps its epoch seconds (the data API's type for them, in 4.3 too); its
+    # source stamps carry datetimes already.
+    return None if buildset is None else dict(buildset)
 
 
 async def getPreviousBuild(master: Any, build: dict[str, Any]) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from twisted.internet import defer, reactor
 
 MASTER_NAME = "compare:/basedir"
 TIME_FIELDS = {"started_at", "complete_at", "submitted_at", "claimed_at", "last_active",
-               "created_at", "locks_acquired_at"}
+               "created_at", "locks_acquired_at"}  # (when_timestamp: fixed by the workload)
 
 
 async def make_ref_master() -> Any:
@@ -222,11 +222,32 @@ def paths(i: dict[str, Any]) -> list[tuple[Any, ...]]:
     return out
 
 
+def db_getters(db: Any, i: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The db API calls (of both implementations) returning the models that carry times."""
+    return [
+        ("builds.getBuild", lambda: db.builds.getBuild(i["buildid"])),
+        ("builds.getBuilds", lambda: db.builds.getBuilds()),
+        ("steps.getStep", lambda: db.steps.getStep(stepid=i["stepid"])),
+        ("buildrequests.getBuildRequest", lambda: db.buildrequests.getBuildRequest(i["brid"])),
+        ("buildrequests.getBuildRequests", lambda: db.buildrequests.getBuildRequests()),
+        ("buildsets.getBuildset", lambda: db.buildsets.getBuildset(i["bsid"])),
+        ("buildsets.getBuildset pending", lambda: db.buildsets.getBuildset(i["pending_bsid"])),
+        ("changes.getChange", lambda: db.changes.getChange(i["changeid"])),
+        ("masters.getMaster", lambda: db.masters.getMaster(i["m"])),
+        ("masters.getMasters", lambda: db.masters.getMasters()),
+        ("sourcestamps.getSourceStamp", lambda: db.sourcestamps.getSourceStamp(i["ssid"])),
+    ]
+
+
 def normalize(value: Any, key: str | None = None) -> Any:
-    """JSON-able, with the clock-dependent times replaced by '<time>'."""
-    if isinstance(value, datetime.datetime) or (
-            key in TIME_FIELDS and isinstance(value, int) and not isinstance(value, bool)):
-        return "<time>"
+    """JSON-able, with the clock-dependent times replaced by their type: '<datetime UTC>' (an
+    aware datetime in UTC), '<datetime other>' (naive or another zone) or '<epoch>' (an int
+    in a time field)."""
+    if isinstance(value, datetime.datetime):
+        utc = value.utcoffset() == datetime.timedelta(0)
+        return "<datetime UTC>" if utc else "<datetime other>"
+    if key in TIME_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return "<epoch>"
     if isinstance(value, dict):
         return {k: normalize(v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple, collections.UserList)):
@@ -253,8 +274,14 @@ async def run(impl: str) -> dict[str, Any]:
             answers["/".join(map(str, path))] = normalize(await master.data.get(path))
         except Exception as e:  # noqa: BLE001  (the comparison reports it)
             answers["/".join(map(str, path))] = {"<error>": type(e).__name__}
+    models = {}
+    for name, get in db_getters(master.db, ids):
+        try:
+            models[name] = normalize(await get())
+        except Exception as e:  # noqa: BLE001  (the comparison reports it)
+            models[name] = {"<error>": type(e).__name__}
     await master.db.stopService()
-    return {"messages": messages, "answers": answers}
+    return {"messages": messages, "answers": answers, "models": models}
 
 
 def main() -> None:

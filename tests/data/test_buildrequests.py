@@ -12,7 +12,7 @@ from buildbot.data.buildrequests import buildrequest_entity
 from buildbot.data.exceptions import InvalidControlException
 from buildbot.util.results import CANCELLED, RETRY, SUCCESS
 from buildbot.util.resultspec import Filter, Property, ResultSpec
-from tests.fixtures.stack import START_TIME, Stack
+from tests.fixtures.stack import START_TIME, Stack, at
 
 # SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
 pytestmark = pytest.mark.db
@@ -22,7 +22,7 @@ def br_body(brid: int, bsid: int, builderid: int, **kw: Any) -> dict[str, Any]:
     body = {
         "buildrequestid": brid, "buildsetid": bsid, "builderid": builderid, "priority": 0,
         "claimed": False, "claimed_at": None, "claimed_by_masterid": None,
-        "complete": False, "results": -1, "submitted_at": START_TIME, "complete_at": None,
+        "complete": False, "results": -1, "submitted_at": at(), "complete_at": None,
         "waited_for": False, "properties": None}
     body.update(kw)
     return body
@@ -106,13 +106,13 @@ async def test_claim_unclaim_complete_announce_every_key(stack: Stack) -> None:
 
     assert [k for k, _ in seen] == \
         keys("claimed") + keys("unclaimed") + keys("claimed") + keys("complete")
-    claimed = br_body(brid, bsid, a, claimed=True, claimed_at=START_TIME,
+    claimed = br_body(brid, bsid, a, claimed=True, claimed_at=at(),
                       claimed_by_masterid=stack.masterid)
     assert seen[0][1] == claimed
     assert seen[3][1] == br_body(brid, bsid, a)
-    assert seen[9][1] == br_body(brid, bsid, a, claimed=True, claimed_at=START_TIME + 5,
+    assert seen[9][1] == br_body(brid, bsid, a, claimed=True, claimed_at=at(5),
                                  claimed_by_masterid=stack.masterid, complete=True,
-                                 results=SUCCESS, complete_at=START_TIME + 20)
+                                 results=SUCCESS, complete_at=at(20))
 
 
 @pytest_twisted.ensureDeferred

@@ -12,7 +12,7 @@ from buildbot.data.builds import build_entity
 from buildbot.data.exceptions import InvalidControlException, InvalidPathError
 from buildbot.util.results import FAILURE, SUCCESS
 from buildbot.util.resultspec import Filter, Property, ResultSpec
-from tests.fixtures.stack import START_TIME, Stack
+from tests.fixtures.stack import Stack, at
 
 
 def build_body(row: Any, **kw: Any) -> dict[str, Any]:
@@ -34,7 +34,7 @@ async def test_new_build_row_and_body(stack: Stack) -> None:
     assert body == {
         "buildid": b.id, "number": 1, "builderid": b.builderid,
         "buildrequestid": b.buildrequestid, "workerid": b.workerid,
-        "masterid": stack.masterid, "started_at": START_TIME, "complete_at": None,
+        "masterid": stack.masterid, "started_at": at(), "complete_at": None,
         "locks_duration_s": 0, "complete": False, "state_string": "created",
         "results": None, "properties": {}}
     assert build_entity.invalid_fields(body) == []
@@ -129,7 +129,7 @@ async def test_build_updates_and_their_bodies(stack: Stack) -> None:
     assert [b["state_string"] for b in bodies] == ["starting"] * 4
     assert [b["locks_duration_s"] for b in bodies] == [0, 0, 7, 7]
     assert (bodies[-1]["complete_at"], bodies[-1]["results"], bodies[-1]["complete"]) == \
-        (START_TIME + 10, FAILURE, True)
+        (at(10), FAILURE, True)
     assert bodies[-1] == await stack.data.get(("builds", buildid))
     assert number == 1
 

@@ -10,7 +10,7 @@ import pytest_twisted
 
 from buildbot.data.changes import change_entity
 from buildbot.util.resultspec import Filter
-from tests.fixtures.stack import START_TIME, Stack
+from tests.fixtures.stack import START_TIME, Stack, at
 
 # SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
 pytestmark = pytest.mark.db
@@ -37,7 +37,7 @@ async def test_add_change_stores_and_announces(stack: Stack) -> None:
         "codebase": "cb", "project": "proj", "files": ["a.c", "b.c"],
         "sourcestamp": {"ssid": ss["ssid"], "branch": "main", "revision": "r1",
                         "project": "proj", "repository": "https://example.org/repo",
-                        "codebase": "cb", "created_at": START_TIME, "patch": None},
+                        "codebase": "cb", "created_at": at(), "patch": None},
         "properties": {"color": ("blue", "Change")}}
     assert change_entity.invalid_fields(body) == []
     assert await stack.data.get(("changes", changeid)) == body

@@ -8,7 +8,7 @@ import pytest_twisted
 from buildbot.data.masters import master_entity
 from buildbot.util.results import RETRY
 from buildbot.util.resultspec import Filter
-from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack
+from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack, at
 
 # SQL semantics: also run on PostgreSQL and MariaDB by .ci/run.
 pytestmark = pytest.mark.db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.db
 @pytest_twisted.ensureDeferred
 async def test_get_master_by_id_and_in_collection(stack: Stack) -> None:
     me = {"masterid": stack.masterid, "name": MASTER_NAME, "active": True,
-          "last_active": START_TIME}
+          "last_active": at()}
     assert await stack.data.get(("masters", stack.masterid)) == me
     assert await stack.data.get(("masters", str(stack.masterid))) == me
     assert await stack.data.get(("masters",)) == [me]
@@ -38,15 +38,15 @@ async def test_master_active_announces_started_only_when_it_was_inactive(stack: 
 
 
 @pytest_twisted.ensureDeferred
-async def test_last_active_filter_is_evaluated_on_epoch_seconds(stack: Stack) -> None:
+async def test_last_active_filter_takes_epoch_seconds_or_a_datetime(stack: Stack) -> None:
     other = await stack.updates.findMasterId("other:/m")
     stack.clock.advance(100)
     await stack.updates.masterActive("other:/m", other)
 
-    newer = await stack.data.get(("masters",), filters=[
-        Filter("last_active", "gt", [START_TIME + 50])])
-
-    assert [m["masterid"] for m in newer] == [other]
+    for since in (START_TIME + 50, at(50)):
+        newer = await stack.data.get(("masters",), filters=[
+            Filter("last_active", "gt", [since])])
+        assert [(m["masterid"], m["last_active"]) for m in newer] == [(other, at(100))]
 
 
 @pytest_twisted.ensureDeferred

@@ -14,12 +14,12 @@ from buildbot.data.exceptions import (
 )
 from buildbot.data.forceschedulers import forcescheduler_entity
 from buildbot.data.schedulers import scheduler_entity
-from tests.fixtures.stack import MASTER_NAME, START_TIME, Stack
+from tests.fixtures.stack import MASTER_NAME, Stack, at
 
 
 def master_body(stack: Stack) -> dict[str, Any]:
     return {"masterid": stack.masterid, "name": MASTER_NAME, "active": True,
-            "last_active": START_TIME}
+            "last_active": at()}
 
 
 @pytest_twisted.ensureDeferred

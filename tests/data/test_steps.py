@@ -8,7 +8,7 @@ import pytest_twisted
 
 from buildbot.data.steps import step_entity
 from buildbot.util.results import SUCCESS
-from tests.fixtures.stack import START_TIME, Stack
+from tests.fixtures.stack import START_TIME, Stack, at
 
 
 def step_body(stepid: int, buildid: int, number: int = 0, name: str = "step",
@@ -42,11 +42,11 @@ async def test_step_lifecycle_messages(stack: Stack) -> None:
                                         ("steps", str(stepid), e))]
     bodies = [b for _, b in seen][::2]
     assert bodies[0] == step_body(stepid, build.id, 0, "compile")
-    assert bodies[1]["started_at"] == START_TIME + 1
+    assert bodies[1]["started_at"] == at(1)
     doc = [{"name": "doc", "url": "https://example.org/doc"}]
     assert bodies[-1] == step_body(
-        stepid, build.id, 0, "compile", started_at=START_TIME + 1,
-        locks_acquired_at=START_TIME + 2, complete=True, complete_at=START_TIME + 10,
+        stepid, build.id, 0, "compile", started_at=at(1),
+        locks_acquired_at=at(2), complete=True, complete_at=at(10),
         state_string="compiling", results=SUCCESS, urls=doc)
     assert bodies[-1] == await stack.data.get(("steps", stepid))
     assert step_entity.invalid_fields(bodies[-1]) == []
@@ -58,7 +58,7 @@ async def test_start_step_with_locks_acquired(stack: Stack) -> None:
     step = await stack.make_step(start=False)
     await stack.updates.startStep(step.id, started_at=START_TIME + 3, locks_acquired=True)
     got = await stack.data.get(("steps", step.id))
-    assert (got["started_at"], got["locks_acquired_at"]) == (START_TIME + 3, START_TIME + 3)
+    assert (got["started_at"], got["locks_acquired_at"]) == (at(3), at(3))
 
 
 @pytest_twisted.ensureDeferred

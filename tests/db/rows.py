@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from buildbot.db.connector import DBConnector
+
+
+def t(epoch: int) -> datetime.datetime:
+    """The aware UTC datetime of `epoch` seconds (times in db models)."""
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
 
 
 async def master(db: DBConnector, name: str = "host:/master", local: bool = True) -> int:

@@ -26,12 +26,13 @@ async def test_claim_is_all_or_nothing(db: DBConnector) -> None:
     me = await rows.master(db, "me")
     other = await rows.master(db, "other", local=False)
     _, (a, b, c) = await _requests(db)
-    await db.buildrequests.claimBuildRequests([b], claimed_at=50, masterid=other)
+    # times as epoch seconds or, as in Buildbot 4.3's db API, as datetimes
+    await db.buildrequests.claimBuildRequests([b], claimed_at=rows.t(50), masterid=other)
     with pytest.raises(AlreadyClaimedError):
         await db.buildrequests.claimBuildRequests([a, b, c], claimed_at=60)
     claimed = await db.buildrequests.getBuildRequests(claimed=True)
     assert [(r.buildrequestid, r.claimed_by_masterid, r.claimed_at) for r in claimed] == [
-        (b, other, 50)]
+        (b, other, rows.t(50))]
     await db.buildrequests.claimBuildRequests([a, c], claimed_at=60)
     assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(claimed=me)] == \
         [a, c]
@@ -61,7 +62,7 @@ async def test_complete_refuses_completed_requests_entirely(db: DBConnector) -> 
         await db.buildrequests.completeBuildRequests([c], RETRY)
     got = {r.buildrequestid: (r.complete, r.results, r.complete_at)
            for r in await db.buildrequests.getBuildRequests()}
-    assert got == {a: (True, 0, 9), b: (False, -1, None), c: (False, -1, None)}
+    assert got == {a: (True, 0, rows.t(9)), b: (False, -1, None), c: (False, -1, None)}
     assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(complete=True)] \
         == [a]
     # an unclaimed but complete request is not "unclaimed" work
@@ -83,8 +84,9 @@ async def test_get_build_request_joins_builder_and_claim(db: DBConnector) -> Non
     builderid, (a, *_rest) = await _requests(db, 1)
     await db.buildrequests.claimBuildRequests([a], claimed_at=4)
     got = await db.buildrequests.getBuildRequest(a)
-    assert got == BuildRequestModel(a, got.buildsetid if got else 0, builderid, "b0", 3,
-                                    results=-1, claimed_at=4, claimed_by_masterid=me)
+    assert got == BuildRequestModel(a, got.buildsetid if got else 0, builderid, "b0",
+                                    rows.t(3), results=-1, claimed_at=rows.t(4),
+                                    claimed_by_masterid=me)
     assert got is not None and got.claimed
 
 
@@ -100,9 +102,10 @@ async def test_filters_by_branch_and_result_spec(db: DBConnector) -> None:
     assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(branch="y")] == \
         [y[b]]
     await db.buildrequests.claimBuildRequests([x[b]], claimed_at=5)
-    spec = ResultSpec(filters=[Filter("claimed_at", "ge", [5])])
-    assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(
-        result_spec=spec)] == [x[b]]
+    for since in (5, rows.t(5)):
+        spec = ResultSpec(filters=[Filter("claimed_at", "ge", [since])])
+        assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(
+            result_spec=spec)] == [x[b]]
     spec = ResultSpec(filters=[Filter("buildrequestid", "in", [y[b], 999])])
     assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(
         result_spec=spec)] == [y[b]]

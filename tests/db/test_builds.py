@@ -25,7 +25,7 @@ async def test_builds_are_numbered_per_builder(db: DBConnector) -> None:
         (first, 1), (second, 2), (other, 1)]
     w = await db.workers.findWorkerId("w1")
     assert await db.builds.getBuild(first) == BuildModel(
-        first, 1, b1, br1, w, m, 100, None, 0, "created", None)
+        first, 1, b1, br1, w, m, rows.t(100), None, 0, "created", None)
     assert (await db.builds.getBuildByNumber(b1, 2)) == await db.builds.getBuild(second)
     assert await db.builds.getBuildByNumber(b1, 3) is None
 
@@ -41,7 +41,7 @@ async def test_finish_and_state_and_locks(db: DBConnector) -> None:
     got = await db.builds.getBuild(bid)
     assert got is not None
     assert (got.state_string, got.locks_duration_s, got.complete_at, got.results) == \
-        ("building", 7, 30, FAILURE)
+        ("building", 7, rows.t(30), FAILURE)
     assert [b.id for b in await db.builds.getBuilds(complete=True)] == [bid]
     assert await db.builds.getBuilds(complete=False) == []
 

@@ -27,14 +27,14 @@ async def test_add_buildset_stores_everything_in_one_go(db: DBConnector) -> None
         builderids=[b1, b2], waited_for=True, external_idstring="ext", priority=3)
     assert sorted(brids) == [b1, b2]
     found = await db.buildsets.getBuildset(bsid)
-    assert found == BuildSetModel(bsid, "ext", "forced", 1000, False, None, -1,
+    assert found == BuildSetModel(bsid, "ext", "forced", rows.t(1000), False, None, -1,
                                   sourcestamps=found.sourcestamps if found else [])
     assert found is not None and len(found.sourcestamps) == 2 and ssid in found.sourcestamps
     assert await db.buildsets.getBuildsetProperties(bsid) == {
         "owner": ("me", "Force"), "n": ([1, 2], "Build")}
     requests = await db.buildrequests.getBuildRequests(bsid=bsid)
     assert [(r.builderid, r.priority, r.waited_for, r.results, r.submitted_at)
-            for r in requests] == [(b1, 3, True, -1, 1000), (b2, 3, True, -1, 1000)]
+            for r in requests] == [(b1, 3, True, -1, rows.t(1000)), (b2, 3, True, -1, rows.t(1000))]
 
 
 @pytest_twisted.ensureDeferred
@@ -49,10 +49,10 @@ async def test_complete_buildset_once(db: DBConnector) -> None:
     db.clock.advance(7)
     await db.buildsets.completeBuildset(bsid, 2)
     with pytest.raises(AlreadyCompleteError):
-        await db.buildsets.completeBuildset(bsid, 0)
+        await db.buildsets.completeBuildset(bsid, 0, complete_at=rows.t(8))
     found = await db.buildsets.getBuildset(bsid)
     assert found is not None and (found.complete, found.results, found.complete_at) == \
-        (True, 2, 7)
+        (True, 2, rows.t(7))
     assert [b.bsid for b in await db.buildsets.getBuildsets(complete=True)] == [bsid]
     assert await db.buildsets.getBuildsets(complete=False) == []
 

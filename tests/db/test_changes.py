@@ -27,12 +27,12 @@ async def test_add_change_stores_everything(db: DBConnector) -> None:
         repository="git://r", codebase="cb", project="p", uid=uid)
     got = await db.changes.getChange(changeid)
     assert got == ChangeModel(changeid, "dev <d@x>", "c", "fix", "main", "abc", "http://r",
-                              1704153600, "cat", got.sourcestampid if got else 0, [], "git://r",
+                              rows.t(1704153600), "cat", got.sourcestampid if got else 0, [], "git://r",
                               "cb", "p", ["a.c", "b/c.h"], {"k": ("v", "Change")})
     assert await db.changes.getChangeUids(changeid) == [uid]
     stamp = await db.sourcestamps.getSourceStamp(got.sourcestampid)  # type: ignore[union-attr]
     assert stamp is not None and (stamp.branch, stamp.revision, stamp.created_at) == \
-        ("main", "abc", 500)
+        ("main", "abc", rows.t(500))
     assert await db.changes.getChangeFromSSid(stamp.ssid) == got
 
 

@@ -8,6 +8,7 @@ import pytest_twisted
 from buildbot.db.connector import DBConnector
 from buildbot.db.masters import MasterModel
 from buildbot.util.resultspec import Filter, ResultSpec
+from tests.db.rows import t
 
 pytestmark = pytest.mark.db
 
@@ -29,7 +30,7 @@ async def test_find_master_id_creates_an_inactive_master_once(db: DBConnector) -
     db.clock.advance(10)
     assert await db.masters.findMasterId("host:/base") == first
     assert await db.masters.getMasters() == [
-        MasterModel(id=first, name="host:/base", active=False, last_active=1000)]
+        MasterModel(id=first, name="host:/base", active=False, last_active=t(1000))]
 
 
 @pytest_twisted.ensureDeferred
@@ -39,7 +40,7 @@ async def test_activating_reports_change_and_refreshes_heartbeat(db: DBConnector
     assert await db.masters.setMasterState(mid, True) is True
     db.clock.advance(60)
     assert await db.masters.setMasterState(mid, True) is False
-    assert await db.masters.getMaster(mid) == MasterModel(mid, "m", True, 110)
+    assert await db.masters.getMaster(mid) == MasterModel(mid, "m", True, t(110))
 
 
 @pytest_twisted.ensureDeferred
@@ -66,7 +67,7 @@ async def test_all_masters_active_long_ago(db: DBConnector) -> None:
     b = await db.masters.findMasterId("b")
     await db.masters.setAllMastersActiveLongTimeAgo()
     assert await db.masters.getMasters() == [
-        MasterModel(a, "a", True, 0), MasterModel(b, "b", True, 0)]
+        MasterModel(a, "a", True, t(0)), MasterModel(b, "b", True, t(0))]
 
 
 @pytest_twisted.ensureDeferred

@@ -26,7 +26,7 @@ async def test_same_attributes_give_the_same_stamp(db: DBConnector) -> None:
     assert await db.sourcestamps.findOrCreateId(**STAMP) == (ssid, True)
     assert await db.sourcestamps.findSourceStampId(**{**STAMP, "branch": None}) != ssid
     assert await db.sourcestamps.getSourceStamp(ssid) == SourceStampModel(
-        ssid, "main", "abc", "git://r", 100, "cb", "p")
+        ssid, "main", "abc", "git://r", rows.t(100), "cb", "p")
 
 
 @pytest_twisted.ensureDeferred

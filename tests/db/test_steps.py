@@ -41,7 +41,7 @@ async def test_step_life_cycle(db: DBConnector) -> None:
     db.clock.advance(20)
     await db.steps.finishStep(sid, SUCCESS, hidden=True)
     assert await db.steps.getStep(sid) == StepModel(
-        sid, 0, "compile", bid, 10, 12, 20, "compiling", SUCCESS,
+        sid, 0, "compile", bid, rows.t(10), rows.t(12), rows.t(20), "compiling", SUCCESS,
         [UrlModel("doc", "http://d"), UrlModel("doc2", "http://e")], True)
     assert await db.steps.getStep(buildid=bid, number=0) == await db.steps.getStep(sid)
     assert await db.steps.getStep(buildid=bid, name="compile") == await db.steps.getStep(sid)
@@ -51,9 +51,10 @@ async def test_step_life_cycle(db: DBConnector) -> None:
 @pytest_twisted.ensureDeferred
 async def test_start_with_locks_acquired(db: DBConnector) -> None:
     _, sid = await rows.step(db)
-    await db.steps.startStep(sid, started_at=10, locks_acquired=True)
+    await db.steps.startStep(sid, started_at=rows.t(10), locks_acquired=True)
     step = await db.steps.getStep(sid)
-    assert step is not None and (step.started_at, step.locks_acquired_at) == (10, 10)
+    assert step is not None and (step.started_at, step.locks_acquired_at) == \
+        (rows.t(10), rows.t(10))
 
 
 @pytest_twisted.ensureDeferred

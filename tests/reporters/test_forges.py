@@ -261,9 +261,10 @@ async def test_zulip_pushover_and_pushjet(tmp_path: Path, server: RecordingHttpS
     new, finished = (r.json() for r in zulips)
     url = f"{BUILDBOT_URL}#/builders/{b['builderid']}/builds/1"
     assert new == {"event": "new", "buildid": b["buildid"], "buildername": "b0", "url": url,
-                   "project": "proj", "timestamp": b["started_at"]}
+                   "project": "proj", "timestamp": int(b["started_at"].timestamp())}
     assert finished == {"event": "finished", "buildid": b["buildid"], "buildername": "b0",
-                        "url": url, "project": "proj", "timestamp": b["complete_at"],
+                        "url": url, "project": "proj",
+                        "timestamp": int(b["complete_at"].timestamp()),
                         "results": SUCCESS}
     (po,) = [r for r in reqs if r.path.startswith("/1/messages.json")]
     query = parse_qs(urlsplit(po.path).query)

@@ -4,6 +4,8 @@ record `fixtures/platform_ctor_errors_4_3.json`:
 
     /work/refvenv/bin/python tests/steps/record_platform_ctor_errors.py \
         > tests/steps/fixtures/platform_ctor_errors_4_3.json
+    /work/refvenv/bin/python tests/steps/record_platform_ctor_errors.py --defaults \
+        > tests/steps/fixtures/platform_class_defaults_4_3.json
 
 `test_platform_steps_config.py` imports `outcomes()` and compares. Not collected by pytest.
 """
@@ -78,5 +80,38 @@ def outcomes() -> dict[str, Any]:
     return out
 
 
+DEFAULT_ATTRS = ("name", "description", "descriptionDone", "default_installdir", "vcenv_bat",
+                 "version_range", "mode", "config", "arch", "platform", "haltOnFailure",
+                 "flunkOnFailure", "warnOnFailure", "warningPattern", "distribution", "mirror",
+                 "components", "pbuilder", "baseOption", "maxAge", "_default_basetgz",
+                 "fileloc", "sources", "renderables_all")
+STEP_CLASSES = (
+    "VC6 VC7 VC8 VC9 VC10 VC11 VC12 VC14 VC141 VCExpress9 VS2003 VS2005 VS2008 VS2010 VS2012 "
+    "VS2013 VS2015 VS2017 VS2019 VS2022 MsBuild MsBuild4 MsBuild12 MsBuild14 MsBuild141 "
+    "MsBuild15 MsBuild16 MsBuild17 Robocopy RpmBuild RpmLint Mock MockBuildSRPM MockRebuild "
+    "DebPbuilder DebCowbuilder UbuPbuilder UbuCowbuilder DebLintian Bzr CVS Darcs Monotone P4 "
+    "Repo").split()  # noqa: SIM905 (one line per family reads better)
+
+
+def class_defaults() -> dict[str, Any]:
+    """Per step name, its class-level defaults (descriptions as lists)."""
+    out: dict[str, Any] = {}
+    for name in STEP_CLASSES:
+        cls = getattr(steps, name)
+        found: dict[str, Any] = {}
+        for attr in DEFAULT_ATTRS:
+            if attr == "renderables_all":
+                found[attr] = sorted({r for k in cls.__mro__
+                                      for r in k.__dict__.get("renderables", ())})
+            elif hasattr(cls, attr) and not callable(getattr(cls, attr)):
+                value = getattr(cls, attr)
+                found[attr] = list(value) if isinstance(value, (list, tuple)) else value
+        out[name] = found
+    return out
+
+
 if __name__ == "__main__":
-    print(json.dumps(outcomes(), indent=1, sort_keys=True))
+    import sys
+
+    table = class_defaults() if "--defaults" in sys.argv else outcomes()
+    print(json.dumps(table, indent=1, sort_keys=True, default=repr))

@@ -1,7 +1,8 @@
 """Constructor checks of the Visual Studio, Robocopy, package and other version-control
 steps: the same config errors and exceptions as Buildbot 4.3.0
 (`fixtures/platform_ctor_errors_4_3.json`, recorded by `record_platform_ctor_errors.py`),
-and every step name of these modules loads from the plugins."""
+the same class defaults (`fixtures/platform_class_defaults_4_3.json`, recorded with
+`--defaults`), and every step name of these modules loads from the plugins."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from buildbot.plugins import steps, util
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record_platform_ctor_errors import outcomes
+from record_platform_ctor_errors import class_defaults, outcomes
 
 our_outcomes = functools.cache(outcomes)
 RECORDED = json.loads(
@@ -99,3 +100,15 @@ def test_repo_download_property_parsed_as_in_4_3(text: str | None,
                                                  downloads: list[str]) -> None:
     parser = util.repo.DownloadsFromProperties(["p"])
     assert parser.parseDownloadProperty(text) == downloads
+
+
+DEFAULTS_4_3 = json.loads(
+    (Path(__file__).parent / "fixtures" / "platform_class_defaults_4_3.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS_4_3))
+def test_class_defaults_match_buildbot_4_3(name: str) -> None:
+    """Names, descriptions, install directories, vcvarsall/vswhere settings, chroot
+    defaults, failure flags and the renderable attributes, per step class."""
+    ours = json.loads(json.dumps(class_defaults()[name], default=repr))
+    assert ours == DEFAULTS_4_3[name]

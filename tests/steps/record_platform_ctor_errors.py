@@ -85,12 +85,14 @@ DEFAULT_ATTRS = ("name", "description", "descriptionDone", "default_installdir",
                  "flunkOnFailure", "warnOnFailure", "warningPattern", "distribution", "mirror",
                  "components", "pbuilder", "baseOption", "maxAge", "_default_basetgz",
                  "fileloc", "sources", "renderables_all")
-STEP_CLASSES = (
-    "VC6 VC7 VC8 VC9 VC10 VC11 VC12 VC14 VC141 VCExpress9 VS2003 VS2005 VS2008 VS2010 VS2012 "
-    "VS2013 VS2015 VS2017 VS2019 VS2022 MsBuild MsBuild4 MsBuild12 MsBuild14 MsBuild141 "
-    "MsBuild15 MsBuild16 MsBuild17 Robocopy RpmBuild RpmLint Mock MockBuildSRPM MockRebuild "
-    "DebPbuilder DebCowbuilder UbuPbuilder UbuCowbuilder DebLintian Bzr CVS Darcs Monotone P4 "
-    "Repo").split()  # noqa: SIM905 (one line per family reads better)
+STEP_CLASSES = [
+    "VC6", "VC7", "VC8", "VC9", "VC10", "VC11", "VC12", "VC14", "VC141", "VCExpress9",
+    "VS2003", "VS2005", "VS2008", "VS2010", "VS2012", "VS2013", "VS2015", "VS2017", "VS2019",
+    "VS2022", "MsBuild", "MsBuild4", "MsBuild12", "MsBuild14", "MsBuild141", "MsBuild15",
+    "MsBuild16", "MsBuild17", "Robocopy", "RpmBuild", "RpmLint", "Mock", "MockBuildSRPM",
+    "MockRebuild", "DebPbuilder", "DebCowbuilder", "UbuPbuilder", "UbuCowbuilder",
+    "DebLintian", "Bzr", "CVS", "Darcs", "Monotone", "P4", "Repo",
+]
 
 
 def class_defaults() -> dict[str, Any]:

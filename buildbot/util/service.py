@@ -304,6 +304,19 @@ class BuildbotService(ComparableMixin, AsyncService):
         await maybe_await(self.reconfigService(*args, **kwargs))
         self.configured = True
 
+    def configureService(self) -> defer.Deferred[None]:
+        """First configuration from the constructor's arguments (a service created by code
+        rather than by the master is configured this way when it starts)."""
+        return ensure_deferred(self.reconfigServiceWithSibling(self))
+
+    async def start(self) -> None:
+        if not self.configured:
+            try:
+                await self.configureService()
+            except NotImplementedError:  # 4.3 tolerates services without reconfigService
+                pass
+        await super().start()
+
     def canReconfigWithSibling(self, sibling: BuildbotService) -> bool:
         """Whether `sibling` may be adopted in place (False: the manager replaces the service)."""
         return type(self) is type(sibling)

@@ -48,9 +48,10 @@ async def record(tmp):
     p4.chmod(0o755)
     os.environ["PATH"] = f"{tmp}{os.pathsep}{os.environ['PATH']}"
     master = Master()
-    kwargs = dict(p4port="perforce:1666", p4user="bb", p4passwd="pw", p4base="//depot/proj/",
-                  split_file=split_file, server_tz="Europe/Paris", project="proj",
-                  revlink=lambda branch, rev: f"https://swarm.example.org/changes/{rev}")
+    kwargs = {"p4port": "perforce:1666", "p4user": "bb", "p4passwd": "pw",
+              "p4base": "//depot/proj/", "split_file": split_file, "server_tz": "Europe/Paris",
+              "project": "proj",
+              "revlink": lambda branch, rev: f"https://swarm.example.org/changes/{rev}"}
     source = P4Source(**kwargs)
     source.parent = master
     await source.reconfigService(**kwargs)

@@ -19,8 +19,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from buildbot.db.errors import InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
-from buildbot.util.timestamps import to_epoch
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_epoch
 
 T = TypeVar("T")
 

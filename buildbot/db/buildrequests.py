@@ -18,9 +18,9 @@ from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.errors import AlreadyClaimedError, InvalidValueError, NotClaimedError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
-from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.results import RETRY
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 #: Requests per statement when many are claimed, released or completed at once.
 BRID_BATCH = 100

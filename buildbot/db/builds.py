@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
-from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 #: {name: (value, source)}
 BuildProperties = dict[str, tuple[Any, str]]

@@ -16,8 +16,8 @@ from buildbot.db.errors import AlreadyCompleteError, InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.db.sourcestamps import SourceStampsDb, thd_find_or_create_sourcestamp
-from buildbot.util.timestamps import to_datetime, to_epoch
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 #: {name: (value, source)}
 BuildsetProperties = dict[str, tuple[Any, str]]

@@ -17,8 +17,8 @@ from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.db.sourcestamps import SourceStampsDb, thd_find_or_create_sourcestamp
 from buildbot.util.misc import datetime2epoch
-from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime
 
 #: Change ids per DELETE when pruning.
 PRUNE_BATCH = 100

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, hash_columns, thd_find_or_create
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
-from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from buildbot.db.base import (
 from buildbot.db.errors import InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
-from buildbot.util.timestamps import to_datetime
 from buildbot.util.resultspec import ResultSpec
+from buildbot.util.timestamps import to_datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from buildbot.db.connector import DBConnector
 
 def t(epoch: int) -> datetime.datetime:
     """The aware UTC datetime of `epoch` seconds (times in db models)."""
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
 
 
 async def master(db: DBConnector, name: str = "host:/master", local: bool = True) -> int:

@@ -83,3 +83,5 @@ async def test_masters_share_events_through_a_wamp_router(tmp_path: Path) -> Non
             _, build = await seen_on_a
             assert build["results"] == SUCCESS
             assert build["masterid"] == b.masterid
+            # through the router, times arrive as epoch seconds (as 4.3 sends them)
+            assert type(build["started_at"]) is int and type(build["complete_at"]) is int

@@ -313,3 +313,37 @@ async def test_stream_gaps_are_filled_from_the_events_log_without_duplicates(
     assert all(r.path.startswith("/a/plugins/events-log/events/?t1=")
                for r in server.requests.items)
     assert await stack.updates.getState(oid, "last_event_ts") == 1700000500
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
+@pytest_twisted.ensureDeferred
+async def test_running_master_builds_reviews_matching_the_gerrit_change_filter(
+        tmp_path: Path, gerrit_ssh: FakeGerritSsh) -> None:
+    from buildbot.plugins import changes, schedulers, util
+    from tests.fixtures.master import running_master, wait_for_message
+    from tests.reporters.builds import master_config
+
+    cfg = master_config(
+        schedulers=[schedulers.AnyBranchScheduler(
+            name="reviews", builderNames=["b0"], treeStableTimer=None,
+            change_filter=util.GerritChangeFilter(branch="main",
+                                                  eventtype="patchset-created"))],
+        change_source=[changes.GerritChangeSource(
+            "127.0.0.1", "bb", gerritport=gerrit_ssh.port.getHost().port)])
+    async with running_master(tmp_path, cfg) as master:
+        from twisted.internet import reactor
+
+        await gerrit_ssh.stream_opened.addTimeout(20, reactor)
+        buildset = wait_for_message(master, ("buildsets", None, "new"))
+        merged = json.loads(STREAM[3])  # a ref-updated on main: not a review
+        gerrit_ssh.send(json.dumps(merged).encode(), STREAM[0])
+        _, body = await buildset
+        assert [(ss["branch"], ss["revision"], ss["repository"]) for ss in
+                body["sourcestamps"]] == [
+            ("refs/changes/45/12345/2", "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0",
+             f"ssh://bb@127.0.0.1:{gerrit_ssh.port.getHost().port}/platform/tools")]
+        assert len(await master.data.get(("changes",))) == 2
+        assert len(await master.data.get(("buildsets",))) == 1
+        (build_change,) = [c for c in await master.data.get(("changes",))
+                           if c["category"] == "patchset-created"]
+        assert build_change["properties"]["event.change.number"] == (12345, "Change")

@@ -135,7 +135,48 @@ class Build(PropertiesMixin):
 
     def getUrl(self) -> str:
         base = getattr(self.master.config, "buildbotURL", "http://localhost:8080/")
-        return f"{base}#/builders/{self.builder.builderid}/builds/{self.number}"
+        builderid = self._builderid or self.builder.builderid
+        return f"{base}#/builders/{builderid}/builds/{self.number}"
+
+    # -- virtual builders: a build recorded under a builder named by its properties ------
+    VIRTUAL_BUILDERNAME_PROP = "virtual_builder_name"
+    VIRTUAL_BUILDERDESCRIPTION_PROP = "virtual_builder_description"
+    VIRTUAL_BUILDER_PROJECT_PROP = "virtual_builder_project"
+    VIRTUAL_BUILDERTAGS_PROP = "virtual_builder_tags"
+    _builderid: int | None = None
+
+    def getBuilderId(self) -> defer.Deferred[int]:
+        """The id of the builder this build is recorded under (see `_builder_id`)."""
+        return ensure_deferred(self._builder_id())
+
+    async def _builder_id(self) -> int:
+        """The builder named by the property `virtual_builder_name` (created on first use,
+        its description, project and tags from the other `virtual_builder_*` properties or
+        the real builder's) or, without it, the build's builder."""
+        if self._builderid is None:
+            virtual = None
+            if self.hasProperty(self.VIRTUAL_BUILDERNAME_PROP):
+                virtual = await self._virtual_builder_id(
+                    str(self.getProperty(self.VIRTUAL_BUILDERNAME_PROP)))
+            self._builderid = virtual if virtual is not None else self.builder.builderid
+        assert self._builderid is not None
+        return self._builderid
+
+    async def _virtual_builder_id(self, name: str) -> int:
+        updates = self.master.data.updates
+        builderid = int(await updates.findBuilderId(name))
+        cfg = self.builder.config
+        tags = self.getProperty(self.VIRTUAL_BUILDERTAGS_PROP, cfg.tags)
+        if isinstance(tags, list) and "_virtual_" not in tags:
+            # in place, as in the reference: the stored property shows the marker too
+            tags.append("_virtual_")
+        project = self.getProperty(self.VIRTUAL_BUILDER_PROJECT_PROP,
+                                   getattr(cfg, "project", None))
+        projectid = await updates.find_project_id(project) if project else None
+        await updates.updateBuilderInfo(
+            builderid, self.getProperty(self.VIRTUAL_BUILDERDESCRIPTION_PROP, cfg.description),
+            None, None, projectid, list(tags or []))
+        return builderid
 
     def setupOwnProperties(self) -> None:
         props = self.properties
@@ -182,7 +223,7 @@ class Build(PropertiesMixin):
             else posixpath
         self.setupPropertiesKnownBeforeBuildStarts(self.properties)
         self.buildid, self.number = await updates.addBuild(
-            builderid=self.builder.builderid, buildrequestid=self.requests[0].id,
+            builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
             workerid=self.worker.workerid)
         self._stop_consumer = await self.master.mq.startConsuming(
             self._control_stop, ("control", "builds", str(self.buildid), "stop"))

@@ -57,6 +57,32 @@ async def collect(master: Any, buildid: int) -> dict[str, Any]:
             "properties": {k: props[k][0] for k in fam.COMPARED_PROPERTIES if k in props}}
 
 
+TRIGGERED_PROPERTIES = ("PY", "DB", "GLOBAL", "matrix_label", "virtual_builder_name",
+                        "virtual_builder_tags")
+
+
+async def triggered_builds(master: Any, parent_builder: str) -> list[Any]:
+    """(builder name and tags, results, some properties) of the builds not of
+    `parent_builder`, sorted."""
+    builders = {b["builderid"]: b for b in await master.data.get(("builders",))}
+    out = []
+    for b in await master.data.get(("builds",)):
+        builder = builders[b["builderid"]]
+        if builder["name"] == parent_builder:
+            continue
+        props = await master.data.get(("builds", b["buildid"], "properties"))
+        out.append([builder["name"], sorted(builder["tags"]), b["results"],
+                    {k: props[k][0] for k in TRIGGERED_PROPERTIES if k in props}])
+    return sorted(out, key=lambda e: e[0])
+
+
+async def first_build_of(master: Any, builder: str) -> int:
+    builders = {b["name"]: b["builderid"] for b in await master.data.get(("builders",))}
+    builds = [b for b in await master.data.get(("builds",))
+              if b["builderid"] == builders[builder]]
+    return int(builds[0]["buildid"])
+
+
 async def record() -> dict[str, Any]:
     from twisted.internet import endpoints
 
@@ -82,16 +108,21 @@ async def record() -> dict[str, Any]:
             if workers and workers[0]["connected_to"]:
                 break
             await task.deferLater(reactor, 0.1, lambda: None)
+        b0 = {b["name"]: b["builderid"] for b in await master.data.get(("builders",))}["b0"]
         done: defer.Deferred[Any] = defer.Deferred()
-        consumer = await master.mq.startConsuming(
-            lambda k, b: done.callback(b) if not done.called else None,
-            ("buildsets", None, "complete"))
+
+        def finished(key: Any, build: Any) -> None:
+            if build["builderid"] == b0 and not done.called:  # not a triggered build
+                done.callback(build)
+
+        consumer = await master.mq.startConsuming(finished, ("builds", None, "finished"))
         await master.data.control("force", {"builderNames": ["b0"], "owner": "me"},
                                   ("forceschedulers", "force"))
         await done
         consumer.stopConsuming()
-        builds = await master.data.get(("builds",))
-        return await collect(master, builds[-1]["buildid"])
+        outcome = await collect(master, await first_build_of(master, "b0"))
+        outcome["triggered"] = await triggered_builds(master, "b0")
+        return outcome
     finally:
         await master.stopService()
         await site_port.stopListening()

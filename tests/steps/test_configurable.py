@@ -140,10 +140,12 @@ async def test_ci_trigger_starts_one_build_per_matrix_entry(tmp_path: Path) -> N
                   c.props["virtual_builder_tags"], c.props.get("DB"), c.props.get("TESTS"),
                   c.props["TOKEN"], c.prop_sources["PY"]) for c in children)
     assert got == [
-        ("DB:sqlite/python:3.11", "ci DB:sqlite python:3.11", ["ci", "DB:sqlite", "python:3.11"],
-         "sqlite", None, "x", "BuildbotTestCiTrigger"),
+        ("DB:sqlite/python:3.11", "ci DB:sqlite python:3.11",
+         ["ci", "DB:sqlite", "python:3.11", "_virtual_"], "sqlite", None, "x",
+         "BuildbotTestCiTrigger"),
         ("TESTS:slow/python:3.12", "ci TESTS:slow python:3.12",
-         ["ci", "TESTS:slow", "python:3.12"], None, "slow", "x", "BuildbotTestCiTrigger"),
+         ["ci", "TESTS:slow", "python:3.12", "_virtual_"], None, "slow", "x",
+         "BuildbotTestCiTrigger"),
     ]
     assert [c.results for c in children] == [SUCCESS, SUCCESS]
 

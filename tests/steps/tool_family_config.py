@@ -23,6 +23,7 @@ env:
 matrix:
   include:
     - env: PY=3.11
+    - env: PY=3.12 DB=pg
 script:
   - echo one
   - title: second
@@ -108,16 +109,23 @@ def family_steps(http_port: int, closed_port: int) -> list[Any]:
         steps.ShellCommand(name="mkrepo", command=["sh", "-c", MAKE_REPO], env=GIT_ENV),
         steps.GitDiffInfo(compareToRef="base", workdir="build/repo"),
         steps.BuildbotCiSetupSteps(),
+        steps.BuildbotTestCiTrigger(scheduler="ci-jobs"),
     ]
 
 
 def family_config(http_port: int, closed_port: int) -> dict[str, Any]:
     return {
-        "workers": [worker.LocalWorker("local")],
-        "schedulers": [schedulers.ForceScheduler(name="force", builderNames=["b0"])],
-        "builders": [util.BuilderConfig(
-            name="b0", workernames=["local"],
-            factory=util.BuildFactory(family_steps(http_port, closed_port)))],
+        "workers": [worker.LocalWorker("local", max_builds=3)],
+        "schedulers": [schedulers.ForceScheduler(name="force", builderNames=["b0"]),
+                       schedulers.Triggerable(name="ci-jobs", builderNames=["job"])],
+        "builders": [
+            util.BuilderConfig(name="b0", workernames=["local"], tags=["tools"],
+                               factory=util.BuildFactory(family_steps(http_port, closed_port))),
+            # no collapsing: whether 4.3 collapses the first triggered request into the second
+            # depends on how soon its distributor claims it
+            util.BuilderConfig(name="job", workernames=["local"], collapseRequests=False,
+                               factory=util.BuildFactory(
+                [steps.ShellCommand(command=["echo", util.Property("PY")])]))],
         "protocols": {"null": {}},
         "buildbotNetUsageData": None,
     }

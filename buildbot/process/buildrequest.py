@@ -7,6 +7,7 @@ from typing import Any
 
 from buildbot.process.properties import Properties
 from buildbot.util.deferred import gather
+from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.timestamps import to_epoch
 
 
@@ -156,3 +157,8 @@ async def _buildset_info(master: Any, bsid: int) -> tuple[Any, dict[str, Any],
     for ss, chs in zip(stamps, changes):
         sources[ss.get("codebase") or ""] = TempSourceStamp(ss, [TempChange(c) for c in chs or []])
     return bset, props or {}, sources
+
+
+_BR_WHY = "requests are collapsed by the build request distributor"
+BuildRequestCollapser = internal_class(__name__, "BuildRequestCollapser", _BR_WHY)
+differs_internally("made from build request rows by the master")(TempSourceStamp)

@@ -35,10 +35,11 @@ from buildbot.process.results import (
 
     statusToString,
 )
-from buildbot.util import flatten
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
 from buildbot.util.redact import SecretRedactor
 from buildbot.util.test_result_submitter import TestResultSubmitter
+from buildbot.util.internal import internal_class
+from buildbot.util.misc import flatten
 
 log = Logger()
 
@@ -873,3 +874,22 @@ __all__ = [
     "ShellMixin", "SUCCESS", "WARNINGS", "FAILURE", "SKIPPED", "EXCEPTION", "RETRY",
     "CANCELLED",
 ]
+
+
+class BuildStepStatus:
+    """Empty class kept for plugins written for old Buildbot versions that import it."""
+
+
+BuildStepWrapperMixin = internal_class(
+    __name__, "BuildStepWrapperMixin", "steps are built from BuildStepFactory directly")
+
+
+def get_factory_from_step_or_factory(step_or_factory: Any) -> Any:
+    """The factory of a configured step (a step's `get_step_factory()`), or the factory."""
+    get = getattr(step_or_factory, "get_step_factory", None)
+    return get() if get is not None else step_or_factory
+
+
+def create_step_from_step_or_factory(step_or_factory: Any) -> Any:
+    """A fresh step instance from a configured step or a step factory."""
+    return get_factory_from_step_or_factory(step_or_factory).buildStep()

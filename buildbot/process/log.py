@@ -25,6 +25,7 @@ from buildbot.util.redact import SecretRedactor
 log = Logger()
 
 MAX_LINE_LENGTH = 4096
+from buildbot.util.internal import differs_internally
 
 # Sequences that end a line, besides "\n": CRLF, a CR followed by something, cursor-restore,
 # cursor-position, clear-screen, and runs of backspaces.
@@ -265,5 +266,21 @@ def new_log(updates: Any, name: str, type: str, logid: int,
             decoder: Callable[[bytes], str] | None = None,
             redactor: SecretRedactor | None = None) -> Log:
     """The Log object for a log of `type`; `redactor` hides the build's secrets."""
-    cls = StreamLog if type == "s" else PlainLog
+    cls = _LOG_CLASSES.get(type, PlainLog)
     return cls(updates, name, type, logid, decoder, redactor)
+
+
+class TextLog(PlainLog):
+    """A text ('t') log: `addContent` stores lines as given."""
+
+
+class HtmlLog(PlainLog):
+    """An HTML ('h') log."""
+
+
+_LOG_CLASSES: dict[str, type[Log]] = {"s": StreamLog, "t": TextLog, "h": HtmlLog}
+
+# The reference builds its logs from the master (`Log.new(master, ...)`); ours get the data
+# API's update methods. Steps obtain logs through addLog/getLog, never by constructing them.
+for _cls in (Log, PlainLog, StreamLog, TextLog, HtmlLog):
+    differs_internally("built by the step from the data API (addLog), not from the master")(_cls)

@@ -326,3 +326,7 @@ class RemoteShellCommand(RemoteCommand):
         text = f"<RemoteShellCommand '{self.fake_command!r}'>"
         redactor = self._redactor()
         return redactor.redact(text) if redactor else text
+
+
+class LoggedRemoteCommand(RemoteCommand):
+    """The old name of RemoteCommand, kept for plugins."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from twisted.logger import Logger
@@ -10,6 +11,7 @@ from buildbot.process.properties import Properties
 from buildbot.process.results import EXCEPTION, RETRY
 from buildbot.process.workerforbuilder import LatentWorkerForBuilder, WorkerForBuilder
 from buildbot.util.deferred import call_user, maybe_await
+from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
 
 log = Logger()
@@ -44,6 +46,23 @@ class Builder(AsyncService):
         if self.builderid is None:
             self.builderid = await self.master.data.updates.findBuilderId(self.name)
         return self.builderid
+
+    async def getOldestRequestTime(self) -> datetime.datetime | None:
+        """When this builder's oldest unclaimed request was submitted (an aware UTC
+        datetime, as the data API gives it), or None when none waits. For
+        `prioritizeBuilders` functions; one data API read."""
+        return await self._request_time(Filter("claimed", "eq", [False]), "submitted_at")
+
+    async def getNewestCompleteTime(self) -> datetime.datetime | None:
+        """When this builder's most recently completed request completed (an aware UTC
+        datetime), or None; one data API read."""
+        return await self._request_time(Filter("complete", "eq", [True]), "-complete_at")
+
+    async def _request_time(self, wanted: Filter, order: str) -> Any:
+        found = await self.master.data.get(
+            ("builders", await self.getBuilderId(), "buildrequests"), filters=[wanted],
+            order=[order], limit=1)
+        return found[0][order.lstrip("-")] if found else None
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         """Adopt this builder's BuilderConfig from `new_config` and publish its info."""

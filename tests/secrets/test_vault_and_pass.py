@@ -5,6 +5,7 @@ secrets manager."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,58 +18,10 @@ import pytest_twisted
 from buildbot.plugins import secrets, util
 from tests.fixtures.master import running_master
 from tests.reporters.builds import master_config
-from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
+from tests.reporters.remote_services import RecordingHttpServer
+from tests.secrets.fake_vault import LOOKUPS, ROLE_TOKEN, FakeVault
 
 pytestmark = pytest.mark.integration
-
-ROLE_TOKEN = "hvs.CAESIJ3Zb1yXc2t0d1Q"
-
-
-def vault_answer(kv: dict[str, dict[str, Any]], version: int, data: dict[str, Any]
-                 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"request_id": "5e8a1b0c-7a4c-4d0f-9c1b-1f3e9a2b7c11",
-                            "lease_id": "", "renewable": False, "lease_duration": 0,
-                            "wrap_info": None, "warnings": None, "auth": None}
-    if version == 1:
-        body.update(lease_duration=2764800, data=data)
-    else:
-        body["data"] = {"data": data, "metadata": {
-            "created_time": "2024-05-01T10:00:00.000000Z", "custom_metadata": None,
-            "deletion_time": "", "destroyed": False, "version": 3}}
-    return body
-
-
-class FakeVault:
-    """KV v2 mounted at secret/, KV v1 at kv/; tokens: 'root' and what AppRole hands out."""
-
-    def __init__(self) -> None:
-        self.tokens = {"root", ROLE_TOKEN}
-        self.role_token = ROLE_TOKEN
-        self.v2 = {"ci/db": {"password": "pa55|word", "user": "ci"}}
-        self.v1 = {"team/deploy": {"key": "d3pl0y"}}
-
-    def respond(self, req: RecordedRequest) -> tuple[int, Any]:
-        if req.path == "/v1/auth/approle/login":
-            if req.json() != {"role_id": "role-1", "secret_id": "secret-1"}:
-                return 400, {"errors": ["invalid role or secret ID"]}
-            return 200, {"request_id": "1", "lease_id": "", "renewable": False,
-                         "lease_duration": 0, "data": None, "wrap_info": None,
-                         "warnings": None, "auth": {
-                             "client_token": self.role_token, "accessor": "acc",
-                             "policies": ["default", "ci"], "token_policies": ["default", "ci"],
-                             "metadata": {"role_name": "ci"}, "lease_duration": 2764800,
-                             "renewable": True, "entity_id": "e", "token_type": "service",
-                             "orphan": True}}
-        if req.headers.get("x-vault-token") not in self.tokens:
-            return 403, {"errors": ["permission denied"]}
-        for prefix, store, version in (("/v1/secret/data/", self.v2, 2),
-                                       ("/v1/kv/", self.v1, 1)):
-            if req.path.startswith(prefix):
-                path = req.path[len(prefix):]
-                if path not in store:
-                    return 404, {"errors": []}
-                return 200, vault_answer(store, version, store[path])
-        return 404, {"errors": []}
 
 
 @pytest_twisted.async_yield_fixture
@@ -81,9 +34,14 @@ async def vault() -> Any:
     await srv.stop()
 
 
+RECORDED = json.loads((Path(__file__).parent / "vault_4_3.json").read_text())
+
+
 @pytest_twisted.ensureDeferred
-async def test_vault_kv2_with_approle_and_kv1_with_token(tmp_path: Path,
-                                                         vault: RecordingHttpServer) -> None:
+async def test_vault_kv2_with_approle_and_kv1_with_token_as_4_3(
+        tmp_path: Path, vault: RecordingHttpServer) -> None:
+    """The lookups of record_vault_4_3.py give 4.3's values and errors and make the same
+    reads and logins (4.3's hvac also asks lookup-self before each read)."""
     cfg = master_config(secretsProviders=[
         secrets.HashiCorpVaultKvSecretProvider(
             vault_server=vault.url + "/",
@@ -91,34 +49,36 @@ async def test_vault_kv2_with_approle_and_kv1_with_token(tmp_path: Path,
         secrets.HashiCorpVaultKvSecretProvider(
             name="kv1", vault_server=vault.url, secrets_mount="kv", api_version=1,
             authenticator=secrets.VaultAuthenticatorToken("root"))])
+    fake: FakeVault = vault.fake  # type: ignore[attr-defined]
+    results = []
     async with running_master(tmp_path, cfg) as master:
-        manager = master.secrets_manager
-        assert await manager.get("ci/db|user") == "ci"
+        approle, token_v1 = master.secrets_manager.providers
+        for which, name in LOOKUPS:
+            if which == "revoke":  # the AppRole token is revoked: log in again, carry on
+                fake.tokens, fake.role_token = {"root", "hvs.second"}, "hvs.second"
+            provider = token_v1 if which == "token-v1" else approle
+            try:
+                results.append({"name": name, "value": await provider.get(name)})
+            except KeyError as e:
+                results.append({"name": name, "error": "KeyError", "message": str(e)})
         assert await master.render_secrets(util.Interpolate(
             "%(secret:ci/db|user)s")) == "ci"
-        providers = manager.providers
-        assert await providers[0].get("ci/db|password") == "pa55|word"
-        assert await providers[1].get("team/deploy|key") == "d3pl0y"
-        with pytest.raises(KeyError, match="The secret ci/db|nope does not exist in Vault"):
-            await providers[0].get("ci/db|nope")
-        with pytest.raises(KeyError, match="no secret at path 'ci/none'"):
-            await providers[0].get("ci/none|x")
-        with pytest.raises(KeyError, match="must contain attribute name"):
-            await providers[0].get("just-a-name")
-        with pytest.raises(KeyError, match="Multiple separators"):
-            await providers[0].get("a|b|c")
-        # the AppRole token is revoked: the provider logs in again and carries on
-        fake: FakeVault = vault.fake  # type: ignore[attr-defined]
-        fake.tokens, fake.role_token = {"root", "hvs.second"}, "hvs.second"
-        assert await providers[0].get("ci/db|user") == "ci"
-    requests = [(r.method, r.path, r.headers.get("x-vault-token")) for r in vault.requests.items]
-    assert requests[:3] == [("POST", "/v1/auth/approle/login", None),
-                            ("GET", "/v1/secret/data/ci/db", ROLE_TOKEN),
-                            ("GET", "/v1/secret/data/ci/db", ROLE_TOKEN)]
-    assert ("GET", "/v1/kv/team/deploy", "root") in requests
-    assert requests[-3:] == [("GET", "/v1/secret/data/ci/db", ROLE_TOKEN),
-                             ("POST", "/v1/auth/approle/login", None),
-                             ("GET", "/v1/secret/data/ci/db", "hvs.second")]
+    expected = RECORDED["lookups"]
+    # hvac raises its InvalidPath for a missing path; we raise a KeyError naming the secret
+    assert expected[3]["error"] == "InvalidPath"
+    expected[3] = {"name": "ci/none|x", "error": "KeyError", "message":
+                   "\"The secret ci/none|x does not exist in Vault provider: no secret at "
+                   "path 'ci/none'\""}
+    assert results == expected
+    theirs = [(m, p) for m, p, _ in RECORDED["requests"] if p != "/v1/auth/token/lookup-self"]
+    # hvac notices the revoked token by a lookup-self before the read, we by the read
+    relogin = len(theirs) - 2
+    assert theirs[relogin] == ("POST", "/v1/auth/approle/login")
+    theirs.insert(relogin, ("GET", "/v1/secret/data/ci/db"))
+    ours = [(r.method, r.path) for r in vault.requests.items]
+    assert ours == [*theirs, ("GET", "/v1/secret/data/ci/db")]  # (+ the render)
+    tokens = [r.headers.get("x-vault-token") for r in vault.requests.items if r.method == "GET"]
+    assert tokens == [ROLE_TOKEN] * 4 + ["root", ROLE_TOKEN, "hvs.second", "hvs.second"]
 
 
 def test_vault_escaped_split() -> None:

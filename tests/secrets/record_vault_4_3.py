@@ -15,15 +15,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.append(str(HERE.parent.parent))  # our tests package, after 4.3's buildbot
 
-from twisted.internet import defer, reactor  # noqa: E402
+from twisted.internet import defer, reactor
 
-from buildbot.secrets.providers.vault_hvac import (  # noqa: E402
+from buildbot.secrets.providers.vault_hvac import (
     HashiCorpVaultKvSecretProvider,
     VaultAuthenticatorApprole,
     VaultAuthenticatorToken,
 )
-from tests.reporters.remote_services import RecordingHttpServer  # noqa: E402
-from tests.secrets.fake_vault import LOOKUPS, FakeVault  # noqa: E402
+from tests.reporters.remote_services import RecordingHttpServer
+from tests.secrets.fake_vault import LOOKUPS, FakeVault
+
 
 async def record():
     fake = FakeVault()

@@ -109,6 +109,49 @@ class Properties:
     def master(self, value: Any) -> None:
         self._master = value
 
+    # What a renderer can read about the build's sources: taken from the build when there
+    # is one, else from values assigned (tests, config-time rendering); AttributeError if
+    # neither, as in 4.3.
+    _sourcestamps: list[dict[str, Any]] | None = None
+    _changes: list[dict[str, Any]] | None = None
+
+    @property
+    def sourcestamps(self) -> list[dict[str, Any]]:
+        """The build's source stamps as dicts (`codebase`, `branch`, `revision`...)."""
+        if self.build is not None:
+            return [ss.asDict() for ss in self.build.getAllSourceStamps()]
+        if self._sourcestamps is None:
+            raise AttributeError("neither build nor _sourcestamps are set")
+        return self._sourcestamps
+
+    @sourcestamps.setter
+    def sourcestamps(self, value: list[dict[str, Any]]) -> None:
+        self._sourcestamps = value
+
+    def getSourceStamp(self, codebase: str = "") -> dict[str, Any] | None:
+        """The source stamp dict of `codebase`, or None."""
+        return next((ss for ss in self.sourcestamps if ss["codebase"] == codebase), None)
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        """The build's changes as dicts (`author`, `files`, `revision`...)."""
+        if self.build is not None:
+            return [c.asChDict() for c in self.build.allChanges()]
+        if self._changes is None:
+            raise AttributeError("neither build nor _changes are set")
+        return self._changes
+
+    @changes.setter
+    def changes(self, value: list[dict[str, Any]]) -> None:
+        self._changes = value
+
+    @property
+    def files(self) -> list[str]:
+        """Every file named by the build's changes."""
+        if self.build is not None:
+            return list(self.build.allFiles())
+        return [f for change in self.changes for f in change["files"]]
+
     def getBuild(self) -> Any:
         """The build these properties belong to, or None."""
         return self.build

@@ -330,3 +330,15 @@ async def test_metric_events_reach_the_running_observer() -> None:
         await observer.stopService()
     metrics.MetricCountEvent.log("builds", 1)  # no longer observed
     assert observer.counters["builds"] == 3
+
+
+def test_properties_expose_the_sources_a_renderer_reads() -> None:
+    from buildbot.process.properties import Properties
+    props = Properties()
+    with pytest.raises(AttributeError, match="neither build nor _sourcestamps are set"):
+        props.getSourceStamp()
+    props.sourcestamps = [{"codebase": "", "revision": "abc"}, {"codebase": "lib", "revision": "d"}]
+    props.changes = [{"files": ["a", "b"]}, {"files": ["c"]}]
+    assert (props.getSourceStamp(), props.getSourceStamp("lib")["revision"],
+            props.getSourceStamp("none"), props.files) == \
+        ({"codebase": "", "revision": "abc"}, "d", None, ["a", "b", "c"])

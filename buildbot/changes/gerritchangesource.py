@@ -412,9 +412,12 @@ class GerritChangeSource(GerritChangeSourceBase):
         else:
             self._poll_connector = None
             self._synchronized = True
+        was_watching = self._watchdog is not None and self.active
         if self._watchdog is not None:
             self._watchdog.stop()
         self._watchdog = _Watchdog(clock, self._stream_went_silent, http_poll_interval)
+        if was_watching:  # reconfigured while running: keep watching the stream
+            self._watchdog.start()
         await maybe_await(super().reconfigService(**kwargs))
 
     async def _poll_once(self) -> None:

@@ -347,3 +347,41 @@ async def test_running_master_builds_reviews_matching_the_gerrit_change_filter(
         (build_change,) = [c for c in await master.data.get(("changes",))
                            if c["category"] == "patchset-created"]
         assert build_change["properties"]["event.change.number"] == (12345, "Change")
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
+@pytest_twisted.ensureDeferred
+async def test_a_stream_that_ends_early_is_restarted_after_a_delay(
+        stack: Stack, gerrit_ssh: FakeGerritSsh) -> None:
+    from twisted.internet import reactor
+    from twisted.internet.error import ProcessDone
+    from twisted.logger import formatEvent, globalLogPublisher
+    from twisted.python.failure import Failure
+
+    warnings: list[str] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        if "stream-events" in str(event.get("log_format", "")):
+            warnings.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observe)
+
+    stack.master.reactor = reactor
+    source = GerritChangeSource("127.0.0.1", "bb", gerritport=gerrit_ssh.port.getHost().port)
+    await configure(stack, source)
+    source.running = True  # what startService sets; a stopped source does not restart
+    await source.activate()
+    try:
+        await gerrit_ssh.stream_opened.addTimeout(20, reactor)
+        gerrit_ssh.stream_opened = defer.Deferred()
+        gerrit_ssh.streams[-1].processEnded(Failure(ProcessDone(0)))  # Gerrit hangs up
+        await gerrit_ssh.stream_opened.addTimeout(20, reactor)
+        gerrit_ssh.send(STREAM[0])
+        await wait_for_changes(stack, 1)
+    finally:
+        await source.deactivate()
+        source.running = False
+        globalLogPublisher.removeObserver(observe)
+    assert gerrit_ssh.commands == [b"gerrit stream-events"] * 2
+    assert [w.split("\n")[0] for w in warnings] == [
+        f"{source.name}: stream-events failed; restarting after 0s."]

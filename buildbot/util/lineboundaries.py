@@ -9,7 +9,8 @@ from typing import Any
 
 # What terminals treat as a line break: CRLF, a lone CR followed by more text, and the
 # cursor-movement escapes; they all become "\n" (the reference's log line rules).
-_NEWLINE_EQUIVALENTS = re.compile(r"\r\n|\r(?=.)|\x1b\[u|\x1b\[\d+;\d+[Hf]|\x1b\[2J|\x08+", re.DOTALL)
+_NEWLINE_EQUIVALENTS = re.compile(r"\r\n|\r(?=.)|\x1b\[u|\x1b\[\d+;\d+[Hf]|\x1b\[2J|\x08+",
+                                  re.DOTALL)
 
 
 class LineBoundaryFinder:

@@ -1,4 +1,5 @@
-"""Internals of Buildbot 4.3 (the try scheduler's jobdir protocol parses netstrings internally); the names import, using them raises.
+"""Internals of Buildbot 4.3 (the try scheduler's jobdir protocol parses netstrings internally);
+the names import, using them raises.
 
 See docs/differences.md.
 """

@@ -1,4 +1,5 @@
-"""Internals of Buildbot 4.3 (REST paths are routed by buildbot.data and buildbot.www); the names import, using them raises.
+"""Internals of Buildbot 4.3 (REST paths are routed by buildbot.data and buildbot.www);
+the names import, using them raises.
 
 See docs/differences.md.
 """

@@ -1,4 +1,5 @@
-"""Internals of Buildbot 4.3 (local processes are run with buildbot.util.runprocess); the names import, using them raises.
+"""Internals of Buildbot 4.3 (local processes are run with buildbot.util.runprocess);
+the names import, using them raises.
 
 See docs/differences.md.
 """

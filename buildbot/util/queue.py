@@ -1,4 +1,5 @@
-"""Internals of Buildbot 4.3 (database threads are managed by buildbot.db); the names import, using them raises.
+"""Internals of Buildbot 4.3 (database threads are managed by buildbot.db);
+the names import, using them raises.
 
 See docs/differences.md.
 """

@@ -1,4 +1,5 @@
-"""Internals of Buildbot 4.3 (the REST API specification is not loaded from RAML here); the names import, using them raises.
+"""Internals of Buildbot 4.3 (the REST API specification is not loaded from RAML here);
+the names import, using them raises.
 
 See docs/differences.md.
 """

@@ -27,5 +27,6 @@ def skipUnless(f: Callable[..., Any]) -> Callable[..., Any]:
     if has_ssl:
         return f
     import pytest
-    skipped: Callable[..., Any] = pytest.mark.skip(reason=f"TLS not available: {ssl_import_error}")(f)
+    skip = pytest.mark.skip(reason=f"TLS not available: {ssl_import_error}")
+    skipped: Callable[..., Any] = skip(f)
     return skipped

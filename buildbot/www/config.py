@@ -45,8 +45,7 @@ def environment_versions() -> list[list[str]]:
     return [["Python", platform.python_version()], ["Buildbot", buildbot.version],
             ["Twisted", twisted.__version__],
             # shown by the UI's About page as "<name> version: <value>"
-            [buildbot.project, f"{buildbot.__version__} (compatible with Buildbot "
-                               f"{buildbot.version})"]]
+            [buildbot.project, buildbot.identity.removeprefix(f"{buildbot.project} ")]]
 
 
 def _to_json(obj: Any) -> Any:
@@ -158,9 +157,12 @@ def get_environment_versions() -> list[tuple[str, str]]:
     """(component, version) pairs shown on the web UI's About page."""
     return [(name, version) for name, version in environment_versions()]
 _INTERNAL_WHY = "the web service builds its resources itself (buildbot.www.service)"
-get_www_frontend_config_dict = internal_function(__name__, "get_www_frontend_config_dict", _INTERNAL_WHY)
+get_www_frontend_config_dict = internal_function(
+    __name__, "get_www_frontend_config_dict", _INTERNAL_WHY)
 replace_placeholder_range = internal_function(__name__, "replace_placeholder_range", _INTERNAL_WHY)
-serialize_www_frontend_config_dict_to_json = internal_function(__name__, "serialize_www_frontend_config_dict_to_json", _INTERNAL_WHY)
-serialize_www_frontend_theme_to_css = internal_function(__name__, "serialize_www_frontend_theme_to_css", _INTERNAL_WHY)
+serialize_www_frontend_config_dict_to_json = internal_function(
+    __name__, "serialize_www_frontend_config_dict_to_json", _INTERNAL_WHY)
+serialize_www_frontend_theme_to_css = internal_function(
+    __name__, "serialize_www_frontend_theme_to_css", _INTERNAL_WHY)
 for _cls in (ConfigResource, IndexResource,):
     differs_internally(_INTERNAL_WHY)(_cls)

@@ -50,5 +50,6 @@ async def test_start_line_in_the_log_names_this_master(tmp_path: Path) -> None:
     finally:
         globalLogPublisher.removeObserver(observe)
     # 4.3's line, then our identity (the CLI's log watcher matches "Starting BuildMaster")
-    assert lines == ["Starting BuildMaster -- buildbot.version: 4.3.0 -- "
-                     "buildbot-fast 4.3.0.post1 (compatible with Buildbot 4.3.0)"]
+    expected = ("Starting BuildMaster -- buildbot.version: 4.3.0 -- "
+                "buildbot-fast 4.3.0.post1 (compatible with Buildbot 4.3.0)")
+    assert lines == [expected]

@@ -1,4 +1,5 @@
-"""Every public name of Buildbot 4.3.0's user-facing modules exists here, with compatible parameters.
+"""Every public name of Buildbot 4.3.0's user-facing modules exists here, with compatible
+parameters.
 
 The list comes from the reference itself (`make_public_names.py`, run in its venv, output in
 `public_names.json`), so the check runs offline and nothing silently goes missing again.

@@ -40,7 +40,7 @@ CASES: dict[str, list[list[Any]]] = {
     "dictionary_merge": [[{"a": 1, "b": {"c": 2}}, {"b": {"d": 3}, "e": 4}],
                          [{"a": [1]}, {"a": [2]}], [{"a": {"x": 1}}, {"a": 5}]],
     "diffSets": [[[1, 2, 3], [2, 3, 4]], [[], [1]], [{1, 2}, {2}]],
-    "toJson": [[datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)], [5]],
+    "toJson": [[datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)], [5]],
     "giturlparse": [[u] for u in (
         "git@github.com:buildbot/buildbot.git", "https://github.com/buildbot/buildbot.git",
         "https://github.com/buildbot/buildbot", "ssh://git@github.com:22/buildbot/buildbot.git",
@@ -103,7 +103,7 @@ def encode(value: Any) -> Any:
 
 def call(name: str, args: list[Any]) -> Any:
     from buildbot import util
-    from buildbot.util import giturlparse, lineboundaries  # noqa: F401
+    from buildbot.util import giturlparse, lineboundaries
     if name == "lineboundaries":
         finder = lineboundaries.LineBoundaryFinder()
         return [finder.append(chunk) for chunk in args[0]] + [finder.flush()]

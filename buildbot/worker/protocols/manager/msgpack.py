@@ -278,7 +278,10 @@ class MsgManager(PortManager):
 # -- Buildbot 4.3 names (see docs/differences.md) --------------------------------------
 _INTERNAL_WHY = ("the worker connections of this master are implemented differently "
                  "(buildbot.worker.protocols)")
-BuildbotWebSocketServerProtocol = internal_class(__name__, "BuildbotWebSocketServerProtocol", _INTERNAL_WHY)
+BuildbotWebSocketServerProtocol = internal_class(
+    __name__, "BuildbotWebSocketServerProtocol", _INTERNAL_WHY)
 ConnectioLostError = internal_class(__name__, "ConnectioLostError", _INTERNAL_WHY)
-decode_http_authorization_header = internal_function(__name__, "decode_http_authorization_header", _INTERNAL_WHY)
-encode_http_authorization_header = internal_function(__name__, "encode_http_authorization_header", _INTERNAL_WHY)
+decode_http_authorization_header = internal_function(
+    __name__, "decode_http_authorization_header", _INTERNAL_WHY)
+encode_http_authorization_header = internal_function(
+    __name__, "encode_http_authorization_header", _INTERNAL_WHY)

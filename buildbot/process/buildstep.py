@@ -817,7 +817,11 @@ class ShellMixin:
         step: Any = self
         if step.descriptionDone is not None:
             return BuildStep.getResultSummary(step)
-        desc = _describe_command(self.command)
+        # Secrets hidden before the command is cut into words: one holding a space would
+        # show in part.
+        redactor = step._redactor
+        desc = _describe_command(redactor.redact_value(self.command) if redactor
+                                 else self.command)
         if desc is None:
             return BuildStep.getResultSummary(step)
         return {"step": desc + _result_suffix(step, " (max lines)")}

@@ -17,12 +17,40 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def _escaped_inner(text: str, as_bytes: bool) -> str:
+    """`text` as it reads inside Python's repr of a str or bytes holding it, when the repr
+    is single-quoted (quotes escaped); a marker holding both quotes forces that style."""
+    marker = "'\""
+    if as_bytes:
+        return repr((marker + text).encode("utf-8"))[len(repr(marker.encode())) - 1:-1]
+    return repr(marker + text)[len(repr(marker)) - 1:-1]
+
+
+def _forms(value: str) -> set[str]:
+    """The texts that show `value` in a build's logs: itself, stripped (a secret file's
+    trailing newline), inside a shell-quoted word (the command line the worker echoes) and
+    inside Python reprs of str and bytes (the argv line of the worker, MasterShellCommand),
+    with or without escaped quotes."""
+    bases = {value, value.strip()}
+    forms = set(bases)
+    for text in bases:
+        if "'" in text:
+            forms.add(text.replace("'", "'\"'\"'"))
+        for as_bytes in (False, True):
+            escaped = _escaped_inner(text, as_bytes)
+            forms.add(escaped)
+            forms.add(escaped.replace("\\'", "'"))
+    return {f for f in forms if f.strip()}
+
+
 class SecretRedactor:
     """The secret values known so far, each with the placeholder replacing it."""
 
-    __slots__ = ("_pattern", "_placeholders", "active")
+    __slots__ = ("_pattern", "_placeholders", "_registered", "active")
 
     def __init__(self) -> None:
+        self._registered: dict[str, str] = {}
+        # Every form a value may take in text (see `_forms`), each with its placeholder.
         self._placeholders: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
         # A plain attribute, so that the hot paths of builds without secrets test it for
@@ -35,20 +63,26 @@ class SecretRedactor:
     def __len__(self) -> int:
         return len(self._placeholders)
 
-    def add(self, value: str, name: str) -> None:
-        """Hide `value` as `<name>` from now on. Blank values are ignored: replacing every
-        space or newline would ruin the text and hide nothing."""
+    def add(self, value: str | bytes, name: str) -> None:
+        """Hide `value` as `<name>` from now on, in the forms it takes in logs too (see
+        `_forms`). Blank values are ignored: replacing every space or newline would ruin
+        the text and hide nothing."""
+        if isinstance(value, (bytes, bytearray)):
+            value = bytes(value).decode("utf-8", "replace")
         if not isinstance(value, str) or not value.strip():
             return
         placeholder = f"<{name}>"
-        if self._placeholders.get(value) != placeholder:
-            self._placeholders[value] = placeholder
-            self._pattern = None
-            self.active = True
+        if self._registered.get(value) == placeholder:
+            return
+        self._registered[value] = placeholder
+        for form in _forms(value):
+            self._placeholders[form] = placeholder
+        self._pattern = None
+        self.active = True
 
     def placeholders(self) -> dict[str, str]:
-        """`{value: "<name>"}` (a copy)."""
-        return dict(self._placeholders)
+        """`{value: "<name>"}` of the values registered (a copy)."""
+        return dict(self._registered)
 
     def _regex(self) -> re.Pattern[str]:
         if self._pattern is None:

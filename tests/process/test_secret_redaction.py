@@ -24,13 +24,16 @@ from buildbot.plugins import schedulers, secrets, steps, util, worker
 from buildbot.process.buildstep import BuildStep
 from buildbot.process.log import new_log
 from buildbot.process.results import EXCEPTION, SUCCESS
-from buildbot.util.redact import SecretRedactor
+from buildbot.util.redact import SecretRedactor, _forms
 from tests.fixtures.master import running_master, wait_for_message
 from tests.fixtures.stack import Stack
 from tests.fixtures.worker_process import ATTACHED, CONNECTED, running_worker
 from tests.www.harness import WsClient, http
 
 SECRET = "S3cr3tV4lue-q7"
+# A secret with a quote, a backslash, a space and a non-ASCII letter: the worker echoes it
+# shell-quoted and as an escaped bytes repr, the summary cuts the command at spaces.
+ODD = "q'uo\\te \u00e4\"x9"
 PLACEHOLDER = "<mysecret>"
 # A worker property rendered from the secret when the build uses or stores it.
 WPROPS = {"wtok": util.Secret("mysecret")}
@@ -71,8 +74,10 @@ def secret_dir(tmp_path: Path) -> Path:
     d = tmp_path / "secrets"
     d.mkdir()
     (d / "mysecret").write_text(SECRET + "\n")
+    (d / "odd").write_text(ODD, encoding="utf-8")
     d.chmod(0o700)
     (d / "mysecret").chmod(0o600)
+    (d / "odd").chmod(0o600)
     return d
 
 
@@ -83,6 +88,8 @@ def build_steps(master_dir: Path) -> list[Any]:
         steps.ShellCommand(name="list", command=["echo", sec]),
         steps.ShellCommand(name="interp", command=util.Interpolate("echo %(secret:mysecret)s")),
         steps.ShellCommand(name="env", command="echo $TOK", env={"TOK": sec}),
+        steps.ShellCommand(name="odd", command=["echo", util.Secret("odd")],
+                           env={"ODD": util.Secret("odd")}),
         steps.ShellCommand(name="split", command=[sys.executable, "-c", SPLIT], env={"TOK": sec}),
         steps.SetProperty(property="p", value=interp),
         steps.SetPropertyFromCommand(name="spfc", command=["echo", sec], property="q"),
@@ -207,6 +214,10 @@ def assert_matches_reference(outcome: dict[str, Any], props: dict[str, Any]) -> 
     assert "o<mysecret>\n" in stdio
     assert "h argv: b'echo <mysecret>'\n" in st["interp"]["logs"]["stdio"]
     assert "o<mysecret>\n" in st["env"]["logs"]["stdio"]
+    odd = st["odd"]["logs"]["stdio"]
+    assert (st["odd"]["state_string"], "hecho '<odd>'\n" in odd, "h argv: [b'echo', b'<odd>']\n"
+            in odd, "h  ODD=<odd>\n" in odd, "o<odd>\n" in odd) == ("'echo <odd>'", True, True,
+                                                                   True, True)
     # split in two updates by the worker, still hidden whole
     assert "opre<mysecret>post\n" in st["split"]["logs"]["stdio"]
     assert st["spfc"]["logs"]["property changes"] == "q: '<mysecret>'\n"
@@ -229,9 +240,13 @@ def assert_matches_reference(outcome: dict[str, Any], props: dict[str, Any]) -> 
         "nested": {"k": [PLACEHOLDER], PLACEHOLDER: 1}, "wtok": PLACEHOLDER}
 
 
+ODD_FORMS = sorted(_forms(ODD) | {"q'uo"})  # "q'uo": the word the summary would cut
+
+
 def assert_no_secret(where: str, text: str | bytes) -> None:
-    needle: Any = SECRET.encode() if isinstance(text, bytes) else SECRET
-    assert needle not in text, f"the secret is shown in clear in {where}"
+    for needle in [SECRET, *ODD_FORMS]:
+        found: Any = needle.encode() if isinstance(text, bytes) else needle
+        assert found not in text, f"the secret {needle!r} is shown in clear in {where}"
 
 
 async def scan_everything(master: Any, tmp_path: Path, ws: WsClient, mq_seen: list[Any],

@@ -105,3 +105,23 @@ def test_a_secret_added_later_is_hidden_from_then_on() -> None:
     assert r.redact("S3cr3t") == "S3cr3t"
     r.add("S3cr3t", "tok")
     assert r.redact("S3cr3t") == "<tok>"
+
+
+def test_a_secret_is_hidden_in_the_forms_the_worker_echoes_it() -> None:
+    # the first header line is shell-quoted, the argv line a repr of bytes; the master's
+    # own commands show a repr of str
+    value = "q'uo\\te \u00e4\"x"
+    r = redactor(odd=value)
+    texts = [
+        "echo 'q'\"'\"'uo\\te \u00e4\"x'",
+        " argv: [b'echo', b'q\\'uo\\\\te \\xc3\\xa4\"x']",
+        " argv: ['echo', 'q\\'uo\\\\te \u00e4\"x']",
+    ]
+    assert [r.redact(t) for t in texts] == [
+        "echo '<odd>'", " argv: [b'echo', b'<odd>']", " argv: ['echo', '<odd>']"]
+
+
+def test_a_secret_with_a_trailing_newline_is_hidden_without_it() -> None:
+    r = redactor(tok="S3cr3t\n")
+    assert r.redact("echo S3cr3t; x='S3cr3t\\n'") == "echo <tok>; x='<tok>'"
+    assert r.placeholders() == {"S3cr3t\n": "<tok>"}

@@ -276,14 +276,18 @@ def load_master_config(basedir: str, filename: str = "master.cfg") -> MasterConf
     return FileLoader(basedir, filename).loadConfig()
 
 
-_in_unit_tests = False
+class _TestMode:
+    """The reference's process-wide "running under unit tests" switch (plugins' test suites
+    set it); nothing in this master reads it."""
+
+    enabled = False
 
 
 def set_is_in_unit_tests(in_tests: bool) -> None:
-    """Tests: relax checks that need a real master directory (the reference's switch)."""
-    global _in_unit_tests
-    _in_unit_tests = in_tests
+    """Record whether the process runs unit tests."""
+    _TestMode.enabled = bool(in_tests)
 
 
 def get_is_in_unit_tests() -> bool:
-    return _in_unit_tests
+    """What `set_is_in_unit_tests` recorded (False by default)."""
+    return _TestMode.enabled

@@ -53,34 +53,34 @@ class GerritChangeFilter(ChangeFilter):
                  branch_fn: Callable[[str], bool] | None = None, eventtype: Any = None,
                  eventtype_re: Any = None, eventtype_fn: Callable[[str], bool] | None = None,
                  **kw: Any) -> None:
-        prop_eq = kw.setdefault("property_eq", {}) if (
-            eventtype is not None or branch is not NotABranch) else {}
-        prop_re = kw.setdefault("property_re", {}) if (
-            eventtype_re is not None or branch_re is not None) else {}
-        for prop, eq, rx in (("event.type", eventtype, eventtype_re),
-                             ("event.change.branch", branch, branch_re)):
-            if eq is not None and eq is not NotABranch:
-                prop_eq[prop] = eq
-            if rx is not None:
-                prop_re[prop] = rx
+        exact = {"event.type": eventtype}
+        if branch is not NotABranch:  # None included: refused by the property filter, as in 4.3
+            exact["event.change.branch"] = branch
+        patterns = {"event.type": eventtype_re, "event.change.branch": branch_re}
+        for key, given in (("property_eq", exact), ("property_re", patterns)):
+            wanted = {prop: v for prop, v in given.items()
+                      if v is not None or prop == "event.change.branch" and key == "property_eq"}
+            if wanted:
+                kw.setdefault(key, {}).update(wanted)
         super().__init__(**kw)
         self.eventtype_fn = eventtype_fn
         self.gerrit_branch_fn = branch_fn
 
+    def _gerrit_fns(self) -> list[tuple[Callable[[str], bool], str, str]]:
+        """(callable, property it tests, what the description calls it) of those given."""
+        return [(fn, prop, label) for fn, prop, label in (
+            (self.eventtype_fn, "event.type", "eventtype"),
+            (self.gerrit_branch_fn, "event.change.branch", "branch")) if fn is not None]
+
     def filter_change(self, change: Any) -> bool:
-        for fn, prop in ((self.eventtype_fn, "event.type"),
-                         (self.gerrit_branch_fn, "event.change.branch")):
-            if fn is not None and not fn(change.properties.getProperty(prop, "")):
-                return False
+        if not all(fn(change.properties.getProperty(prop, ""))
+                   for fn, prop, _ in self._gerrit_fns()):
+            return False
         return super().filter_change(change)
 
     def _describe(self) -> list[str]:
-        parts = super()._describe()
-        if self.eventtype_fn is not None:
-            parts.append(f"{self.eventtype_fn.__name__}(eventtype)")
-        if self.gerrit_branch_fn is not None:
-            parts.append(f"{self.gerrit_branch_fn.__name__}(branch)")
-        return parts
+        return [*super()._describe(),
+                *(f"{fn.__name__}({label})" for fn, _, label in self._gerrit_fns())]
 
 
 def _gerrit_user_to_author(props: dict[str, Any], username: str = "unknown") -> str:
@@ -486,18 +486,22 @@ class GerritChangeSource(GerritChangeSourceBase):
         if event is None:
             return
         ts = extract_gerrit_event_time(event)
-        if not self._synchronized:
-            self._queued.append((ts, event))
-            if self._poll_connector is not None:
-                self._poll_runner.force()
+        if self._synchronized:
+            await self._take_streamed(ts, event)
             return
-        if self._stream_silent:
+        # the poll has not caught up with the stream: the event waits for it
+        self._queued.append((ts, event))
+        if self._poll_connector is not None:
+            self._poll_runner.force()
+
+    async def _take_streamed(self, ts: int, event: dict[str, Any]) -> None:
+        assert self._watchdog is not None and self._poll_runner is not None
+        was_silent, self._stream_silent = self._stream_silent, False
+        if was_silent:  # it speaks again: watch it again, no catch-up poll needed
             self._watchdog.start()
-            self._stream_silent = False
         await self._poll_runner.stop()
-        self._seen.record(ts, event)
+        await self._handle(ts, event)
         await self._save_last_ts()
-        await self.eventReceived(event)
 
     def _restart_stream(self) -> None:
         assert self._stream is not None and self._watchdog is not None

@@ -385,3 +385,34 @@ async def test_a_stream_that_ends_early_is_restarted_after_a_delay(
     assert gerrit_ssh.commands == [b"gerrit stream-events"] * 2
     assert [w.split("\n")[0] for w in warnings] == [
         f"{source.name}: stream-events failed; restarting after 0s."]
+
+
+def test_gerrit_change_filter_decides_as_4_3() -> None:
+    import sys
+
+    from buildbot.changes.gerritchangesource import GerritChangeFilter
+    from buildbot.process.properties import Properties
+
+    sys.path.insert(0, str(Path(__file__).parent / "record"))
+    try:
+        from gerrit_filter_cases import CHANGES, FILTERS, build_kwargs
+    finally:
+        sys.path.pop(0)
+
+    class Change:
+        def __init__(self, spec: dict[str, Any]) -> None:
+            self.branch, self.project = spec["branch"], spec["project"]
+            self.repository = self.category = self.codebase = ""
+            self.properties = Properties()
+            for name, value in spec["properties"].items():
+                self.properties.setProperty(name, value, "Change")
+
+    def decide(spec: dict[str, Any]) -> Any:
+        try:
+            flt = GerritChangeFilter(**build_kwargs(spec))
+        except ValueError as e:
+            return f"ValueError: {e}"
+        return [flt.filter_change(Change(c)) for c in CHANGES]
+
+    recorded = json.loads((FIXTURES / "gerrit_filter_4_3.json").read_text())
+    assert [decide(f) for f in FILTERS] == recorded

@@ -160,3 +160,28 @@ async def test_stopping_the_build_cancels_a_request_in_flight(tmp_path: Path,
         out = await collect_build(master, buildid)
     assert out.summary == [("silent", CANCELLED, "Requested (cancelled)")]
     assert out.results == CANCELLED
+
+
+@pytest_twisted.ensureDeferred
+async def test_https_certificate_checks_follow_verify(tmp_path: Path,
+                                                     logged_errors: Any) -> None:
+    from twisted.internet import reactor, ssl
+
+    cert = ssl.KeyPair.generate().selfSignedCert(1, CN="localhost")
+    root = Root()
+    root.putChild(b"echo", Echo())
+    port = await endpoints.SSL4ServerEndpoint(reactor, 0, cert.options(),
+                                              interface="127.0.0.1").listen(server.Site(root))
+    url = f"https://127.0.0.1:{port.getHost().port}/echo"
+    try:
+        out = await run_build(tmp_path, [steps.GET(url, verify=False, name="unchecked"),
+                                         steps.GET(url, name="checked")])
+    finally:
+        await port.stopListening()
+    assert out.summary == [("unchecked", SUCCESS, "Status code: 200"),
+                           ("checked", FAILURE, "Requested (failure)")]
+    assert sent(out, "unchecked")["method"] == "GET"
+    assert "An exception occurred while performing the request: " in \
+        out.step("checked").logs["log"]
+    # Twisted logs the refused certificate itself
+    assert logged_errors.flush("while verifying certificate")

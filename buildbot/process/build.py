@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ntpath
 import posixpath
 from typing import Any
@@ -114,9 +115,31 @@ class Build(PropertiesMixin):
             out.extend(ss.changes)
         return out
 
-    @property
     def allChanges(self) -> Any:
+        """An iterator over the changes of every source stamp (a method, as in 4.3)."""
         return iter(self.getChanges())
+
+    def blamelist(self) -> list[str]:
+        """The sorted authors of the build's changes, plus the authors of its patches."""
+        who = list(dict.fromkeys(ch.who for ch in self.getChanges()))
+        who += [ss.patch_info[0] for ss in self.sources
+                if getattr(ss, "patch", None) and getattr(ss, "patch_info", None)]
+        return sorted(who)
+
+    def changesText(self) -> str:
+        """Every change as text, each after a line of dashes (as 4.3 puts it in emails)."""
+        return "".join(f"{'-' * 60}\n\n{ch.asText()}\n" for ch in self.getChanges())
+
+    _NO_INITIAL: Any = object()
+
+    def getSummaryStatistic(self, name: str, summary_fn: Any,
+                            initial_value: Any = _NO_INITIAL) -> Any:
+        """`functools.reduce(summary_fn, ...)` over statistic `name` of the executed steps
+        that have it (starting from `initial_value` when given)."""
+        values = [st.getStatistic(name) for st in self.executedSteps if st.hasStatistic(name)]
+        if initial_value is self._NO_INITIAL:
+            return functools.reduce(summary_fn, values)
+        return functools.reduce(summary_fn, values, initial_value)
 
     def allFiles(self) -> list[str]:
         """The files of every change of the build (repeats kept), as Trial/HLint use them."""

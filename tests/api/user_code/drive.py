@@ -84,7 +84,7 @@ def main(basedir: Path) -> dict[str, Any]:
         return {
             "build": {k: build[k] for k in ("number", "results", "state_string")},
             "steps": [{k: s[k] for k in ("name", "results", "state_string")} for s in steps],
-            "properties": {k: props[k] for k in ("greeting", "line_count")},
+            "properties": {k: props[k] for k in ("greeting", "line_count", "summary")},
             "reports": [json.loads(line) for line in reports.read_text().splitlines()],
             "dashboard": dashboard,
         }

@@ -84,6 +84,8 @@ setup(
             "buildbot-console-view==4.3.0",
             "buildbot-grid-view==4.3.0",
             "buildbot-badges==4.3.0", "klein", "CairoSVG", "cairocffi", "Jinja2",
+            # The real tools that the Python step tests run on a worker.
+            "pylint", "pyflakes", "sphinx", "python-subunit", "evalidate",
         ],
     },
     entry_points={

@@ -37,25 +37,30 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from buildbot.interfaces import (
+    ILatentMachine,
     ILatentWorker,
     LatentWorkerFailedToSubstantiate,
     LatentWorkerSubstantiatiationCancelled,
 )
 from buildbot.util.deferred import maybe_await
-from buildbot.util.internal import internal_class
+from buildbot.util.latent import CompatibleLatentWorkerMixin
 from buildbot.worker.base import AbstractWorker
 
 log = Logger()
 
 
 class States(enum.Enum):
-    NOT_SUBSTANTIATED = 0
-    SUBSTANTIATING = 1
-    SUBSTANTIATING_STARTING = 2
-    SUBSTANTIATED = 3
-    INSUBSTANTIATING = 4
-    INSUBSTANTIATING_SUBSTANTIATING = 5
-    SHUT_DOWN = 6
+    """Where a latent worker's instance is; the names are the reference's (users' code and
+    tests compare `worker.state` with them), the values say what each one means."""
+
+    NOT_SUBSTANTIATED = "no instance"
+    SUBSTANTIATING = "instance requested"
+    SUBSTANTIATING_STARTING = "instance starting, worker not connected yet"
+    SUBSTANTIATED = "worker connected"
+    INSUBSTANTIATING = "instance stopping"
+    INSUBSTANTIATING_SUBSTANTIATING = "instance stopping, a new one requested"
+    SHUT_DOWN = "service stopped"
+
 
 
 _STARTING = (States.SUBSTANTIATING, States.SUBSTANTIATING_STARTING)
@@ -218,9 +223,9 @@ class AbstractLatentWorker(AbstractWorker):
             # still connected counts as substantiated once start_instance agreed.
             already_attached = self.build_wait_timeout < 0 and self.conn is not None
             started = True
-            machine = self.machine
-            if machine is not None and hasattr(machine, "substantiate"):
-                started = bool(await maybe_await(machine.substantiate(self)))
+            if ILatentMachine.providedBy(self.machine):
+                # The host first: a failed wake fails this substantiation.
+                started = bool(await maybe_await(self.machine.substantiate(self)))
             await self._start_stop_lock.acquire()
             try:
                 if started:
@@ -407,11 +412,15 @@ class AbstractLatentWorker(AbstractWorker):
     # -- builds ------------------------------------------------------------------------
     def buildStarted(self, wfb: Any) -> None:
         self._clear_build_wait_timer()
+        if ILatentMachine.providedBy(self.machine):
+            self.machine.notifyBuildStarted()
 
     def buildFinished(self, wfb: Any) -> None:
         if not self.busy_links():
             self._set_build_wait_timer()
         super().buildFinished(wfb)
+        if ILatentMachine.providedBy(self.machine):
+            self.machine.notifyBuildFinished()
 
     def _clear_build_wait_timer(self) -> None:
         call, self.build_wait_timer = self.build_wait_timer, None
@@ -453,35 +462,31 @@ class AbstractLatentWorker(AbstractWorker):
         await super().stop()
 
 
-class CompatibleLatentWorkerMixin:
-    """For latent workers whose instance depends on build properties (image, size, ...).
+class LocalLatentWorker(AbstractLatentWorker):
+    """A worker on a host that a latent machine (`machine_name=`) wakes and suspends: it
+    starts by itself when the host is up, so the instance needs no starting here and it is
+    never stopped for being idle (build_wait_timeout is -1); the machine decides."""
 
-    The subclass implements `renderWorkerProps(build)` (a Deferred/coroutine of the rendered
-    values that shape the instance) and calls `renderWorkerPropsOnStart(build)` in
-    `start_instance` and `resetWorkerPropsOnStop()` in `stop_instance`. A running instance
-    then only takes builds that would have rendered the same values.
-    """
+    starts_without_substantiate = True
 
-    builds_may_be_incompatible = True
-    _actual_build_props: Any = None
+    def checkConfig(self, name: str, password: Any, **kwargs: Any  # type: ignore[override]
+                    ) -> None:
+        kwargs["build_wait_timeout"] = -1
+        super().checkConfig(name, password, **kwargs)
 
-    def renderWorkerProps(self, build: Any) -> Any:
-        raise NotImplementedError
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+                              **kwargs: Any) -> None:
+        kwargs["build_wait_timeout"] = -1
+        await super().reconfigService(name, password, **kwargs)
 
-    async def renderWorkerPropsOnStart(self, build: Any) -> Any:
-        props = await maybe_await(self.renderWorkerProps(build))
-        self._actual_build_props = props
-        return props
+    def start_instance(self, build: Any) -> bool:
+        # The machine's start action brought the host up; its worker connects by itself.
+        return True
 
-    def resetWorkerPropsOnStop(self) -> None:
-        self._actual_build_props = None
-
-    async def isCompatibleWithBuild(self, build_props: Any) -> bool:
-        if self._actual_build_props is None:
-            return True
-        requested = await maybe_await(self.renderWorkerProps(build_props))
-        return bool(requested == self._actual_build_props)
+    def stop_instance(self, fast: bool = False) -> None:
+        # The machine's stop action takes the host (and this worker) down.
+        return None
 
 
-LocalLatentWorker = internal_class(
-    __name__, "LocalLatentWorker", "a test helper of Buildbot 4.3; use LocalWorker instead")
+__all__ = ["AbstractLatentWorker", "CompatibleLatentWorkerMixin", "LocalLatentWorker",
+           "States"]

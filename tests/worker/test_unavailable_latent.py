@@ -23,7 +23,6 @@ c['builders'] = [util.BuilderConfig(name='b', workernames=['w'],
 
 @pytest.mark.parametrize(("expression", "named"), [
     ("worker.EC2LatentWorker('w', 'pw', 't2.micro', ami='ami-1')", "EC2LatentWorker"),
-    ("worker.KubeLatentWorker('w', image='x')", "KubeLatentWorker"),
     ("worker.LibVirtWorker('w', 'pw', util.Connection('qemu:///s'), '/img')", "LibVirtWorker"),
     ("worker.OpenStackLatentWorker('w', 'pw', flavor=1, os_username='u')",
      "OpenStackLatentWorker"),

@@ -769,7 +769,9 @@ class ShellMixin:
         step: Any = self
         kwargs = {a: getattr(step, a) for a in self._shellMixinArgs}
         kwargs.update(overrides)
-        builder_env = dict(getattr(step.build.builder.config, "env", None) or {})
+        builder_env = getattr(step.build.builder.config, "env", None) or {}
+        if builder_env:  # may hold renderables (secrets), as in the reference
+            builder_env = await render(dict(builder_env), step.build.getProperties())
         env = dict(builder_env)
         env.update(kwargs.pop("env") or {})
         command = kwargs.pop("command")

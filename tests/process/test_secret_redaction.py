@@ -88,6 +88,7 @@ def build_steps(master_dir: Path) -> list[Any]:
         steps.ShellCommand(name="list", command=["echo", sec]),
         steps.ShellCommand(name="interp", command=util.Interpolate("echo %(secret:mysecret)s")),
         steps.ShellCommand(name="env", command="echo $TOK", env={"TOK": sec}),
+        steps.ShellCommand(name="benv", command="echo $BT"),  # the builder's env
         steps.ShellCommand(name="odd", command=["echo", util.Secret("odd")],
                            env={"ODD": util.Secret("odd")}),
         steps.ShellCommand(name="split", command=[sys.executable, "-c", SPLIT], env={"TOK": sec}),
@@ -121,7 +122,8 @@ def make_config(tmp_path: Path, workers: list[Any], worker_name: str,
                        schedulers.Triggerable(name="t", builderNames=["c0"])],
         "builders": [
             util.BuilderConfig(name="b0", workernames=[worker_name],
-                               factory=util.BuildFactory(build_steps(master_dir))),
+                               factory=util.BuildFactory(build_steps(master_dir)),
+                               env={"BT": util.Interpolate("%(secret:mysecret)s")}),
             util.BuilderConfig(name="c0", workernames=[worker_name], factory=child)],
         "secretsProviders": [secrets.SecretInAFile(dirname=str(secret_dir(tmp_path)))],
         "www": {"port": "tcp:0:interface=127.0.0.1"},
@@ -214,6 +216,8 @@ def assert_matches_reference(outcome: dict[str, Any], props: dict[str, Any]) -> 
     assert "o<mysecret>\n" in stdio
     assert "h argv: b'echo <mysecret>'\n" in st["interp"]["logs"]["stdio"]
     assert "o<mysecret>\n" in st["env"]["logs"]["stdio"]
+    assert "h  BT=<mysecret>\n" in st["benv"]["logs"]["stdio"]
+    assert "o<mysecret>\n" in st["benv"]["logs"]["stdio"]
     odd = st["odd"]["logs"]["stdio"]
     assert (st["odd"]["state_string"], "hecho '<odd>'\n" in odd, "h argv: [b'echo', b'<odd>']\n"
             in odd, "h  ODD=<odd>\n" in odd, "o<odd>\n" in odd) == ("'echo <odd>'", True, True,

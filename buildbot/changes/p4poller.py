@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet import defer, protocol
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from buildbot import config
 from buildbot.changes.base import ReconfigurablePollingChangeSource
@@ -23,9 +25,43 @@ from buildbot.util.misc import bytes2unicode, datetime2epoch
 
 log = Logger()
 
+# True: log the `p4 login` exchange (password included), as 4.3's module flag does
+debug_logging = False
+
 
 class P4PollerError(Exception):
     """A `p4` command failed or printed something unexpected."""
+
+
+class TicketLoginProtocol(protocol.ProcessProtocol):
+    """Feeds the password to `p4 login` on stdin; `deferred` fires with its exit code."""
+
+    def __init__(self, stdin: str, p4base: str) -> None:
+        self.p4base, self.stdin = p4base, stdin.encode("ascii")
+        self.stdout = self.stderr = b""  # what p4 printed, kept for whoever looks
+        self.deferred: defer.Deferred[int] = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        transport: Any = self.transport
+        if self.stdin:
+            if debug_logging:
+                log.info("P4Poller: entering password for {base}: {pw!r}", base=self.p4base,
+                         pw=self.stdin)
+            transport.write(self.stdin)
+        transport.closeStdin()
+
+    def outReceived(self, data: bytes) -> None:
+        self.stdout += data
+
+    def errReceived(self, data: bytes) -> None:
+        self.stderr += data
+
+    def processEnded(self, reason: Failure) -> None:
+        code = getattr(reason.value, "exitCode", None)
+        if debug_logging:
+            log.info("P4Poller: login process finished for {base}: {code}", base=self.p4base,
+                     code=code)
+        self.deferred.callback(code if code is not None else -1)
 
 
 def get_simple_split(branchfile: str) -> tuple[str | None, str | None]:
@@ -181,8 +217,12 @@ class P4Source(ReconfigurablePollingChangeSource):
         if self.p4user:
             argv += ["-u", self.p4user]
         assert self.p4passwd
-        await run_process(self.master.reactor, [*argv, "login"],
-                          stdin=(self.p4passwd + "\n").encode("ascii"))
+        login = TicketLoginProtocol(self.p4passwd + "\n", self.p4base)
+        reactor = self.master.reactor
+        if not hasattr(reactor, "spawnProcess"):  # a test clock
+            from twisted.internet import reactor
+        reactor.spawnProcess(login, self.p4bin, [*argv, "login"], env=dict(os.environ))
+        await login.deferred
 
     async def _poll_depot(self) -> None:
         if self.use_tickets:

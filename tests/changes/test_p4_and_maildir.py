@@ -26,9 +26,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 P4_SCRIPT = (FIXTURES / "p4_fake.sh").read_text()  # prints recorded p4 output
 
 
+@pytest.mark.parametrize("tickets", [False, True], ids=["password", "tickets"])
 @pytest_twisted.ensureDeferred
-async def test_p4source_reports_changelists_per_branch(stack: Stack, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_p4source_reports_changelists_per_branch(
+        stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tickets: bool) -> None:
     p4 = tmp_path / "p4"
     log = tmp_path / "p4.log"  # (p4 gets only the P4*/PATH/HOME variables, as in 4.3)
     p4.write_text(P4_SCRIPT.replace("{LOG}", str(log)))
@@ -39,13 +40,15 @@ async def test_p4source_reports_changelists_per_branch(stack: Stack, tmp_path: P
         split_file=lambda path: ("trunk", path[len("trunk/"):]) if path.startswith("trunk/")
         else get_simple_split(path[len("branches/"):]) if path.startswith("branches/")
         else (None, None),
-        server_tz="Europe/Paris", project="proj",
+        server_tz="Europe/Paris", project="proj", use_tickets=tickets,
         revlink=lambda branch, rev: f"https://swarm.example.org/changes/{rev}"))
 
     await source.poll()  # sets the starting point only
     await source.poll()
 
     recorded = json.loads((FIXTURES / "p4_4_3.json").read_text())
+    if tickets:  # `p4 login` (password on stdin) before each poll, no -u/-P after
+        recorded = recorded["with_tickets"]
     assert log.read_text().splitlines() == recorded["commands"]
     changes = await stored_changes(stack)
     assert [{k: c[k] for k in recorded["changes"][0]} for c in changes] == recorded["changes"]

@@ -1,7 +1,7 @@
 """Records what Buildbot 4.3's P4Source gives for the `p4` stand-in in
 tests/changes/fixtures/p4_fake.sh (run with the reference's interpreter:
 `/work/refvenv/bin/python tests/changes/record/record_p4_4_3.py`); writes
-fixtures/p4_4_3.json (the changes and the p4 command lines), which
+fixtures/p4_4_3.json (the changes and the p4 command lines, also with use_tickets), which
 tests/changes/test_p4_and_maildir.py compares with."""
 
 import json
@@ -41,7 +41,7 @@ class Master:
         return defer.succeed(None)
 
 
-async def record(tmp):
+async def record(tmp, **extra):
     log = Path(tmp) / "p4.log"
     p4 = Path(tmp) / "p4"
     p4.write_text((FIXTURES / "p4_fake.sh").read_text().replace("{LOG}", str(log)))
@@ -51,7 +51,8 @@ async def record(tmp):
     kwargs = {"p4port": "perforce:1666", "p4user": "bb", "p4passwd": "pw",
               "p4base": "//depot/proj/", "split_file": split_file, "server_tz": "Europe/Paris",
               "project": "proj",
-              "revlink": lambda branch, rev: f"https://swarm.example.org/changes/{rev}"}
+              "revlink": lambda branch, rev: f"https://swarm.example.org/changes/{rev}",
+              **extra}
     source = P4Source(**kwargs)
     source.parent = master
     await source.reconfigService(**kwargs)
@@ -68,6 +69,8 @@ def main():
         async def run():
             with tempfile.TemporaryDirectory() as tmp:
                 result.update(await record(tmp))
+            with tempfile.TemporaryDirectory() as tmp:
+                result["with_tickets"] = await record(tmp, use_tickets=True)
 
         d = defer.ensureDeferred(run())
         d.addErrback(lambda f: (print(f.getTraceback()), result.setdefault("error", True)))

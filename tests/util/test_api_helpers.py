@@ -3,6 +3,8 @@ against what Buildbot 4.3 does with the same calls (values noted from its virtua
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import pytest_twisted
 from twisted.internet import defer, task
@@ -342,3 +344,88 @@ def test_properties_expose_the_sources_a_renderer_reads() -> None:
     assert (props.getSourceStamp(), props.getSourceStamp("lib")["revision"],
             props.getSourceStamp("none"), props.files) == \
         ({"codebase": "", "revision": "abc"}, "d", None, ["a", "b", "c"])
+
+
+def test_secret_details_and_keyed_sets_behave_as_in_4_3() -> None:
+    from buildbot.secrets.secret import SecretDetails
+    from buildbot.util.bbcollections import KeyedSets
+    s = SecretDetails("file", "k", "v")
+    # 4.3: "file k: 'v'", equal to an identical one, not to another value
+    assert (str(s), s == SecretDetails("file", "k", "v"), s == SecretDetails("file", "k", "w")) \
+        == ("file k: 'v'", True, False)
+    ks = KeyedSets()
+    ks.add("a", 1)
+    ks.add("a", 2)
+    ks.discard("a", 1)
+    assert (ks["a"], "a" in ks, ks["zz"], ks.pop("a"), "a" in ks) == ({2}, True, set(), {2},
+                                                                       False)
+
+
+def test_enforce_chosen_worker_keeps_a_request_on_the_worker_it_names() -> None:
+    from buildbot.process.builder import enforceChosenWorker
+    from buildbot.process.properties import Properties
+
+    class Request:
+        def __init__(self, **props: object) -> None:
+            self.properties = Properties(**props)
+
+    class WorkerForBuilder:
+        class worker:  # noqa: N801 - stands for the worker object
+            workername = "w1"
+
+    wfb = WorkerForBuilder()
+    # 4.3: True False True True
+    assert [enforceChosenWorker(None, wfb, Request(workername="w1")),
+            enforceChosenWorker(None, wfb, Request(workername="w2")),
+            enforceChosenWorker(None, wfb, Request()),
+            enforceChosenWorker(None, wfb, Request(workername=5))] == [True, False, True, True]
+
+
+def test_protect_redirect_url_cuts_at_the_first_line_break() -> None:
+    from buildbot.www.resource import protect_redirect_url
+    # recorded from 4.3
+    assert [protect_redirect_url(u) for u in (b"http://a\r\nX: y", b"http://a/b\nc", b"a\rb\rc",
+                                               b"ok")] == [b"http://a", b"http://a/b", b"a", b"ok"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_async_sort_sorts_in_place_by_awaited_keys() -> None:
+    from buildbot.util.async_sort import async_sort
+
+    async def key(x: int) -> int:
+        return -x
+
+    items = [3, 1, 2]
+    await async_sort(items, key)
+    assert items == [3, 2, 1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_async_to_deferred_and_defer_waiter() -> None:
+    from buildbot.util.deferwaiter import DeferWaiter
+    from buildbot.util.twisted import async_to_deferred
+
+    @async_to_deferred
+    async def double(x: int) -> int:
+        return 2 * x
+
+    d = double(4)
+    assert isinstance(d, defer.Deferred) and await d == 8
+    waiter = DeferWaiter()
+    pending: defer.Deferred[None] = defer.Deferred()
+    waiter.add(pending)
+    done = waiter.wait()
+    assert waiter.has_waited() and not done.called
+    pending.callback(None)
+    assert done.called and not waiter.has_waited()
+
+
+def test_private_temporary_directory_is_owner_only_and_removed(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from buildbot.util.private_tempdir import PrivateTemporaryDirectory
+    with PrivateTemporaryDirectory(dir=str(tmp_path)) as path:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+        os.chmod(path, 0o500)  # even a read-only directory is removed
+    assert not os.path.exists(path)

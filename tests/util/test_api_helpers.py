@@ -370,7 +370,7 @@ def test_enforce_chosen_worker_keeps_a_request_on_the_worker_it_names() -> None:
             self.properties = Properties(**props)
 
     class WorkerForBuilder:
-        class worker:  # noqa: N801 - stands for the worker object
+        class worker:  # stands for the worker object
             workername = "w1"
 
     wfb = WorkerForBuilder()

@@ -61,7 +61,7 @@ class AsyncService(service.MultiService):
 
         Our own code uses `add_child`, which awaits the start instead.
         """
-        self._register(svc)
+        self._bb_add_named_child(svc)
         if self.running:
             self.tasks.spawn(f"start of {svc.name or svc!r}", defer.maybeDeferred(svc.startService))
 
@@ -103,7 +103,7 @@ class AsyncService(service.MultiService):
         if svc.parent is not None:
             await maybe_await(svc.disownServiceParent())
         svc.parent = self
-        self._register(svc)
+        self._bb_add_named_child(svc)
         if self.running:
             await maybe_await(svc.startService())
 
@@ -111,7 +111,7 @@ class AsyncService(service.MultiService):
         """Detach `svc`, stopping it first (and waiting) if it is running."""
         await maybe_await(svc.disownServiceParent())
 
-    def _register(self, svc: Any) -> None:
+    def _bb_add_named_child(self, svc: Any) -> None:
         if svc.name is not None:
             if svc.name in self.namedServices:
                 raise RuntimeError(f"cannot have two services with the same name {svc.name!r}")
@@ -361,7 +361,7 @@ class BuildbotServiceManager(ReconfigurableServiceMixin, AsyncService):
                 continue
             await self.prepare_new_service(new)
             new.parent = self
-            self._register(new)
+            self._bb_add_named_child(new)
             await new.reconfigServiceWithSibling(new)
             if self.running:
                 await maybe_await(new.startService())

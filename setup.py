@@ -51,6 +51,8 @@ setup(
         # zstd is the reference's default log compression when available.
         "zstandard>=0.22",
         "croniter>=2.0",
+        # buildbot.util.UTC is dateutil's tzutc(), as in the reference (which requires it).
+        "python-dateutil>=2.8",
         # Reporters: Jinja2 message templates, treq for HTTP status pushes (as 4.3 requires).
         "Jinja2>=3.1", "treq>=24.9",
         # .bbtravis.yml steps (steps.configurable) and GitDiffInfo, as 4.3 requires them.

@@ -26,10 +26,6 @@ c['builders'] = [util.BuilderConfig(name='b', workernames=['w'],
     ("worker.LibVirtWorker('w', 'pw', util.Connection('qemu:///s'), '/img')", "LibVirtWorker"),
     ("worker.OpenStackLatentWorker('w', 'pw', flavor=1, os_username='u')",
      "OpenStackLatentWorker"),
-    ("__import__('buildbot.worker.marathon', fromlist=['x']).MarathonLatentWorker('w', "
-     "marathon_url='http://m', image='i')", "MarathonLatentWorker"),
-    ("__import__('buildbot.worker.upcloud', fromlist=['x']).UpcloudLatentWorker('w', "
-     "api_username='u', api_password='p')", "UpcloudLatentWorker"),
 ])
 def test_configuring_an_unimplemented_latent_worker_is_an_error_naming_it(
         tmp_path: Path, expression: str, named: str) -> None:

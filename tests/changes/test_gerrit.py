@@ -416,3 +416,29 @@ def test_gerrit_change_filter_decides_as_4_3() -> None:
 
     recorded = json.loads((FIXTURES / "gerrit_filter_4_3.json").read_text())
     assert [decide(f) for f in FILTERS] == recorded
+
+
+@pytest_twisted.ensureDeferred
+async def test_event_log_poller_gets_files_from_the_rest_api(http_stack: Stack,
+                                                            server: RecordingHttpServer) -> None:
+    stack = http_stack
+    files = {"/COMMIT_MSG": {"status": "A", "lines_inserted": 10, "size_delta": 551,
+                             "size": 551},
+             "src/frob.c": {"lines_inserted": 9, "lines_deleted": 2, "size_delta": 98,
+                            "size": 7011}}
+
+    def respond(req: RecordedRequest) -> tuple[int, bytes]:
+        if req.path.startswith("/plugins/events-log/"):
+            return 200, STREAM[0] + b"\n"
+        assert req.path == "/changes/12345/revisions/2/files/"
+        return 200, b")]}'\n" + json.dumps(files).encode() + b"\n"
+
+    server.respond = respond
+    source = GerritEventLogPoller(server.url, auth=None, gitBaseURL="https://g/git",
+                                  get_files=True)
+    await configure(stack, source)
+
+    await source._connector.do_poll()
+
+    (change,) = await stored_changes(stack)
+    assert change["files"] == ["/COMMIT_MSG", "src/frob.c"]

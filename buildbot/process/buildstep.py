@@ -36,10 +36,10 @@ from buildbot.process.results import (
     statusToString,
 )
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
-from buildbot.util.redact import SecretRedactor
-from buildbot.util.test_result_submitter import TestResultSubmitter
 from buildbot.util.internal import internal_class
 from buildbot.util.misc import flatten
+from buildbot.util.redact import SecretRedactor
+from buildbot.util.test_result_submitter import TestResultSubmitter
 
 log = Logger()
 

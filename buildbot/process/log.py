@@ -20,12 +20,12 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.internal import differs_internally
 from buildbot.util.redact import SecretRedactor
 
 log = Logger()
 
 MAX_LINE_LENGTH = 4096
-from buildbot.util.internal import differs_internally
 
 # Sequences that end a line, besides "\n": CRLF, a CR followed by something, cursor-restore,
 # cursor-position, clear-screen, and runs of backspaces.

@@ -23,8 +23,8 @@ from buildbot.process.remotecommand import RemoteCommand
 from buildbot.process.results import FAILURE, SKIPPED, SUCCESS
 from buildbot.steps.trigger import sourcestamp_dict
 from buildbot.steps.worker import CompositeStepMixin
-from buildbot.util.misc import flatten
 from buildbot.util.deferred import gather
+from buildbot.util.misc import flatten
 
 log = Logger()
 

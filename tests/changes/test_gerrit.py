@@ -19,7 +19,7 @@ from twisted.internet import defer
 from buildbot.changes.gerritchangesource import GerritChangeSource, GerritEventLogPoller
 from tests.changes.remote_sources import configure
 from tests.fixtures.stack import Stack
-from tests.reporters.remote_services import RecordingHttpServer
+from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parent / "fixtures"

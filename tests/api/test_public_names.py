@@ -36,7 +36,7 @@ PENDING: tuple[str, ...] = (
     "buildbot.worker.libvirt", "buildbot.worker.upcloud", "buildbot.machine",
     # services
     "buildbot.manhole", "buildbot.statistics", "buildbot.util.kubeclientservice",
-    "buildbot.process.users.manual", "buildbot.util.git_credential",
+    "buildbot.util.git_credential",
     # build cancellers (OldBuildCanceller and its buildset variant)
     "buildbot.schedulers.canceller", "buildbot.schedulers.canceller_buildset",
 )

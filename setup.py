@@ -88,6 +88,8 @@ setup(
             "buildbot-badges==4.3.0", "klein", "CairoSVG", "cairocffi", "Jinja2",
             # The real tools that the Python step tests run on a worker.
             "pylint", "pyflakes", "sphinx", "python-subunit", "evalidate",
+            # A user's WSGI dashboard (tests/api/user_code) is served through it, as in 4.3.
+            "buildbot-wsgi-dashboards==4.3.0",
         ],
     },
     entry_points={

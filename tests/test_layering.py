@@ -10,6 +10,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Layer of a module: the first matching prefix wins (longest prefixes first).
@@ -107,6 +109,7 @@ def violations(root: Path = ROOT) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # parses every module of the tree (a few hundred files): ~2 s of CPU
 def test_every_import_follows_the_layering() -> None:
     bad = violations()
     assert not bad, "imports breaking STYLE.md §1:\n" + "\n".join(bad)

@@ -90,6 +90,8 @@ setup(
             "pylint", "pyflakes", "sphinx", "python-subunit", "evalidate",
             # A user's WSGI dashboard (tests/api/user_code) is served through it, as in 4.3.
             "buildbot-wsgi-dashboards==4.3.0",
+            # twisted.conch needs it for the SSH servers of the Gerrit and manhole tests.
+            "bcrypt",
         ],
     },
     entry_points={

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+# Re-exported for the process layer (which never imports db): a write the database refused
+# for a reason of its own (disk full, I/O error, lost connection after retries).
+from buildbot.db.errors import DbOperationError as StorageError
+
+__all__ = ["ControlParamsError", "DataException", "InvalidControlException",
+           "InvalidOptionError", "InvalidPathError", "InvalidQueryParameter", "NotFound",
+           "StorageError"]
+
 
 class DataException(Exception):
     """Base of every data API error."""

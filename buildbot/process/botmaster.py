@@ -13,6 +13,7 @@ from buildbot.process.builder import Builder
 from buildbot.process.buildrequestdistributor import BuildRequestDistributor
 from buildbot.process.locks import LockRegistry
 from buildbot.process.results import CANCELLED, RETRY, SKIPPED
+from buildbot.process.retried_writes import RetriedWrites
 from buildbot.util.deferred import call_user
 from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
@@ -43,12 +44,18 @@ class BotMaster(AsyncService):
         # Requests cancelled while claimed: a build starting for one is stopped at once.
         self.cancelled_brids: set[int] = set()
         self._poll: Any = None
+        # The end records of builds (logs, steps, builds, requests) the database refused,
+        # e.g. on a full disk; written once it takes writes again (created at start: the
+        # clock is the master's reactor).
+        self.retried_writes: RetriedWrites | None = None
 
     @property
     def master(self) -> Any:
         return self.parent
 
     async def start(self) -> None:
+        self.retried_writes = RetriedWrites(self.master.reactor,
+                                            on_recovered=self.maybeStartBuildsForAllBuilders)
         await super().start()
         mq = self.master.mq
         for event in ("new", "unclaimed"):
@@ -69,6 +76,8 @@ class BotMaster(AsyncService):
         if getattr(self.master.data, "buildrequest_collapser", None) == self.collapse_requests:
             self.master.data.buildrequest_collapser = None
         await super().stop()
+        if self.retried_writes is not None:
+            await self.retried_writes.stop()
 
     # -- reconfiguration ---------------------------------------------------------------
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:

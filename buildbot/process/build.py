@@ -12,6 +12,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.spread import pb
 
+from buildbot.data.exceptions import StorageError
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.process.locks import LockSet
 from buildbot.process.factory import step_factory_of
@@ -32,6 +33,7 @@ from buildbot.process.results import (
     computeResultAndTermination,
     worst_status,
 )
+from buildbot.process.retried_writes import storage_reason, store_or_retry
 from buildbot.util.deferred import call_user, ensure_deferred
 
 log = Logger()
@@ -82,6 +84,9 @@ class Build(PropertiesMixin):
         self._deferred: defer.Deferred[int] = defer.Deferred()
         self.env: dict[str, Any] = {}
         self.path_module: Any = posixpath
+        # The first write of this build the database refused (disk full, ...): the build
+        # then ends EXCEPTION after the running step, saying why.
+        self.storage_error: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<Build {getattr(self.builder, 'name', '?')} number:{self.number!r}>"
@@ -245,9 +250,15 @@ class Build(PropertiesMixin):
         self.path_module = ntpath if getattr(self.worker, "worker_system", "posix") == "nt" \
             else posixpath
         self.setupPropertiesKnownBeforeBuildStarts(self.properties)
-        self.buildid, self.number = await updates.addBuild(
-            builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
-            workerid=self.worker.workerid)
+        try:
+            self.buildid, self.number = await updates.addBuild(
+                builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
+                workerid=self.worker.workerid)
+        except StorageError as e:
+            # No build row: the requests end EXCEPTION (once the database takes writes)
+            # rather than being claimed again and again while the disk is full.
+            self.storage_failed(e, "the new build")
+            return await self._finish(None, EXCEPTION)
         self._stop_consumer = await self.master.mq.startConsuming(
             self._control_stop, ("control", "builds", str(self.buildid), "stop"))
         cancelled = self.master.botmaster.cancelled_brids
@@ -257,6 +268,11 @@ class Build(PropertiesMixin):
             await self.stopBuild("build request cancelled", CANCELLED)
         try:
             return await self._run_build(workerforbuilder)
+        except StorageError as e:
+            if self.finished:
+                raise
+            self.storage_failed(e, "the build's progress")
+            return await self._finish(None, EXCEPTION)
         finally:
             if self._stop_consumer is not None:
                 self._stop_consumer.stopConsuming()
@@ -399,12 +415,17 @@ class Build(PropertiesMixin):
             self.executedSteps.append(step)
             try:
                 result = await step.startStep(self.conn)
+            except StorageError as e:
+                self.storage_failed(e, f"step {step.name!r}")
+                result = EXCEPTION
             except Exception:
                 log.failure("{build}: step {step} failed unexpectedly", build=self, step=step)
                 result = EXCEPTION
             self.currentStep = None
             try:
                 await self._store_properties()
+            except StorageError as e:
+                self.storage_failed(e, "the build's properties")
             except Exception:
                 log.failure("{build}: cannot store properties", build=self)
             self._step_done(step, result)
@@ -474,6 +495,21 @@ class Build(PropertiesMixin):
     def lostRemote(self, conn: Any = None) -> None:
         self._lost_remote()
 
+    def storage_failed(self, err: BaseException, what: str) -> None:
+        """The database refused a write of this build (`what`, for the message): the build
+        ends EXCEPTION after the running step; the first reason goes to its state string
+        and to the master's log."""
+        self.results = worst_status(self.results, EXCEPTION) if self.results is not None \
+            else EXCEPTION
+        self.terminate = True
+        if self.storage_error is not None:
+            return
+        self.storage_error = err
+        reason = self.properties.redactor.redact(storage_reason(err))
+        log.error("{build}: cannot store {what} ({reason}); ending the build", build=self,
+                  what=what, reason=reason)
+        self.text.append(f"(cannot store {what}: {reason})")
+
     async def _finish(self, text: str | None, results: int | None) -> int:
         """Record the end of the build and hand it back to its builder."""
         updates = self.master.data.updates
@@ -494,16 +530,21 @@ class Build(PropertiesMixin):
         if text:
             parts.append(text)
         parts.extend(self.text)
+        state_string = self.properties.redactor.redact(" ".join(parts))
+        buildid = self.buildid
         try:
-            await updates.finishBuild(self.buildid, results,
-                                      state_string=self.properties.redactor.redact(
-                                          " ".join(parts)))
+            if buildid is not None:
+                await store_or_retry(
+                    self.master, f"finish build {buildid}",
+                    lambda: updates.finishBuild(buildid, results, state_string=state_string))
         except Exception:
             log.failure("{build}: cannot record the end of the build", build=self)
         if self._build_lockset is not None:
             self._build_lockset.release_all()
             self.master.botmaster.maybeStartBuildsForAllBuilders()
         await self.builder.buildFinished(self, self.workerforbuilder)
+        if not self._deferred.called:
+            self._deferred.callback(results)
         return results
 
     # Kept for plugins that wait on a build.

@@ -9,6 +9,7 @@ from twisted.logger import Logger
 
 from buildbot.process.properties import Properties
 from buildbot.process.results import EXCEPTION, RETRY
+from buildbot.process.retried_writes import store_or_retry
 from buildbot.process.workerforbuilder import LatentWorkerForBuilder, WorkerForBuilder
 from buildbot.util.deferred import call_user, maybe_await
 from buildbot.util.resultspec import Filter
@@ -191,8 +192,9 @@ class Builder(AsyncService):
             self.building.remove(build)
         worker = wfb.worker if wfb is not None else None
         if worker is not None:
-            # EXCEPTION: the worker may be broken, try another one for a while.
-            if build.results == EXCEPTION:
+            # EXCEPTION: the worker may be broken, try another one for a while; not when
+            # the master's own storage failed, which says nothing about the worker.
+            if build.results == EXCEPTION and getattr(build, "storage_error", None) is None:
                 worker.putInQuarantine()
             elif build.results != RETRY:
                 worker.resetQuarantine()
@@ -200,11 +202,14 @@ class Builder(AsyncService):
             wfb.buildFinished()
         updates = self.master.data.updates
         brids = [r.id for r in build.requests]
+        results = build.results
         try:
-            if build.results == RETRY:
-                await updates.unclaimBuildRequests(brids)
+            if results == RETRY:
+                await store_or_retry(self.master, f"unclaim build requests {brids}",
+                                     lambda: updates.unclaimBuildRequests(brids))
             else:
-                await updates.completeBuildRequests(brids, build.results)
+                await store_or_retry(self.master, f"complete build requests {brids}",
+                                     lambda: updates.completeBuildRequests(brids, results))
         except Exception:
             log.failure("{builder}: cannot update requests {brids}", builder=self, brids=brids)
         if wfb is not None and wfb.worker is not None:

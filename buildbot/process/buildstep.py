@@ -9,6 +9,7 @@ through the data API.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer, error
@@ -18,11 +19,13 @@ from twisted.spread import pb
 from zope.interface import implementer
 
 from buildbot import config
+from buildbot.data.exceptions import StorageError
 from buildbot.interfaces import IBuildStep, IBuildStepFactory, IRenderable
 from buildbot.process import log as logmod
 from buildbot.process.locks import LockSet
 from buildbot.process.properties import Properties, render
 from buildbot.process.remotecommand import RemoteCommand, RemoteException, RemoteShellCommand
+from buildbot.process.retried_writes import storage_reason, store_or_retry
 from buildbot.process.results import (
     CANCELLED,
     EXCEPTION,
@@ -32,7 +35,6 @@ from buildbot.process.results import (
     SUCCESS,
     WARNINGS,
     ResultComputingConfigMixin,
-
     statusToString,
 )
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
@@ -152,6 +154,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     _is_template = True
     _initialized = False
     _summary_closed = False
+    # The first write of this step the database refused (see `storage_failed`).
+    storage_error: BaseException | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BuildStep:
         self = object.__new__(cls)
@@ -360,6 +364,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                 text = self._summary_text()
                 try:
                     await self.master.data.updates.setStepStateString(self.stepid, text)
+                except StorageError as e:
+                    self.storage_failed(e, "its summary")
                 except Exception:
                     log.failure("{step}: cannot update its summary", step=self)
                 if not self._summary_dirty:
@@ -416,6 +422,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         loog = logmod.new_log(updates, name, type, logid, self._decoder(logEncoding),
                               self._redactor)
         loog.on_finished = self._log_finished
+        loog.on_write_failed = self._log_write_failed
         self.logs[name] = loog
         for logname, observer in self._log_observers:
             if logname == name:
@@ -431,6 +438,30 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             return
         self.master.tasks.spawn(f"compress log {loog.logid}",
                                 self.master.data.updates.compressLog(loog.logid))
+
+    def _log_write_failed(self, loog: Any, err: BaseException) -> None:
+        if isinstance(err, StorageError):
+            self.storage_failed(err, f"log {loog.name!r}")
+        else:
+            log.failure("{step}: writing log {name} failed", failure=Failure(err), step=self,
+                        name=loog.name)
+
+    def storage_failed(self, err: BaseException, what: str) -> None:
+        """The database refused a write of this step (`what`, for the message): the step
+        ends EXCEPTION, its running command is interrupted (its output could not be kept)
+        and the build ends after it. Later failures of the step are not reported again."""
+        if self.storage_error is not None:
+            return
+        self.storage_error = err
+        if self.build is not None and hasattr(self.build, "storage_failed"):
+            self.build.storage_failed(err, f"{what} of step {self.name!r}")
+        else:
+            log.error("{step}: cannot store {what} ({reason})", step=self, what=what,
+                      reason=self.hide_secrets(storage_reason(err)))
+        cmd = self.cmd
+        if cmd is not None:
+            self.master.tasks.spawn(f"interrupt {self} (storage failed)", cmd.interrupt(
+                f"the master cannot store the output: {storage_reason(err)}"))
 
     def getLog(self, name: str) -> Any:
         return self.logs[name]
@@ -555,6 +586,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if self.stepid is not None and self._running:
             try:
                 await self.addCompleteLog("cancelled", text)
+            except StorageError as e:
+                self.storage_failed(e, "the reason it was cancelled")
             except Exception:
                 log.failure("{step}: cannot record the cancel reason", step=self)
         if self.cmd is not None:
@@ -610,8 +643,12 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if not isinstance(name, str):
             name = await render(name, self.build.getProperties())
             object.__setattr__(self, "name", name)
-        self.stepid, self.number, name = await updates.addStep(self.build.buildid,
-                                                               self.hide_secrets(str(name)))
+        try:
+            self.stepid, self.number, name = await updates.addStep(
+                self.build.buildid, self.hide_secrets(str(name)))
+        except StorageError as e:
+            self.storage_failed(e, "the new step")
+            raise
         object.__setattr__(self, "name", name)
         self._running = True
         results = SUCCESS
@@ -643,13 +680,20 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             results = RETRY
         except Exception as e:
             f = Failure()
-            if isinstance(e, RemoteException) and self.stopped:
+            if isinstance(e, StorageError) or self.storage_error is not None:
+                # Reported once already (or now): no traceback logs, they could not be
+                # stored either.
+                self.storage_failed(e, "its progress")
+                results = CANCELLED if self.stopped else EXCEPTION  # a stop asked wins
+            elif isinstance(e, RemoteException) and self.stopped:
                 results = CANCELLED
             else:
                 self._log_exception(f)
                 results = EXCEPTION
                 await self._add_failure_logs(f)
         if self.stopped and results not in (RETRY, CANCELLED):
+            results = EXCEPTION
+        if self.storage_error is not None and results != CANCELLED:
             results = EXCEPTION
         self.results = results
         hidden = False
@@ -662,6 +706,13 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             if not loog.isFinished():
                 try:
                     await loog.finish()
+                except StorageError as e:
+                    self.storage_failed(e, f"log {loog.name!r}")
+                    if results != CANCELLED:
+                        self.results = results = EXCEPTION
+                    logid: int = loog.logid
+                    await store_or_retry(self.master, f"finish log {logid}",
+                                         partial(updates.finishLog, logid))
                 except Exception:
                     log.failure("{step}: finishing log {name} failed", step=self, name=loog.name)
                     self.results = results = EXCEPTION
@@ -677,8 +728,15 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             log.failure("{step}: cannot compute its final summary", step=self)
             final_text = None
         for submitter in self._test_result_submitters.values():
-            await submitter.finish()
-        await updates.finishStep(self.stepid, results, hidden, state_string=final_text)
+            try:
+                await submitter.finish()
+            except StorageError as e:
+                self.storage_failed(e, "its test results")
+                if results != CANCELLED:
+                    self.results = results = EXCEPTION
+        stepid = self.stepid
+        await store_or_retry(self.master, f"finish step {stepid}", lambda: updates.finishStep(
+            stepid, results, hidden, state_string=final_text))
         self._running = False
         return results
 

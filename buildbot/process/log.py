@@ -5,6 +5,11 @@ held until their end arrives, and whole lines are written through `data.updates.
 Writes of one log are serialised and batched: while one `appendLog` is in flight, new lines
 accumulate and go out together in the next call.
 
+When a write fails (the database refuses it: disk full, ...), the batch's callers get the
+error and `on_write_failed` is called once; from then on new content is dropped and only
+counted (`dropped_bytes`), so a step that keeps producing output neither retries nor
+accumulates it in memory. Finishing the log still tries to mark it complete.
+
 Text is redacted before it is cut into lines: the build's secrets become `<name>`. A secret
 cut in two by the worker's chunking is caught by holding, per stream, the tail that may be
 its beginning until the next chunk (or the end of the log) shows what follows.
@@ -84,6 +89,9 @@ class Log:
         self._finish_waiters: list[defer.Deferred[None]] = []
         self._idle_waiters: list[defer.Deferred[None]] = []
         self.on_finished: Callable[[Log], Any] | None = None
+        self.on_write_failed: Callable[[Log, BaseException], Any] | None = None
+        self.write_error: BaseException | None = None
+        self.dropped_bytes = 0
         # Shared with the build, so secrets rendered after the log was opened count too.
         self.redactor = redactor
         self._carry: dict[str, str] = {}
@@ -133,6 +141,9 @@ class Log:
         """Queue whole-line content; the Deferred fires once it is stored."""
         if self.finished:
             return defer.fail(RuntimeError(f"log '{self.name}' is already finished"))
+        if self.write_error is not None:
+            self.dropped_bytes += len(content)
+            return defer.succeed(None)
         d: defer.Deferred[None] = defer.Deferred()
         self._pending.append(content)
         self._waiters.append(d)
@@ -149,14 +160,24 @@ class Log:
             while self._pending:
                 content, waiters = "".join(self._pending), self._waiters
                 self._pending, self._waiters = [], []
+                if self.write_error is not None:
+                    # Queued while the failing write was in flight: dropped the same way.
+                    self.dropped_bytes += len(content)
+                    for w in waiters:
+                        w.callback(None)
+                    continue
                 try:
                     if content:
                         self.chunks_written += 1
                         await self.updates.appendLog(self.logid, content)
                 except Exception as e:
+                    self.write_error = e
+                    self.dropped_bytes += len(content)
                     for w in waiters:
                         w.errback(e)
-                    if not waiters:
+                    if self.on_write_failed is not None:
+                        self.on_write_failed(self, e)
+                    elif not waiters:
                         log.failure("writing log {name} failed", name=self.name)
                 else:
                     for w in waiters:
@@ -185,12 +206,16 @@ class Log:
         self._flush_partial()
         await self._drain()
         self.finished = True
-        await self.updates.finishLog(self.logid)
-        for cb in self._subscribers:
-            cb(None, None)
-        waiters, self._finish_waiters = self._finish_waiters, []
-        for w in waiters:
-            w.callback(None)
+        try:
+            await self.updates.finishLog(self.logid)
+        finally:
+            # Observers and waiters learn the end even when it could not be stored (the
+            # caller gets the error and may store it later).
+            for cb in self._subscribers:
+                cb(None, None)
+            waiters, self._finish_waiters = self._finish_waiters, []
+            for w in waiters:
+                w.callback(None)
         if self.on_finished is not None:
             self.on_finished(self)
 

@@ -37,8 +37,6 @@ PENDING: tuple[str, ...] = (
     # services
     "buildbot.manhole", "buildbot.statistics", "buildbot.util.kubeclientservice",
     "buildbot.util.git_credential",
-    # build cancellers (OldBuildCanceller and its buildset variant)
-    "buildbot.schedulers.canceller", "buildbot.schedulers.canceller_buildset",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest_twisted
 from buildbot.config.errors import capture_config_errors
 from buildbot.plugins import steps
 from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.steps.source.git import git_describe_flags
 from tests.fixtures.master import running_master, wait_for_message
 from tests.steps.harness import BuildOutcome, collect_build, force_build, make_config, stdout_of
 
@@ -64,6 +66,48 @@ def test_git_argument_errors() -> None:
         "Git: in mode 'full' shallow only possible with method 'clobber'.",
         "Git: getDescription must be a boolean or a dict.",
     ]
+
+
+def test_git_family_argument_errors_match_the_reference() -> None:
+    with capture_config_errors() as errors:
+        steps.Git(repourl="x", shallow=True)
+        steps.Git(repourl="x", mode="bogus", method="bogus", shallow=True)
+        steps.Git(repourl="x", mode="full", shallow=True)
+        steps.Git(repourl="x", mode="incremental", method="clean", shallow=2)
+        steps.GitTag()
+        steps.GitTag(tagName="t", annotated=True)
+        steps.GitTag(tagName="t", messages=["m"])
+        steps.GitTag(tagName="t", annotated=True, messages="m")
+        steps.GitCommit()
+        steps.GitCommit(paths="p", messages="m", emptyCommits="bogus")
+        steps.GitPush()
+        steps.GitPush(repourl="u")
+    # as Buildbot 4.3.0 reports the same calls
+    assert errors.errors == [
+        "Git: mode must be full or incremental",
+        "Git: in mode 'full' shallow only possible with method 'clobber'.",
+        "Git: in mode 'full' shallow only possible with method 'clobber'.",
+        "GitTag: must provide tagName",
+        "GitTag: must provide messages in case of annotated tag",
+        "GitTag: messages are required only in case of annotated tag",
+        "GitTag: messages should be a list",
+        "GitCommit: must provide messages", "GitCommit: messages must be a list",
+        "GitCommit: must provide paths", "GitCommit: paths must be a list",
+        "GitCommit: messages must be a list", "GitCommit: paths must be a list",
+        'GitCommit: emptyCommits must be one of "disallow", "create-empty-commit" and "ignore"',
+        "Git: must provide repourl.", "GitPush: must provide branch",
+        "GitPush: must provide branch",
+    ]
+
+
+DESCRIBE_ROWS = json.loads((Path(__file__).parent / "reference_git_describe.json").read_text())
+
+
+@pytest.mark.parametrize(("key", "value", "args"), DESCRIBE_ROWS)
+def test_describe_arguments_match_the_reference(key: str, value: Any, args: list[str]) -> None:
+    # recorded from 4.3's git_describe_flags for each getDescription key and value
+    produced = [a for k, to_args in git_describe_flags if k == key for a in to_args(value) or []]
+    assert produced == args
 
 
 def test_git_defaults() -> None:

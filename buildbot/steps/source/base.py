@@ -8,7 +8,7 @@ codebase, records the patch, and offers helpers to apply a patch on the worker.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from twisted.logger import Logger
@@ -19,6 +19,7 @@ from buildbot.process.properties import Interpolate
 from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import FAILURE
 from buildbot.steps.worker import CompositeStepMixin
+from buildbot.util.deferred import deferred_sleep
 from buildbot.util.misc import bytes2unicode
 
 log = Logger()
@@ -44,6 +45,16 @@ def stamp_patch(ss: Any) -> tuple[int, Any, str | None] | None:
     return (level if level is not None else 1, body, subdir)
 
 
+def effective_method(mode: Any, method: Any, default_full: str = "fresh") -> Any:
+    """The method a source step uses: none in incremental mode, `default_full` for a full
+    mode given without one."""
+    if mode == "incremental":
+        return None
+    if method is not None:
+        return method
+    return default_full if mode == "full" else None
+
+
 class Source(BuildStep, CompositeStepMixin):
     """Check out sources into `workdir` (default: the build's workdir); halts on failure.
 
@@ -60,6 +71,8 @@ class Source(BuildStep, CompositeStepMixin):
     haltOnFailure = True
     flunkOnFailure = True
     branch: Any = None
+    mode: Any = None
+    method: Any = None
     stdio_log: Any = None
 
     def __init__(self, workdir: Any = None, mode: Any = "update", alwaysUseLatest: bool = False,
@@ -88,7 +101,7 @@ class Source(BuildStep, CompositeStepMixin):
         self.timeout = timeout
         self.retry = retry
 
-    # -- "attribute groups": mode_<x> methods ----------------------------------------------
+    # -- modes: a step supports mode "x" by defining `mode_x()` -----------------------------
     def _hasAttrGroupMember(self, attrGroup: str, attr: str) -> bool:
         return hasattr(self, f"{attrGroup}_{attr}")
 
@@ -99,6 +112,51 @@ class Source(BuildStep, CompositeStepMixin):
         prefix = attrGroup + "_"
         return [name[len(prefix):] for name, _ in inspect.getmembers(self, inspect.ismethod)
                 if name.startswith(prefix)]
+
+    def supported_modes(self) -> list[str]:
+        """The modes this step implements (its `mode_<x>` methods), sorted."""
+        return sorted(self._listAttrGroupMembers("mode"))
+
+    def has_supported_mode(self) -> bool:
+        """Whether `self.mode` names one of `supported_modes()` (a renderable is checked
+        when the step runs)."""
+        return not isinstance(self.mode, str) or self._hasAttrGroupMember("mode", self.mode)
+
+    async def run_mode(self) -> None:
+        """Bring the workdir up to date the way `self.mode` says."""
+        await self._getAttrGroupMember("mode", self.mode)()
+
+    def _getMethod(self) -> Any:
+        return effective_method(self.mode, self.method)
+
+    async def worker_command(self, name: str, args: dict[str, Any],
+                             abandonOnFailure: bool = True) -> RemoteCommand:
+        """Run worker command `name` (e.g. "cpdir", "rmdir") with output to the stdio log;
+        a failure fails the step when `abandonOnFailure`."""
+        cmd = RemoteCommand(name, args)
+        cmd.useLog(self.stdio_log, False)
+        await self.runCommand(cmd)
+        if abandonOnFailure and cmd.didFail():
+            raise buildstep.BuildStepFailed()
+        return cmd
+
+    async def with_retries(self, attempt: Callable[[bool], Awaitable[Any]],
+                           before_retry: Callable[[], Awaitable[Any]] | None = None) -> Any:
+        """Run `attempt(abandonOnFailure)` until it returns 0, at most `retry[1]` more times
+        (`retry=(delay, repeats)`), waiting `delay` seconds and calling `before_retry()`
+        (usually a clobber) between attempts; only the last attempt abandons the step."""
+        while True:
+            last = not self.retry or self.retry[1] <= 0
+            rc = await attempt(last)
+            if last or self.stopped or rc == 0:
+                return rc
+            delay, repeats = self.retry
+            log.info("Checkout failed, trying {n} more times after {delay} seconds",
+                     n=repeats, delay=delay)
+            self.retry = (delay, repeats - 1)
+            await deferred_sleep(self.master.reactor, delay)
+            if before_retry is not None:
+                await before_retry()
 
     # -- properties --------------------------------------------------------------------------
     def updateSourceProperty(self, name: str, value: Any, source: str = "") -> None:
@@ -167,24 +225,30 @@ class Source(BuildStep, CompositeStepMixin):
                 "to upstream BuildBot so that such migrations can be avoided in the future.")
         if self.alwaysUseLatest:
             return await self.run_vc(self.branch, None, None)
-        ss = self.build.getSourceStamp(self.codebase)
-        self.sourcestamp = ss
-        if not ss:
-            text = f"No sourcestamp found in build for codebase '{self.codebase}'"
-            log.info("{text}", text=text)
-            self.descriptionDone = f"Codebase {self.codebase} not in build"
-            await self.addCompleteLog("log", text)
-            return FAILURE
-        branch = ss.branch or self.branch
-        revision = ss.revision
-        if not revision:
-            revision = self.computeSourceRevision(ss.changes)
-            if revision is not None:
-                self.updateSourceProperty("revision", str(revision))
-        patch = stamp_patch(ss)
+        self.sourcestamp = stamp = self.build.getSourceStamp(self.codebase)
+        if not stamp:
+            return await self._report_missing_codebase()
+        revision = stamp.revision or self._revision_from_changes(stamp.changes)
+        patch = stamp_patch(stamp)
         if patch:
             await self.addCompleteLog("patch", bytes2unicode(patch[1], errors="ignore"))
-        return await self.run_vc(branch, revision, patch)
+        # the stamp's branch wins over the step's default one
+        return await self.run_vc(stamp.branch or self.branch, revision, patch)
+
+    def _revision_from_changes(self, changes: list[Any]) -> Any:
+        # a stamp without revision: the step may name one from the changes (else the
+        # latest sources are checked out); the `revision` property then says which
+        revision = self.computeSourceRevision(changes)
+        if revision is not None:
+            self.updateSourceProperty("revision", str(revision))
+        return revision
+
+    async def _report_missing_codebase(self) -> int:
+        text = f"No sourcestamp found in build for codebase '{self.codebase}'"
+        log.info("{text}", text=text)
+        self.descriptionDone = f"Codebase {self.codebase} not in build"
+        await self.addCompleteLog("log", text)
+        return FAILURE
 
 
 __all__ = ["Source"]

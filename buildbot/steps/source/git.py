@@ -8,8 +8,9 @@ files), `clobber` (remove and clone) or `copy` (update a `source` directory and 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from twisted.logger import Logger
@@ -22,7 +23,6 @@ from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
 from buildbot.steps.worker import CompositeStepMixin
-from buildbot.util.deferred import deferred_sleep
 
 log = Logger()
 
@@ -39,23 +39,34 @@ def isTrueOrIsExactlyZero(v: Any) -> bool:
 _true_or_zero = isTrueOrIsExactlyZero
 
 
-# getDescription dict key -> `git describe` arguments for its value (None: nothing)
+# `getDescription` keys and how `git describe` takes them: a switch (given when true), a
+# value ("--match v*"), a number ("--abbrev=0", zero included) or an optional value
+# ("--dirty" for True or "", "--dirty=<mark>" otherwise).
+_DESCRIBE_OPTIONS = {
+    "all": "switch", "always": "switch", "contains": "switch", "debug": "switch",
+    "long": "switch", "exact-match": "switch", "tags": "switch", "first-parent": "switch",
+    "match": "value", "exclude": "value",
+    "abbrev": "number", "candidates": "number",
+    "dirty": "optional",
+}
+
+
+def describe_args(key: str, value: Any) -> list[str] | None:
+    """The `git describe` arguments for one `getDescription` entry (None: none)."""
+    kind, flag = _DESCRIBE_OPTIONS[key], f"--{key}"
+    if kind == "number":
+        return [f"{flag}={value}"] if _true_or_zero(value) else None
+    if not value and not (kind == "optional" and value == ""):
+        return None
+    if kind == "value":
+        return [flag, value]
+    if kind == "optional" and value is not True and value != "":
+        return [f"{flag}={value}"]
+    return [flag]
+
+
 GIT_DESCRIBE_FLAGS: list[tuple[str, Any]] = [
-    ("all", lambda v: ["--all"] if v else None),
-    ("always", lambda v: ["--always"] if v else None),
-    ("contains", lambda v: ["--contains"] if v else None),
-    ("debug", lambda v: ["--debug"] if v else None),
-    ("long", lambda v: ["--long"] if v else None),
-    ("exact-match", lambda v: ["--exact-match"] if v else None),
-    ("tags", lambda v: ["--tags"] if v else None),
-    ("first-parent", lambda v: ["--first-parent"] if v else None),
-    ("match", lambda v: ["--match", v] if v else None),
-    ("exclude", lambda v: ["--exclude", v] if v else None),
-    ("abbrev", lambda v: [f"--abbrev={v}"] if _true_or_zero(v) else None),
-    ("candidates", lambda v: [f"--candidates={v}"] if _true_or_zero(v) else None),
-    ("dirty", lambda v: ["--dirty"] if (v is True or v == "") else None),
-    ("dirty", lambda v: [f"--dirty={v}"] if (v and v is not True) else None),
-]
+    (key, functools.partial(describe_args, key)) for key in _DESCRIBE_OPTIONS]
 git_describe_flags = GIT_DESCRIBE_FLAGS  # the reference's name
 
 
@@ -198,6 +209,50 @@ class GitStepMixin:
         return self.gitInstalled
 
 
+# Methods of mode "full" (None: the default, "fresh").
+_FULL_METHODS = ("clean", "fresh", "clobber", "copy", None)
+_CLEAN_UNTRACKED = ["clean", "-f", "-f", "-d"]
+_CLEAN_UNTRACKED_AND_IGNORED = [*_CLEAN_UNTRACKED, "-x"]
+
+
+def _depth(shallow: Any) -> list[str]:
+    # `shallow=True` means a depth of 1
+    return ["--depth", str(int(shallow))] if shallow else []
+
+
+def _report(problems: list[tuple[bool, str]]) -> None:
+    """A configuration error for each (failed, message) whose check failed."""
+    for failed, message in problems:
+        if failed:
+            bbconfig.error(message)
+
+
+def _git_step_problems(step: Git) -> list[tuple[bool, str]]:
+    """The configuration checks of a Git step (4.3's texts and order). Mode and method are
+    checked only when given as strings (renderables are checked when the step runs)."""
+    mode_given = isinstance(step.mode, str)
+    method_given = mode_given and isinstance(step.method, str)
+    return [
+        (not step.repourl, "Git: must provide repourl."),
+        (mode_given and not step.has_supported_mode(),
+         f"Git: mode must be {' or '.join(step.supported_modes())}"),
+        (method_given and step.mode == "full" and step.method not in _FULL_METHODS,
+         "Git: invalid method for mode 'full'."),
+        (method_given and bool(step.shallow) and (step.mode, step.method) != ("full", "clobber"),
+         "Git: in mode 'full' shallow only possible with method 'clobber'."),
+        (not isinstance(step.getDescription, (bool, dict)),
+         "Git: getDescription must be a boolean or a dict."),
+    ]
+
+
+def classify_workdir(listing: list[str] | None) -> str:
+    """What a checkout finds in the workdir (its `listdir`, None if missing): "update" (a
+    git repository), "clone" (nothing there) or "clobber" (something else)."""
+    if not listing:
+        return "clone"
+    return "update" if ".git" in listing else "clobber"
+
+
 class Git(Source, GitStepMixin):
     """Check out `repourl` at the build's revision (or `branch`, default HEAD).
 
@@ -218,47 +273,24 @@ class Git(Source, GitStepMixin):
                  sshPrivateKey: Any = None, sshHostKey: Any = None, sshKnownHosts: Any = None,
                  auth_credentials: Any = None, git_credentials: Any = None,
                  **kwargs: Any) -> None:
-        if not getDescription and not isinstance(getDescription, dict):
-            getDescription = False
-        self.branch = branch
-        self.method = method
-        self.repourl = repourl
-        self.port = port
-        self.reference = reference
-        self.retryFetch = retryFetch
-        self.submodules = submodules
-        self.remoteSubmodules = remoteSubmodules
-        self.tags = tags
-        self.shallow = shallow
-        self.filters = filters
-        self.clobberOnFailure = clobberOnFailure
-        self.mode = mode
-        self.prog = progress
-        self.getDescription = getDescription
-        self.config = config
-        self.srcdir = "source"
-        self.origin = origin
-        self.sshPrivateKey = sshPrivateKey
-        self.sshHostKey = sshHostKey
+        # where from
+        self.repourl, self.port, self.origin = repourl, port, origin
+        self.branch, self.revision = branch, None
+        self.reference, self.filters, self.shallow = reference, filters, shallow
+        self.tags, self.prog, self.config = tags, progress, config
+        self.submodules, self.remoteSubmodules = submodules, remoteSubmodules
+        # how
+        self.mode, self.method, self.srcdir = mode, method, "source"
+        self.retryFetch, self.clobberOnFailure = retryFetch, clobberOnFailure
+        # a false value other than a dict (e.g. None) means no description
+        self.getDescription = getDescription if getDescription or isinstance(
+            getDescription, dict) else False
+        # credentials
+        self.sshPrivateKey, self.sshHostKey = sshPrivateKey, sshHostKey
         self.sshKnownHosts = sshKnownHosts
-        self.auth_credentials = auth_credentials
-        self.git_credentials = git_credentials
-        self.revision: Any = None
+        self.auth_credentials, self.git_credentials = auth_credentials, git_credentials
         super().__init__(mode=mode, **kwargs)
-        self.setupGitStep()
-        if isinstance(self.mode, str):
-            if not self._hasAttrGroupMember("mode", self.mode):
-                bbconfig.error(
-                    f"Git: mode must be {' or '.join(self._listAttrGroupMembers('mode'))}")
-            if isinstance(self.method, str):
-                if self.mode == "full" and self.method not in ("clean", "fresh", "clobber",
-                                                               "copy", None):
-                    bbconfig.error("Git: invalid method for mode 'full'.")
-                if self.shallow and (self.mode != "full" or self.method != "clobber"):
-                    bbconfig.error(
-                        "Git: in mode 'full' shallow only possible with method 'clobber'.")
-        if not isinstance(self.getDescription, (bool, dict)):
-            bbconfig.error("Git: getDescription must be a boolean or a dict.")
+        _report(_git_step_problems(self))
         _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
         _refuse_auth_options(auth_credentials=auth_credentials,
                              git_credentials=git_credentials)
@@ -273,14 +305,15 @@ class Git(Source, GitStepMixin):
             raise WorkerSetupError("git is not installed on worker")
         await self.setup_ssh()
         try:
-            return await self._run_vc_steps(patch)
+            return await self._update_workdir(patch)
         finally:
             await self.cleanup_ssh()
 
-    async def _run_vc_steps(self, patch: Any) -> int:
+    async def _update_workdir(self, patch: Any) -> int:
         if await self.sourcedirIsPatched():
-            await self._dovccmd(["clean", "-f", "-f", "-d", "-x"])
-        await self._getAttrGroupMember("mode", self.mode)()
+            # a patch applied by an earlier build is undone first
+            await self._dovccmd(_CLEAN_UNTRACKED_AND_IGNORED)
+        await self.run_mode()
         if patch:
             await self.patch(patch)
         await self.parseGotRevision()
@@ -288,46 +321,53 @@ class Git(Source, GitStepMixin):
 
     # -- modes and methods ------------------------------------------------------------------
     async def mode_full(self) -> None:
-        if self.method == "clobber":
-            await self.clobber()
+        # clobber and copy never reuse the workdir; clean and fresh update it in place
+        # when it holds a repository
+        whole_tree = {"clobber": self.clobber, "copy": self.copy}
+        if self.method in whole_tree:
+            await whole_tree[self.method]()
             return
-        if self.method == "copy":
-            await self.copy()
+        found = await self._sourcedirIsUpdatable()
+        if found != "update":
+            await self._replace_workdir(found)
             return
-        action = await self._sourcedirIsUpdatable()
-        if action == "clobber":
-            await self.clobber()
-        elif action == "clone":
-            log.info("No git repo present, making full clone")
-            await self._fullCloneOrFallback(self.shallow)
-        elif self.method == "clean":
-            await self.clean()
-        elif self.method == "fresh":
-            await self.fresh()
-        else:
+        in_place = {"clean": self.clean, "fresh": self.fresh}
+        if self.method not in in_place:
             raise ValueError("Unknown method, check your configuration")
+        await in_place[self.method]()
 
     async def mode_incremental(self) -> None:
-        action = await self._sourcedirIsUpdatable()
-        if action == "clobber":
-            await self.clobber()
-            return
-        if action == "clone":
-            log.info("No git repo present, making full clone")
-            await self._fullCloneOrFallback(shallowClone=self.shallow)
+        found = await self._sourcedirIsUpdatable()
+        if found != "update":
+            await self._replace_workdir(found)
             return
         await self._fetchOrFallback()
         await self._syncSubmodule(None)
         await self._updateSubmodule(None)
 
+    async def _replace_workdir(self, found: str) -> None:
+        if found == "clobber":
+            await self.clobber()
+            return
+        log.info("No git repo present, making full clone")
+        await self._fullCloneOrFallback(self.shallow)
+
+    def _submodule_stages(self, final_clean: list[str]) -> list[Callable[[], Awaitable[Any]]]:
+        # after the superproject: sync, update and clean the submodules, then clean the
+        # tree once more
+        stages: list[Callable[[], Awaitable[Any]]] = [
+            self._syncSubmodule, self._updateSubmodule, self._cleanSubmodule]
+        if self.submodules:
+            stages.append(lambda: self._dovccmd(final_clean))
+        return stages
+
     async def clean(self) -> int:
-        clean_command = ["clean", "-f", "-f", "-d"]
-        for step in (lambda: self._dovccmd(clean_command), self._fetchOrFallback,
-                     self._syncSubmodule, self._updateSubmodule, self._cleanSubmodule):
-            if await step() != RC_SUCCESS:
+        # every stage must succeed
+        stages = [lambda: self._dovccmd(_CLEAN_UNTRACKED), self._fetchOrFallback,
+                  *self._submodule_stages(_CLEAN_UNTRACKED)]
+        for stage in stages:
+            if await stage() != RC_SUCCESS:
                 raise buildstep.BuildStepFailed()
-        if self.submodules and await self._dovccmd(clean_command) != RC_SUCCESS:
-            raise buildstep.BuildStepFailed()
         return RC_SUCCESS
 
     async def clobber(self) -> Any:
@@ -336,166 +376,158 @@ class Git(Source, GitStepMixin):
             raise buildstep.BuildStepFailed()
 
     async def fresh(self) -> None:
-        clean_command = ["clean", "-f", "-f", "-d", "-x"]
-        if await self._dovccmd(clean_command, abandonOnFailure=False) == RC_SUCCESS:
-            await self._fetchOrFallback()
-        else:
+        # a tree git cannot clean is replaced by a new clone
+        if await self._dovccmd(_CLEAN_UNTRACKED_AND_IGNORED,
+                               abandonOnFailure=False) != RC_SUCCESS:
             await self._doClobber()
             await self._fullCloneOrFallback(shallowClone=self.shallow)
-        await self._syncSubmodule()
-        await self._updateSubmodule()
-        await self._cleanSubmodule()
-        if self.submodules:
-            await self._dovccmd(clean_command)
+        else:
+            await self._fetchOrFallback()
+        for stage in self._submodule_stages(_CLEAN_UNTRACKED_AND_IGNORED):
+            await stage()
 
     async def copy(self) -> int:
+        """Update the pristine `source` directory incrementally, then copy it over the
+        (emptied) workdir."""
         await self.runRmdir(self.workdir, abandonOnFailure=False, timeout=self.timeout)
-        old_workdir = self.workdir
-        self.workdir = self.srcdir
+        target, self.workdir = self.workdir, self.srcdir
         try:
             await self.mode_incremental()
-            cmd = RemoteCommand("cpdir", {"fromdir": self.srcdir, "todir": old_workdir,
-                                          "logEnviron": self.logEnviron,
-                                          "timeout": self.timeout})
-            cmd.useLog(self.stdio_log, False)
-            await self.runCommand(cmd)
-            if cmd.didFail():
-                raise buildstep.BuildStepFailed()
+            await self.worker_command("cpdir", {"fromdir": self.srcdir, "todir": target,
+                                                "logEnviron": self.logEnviron,
+                                                "timeout": self.timeout})
             return RC_SUCCESS
         finally:
-            self.workdir = old_workdir
+            self.workdir = target
 
     # -- properties ---------------------------------------------------------------------------
     async def parseGotRevision(self, _: Any = None) -> int:
-        revision = (await self._dovccmd(["rev-parse", "HEAD"], collectStdout=True)).strip()
-        if len(revision) != GIT_HASH_LENGTH:
+        head = (await self._dovccmd(["rev-parse", "HEAD"], collectStdout=True)).strip()
+        if len(head) != GIT_HASH_LENGTH:
             raise buildstep.BuildStepFailed()
-        log.info("Got Git revision {revision}", revision=revision)
-        self.updateSourceProperty("got_revision", revision)
+        log.info("Got Git revision {revision}", revision=head)
+        self.updateSourceProperty("got_revision", head)
         return RC_SUCCESS
 
+    def _describe_command(self) -> list[str]:
+        options = self.getDescription if isinstance(self.getDescription, dict) else {}
+        command = ["describe"]
+        for key, to_args in GIT_DESCRIBE_FLAGS:
+            command += to_args(options.get(key)) or []
+        # `--dirty` describes the work tree, so it takes no commit
+        if not any(arg.startswith("--dirty") for arg in command):
+            command.append("HEAD")
+        return command
+
     async def parseCommitDescription(self, _: Any = None) -> int:
-        if isinstance(self.getDescription, bool) and not self.getDescription:
+        if self.getDescription is False:
             return RC_SUCCESS
-        cmd = ["describe"]
-        if isinstance(self.getDescription, dict):
-            for opt, make in GIT_DESCRIBE_FLAGS:
-                args = make(self.getDescription.get(opt, None))
-                if args:
-                    cmd.extend(args)
-        if not any(arg.startswith("--dirty") for arg in cmd):
-            cmd.append("HEAD")
         try:
-            desc = (await self._dovccmd(cmd, collectStdout=True)).strip()
-            self.updateSourceProperty("commit-description", desc)
+            described = await self._dovccmd(self._describe_command(), collectStdout=True)
         except buildstep.BuildStepFailed:
-            pass  # no tag to describe from: the property is simply not set
+            return RC_SUCCESS  # nothing to describe from: the property is simply not set
+        self.updateSourceProperty("commit-description", described.strip())
         return RC_SUCCESS
 
     # -- git operations -----------------------------------------------------------------------
+    def _progress(self) -> list[str]:
+        return ["--progress"] if self.prog and self.supportsProgress else []
+
+    def _fetch_command(self, depth: Any) -> list[str]:
+        tags = ["--tags"] if self.tags else []
+        return ["fetch", "-f", *_depth(depth), *tags, *self._progress(), self.repourl,
+                self.branch]
+
+    async def _have_revision(self) -> bool:
+        # a commit already in the repository needs no fetch (unless tags are wanted too)
+        if self.tags or not self.revision:
+            return False
+        rc = await self._dovccmd(["cat-file", "-e", self.revision], abandonOnFailure=False)
+        return bool(rc == RC_SUCCESS)
+
     async def _fetch(self, _: Any, shallowClone: Any, abandonOnFailure: bool = True) -> int:
-        fetch_required = True
-        # a revision already present needs no fetch (unless tags are wanted)
-        if not self.tags and self.revision and await self._dovccmd(
-                ["cat-file", "-e", self.revision], abandonOnFailure=False) == RC_SUCCESS:
-            fetch_required = False
-        if fetch_required:
-            command = ["fetch", "-f"]
-            if shallowClone:
-                command += ["--depth", str(int(shallowClone))]
-            if self.tags:
-                command.append("--tags")
-            if self.prog and self.supportsProgress:
-                command.append("--progress")
-            command += [self.repourl, self.branch]
-            res = await self._dovccmd(command, abandonOnFailure=abandonOnFailure)
-            if res != RC_SUCCESS:
-                return res
-        rev = self.revision or "FETCH_HEAD"
-        res = await self._dovccmd(["checkout", "-f", rev], abandonOnFailure=abandonOnFailure)
-        # name the checked-out commit after the branch (detached otherwise)
-        if res == RC_SUCCESS and self.branch != "HEAD":
+        if not await self._have_revision():
+            rc = await self._dovccmd(self._fetch_command(shallowClone),
+                                     abandonOnFailure=abandonOnFailure)
+            if rc != RC_SUCCESS:
+                return int(rc)
+        rc = await self._dovccmd(["checkout", "-f", self.revision or "FETCH_HEAD"],
+                                 abandonOnFailure=abandonOnFailure)
+        if rc == RC_SUCCESS and self.branch != "HEAD":
+            # name the checked-out commit after the branch (it is detached otherwise)
             await self._dovccmd(["checkout", "-B", self.branch], abandonOnFailure=False)
-        return res
+        return int(rc)
 
     async def _fetchOrFallback(self, _: Any = None) -> int | None:
-        abandon = not self.retryFetch and not self.clobberOnFailure
-        res = await self._fetch(None, shallowClone=self.shallow, abandonOnFailure=abandon)
-        if res == RC_SUCCESS:
-            return res
+        # a failed fetch is retried once, or the tree clobbered, when configured
+        fallback = self.retryFetch or self.clobberOnFailure
+        rc = await self._fetch(None, shallowClone=self.shallow, abandonOnFailure=not fallback)
+        if rc == RC_SUCCESS:
+            return rc
+        if not fallback:
+            raise buildstep.BuildStepFailed()
         if self.retryFetch:
             await self._fetch(None, shallowClone=self.shallow)
-        elif self.clobberOnFailure:
-            await self.clobber()
         else:
-            raise buildstep.BuildStepFailed()
+            await self.clobber()
         return None
 
-    async def _clone(self, shallowClone: Any) -> int:
-        command = ["clone"]
-        switch_to_branch = self.branch != "HEAD"
-        if self.supportsBranch and self.branch != "HEAD":
-            if self.branch.startswith("refs/"):
-                command += ["--no-checkout"]
-            else:
-                switch_to_branch = False
-                command += ["--branch", self.branch]
-        if shallowClone:
-            command += ["--depth", str(int(shallowClone))]
-        if self.reference:
-            command += ["--reference", self.reference]
-        if self.origin:
-            command += ["--origin", self.origin]
+    def _clone_command(self, depth: Any) -> tuple[list[str], bool]:
+        """The clone command, and whether the branch must be fetched afterwards (git too old
+        for `--branch`, or a `refs/...` branch that clone cannot check out)."""
+        named_branch = self.branch != "HEAD"
+        branch_args: list[str] = []
+        fetch_after = named_branch
+        if named_branch and self.supportsBranch:
+            is_ref = self.branch.startswith("refs/")
+            branch_args = ["--no-checkout"] if is_ref else ["--branch", self.branch]
+            fetch_after = is_ref
+        optional = [*_depth(depth)]
+        optional += ["--reference", self.reference] if self.reference else []
+        optional += ["--origin", self.origin] if self.origin else []
         if self.filters and self.supportsFilters:
-            for f in self.filters:
-                command += ["--filter", f]
-        command += [self.repourl, "."]
-        if self.prog and self.supportsProgress:
-            command.append("--progress")
-        abandon = self.retry[1] <= 0 if self.retry else True
-        res = await self._dovccmd(command, abandonOnFailure=bool(abandon and shallowClone))
-        if switch_to_branch:
-            res = await self._fetch(None, shallowClone=shallowClone)
-        done = self.stopped or res == RC_SUCCESS
-        if self.retry and not done:
-            delay, repeats = self.retry
-            if repeats > 0:
-                log.info("Checkout failed, trying {n} more times after {delay} seconds",
-                         n=repeats, delay=delay)
-                self.retry = (delay, repeats - 1)
-                await deferred_sleep(self.master.reactor, delay)
-                await self._doClobber()
-                res = await self._clone(shallowClone)
-        return res
+            optional += [arg for f in self.filters for arg in ("--filter", f)]
+        command = ["clone", *branch_args, *optional, self.repourl, ".", *self._progress()]
+        return command, fetch_after
+
+    async def _clone(self, shallowClone: Any) -> int:
+        command, fetch_after = self._clone_command(shallowClone)
+
+        async def attempt(last: bool) -> Any:
+            # only a shallow clone abandons the step by itself; a deep one falls back
+            rc = await self._dovccmd(command, abandonOnFailure=bool(last and shallowClone))
+            if fetch_after:
+                rc = await self._fetch(None, shallowClone=shallowClone)
+            return rc
+
+        return int(await self.with_retries(attempt, before_retry=self._doClobber))
 
     async def _fullClone(self, shallowClone: Any = False) -> int:
-        res = await self._clone(shallowClone)
-        if res != RC_SUCCESS:
-            return res
+        rc = await self._clone(shallowClone)
+        if rc != RC_SUCCESS:
+            return rc
+        abandon = bool(shallowClone)
         if self.revision:
-            res = await self._dovccmd(["checkout", "-f", self.revision], bool(shallowClone))
+            rc = await self._dovccmd(["checkout", "-f", self.revision], abandon)
         if self.submodules:
-            args = ["submodule", "update", "--init", "--recursive"]
-            if self.remoteSubmodules:
-                args.append("--remote")
-            if shallowClone:
-                args += ["--depth", str(int(shallowClone))]
-            res = await self._dovccmd(args, bool(shallowClone))
-        return res
+            remote = ["--remote"] if self.remoteSubmodules else []
+            rc = await self._dovccmd(["submodule", "update", "--init", "--recursive", *remote,
+                                      *_depth(shallowClone)], abandon)
+        return int(rc)
 
     async def _fullCloneOrFallback(self, shallowClone: Any) -> Any:
-        res = await self._fullClone(shallowClone)
-        if res != RC_SUCCESS:
-            if not self.clobberOnFailure:
-                raise buildstep.BuildStepFailed()
-            res = await self.clobber()
-        return res
+        rc = await self._fullClone(shallowClone)
+        if rc == RC_SUCCESS:
+            return rc
+        if not self.clobberOnFailure:
+            raise buildstep.BuildStepFailed()
+        return await self.clobber()
 
     async def _doClobber(self) -> int:
         rc = await self.runRmdir(self.workdir, timeout=self.timeout)
         if rc != RC_SUCCESS:
             raise RuntimeError("Failed to delete directory")
-        return rc
+        return int(rc)
 
     def computeSourceRevision(self, changes: list[Any]) -> Any:
         return changes[-1].revision if changes else None
@@ -503,53 +535,38 @@ class Git(Source, GitStepMixin):
     async def _syncSubmodule(self, _: Any = None) -> int:
         if not self.submodules:
             return RC_SUCCESS
-        return await self._dovccmd(["submodule", "sync"])
+        return int(await self._dovccmd(["submodule", "sync"]))
 
     async def _updateSubmodule(self, _: Any = None) -> int:
         if not self.submodules:
             return RC_SUCCESS
-        command = ["submodule", "update", "--init", "--recursive"]
-        if self.supportsSubmoduleForce:
-            command.append("--force")
-        if self.supportsSubmoduleCheckout:
-            command.append("--checkout")
-        if self.remoteSubmodules:
-            command.append("--remote")
-        return await self._dovccmd(command)
+        wanted = [("--force", self.supportsSubmoduleForce),
+                  ("--checkout", self.supportsSubmoduleCheckout),
+                  ("--remote", self.remoteSubmodules)]
+        return int(await self._dovccmd(["submodule", "update", "--init", "--recursive",
+                                        *[flag for flag, on in wanted if on]]))
 
     async def _cleanSubmodule(self, _: Any = None) -> int:
         if not self.submodules:
             return RC_SUCCESS
-        subcommand = "git clean -f -f -d"
-        if self.mode == "full" and self.method == "fresh":
-            subcommand += " -x"
-        return await self._dovccmd(
-            ["submodule", "foreach", "--recursive", subcommand])
-
-    def _getMethod(self) -> Any:
-        if self.method is not None and self.mode != "incremental":
-            return self.method
-        if self.mode == "full":
-            return "fresh"
-        return None
+        clean = _CLEAN_UNTRACKED_AND_IGNORED if self.method == "fresh" and \
+            self.mode == "full" else _CLEAN_UNTRACKED
+        return int(await self._dovccmd(["submodule", "foreach", "--recursive",
+                                        " ".join(["git", *clean])]))
 
     async def applyPatch(self, patch: tuple[int, Any, Any]) -> int:
         await self._dovccmd(["update-index", "--refresh"])
         body = patch[1].decode("utf-8") if isinstance(patch[1], bytes) else patch[1]
-        return await self._dovccmd(
-            ["apply", "--index", "-p", str(patch[0])], initialStdin=body)
+        return int(await self._dovccmd(["apply", "--index", "-p", str(patch[0])],
+                                       initialStdin=body))
 
     async def _sourcedirIsUpdatable(self) -> str:
         """"update" (a git checkout), "clobber" (something else) or "clone" (empty)."""
         cmd = RemoteCommand("listdir", {"dir": self.workdir})
         cmd.useLog(self.stdio_log, False)
         await self.runCommand(cmd)
-        if "files" not in cmd.updates:
-            return "clone"
-        files = cmd.updates["files"][0]
-        if ".git" in files:
-            return "update"
-        return "clobber" if files else "clone"
+        listings = cmd.updates.get("files")
+        return classify_workdir(listings[0] if listings else None)
 
 
 class _GitRepoStep(BuildStep, GitStepMixin, CompositeStepMixin):
@@ -562,13 +579,9 @@ class _GitRepoStep(BuildStep, GitStepMixin, CompositeStepMixin):
 
     def _setup(self, workdir: Any, repourl: Any, port: int, env: Any, timeout: int,
                logEnviron: bool, config: Any) -> None:
-        self.workdir = workdir
-        self.repourl = repourl
-        self.port = port
-        self.env = env
+        self.workdir, self.env, self.logEnviron = workdir, env, logEnviron
+        self.repourl, self.port, self.config = repourl, port, config
         self.timeout = timeout
-        self.logEnviron = logEnviron
-        self.config = config
 
     async def _start(self) -> None:
         self.stdio_log = await self.addLog("stdio")
@@ -589,10 +602,8 @@ class GitPush(_GitRepoStep):
                  auth_credentials: Any = None, git_credentials: Any = None,
                  config: Any = None, **kwargs: Any) -> None:
         self._setup(workdir, repourl, port, env, timeout, logEnviron, config)
-        self.branch = branch
-        self.force = force
-        self.sshPrivateKey = sshPrivateKey
-        self.sshHostKey = sshHostKey
+        self.branch, self.force = branch, force
+        self.sshPrivateKey, self.sshHostKey = sshPrivateKey, sshHostKey
         self.sshKnownHosts = sshKnownHosts
         super().__init__(**kwargs)
         self.setupGitStep()
@@ -605,12 +616,10 @@ class GitPush(_GitRepoStep):
     async def run(self) -> int:
         self.setup_repourl()
         await self._start()
-        cmd = ["push", self.repourl, self.branch]
-        if self.force:
-            cmd.append("--force")
         await self.setup_ssh()
         try:
-            return await self._dovccmd(cmd)
+            force = ["--force"] if self.force else []
+            return int(await self._dovccmd(["push", self.repourl, self.branch, *force]))
         finally:
             await self.cleanup_ssh()
 
@@ -626,33 +635,30 @@ class GitTag(_GitRepoStep):
                  timeout: int = 20 * 60, logEnviron: bool = True, config: Any = None,
                  **kwargs: Any) -> None:
         self._setup(workdir, None, 22, env, timeout, logEnviron, config)
-        self.tagName = tagName
-        self.annotated = annotated
+        self.tagName, self.annotated, self.force = tagName, annotated, force
         self.messages = messages
-        self.force = force
         super().__init__(**kwargs)
-        if not self.tagName:
-            bbconfig.error("GitTag: must provide tagName")
-        if self.annotated and not self.messages:
-            bbconfig.error("GitTag: must provide messages in case of annotated tag")
-        if not self.annotated and self.messages:
-            bbconfig.error("GitTag: messages are required only in case of annotated tag")
-        if self.messages and not isinstance(self.messages, list):
-            bbconfig.error("GitTag: messages should be a list")
+        # messages go with annotated tags, and only with them
+        has_messages = bool(self.messages)
+        _report([
+            (not self.tagName, "GitTag: must provide tagName"),
+            (self.annotated and not has_messages,
+             "GitTag: must provide messages in case of annotated tag"),
+            (not self.annotated and has_messages,
+             "GitTag: messages are required only in case of annotated tag"),
+            (has_messages and not isinstance(self.messages, list),
+             "GitTag: messages should be a list"),
+        ])
 
     async def run(self) -> int:
         await self._start()
-        cmd = ["tag"]
-        if self.annotated:
-            cmd.append("-a")
-            cmd.append(self.tagName)
-            for msg in self.messages:
-                cmd += ["-m", msg]
-        else:
-            cmd.append(self.tagName)
-        if self.force:
-            cmd.append("--force")
-        return await self._dovccmd(cmd)
+        annotation = ["-a", self.tagName, *[a for m in self.messages for a in ("-m", m)]] \
+            if self.annotated else [self.tagName]
+        force = ["--force"] if self.force else []
+        return int(await self._dovccmd(["tag", *annotation, *force]))
+
+
+_EMPTY_COMMIT_POLICIES = ("disallow", "create-empty-commit", "ignore")
 
 
 class GitCommit(_GitRepoStep):
@@ -668,41 +674,38 @@ class GitCommit(_GitRepoStep):
                  emptyCommits: str = "disallow", config: Any = None, no_verify: bool = False,
                  **kwargs: Any) -> None:
         self._setup(workdir, None, 22, env, timeout, logEnviron, config)
-        self.paths = paths
-        self.messages = messages
-        self.emptyCommits = emptyCommits
-        self.no_verify = no_verify
+        self.paths, self.messages = paths, messages
+        self.emptyCommits, self.no_verify = emptyCommits, no_verify
         super().__init__(**kwargs)
-        if not self.messages:
-            bbconfig.error("GitCommit: must provide messages")
-        if not isinstance(self.messages, list):
-            bbconfig.error("GitCommit: messages must be a list")
-        if not self.paths:
-            bbconfig.error("GitCommit: must provide paths")
-        if not isinstance(self.paths, list):
-            bbconfig.error("GitCommit: paths must be a list")
-        if self.emptyCommits not in ("disallow", "create-empty-commit", "ignore"):
-            bbconfig.error('GitCommit: emptyCommits must be one of "disallow", '
-                           '"create-empty-commit" and "ignore"')
+        _report([
+            (not self.messages, "GitCommit: must provide messages"),
+            (not isinstance(self.messages, list), "GitCommit: messages must be a list"),
+            (not self.paths, "GitCommit: must provide paths"),
+            (not isinstance(self.paths, list), "GitCommit: paths must be a list"),
+            (self.emptyCommits not in _EMPTY_COMMIT_POLICIES,
+             ('GitCommit: emptyCommits must be one of "disallow", "create-empty-commit" and '
+              '"ignore"')),
+        ])
+
+    def _commit_command(self) -> list[str]:
+        options = [("--allow-empty", self.emptyCommits == "create-empty-commit"),
+                   ("--no-verify", self.no_verify)]
+        return ["commit", *[a for m in self.messages for a in ("-m", m)],
+                *[flag for flag, on in options if on]]
 
     async def run(self) -> int:
         await self._start()
+        # committing needs a branch (not a detached HEAD)
         branch = (await self._dovccmd(["symbolic-ref", "HEAD"], collectStdout=True)).strip()
         if not branch:
             raise buildstep.BuildStepFailed()
         await self._dovccmd(["add", *self.paths])
-        cmd = ["commit"]
-        for msg in self.messages:
-            cmd += ["-m", msg]
-        if self.emptyCommits == "create-empty-commit":
-            cmd.append("--allow-empty")
-        if self.no_verify:
-            cmd.append("--no-verify")
         if self.emptyCommits == "ignore":
-            rc = await self._dovccmd(["diff", "--cached", "--quiet"], abandonOnFailure=False)
-            if rc == RC_SUCCESS:
+            unchanged = await self._dovccmd(["diff", "--cached", "--quiet"],
+                                            abandonOnFailure=False)
+            if unchanged == RC_SUCCESS:
                 return SUCCESS
-        return await self._dovccmd(cmd)
+        return int(await self._dovccmd(self._commit_command()))
 
 
 __all__ = ["Git", "GitCommit", "GitPush", "GitStepMixin", "GitTag"]

@@ -9,10 +9,9 @@ from twisted.logger import Logger
 from buildbot.config.errors import ConfigErrors
 from buildbot.interfaces import WorkerSetupError
 from buildbot.process import buildstep
-from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
+from buildbot.process.remotecommand import RemoteShellCommand
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
-from buildbot.util.deferred import deferred_sleep
 
 log = Logger()
 
@@ -35,27 +34,25 @@ class Mercurial(Source):
     def __init__(self, repourl: Any = None, mode: Any = "incremental", method: Any = None,
                  defaultBranch: Any = None, branchType: str = "dirname",
                  clobberOnBranchChange: bool = True, **kwargs: Any) -> None:
-        self.repourl = repourl
+        self.repourl, self.mode, self.method = repourl, mode, method
+        self.branchType, self.clobberOnBranchChange = branchType, clobberOnBranchChange
+        # `branch` is what the step last checked out, `update_branch` what this build wants
         self.defaultBranch = self.branch = defaultBranch
-        self.branchType = branchType
-        self.method = method
-        self.clobberOnBranchChange = clobberOnBranchChange
-        self.mode = mode
         self.revision: Any = None
         self.update_branch: Any = None
         super().__init__(mode=mode, **kwargs)
-        errors = []
-        if not self._hasAttrGroupMember("mode", self.mode):
-            errors.append(f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}")
-        if self.method not in self.possible_methods:
-            errors.append(f"method {self.method} is not one of {self.possible_methods}")
-        if self.branchType not in self.possible_branchTypes:
-            errors.append(
-                f"branchType {self.branchType} is not one of {self.possible_branchTypes}")
-        if repourl is None:
-            errors.append("you must provide a repourl")
-        if errors:
-            raise ConfigErrors(errors)
+        checks = [
+            (not self.has_supported_mode(),
+             f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}"),
+            (self.method not in self.possible_methods,
+             f"method {self.method} is not one of {self.possible_methods}"),
+            (self.branchType not in self.possible_branchTypes,
+             f"branchType {self.branchType} is not one of {self.possible_branchTypes}"),
+            (repourl is None, "you must provide a repourl"),
+        ]
+        problems = [message for failed, message in checks if failed]
+        if problems:
+            raise ConfigErrors(problems)
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.revision = revision
@@ -65,12 +62,12 @@ class Mercurial(Source):
             raise WorkerSetupError("Mercurial is not installed on worker")
         await self.sourcedirIsPatched()
         if self.branchType == "dirname":
-            self.repourl = self.repourl + (branch or "")
-            self.branch = self.defaultBranch
-            self.update_branch = branch
+            # a branch is a directory next to the default one
+            self.repourl += branch or ""
+            self.branch, self.update_branch = self.defaultBranch, branch
         else:
             self.update_branch = branch or "default"
-        await self._getAttrGroupMember("mode", self.mode)()
+        await self.run_mode()
         if patch:
             await self.patch(patch)
         await self.parseGotRevision()
@@ -83,12 +80,11 @@ class Mercurial(Source):
         if not await self._sourcedirIsUpdatable():
             await self._clone()
             await self._update()
-        elif self.method == "clean":
-            await self.clean()
-        elif self.method == "fresh":
-            await self.fresh()
-        else:
+            return
+        in_place = {"clean": self.clean, "fresh": self.fresh}
+        if self.method not in in_place:
             raise ValueError("Unknown method, check your configuration")
+        await in_place[self.method]()
 
     async def mode_incremental(self) -> None:
         if self.method is not None:
@@ -99,48 +95,53 @@ class Mercurial(Source):
             await self._clone()
         await self._checkBranchChange()
 
+    async def _purge(self, ignored_too: bool) -> None:
+        # the purge extension, enabled for this command only
+        await self._dovccmd(["--config", "extensions.purge=", "purge",
+                             *(["--all"] if ignored_too else [])])
+
     async def clean(self) -> None:
-        await self._dovccmd(["--config", "extensions.purge=", "purge"])
+        await self._purge(False)
+        await self._pullUpdate()
+
+    async def fresh(self) -> None:
+        await self._purge(True)
         await self._pullUpdate()
 
     async def _clobber(self) -> None:
-        cmd = RemoteCommand("rmdir", {"dir": self.workdir, "logEnviron": self.logEnviron})
-        cmd.useLog(self.stdio_log, False)
-        await self.runCommand(cmd)
+        await self.worker_command("rmdir", {"dir": self.workdir, "logEnviron": self.logEnviron},
+                                  abandonOnFailure=False)
 
     async def clobber(self) -> None:
         await self._clobber()
         await self._clone()
         await self._update()
 
-    async def fresh(self) -> None:
-        await self._dovccmd(["--config", "extensions.purge=", "purge", "--all"])
-        await self._pullUpdate()
-
     async def parseGotRevision(self) -> None:
-        revision = (await self._dovccmd(["parents", "--template", "{node}\\n"],
-                                        collectStdout=True)).strip()
-        if len(revision) != 40:
+        node = (await self._dovccmd(["parents", "--template", "{node}\\n"],
+                                    collectStdout=True)).strip()
+        if len(node) != 40:
             raise ValueError("Incorrect revision id")
-        log.info("Got Mercurial revision {revision}", revision=revision)
-        self.updateSourceProperty("got_revision", revision)
+        log.info("Got Mercurial revision {revision}", revision=node)
+        self.updateSourceProperty("got_revision", node)
 
     async def _checkBranchChange(self) -> None:
         current = await self._getCurrentBranch()
-        if current != self.update_branch and self.clobberOnBranchChange:
-            log.info("Working dir is on in-repo branch '{cur}' and build needs '{want}'. "
-                     "Clobbering.", cur=current, want=self.update_branch)
-            await self.clobber()
+        if current == self.update_branch or not self.clobberOnBranchChange:
+            await self._removeAddedFilesAndUpdate(None)
             return
-        await self._removeAddedFilesAndUpdate(None)
+        log.info("Working dir is on in-repo branch '{cur}' and build needs '{want}'. "
+                 "Clobbering.", cur=current, want=self.update_branch)
+        await self.clobber()
+
+    def _rev_args(self) -> list[str]:
+        # the build's revision, else the in-repo branch; a dirname branch is in the URL
+        if self.revision:
+            return ["--rev", self.revision]
+        return ["--rev", self.update_branch] if self.branchType == "inrepo" else []
 
     def getHgPullCommand(self) -> list[str]:
-        command = ["pull", self.repourl]
-        if self.revision:
-            command += ["--rev", self.revision]
-        elif self.branchType == "inrepo":
-            command += ["--rev", self.update_branch]
-        return command
+        return ["pull", self.repourl, *self._rev_args()]
 
     async def _pullUpdate(self) -> None:
         await self._dovccmd(self.getHgPullCommand())
@@ -163,62 +164,37 @@ class Mercurial(Source):
         return cmd.stdout if collectStdout else cmd.rc
 
     def computeSourceRevision(self, changes: list[Any]) -> Any:
-        if not changes:
-            return None
         if len(changes) > 1:
             log.info("Mercurial.computeSourceRevision: warning: there are {n} changes here, "
                      "assuming the last one is the most recent", n=len(changes))
-        return changes[-1].revision
+        return changes[-1].revision if changes else None
 
     async def _getCurrentBranch(self) -> Any:
-        if self.branchType == "dirname":
-            return self.branch
-        return (await self._dovccmd(["identify", "--branch"], collectStdout=True)).strip()
-
-    def _getMethod(self) -> Any:
-        if self.method is not None and self.mode != "incremental":
-            return self.method
-        if self.mode == "full":
-            return "fresh"
-        return None
+        if self.branchType == "inrepo":
+            return (await self._dovccmd(["identify", "--branch"], collectStdout=True)).strip()
+        return self.branch
 
     async def _sourcedirIsUpdatable(self) -> bool:
         return await self.pathExists(self.build.path_module.join(self.workdir, ".hg"))
 
     async def _removeAddedFilesAndUpdate(self, _: Any) -> None:
-        stdout = await self._dovccmd(["locate", "set:added()"], collectStdout=True,
-                                     decodeRC={0: SUCCESS, 1: SUCCESS})
-        files = [self.workdir + "/" + name for name in stdout.splitlines()]
-        if files:
-            cmd = RemoteCommand("rmdir", {"dir": files, "logEnviron": self.logEnviron})
-            cmd.useLog(self.stdio_log, False)
-            await self.runCommand(cmd)
+        # files `hg add`ed but not committed survive `update --clean`: remove them first
+        added = await self._dovccmd(["locate", "set:added()"], collectStdout=True,
+                                    decodeRC={0: SUCCESS, 1: SUCCESS})
+        paths = [f"{self.workdir}/{name}" for name in added.splitlines()]
+        if paths:
+            await self.worker_command("rmdir", {"dir": paths, "logEnviron": self.logEnviron},
+                                      abandonOnFailure=False)
         await self._update()
 
     async def _update(self) -> None:
-        command = ["update", "--clean"]
-        if self.revision:
-            command += ["--rev", self.revision]
-        elif self.branchType == "inrepo":
-            command += ["--rev", self.update_branch]
-        await self._dovccmd(command)
+        await self._dovccmd(["update", "--clean", *self._rev_args()])
 
     async def _clone(self) -> Any:
-        abandon = self.retry[1] <= 0 if self.retry else True
-        res = await self._dovccmd(["clone", "--noupdate", self.repourl, "."],
-                                  abandonOnFailure=abandon)
-        while self.retry and not self.stopped and res != 0:
-            delay, repeats = self.retry
-            if repeats <= 0:
-                break
-            log.info("Checkout failed, trying {n} more times after {delay} seconds",
-                     n=repeats, delay=delay)
-            self.retry = (delay, repeats - 1)
-            await deferred_sleep(self.master.reactor, delay)
-            await self._clobber()
-            res = await self._dovccmd(["clone", "--noupdate", self.repourl, "."],
-                                      abandonOnFailure=self.retry[1] <= 0)
-        return res
+        command = ["clone", "--noupdate", self.repourl, "."]
+        return await self.with_retries(
+            lambda last: self._dovccmd(command, abandonOnFailure=last),
+            before_retry=self._clobber)
 
     async def checkHg(self) -> bool:
         return bool(await self._dovccmd(["--version"]) == 0)

@@ -14,9 +14,8 @@ from twisted.logger import Logger
 from buildbot.config.errors import ConfigErrors
 from buildbot.interfaces import WorkerSetupError
 from buildbot.process import buildstep
-from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
+from buildbot.process.remotecommand import RemoteShellCommand
 from buildbot.steps.source.base import Source
-from buildbot.util.deferred import deferred_sleep
 
 log = Logger()
 
@@ -50,67 +49,63 @@ class SVN(Source):
                  username: Any = None, password: Any = None, extra_args: Any = None,
                  keep_on_purge: Any = None, depth: Any = None,
                  preferLastChangedRev: bool = False, **kwargs: Any) -> None:
-        self.repourl = repourl
-        self.username = username
-        self.password = password
-        self.extra_args = extra_args
+        self.repourl, self.mode, self.method = repourl, mode, method
+        # options added to every svn command
+        self.username, self.password = username, password
+        self.depth, self.extra_args = depth, extra_args
         self.keep_on_purge = keep_on_purge or []
-        self.depth = depth
-        self.method = method
-        self.mode = mode
         self.preferLastChangedRev = preferLastChangedRev
         self.revision: Any = None
         # As in the reference, `mode` does not reach Source: the description is always
         # "updating"/"update".
         super().__init__(**kwargs)
-        errors = []
-        if not self._hasAttrGroupMember("mode", self.mode):
-            errors.append(f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}")
-        if self.method not in self.possible_methods:
-            errors.append(f"method {self.method} is not one of {self.possible_methods}")
-        if repourl is None:
-            errors.append("you must provide repourl")
-        if errors:
-            raise ConfigErrors(errors)
+        checks = [
+            (not self.has_supported_mode(),
+             f"mode {self.mode} is not one of {self._listAttrGroupMembers('mode')}"),
+            (self.method not in self.possible_methods,
+             f"method {self.method} is not one of {self.possible_methods}"),
+            (repourl is None, "you must provide repourl"),
+        ]
+        problems = [message for failed, message in checks if failed]
+        if problems:
+            raise ConfigErrors(problems)
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.revision = revision
         self.method = self._getMethod()
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
         if self.password is not None:
+            # shown as XXXXXX in logs
             self.password = ("obfuscated", self.password, "XXXXXX")
         if not await self.checkSvn():
             raise WorkerSetupError("SVN is not installed on worker")
         if await self.sourcedirIsPatched():
             await self.purge(False)
-        await self._getAttrGroupMember("mode", self.mode)()
+        await self.run_mode()
         if patch:
             await self.patch(patch)
         return await self.parseGotRevision()
 
+    def _revision_args(self) -> list[str]:
+        return ["--revision", str(self.revision)] if self.revision else []
+
     def _update_command(self) -> list[Any]:
-        command: list[Any] = ["update"]
-        if self.revision:
-            command += ["--revision", str(self.revision)]
-        return command
+        return ["update", *self._revision_args()]
 
     async def mode_full(self) -> None:
-        if self.method == "clobber":
-            await self.clobber()
-        elif self.method in ("copy", "export"):
-            await self.copy()
+        whole_tree = {"clobber": self.clobber, "copy": self.copy, "export": self.copy}
+        if self.method in whole_tree:
+            await whole_tree[self.method]()
         elif not await self._sourcedirIsUpdatable():
             await self.clobber()
-        elif self.method == "clean":
-            await self.clean()
-        elif self.method == "fresh":
-            await self.fresh()
+        elif self.method in ("clean", "fresh"):
+            await getattr(self, self.method)()
 
     async def mode_incremental(self) -> None:
-        if not await self._sourcedirIsUpdatable():
-            await self.clobber()
-        else:
+        if await self._sourcedirIsUpdatable():
             await self._dovccmd(self._update_command())
+        else:
+            await self.clobber()
 
     async def clobber(self) -> None:
         await self.runRmdir(self.workdir, timeout=self.timeout)
@@ -124,33 +119,31 @@ class SVN(Source):
         await self.purge(False)
         await self._dovccmd(self._update_command())
 
+    def _export_command(self, checkout_dir: str) -> list[Any]:
+        credentials = ["--username", self.username] if self.username else []
+        if self.password is not None:
+            credentials += ["--password", self.password]
+        return ["svn", "export", *self._revision_args(), *credentials,
+                *(self.extra_args or []), checkout_dir, self.workdir]
+
     async def copy(self) -> None:
+        """Update a pristine `source` checkout (per codebase), then copy or export it into
+        the emptied workdir."""
         await self.runRmdir(self.workdir, timeout=self.timeout)
         checkout_dir = "source"
         if self.codebase:
             checkout_dir = self.build.path_module.join(checkout_dir, self.codebase)
-        old_workdir = self.workdir
+        target, self.workdir = self.workdir, checkout_dir
         try:
-            self.workdir = checkout_dir
             await self.mode_incremental()
         finally:
-            self.workdir = old_workdir
-        cmd: RemoteCommand
+            self.workdir = target
         if self.method == "copy":
-            cmd = RemoteCommand("cpdir", {"fromdir": checkout_dir, "todir": self.workdir,
-                                          "logEnviron": self.logEnviron})
-        else:
-            export: list[Any] = ["svn", "export"]
-            if self.revision:
-                export += ["--revision", str(self.revision)]
-            if self.username:
-                export += ["--username", self.username]
-            if self.password is not None:
-                export += ["--password", self.password]
-            export += list(self.extra_args or [])
-            export += [checkout_dir, self.workdir]
-            cmd = RemoteShellCommand("", export, env=self.env, logEnviron=self.logEnviron,
-                                     timeout=self.timeout)
+            await self.worker_command("cpdir", {"fromdir": checkout_dir, "todir": target,
+                                                "logEnviron": self.logEnviron})
+            return
+        cmd = RemoteShellCommand("", self._export_command(checkout_dir), env=self.env,
+                                 logEnviron=self.logEnviron, timeout=self.timeout)
         cmd.useLog(self.stdio_log, False)
         await self.runCommand(cmd)
         if cmd.didFail():
@@ -175,20 +168,12 @@ class SVN(Source):
         if cmd.didFail() and abandonOnFailure:
             log.info("Source step failed while running command {cmd}", cmd=cmd)
             raise buildstep.BuildStepFailed()
-        if collectStdout and collectStderr:
-            return (cmd.stdout, cmd.stderr)
-        if collectStdout:
-            return cmd.stdout
-        if collectStderr:
-            return cmd.stderr
-        return cmd.rc
-
-    def _getMethod(self) -> Any:
-        if self.method is not None and self.mode != "incremental":
-            return self.method
-        if self.mode == "full":
-            return "fresh"
-        return None
+        # what was asked for: (stdout, stderr), one of them, or the exit code
+        collected = [out for wanted, out in ((collectStdout, cmd.stdout),
+                                             (collectStderr, cmd.stderr)) if wanted]
+        if not collected:
+            return cmd.rc
+        return collected[0] if len(collected) == 1 else tuple(collected)
 
     async def _sourcedirIsUpdatable(self) -> bool:
         """True if the workdir is a working copy of `repourl`."""
@@ -306,21 +291,13 @@ class SVN(Source):
         return out
 
     async def _checkout(self) -> None:
-        command: list[Any] = ["checkout", self.repourl, "."]
-        if self.revision:
-            command += ["--revision", str(self.revision)]
-        abandon = self.retry[1] <= 0 if self.retry else True
-        res = await self._dovccmd(command, abandonOnFailure=abandon)
-        if not self.retry or self.stopped or res == 0:
-            return
-        delay, repeats = self.retry
-        if repeats > 0:
-            log.info("Checkout failed, trying {n} more times after {delay} seconds",
-                     n=repeats, delay=delay)
-            self.retry = (delay, repeats - 1)
-            await deferred_sleep(self.master.reactor, delay)
+        command = ["checkout", self.repourl, ".", *self._revision_args()]
+
+        async def clear() -> None:
             await self.runRmdir(self.workdir, timeout=self.timeout)
-            await self._checkout()
+
+        await self.with_retries(lambda last: self._dovccmd(command, abandonOnFailure=last),
+                                before_retry=clear)
 
 
 __all__ = ["SVN"]

@@ -2,12 +2,12 @@
 
 `VcCommandMixin` goes before `Source` in a step's bases. It runs a tool in the step's
 workdir (output to the step's "stdio" log, `env`, `logEnviron`, `timeout`), removes and
-copies directories, and repeats a checkout as `retry=(delay, repeats)` asks.
+copies directories; `Source.with_retries` repeats a checkout as `retry=(delay, repeats)`
+asks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twisted.logger import Logger
@@ -15,7 +15,7 @@ from twisted.logger import Logger
 from buildbot.process.buildstep import BuildStepFailed
 from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import SUCCESS
-from buildbot.util.deferred import deferred_sleep
+from buildbot.steps.source.base import effective_method
 
 log = Logger()
 
@@ -73,33 +73,9 @@ class VcCommandMixin:
             args["timeout"] = step.timeout
         return (await self._worker_command("cpdir", args)).rc
 
-    async def with_retries(self, attempt: Callable[[bool], Awaitable[Any]],
-                           before_retry: Callable[[], Awaitable[Any]] | None = None) -> Any:
-        """Run `attempt(abandonOnFailure)` until it returns 0, at most `retry[1]` more times,
-        waiting `retry[0]` seconds and calling `before_retry()` (usually a clobber) between
-        attempts; only the last attempt abandons the step on failure."""
-        step: Any = self
-        while True:
-            last = not step.retry or step.retry[1] <= 0
-            rc = await attempt(last)
-            if last or step.stopped or rc == 0:
-                return rc
-            delay, repeats = step.retry
-            log.info("Checkout failed, trying {n} more times after {delay} seconds",
-                     n=repeats, delay=delay)
-            step.retry = (delay, repeats - 1)
-            await deferred_sleep(step.master.reactor, delay)
-            if before_retry is not None:
-                await before_retry()
 
-
-def method_for_mode(mode: Any, method: Any, default_full: str = "fresh") -> Any:
-    """The method a step uses: none when incremental, `default_full` for full without one."""
-    if mode == "incremental":
-        return None
-    if method is not None:
-        return method
-    return default_full if mode == "full" else None
+# kept under this name for the steps importing it from here
+method_for_mode = effective_method
 
 
 def full_copy_mode_errors(step: Any, possible_methods: tuple[str, ...]) -> list[str]:

@@ -209,7 +209,7 @@ async def test_full_disk_mid_build_ends_it_and_master_recovers_without_restart(
             assert "database or disk is full" in str(build.storage_error)
             # The worker is free again and the master still answers while the disk is full.
             wfb = master.botmaster.builders["b"].workers[0]
-            assert wfb.isAvailable()
+            assert wfb.isAvailable() and wfb.worker.quarantine_timer is None
             assert (await rest(master, f"builds/{build.buildid}"))["builds"][0]["buildid"] \
                 == build.buildid
             assert (await log_text(master, logid)).startswith(before)
@@ -315,6 +315,25 @@ async def test_stop_ends_a_build_whose_writes_all_fail_and_its_end_is_stored_lat
         assert [(s["name"], s["complete"], s["results"]) for s in steps_] == [
             ("worker_preparation", True, SUCCESS), ("work", True, CANCELLED)]
     assert logged_errors.flush("ending the build")
+
+
+@pytest_twisted.ensureDeferred
+async def test_build_that_cannot_be_created_completes_its_request_and_frees_the_worker(
+        tmp_path: Path, logged_errors: Any) -> None:
+    async with running_master(tmp_path / "m", config("echo fine")) as master:
+        with failing(master, r"INSERT INTO builds\b") as hook:
+            hook.active = True
+            request_done = wait_for_message(master, ("buildrequests", None, "complete"))
+            bsid = await force(master)
+            # Completed (not claimed again and again while the database refuses the build).
+            _, request = await request_done
+            assert (request["buildsetid"], request["results"]) == (bsid, EXCEPTION)
+            assert hook.attempts == 1
+            wfb = master.botmaster.builders["b"].workers[0]
+            # Free, and not quarantined: the master's storage failed, not the worker.
+            assert wfb.isAvailable() and wfb.worker.quarantine_timer is None
+        await check_next_build_succeeds(master)
+    assert logged_errors.flush("cannot store the new build")
 
 
 @pytest_twisted.ensureDeferred

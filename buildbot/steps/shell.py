@@ -39,9 +39,8 @@ class ShellCommand(ShellMixin, BuildStep):
         super().__init__(**kwargs)
 
     async def run(self) -> int:
-        cmd = await self.makeRemoteShellCommand()
-        await self.runCommand(cmd)
-        return cmd.results()
+        finished = await self.runCommand(await self.makeRemoteShellCommand())
+        return int(finished.results())
 
 
 class Configure(ShellCommand):
@@ -337,29 +336,35 @@ class Test(WarningCountingShellCommand):
             key = f"tests-{name}"
             self.setStatistic(key, self.getStatistic(key, 0) + value)
 
+    def _test_counts_text(self) -> str:
+        # "12 tests 10 passed 2 failed": each non-zero count, the total derived from the
+        # others when not recorded
+        def count(name: str) -> Any:
+            return self.getStatistic(f"tests-{name}", 0)
+
+        derived_total = count("failed") + count("passed") + count("warnings")
+        labelled = [(count("total") or derived_total, "tests"), (count("passed"), "passed"),
+                    (count("warnings"), "warnings"), (count("failed"), "failed")]
+        return " ".join(f"{n} {label}" for n, label in labelled if n)
+
     def getResultSummary(self) -> dict[str, str]:
-        if self.hasStatistic("tests-total"):
-            failed = self.getStatistic("tests-failed", 0)
-            passed = self.getStatistic("tests-passed", 0)
-            warnings = self.getStatistic("tests-warnings", 0)
-            total = self.getStatistic("tests-total", 0) or failed + passed + warnings
-            words = []
-            for count, label in ((total, "tests"), (passed, "passed"), (warnings, "warnings"),
-                                 (failed, "failed")):
-                if count:
-                    words += [str(count), label]
-            if words:
-                text = " ".join(words)
-                if self.results != SUCCESS:
-                    text += f" ({statusToString(self.results)})"
-                    if self.timed_out:
-                        text += " (timed out)"
-                return {"step": text}
-        return super().getResultSummary()
+        text = self._test_counts_text() if self.hasStatistic("tests-total") else ""
+        if not text:
+            return super().getResultSummary()
+        if self.results != SUCCESS:
+            text += f" ({statusToString(self.results)})"
+            text += " (timed out)" if self.timed_out else ""
+        return {"step": text}
 
 
 class PerlModuleTestObserver(logobserver.LogLineObserver):
-    """Reads `prove` output: test and failure counts, warnings, the overall verdict."""
+    """Reads `prove` output: test and failure counts, warnings, the overall verdict.
+
+    Older Test::Harness prints "N/M subtests failed" and "Files=F, Tests=T,"; newer ones a
+    "Test Summary Report" followed by one "(... Tests: T Failed: N)" line per failing file,
+    the totals and "Result: FAIL". Once the report header is seen only the newer form is
+    read.
+    """
 
     failedRe = re.compile(r"Tests: \d+ Failed: (\d+)\)")
     testsRe = re.compile(r"Files=\d+, Tests=(\d+)")
@@ -369,36 +374,37 @@ class PerlModuleTestObserver(logobserver.LogLineObserver):
     def __init__(self, warningPattern: Any) -> None:
         super().__init__()
         self.warningPattern = re.compile(warningPattern) if warningPattern else None
-        self.rc = SUCCESS
-        self.total = 0
-        self.failed = 0
-        self.warnings = 0
-        self.newStyle = False
+        self.rc, self.total, self.failed, self.warnings = SUCCESS, 0, 0, 0
+        self.newStyle = False  # the "Test Summary Report" form
         self.complete = False
 
     def outLineReceived(self, line: str) -> None:
         if self.warningPattern is not None and self.warningPattern.match(line):
             self.warnings += 1
         if self.newStyle:
-            if line.startswith("Result: FAIL"):
-                self.rc = FAILURE
-            m = self.failedRe.search(line)
-            if m:
-                self.failed += int(m.group(1))
-                if self.failed:
-                    self.rc = FAILURE
-            m = self.testsRe.search(line)
-            if m:
-                self.total = int(m.group(1))
-            return
-        if line.startswith("Test Summary Report"):
-            self.newStyle = True
-        m = self.oldFailureCountsRe.search(line)
-        if m:
-            self.failed, self.total, self.rc = int(m.group(1)), int(m.group(2)), FAILURE
-        m = self.oldSuccessCountsRe.search(line)
-        if m:
-            self.total = int(m.group(1))
+            self._read_summary_report(line)
+        else:
+            self.newStyle = line.startswith("Test Summary Report")
+            self._read_legacy_summary(line)
+
+    def _read_summary_report(self, line: str) -> None:
+        per_file = self.failedRe.search(line)
+        if per_file:
+            self.failed += int(per_file.group(1))
+        if line.startswith("Result: FAIL") or (per_file and self.failed):
+            self.rc = FAILURE
+        totals = self.testsRe.search(line)
+        if totals:
+            self.total = int(totals.group(1))
+
+    def _read_legacy_summary(self, line: str) -> None:
+        failures = self.oldFailureCountsRe.search(line)
+        if failures:
+            self.failed, self.total = int(failures.group(1)), int(failures.group(2))
+            self.rc = FAILURE
+        totals = self.oldSuccessCountsRe.search(line)
+        if totals:
+            self.total = int(totals.group(1))
 
 
 class PerlModuleTest(Test):
@@ -413,13 +419,12 @@ class PerlModuleTest(Test):
         self.addLogObserver("stdio", self.observer)
 
     def evaluateCommand(self, cmd: Any) -> int:
-        obs = self.observer
-        if obs.total:
-            self.setTestResults(total=obs.total, failed=obs.failed,
-                                passed=obs.total - obs.failed, warnings=obs.warnings)
-        if obs.rc == SUCCESS and obs.warnings:
-            return WARNINGS
-        return obs.rc
+        seen = self.observer
+        if seen.total:  # counts are published only when prove printed a total
+            self.setTestResults(total=seen.total, failed=seen.failed,
+                                passed=seen.total - seen.failed, warnings=seen.warnings)
+        # warnings only lower a success
+        return WARNINGS if seen.rc == SUCCESS and seen.warnings else seen.rc
 
 
 __all__ = [

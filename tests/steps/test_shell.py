@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest_twisted
 from buildbot.config.errors import capture_config_errors
 from buildbot.plugins import steps, util
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
+from buildbot.steps.shell import PerlModuleTestObserver
 from tests.steps.harness import headers_of, run_build, stdout_of
 
 pytestmark = pytest.mark.integration
@@ -206,3 +208,18 @@ async def test_perl_module_test_reads_prove_output(tmp_path: Path) -> None:
     text = "t/a.t .. ok\\nAll tests successful.\\nFiles=1, Tests=7,  0 wallclock secs\\n"
     out = await run_build(tmp_path, [steps.PerlModuleTest(command=f"printf '{text}'")])
     assert out.summary == [("test", SUCCESS, "7 tests 7 passed")]
+
+
+PERL_TRANSCRIPTS = json.loads(
+    (Path(__file__).parent / "reference_perl_observer.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(PERL_TRANSCRIPTS))
+def test_perl_observer_reads_prove_output_like_the_reference(name: str) -> None:
+    # (rc, total, failed, warnings, newStyle) recorded from 4.3's observer on the same lines
+    case = PERL_TRANSCRIPTS[name]
+    observer = PerlModuleTestObserver(warningPattern=r"^.*[Ww]arning.*$")
+    for line in case["lines"]:
+        observer.outLineReceived(line)
+    assert [observer.rc, observer.total, observer.failed, observer.warnings,
+            observer.newStyle] == case["state"]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.logger import Logger
 
 from buildbot.mq.base import deliver
+from buildbot.util.timestamps import to_epoch
 
 if TYPE_CHECKING:
     from buildbot.data.base import ResourceType
@@ -34,6 +35,14 @@ log = Logger()
 _OLD, _NEW, _AMBIGUOUS = 0, 1, 2
 # Fields a getter may fill beyond what messages carry.
 _NOT_COMPARED = frozenset({"properties"})
+
+
+def _same_time(a: Any, b: Any) -> bool:
+    # Messages from other masters (through WAMP) carry epoch seconds where the snapshot
+    # has datetimes.
+    if a is None or b is None:
+        return a is b
+    return a == b or to_epoch(a) == to_epoch(b)
 
 
 class SnapshotSubscription:
@@ -141,8 +150,9 @@ class SnapshotSubscription:
         snap = self._snapshot.get(rid)
         if snap is None:
             return False
-        return all(body.get(k) == v for k, v in snap.items()
-                   if k not in _NOT_COMPARED and k in body)
+        times = self._rtype.datetime_fields
+        return all(_same_time(body.get(k), v) if k in times else body.get(k) == v
+                   for k, v in snap.items() if k not in _NOT_COMPARED and k in body)
 
     def _pass_on(self, key: tuple[str, ...], body: Any, rid: Any) -> None:
         if rid is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest_twisted
+from twisted.internet import defer
 
 from buildbot.util.deferred import gather
 from tests.fixtures.stack import Stack
@@ -102,3 +103,22 @@ async def test_other_masters_messages_are_compared_with_the_snapshot(stack: Stac
 
     assert [b["state_string"] for _, b in received] == ["x"]
     assert stack.data._watchers == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_other_masters_messages_with_epoch_times_match_the_snapshot(stack: Stack) -> None:
+    build = await stack.make_build()
+    body = await stack.data.get(("builds", build.id))
+    # what a message from another master looks like after the WAMP router: epoch seconds
+    remote = dict(body, started_at=int(body["started_at"].timestamp()))
+    received: list[tuple[Any, dict[str, Any]]] = []
+    reading = defer.ensureDeferred(stack.data.get_and_subscribe(
+        ("builds", build.id), lambda k, b: received.append((k, b))))
+    # (subscribed, the read in flight: both messages are sorted out against the snapshot)
+    stack.mq.produce(("builds", str(build.id), "update"), remote)
+    stack.mq.produce(("builds", str(build.id), "update"), dict(remote, state_string="x"))
+    snapshot, sub = await reading
+    sub.stopConsuming()
+
+    assert snapshot == body
+    assert [b["state_string"] for _, b in received] == ["x"]  # the snapshot's own: dropped

@@ -42,7 +42,7 @@ def _same_time(a: Any, b: Any) -> bool:
     # has datetimes.
     if a is None or b is None:
         return a is b
-    return a == b or to_epoch(a) == to_epoch(b)
+    return bool(a == b) or to_epoch(a) == to_epoch(b)
 
 
 class SnapshotSubscription:

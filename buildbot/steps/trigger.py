@@ -136,13 +136,16 @@ class Trigger(BuildStep):
         return props
 
     def getSchedulerByName(self, name: str) -> Any:
-        schedulers = self.master.scheduler_manager.namedServices
-        if name not in schedulers:
-            raise ValueError(f"unknown triggered scheduler: {name!r}")
-        sch = schedulers[name]
-        if not ITriggerableScheduler.providedBy(sch):
-            raise ValueError(f"triggered scheduler is not ITriggerableScheduler: {name!r}")
-        return sch
+        # the scheduler manager's children are the running schedulers, by name
+        found = self.master.scheduler_manager.namedServices.get(name)
+        problem = None
+        if found is None:
+            problem = "unknown triggered scheduler"
+        elif not ITriggerableScheduler.providedBy(found):
+            problem = "triggered scheduler is not ITriggerableScheduler"
+        if problem is not None:
+            raise ValueError(f"{problem}: {name!r}")
+        return found
 
     def getSchedulersAndProperties(self) -> list[Any]:
         """[{sched_name, props_to_set, unimportant}] (subclasses may return
@@ -152,22 +155,23 @@ class Trigger(BuildStep):
                 for sched in self.schedulerNames]
 
     def prepareSourcestampListForTrigger(self) -> list[dict[str, Any]]:
+        """The source stamps of the triggered buildsets, one per codebase, by codebase:
+        the configured `sourceStamps`, none with `alwaysUseLatest`, else the build's own
+        (at the revisions it got, with `updateSourceStamp`)."""
         if self.sourceStamps:
-            by_codebase: dict[str, Any] = {}
-            for ss in self.sourceStamps:
-                codebase = ss.get("codebase", "")
-                assert codebase not in by_codebase, "codebase specified multiple times"
-                by_codebase[codebase] = ss
-            return [by_codebase[k] for k in sorted(by_codebase)]
+            codebases = [ss.get("codebase", "") for ss in self.sourceStamps]
+            assert len(set(codebases)) == len(codebases), "codebase specified multiple times"
+            return sorted(self.sourceStamps, key=lambda ss: ss.get("codebase", ""))
         if self.alwaysUseLatest:
             return []
-        stamps = {ss.codebase: sourcestamp_dict(ss) for ss in self.build.getAllSourceStamps()}
-        if self.updateSourceStamp:
-            got = self.getAllGotRevisions()
-            for codebase, ss in stamps.items():
-                if codebase in got:
-                    ss["revision"] = got[codebase]
-        return [stamps[k] for k in sorted(stamps)]
+        got = self.getAllGotRevisions() if self.updateSourceStamp else {}
+        stamps = []
+        for ss in sorted(self.build.getAllSourceStamps(), key=lambda ss: ss.codebase):
+            stamp = sourcestamp_dict(ss)
+            if ss.codebase in got:
+                stamp["revision"] = got[ss.codebase]
+            stamps.append(stamp)
+        return stamps
 
     def getAllGotRevisions(self) -> dict[str, Any]:
         got = self.getProperty("got_revision", {})
@@ -175,15 +179,20 @@ class Trigger(BuildStep):
 
     async def worstStatus(self, overall: int, rclist: list[tuple[bool, Any]],
                           unimportant_brids: list[int]) -> int:
-        for was_cb, results in rclist:
-            if isinstance(results, tuple):
-                results, brids = results
-                if set(unimportant_brids).issuperset(set(brids.values())):
+        """`overall` lowered by each trigger outcome: (True, (results, brids)) for a
+        scheduler that ran, (False, failure) for one that raised (EXCEPTION, logged).
+        Requests all made by unimportant schedulers do not count."""
+        ignored = set(unimportant_brids)
+        for succeeded, outcome in rclist:
+            if isinstance(outcome, tuple):
+                if ignored.issuperset(outcome[1].values()):
                     continue
-            if not was_cb:
-                await self.addLogWithFailure(results)
-                results = EXCEPTION
-            overall = worst_status(overall, results) or overall
+                outcome = outcome[0]
+            if succeeded:
+                overall = worst_status(overall, outcome) or overall
+                continue
+            await self.addLogWithFailure(outcome)
+            overall = worst_status(overall, EXCEPTION) or overall
         return overall
 
     async def addBuildUrls(self, rclist: list[tuple[bool, Any]]) -> None:

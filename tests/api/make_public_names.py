@@ -9,6 +9,11 @@ package). Plain imports of stdlib or third-party modules and names merely import
 use are left out. Callables carry their parameter names and kinds; scalar constants their value.
 Modules that fail to import in the reference's venv (a missing optional dependency) are listed
 from their source with `"imported": false`.
+
+A class defined in the module also lists its `members`: the public methods, properties and class
+attributes of the class and of its Buildbot base classes (those of Twisted, zope or the stdlib
+are left out), each with its kind and, for callables, the parameters of a call made through an
+instance (`self`/`cls` dropped).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -99,6 +105,49 @@ def params(obj: Any) -> list[list[str]] | None:
             for p in sig.parameters.values()]
 
 
+def member_kind(cls: type, name: str) -> tuple[str, Any]:
+    """How `name` is found on `cls`: the raw descriptor decides the kind."""
+    raw = inspect.getattr_static(cls, name)
+    if isinstance(raw, staticmethod):
+        return "staticmethod", raw.__func__
+    if isinstance(raw, classmethod):
+        return "classmethod", getattr(cls, name)
+    if isinstance(raw, property) or type(raw).__name__ in ("cached_property", "lazy_property"):
+        return "property", None
+    if inspect.isfunction(raw):
+        return "method", raw
+    if inspect.isclass(raw):
+        return "attribute", None
+    if callable(raw) and not isinstance(raw, (type, str, bytes, int, float, tuple, list, dict)):
+        return "attribute", None
+    return "attribute", None
+
+
+def members(cls: type) -> dict[str, Any]:
+    """Public members of `cls` defined in it or in its buildbot.* base classes."""
+    names: set[str] = set()
+    for base in inspect.getmro(cls):
+        if not getattr(base, "__module__", "").startswith("buildbot."):
+            continue
+        names.update(n for n in vars(base) if not n.startswith("_"))
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        try:
+            kind, obj = member_kind(cls, name)
+        except AttributeError:
+            continue
+        entry: dict[str, Any] = {"kind": kind}
+        if obj is not None:
+            p = params(obj)
+            if p is not None and kind == "method" and p and \
+                    p[0][1] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD"):
+                p = p[1:]
+            if p is not None:
+                entry["params"] = p
+        out[name] = entry
+    return out
+
+
 def describe(modname: str, mod: Any, name: str, ast_kind: str) -> dict[str, Any]:
     obj = getattr(mod, name)
     if inspect.ismodule(obj):
@@ -121,6 +170,8 @@ def describe(modname: str, mod: Any, name: str, ast_kind: str) -> dict[str, Any]
             entry["via"] = "checkConfig"
         if p is not None:
             entry["params"] = p
+        if "defined_in" not in entry:
+            entry["members"] = members(obj)
         return entry
     if callable(obj) and (inspect.isfunction(obj) or inspect.isbuiltin(obj)
                           or inspect.ismethod(obj)):
@@ -180,8 +231,10 @@ def main() -> None:
     out = {"buildbot_version": buildbot.version, "modules": {}}
     for modname in module_names():
         out["modules"][modname] = public_names(modname)
-    json.dump(out, sys.stdout, indent=1, sort_keys=True)
-    sys.stdout.write("\n")
+    text = json.dumps(out, indent=1, sort_keys=True)
+    # one parameter ([name, kind, required]) per line keeps the fixture small and diffable
+    text = re.sub(r'\[\s+("[^"]*"),\s+("[^"]*"),\s+("[^"]*")\s+\]', r"[\1, \2, \3]", text)
+    sys.stdout.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -200,3 +200,89 @@ def test_fixture_covers_the_user_facing_modules() -> None:
                  "buildbot.steps.shell", "buildbot.plugins", "buildbot.config"):
         assert must in MODULES
     assert len(MODULES) > 200
+
+
+# --- members of classes ---------------------------------------------------------------------
+
+from tests.api.pending_members import PENDING_MEMBERS  # noqa: E402
+
+
+def _instance_params(cls: type, name: str) -> tuple[str, list[inspect.Parameter] | None]:
+    """Kind of `cls.name` and the parameters of a call made through an instance."""
+    raw = inspect.getattr_static(cls, name)
+    if isinstance(raw, staticmethod):
+        obj, drop = raw.__func__, False
+    elif isinstance(raw, classmethod):
+        obj, drop = getattr(cls, name), False
+    elif isinstance(raw, property) or type(raw).__name__ in ("cached_property", "lazy_property"):
+        return "property", None
+    elif inspect.isfunction(raw):
+        obj, drop = raw, True
+    else:
+        return "attribute", None
+    try:
+        ps = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return "method", None
+    if drop and ps and ps[0].kind in (ps[0].POSITIONAL_ONLY, ps[0].POSITIONAL_OR_KEYWORD):
+        ps = ps[1:]
+    return "method", ps
+
+
+def member_problems(cls: type, qualname: str, name: str, entry: dict[str, Any]) -> list[str]:
+    try:
+        raw = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return ["missing"]
+    if MARK in getattr(raw, "__dict__", {}) or MARK in getattr(
+            getattr(raw, "__func__", None), "__dict__", {}):
+        if f"`{qualname}.{name}`" not in DIFFERENCES:
+            return ["internal to 4.3 here but not listed in docs/differences.md"]
+        return []
+    kind, ours = _instance_params(cls, name)
+    if entry["kind"] in ("method", "classmethod", "staticmethod"):
+        if kind != "method" and not callable(raw):
+            return [f"is a {kind} here, 4.3 has a method"]
+        if ours is None or "params" not in entry:
+            return []
+        return params_problems(entry["params"], ours)
+    return []  # properties and class attributes: existence is enough
+
+
+def _classes() -> list[tuple[str, str]]:
+    return sorted((m, n) for m, spec in MODULES.items() if spec.get("imported")
+                  for n, e in spec["names"].items() if e.get("members"))
+
+
+@pytest.mark.parametrize("modname,clsname", _classes())
+def test_members_of_class(modname: str, clsname: str) -> None:
+    """Methods, properties and class attributes of 4.3's classes (own or inherited from
+    Buildbot bases) exist here, and a call valid for 4.3 binds the same way."""
+    qualname = f"{modname}.{clsname}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            module = importlib.import_module(modname)
+        except ImportError:
+            pytest.skip(f"{modname} does not import (checked by test_public_names_of_module)")
+        cls = getattr(module, clsname, None)
+        if not inspect.isclass(cls) or MARK in cls.__dict__:
+            pytest.skip(f"{qualname} is missing or internal (checked by "
+                        "test_public_names_of_module)")
+        pending = set(PENDING_MEMBERS.get(qualname, ()))
+        failures: list[str] = []
+        for name, entry in sorted(MODULES[modname]["names"][clsname]["members"].items()):
+            problems = member_problems(cls, qualname, name, entry)
+            if problems and name not in pending:
+                failures.append(f"{qualname}.{name}: {'; '.join(problems)}")
+            elif not problems and name in pending:
+                failures.append(f"{qualname}.{name}: done, remove it from PENDING_MEMBERS")
+    assert not failures, "\n".join(failures)
+
+
+def test_pending_members_name_real_classes() -> None:
+    """Every PENDING_MEMBERS key is a 4.3 class with members; nothing stale hides there."""
+    known = {f"{m}.{n}": set(MODULES[m]["names"][n]["members"]) for m, n in _classes()}
+    for qualname, names in PENDING_MEMBERS.items():
+        assert qualname in known, qualname
+        assert set(names) <= known[qualname], (qualname, set(names) - known[qualname])

@@ -71,6 +71,8 @@ setup(
         ],
         "db": ["psycopg2-binary>=2.9", "pymysql>=1.1"],
         "compress": ["lz4>=4.3", "brotli>=1.1"],
+        # c['mq'] = {'type': 'amqp', ...}: the RabbitMQ message bus between masters
+        "amqp": ["pika>=1.3"],
         "test": [
             "pytest>=8",
             "pytest-twisted>=1.14",
@@ -78,6 +80,7 @@ setup(
             "treq>=24.9",
             "mypy>=1.10",
             "psycopg2-binary>=2.9",
+            "pika>=1.3",
             "pymysql>=1.1",
             "lz4>=4.3",
             "brotli>=1.1",

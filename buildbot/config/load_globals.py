@@ -45,7 +45,9 @@ DEFAULT_VALIDATION = {
     "property_value": re.compile(r"^[\w\.\-/~:]*$"),
 }
 
-MQ_KEYS = {"simple": {"type", "debug"}, "wamp": {"type", "router_url", "realm", "wamp_debug_level"}}
+MQ_KEYS = {"simple": {"type", "debug"}, "wamp": {"type", "router_url", "realm", "wamp_debug_level"},
+           "amqp": {"type", "url", "exchange", "queue_prefix", "queue_expires",
+                    "queue_max_length", "max_buffer", "prefetch", "debug"}}
 DB_KEYS = {"db_url", "engine_kwargs"}
 
 WWW_KEYS = frozenset({
@@ -223,7 +225,8 @@ def load_db(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
 
 
 def load_mq(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
-    """`c['mq']`: the message queue implementation (`simple` or `wamp`) and its options."""
+    """`c['mq']`: the message queue implementation (`simple`, `wamp` or `amqp`) and its
+    options."""
     if "mq" not in d:
         return
     given = d["mq"]
@@ -238,6 +241,10 @@ def load_mq(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
     unknown = [str(k) for k in mq if k not in known]
     if unknown:
         error(f"unrecognized keys in c['mq']: {', '.join(unknown)}")
+        return
+    if mq["type"] == "amqp" and not isinstance(mq.get("url"), str):
+        error("c['mq']['url'] is required for the amqp mq, "
+              "e.g. 'amqp://guest:guest@127.0.0.1:5672/'")
         return
     config.mq = mq
 

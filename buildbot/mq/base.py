@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -17,6 +18,26 @@ log = Logger()
 RoutingKey = tuple[str, ...]
 TopicFilter = tuple[str | None, ...]
 ConsumerCallback = Callable[[RoutingKey, Any], Any]
+
+
+_ESCAPED = re.compile(r"%([0-9A-F]{2})")
+
+
+def escape_element(element: str, specials: str = ".") -> str:
+    """A routing-key element made safe for a broker whose topics join elements with dots:
+    '%', the dot and `specials` become %XX; an empty element becomes %00 (brokers reject or
+    collapse empty words)."""
+    out = element.replace("%", "%25")
+    for char in "." + specials:
+        out = out.replace(char, f"%{ord(char):02X}")
+    return out or "%00"
+
+
+def unescape_element(element: str) -> str:
+    """The routing-key element `escape_element` was given."""
+    if element == "%00":
+        return ""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), element)
 
 
 class Consumer(Protocol):

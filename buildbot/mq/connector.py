@@ -16,7 +16,7 @@ class MQConfigError(ValueError):
 class MQConnector(AsyncService):
     """The message bus of one master: `produce`, `startConsuming`, `waitUntilEvent`.
 
-    The implementation (`simple`, or `wamp` between masters) is chosen once by `setup`; it
+    The implementation (`simple`, or `wamp` / `amqp` between masters) is chosen once by `setup`; it
     cannot change while the master runs.
     """
 
@@ -35,6 +35,13 @@ class MQConnector(AsyncService):
             from buildbot.mq.wamp import WampMQ
 
             self.impl = WampMQ(cfg)
+        elif typ == "amqp":
+            from buildbot.mq.amqp import AmqpMQ
+
+            # The master's own queue is named after it; delivery of what accumulated there
+            # waits until the master has started (its consumers exist by then).
+            self.impl = AmqpMQ(cfg, master_name=getattr(self.parent, "name", None),
+                               wait_for_master=True)
         else:
             raise MQConfigError(f"mq type '{typ}' is not known")
         self.impl_type = typ

@@ -19,7 +19,8 @@ from autobahn.wamp.types import PublishOptions, SubscribeOptions
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from buildbot.mq.base import ConsumerCallback, RoutingKey, TopicFilter, deliver, wait_until_event
+from buildbot.mq.base import (ConsumerCallback, RoutingKey, TopicFilter, deliver, escape_element,
+                              unescape_element, wait_until_event)
 from buildbot.mq.simple import SimpleMQ
 from buildbot.util.deferred import ensure_deferred
 from buildbot.util.service import AsyncService
@@ -31,30 +32,19 @@ NAMESPACE = "org.buildbot.mq"
 _PUBLISH = PublishOptions(exclude_me=True)
 
 
-def _escape(element: str) -> str:
-    # WAMP URI components are separated by dots and may not be empty; escape both.
-    return element.replace("%", "%25").replace(".", "%2E") or "%00"
-
-
-def _unescape(element: str) -> str:
-    if element == "%00":
-        return ""
-    return element.replace("%2E", ".").replace("%25", "%")
-
-
 def topic_of(key: RoutingKey) -> str:
     """The WAMP topic of a routing key."""
-    return NAMESPACE + "." + ".".join(_escape(e) for e in key)
+    return NAMESPACE + "." + ".".join(escape_element(e) for e in key)
 
 
 def pattern_of(topic_filter: TopicFilter) -> str:
     """The wildcard WAMP topic of a filter (None elements are empty components)."""
-    return NAMESPACE + "." + ".".join("" if e is None else _escape(e) for e in topic_filter)
+    return NAMESPACE + "." + ".".join("" if e is None else escape_element(e) for e in topic_filter)
 
 
 def key_of(topic: str) -> RoutingKey:
     """The routing key of a WAMP topic."""
-    return tuple(_unescape(e) for e in topic[len(NAMESPACE) + 1:].split("."))
+    return tuple(unescape_element(e) for e in topic[len(NAMESPACE) + 1:].split("."))
 
 
 class _RemoteConsumer:

@@ -25,6 +25,7 @@ from buildbot.mq.connector import MQConnector
 from buildbot.pbmanager import PBManager
 from buildbot.process.botmaster import BotMaster
 from buildbot.process.caches import CacheManager
+from buildbot.process.debug import DebugServices
 from buildbot.process.metrics import MetricLogObserver
 from buildbot.process.properties import Properties, render
 from buildbot.schedulers.manager import SchedulerManager
@@ -101,6 +102,8 @@ class BuildMaster(AsyncService):
         self.config_version = 0
         self.log_rotation = LogRotation()
         self._heartbeat: Any = None
+        self._fenced = False  # set once another master expired this one
+        self._active_masters: set[int] = set()
         self._reconfig_running = False
         self._reconfig_pending = False
         self._stopping = False
@@ -118,6 +121,7 @@ class BuildMaster(AsyncService):
         self.machine_manager = self._child(MachineManager())
         self.scheduler_manager = self._child(SchedulerManager())
         self.user_manager = self._child(UserManagerManager())
+        self.debug = self._child(DebugServices())  # runs c['manhole']
         self.mq = self._child(MQConnector())
         self.data = self._child(DataConnector(self))
         self.www = self._child(WWWService(self, reactor))
@@ -185,23 +189,61 @@ class BuildMaster(AsyncService):
         self.db.masterid = self.masterid
         await self.data.updates.masterStopped(name=self.name, masterid=self.masterid)
         await super().start()
-        await self.data.updates.expireMasters(forceHouseKeeping=True)
+        self._active_masters = set(
+            await self.data.updates.expireMasters(forceHouseKeeping=True))
+        # Active (unfenced) before the children start: builds and claims are refused to a
+        # master marked inactive (db.masters.thd_fence).
+        await self.data.updates.masterActive(name=self.name, masterid=self.masterid)
+        self.db.fenced_masterid = self.masterid
         await self._reconfig_children(new_config)
         await self.data.updates.masterActive(name=self.name, masterid=self.masterid)
-        self._heartbeat = self.reactor.callLater(HEARTBEAT_INTERVAL, self._beat)
+        self._heartbeat = self.reactor.callLater(self._heartbeat_interval(), self._beat)
         log.info("BuildMaster is running")
 
     def _apply_log_settings(self, cfg: MasterConfig) -> None:
         self.db.logs.configure(compression_method=cfg.logCompressionMethod,
                                max_size=cfg.logMaxSize, max_tail_size=cfg.logMaxTailSize)
 
+    def _heartbeat_interval(self) -> float:
+        hb = getattr(self.config, "masterHeartbeat", None) or {}
+        return float(hb.get("interval", HEARTBEAT_INTERVAL))
+
     def _beat(self) -> None:
-        self._heartbeat = self.reactor.callLater(HEARTBEAT_INTERVAL, self._beat)
+        self._heartbeat = self.reactor.callLater(self._heartbeat_interval(), self._beat)
         self.tasks.spawn("heartbeat", self._heartbeat_once())
 
     async def _heartbeat_once(self) -> None:
-        await self.data.updates.masterActive(name=self.name, masterid=self.masterid)
-        await self.data.updates.expireMasters()
+        if self._fenced:
+            return
+        if not await self.data.updates.masterCheckIn(name=self.name, masterid=self.masterid):
+            self._on_fenced()
+            return
+        active = set(await self.data.updates.expireMasters())
+        gone = self._active_masters - active
+        self._active_masters = active
+        if gone:
+            # A master stopped or was expired: its schedulers and change sources are free
+            # now; claim them at once rather than at the services' next 5-minute retry.
+            for manager in (self.scheduler_manager, self.change_svc):
+                for svc in list(manager):
+                    claim_now = getattr(svc, "claim_now", None)
+                    if claim_now is not None:
+                        claim_now()
+
+    def _on_fenced(self) -> None:
+        """Another master expired this one (it was silent longer than the expiry: paused,
+        cut off from the database): its builds have been ended RETRY and its requests
+        handed over, and the database refuses its claims and build completions. Stop the
+        process; a supervisor (systemd `Restart=`) starts it afresh, as a new member."""
+        self._fenced = True
+        log.error("this master was marked inactive by another master (no check-in for "
+                  "longer than c['masterHeartbeat']['expiry']); its work was taken over: "
+                  "stopping")
+        if self._heartbeat is not None and self._heartbeat.active():
+            self._heartbeat.cancel()
+        self._heartbeat = None
+        if self.parent is not None and self.reactor.running:
+            self.reactor.stop()
 
     def _install_signal_handlers(self) -> None:
         if not hasattr(signal, "SIGHUP"):

@@ -132,8 +132,36 @@ def load_global(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
 
     if "multiMaster" in d:
         config.multiMaster = d["multiMaster"]
+    if "masterHeartbeat" in d:
+        _load_master_heartbeat(config, d["masterHeartbeat"])
     if "manhole" in d:
         config.manhole = d["manhole"]
+
+
+# Masters check in every `interval` seconds; one silent for `expiry` seconds is expired by
+# the others (Buildbot 4.3: 60 s and 10 minutes, fixed).
+DEFAULT_MASTER_HEARTBEAT: dict[str, float] = {"interval": 5.0, "expiry": 30.0}
+
+
+def _load_master_heartbeat(config: MasterConfig, value: Any) -> None:
+    if not isinstance(value, dict):
+        error("c['masterHeartbeat'] must be a dictionary with 'interval' and/or 'expiry'")
+        return
+    unknown = sorted(set(value) - set(DEFAULT_MASTER_HEARTBEAT))
+    if unknown:
+        error(f"c['masterHeartbeat'] has unknown keys {unknown}: "
+              "only 'interval' and 'expiry' are allowed")
+        return
+    merged = dict(DEFAULT_MASTER_HEARTBEAT, **value)
+    for key, v in merged.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            error(f"c['masterHeartbeat']['{key}'] must be a positive number of seconds")
+            return
+    if merged["expiry"] < 2 * merged["interval"]:
+        error("c['masterHeartbeat']['expiry'] must be at least twice its 'interval' "
+              "(a master would be expired between two of its own check-ins)")
+        return
+    config.masterHeartbeat = {k: float(v) for k, v in merged.items()}
 
 
 def _set_int(config: MasterConfig, d: dict[str, Any], key: str, allow_none: bool) -> None:

@@ -32,9 +32,9 @@ KNOWN_CONFIG_KEYS = frozenset({
     "change_source", "codebaseGenerator", "codebases", "configurators", "changeCacheSize",
     "changeHorizon", "collapseRequests", "db", "db_url", "logCompressionLimit",
     "logCompressionMethod", "logEncoding", "logMaxSize", "logMaxTailSize", "machines",
-    "manhole", "metrics", "mq", "multiMaster", "prioritizeBuilders", "projects", "properties",
-    "protocols", "revlink", "schedulers", "secretsProviders", "select_next_worker", "services",
-    "title", "titleURL", "user_managers", "validation", "workers", "www",
+    "manhole", "masterHeartbeat", "metrics", "mq", "multiMaster", "prioritizeBuilders",
+    "projects", "properties", "protocols", "revlink", "schedulers", "secretsProviders",
+    "select_next_worker", "services", "title", "titleURL", "user_managers", "validation", "workers", "www",
 })
 
 # Per-key loaders, in the reference's order (the order errors are reported in).
@@ -121,6 +121,8 @@ class MasterConfig:
         self.select_next_worker: Any = None
         self.revlink: Any = _default_revlink()
         self.multiMaster: Any = False
+        # ours (docs/multi-master.md): check-in interval and expiry of masters, in seconds
+        self.masterHeartbeat: dict[str, float] = dict(load_globals.DEFAULT_MASTER_HEARTBEAT)
         self.manhole: Any = None
         self.protocols: dict[str, dict[str, Any]] = {}
         self.validation = dict(load_globals.DEFAULT_VALIDATION)

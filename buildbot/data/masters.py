@@ -14,8 +14,16 @@ from buildbot.util.resultspec import Filter, ResultSpec
 
 log = Logger()
 
-# A master silent for longer than this is considered dead by the others.
+# Buildbot 4.3's expiry (10 minutes); ours comes from c['masterHeartbeat'] (expiry, 30 s by
+# default), read through the master's config when there is one.
 EXPIRE_MINUTES = 10
+
+
+def expiry_seconds(master: Any) -> float:
+    heartbeat = getattr(getattr(master, "config", None), "masterHeartbeat", None)
+    if isinstance(heartbeat, dict) and heartbeat.get("expiry"):
+        return float(heartbeat["expiry"])
+    return 60.0 * EXPIRE_MINUTES
 
 master_entity = types.Entity("master", {
     "masterid": types.Integer(),
@@ -96,6 +104,12 @@ class Master(ResourceType):
                                   "started", seq)
 
     @update_method
+    async def masterCheckIn(self, name: str, masterid: int) -> bool:
+        """Heartbeat of a running master: refresh its `last_active`. False if another master
+        has expired it meanwhile: the caller is fenced and must stop taking work."""
+        return bool(await self.db.masters.checkIn(masterid))
+
+    @update_method
     async def masterStopped(self, name: str, masterid: int) -> None:
         """The master stops: mark it inactive and release everything it held."""
         deactivated = await self.db.masters.setMasterState(masterid=masterid, active=False)
@@ -103,19 +117,26 @@ class Master(ResourceType):
             await self._masterDeactivated(masterid, name)
 
     @update_method
-    async def expireMasters(self, forceHouseKeeping: bool = False) -> None:
-        """Deactivate (and clean up after) every master silent for `EXPIRE_MINUTES`;
-        with `forceHouseKeeping` (at start-up) also clean up after masters already
-        inactive."""
-        too_old = self.clock.seconds() - 60 * EXPIRE_MINUTES
-        silent = await self.db.masters.getMasters(
-            result_spec=ResultSpec(filters=[Filter("last_active", "lt", [too_old])]))
-        for m in silent:
+    async def expireMasters(self, forceHouseKeeping: bool = False) -> list[int]:
+        """Deactivate (and clean up after) every master silent for longer than the expiry
+        (`c['masterHeartbeat']['expiry']`); with `forceHouseKeeping` (at start-up) also clean
+        up after masters already inactive. Returns the ids of the masters marked active
+        afterwards (one query reads them all)."""
+        too_old = self.clock.seconds() - expiry_seconds(self.master)
+        every = await self.db.masters.getMasters()
+        active = [m.id for m in every if m.active]
+        for m in every:
+            if m.last_active.timestamp() >= too_old:
+                continue
             deactivated = await self.db.masters.setMasterState(masterid=m.id, active=False)
             if deactivated:
+                log.info("master {masterid} {name} silent since {when}: expired",
+                         masterid=m.id, name=m.name, when=m.last_active.isoformat())
+                active.remove(m.id)
                 await self._masterDeactivated(m.id, m.name)
             elif forceHouseKeeping:
                 await self._masterDeactivatedHousekeeping(m.id, m.name)
+        return active
 
     async def _masterDeactivated(self, masterid: int, name: str) -> None:
         await self._masterDeactivatedHousekeeping(masterid, name)
@@ -151,8 +172,11 @@ class Master(ResourceType):
         # its requests can run elsewhere (docs/differences.md).
         claimed = await self.db.buildrequests.getBuildRequests(complete=False, claimed=masterid)
         if claimed:
-            await self.db.buildrequests.unclaimBuildRequests(
-                [br.buildrequestid for br in claimed], masterid=masterid)
+            brids = [br.buildrequestid for br in claimed]
+            await self.db.buildrequests.unclaimBuildRequests(brids, masterid=masterid)
+            # announced, so that every master running these builders looks at once
+            rtype = self.connector.rtypes.buildrequest
+            rtype.announce(await rtype.rows(brids), "unclaimed", None)
 
 
 async def master_bodies(db: Any, masterids: Any) -> dict[int, dict[str, Any]]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.errors import AlreadyClaimedError, InvalidValueError, NotClaimedError
+from buildbot.db.masters import thd_fence
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.util.results import RETRY
@@ -54,9 +55,12 @@ class BuildRequestsDb(DbComponent):
     """Build requests: claims by masters, completion, priority."""
 
     def __init__(self, pool: DbPool, tables: Tables, clock: Clock,
-                 local_masterid: Callable[[], int | None]) -> None:
+                 local_masterid: Callable[[], int | None],
+                 fence_masterid: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(pool, tables, clock)
         self._local_masterid = local_masterid
+        # the running master whose writes are fenced (see masters.thd_fence)
+        self._fence_masterid = fence_masterid
         br, c = tables.buildrequests, tables.buildrequest_claims
         #: data API field -> column, for `result_spec` pushdown.
         self.result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
@@ -151,6 +155,7 @@ class BuildRequestsDb(DbComponent):
         claims = self._tables.buildrequest_claims
 
         def thd_claim(conn: sa.Connection) -> None:
+            thd_fence(conn, self._tables, mid if mid == self._fence_masterid() else None)
             if conn.dialect.name == "mysql":
                 _thd_claim_one_by_one(conn, claims, rows)
                 return
@@ -187,17 +192,20 @@ class BuildRequestsDb(DbComponent):
             raise InvalidValueError("a build request cannot be completed with RETRY")
         at = to_epoch(complete_at) if complete_at is not None else self._now()
         await self._update_incomplete(brids, {"complete": 1, "results": results,
-                                              "complete_at": at})
+                                              "complete_at": at},
+                                      fence=self._fence_masterid())
 
     async def set_build_requests_priority(self, brids: Sequence[int], priority: int) -> None:
         """Change the priority of incomplete requests, all or none (`NotClaimedError`)."""
         await self._update_incomplete(brids, {"priority": priority})
 
-    async def _update_incomplete(self, brids: Sequence[int], values: dict[str, Any]) -> None:
+    async def _update_incomplete(self, brids: Sequence[int], values: dict[str, Any],
+                                 fence: int | None = None) -> None:
         br = self._tables.buildrequests
         ids = list(dict.fromkeys(brids))
 
         def thd_update(conn: sa.Connection) -> None:
+            thd_fence(conn, self._tables, fence)
             if conn.dialect.name == "mysql":
                 # MyISAM cannot roll back a partial update: check first (the guarded UPDATE
                 # below still keeps two masters from completing one request twice).

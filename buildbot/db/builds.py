@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
+from buildbot.db.masters import thd_fence
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.util.resultspec import ResultSpec
@@ -53,8 +54,12 @@ def _build(r: Any) -> BuildModel:
 class BuildsDb(DbComponent):
     """Builds and their properties."""
 
-    def __init__(self, pool: DbPool, tables: Tables, clock: Clock) -> None:
+    def __init__(self, pool: DbPool, tables: Tables, clock: Clock,
+                 fence_masterid: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(pool, tables, clock)
+        # the running master whose build starts and ends are refused once it is fenced
+        # (see masters.thd_fence)
+        self._fence_masterid = fence_masterid
         b, p = tables.builds, tables.build_properties
         #: data API field -> column, for `result_spec` pushdown.
         self.result_spec_fields: dict[str, sa.ColumnElement[Any]] = {
@@ -102,6 +107,8 @@ class BuildsDb(DbComponent):
 
         def thd_add(conn: sa.Connection) -> tuple[int, int]:
             while True:
+                thd_fence(conn, self._tables,
+                          masterid if masterid == self._fence_masterid() else None)
                 try:
                     if conn.dialect.insert_returning:
                         row = conn.execute(returning, params).one()
@@ -222,7 +229,7 @@ class BuildsDb(DbComponent):
                                   else to_epoch(complete_at), "results": results}
         if state_string is not None:
             values["state_string"] = state_string
-        await self._update(buildid, **values)
+        await self._update(buildid, fence=self._fence_masterid(), **values)
 
     async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
         """Add to the time the build spent waiting for locks."""
@@ -234,10 +241,11 @@ class BuildsDb(DbComponent):
 
         await self._pool.run(thd_add)
 
-    async def _update(self, buildid: int, **values: Any) -> None:
+    async def _update(self, buildid: int, fence: int | None = None, **values: Any) -> None:
         stmt, params = self._update_by_id(self._tables.builds, buildid, values)
 
         def thd_update(conn: sa.Connection) -> None:
+            thd_fence(conn, self._tables, fence)
             conn.execute(stmt, params)
 
         await self._pool.run(thd_update)

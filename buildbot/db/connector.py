@@ -88,6 +88,9 @@ class DBConnector(AsyncService):
         self.tables: Tables = TABLES
         #: id of the local master once known; claims and ownership use it.
         self.masterid: int | None = None
+        #: set by a running BuildMaster (its id): that master's claims, build starts and
+        #: completions are refused once another master expired it (masters.thd_fence).
+        self.fenced_masterid: int | None = None
         self.db_url: str | None = None
         self._set_up = False
         self._started = False
@@ -103,8 +106,9 @@ class DBConnector(AsyncService):
         self.workers = WorkersDb(pool, tables, clock)
         self.sourcestamps = SourceStampsDb(pool, tables, clock)
         self.buildsets = BuildsetsDb(pool, tables, clock, self.sourcestamps)
-        self.buildrequests = BuildRequestsDb(pool, tables, clock, lambda: self.masterid)
-        self.builds = BuildsDb(pool, tables, clock)
+        self.buildrequests = BuildRequestsDb(pool, tables, clock, lambda: self.masterid,
+                                             lambda: self.fenced_masterid)
+        self.builds = BuildsDb(pool, tables, clock, lambda: self.fenced_masterid)
         self.steps = StepsDb(pool, tables, clock)
         self.logs = LogsDb(pool, tables, clock, reactor)
         self.schedulers = SchedulersDb(pool, tables, clock)

@@ -87,3 +87,9 @@ class TestResultSetAlreadyCompleted(DbError):
 
 class InvalidValueError(DbError, ValueError):
     """An argument is not acceptable (too long for the column on MySQL, not an identifier...)."""
+
+
+class MasterFencedError(AlreadyClaimedError, NotClaimedError):
+    """This master is marked inactive in the database (another master expired it after a
+    silence longer than the expiry): it may no longer claim requests, start or finish builds.
+    Both claim errors, so that callers that handle a lost race handle this too."""

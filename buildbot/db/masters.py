@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, hash_columns, thd_find_or_create
+from buildbot.db.errors import MasterFencedError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.util.resultspec import ResultSpec
@@ -75,10 +76,26 @@ class MastersDb(DbComponent):
                     conn.execute(t.update().where(t.c.id == masterid).values(last_active=now))
                 return bool(changed)
             conn.execute(sm.delete().where(sm.c.masterid == masterid))
+            # its worker connections died with it: the UI shows them disconnected at once
+            cw = self._tables.connected_workers
+            conn.execute(cw.delete().where(cw.c.masterid == masterid))
             return bool(conn.execute(
                 t.update().where(t.c.id == masterid, t.c.active != 0).values(active=0)).rowcount)
 
         return await self._pool.run(thd_set)
+
+    async def checkIn(self, masterid: int) -> bool:
+        """Heartbeat: refresh `last_active` if the master is still marked active. False when
+        another master has expired it meanwhile (it is fenced, and must not re-activate
+        itself: its requests and builds have been handed over). One statement."""
+        t = self._tables.masters
+        now = self._now()
+
+        def thd_check_in(conn: sa.Connection) -> bool:
+            return bool(conn.execute(t.update().where(t.c.id == masterid, t.c.active != 0)
+                                     .values(last_active=now)).rowcount)
+
+        return await self._pool.run(thd_check_in)
 
     async def getMaster(self, masterid: int) -> MasterModel | None:
         """The master with this id, or None."""
@@ -111,3 +128,24 @@ class MastersDb(DbComponent):
             conn.execute(t.update().values(active=1, last_active=0))
 
         await self._pool.run(thd_all)
+
+
+def thd_fence(conn: sa.Connection, tables: Tables, masterid: int | None) -> None:
+    """Refuse (`MasterFencedError`) a write of master `masterid` once it is marked inactive.
+
+    Called first in the transaction of every claim, build start and build/request
+    completion. The row is read with a shared lock, so an expiry (an UPDATE of that row)
+    waits for the write to commit, or the write waits for the expiry and then sees the row
+    inactive: either the expiring master's housekeeping sees the write, or the write is
+    refused. No timing is involved. (SQLite serializes writers, which gives the same order.)
+    """
+    if masterid is None:  # a database used without a master (tools, db unit tests)
+        return
+    t = tables.masters
+    q = sa.select(t.c.active).where(t.c.id == masterid)
+    if conn.dialect.name != "sqlite":
+        q = q.with_for_update(read=True)
+    if not conn.execute(q).scalar():
+        raise MasterFencedError(
+            f"master {masterid} is marked inactive (expired by another master): "
+            "its writes are refused")

@@ -78,6 +78,13 @@ class ClusteredBuildbotService(BuildbotService):
     def _poll(self) -> None:
         self.tasks.spawn("claim retry", self._try_claim())
 
+    def claim_now(self) -> None:
+        """Retry the claim at once if waiting for it (the master calls this when another
+        master stops or is expired, so a takeover does not wait for the next poll)."""
+        if self._poll_call is not None and self._poll_call.active():
+            self._poll_call.cancel()
+            self._poll()
+
     async def stop(self) -> None:
         if self._poll_call is not None and self._poll_call.active():
             self._poll_call.cancel()

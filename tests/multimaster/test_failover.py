@@ -1,0 +1,131 @@
+"""A master dies or pauses: it is expired within the configured time, its work is taken over,
+and every request is built exactly once (masters as separate processes, stock workers).
+
+Short intervals: check-in every 0.5 s, expiry after 3 s.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from buildbot.process.results import RETRY, SUCCESS
+from tests.multimaster.cluster import Cluster, cluster, master_cfg, until
+
+pytestmark = [pytest.mark.multimaster, pytest.mark.integration]
+
+EXPIRY = 3.0
+
+
+def one_success_per_request(c: Cluster) -> None:
+    """Every request is complete, with exactly one build that did not end RETRY."""
+    for req in c.requests():
+        assert req.complete == 1, f"request {req.id} is not complete"
+        finished = [b for b in c.builds() if b.buildrequestid == req.id and b.results != RETRY]
+        assert len(finished) == 1, f"request {req.id} built {len(finished)} times: {finished}"
+
+
+async def build_running_on(c: Cluster, masterid: int) -> int:
+    rows = await until(lambda: [b for b in c.builds() if b.masterid == masterid
+                                and b.complete_at is None],
+                       f"a build running on master {masterid}")
+    return int(rows[0].id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_kill_9_mid_build_the_request_is_built_elsewhere_once(tmp_path: Path) -> None:
+    async with cluster(tmp_path) as c:
+        cfg = master_cfg(c.db_url, expiry=EXPIRY)
+        a = await c.start_master("a", cfg)
+        b = await c.start_master("b", cfg)
+        ida, idb = c.masterid(a), c.masterid(b)
+        await c.start_worker("wa", a)
+        await a.force("b")
+        buildid = await build_running_on(c, ida)
+        assert c.query("SELECT count(*) FROM connected_workers WHERE masterid = :m",
+                       m=ida)[0][0] == 1
+
+        a.signal(signal.SIGKILL)
+        killed = time.monotonic()
+        await a.wait_exited()
+        await until(lambda: not c.active(ida), "master a expired", EXPIRY + 5, b.describe)
+        took = time.monotonic() - killed
+        assert took <= EXPIRY + 2, f"expired after {took:.1f}s"
+        # its build ends RETRY (the expiring master's housekeeping, right after), its
+        # worker shows disconnected
+        await until(lambda: [r.results for r in c.builds() if r.id == buildid] == [RETRY],
+                    "a's build ended RETRY", 5, b.describe)
+        assert time.monotonic() - killed <= EXPIRY + 3
+        assert c.query("SELECT count(*) FROM connected_workers WHERE masterid = :m",
+                       m=ida)[0][0] == 0
+
+        # The worker comes back pointing at the surviving master and builds there.
+        await c.start_worker("wa", b)
+        await until(lambda: all(r.complete for r in c.requests()), "the request rebuilt",
+                    30, b.describe)
+        one_success_per_request(c)
+        rebuilt = [x for x in c.builds() if x.id != buildid]
+        assert [(x.masterid, x.results) for x in rebuilt] == [(idb, SUCCESS)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_paused_master_is_fenced_and_nothing_is_built_twice(tmp_path: Path) -> None:
+    async with cluster(tmp_path) as c:
+        # the step ends while master a is paused: a's completion must be refused
+        cfg = master_cfg(c.db_url, expiry=EXPIRY, sleep_s=4.0)
+        a = await c.start_master("a", cfg)
+        b = await c.start_master("b", cfg)
+        ida, idb = c.masterid(a), c.masterid(b)
+        await c.start_worker("wa", a)
+        await a.force("b")
+        buildid = await build_running_on(c, ida)
+        await c.start_worker("wb", b)
+
+        a.signal(signal.SIGSTOP)
+        try:
+            await until(lambda: not c.active(ida), "master a expired", EXPIRY + 5,
+                        b.describe)
+            # b builds the request on wb while a is still paused
+            await until(lambda: all(r.complete for r in c.requests()),
+                        "the request rebuilt by b", 30, b.describe)
+        finally:
+            a.signal(signal.SIGCONT)
+        await a.wait_for_log("was marked inactive by another master")
+        await a.wait_exited()
+        assert not c.active(ida)
+
+        one_success_per_request(c)
+        by_id = {x.id: x for x in c.builds()}
+        assert by_id[buildid].results == RETRY  # a's late SUCCESS was refused
+        assert [(x.masterid, x.results) for x in by_id.values() if x.id != buildid] == [
+            (idb, SUCCESS)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_schedulers_move_to_a_survivor_within_the_expiry(tmp_path: Path) -> None:
+    async with cluster(tmp_path) as c:
+        cfg = master_cfg(c.db_url, expiry=EXPIRY, extra="""
+            c['schedulers'].append(schedulers.Periodic(
+                name='periodic', builderNames=['b'], periodicBuildTimer=3600))
+            """)
+        a = await c.start_master("a", cfg)
+        ida = c.masterid(a)
+
+        def owner() -> list[int]:
+            return [r.masterid for r in c.query(
+                "SELECT sm.masterid FROM scheduler_masters sm JOIN schedulers s "
+                "ON s.id = sm.schedulerid WHERE s.name = 'periodic'")]
+
+        await until(lambda: owner() == [ida], "a owns the periodic scheduler")
+        b = await c.start_master("b", cfg)
+        idb = c.masterid(b)
+        a.signal(signal.SIGKILL)
+        killed = time.monotonic()
+        await a.wait_exited()
+        await until(lambda: owner() == [idb], "b owns the periodic scheduler", EXPIRY + 5,
+                    b.describe)
+        assert time.monotonic() - killed <= EXPIRY + 3

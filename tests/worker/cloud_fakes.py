@@ -154,6 +154,9 @@ async def failing_build(basedir: Path, latent_worker: Any) -> tuple[dict[str, An
         async with running_master(basedir, cfg) as master:
             finished = listen(master, ("builds", None, "finished"))
             await force(master)
-            _, build = await finished
+            try:
+                _, build = await finished
+            except AssertionError:
+                raise AssertionError("\n".join(lines)) from None
             await latent_worker.pause("stop retrying")
     return dict(build), [line for line in lines if "failed to substantiate" in line]

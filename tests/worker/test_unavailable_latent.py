@@ -22,7 +22,6 @@ c['builders'] = [util.BuilderConfig(name='b', workernames=['w'],
 
 
 @pytest.mark.parametrize(("expression", "named"), [
-    ("worker.EC2LatentWorker('w', 'pw', 't2.micro', ami='ami-1')", "EC2LatentWorker"),
     ("worker.LibVirtWorker('w', 'pw', util.Connection('qemu:///s'), '/img')", "LibVirtWorker"),
     ("worker.OpenStackLatentWorker('w', 'pw', flavor=1, os_username='u')",
      "OpenStackLatentWorker"),

@@ -14,7 +14,9 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from buildbot.data.exceptions import StorageError
 from buildbot.process.buildrequest import BuildRequest
+from buildbot.process.retried_writes import storage_reason
 from buildbot.util.deferred import call_user
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.resultspec import Filter
@@ -101,6 +103,9 @@ class BuildRequestDistributor(AsyncService):
     """`master.botmaster.brd`."""
 
     BuildChooser = BasicBuildChooser
+    # After the database refused a claim (disk full, ...), the builder is looked at again
+    # this much later, even if nothing else happens meanwhile.
+    STORAGE_RETRY_DELAY = 10.0
 
     def __init__(self, botmaster: Any) -> None:
         super().__init__(name="brd")
@@ -110,6 +115,8 @@ class BuildRequestDistributor(AsyncService):
         self.active = True
         # In graceful shutdown only requests a parent build waits for may start.
         self.only_waited_for = False
+        self._storage_retry: Any = None
+        self._storage_retry_names: list[str] = []
 
     @property
     def master(self) -> Any:
@@ -144,12 +151,36 @@ class BuildRequestDistributor(AsyncService):
                         continue
                     try:
                         await self._start_builds_on(bldr, reqs)
+                    except StorageError as e:
+                        self._retry_after_storage_error(name, e)
                     except Exception:
                         log.failure("distribution on builder {name} failed", name=name)
         finally:
             self._activity = None
             if self._pending and self.running and self.active:
                 self._activity = self.tasks.spawn("build request distribution", self._loop())
+
+    def _retry_after_storage_error(self, name: str, err: StorageError) -> None:
+        log.warn("builder {name}: cannot claim build requests now ({reason}); trying again "
+                 "in {delay:.0f} s", name=name, reason=storage_reason(err),
+                 delay=self.STORAGE_RETRY_DELAY)
+        if name not in self._storage_retry_names:
+            self._storage_retry_names.append(name)
+        if self._storage_retry is None:
+            self._storage_retry = self.master.reactor.callLater(self.STORAGE_RETRY_DELAY,
+                                                                self._retry_now)
+
+    def _retry_now(self) -> None:
+        names, self._storage_retry_names = self._storage_retry_names, []
+        self._storage_retry = None
+        self.maybeStartBuildsOn(names)
+
+    async def stop(self) -> None:
+        if self._storage_retry is not None and self._storage_retry.active():
+            self._storage_retry.cancel()
+        self._storage_retry = None
+        self._storage_retry_names = []
+        await super().stop()
 
     async def _unclaimed_requests(self, names: list[str]) -> dict[int, list[dict[str, Any]]]:
         ids = [b.builderid for b in (self.botmaster.builders.get(n) for n in names)

@@ -146,17 +146,21 @@ class FailingStatements:
     """Makes SQL statements matching `pattern` fail, at the SQLAlchemy level, while
     `active`; counts the attempts."""
 
-    def __init__(self, engine: Any, pattern: str, message: str = "disk I/O error") -> None:
+    def __init__(self, engine: Any, pattern: str, message: str = "disk I/O error",
+                 times: int | None = None) -> None:
         self.engine = engine
         self.pattern = re.compile(pattern, re.I)
         self.message = message
         self.active = False
         self.attempts = 0
+        self.times = times  # fail only this many times (None: while active)
         event.listen(engine, "before_cursor_execute", self._hook)
 
     def _hook(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if self.active and self.pattern.search(statement):
             self.attempts += 1
+            if self.times is not None and self.attempts >= self.times:
+                self.active = False
             raise sqlite3.OperationalError(self.message)
 
     def remove(self) -> None:
@@ -164,8 +168,9 @@ class FailingStatements:
 
 
 @contextmanager
-def failing(master: Any, pattern: str) -> Iterator[FailingStatements]:
-    hook = FailingStatements(master.db.pool.engine, pattern)
+def failing(master: Any, pattern: str, times: int | None = None
+            ) -> Iterator[FailingStatements]:
+    hook = FailingStatements(master.db.pool.engine, pattern, times=times)
     try:
         yield hook
     finally:
@@ -356,3 +361,19 @@ async def test_master_stops_promptly_with_writes_still_refused(tmp_path: Path,
     assert f"finish build {build.buildid}" in str(lost[0].get("lost"))
     assert logged_errors.flush("cannot record that this master stopped")
     logged_errors.flush("disk I/O error")  # e.g. a scheduler releasing itself at shutdown
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_claim_is_tried_again_without_another_event(
+        tmp_path: Path, monkeypatch: Any, logged_errors: Any) -> None:
+    from buildbot.process.buildrequestdistributor import BuildRequestDistributor
+
+    monkeypatch.setattr(BuildRequestDistributor, "STORAGE_RETRY_DELAY", 0.2)
+    async with running_master(tmp_path / "m", config("echo fine")) as master:
+        with failing(master, r"INSERT INTO buildrequest_claims", times=1) as hook:
+            hook.active = True
+            done = wait_for_message(master, ("builds", None, "finished"))
+            await force(master)
+            _, build = await done
+            assert hook.attempts == 1
+            assert build["results"] == SUCCESS

@@ -50,3 +50,13 @@ def test_epochs_for_wire_replaces_nested_datetimes_without_changing_the_input() 
     assert body["a"] is at and body["b"][0]["c"] is at
     plain = {"a": 1, "b": [{"c": "x"}]}
     assert epochs_for_wire(plain) is plain  # nothing to convert: no copy
+
+
+def test_known_epochs_give_the_epoch_of_datetimes_made_here() -> None:
+    from buildbot.util.timestamps import known_epochs
+
+    made = to_datetime(1_700_000_123)
+    assert known_epochs[id(made)] == (made, 1_700_000_123)
+    elsewhere = datetime.datetime.fromtimestamp(1_700_000_123, UTC)
+    hit = known_epochs.get(id(elsewhere))
+    assert hit is None or hit[0] is not elsewhere  # only identical objects match

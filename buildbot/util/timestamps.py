@@ -21,6 +21,12 @@ UTC = datetime.UTC
 _DATETIMES: dict[int, datetime.datetime] = {}
 _DATETIMES_MAX = 8192
 
+#: The epoch seconds of the datetimes made by `to_datetime`, by identity: `(datetime, epoch)`
+#: by `id(datetime)`. JSON encoders (REST, WebSocket, SSE) look a datetime up here to send
+#: it as epoch seconds for half the cost of `timestamp()`; the hit must be checked with
+#: `hit[0] is value`. An entry holds its datetime, so no other object can take its id.
+known_epochs: dict[int, tuple[datetime.datetime, int]] = {}
+
 
 @overload
 def to_datetime(epoch: None) -> None: ...
@@ -35,7 +41,9 @@ def to_datetime(epoch: float | None) -> datetime.datetime | None:
         if dt is None:
             if len(_DATETIMES) >= _DATETIMES_MAX:
                 _DATETIMES.clear()
+                known_epochs.clear()
             dt = _DATETIMES[epoch] = datetime.datetime.fromtimestamp(epoch, tz=UTC)
+            known_epochs[id(dt)] = (dt, epoch)
         return dt
     if epoch is None:
         return None
@@ -83,4 +91,4 @@ def epochs_for_wire(value: Any) -> Any:
     return value
 
 
-__all__ = ["UTC", "epochs_for_wire", "to_datetime", "to_epoch"]
+__all__ = ["UTC", "epochs_for_wire", "known_epochs", "to_datetime", "to_epoch"]

@@ -23,6 +23,7 @@ from twisted.web import server
 
 from buildbot.util import datetime2epoch
 from buildbot.util.internal import internal_class
+from buildbot.util.timestamps import known_epochs
 from buildbot.www.resource import FlowControl, finish, request_gone
 
 
@@ -41,8 +42,15 @@ STREAM_THRESHOLD = 1 << 20
 THREAD_THRESHOLD = 64 << 10
 
 
+_known_epoch = known_epochs.get
+
+
 def json_default(obj: Any) -> Any:
     """Values JSON cannot represent: datetimes become epoch ints, anything else null."""
+    # Most datetimes in bodies come from database rows, whose epochs are known.
+    hit = _known_epoch(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
     if isinstance(obj, datetime.datetime):
         return datetime2epoch(obj)
     if isinstance(obj, (set, frozenset)):

@@ -13,6 +13,8 @@ import pytest_twisted
 from twisted.internet import protocol
 
 from buildbot.util.results import SUCCESS
+from buildbot.util.timestamps import to_datetime
+from buildbot.www.encoding import dumps
 from tests.fixtures.master import running_master
 from tests.www.harness import WsClient, http, with_timeout
 from tests.www.test_sse_avatar import SseClient
@@ -134,3 +136,13 @@ async def test_websocket_and_sse_events_give_epoch_seconds(tmp_path: Path) -> No
         for sent in (event["m"], sse_event["message"]):
             assert sent == epochs(body)
             assert type(sent["started_at"]) is int and type(sent["complete_at"]) is int
+
+
+@pytest.mark.parametrize("value", [
+    to_datetime(1_700_000_000),  # from a database row: its epoch is known
+    datetime.datetime(2023, 11, 14, 23, 13, 20, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=1))),  # made by user code, another zone
+    datetime.datetime(2023, 11, 14, 22, 13, 20),  # naive: UTC
+])
+def test_json_encoding_of_a_datetime_is_its_epoch(value: datetime.datetime) -> None:
+    assert json.loads(dumps({"t": value})) == {"t": 1_700_000_000}

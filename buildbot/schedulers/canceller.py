@@ -152,9 +152,7 @@ class OldBuildCanceller(BuildbotService):
 
     def checkConfig(self, name: str, filters: Any, branch_key: BranchKeyFn | None = None
                     ) -> None:
-        check_builder_filters(
-            type(self).__name__, filters, 2,
-            "builders as the first item and SourceStampFilter as the second")
+        self.check_filters(filters)
         self.name = name
         self.filters = filters
         self._tracker: _BranchTracker | None = None
@@ -162,13 +160,26 @@ class OldBuildCanceller(BuildbotService):
         # mq events are handled one at a time, in arrival order (handlers read the data API)
         self._serial = defer.DeferredLock()
 
-    async def reconfigService(self, name: str, filters: Any,
-                              branch_key: BranchKeyFn | None = None) -> None:
-        self.filters = filters
+    @classmethod
+    def check_filters(cls, filters: Any) -> None:
+        """Report malformed `filters` with config.error."""
+        check_builder_filters(cls.__name__, filters, 2,
+                              "builders as the first item and SourceStampFilter as the second")
+
+    @classmethod
+    def filter_tuples_to_filter_set_object(cls, filters: Any
+                                           ) -> dict[str, list[SourceStampFilter]]:
+        """The source stamp filters of each builder named in `filters`."""
         by_builder: dict[str, list[SourceStampFilter]] = {}
         for builders, ss_filter in filters:
             for builder in extract_filter_values(builders, "builders"):
                 by_builder.setdefault(builder, []).append(ss_filter)
+        return by_builder
+
+    async def reconfigService(self, name: str, filters: Any,
+                              branch_key: BranchKeyFn | None = None) -> None:
+        self.filters = filters
+        by_builder = self.filter_tuples_to_filter_set_object(filters)
         key = branch_key or default_branch_key
         if self._tracker is None:
             self._tracker = _BranchTracker(self.master.reactor.seconds, by_builder, key)

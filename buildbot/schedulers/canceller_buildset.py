@@ -31,24 +31,34 @@ class FailingBuildsetCanceller(BuildbotService):
     compare_attrs = (*BuildbotService.compare_attrs, "filters")
 
     def checkConfig(self, name: str, filters: Any) -> None:
-        check_builder_filters(
-            type(self).__name__, filters, 3,
-            "builders to track as the first item, builders to cancel as the second and "
-            "SourceStampFilter as the third")
+        self.check_filters(filters)
         self.name = name
         self.filters = filters
         self._rules: _Rules = {}
         self._consumer: Any = None
 
-    def reconfigService(self, name: str, filters: Any) -> None:
-        self.filters = filters
+    @classmethod
+    def check_filters(cls, filters: Any) -> None:
+        """Report malformed `filters` with config.error."""
+        check_builder_filters(
+            cls.__name__, filters, 3,
+            "builders to track as the first item, builders to cancel as the second and "
+            "SourceStampFilter as the third")
+
+    @classmethod
+    def filter_tuples_to_filter_set_object(cls, filters: Any) -> _Rules:
+        """For each watched builder: (builders to cancel or None for all, filter) pairs."""
         rules: _Rules = {}
         for watched, to_cancel, ss_filter in filters:
             cancel = None if to_cancel is None else frozenset(
                 extract_filter_values(to_cancel, "builders_to_cancel"))
             for builder in extract_filter_values(watched, "builders"):
                 rules.setdefault(builder, []).append((cancel, ss_filter))
-        self._rules = rules
+        return rules
+
+    def reconfigService(self, name: str, filters: Any) -> None:
+        self.filters = filters
+        self._rules = self.filter_tuples_to_filter_set_object(filters)
 
     async def start(self) -> None:
         await super().start()

@@ -120,11 +120,11 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     'buildbot.machine.manager.MachineManager': (
         'addService', 'getConfigDict', 'get_service_config', 'managed_services_name',
     ),
-    # buildbot.manhole: 8
-    'buildbot.manhole.ArbitraryCheckerManhole': ('addService', 'isEquivalent',),
-    'buildbot.manhole.AuthorizedKeysManhole': ('addService', 'isEquivalent',),
-    'buildbot.manhole.PasswordManhole': ('addService', 'isEquivalent',),
-    'buildbot.manhole.TelnetManhole': ('addService', 'isEquivalent',),
+    # buildbot.manhole: 4
+    'buildbot.manhole.ArbitraryCheckerManhole': ('addService',),
+    'buildbot.manhole.AuthorizedKeysManhole': ('addService',),
+    'buildbot.manhole.PasswordManhole': ('addService',),
+    'buildbot.manhole.TelnetManhole': ('addService',),
     # buildbot.process.botmaster: 16
     'buildbot.process.botmaster.BotMaster': (
         'addService', 'add_in_progress_buildrequest', 'debug', 'getBuildernames', 'getBuilders',
@@ -235,9 +235,8 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     # buildbot.process.remotetransfer: 2
     'buildbot.process.remotetransfer.FileWriter': ('remote_unpack',),
     'buildbot.process.remotetransfer.StringFileWriter': ('remote_unpack',),
-    # buildbot.process.users.manual: 2
+    # buildbot.process.users.manual: 1
     'buildbot.process.users.manual.CommandlineUserManager': ('addService',),
-    'buildbot.process.users.manual.CommandlineUserManagerPerspective': ('formatResults',),
     # buildbot.process.workerforbuilder: 7
     'buildbot.process.workerforbuilder.AbstractWorkerForBuilder': (
         'abortPingIfAny', 'insubstantiate_if_needed',
@@ -383,15 +382,13 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'addService', 'getState', 'isEquivalent', 'reconfigServiceWithBuildbotConfig',
         'startConsumingEnableEvents',
     ),
-    # buildbot.schedulers.canceller: 5
+    # buildbot.schedulers.canceller: 2
     'buildbot.schedulers.canceller.OldBuildCanceller': (
-        'addService', 'check_filters', 'filter_tuples_to_filter_set_object', 'isEquivalent',
-        'reconfigServiceWithBuildbotConfig',
+        'addService', 'reconfigServiceWithBuildbotConfig',
     ),
-    # buildbot.schedulers.canceller_buildset: 5
+    # buildbot.schedulers.canceller_buildset: 2
     'buildbot.schedulers.canceller_buildset.FailingBuildsetCanceller': (
-        'addService', 'check_filters', 'filter_tuples_to_filter_set_object', 'isEquivalent',
-        'reconfigServiceWithBuildbotConfig',
+        'addService', 'reconfigServiceWithBuildbotConfig',
     ),
     # buildbot.schedulers.dependent: 5
     'buildbot.schedulers.dependent.Dependent': (

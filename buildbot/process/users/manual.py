@@ -7,7 +7,6 @@ prints (its wording is the 4.3 surface: scripts parse it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.logger import Logger
@@ -20,16 +19,7 @@ from buildbot.util.service import BuildbotService
 log = Logger()
 
 
-@dataclass
-class _Report:
-    """What one `commandline` call did, in the order the client prints it."""
-
-    op: str
-    lines: list[str] = field(default_factory=list)
-
-    def text(self) -> str:
-        heading = {"add": "added", "remove": "removed", "update": "updated", "get": "found"}
-        return f"user(s) {heading[self.op]}:\n" + "".join(self.lines)
+HEADINGS = {"add": "added", "remove": "removed", "update": "updated", "get": "found"}
 
 
 def _describe_user(user: Any) -> str:
@@ -46,6 +36,19 @@ class CommandlineUserManagerPerspective(pb.Avatar):
     def __init__(self, master: Any) -> None:
         self.master = master
 
+    def formatResults(self, op: str, results: list[Any]) -> str:
+        """The client's report of `results`: identifiers (str), new uids (int) after them,
+        users found (None: no match); empty entries of remove/update are skipped."""
+        text = f"user(s) {HEADINGS[op]}:\n"
+        for item in results:
+            if op == "get":
+                text += _describe_user(item) if item else "no match found\n"
+            elif isinstance(item, str):
+                text += f"identifier: {item}\n"
+            elif op == "add" and item:
+                text += f"uid: {item}\n\n"
+        return text
+
     def attached(self, mind: Any) -> Any:
         return self
 
@@ -59,32 +62,30 @@ class CommandlineUserManagerPerspective(pb.Avatar):
         """Run `op` on the users named by `ids` (remove, get) or described by `info`
         (add, update) and return the report the client prints."""
         log.info("perspective_commandline called")
-        report = _Report(op)
+        results: list[Any] = []
         if ids:
             for identifier in ids:
-                await self._by_identifier(op, identifier, report)
+                await self._by_identifier(op, identifier, results)
         else:
             for user in info or []:
-                await self._by_info(op, dict(user), bb_username, bb_password, report)
-        return report.text()
+                await self._by_info(op, dict(user), bb_username, bb_password, results)
+        return self.formatResults(op, results)
 
-    async def _by_identifier(self, op: str, identifier: str, report: _Report) -> None:
+    async def _by_identifier(self, op: str, identifier: str, results: list[Any]) -> None:
         users = self.master.db.users
         uid = await users.identifierToUid(identifier=identifier)
         if not uid:
             log.info("Unable to find uid for identifier {identifier}", identifier=identifier)
-            if op == "get":
-                report.lines.append("no match found\n")
+            results.append(None)
             return
         if op == "remove":
             await users.removeUser(uid)
-            report.lines.append(f"identifier: {identifier}\n")
+            results.append(identifier)
         elif op == "get":
-            found = await users.getUser(uid)
-            report.lines.append(_describe_user(found) if found else "no match found\n")
+            results.append(await users.getUser(uid))
 
     async def _by_info(self, op: str, user: dict[str, str], bb_username: str | None,
-                       bb_password: str | None, report: _Report) -> None:
+                       bb_password: str | None, results: list[Any]) -> None:
         users = self.master.db.users
         identifier = user.pop("identifier")
         uid = await users.identifierToUid(identifier=identifier)
@@ -93,19 +94,19 @@ class CommandlineUserManagerPerspective(pb.Avatar):
             if uid:
                 await users.updateUser(uid=uid, identifier=identifier, bb_username=bb_username,
                                        bb_password=bb_password)
-                report.lines.append(f"identifier: {identifier}\n")
+                results.append(identifier)
             else:
                 log.info("Unable to find uid for identifier {identifier}", identifier=identifier)
             return
         created = False
         for attr_type, attr_data in user.items():
-            report.lines.append(f"identifier: {identifier}\n")
+            results.append(identifier)
             if op == "add" and not created:
                 # the first attribute creates the user (or finds the one that has it)
                 uid = await users.findUserByAttr(identifier=identifier, attr_type=attr_type,
                                                  attr_data=attr_data)
                 created = True
-                report.lines.append(f"uid: {uid}\n\n")
+                results.append(uid)
             elif uid:
                 await users.updateUser(uid=uid, identifier=identifier, bb_username=bb_username,
                                        bb_password=bb_password, attr_type=attr_type,

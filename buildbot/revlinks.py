@@ -14,17 +14,14 @@ class RevlinkMatch:
     `%s` replaced by the revision."""
 
     def __init__(self, repo_urls: str | list[str], revlink: str) -> None:
-        if isinstance(repo_urls, str):
-            repo_urls = [repo_urls]
-        self.repo_urls = [re.compile(url) for url in repo_urls]
+        patterns = [repo_urls] if isinstance(repo_urls, str) else repo_urls
+        self.repo_urls = [re.compile(pattern) for pattern in patterns]
+        # `\1`-style groups of the matching URL pattern, then `%s` for the revision
         self.revlink = revlink
 
     def __call__(self, rev: str, repo: str) -> str | None:
-        for url in self.repo_urls:
-            m = url.match(repo)
-            if m:
-                return m.expand(self.revlink) % rev
-        return None
+        found = next((m for m in (url.match(repo) for url in self.repo_urls) if m), None)
+        return None if found is None else found.expand(self.revlink) % rev
 
 
 GithubRevlink = RevlinkMatch(
@@ -67,11 +64,8 @@ class RevlinkMultiplexer:
         self.revlinks = revlinks
 
     def __call__(self, rev: str, repo: str) -> Any:
-        for revlink in self.revlinks:
-            url = revlink(rev, repo)
-            if url:
-                return url
-        return None
+        links = (revlink(rev, repo) for revlink in self.revlinks)
+        return next((url for url in links if url), None)
 
 
 default_revlink_matcher = RevlinkMultiplexer(

@@ -134,17 +134,19 @@ class ReconfigurablePollingChangeSource(ChangeSource):
                     pollRandomDelayMax: int = 0) -> None:
         if self.name is None and name is not None:  # (a `name=` keyword was taken already)
             self.name = name
-        if pollInterval < 0:
-            config.error(f"interval must be >= 0: {pollInterval}")
-        if pollRandomDelayMin < 0:
-            config.error(f"min random delay must be >= 0: {pollRandomDelayMin}")
-        if pollRandomDelayMax < 0:
-            config.error(f"max random delay must be >= 0: {pollRandomDelayMax}")
-        if pollRandomDelayMin > pollRandomDelayMax:
-            config.error(f"min random delay must be <= {pollRandomDelayMax}: "
-                         f"{pollRandomDelayMin}")
-        if pollRandomDelayMax >= pollInterval:
-            config.error(f"max random delay must be < {pollInterval}: {pollRandomDelayMax}")
+        # (failed, what must hold, the value given): 4.3's texts, all of them reported
+        checks = [
+            (pollInterval < 0, "interval must be >= 0", pollInterval),
+            (pollRandomDelayMin < 0, "min random delay must be >= 0", pollRandomDelayMin),
+            (pollRandomDelayMax < 0, "max random delay must be >= 0", pollRandomDelayMax),
+            (pollRandomDelayMin > pollRandomDelayMax,
+             f"min random delay must be <= {pollRandomDelayMax}", pollRandomDelayMin),
+            (pollRandomDelayMax >= pollInterval,
+             f"max random delay must be < {pollInterval}", pollRandomDelayMax),
+        ]
+        for failed, rule, given in checks:
+            if failed:
+                config.error(f"{rule}: {given}")
 
     @property
     def doPoll(self) -> Poller:

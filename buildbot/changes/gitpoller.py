@@ -62,6 +62,13 @@ def tracker_ref(repourl: str, ref: str) -> str:
     return f"{prefix}/{ident}/{tail}"
 
 
+
+def _is_branch_selection(branches: Any) -> bool:
+    """`branches` may be True (all), a predicate on ref names, or a list of names."""
+    if branches is True or callable(branches):
+        return True
+    return isinstance(branches, list) and all(isinstance(name, str) for name in branches)
+
 class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
     """`changes.GitPoller(repourl, branches=None, branch=None, workdir=None, ...)`.
 
@@ -88,17 +95,17 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                     sshKnownHosts: Any = None, pollRandomDelayMin: int = 0,
                     pollRandomDelayMax: int = 0, auth_credentials: Any = None,
                     git_credentials: Any = None) -> None:
-        if only_tags and (branch or branches):
-            config.error("GitPoller: can't specify only_tags and branch/branches")
-        if branch and branches:
-            config.error("GitPoller: can't specify both branch and branches")
-        if branch and not isinstance(branch, str):
-            config.error("GitPoller: 'branch' argument must be a str")
-        if branches is not None and not (
-                (isinstance(branches, list) and all(isinstance(e, str) for e in branches))
-                or branches is True or callable(branches)):
-            config.error("GitPoller: 'branches' argument must be one of list of str, True, "
-                         "or Callable[[str], bool]")
+        for failed, message in (
+                (only_tags and (branch or branches),
+                 "GitPoller: can't specify only_tags and branch/branches"),
+                (branch and branches, "GitPoller: can't specify both branch and branches"),
+                (branch and not isinstance(branch, str),
+                 "GitPoller: 'branch' argument must be a str"),
+                (branches is not None and not _is_branch_selection(branches),
+                 ("GitPoller: 'branches' argument must be one of list of str, True, or "
+                  "Callable[[str], bool]"))):
+            if failed:
+                config.error(message)
         if sshHostKey is not None and sshPrivateKey is None:
             config.error("GitPoller: sshPrivateKey must be provided in order use sshHostKey")
         if sshKnownHosts is not None and sshPrivateKey is None:

@@ -39,14 +39,9 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
     @staticmethod
     def build_name(name: str | None, repourl: str, bookmarks: list[str] | None,
                    branches: list[str] | None) -> str:
-        if name is not None:
-            return name
-        name = repourl
-        if bookmarks:
-            name += "_" + "_".join(bookmarks)
-        if branches:
-            name += "_" + "_".join(branches)
-        return name
+        # the URL followed by the bookmarks, then the branches, all "_"-separated
+        parts = [repourl, *(bookmarks or []), *(branches or [])]
+        return name if name is not None else "_".join(parts)
 
     @staticmethod
     def build_branches(branch: str | None, branches: list[str] | None) -> list[str]:
@@ -60,12 +55,12 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
                     pollAtLaunch: bool = False,
                     revlink: Callable[[str, str], str] = _no_revlink,
                     pollRandomDelayMin: int = 0, pollRandomDelayMax: int = 0) -> None:
-        if branch and branches:
-            config.error("HgPoller: can't specify both branch and branches")
-        if not callable(revlink):
-            config.error("You need to provide a valid callable for revlink")
-        if workdir is None:
-            config.error("workdir is mandatory for now in HgPoller")
+        checks = [(bool(branch and branches), "HgPoller: can't specify both branch and branches"),
+                  (not callable(revlink), "You need to provide a valid callable for revlink"),
+                  (workdir is None, "workdir is mandatory for now in HgPoller")]
+        for failed, message in checks:
+            if failed:
+                config.error(message)
         super().checkConfig(
             name=self.build_name(name, repourl, bookmarks,
                                  self.build_branches(branch, branches)),

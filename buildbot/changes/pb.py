@@ -37,36 +37,41 @@ class ChangePerspective(NewCredPerspective):
         """Store the change the client sent (the sendchange dict: `who`, `when`, `files`,
         ...); files outside `prefix` are dropped, the prefix is removed from the others."""
         log.info("perspective_addChange called")
-        change = dict(changedict)
-        for key in ("revlink", "repository", "project"):
+        change = {key: _decoded(value) for key, value in changedict.items()}
+        for sent, stored in _SENDCHANGE_RENAMES:
+            if sent in change:
+                change[stored] = change.pop(sent)
+        # an empty value of these fields is stored as "" (None for the committer)
+        for key in _BLANK_WHEN_EMPTY:
             if key in change and not change[key]:
                 change[key] = ""
         if "committer" in change and not change["committer"]:
             change["committer"] = None
-        if "who" in change:
-            change["author"] = change.pop("who")
-        if "when" in change:
-            change["when_timestamp"] = change.pop("when")
-        for key, value in change.items():
-            if isinstance(value, bytes):
-                change[key] = value.decode("utf8", "replace")
-        files = []
-        for path in change.get("files") or []:
-            if isinstance(path, bytes):
-                path = path.decode("utf8", "replace")
-            if self.prefix:
-                if not path.startswith(self.prefix):
-                    continue
-                path = path[len(self.prefix):]
-            files.append(path)
-        change["files"] = files
-        if not files:
+        change["files"] = _files_under(self.prefix, changedict.get("files"))
+        if not change["files"]:
             log.info("No files listed in change... bit strange, but not fatal.")
         if "links" in change:
             log.info("Found links: {links!r}", links=change.pop("links"))
         if change.get("when_timestamp") is not None:
             change["when_timestamp"] = int(change["when_timestamp"])
         await self.master.data.updates.addChange(**change)
+
+
+# sendchange's names of Change fields and the data API's
+_SENDCHANGE_RENAMES = (("who", "author"), ("when", "when_timestamp"))
+_BLANK_WHEN_EMPTY = ("revlink", "repository", "project")
+
+
+def _decoded(value: Any) -> Any:
+    return value.decode("utf8", "replace") if isinstance(value, bytes) else value
+
+
+def _files_under(prefix: str | None, paths: Any) -> list[str]:
+    """The changed files inside `prefix`, relative to it (all of them without a prefix)."""
+    names = [_decoded(path) for path in paths or []]
+    if not prefix:
+        return names
+    return [name[len(prefix):] for name in names if name.startswith(prefix)]
 
 
 class PBChangeSource(ChangeSource):
@@ -78,12 +83,11 @@ class PBChangeSource(ChangeSource):
     def checkConfig(self, user: str = "change", passwd: str = "changepw",
                     port: int | str | None = None, prefix: str | None = None) -> None:
         if self.name is None:
-            self.name = f"PBChangeSource:{prefix}:{port}" if prefix else \
-                f"PBChangeSource:{port}"
-        self.user = user
-        self.passwd = passwd
-        self.port = port
-        self.prefix = prefix
+            where = f"{prefix}:{port}" if prefix else f"{port}"
+            self.name = f"PBChangeSource:{where}"
+        self.user, self.passwd = user, passwd
+        self.port, self.prefix = port, prefix
+        # the login registered with the PB port manager while this master is active
         self.registration: Any = None
         self.registered_port: int | str | None = None
 
@@ -93,16 +97,15 @@ class PBChangeSource(ChangeSource):
         return None
 
     def describe(self) -> str:
-        text = f"PBChangeSource listener on {self.registered_port}"
-        if self.prefix is not None:
-            text += f" (prefix '{self.prefix}')"
-        return text
+        scope = "" if self.prefix is None else f" (prefix '{self.prefix}')"
+        return f"PBChangeSource listener on {self.registered_port}{scope}"
 
     def _calculatePort(self, cfg: Any) -> int | str | None:
-        port = self.port
-        if port is None:
-            port = ((getattr(cfg, "protocols", None) or {}).get("pb") or {}).get("port")
-        return port
+        # without a port of its own, the source shares the workers' PB port
+        if self.port is not None:
+            return self.port
+        protocols = getattr(cfg, "protocols", None) or {}
+        return (protocols.get("pb") or {}).get("port")
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         port = self._calculatePort(new_config)

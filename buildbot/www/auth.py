@@ -111,12 +111,12 @@ class RemoteUserAuth(AuthBase):
     def __init__(self, header: str | bytes | None = None, headerRegex: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if self.userInfoProvider is None:
-            self.userInfoProvider = UserInfoProviderBase()
-        if header is not None:
-            self.header = unicode2bytes(header)
-        if headerRegex is not None:
-            self.headerRegex = re.compile(unicode2bytes(headerRegex))
+        # header and pattern are compared with the raw (bytes) request header
+        self.header = self.header if header is None else unicode2bytes(header)
+        pattern = None if headerRegex is None else re.compile(unicode2bytes(headerRegex))
+        self.headerRegex = pattern or self.headerRegex
+        # without a provider the proxy's user name is all we know of the user
+        self.userInfoProvider = self.userInfoProvider or UserInfoProviderBase()
 
     def getLoginResource(self) -> Any:
         return _StaticError(403, b"URL is not supported for authentication")

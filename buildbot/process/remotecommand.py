@@ -62,7 +62,10 @@ class RemoteCommand(pb.Referenceable):
         self.builder_name: str | None = None
         self.failure_reason: str | None = None
         self.interrupted = False
-        self._pending_writes: list[defer.Deferred[Any]] = []
+        # Writes of output still in flight (forgotten once done, so a long command does not
+        # accumulate them), and the first one that failed, raised when the command completes.
+        self._pending_writes: set[defer.Deferred[Any]] = set()
+        self._write_failure: Failure | None = None
         self._done: defer.Deferred[None] | None = None
         self._disconnect_sub: Any = None
         self._remote_failure: Any = None
@@ -87,7 +90,13 @@ class RemoteCommand(pb.Referenceable):
 
     def _track(self, d: Any) -> None:
         if isinstance(d, defer.Deferred) and not d.called:
-            self._pending_writes.append(d)
+            self._pending_writes.add(d)
+            d.addBoth(self._write_done, d)
+
+    def _write_done(self, result: Any, d: defer.Deferred[Any]) -> None:
+        self._pending_writes.discard(d)
+        if isinstance(result, Failure) and self._write_failure is None:
+            self._write_failure = result
 
     def _redactor(self) -> Any:
         build = getattr(self.step, "build", None)
@@ -226,9 +235,11 @@ class RemoteCommand(pb.Referenceable):
         self._finish_remote()
         self._remote_failure = failure
         self._flush_collected()
-        pending, self._pending_writes = self._pending_writes, []
+        pending = list(self._pending_writes)
         try:
             await gather(pending)
+            if self._write_failure is not None:
+                self._write_failure.raiseException()
             for name, close in list(self._closeWhenFinished.items()):
                 target = self.logs.get(name)
                 if close and target is not None and not target.isFinished():

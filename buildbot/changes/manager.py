@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from buildbot.process.object_ids import ObjectIdAssigningMixin
 from buildbot.util.service import BuildbotServiceManager
 
 
-class ChangeManager(BuildbotServiceManager):
+class ChangeManager(ObjectIdAssigningMixin, BuildbotServiceManager):
     """Change sources as configured, keyed by name."""
 
     config_attr = "change_sources"
@@ -18,13 +19,6 @@ class ChangeManager(BuildbotServiceManager):
     @property
     def master(self) -> Any:
         return self.parent
-
-    async def prepare_new_service(self, svc: Any) -> None:
-        # The service's object row (name, "module.Class"), as the reference creates it.
-        if getattr(svc, "objectid", None) is None:
-            cls = type(svc)
-            svc.objectid = await self.master.data.updates.getObjectId(
-                svc.name, f"{cls.__module__}.{cls.__name__}")
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         await super().reconfigServiceWithBuildbotConfig(new_config)

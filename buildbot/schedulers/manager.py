@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from buildbot.process.object_ids import ObjectIdAssigningMixin
 from buildbot.util.service import BuildbotServiceManager
 
 
-class SchedulerManager(BuildbotServiceManager):
+class SchedulerManager(ObjectIdAssigningMixin, BuildbotServiceManager):
     """Schedulers as configured, keyed by name."""
 
     config_attr = "schedulers"
@@ -18,14 +19,6 @@ class SchedulerManager(BuildbotServiceManager):
     @property
     def master(self) -> Any:
         return self.parent
-
-    async def prepare_new_service(self, svc: Any) -> None:
-        # The service's object row (name, "module.Class"), as the reference creates it:
-        # a Dependent keeps its state there.
-        if getattr(svc, "objectid", None) is None:
-            cls = type(svc)
-            svc.objectid = await self.master.data.updates.getObjectId(
-                svc.name, f"{cls.__module__}.{cls.__name__}")
 
     def force_schedulers(self) -> list[Any]:
         """The configured ForceSchedulers (the data layer's `forceschedulers` source)."""

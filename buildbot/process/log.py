@@ -216,7 +216,9 @@ class Log:
             waiters, self._finish_waiters = self._finish_waiters, []
             for w in waiters:
                 w.callback(None)
-        if self.on_finished is not None:
+        # Only for a log stored whole (the step then merges its chunks): after a refused
+        # write, more writes would only fail again or race the database's recovery.
+        if self.on_finished is not None and self.write_error is None:
             self.on_finished(self)
 
     def _flush_partial(self) -> None:

@@ -487,6 +487,10 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'addService', 'isEquivalent', 'reconfigServiceWithBuildbotConfig', 'thd_hvac_get',
         'thd_hvac_wrap_read',
     ),
+    # buildbot.statistics.stats_service: 2
+    'buildbot.statistics.stats_service.StatsService': (
+        'addService', 'reconfigServiceWithBuildbotConfig',
+    ),
     # buildbot.steps.cmake: 15
     'buildbot.steps.cmake.CMake': (
         'acquireLocks', 'addStep', 'build', 'cmd', 'compare_attrs', 'getConfigDict', 'getProperty',

@@ -35,7 +35,7 @@ PENDING: tuple[str, ...] = (
     "buildbot.worker.ec2", "buildbot.worker.kubernetes", "buildbot.worker.openstack",
     "buildbot.worker.libvirt", "buildbot.worker.upcloud", "buildbot.machine",
     # services
-    "buildbot.statistics", "buildbot.util.kubeclientservice",
+    "buildbot.util.kubeclientservice",
     "buildbot.util.git_credential",
 )
 

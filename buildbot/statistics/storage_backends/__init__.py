@@ -1,0 +1,1 @@
+"""Where a StatsService sends captured values."""

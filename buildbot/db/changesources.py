@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from buildbot.db.base import DbComponent, hash_columns, thd_find_or_create
+from buildbot.db.base import DbComponent
 from buildbot.db.errors import ChangeSourceAlreadyClaimedError
+from buildbot.db.ownership import ClaimedServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,46 +23,34 @@ class ChangeSourceModel:
 class ChangeSourcesDb(DbComponent):
     """Change sources and their owning master."""
 
+    @property
+    def _owned(self) -> ClaimedServices:
+        t = self._tables
+        return ClaimedServices(t.changesources, t.changesource_masters, "changesourceid")
+
     async def findChangeSourceId(self, name: str) -> int:
         """The id of the change source `name`, created if new."""
-        t = self._tables.changesources
-        name_hash = hash_columns(name)
-
-        def thd_find(conn: sa.Connection) -> int:
-            found, _ = thd_find_or_create(conn, t, {"name_hash": name_hash},
-                                          {"name": name, "name_hash": name_hash})
-            assert found is not None
-            return found
-
-        return await self._pool.run(thd_find)
+        owned = self._owned
+        return await self._pool.run(lambda conn: owned.thd_id_for_name(conn, name))
 
     async def setChangeSourceMaster(self, changesourceid: int, masterid: int | None) -> None:
         """Make `masterid` the owner (None: no owner). Any existing owner — even this very
         master, as in Buildbot — gives `ChangeSourceAlreadyClaimedError`."""
-        cm = self._tables.changesource_masters
+        owned = self._owned
 
         def thd_set(conn: sa.Connection) -> None:
             if masterid is None:
-                conn.execute(cm.delete().where(cm.c.changesourceid == changesourceid))
-                return
-            try:
-                conn.execute(cm.insert().values(changesourceid=changesourceid,
-                                                masterid=masterid))
-            except sa.exc.IntegrityError as e:
+                owned.thd_release(conn, changesourceid)
+            elif not owned.thd_claim(conn, changesourceid, masterid):
                 raise ChangeSourceAlreadyClaimedError(
-                    f"change source {changesourceid} is already claimed") from e
+                    f"change source {changesourceid} is already claimed")
 
         await self._pool.run(thd_set)
 
     async def get_change_source_master(self, changesourceid: int) -> int | None:
         """The id of the master owning the change source, or None."""
-        cm = self._tables.changesource_masters
-
-        def thd_get(conn: sa.Connection) -> int | None:
-            return conn.execute(sa.select(cm.c.masterid).where(
-                cm.c.changesourceid == changesourceid)).scalar()
-
-        return await self._pool.run(thd_get)
+        owned = self._owned
+        return await self._pool.run(lambda conn: owned.thd_owner(conn, changesourceid))
 
     async def getChangeSource(self, changesourceid: int) -> ChangeSourceModel | None:
         """The change source, or None."""
@@ -72,18 +61,10 @@ class ChangeSourcesDb(DbComponent):
                                _changesourceid: int | None = None) -> list[ChangeSourceModel]:
         """Change sources by id: all, with (`active`) or without an owner, or owned by
         `masterid` (none when also `active=False`)."""
-        t = self._tables
-        cs, cm = t.changesources, t.changesource_masters
-        if masterid is not None and active is False:
+        cs = self._tables.changesources
+        q = self._owned.listing([cs.c.id, cs.c.name], active, masterid, _changesourceid)
+        if q is None:
             return []
-        q = sa.select(cs.c.id, cs.c.name, cm.c.masterid).select_from(
-            cs.outerjoin(cm, cm.c.changesourceid == cs.c.id)).order_by(cs.c.id)
-        if _changesourceid is not None:
-            q = q.where(cs.c.id == _changesourceid)
-        if masterid is not None:
-            q = q.where(cm.c.masterid == masterid)
-        elif active is not None:
-            q = q.where(cm.c.masterid.is_not(None) if active else cm.c.masterid.is_(None))
 
         def thd_list(conn: sa.Connection) -> list[ChangeSourceModel]:
             return [ChangeSourceModel(r.id, r.name, r.masterid) for r in conn.execute(q)]

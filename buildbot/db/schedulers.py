@@ -8,8 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from buildbot.db.base import DbComponent, chunked, hash_columns, thd_find_or_create
+from buildbot.db.base import DbComponent, chunked
 from buildbot.db.errors import SchedulerAlreadyClaimedError
+from buildbot.db.ownership import ClaimedServices
 
 #: "argument not given" for getChangeClassifications (None is a valid branch).
 NOT_GIVEN: Any = -1
@@ -28,18 +29,15 @@ class SchedulerModel:
 class SchedulersDb(DbComponent):
     """Schedulers, their owning master and the changes they classified."""
 
+    @property
+    def _owned(self) -> ClaimedServices:
+        t = self._tables
+        return ClaimedServices(t.schedulers, t.scheduler_masters, "schedulerid")
+
     async def findSchedulerId(self, name: str) -> int:
         """The id of the scheduler `name`, created if new."""
-        t = self._tables.schedulers
-        name_hash = hash_columns(name)
-
-        def thd_find(conn: sa.Connection) -> int:
-            found, _ = thd_find_or_create(conn, t, {"name_hash": name_hash},
-                                          {"name": name, "name_hash": name_hash})
-            assert found is not None
-            return found
-
-        return await self._pool.run(thd_find)
+        owned = self._owned
+        return await self._pool.run(lambda conn: owned.thd_id_for_name(conn, name))
 
     async def enable(self, schedulerid: int, v: bool) -> None:
         """Enable or disable the scheduler."""
@@ -53,39 +51,29 @@ class SchedulersDb(DbComponent):
     async def setSchedulerMaster(self, schedulerid: int, masterid: int | None) -> None:
         """Make `masterid` the scheduler's owner (None: no owner). If another master owns
         it, `SchedulerAlreadyClaimedError`; if this one does already, nothing happens."""
-        t = self._tables
-        sm = t.scheduler_masters
+        owned, masters = self._owned, self._tables.masters
 
         def thd_set(conn: sa.Connection) -> None:
             if masterid is None:
-                conn.execute(sm.delete().where(sm.c.schedulerid == schedulerid))
+                owned.thd_release(conn, schedulerid)
                 return
-            try:
-                conn.execute(sm.insert().values(schedulerid=schedulerid, masterid=masterid))
+            if owned.thd_claim(conn, schedulerid, masterid):
                 return
-            except sa.exc.IntegrityError:
-                conn.rollback()
-            owner = conn.execute(
-                sa.select(sm.c.masterid, t.masters.c.name)
-                .select_from(sm.outerjoin(t.masters, t.masters.c.id == sm.c.masterid))
-                .where(sm.c.schedulerid == schedulerid)).first()
-            if owner is not None and owner.masterid == masterid:
+            holder = owned.thd_owner(conn, schedulerid)
+            if holder == masterid:
                 return
-            who = owner.name if owner is not None else "another master"
+            holder_name = None if holder is None else conn.execute(
+                sa.select(masters.c.name).where(masters.c.id == holder)).scalar()
             raise SchedulerAlreadyClaimedError(
-                f"scheduler {schedulerid} is already claimed by {who}")
+                f"scheduler {schedulerid} is already claimed by "
+                f"{holder_name or 'another master'}")
 
         await self._pool.run(thd_set)
 
     async def get_scheduler_master(self, schedulerid: int) -> int | None:
         """The id of the master owning the scheduler, or None."""
-        sm = self._tables.scheduler_masters
-
-        def thd_get(conn: sa.Connection) -> int | None:
-            return conn.execute(sa.select(sm.c.masterid).where(
-                sm.c.schedulerid == schedulerid)).scalar()
-
-        return await self._pool.run(thd_get)
+        owned = self._owned
+        return await self._pool.run(lambda conn: owned.thd_owner(conn, schedulerid))
 
     async def getScheduler(self, schedulerid: int) -> SchedulerModel | None:
         """The scheduler, or None."""
@@ -96,18 +84,11 @@ class SchedulersDb(DbComponent):
                             _schedulerid: int | None = None) -> list[SchedulerModel]:
         """Schedulers by id: all, those with (`active`) or without an owner, or those owned
         by `masterid` (none when also `active=False`)."""
-        t = self._tables
-        s, sm = t.schedulers, t.scheduler_masters
-        if masterid is not None and active is False:
+        sched = self._tables.schedulers
+        q = self._owned.listing([sched.c.id, sched.c.name, sched.c.enabled], active,
+                                masterid, _schedulerid)
+        if q is None:
             return []
-        q = sa.select(s.c.id, s.c.name, s.c.enabled, sm.c.masterid).select_from(
-            s.outerjoin(sm, sm.c.schedulerid == s.c.id)).order_by(s.c.id)
-        if _schedulerid is not None:
-            q = q.where(s.c.id == _schedulerid)
-        if masterid is not None:
-            q = q.where(sm.c.masterid == masterid)
-        elif active is not None:
-            q = q.where(sm.c.masterid.is_not(None) if active else sm.c.masterid.is_(None))
 
         def thd_list(conn: sa.Connection) -> list[SchedulerModel]:
             return [SchedulerModel(id=r.id, name=r.name,

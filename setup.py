@@ -57,6 +57,9 @@ setup(
         "Jinja2>=3.1", "treq>=24.9",
         # .bbtravis.yml steps (steps.configurable) and GitDiffInfo, as 4.3 requires them.
         "pyyaml>=6.0", "unidiff>=0.7.5",
+        # Installed by 4.3 by default, so users' master.cfg files import them freely
+        # (packaging.version for version checks, pkg_resources from setuptools).
+        "packaging", "setuptools>=60",
     ],
     extras_require={
         # conditions in .bbtravis.yml files, as 4.3's "configurable" extra

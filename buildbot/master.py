@@ -103,7 +103,8 @@ class BuildMaster(AsyncService):
         self.log_rotation = LogRotation()
         self._heartbeat: Any = None
         self._fenced = False  # set once another master expired this one
-        self._active_masters: set[int] = set()
+        #: ids of the masters marked active at the last check-in (reporters use it)
+        self.active_masterids: set[int] = set()
         self._reconfig_running = False
         self._reconfig_pending = False
         self._stopping = False
@@ -189,7 +190,7 @@ class BuildMaster(AsyncService):
         self.db.masterid = self.masterid
         await self.data.updates.masterStopped(name=self.name, masterid=self.masterid)
         await super().start()
-        self._active_masters = set(
+        self.active_masterids = set(
             await self.data.updates.expireMasters(forceHouseKeeping=True))
         # Active (unfenced) before the children start: builds and claims are refused to a
         # master marked inactive (db.masters.thd_fence).
@@ -219,8 +220,8 @@ class BuildMaster(AsyncService):
             self._on_fenced()
             return
         active = set(await self.data.updates.expireMasters())
-        gone = self._active_masters - active
-        self._active_masters = active
+        gone = self.active_masterids - active
+        self.active_masterids = active
         if gone:
             # A master stopped or was expired: its schedulers and change sources are free
             # now; claim them at once rather than at the services' next 5-minute retry.

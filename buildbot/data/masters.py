@@ -136,6 +136,10 @@ class Master(ResourceType):
                 await self._masterDeactivated(m.id, m.name)
             elif forceHouseKeeping:
                 await self._masterDeactivatedHousekeeping(m.id, m.name)
+        # a master back from the dead speaks for itself again
+        taken_over = getattr(self.connector, "taken_over", None)
+        if taken_over:
+            taken_over.difference_update(active)
         return active
 
     async def _masterDeactivated(self, masterid: int, name: str) -> None:
@@ -148,6 +152,10 @@ class Master(ResourceType):
         log.info("doing housekeeping for master {masterid} {name}", masterid=masterid,
                  name=name)
         updates = self.connector.updates
+        # This master now speaks for the dead one: its reporters report the RETRY ends
+        # below (and any later event of its builds), which nobody else does.
+        taken_over: set[int] = vars(self.connector).setdefault("taken_over", set())
+        taken_over.add(masterid)
         await updates.deconfigureAllWorkersForMaster(masterid)
         await updates.updateBuilderList(masterid, [])
         await self.connector.rtypes.scheduler._masterDeactivated(masterid)

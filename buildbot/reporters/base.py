@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from buildbot import config
 from buildbot.reporters import utils
 from buildbot.util.deferred import maybe_await
+from buildbot.util.resultspec import Filter
 from buildbot.util.service import BuildbotService
 
 log = Logger()
@@ -168,6 +169,8 @@ class ReporterBase(BuildbotService):
                             previous: defer.Deferred[Any] | None) -> None:
         if previous is not None:
             await previous  # never fails: spawned tasks log their own failures
+        if not await self._reports_here(key, msg):
+            return
         generators = self.generators or []
         reports = []
         for g in generators:
@@ -189,6 +192,47 @@ class ReporterBase(BuildbotService):
             log.failure("{name}: sending the report for {key} failed", name=self.name,
                         key="/".join(key))
 
+    async def _reports_here(self, key: tuple[str, ...], msg: Any) -> bool:
+        """With several masters, every master hears every event (through the mq router);
+        exactly one of them reports it (docs/multi-master.md):
+
+        - a build's events: the master running it, or, once that master was expired, the
+          one that expired it (it ends the build RETRY; the database lets only one master
+          expire another);
+        - a buildset's completion: the master that claimed the request completed last
+          (whose completion completed the buildset);
+        - anything else (new or cancelled requests, missing workers): the active master
+          with the lowest id.
+        """
+        master = self.master
+        if not getattr(getattr(master, "config", None), "multiMaster", False):
+            return True
+        me = getattr(master, "masterid", None)
+        if me is None:
+            return True
+        if key[0] == "builds" and isinstance(msg, dict) and "masterid" in msg:
+            return self._speaks_for(msg["masterid"])
+        if key[0] == "buildsets" and isinstance(msg, dict) and "bsid" in msg:
+            requests = await master.data.get(("buildrequests",),
+                                             filters=[_eq("buildsetid", msg["bsid"])])
+            done = [r for r in requests if r.get("complete")]
+            if done:
+                last = max(done, key=lambda r: (_epoch(r.get("complete_at")),
+                                                r["buildrequestid"]))
+                claimer = last.get("claimed_by_masterid")
+                if claimer is not None:
+                    return self._speaks_for(claimer)
+        active = getattr(master, "active_masterids", None) or {me}
+        return me == min(active)
+
+    def _speaks_for(self, masterid: int) -> bool:
+        """This master, or a dead master this one expired (and that is not back)."""
+        master = self.master
+        if masterid == master.masterid:
+            return True
+        return masterid in getattr(master.data, "taken_over", ()) and \
+            masterid not in (getattr(master, "active_masterids", None) or ())
+
     def getResponsibleUsersForBuild(self, master: Any, buildid: int) -> Any:
         """Users to blame for a build (authors of its changes, owner(s)); override to refine."""
         return utils.getResponsibleUsersForBuild(master, buildid)
@@ -196,3 +240,15 @@ class ReporterBase(BuildbotService):
     def sendMessage(self, reports: list[dict[str, Any]]) -> Any:
         """Deliver the reports of one event (one call per event)."""
         raise NotImplementedError
+
+
+def _eq(field: str, value: Any) -> Filter:
+    return Filter(field, "eq", [value])
+
+
+def _epoch(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value)

@@ -64,7 +64,7 @@ async def test_an_expired_master_can_no_longer_claim_start_or_finish(db: DBConne
 @pytest_twisted.ensureDeferred
 async def test_without_a_running_master_nothing_is_fenced(db: DBConnector) -> None:
     # tools and plugins using the db API directly (no fenced_masterid) are unaffected
-    me, _, builderid, brid = await fenced_pair(db)
+    me, _, _, brid = await fenced_pair(db)
     db.fenced_masterid = None
     await db.masters.setMasterState(me, False)
     await db.buildrequests.claimBuildRequests([brid])
@@ -73,7 +73,7 @@ async def test_without_a_running_master_nothing_is_fenced(db: DBConnector) -> No
 
 @pytest_twisted.ensureDeferred
 async def test_expiring_a_master_disconnects_its_workers(db: DBConnector) -> None:
-    me, other, _, _ = await fenced_pair(db)
+    _, other, _, _ = await fenced_pair(db)
     workerid = await db.workers.findWorkerId("w1")
     await db.workers.workerConnected(workerid, other, {})
     await db.masters.setMasterState(other, False)
@@ -95,13 +95,13 @@ def test_heartbeat_defaults_and_values() -> None:
 
 @pytest.mark.parametrize(("value", "message"), [
     (5, "c['masterHeartbeat'] must be a dictionary with 'interval' and/or 'expiry'"),
-    ({"timeout": 3}, "c['masterHeartbeat'] has unknown keys ['timeout']: only 'interval' "
-                     "and 'expiry' are allowed"),
+    ({"timeout": 3}, ("c['masterHeartbeat'] has unknown keys ['timeout']: only 'interval' "
+                      "and 'expiry' are allowed")),
     ({"interval": 0}, "c['masterHeartbeat']['interval'] must be a positive number of seconds"),
     ({"expiry": "30"}, "c['masterHeartbeat']['expiry'] must be a positive number of seconds"),
-    ({"interval": 10, "expiry": 15}, "c['masterHeartbeat']['expiry'] must be at least twice "
-                                     "its 'interval' (a master would be expired between two "
-                                     "of its own check-ins)"),
+    ({"interval": 10, "expiry": 15}, ("c['masterHeartbeat']['expiry'] must be at least "
+                                      "twice its 'interval' (a master would be expired "
+                                      "between two of its own check-ins)")),
 ])
 def test_heartbeat_errors(value: Any, message: str) -> None:
     with pytest.raises(ConfigErrors) as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ntpath
 import posixpath
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer, error
@@ -87,6 +88,9 @@ class Build(PropertiesMixin):
         # The first write of this build the database refused (disk full, ...): the build
         # then ends EXCEPTION after the running step, saying why.
         self.storage_error: BaseException | None = None
+        # The build's own steps (worker_preparation, locks_acquire) not finished yet: closed
+        # as EXCEPTION if the build ends early on a storage failure.
+        self._open_steps: set[int] = set()
 
     def __repr__(self) -> str:
         return f"<Build {getattr(self.builder, 'name', '?')} number:{self.number!r}>"
@@ -272,6 +276,7 @@ class Build(PropertiesMixin):
             if self.finished:
                 raise
             self.storage_failed(e, "the build's progress")
+            await self._close_open_steps()
             return await self._finish(None, EXCEPTION)
         finally:
             if self._stop_consumer is not None:
@@ -297,11 +302,13 @@ class Build(PropertiesMixin):
             self.results = SKIPPED
             return await self._finish("skipped", SKIPPED)
         prep_id, _, _ = await updates.addStep(self.buildid, "worker_preparation")
+        self._open_steps.add(prep_id)
         await updates.startStep(prep_id, locks_acquired=True)
         self._lock_accesses = list(await render(self._lock_accesses, self.properties) or [])
         locks_step = None
         if self._lock_accesses:
             locks_step, _, _ = await updates.addStep(self.buildid, "locks_acquire")
+            self._open_steps.add(locks_step)
         await self._store_properties()
         await updates.setBuildStateString(self.buildid, "starting")
         await updates.generateNewBuildEvent(self.buildid)
@@ -309,7 +316,7 @@ class Build(PropertiesMixin):
             self.setupBuild()
         except Exception:
             log.failure("{build}: setupBuild failed", build=self)
-            await updates.finishStep(prep_id, EXCEPTION, False,
+            await self._finish_own_step(prep_id, EXCEPTION, False,
                                       state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
@@ -331,7 +338,7 @@ class Build(PropertiesMixin):
                                                "worker cannot substantiate")
             else:
                 step_results, results, text = EXCEPTION, RETRY, "worker not available"
-            await updates.finishStep(prep_id, step_results, False,
+            await self._finish_own_step(prep_id, step_results, False,
                                       state_string=text)
             return await self._finish(text, results)
 
@@ -341,15 +348,15 @@ class Build(PropertiesMixin):
         except Exception:
             pinged = False
         if not pinged:
-            await updates.finishStep(prep_id, RETRY, False,
+            await self._finish_own_step(prep_id, RETRY, False,
                                       state_string="worker not pinged")
             return await self._finish("worker not pinged", RETRY)
 
         self.conn = workerforbuilder.worker.conn
         if self.conn is None:
-            await updates.finishStep(prep_id, RETRY, False)
+            await self._finish_own_step(prep_id, RETRY, False)
             return await self._finish("lost connection", RETRY)
-        await updates.finishStep(prep_id, SUCCESS, False,
+        await self._finish_own_step(prep_id, SUCCESS, False,
                                   state_string=f"worker {self.workername} ready")
         self._disconnect_sub = self.conn.notifyOnDisconnect(self._lost_remote)
         basedir = self.worker.path_expand_user(self.worker.worker_basedir) \
@@ -373,6 +380,21 @@ class Build(PropertiesMixin):
         await updates.setBuildStateString(self.buildid, "building")
         await self._run_steps()
         return await self._finish(None, self.results)
+
+    async def _finish_own_step(self, stepid: int, results: int, hidden: bool,
+                               state_string: str | None = None) -> None:
+        await self.master.data.updates.finishStep(stepid, results, hidden,
+                                                  state_string=state_string)
+        self._open_steps.discard(stepid)
+
+    async def _close_open_steps(self) -> None:
+        """After a storage failure: finish the build's own steps left open (when the
+        database takes writes again)."""
+        updates = self.master.data.updates
+        for stepid in sorted(self._open_steps):
+            await store_or_retry(self.master, f"finish step {stepid}", partial(
+                updates.finishStep, stepid, EXCEPTION, False, state_string="exception"))
+        self._open_steps.clear()
 
     async def _do_build_if(self) -> bool:
         cond = getattr(self.builder.config, "do_build_if", None)
@@ -457,9 +479,9 @@ class Build(PropertiesMixin):
         if waited:
             await updates.add_build_locks_duration(self.buildid, waited)
         if not acquired or self.stopped:
-            await updates.finishStep(locks_step, CANCELLED, False)
+            await self._finish_own_step(locks_step, CANCELLED, False)
             return False
-        await updates.finishStep(locks_step, SUCCESS, False,
+        await self._finish_own_step(locks_step, SUCCESS, False,
                                   state_string="locks acquired")
         return True
 

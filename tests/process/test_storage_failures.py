@@ -377,3 +377,23 @@ async def test_refused_claim_is_tried_again_without_another_event(
             _, build = await done
             assert hook.attempts == 1
             assert build["results"] == SUCCESS
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_write_while_preparing_closes_the_build_and_its_open_steps(
+        tmp_path: Path, logged_errors: Any) -> None:
+    async with running_master(tmp_path / "m", config("echo fine")) as master:
+        # The first write to the build row after its creation: its state "starting".
+        with failing(master, r"^\s*UPDATE builds\b", times=1) as hook:
+            hook.active = True
+            done = wait_for_message(master, ("builds", None, "finished"))
+            await force(master)
+            _, build = await done
+            assert hook.attempts == 1
+        assert build["results"] == EXCEPTION
+        assert "cannot store the build's progress: disk I/O error" in build["state_string"]
+        steps_ = (await rest(master, f"builds/{build['buildid']}/steps"))["steps"]
+        assert [(s["name"], s["complete"], s["results"]) for s in steps_] == [
+            ("worker_preparation", True, EXCEPTION)]
+        await check_next_build_succeeds(master)
+    assert logged_errors.flush("ending the build")

@@ -54,6 +54,20 @@ def _without_none(opts: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in opts.items() if v is not None}
 
 
+def _default_aws_id_file() -> str | None:
+    """~/.ec2/aws_id if it exists (the deprecated credentials file)."""
+    candidate = os.path.join(os.environ.get("HOME", ""), ".ec2", "aws_id")
+    return candidate if os.path.exists(candidate) else None
+
+
+def _read_aws_id_file(path: str) -> tuple[str, str]:
+    """(access key id, secret key): the file's first two lines."""
+    log.warn("WARNING: EC2LatentWorker is using deprecated aws_id file")
+    with open(path, encoding="utf-8") as f:
+        lines = [f.readline().strip(), f.readline().strip()]
+    return lines[0], lines[1]
+
+
 def _aws_errors() -> tuple[type[BaseException], ...]:
     return (ClientError, BotoCoreError) if boto3 is not None else ()
 
@@ -176,15 +190,9 @@ class EC2LatentWorker(AbstractLatentWorker):
     def _make_session(region: str | None, identifier: str | None,
                       secret_identifier: str | None, aws_id_file_path: str | None) -> Any:
         if identifier is None:
-            if aws_id_file_path is None:
-                default = os.path.join(os.environ.get("HOME", ""), ".ec2", "aws_id")
-                if os.path.exists(default):
-                    aws_id_file_path = default
-            if aws_id_file_path:
-                log.warn("WARNING: EC2LatentWorker is using deprecated aws_id file")
-                with open(aws_id_file_path, encoding="utf-8") as f:
-                    identifier = f.readline().strip()
-                    secret_identifier = f.readline().strip()
+            path = aws_id_file_path or _default_aws_id_file()
+            if path:
+                identifier, secret_identifier = _read_aws_id_file(path)
         if region is None:
             # boto2 used us-east-1 when nothing was configured; 4.3 keeps that
             region = botocore.session.get_session().get_config_variable("region") or \

@@ -226,8 +226,10 @@ class AbstractLatentWorker(AbstractWorker):
             if ILatentMachine.providedBy(self.machine):
                 # The host first: a failed wake fails this substantiation.
                 started = bool(await maybe_await(self.machine.substantiate(self)))
-                if self.state == States.SUBSTANTIATED:
-                    return  # a worker that starts with its host connected meanwhile
+                if self.state != States.SUBSTANTIATING:
+                    # connected meanwhile (a worker that starts with its host), or
+                    # insubstantiated (the waiters were told)
+                    return
             await self._start_stop_lock.acquire()
             try:
                 if started:

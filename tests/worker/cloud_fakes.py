@@ -118,7 +118,8 @@ async def serving(api: JsonApi) -> AsyncIterator[str]:
     """`api` on 127.0.0.1 (a free port); yields its base URL."""
     from twisted.internet import reactor
 
-    port = reactor.listenTCP(0, server.Site(api), interface="127.0.0.1")  # type: ignore[attr-defined]
+    site = server.Site(api, timeout=None)  # no idle timer outlives the test
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[attr-defined]
     try:
         yield f"http://127.0.0.1:{port.getHost().port}"
     finally:

@@ -48,10 +48,14 @@ from buildbot.master import BuildMaster
 
 # Benchmark instrumentation: count the SQL statements of this process, written to a file.
 _count = [0]
+_by_text = {{}} if os.environ.get("BENCH_STATEMENT_TEXTS") else None
 
 
-def _counted(*args, **kwargs):
+def _counted(conn, cursor, statement, *args, **kwargs):
     _count[0] += 1
+    if _by_text is not None:
+        key = " ".join(statement.split())[:160]
+        _by_text[key] = _by_text.get(key, 0) + 1
 
 
 sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", _counted)
@@ -61,6 +65,10 @@ def _dump():
     with open("statements.tmp", "w") as f:
         f.write(str(_count[0]))
     os.replace("statements.tmp", "statements")
+    if _by_text is not None:
+        import json
+        with open("statement_texts.json", "w") as f:
+            json.dump(_by_text, f)
 
 
 task.LoopingCall(_dump).start(0.2)
@@ -191,6 +199,8 @@ def run_cluster(n: int, args: argparse.Namespace, mq: dict[str, Any]) -> dict[st
     fresh_database(args.db_url)
     engine = sa.create_engine(own_engine_url(args.db_url))
     with tempfile.TemporaryDirectory() as tmp:
+        if args.keep:
+            tmp = tempfile.mkdtemp(prefix=f"bbbench-{n}-")
         subprocess.run([sys.executable, "-m", "buildbot.scripts.runner", "create-master", "-q",
                         "--db", args.db_url, str(Path(tmp) / "schema")], env=env(),
                        check=True, capture_output=True)
@@ -241,7 +251,7 @@ def run_cluster(n: int, args: argparse.Namespace, mq: dict[str, Any]) -> dict[st
             for m in masters:
                 m.stop()
             engine.dispose()
-    return {"masters": n, "builds": builds, "submit_s": round(submitted, 2),
+    return {"masters": n, "builds": builds, "dir": tmp if args.keep else None, "submit_s": round(submitted, 2),
             "total_s": round(elapsed, 2), "builds_per_s": round(args.builds / elapsed, 2),
             "statements_per_build": round(statements / max(builds, 1), 1),
             "master_cpu_s": cpu, "load_avg": round(os.getloadavg()[0], 1),
@@ -261,6 +271,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="workers per master")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--clients", type=int, default=8, help="concurrent force requests")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the master directories (statement_texts.json with "
+                         "BENCH_STATEMENT_TEXTS=1 in the environment)")
     args = ap.parse_args()
     if not args.db_url.startswith("postgresql"):
         raise SystemExit("--db-url must name a PostgreSQL database (it is dropped and re-created)")

@@ -21,6 +21,7 @@ from twisted.logger import Logger
 
 from buildbot.config import crosschecks, load_components, load_globals
 from buildbot.config.errors import ConfigErrors, capture_config_errors, error
+from buildbot.util.www_settings import default_www_settings
 
 log = Logger()
 
@@ -141,16 +142,7 @@ class MasterConfig:
         self.machines: list[Any] = []
         self.user_managers: list[Any] = []
         self.services: dict[str, Any] = {}
-        # auth/authz/avatar_methods None = the web server's defaults (NoAuth, allow-all
-        # Authz, Gravatar): the config layer cannot build www objects.
-        self.www: dict[str, Any] = {
-            "port": None,
-            "plugins": {},
-            "auth": None,
-            "authz": None,
-            "avatar_methods": None,
-            "logfileName": "http.log",
-        }
+        self.www: dict[str, Any] = default_www_settings()
 
     @classmethod
     def loadFromDict(cls, config_dict: dict[str, Any], filename: str) -> MasterConfig:

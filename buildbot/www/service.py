@@ -24,6 +24,7 @@ from twisted.web import resource, server, static
 from buildbot.util.deferred import maybe_await
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.service import AsyncService
+from buildbot.util.www_settings import default_www_settings
 from buildbot.www.auth import AuthRootResource, NoAuth
 from buildbot.www.authz import Authz
 from buildbot.www.avatar import AvatarBase, AvatarGravatar, AvatarResource
@@ -39,14 +40,6 @@ from buildbot.www.ws import WsResource
 
 log = Logger()
 
-WWW_DEFAULTS: dict[str, Any] = {
-    "port": None,
-    "plugins": {},
-    "auth": None,
-    "authz": None,
-    "avatar_methods": None,
-    "logfileName": "http.log",
-}
 
 SESSION_OBJECT = ("www", "buildbot.www.service.WWWService")
 REVOKED_KEY = "revoked_sessions"
@@ -182,7 +175,7 @@ class WWWService(AsyncService):
         self.site: BuildbotSite | None = None
         self.port: Any = None
         self.port_str: str | None = None
-        self.www_config: dict[str, Any] = dict(WWW_DEFAULTS)
+        self.www_config: dict[str, Any] = default_www_settings()
         self.master_config: Any = None
         self.buildbot_url = "http://localhost:8080/"
         self.allowed_origins: list[str] = []
@@ -281,7 +274,7 @@ class WWWService(AsyncService):
     async def reconfigure(self, new_config: Any) -> None:
         """Apply a new MasterConfig: validate, then switch resources and port."""
 
-        www = dict(WWW_DEFAULTS)
+        www = default_www_settings()
         www.update(getattr(new_config, "www", None) or {})
         if "base_react" in (www.get("plugins") or {}):
             raise ValueError("'base_react' plugin is no longer supported. Use 'base' plugin in "

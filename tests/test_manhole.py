@@ -225,3 +225,38 @@ def test_manholes_compare_by_arguments() -> None:
     assert manhole.TelnetManhole(1234, "a", "b") == manhole.TelnetManhole(1234, "a", "b")
     assert manhole.TelnetManhole(1234, "a", "b") != manhole.TelnetManhole(1234, "a", "c")
     assert manhole.TelnetManhole("tcp:99", "a", "b").port == "tcp:99"  # as given
+
+
+@pytest_twisted.ensureDeferred
+async def test_ssh_manhole_without_host_keys_says_so_and_does_not_listen(
+        tmp_path: Path, logged_errors: Any) -> None:
+    port = free_port()
+    mh = manhole.PasswordManhole(f"tcp:{port}:interface=127.0.0.1", "a", "b", str(tmp_path))
+    await mh.startService()
+    try:
+        assert [e["log_format"] for e in logged_errors.flush("no SSH host keys")]
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        await mh.stopService()
+
+
+def test_show_lists_data_attributes(capsys: pytest.CaptureFixture[str]) -> None:
+    class Thing:
+        name = "x" * 100
+        count = 3
+        items = [1, 2]
+
+        def method(self) -> None:
+            pass
+
+    thing = Thing()
+    assert manhole.show(thing) is thing
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"data attributes of {thing!r}"
+    width = max(len(n) for n in dir(thing))  # dunder names count for the column width
+    assert lines[1:] == [
+        "count".ljust(width) + " : 3",
+        "items".ljust(width) + " : [1, 2] (2 elements)",
+        "name".ljust(width) + " : '" + "x" * (80 - width - 5) + "'...",
+    ]

@@ -114,7 +114,7 @@ class RetriedWrites:
                 await write()
             except StorageError:
                 return False
-            except Exception:
+            except Exception:  # not a storage error: retrying cannot help; keep the rest
                 log.failure("{what}: dropped (the write failed for another reason)", what=what)
             else:
                 log.info("{what}: stored now that the database takes writes again", what=what)

@@ -23,7 +23,6 @@ import pytest
 import pytest_twisted
 from sqlalchemy import event
 from twisted.internet import defer
-from twisted.logger import globalLogPublisher
 
 from buildbot.master import BuildMaster
 from buildbot.plugins import schedulers, steps, util, worker
@@ -149,7 +148,7 @@ class FailingStatements:
     def __init__(self, engine: Any, pattern: str, message: str = "disk I/O error",
                  times: int | None = None) -> None:
         self.engine = engine
-        self.pattern = re.compile(pattern, re.I)
+        self.pattern = re.compile(pattern, re.IGNORECASE)
         self.message = message
         self.active = False
         self.attempts = 0

@@ -140,3 +140,33 @@ def test_bad_filters_are_config_errors(make: Any, message: str) -> None:
     with capture_config_errors() as errors:
         make()
     assert any(err.startswith(message) for err in errors.errors), errors.errors
+
+
+def ss(branch: str | None, codebase: str = "") -> dict[str, Any]:
+    return {"project": "p", "codebase": codebase, "repository": "r", "branch": branch}
+
+
+def test_tracker_rules() -> None:
+    from buildbot.schedulers.canceller import _BranchTracker
+
+    now = [0.0]
+    tracker = _BranchTracker(lambda: now[0], {"b": [util.SourceStampFilter()],
+                                              "c": [util.SourceStampFilter()]},
+                             default_branch_key)
+    assert tracker.new_request(1, "b", [ss("refs/changes/01/1/1")]) == []
+    assert tracker.new_request(2, "c", [ss("refs/changes/01/1/1")]) == []
+    assert tracker.new_request(3, "b", [ss(None)]) == []  # no branch: never tracked
+    now[0] = 1
+    tracker.change(ss("refs/changes/01/1/2"))
+    # a change alone cancels nothing; the next request on builder b obsoletes only b's
+    assert tracker.requests.keys() == {1, 2}
+    now[0] = 2
+    assert tracker.new_request(4, "b", [ss("refs/changes/01/1/2")]) == [1]
+    # request 4 was seen after the change: not obsolete for the same change
+    assert tracker.new_request(5, "b", [ss("refs/changes/01/1/2")]) == []
+    tracker.forget(4)
+    tracker.forget(5)
+    now[0] = 3
+    tracker.change(ss("main"))
+    assert tracker.new_request(6, "c", [ss("refs/changes/01/1/3")]) == [2]
+    assert tracker.requests.keys() == {6}

@@ -16,6 +16,7 @@ from buildbot.interfaces import IRenderable, IScheduler
 from buildbot.process.clustered import ClusteredBuildbotService
 from buildbot.process.properties import Properties
 from buildbot.process.state import StateMixin
+from buildbot.schedulers.catchup import ChangeCatchUp
 from buildbot.util.deferred import maybe_await
 from buildbot.util.resultspec import Filter
 
@@ -85,6 +86,7 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         self.enabled = True
         self._enable_consumer: Any = None
         self._change_consumer: Any = None
+        self._catch_up: ChangeCatchUp | None = None
         self._change_consumption_lock = defer.DeferredLock()
         self.builderNames: Any = []
         self.properties = Properties()
@@ -188,13 +190,31 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         assert fileIsImportant is None or callable(fileIsImportant)
         assert self._change_consumer is None
 
+        catch_up: ChangeCatchUp | None = None
+
+        async def process(key: Any, msg: dict[str, Any]) -> None:
+            if catch_up is not None and not catch_up.first_time(msg.get("changeid")):
+                return
+            await self._changeCallback(key, msg, fileIsImportant, change_filter,
+                                       onlyImportant)
+            if catch_up is not None:
+                await catch_up.handed_over(msg.get("changeid"))
+
         def on_change(key: Any, msg: dict[str, Any]) -> None:
             # Tracked, so that stopping the scheduler waits for changes being processed.
-            self.tasks.spawn("change processing", self._changeCallback(
-                key, msg, fileIsImportant, change_filter, onlyImportant))
+            self.tasks.spawn("change processing", process(key, msg))
 
         self._change_consumer = await self.master.mq.startConsuming(
             on_change, ("changes", None, "new"))
+        cfg = getattr(self.master, "config", None)
+        if getattr(cfg, "multiMaster", False):
+            # several masters: also read the changes table (see schedulers/catchup.py)
+            catch_up = ChangeCatchUp(self, lambda msg: self._changeCallback(
+                ("changes", str(msg["changeid"]), "new"), msg, fileIsImportant,
+                change_filter, onlyImportant))
+            self._catch_up = catch_up
+            hb = getattr(cfg, "masterHeartbeat", None) or {}
+            await catch_up.start(float(hb.get("interval", 5.0)))
 
     async def _changeCallback(self, key: Any, msg: dict[str, Any],
                               fileIsImportant: Callable[[Any], Any] | None,
@@ -227,6 +247,10 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         return defer.ensureDeferred(maybe_await(self.gotChange(change, important)))
 
     async def _stopConsumingChanges(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.stop()
+            self._catch_up = None
+
         def stop() -> None:
             if self._change_consumer is not None:
                 self._change_consumer.stopConsuming()

@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import textwrap
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -136,6 +137,21 @@ class MasterProcess:
 
         answer = await threads.deferToThread(post)
         return int(answer["result"][0])
+
+
+    async def post_change(self, revision: str, branch: str = "main") -> None:
+        """Send a change through this master's `base` change hook."""
+        body = urllib.parse.urlencode({"revision": revision, "branch": branch,
+                                       "author": "t <t@example.org>", "comments": "c",
+                                       "repository": "r", "project": "p"}).encode()
+        url = f"http://127.0.0.1:{self.www_port}/change_hook/base"
+
+        def post() -> None:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body),
+                                        timeout=20) as r:
+                r.read()
+
+        await threads.deferToThread(post)
 
 
 async def until(cond: Callable[[], Any], what: str, timeout: float = 30.0,

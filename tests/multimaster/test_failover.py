@@ -129,3 +129,35 @@ async def test_schedulers_move_to_a_survivor_within_the_expiry(tmp_path: Path) -
         await until(lambda: owner() == [idb], "b owns the periodic scheduler", EXPIRY + 5,
                     b.describe)
         assert time.monotonic() - killed <= EXPIRY + 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_changes_are_built_once_across_a_scheduler_takeover(tmp_path: Path) -> None:
+    async with cluster(tmp_path) as c:
+        cfg = master_cfg(c.db_url, expiry=EXPIRY, sleep_s=0.1, extra="""
+            c['www']['change_hook_dialects'] = {'base': True}
+            c['collapseRequests'] = False
+            c['schedulers'].append(schedulers.SingleBranchScheduler(
+                name='on-change', builderNames=['b'], treeStableTimer=None,
+                change_filter=util.ChangeFilter(branch='main')))
+            """)
+        a = await c.start_master("a", cfg)
+        ida = c.masterid(a)
+        await until(lambda: c.query("SELECT count(*) FROM scheduler_masters sm JOIN "
+                                    "schedulers s ON s.id = sm.schedulerid WHERE "
+                                    "s.name = 'on-change' AND sm.masterid = :m", m=ida)[0][0],
+                    "a owns the change scheduler")
+        b = await c.start_master("b", cfg)
+        await c.start_worker("wb", b)
+        # no router: a hears of a change accepted by b from the changes table
+        await b.post_change("rev1")
+        await until(lambda: len(c.requests()) == 1, "a schedules rev1", 10, a.describe)
+
+        a.signal(signal.SIGKILL)
+        await a.wait_exited()
+        await b.post_change("rev2")  # while the scheduler's master is dead
+        await until(lambda: not c.active(ida), "master a expired", EXPIRY + 5, b.describe)
+        await until(lambda: len(c.requests()) == 2 and all(r.complete for r in c.requests()),
+                    "both changes built", 30, b.describe)
+        assert c.query("SELECT count(*) FROM buildsets")[0][0] == 2
+        one_success_per_request(c)

@@ -22,7 +22,6 @@ c['builders'] = [util.BuilderConfig(name='b', workernames=['w'],
 
 
 @pytest.mark.parametrize(("expression", "named"), [
-    ("worker.LibVirtWorker('w', 'pw', util.Connection('qemu:///s'), '/img')", "LibVirtWorker"),
     ("worker.OpenStackLatentWorker('w', 'pw', flavor=1, os_username='u')",
      "OpenStackLatentWorker"),
 ])

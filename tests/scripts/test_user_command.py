@@ -1,5 +1,4 @@
-"""`buildbot user` against a running master whose c['schedulers'] = [schedulers.ForceScheduler(name='f', builderNames=['b'])]
-c['user_managers'] holds a
+"""`buildbot user` against a running master whose c['user_managers'] holds a
 CommandlineUserManager: add, update, get and remove go over PB and reach the database; the
 printed reports are 4.3's (recorded by running this same sequence against a 4.3 master; 4.3's
 own client cannot log in on Python 3)."""

@@ -174,7 +174,9 @@ class Cluster:
     def __init__(self, tmp_path: Path, db_url: str) -> None:
         self.tmp_path = tmp_path
         self.db_url = db_url
-        self.engine = sa.create_engine(db_url)
+        # the test's own look at the database (psycopg2 where the URL names no driver)
+        self.engine = sa.create_engine(db_url.replace("postgresql://",
+                                                      "postgresql+psycopg2://", 1))
         self.masters: list[MasterProcess] = []
         self.workers: list[WorkerProcess] = []
 

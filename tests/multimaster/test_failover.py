@@ -14,7 +14,7 @@ import pytest
 import pytest_twisted
 
 from buildbot.process.results import RETRY, SUCCESS
-from tests.multimaster.cluster import Cluster, cluster, master_cfg, until
+from tests.multimaster.cluster import Cluster, cluster, master_cfg, sleep, until
 
 pytestmark = [pytest.mark.multimaster, pytest.mark.integration]
 
@@ -161,3 +161,26 @@ async def test_changes_are_built_once_across_a_scheduler_takeover(tmp_path: Path
                     "both changes built", 30, b.describe)
         assert c.query("SELECT count(*) FROM buildsets")[0][0] == 2
         one_success_per_request(c)
+
+
+@pytest_twisted.ensureDeferred
+async def test_three_masters_under_sustained_load_build_each_request_once(
+        tmp_path: Path) -> None:
+    async with cluster(tmp_path) as c:
+        cfg = master_cfg(c.db_url, expiry=EXPIRY, sleep_s=0.1, workers=("wa", "wb", "wc"),
+                         extra="c['collapseRequests'] = False\n")
+        ms = [await c.start_master(n, cfg) for n in ("a", "b", "c")]
+        for m, w in zip(ms, ("wa", "wb", "wc"), strict=True):
+            await c.start_worker(w, m)
+        started = time.monotonic()
+        forced = 0
+        while time.monotonic() - started < 30:
+            await ms[forced % 3].force("b")
+            forced += 1
+            await sleep(0.2)
+        await until(lambda: len(c.requests()) == forced and all(
+            r.complete for r in c.requests()), f"all {forced} requests built", 120)
+        one_success_per_request(c)
+        # no master was expired under load, and every master built some
+        assert all(c.active(c.masterid(m)) for m in ms)
+        assert {x.masterid for x in c.builds()} == {c.masterid(m) for m in ms}

@@ -103,6 +103,30 @@ class _TransferBuildStep(BuildStep):
 
     url: Any = None
     urlText: Any = None
+    keepstamp: bool = False
+    glob: bool = False
+
+    def _take_upload_options(self, masterdest: Any, maxsize: int | None, blocksize: int,
+                             url: Any, urlText: Any, **options: Any) -> None:
+        """What every upload step is given: the master destination, size limit and block
+        size, the link to add; `options` (mode, compress, keepstamp, glob) are checked
+        (mode and compress) and kept as attributes."""
+        self.masterdest, self.maxsize, self.blocksize = masterdest, maxsize, blocksize
+        self.url, self.urlText = url, urlText
+        if "mode" in options:
+            _check_mode(options["mode"])
+        if "compress" in options:
+            _check_compress(options["compress"])
+        for name, value in options.items():
+            setattr(self, name, value)
+
+    async def _open_upload(self, *worker_commands: str) -> str:
+        """Check the worker can run the upload, open the stdio log; the master destination
+        with `~` expanded."""
+        for command in worker_commands:
+            self.checkWorkerHasCommand(command)
+        self.stdio_log = await self.addLog("stdio")
+        return os.path.expanduser(self.masterdest)
 
     async def _upload_file(self, source: str, masterdest: str) -> int:
         step: Any = self
@@ -148,20 +172,12 @@ class FileUpload(_TransferBuildStep):
         _need(workersrc, masterdest)
         super().__init__(workdir=workdir, **buildstep_kwargs)
         self.workersrc = workersrc
-        self.masterdest = masterdest
-        self.maxsize = maxsize
-        self.blocksize = blocksize
-        _check_mode(mode)
-        self.mode = mode
-        self.keepstamp = keepstamp
-        self.url = url
-        self.urlText = urlText
+        self._take_upload_options(masterdest, maxsize, blocksize, url, urlText, mode=mode,
+                                  keepstamp=keepstamp)
 
     async def run(self) -> int:
-        self.checkWorkerHasCommand("uploadFile")
-        self.stdio_log = await self.addLog("stdio")
+        masterdest = await self._open_upload("uploadFile")
         source = self.workersrc
-        masterdest = os.path.expanduser(self.masterdest)
         log.info("FileUpload started, from worker {src!r} to master {dest!r}", src=source,
                  dest=self.hide_secrets(masterdest))
         if self.description is None:
@@ -189,19 +205,12 @@ class DirectoryUpload(_TransferBuildStep):
         _need(workersrc, masterdest)
         super().__init__(workdir=workdir, **buildstep_kwargs)
         self.workersrc = workersrc
-        self.masterdest = masterdest
-        self.maxsize = maxsize
-        self.blocksize = blocksize
-        _check_compress(compress)
-        self.compress = compress
-        self.url = url
-        self.urlText = urlText
+        self._take_upload_options(masterdest, maxsize, blocksize, url, urlText,
+                                  compress=compress)
 
     async def run(self) -> int:
-        self.checkWorkerHasCommand("uploadDirectory")
-        self.stdio_log = await self.addLog("stdio")
+        masterdest = await self._open_upload("uploadDirectory")
         source = self.workersrc
-        masterdest = os.path.expanduser(self.masterdest)
         log.info("DirectoryUpload started, from worker {src!r} to master {dest!r}", src=source,
                  dest=self.hide_secrets(masterdest))
         self.descriptionDone = f"uploading {os.path.basename(source)}"
@@ -225,17 +234,8 @@ class MultipleFileUpload(_TransferBuildStep, CompositeStepMixin):
         _need(workersrcs, masterdest)
         super().__init__(workdir=workdir, **buildstep_kwargs)
         self.workersrcs = workersrcs
-        self.masterdest = masterdest
-        self.maxsize = maxsize
-        self.blocksize = blocksize
-        _check_mode(mode)
-        self.mode = mode
-        _check_compress(compress)
-        self.compress = compress
-        self.glob = glob
-        self.keepstamp = keepstamp
-        self.url = url
-        self.urlText = urlText
+        self._take_upload_options(masterdest, maxsize, blocksize, url, urlText, mode=mode,
+                                  compress=compress, glob=glob, keepstamp=keepstamp)
 
     async def uploadFile(self, source: str, masterdest: str) -> int:
         return await self._upload_file(source, masterdest)
@@ -279,11 +279,7 @@ class MultipleFileUpload(_TransferBuildStep, CompositeStepMixin):
             await self._add_upload_url(masterdest)
 
     async def run(self) -> int:
-        self.checkWorkerHasCommand("uploadDirectory")
-        self.checkWorkerHasCommand("uploadFile")
-        self.checkWorkerHasCommand("stat")
-        self.stdio_log = await self.addLog("stdio")
-        masterdest = os.path.expanduser(self.masterdest)
+        masterdest = await self._open_upload("uploadDirectory", "uploadFile", "stat")
         sources = self.workersrcs if isinstance(self.workersrcs, list) else [self.workersrcs]
         self._check_keepstamp(self.keepstamp)
         if not sources:

@@ -47,7 +47,8 @@ def test_user_add_update_get_remove_against_a_running_master(
     um = free_port()
     (basedir / "master.cfg").write_text(MASTER_CFG.format(pb=free_port(), www=free_port(),
                                                           um=um))
-    started = run_cli("start", str(basedir), cwd=tmp_path)
+    # a busy machine may take longer than the default 10 s to load the tac
+    started = run_cli("start", "--start_timeout=120", str(basedir), cwd=tmp_path)
     daemons.note_pid(basedir)
     try:
         assert started.returncode == 0, (basedir / "twistd.log").read_text()[-3000:]

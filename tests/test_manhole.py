@@ -260,3 +260,30 @@ def test_show_lists_data_attributes(capsys: pytest.CaptureFixture[str]) -> None:
         "items".ljust(width) + " : [1, 2] (2 elements)",
         "name".ljust(width) + " : '" + "x" * (80 - width - 5) + "'...",
     ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconfig_keeps_an_equal_manhole_and_replaces_a_changed_one(tmp_path: Path) -> None:
+    ports = [free_port(), free_port()]
+    current = {"mh": manhole.TelnetManhole(ports[0], "admin", "s3cret")}
+
+    def make() -> dict[str, Any]:
+        return config(current["mh"])
+
+    async with running_master(tmp_path, make) as master:
+        first = master.debug.manhole
+        assert first is current["mh"] and first.running
+        current["mh"] = manhole.TelnetManhole(ports[0], "admin", "s3cret")  # equal
+        await master.reconfig()
+        assert master.debug.manhole is first and first.running
+        current["mh"] = manhole.TelnetManhole(ports[1], "admin", "other")
+        await master.reconfig()
+        assert master.debug.manhole is current["mh"] and current["mh"].running
+        assert not first.running
+        transport, client = await telnet_connect(ports[1])
+        try:
+            await client.out.wait_for("Username: ")
+        finally:
+            transport.loseConnection()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()

@@ -87,9 +87,11 @@ class JsonApi(resource.Resource):
                              for k, v in request.requestHeaders.getAllRawHeaders()})
         d = defer.ensureDeferred(self.handle(method, parts.path, query, body))
 
-        def done(result: tuple[int, Any]) -> None:
-            code, answer = result
+        def done(result: tuple[Any, ...]) -> None:
+            code, answer, *headers = result  # optional third: extra headers
             request.setResponseCode(code)
+            for name, value in (headers[0] if headers else {}).items():
+                request.setHeader(name, value)
             request.setHeader("content-type", "application/json")
             request.write(json.dumps(answer).encode() if answer is not None else b"")
             request.finish()
@@ -105,7 +107,8 @@ class JsonApi(resource.Resource):
         return server.NOT_DONE_YET
 
     async def handle(self, method: str, path: str, query: dict[str, list[str]],
-                     body: Any) -> tuple[int, Any]:
+                     body: Any) -> tuple[Any, ...]:
+        """(status, JSON answer or None[, extra headers])."""
         raise NotImplementedError
 
 

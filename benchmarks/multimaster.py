@@ -177,6 +177,15 @@ class Master:
         except (FileNotFoundError, ValueError):
             return 0
 
+    def claim_attempts(self) -> int:
+        """Claim INSERTs of the whole run (with BENCH_STATEMENT_TEXTS=1 only, else 0)."""
+        try:
+            texts = json.loads((self.basedir / "statement_texts.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+        return sum(n for text, n in texts.items()
+                   if text.startswith("INSERT INTO buildrequest_claims"))
+
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the master process used so far."""
         if self.proc is None:
@@ -239,6 +248,7 @@ def run_cluster(n: int, args: argparse.Namespace, mq: dict[str, Any]) -> dict[st
             time.sleep(0.5)
             statements = sum(m.statements() - b for m, b in zip(masters, before))
             cpu = [round(m.cpu_s() - b, 1) for m, b in zip(masters, cpu_before)]
+            claims = sum(m.claim_attempts() for m in masters)
             with engine.connect() as conn:
                 rows = conn.execute(sa.text(
                     "select m.name, count(*) from builds b join masters m "
@@ -254,7 +264,8 @@ def run_cluster(n: int, args: argparse.Namespace, mq: dict[str, Any]) -> dict[st
     return {"masters": n, "builds": builds, "dir": tmp if args.keep else None, "submit_s": round(submitted, 2),
             "total_s": round(elapsed, 2), "builds_per_s": round(args.builds / elapsed, 2),
             "statements_per_build": round(statements / max(builds, 1), 1),
-            "master_cpu_s": cpu, "load_avg": round(os.getloadavg()[0], 1),
+            "master_cpu_s": cpu,
+            "claim_attempts_per_build": round(claims / max(builds, 1), 2) if claims else None, "load_avg": round(os.getloadavg()[0], 1),
             "builds_by_master": {name: count for name, count in rows},
             "max_builds_per_request": per_request}
 

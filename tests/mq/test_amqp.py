@@ -329,7 +329,7 @@ async def test_broker_restart_loses_nothing(bus: Bus) -> None:
     await b.flushed()  # persistent, in a's durable queue
 
     async def rabbitmqctl(*args: str) -> None:
-        out, err, code = await utils.getProcessOutputAndValue("rabbitmqctl", args)
+        _out, err, code = await utils.getProcessOutputAndValue("rabbitmqctl", args)
         if code != 0:
             pytest.skip(f"cannot control RabbitMQ here: {err.decode()[-200:]}")
 
@@ -344,4 +344,5 @@ async def test_broker_restart_loses_nothing(bus: Bus) -> None:
     a.produce(("masters", "1", "started"), {"masterid": 1, "name": "a", "active": True})
     await got.until(2)
     assert got.keys == [("buildsets", "1", "new"), ("buildsets", "2", "new")]
+
 

@@ -14,17 +14,26 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from twisted.logger import Logger
+from zope.interface import classImplements
 
 from buildbot import config as bbconfig
-from buildbot.interfaces import WorkerSetupError
+from buildbot.interfaces import IRenderable, WorkerSetupError
 from buildbot.process import buildstep
 from buildbot.process.buildstep import BuildStep
 from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
 from buildbot.steps.worker import CompositeStepMixin
+from buildbot.util.git_credential import (
+    GitCredentialInputRenderer,
+    GitCredentialOptions,
+    add_user_password_to_credentials,
+)
 
 log = Logger()
+
+# util may not import the interfaces: the renderer is declared renderable here
+classImplements(GitCredentialInputRenderer, IRenderable)
 
 RC_SUCCESS = 0
 GIT_HASH_LENGTH = 40
@@ -85,12 +94,19 @@ def scp_style_to_url_syntax(address: str, port: int = 22, scheme: str = "ssh") -
     return f"{scheme}://{host}:{port}/{path}"
 
 
-def _refuse_auth_options(**options: Any) -> None:
-    # HTTP credentials (a git credential store on the worker) are not implemented yet;
-    # refusing them beats a checkout that fails later with an authentication error.
-    given = [name for name, value in options.items() if value is not None]
-    if given:
-        bbconfig.error(f"Git: {', '.join(given)} not supported by this master yet")
+# git subcommands that may talk to a remote (and so need the credentials)
+_COMMANDS_USING_REMOTES = frozenset({"clone", "credential", "checkout", "fetch", "ls-remote",
+                                     "push", "submodule"})
+
+
+def credential_options(auth_credentials: Any, git_credentials: Any,
+                       repourl: Any) -> GitCredentialOptions | None:
+    """The credentials a step or poller stores for git: `git_credentials`, preceded by
+    `auth_credentials` ((username, password) for `repourl`) when given."""
+    if auth_credentials is None:
+        given: GitCredentialOptions | None = git_credentials
+        return given
+    return add_user_password_to_credentials(auth_credentials, repourl, git_credentials)
 
 
 def _check_ssh_options(sshPrivateKey: Any, sshHostKey: Any, sshKnownHosts: Any) -> None:
@@ -117,13 +133,53 @@ class GitStepMixin:
     sshPrivateKey: Any = None
     sshHostKey: Any = None
     sshKnownHosts: Any = None
+    git_credential_options: Any = None
+    supports_credential_store = False
     _ssh_env: dict[str, str] | None = None
     _ssh_dir: str | None = None
+    # git options pointing at this step's credential store (set while it exists)
+    _credential_config: list[str] | None = None
 
     def _ssh_dir_relative(self) -> str:
         step: Any = self
         workdir = str(step.workdir or "build").replace("/", "_").replace("\\", "_")
         return f".{workdir}.buildbot"
+
+    async def _auth_dir(self) -> tuple[str, str]:
+        """The directory next to the workdir holding this step's keys and credentials
+        (created on first use; `cleanup_ssh` removes it): relative to the builder
+        directory, and absolute."""
+        step: Any = self
+        relative = self._ssh_dir_relative()
+        builddir = step.getProperty("builddir")
+        absolute = step.build.path_module.join(builddir, relative) if builddir else relative
+        if self._ssh_dir is None:
+            await step.runMkdir(relative)
+            self._ssh_dir = relative
+        return relative, absolute
+
+    async def setup_credentials(self) -> None:
+        """Store the `git_credentials` (and `auth_credentials`) in a credential store file
+        of the auth directory with `git credential approve`; the git commands that talk
+        to a remote then use that store (and no other credential helper)."""
+        options = self.git_credential_options
+        if options is None:
+            return
+        if not self.supports_credential_store:
+            raise WorkerSetupError("git credential-store is not supported")
+        step: Any = self
+        relative, absolute = await self._auth_dir()
+        store = step.build.path_module.join(absolute, ".git-credentials")
+        self._credential_config = ["-c", "credential.helper=",
+                                   "-c", f'credential.helper=store "--file={store}"']
+        if options.use_http_path is not None:
+            flag = "true" if options.use_http_path else "false"
+            self._credential_config += ["-c", f"credential.useHttpPath={flag}"]
+        for credential in options.credentials:
+            text = await step.render(credential)
+            if text:
+                await self._dovccmd(["credential", "approve"], initialStdin=text,
+                                    workdir=relative)
 
     async def setup_ssh(self) -> None:
         """Write the private key (and known hosts) next to the workdir on the worker and
@@ -132,11 +188,7 @@ class GitStepMixin:
             return
         step: Any = self
         path = step.build.path_module
-        builddir = step.getProperty("builddir")
-        relative = self._ssh_dir_relative()
-        absolute = path.join(builddir, relative) if builddir else relative
-        await step.runMkdir(relative)
-        self._ssh_dir = relative
+        _, absolute = await self._auth_dir()
         key_path = path.join(absolute, "ssh-key")
         await step.downloadFileContentToWorker(key_path, self.sshPrivateKey,
                                                abandonOnFailure=True, mode=0o400)
@@ -158,6 +210,7 @@ class GitStepMixin:
             return
         step: Any = self
         dir_, self._ssh_dir, self._ssh_env = self._ssh_dir, None, None
+        self._credential_config = None
         await step.runRmdir(dir_, abandonOnFailure=False)
     repourl: Any = None
     port: int = 22
@@ -180,20 +233,25 @@ class GitStepMixin:
         self.supportsProgress = version >= (1, 7, 2)
         self.supportsSubmoduleForce = version >= (1, 7, 6)
         self.supportsSubmoduleCheckout = version >= (1, 7, 8)
+        self.supports_credential_store = version >= (1, 7, 9)
         self.supports_lsremote_symref = version >= (2, 8, 0)
         self.supportsFilters = version >= (2, 27, 0)
 
     async def _dovccmd(self, command: list[str], abandonOnFailure: bool = True,
-                       collectStdout: bool = False, initialStdin: str | None = None) -> Any:
-        """Run `git <command>` in the workdir; returns stdout (collectStdout) or the rc."""
+                       collectStdout: bool = False, initialStdin: str | None = None,
+                       workdir: str | None = None) -> Any:
+        """Run `git <command>` in the workdir (or `workdir`); returns stdout
+        (collectStdout) or the rc."""
         step: Any = self
         full_command = ["git"]
         for name, value in (self.config or {}).items():
             full_command += ["-c", f"{name}={value}"]
+        if self._credential_config and command and command[0] in _COMMANDS_USING_REMOTES:
+            full_command += self._credential_config
         full_command += command
         # TERM first (git leaves lock files behind when killed), the kill a second later.
         cmd = RemoteShellCommand(
-            step.workdir, full_command, env={**(self.env or {}), **(self._ssh_env or {})},
+            workdir if workdir is not None else step.workdir, full_command, env={**(self.env or {}), **(self._ssh_env or {})},
             logEnviron=step.logEnviron,
             timeout=step.timeout, sigtermTime=1, collectStdout=collectStdout,
             initialStdin=initialStdin)
@@ -292,8 +350,8 @@ class Git(Source, GitStepMixin):
         super().__init__(mode=mode, **kwargs)
         _report(_git_step_problems(self))
         _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
-        _refuse_auth_options(auth_credentials=auth_credentials,
-                             git_credentials=git_credentials)
+        self.git_credential_options = credential_options(auth_credentials, git_credentials,
+                                                         repourl)
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.setup_repourl()
@@ -305,6 +363,7 @@ class Git(Source, GitStepMixin):
             raise WorkerSetupError("git is not installed on worker")
         await self.setup_ssh()
         try:
+            await self.setup_credentials()
             return await self._update_workdir(patch)
         finally:
             await self.cleanup_ssh()
@@ -610,14 +669,15 @@ class GitPush(_GitRepoStep):
         if not self.branch:
             bbconfig.error("GitPush: must provide branch")
         _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
-        _refuse_auth_options(auth_credentials=auth_credentials,
-                             git_credentials=git_credentials)
+        self.git_credential_options = credential_options(auth_credentials, git_credentials,
+                                                         repourl)
 
     async def run(self) -> int:
         self.setup_repourl()
         await self._start()
         await self.setup_ssh()
         try:
+            await self.setup_credentials()
             force = ["--force"] if self.force else []
             return int(await self._dovccmd(["push", self.repourl, self.branch, *force]))
         finally:

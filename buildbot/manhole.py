@@ -174,8 +174,12 @@ class _BaseManhole(service.AsyncMultiService):
         factory.protocol = _ServerTransport
         keys: Any = OpenSSHFactory()
         keys.dataRoot = keys.moduliRoot = self.ssh_hostkey_dir
-        factory.publicKeys = keys.getPublicKeys()
-        factory.privateKeys = keys.getPrivateKeys()
+        try:
+            factory.publicKeys = keys.getPublicKeys()
+            factory.privateKeys = keys.getPrivateKeys()
+        except OSError as e:  # a config error rather than a traceback (4.3 raises)
+            config.error(f"manhole ssh_hostkey_dir {self.ssh_hostkey_dir!r}: {e.strerror}")
+            factory.publicKeys = factory.privateKeys = {}
         factory.primes = keys.getPrimes()
         return factory
 

@@ -287,3 +287,12 @@ async def test_reconfig_keeps_an_equal_manhole_and_replaces_a_changed_one(tmp_pa
             transport.loseConnection()
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+
+
+def test_missing_host_key_directory_is_a_config_error(tmp_path: Path) -> None:
+    from buildbot.config.errors import capture_config_errors
+
+    with capture_config_errors() as errors:
+        manhole.PasswordManhole(1234, "a", "b", str(tmp_path / "missing"))
+    assert errors.errors == [
+        f"manhole ssh_hostkey_dir '{tmp_path / 'missing'}': No such file or directory"]

@@ -263,3 +263,38 @@ def master_cfg(db_url: str, *, interval: float = 0.5, expiry: float = 3.0,
         c['builders'] = [util.BuilderConfig(name='b', workernames={list(workers)!r},
                                             factory=f)]
         """) + textwrap.dedent(extra)
+
+
+class RestartableRouter:
+    """A crossbar router that can be stopped and started again on the same port."""
+
+    def __init__(self, basedir: Path, realm: str = "buildbot") -> None:
+        from tests.fixtures.crossbar import _config
+        self.cbdir = basedir / ".crossbar"
+        self.cbdir.mkdir(parents=True)
+        port = free_port()
+        (self.cbdir / "config.json").write_text(json.dumps(_config(port, realm)))
+        self.url = f"ws://127.0.0.1:{port}/ws"
+        self._proc: Any = None
+        self._transport: Any = None
+
+    async def start(self) -> None:
+        from tests.fixtures.crossbar import _Router, crossbar_path
+        exe = crossbar_path()
+        assert exe is not None
+        self._proc = _Router()
+        self._transport = _reactor().spawnProcess(
+            self._proc, exe, [exe, "start", "--cbdir", str(self.cbdir), "--loglevel", "info"],
+            env=dict(os.environ), path=str(self.cbdir.parent))
+        self._proc.ready.addTimeout(90, _reactor())
+        await self._proc.ready
+
+    async def stop(self) -> None:
+        if self._proc is None or self._proc.ended.called:
+            return
+        self._transport.signalProcess(signal.SIGTERM)
+        self._proc.ended.addTimeout(30, _reactor())
+        try:
+            await self._proc.ended
+        except defer.TimeoutError:
+            self._transport.signalProcess(signal.SIGKILL)

@@ -245,7 +245,7 @@ def test_show_lists_data_attributes(capsys: pytest.CaptureFixture[str]) -> None:
     class Thing:
         name = "x" * 100
         count = 3
-        items = [1, 2]
+        items = [1, 2]  # noqa: RUF012 - a list attribute is what show() describes
 
         def method(self) -> None:
             pass

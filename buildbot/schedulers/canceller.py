@@ -64,7 +64,7 @@ def check_builder_filters(owner: str, filters: Any, arity: int, shape: str) -> N
             extract_filter_values(item[0], "builders")
             if arity == 3 and item[1] is not None:
                 extract_filter_values(item[1], "builders_to_cancel")
-        except Exception as e:
+        except ValueError as e:
             config.error(f"{owner}: When processing filter builders: {e}")
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from twisted.logger import Logger
 
 from buildbot.schedulers.canceller import check_builder_filters
-from buildbot.util.resultspec import Filter
 from buildbot.util.results import FAILURE
+from buildbot.util.resultspec import Filter
 from buildbot.util.service import BuildbotService
 from buildbot.util.ssfilter import SourceStampFilter, extract_filter_values
 

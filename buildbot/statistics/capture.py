@@ -26,7 +26,7 @@ YIELDED_DATA = ("stats-yieldMetricsValue", "stats-yield-data")
 DURATION_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600}
 
 
-class Capture(abc.ABC):  # noqa: B024 - the abstract part differs per family
+class Capture(abc.ABC):
     """Base of captures: `routingKey` to consume, `consume(routingKey, msg)` to handle one
     message; the StatsService fills `parent_svcs` (backends) and `master`."""
 

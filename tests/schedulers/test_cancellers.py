@@ -127,14 +127,14 @@ def test_default_branch_key_groups_gerrit_patchsets() -> None:
     (lambda: OldBuildCanceller("c", filters=("b", None)),
      "OldBuildCanceller: The filters argument must be a list of tuples"),
     (lambda: OldBuildCanceller("c", filters=[(["b"], "main")]),
-     "OldBuildCanceller: The filters argument must be a list of tuples each of which contains "
-     "builders as the first item and SourceStampFilter as the second"),
+     ("OldBuildCanceller: The filters argument must be a list of tuples each of which contains "
+      "builders as the first item and SourceStampFilter as the second")),
     (lambda: OldBuildCanceller("c", filters=[(3, util.SourceStampFilter())]),
      "OldBuildCanceller: When processing filter builders: "),
     (lambda: FailingBuildsetCanceller("c", filters=[(["b"], util.SourceStampFilter())]),
-     "FailingBuildsetCanceller: The filters argument must be a list of tuples each of which "
-     "contains builders to track as the first item, builders to cancel as the second and "
-     "SourceStampFilter as the third"),
+     ("FailingBuildsetCanceller: The filters argument must be a list of tuples each of which "
+      "contains builders to track as the first item, builders to cancel as the second and "
+      "SourceStampFilter as the third")),
 ])
 def test_bad_filters_are_config_errors(make: Any, message: str) -> None:
     with capture_config_errors() as errors:

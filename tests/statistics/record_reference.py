@@ -25,7 +25,7 @@ INPUTS = {
 def build_message() -> dict:
     b = dict(INPUTS["build"])
     for k in ("started_at", "complete_at"):
-        b[k] = datetime.datetime(*b[k], tzinfo=datetime.timezone.utc)
+        b[k] = datetime.datetime(*b[k], tzinfo=datetime.UTC)
     return b
 
 

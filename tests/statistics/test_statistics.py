@@ -194,8 +194,8 @@ def test_bad_arguments() -> None:
     with capture_config_errors() as errors:
         statistics.CaptureBuildDuration("b", report_in="days")
     assert errors.errors == [
-        "Error during initialization of class CaptureBuildDuration. `report_in` parameter must "
-        "be one of 'seconds', 'minutes' or 'hours'"]
+        ("Error during initialization of class CaptureBuildDuration. `report_in` parameter must "
+         "be one of 'seconds', 'minutes' or 'hours'")]
     with pytest.raises(TypeError, match="Should be of type StatsStorageBase"):
         statistics.StatsService(storage_backends=["influx"], name="stats")
 

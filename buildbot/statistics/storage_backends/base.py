@@ -6,7 +6,7 @@ import abc
 from typing import Any
 
 
-class StatsStorageBase(abc.ABC):  # noqa: B024 - 4.3 subclasses define only the hook below
+class StatsStorageBase(abc.ABC):
     """A backend: `captures` (the Capture objects whose values it stores) and
     `thd_postStatsValue`, called in a thread for each captured value."""
 

@@ -170,3 +170,34 @@ def test_tracker_rules() -> None:
     tracker.change(ss("main"))
     assert tracker.new_request(6, "c", [ss("refs/changes/01/1/3")]) == [2]
     assert tracker.requests.keys() == {6}
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_canceller_added_by_reconfig_tracks_the_requests_already_open(
+        tmp_path: Path) -> None:
+    with_canceller = {"on": False}
+
+    def make() -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "workers": [worker.LocalWorker("local")],
+            "schedulers": [schedulers.SingleBranchScheduler(
+                name="sbs", change_filter=util.ChangeFilter(branch="main"),
+                treeStableTimer=None, builderNames=["b"])],
+            "builders": [builder("b", steps.ShellCommand(command=BLOCK_ON_R1))],
+        }
+        if with_canceller["on"]:
+            cfg["services"] = [util.OldBuildCanceller(
+                "canceller", filters=[(["b"], util.SourceStampFilter(branch_eq=["main"]))])]
+        return cfg
+
+    async with running_master(tmp_path, make) as master:
+        started = wait_for_message(master, ("builds", None, "new"))
+        await add_change(master, "r1")
+        _, build1 = await started
+        with_canceller["on"] = True
+        await master.reconfig()
+        first_done = wait_for_message(master, ("builds", str(build1["buildid"]), "finished"))
+        await add_change(master, "r2")
+        _, finished = await first_done
+        assert finished["results"] == CANCELLED

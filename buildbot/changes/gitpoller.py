@@ -17,16 +17,28 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from twisted.logger import Logger
+from zope.interface import classImplements
 
 from buildbot import config
 from buildbot.changes.base import ReconfigurablePollingChangeSource
 from buildbot.changes.process import run_process
+from buildbot.interfaces import IRenderable
 from buildbot.process.codebase import Codebase
+from buildbot.process.properties import Properties
 from buildbot.process.state import StateMixin
 from buildbot.util.deferred import gather
+from buildbot.util.git_credential import (
+    COMMANDS_USING_REMOTES,
+    GitCredentialInputRenderer,
+    credential_options,
+    credential_store_options,
+)
 from buildbot.util.misc import bytes2unicode
 
 log = Logger()
+
+# util may not import the interfaces: the renderer is declared renderable here too
+classImplements(GitCredentialInputRenderer, IRenderable)
 
 _GIT_URL = re.compile(
     r"(?P<proto>(https?://|ssh://|git://|))"
@@ -162,6 +174,10 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
         self.lastRev = None
         self.sshPrivateKey, self.sshHostKey = sshPrivateKey, sshHostKey
         self.sshKnownHosts = sshKnownHosts
+        self.git_credential_options = credential_options(auth_credentials, git_credentials,
+                                                         repourl)
+        # git options naming the poll's credential store, while it exists
+        self._credential_args: list[str] = []
         self.workdir = workdir or "gitpoller-work"
         if not os.path.isabs(self.workdir):
             self.workdir = os.path.join(self.master.basedir, self.workdir)
@@ -194,10 +210,13 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
         except GitError as e:
             log.info("{msg}", msg=e.args[0])
             return
-        ssh_dir = tempfile.mkdtemp(prefix=".buildbot-ssh", dir=self.workdir) \
-            if self.sshPrivateKey is not None else None
+        needs_auth = self.sshPrivateKey is not None or self.git_credential_options is not None
+        auth_dir = tempfile.mkdtemp(prefix=".buildbot-ssh", dir=self.workdir) \
+            if needs_auth else None
         try:
-            env = await self._ssh_env(ssh_dir)
+            env = await self._ssh_env(auth_dir if self.sshPrivateKey is not None else None)
+            if auth_dir is not None:
+                await self._store_credentials(auth_dir, env)
             refs, trim_heads = await self._get_refs(env)
             if not refs or self.poll_should_exit():
                 return
@@ -209,8 +228,9 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                 log.info("{msg}", msg=e.args[0])
                 return
         finally:
-            if ssh_dir is not None:
-                shutil.rmtree(ssh_dir, ignore_errors=True)
+            self._credential_args = []
+            if auth_dir is not None:
+                shutil.rmtree(auth_dir, ignore_errors=True)
         if self.lastRev is None:
             self.lastRev = await self.getState("lastRev", {})
         revs: dict[str, str] = {}
@@ -230,6 +250,27 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                             url=self.repourl)
         self.lastRev = revs
         await self.setState("lastRev", self.lastRev)
+
+    async def _store_credentials(self, auth_dir: str, env: dict[str, str] | None) -> None:
+        """Put the configured HTTP credentials in a credential store file of `auth_dir`
+        (`git credential approve`) and make the git commands reaching the remote use it."""
+        options = self.git_credential_options
+        if options is None:
+            return
+        self._credential_args = credential_store_options(
+            options, os.path.join(auth_dir, ".git-credentials"))
+        props = Properties()
+        props.master = self.master
+        for credential in options.credentials:
+            text = await props.render(credential)
+            if not text:
+                continue
+            argv = [self.gitbin, *self._credential_args, "credential", "approve"]
+            code, _, err = await run_process(self.master.reactor, argv, auth_dir, env=env,
+                                             stdin=text.encode(self.encoding))
+            if code != 0:
+                raise GitError(f"storing the credentials for {self.repourl} failed with "
+                               f"exit code {code}: {err.decode(self.encoding, 'replace')}")
 
     async def _ssh_env(self, ssh_dir: str | None) -> dict[str, str] | None:
         if ssh_dir is None:
@@ -376,7 +417,8 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                        env: dict[str, str] | None = None) -> str:
         """Run `git <command> <args>`; its stdout, stripped. GitError on exit code 128,
         OSError on any other failure."""
-        argv = [self.gitbin, command, *args]
+        credentials = self._credential_args if command in COMMANDS_USING_REMOTES else []
+        argv = [self.gitbin, *credentials, command, *args]
         code, out, err = await run_process(self.master.reactor, argv, path, env=env)
         stdout = out.decode(self.encoding, "replace")
         stderr = err.decode(self.encoding, "replace")

@@ -58,5 +58,27 @@ def add_user_password_to_credentials(auth_credentials: tuple[Any, Any], url: Any
                                 use_http_path=credential_options.use_http_path)
 
 
+# git subcommands that may talk to a remote (and so need the credentials)
+COMMANDS_USING_REMOTES = frozenset({"clone", "credential", "checkout", "fetch", "ls-remote",
+                                    "push", "submodule"})
+
+
+def credential_options(auth_credentials: Any, git_credentials: GitCredentialOptions | None,
+                       repourl: Any) -> GitCredentialOptions | None:
+    """The credentials a Git step or GitPoller stores for git: `git_credentials`, preceded
+    by `auth_credentials` ((username, password) for `repourl`) when given."""
+    if auth_credentials is None:
+        return git_credentials
+    return add_user_password_to_credentials(auth_credentials, repourl, git_credentials)
+
+
+def credential_store_options(options: GitCredentialOptions, store_path: str) -> list[str]:
+    """git options making a command use only the credential store file `store_path`."""
+    args = ["-c", "credential.helper=", "-c", f'credential.helper=store "--file={store_path}"']
+    if options.use_http_path is not None:
+        args += ["-c", f"credential.useHttpPath={'true' if options.use_http_path else 'false'}"]
+    return args
+
+
 __all__ = ["GitCredentialInputRenderer", "GitCredentialOptions",
            "add_user_password_to_credentials"]

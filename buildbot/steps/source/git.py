@@ -25,9 +25,10 @@ from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
 from buildbot.steps.worker import CompositeStepMixin
 from buildbot.util.git_credential import (
+    COMMANDS_USING_REMOTES,
     GitCredentialInputRenderer,
-    GitCredentialOptions,
-    add_user_password_to_credentials,
+    credential_options,
+    credential_store_options,
 )
 
 log = Logger()
@@ -94,21 +95,6 @@ def scp_style_to_url_syntax(address: str, port: int = 22, scheme: str = "ssh") -
     return f"{scheme}://{host}:{port}/{path}"
 
 
-# git subcommands that may talk to a remote (and so need the credentials)
-_COMMANDS_USING_REMOTES = frozenset({"clone", "credential", "checkout", "fetch", "ls-remote",
-                                     "push", "submodule"})
-
-
-def credential_options(auth_credentials: Any, git_credentials: Any,
-                       repourl: Any) -> GitCredentialOptions | None:
-    """The credentials a step or poller stores for git: `git_credentials`, preceded by
-    `auth_credentials` ((username, password) for `repourl`) when given."""
-    if auth_credentials is None:
-        given: GitCredentialOptions | None = git_credentials
-        return given
-    return add_user_password_to_credentials(auth_credentials, repourl, git_credentials)
-
-
 def _check_ssh_options(sshPrivateKey: Any, sshHostKey: Any, sshKnownHosts: Any) -> None:
     if sshHostKey is not None and sshPrivateKey is None:
         bbconfig.error("Git: sshPrivateKey must be provided in order use sshHostKey")
@@ -170,11 +156,7 @@ class GitStepMixin:
         step: Any = self
         relative, absolute = await self._auth_dir()
         store = step.build.path_module.join(absolute, ".git-credentials")
-        self._credential_config = ["-c", "credential.helper=",
-                                   "-c", f'credential.helper=store "--file={store}"']
-        if options.use_http_path is not None:
-            flag = "true" if options.use_http_path else "false"
-            self._credential_config += ["-c", f"credential.useHttpPath={flag}"]
+        self._credential_config = credential_store_options(options, store)
         for credential in options.credentials:
             text = await step.render(credential)
             if text:
@@ -246,7 +228,7 @@ class GitStepMixin:
         full_command = ["git"]
         for name, value in (self.config or {}).items():
             full_command += ["-c", f"{name}={value}"]
-        if self._credential_config and command and command[0] in _COMMANDS_USING_REMOTES:
+        if self._credential_config and command and command[0] in COMMANDS_USING_REMOTES:
             full_command += self._credential_config
         full_command += command
         # TERM first (git leaves lock files behind when killed), the kill a second later.

@@ -98,6 +98,8 @@ setup(
             "buildbot-wsgi-dashboards==4.3.0",
             # twisted.conch needs it for the SSH servers of the Gerrit and manhole tests.
             "bcrypt",
+            # InfluxStorageService of buildbot.statistics uses it (optional for users, as in 4.3).
+            "influxdb",
         ],
     },
     entry_points={

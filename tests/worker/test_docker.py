@@ -1,7 +1,7 @@
 """DockerLatentWorker against a local twisted.web resource playing the Docker Engine API
 (over a unix socket and over TCP), whose containers run stock buildbot-worker processes;
-plus the request/response helpers. A test against a real Docker engine runs only where one
-is reachable (this machine has none: it is skipped, saying so)."""
+plus the request/response helpers. The test against a real Docker engine is
+test_docker_engine.py."""
 
 from __future__ import annotations
 
@@ -204,32 +204,3 @@ def test_stream_and_log_helpers() -> None:
     framed = b"\x01\0\0\0\0\0\0\x03out" + b"\x02\0\0\0\0\0\0\x03err"
     assert demultiplex(framed) == b"outerr"
     assert demultiplex(b"plain tty output") == b"plain tty output"
-
-
-def _real_docker_host() -> str | None:
-    if os.environ.get("DOCKER_HOST"):
-        return os.environ["DOCKER_HOST"]
-    if os.path.exists("/var/run/docker.sock"):
-        return "unix:///var/run/docker.sock"
-    return None
-
-
-@pytest.mark.integration
-@pytest.mark.skipif(_real_docker_host() is None,
-                    reason="no Docker engine on this machine (no /var/run/docker.sock and "
-                           "DOCKER_HOST unset): DockerLatentWorker is tested against a fake "
-                           "Docker API only")
-@pytest_twisted.ensureDeferred
-async def test_a_build_in_a_real_docker_container(tmp_path: Path) -> None:
-    host = _real_docker_host()
-    assert host is not None
-    port = free_port()
-    dw = DockerLatentWorker("dw", None, docker_host=host, image=IMAGE, autopull=True,
-                            masterFQDN=DockerLatentWorker.get_ip(),
-                            hostconfig={"network_mode": "host"})
-    cfg = config([dw], port=port)
-    cfg["protocols"] = {"pb": {"port": f"tcp:{port}"}}
-    async with running_master(tmp_path / "m", cfg) as master:
-        bsid, _ = await force(master)
-        _, bs = await listen(master, ("buildsets", str(bsid), "complete"), timeout=600)
-        assert bs["results"] == SUCCESS

@@ -1,5 +1,7 @@
-"""Re-export: the forge reporters split repository URLs with `buildbot.util.giturlparse`,
-as Buildbot 4.3's do (same results for the same URLs)."""
+"""Repository URLs split into host, owner and name for the forge reporters: the parser of
+`buildbot.util.giturlparse`, re-exported where the reporters import it."""
+
+from __future__ import annotations
 
 from buildbot.util.giturlparse import GitUrl, giturlparse
 

@@ -23,6 +23,7 @@ from twisted.web import resource, server, static
 
 from buildbot.util.deferred import maybe_await
 from buildbot.util.internal import differs_internally, internal_class
+from buildbot.util.metrics_registry import ReactorLagMonitor
 from buildbot.util.service import AsyncService
 from buildbot.util.www_settings import default_www_settings
 from buildbot.www.auth import AuthRootResource, NoAuth
@@ -31,6 +32,7 @@ from buildbot.www.avatar import AvatarBase, AvatarGravatar, AvatarResource
 from buildbot.www.change_hook import ChangeHookResource, protect
 from buildbot.www.channel import guarded_protocol
 from buildbot.www.config import ConfigResource, IndexResource, frontend_config
+from buildbot.www.health import LivenessResource, ReadinessResource
 from buildbot.www.httpclient import WebClients
 from buildbot.www.resource import HttpError
 from buildbot.www.rest import ApiVersionsResource
@@ -196,6 +198,7 @@ class WWWService(AsyncService):
         self.avatar: Any = None
         self._applied = False
         self.http = WebClients(self.reactor)
+        self.lag_monitor = ReactorLagMonitor(None)  # clock set in start()
 
     # -- collaborators ---------------------------------------------------------------------
     @property
@@ -250,10 +253,13 @@ class WWWService(AsyncService):
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         await super().start()
+        self.lag_monitor.clock = self.reactor
+        self.lag_monitor.start()
         if self._applied:
             await self._apply_port(self.www_config.get("port"))
 
     async def stop(self) -> None:
+        self.lag_monitor.stop()
         await self._close_port()
         if self.ws is not None:
             self.ws.close_all()
@@ -406,7 +412,9 @@ class WWWService(AsyncService):
         root: Any = RootResource(index, self.base_plugin.static_dir)
         children: dict[bytes, Any] = {
             b"api": ApiVersionsResource(self), b"config": ConfigResource(self),
-            b"auth": AuthRootResource(self)}
+            b"auth": AuthRootResource(self),
+            # probes: no auth, they reveal only whether this master works
+            b"healthz": LivenessResource(self), b"readyz": ReadinessResource(self)}
         for name, child in children.items():
             root.putChild(name, child)
         root.putChild(b"ws", self.ws)

@@ -6,6 +6,7 @@ import functools
 import ntpath
 import posixpath
 from functools import partial
+from collections.abc import Iterator
 from typing import Any
 
 from twisted.internet import defer, error
@@ -36,6 +37,7 @@ from buildbot.process.results import (
 )
 from buildbot.process.retried_writes import storage_reason, store_or_retry
 from buildbot.util.deferred import call_user, ensure_deferred
+from buildbot.util.internal import internal_method
 
 log = Logger()
 
@@ -92,6 +94,16 @@ class Build(PropertiesMixin):
         # as EXCEPTION if the build ends early on a storage failure.
         self._open_steps: set[int] = set()
 
+    # 4.3 attributes: the disconnect subscription (ours: `_disconnect_sub`), progress always
+    # on, and the type of the "no initial value" marker.
+    subs: Any = None
+    useProgress = True
+
+    class Sentinel:
+        """Type of the marker for "no initial value given"."""
+
+    _sentinel = Sentinel()
+
     def __repr__(self) -> str:
         return f"<Build {getattr(self.builder, 'name', '?')} number:{self.number!r}>"
 
@@ -123,6 +135,101 @@ class Build(PropertiesMixin):
         for ss in self.sources:
             out.extend(ss.changes)
         return out
+
+    @staticmethod
+    def allChangesFromSources(sources: list[Any]) -> Iterator[Any]:
+        """The changes of `sources` (source stamps), in order."""
+        for source in sources:
+            yield from source.changes
+
+    def getWorkerCommandVersion(self, command: str, oldversion: str | None = None
+                                ) -> str | None:
+        """The version of `command` the build's worker has (`oldversion` for an old
+        worker that does not say)."""
+        return self.workerforbuilder.getWorkerCommandVersion(command, oldversion)
+
+    def setUniqueStepName(self, name: str) -> str:
+        """`name`, or `name_N` when this build already has a step called `name` (N counts
+        the repeats)."""
+        seen: dict[str, int] = self.__dict__.setdefault("stepnames", {})
+        if name in seen:
+            seen[name] += 1
+            return f"{name}_{seen[name]}"
+        seen[name] = 0
+        return name
+
+    def get_buildid(self) -> defer.Deferred[int]:
+        """The build's id, once the build has one (it is created when the build starts)."""
+        if self.buildid is not None:
+            return defer.succeed(self.buildid)
+        waiter: defer.Deferred[int] = defer.Deferred()
+        self.__dict__.setdefault("_buildid_waiters", []).append(waiter)
+        return waiter
+
+    def _buildid_known(self) -> None:
+        for waiter in self.__dict__.pop("_buildid_waiters", []):
+            waiter.callback(self.buildid)
+
+    @staticmethod
+    def setupBuildProperties(props: Properties, requests: list[Any], sources: Any = None,
+                             number: int | None = None) -> None:
+        """Set `buildnumber`, and with a single source stamp its `branch`, `revision`,
+        `repository`, `codebase` and `project`, on `props`."""
+        props.setProperty("buildnumber", number, "Build")
+        if sources is None:
+            sources = requests[0].mergeSourceStampsWith(requests[1:])
+        if sources and len(sources) == 1:
+            for name in ("branch", "revision", "repository", "codebase", "project"):
+                props.setProperty(name, getattr(sources[0], name), "Build")
+
+    @staticmethod
+    def setup_properties_known_before_build_starts(
+            props: Properties, requests: list[Any], builder: Any,
+            workerforbuilder: Any = None) -> defer.Deferred[None]:
+        """Fill `props` with the global, change, request, builder and worker properties (the
+        worker's `builddir` is only known once it is attached)."""
+        async def setup() -> None:
+            await builder.getBuilderId()
+            worker = workerforbuilder.worker if workerforbuilder is not None else None
+            build_properties_from_request(builder.master, requests, builder, worker, props)
+        return ensure_deferred(setup())
+
+    def setupWorkerForBuilder(self, workerforbuilder: Any) -> None:
+        """Note the worker's name, information and path conventions."""
+        worker = workerforbuilder.worker
+        self.workername = worker.workername
+        self.worker_info = getattr(worker, "info", None)
+        self.path_module = ntpath if getattr(worker, "worker_system", "posix") == "nt" \
+            else posixpath
+
+    def setupWorkerProperties(self, workerforbuilder: Any) -> None:
+        """Set `basedir` and `builddir` from the worker's base directory, if it gave one."""
+        worker = workerforbuilder.worker
+        basedir = getattr(worker, "worker_basedir", None)
+        if basedir:
+            if isinstance(basedir, bytes):
+                basedir = basedir.decode("utf-8")
+            self.setProperty("basedir", basedir, "Worker")
+            self.setProperty("builddir", self.path_module.join(
+                basedir, self.builder.config.workerbuilddir), "Worker")
+
+    # Steps of 4.3's own build loop: here `startBuild` runs the whole build itself.
+    _LOOP = "the build runs its steps, locks and end itself inside startBuild"
+    acquireLocks = internal_method("buildbot.process.build.Build.acquireLocks", _LOOP)
+    releaseLocks = internal_method("buildbot.process.build.Build.releaseLocks", _LOOP)
+    startNextStep = internal_method("buildbot.process.build.Build.startNextStep", _LOOP)
+    stepDone = internal_method("buildbot.process.build.Build.stepDone", _LOOP)
+    allStepsDone = internal_method("buildbot.process.build.Build.allStepsDone", _LOOP)
+    buildFinished = internal_method("buildbot.process.build.Build.buildFinished", _LOOP)
+    buildPreparationFailure = internal_method(
+        "buildbot.process.build.Build.buildPreparationFailure", _LOOP)
+    setupBuildSteps = internal_method("buildbot.process.build.Build.setupBuildSteps", _LOOP)
+
+    def controlStopBuild(self, key: Any, params: Any) -> defer.Deferred[None]:
+        """Stop the build as asked by a `control/builds/<id>/stop` message."""
+        params = params or {}
+        return ensure_deferred(self.stopBuild(params.get("reason", "no reason"),
+                                              params.get("results", CANCELLED)))
 
     def allChanges(self) -> Any:
         """An iterator over the changes of every source stamp (a method, as in 4.3)."""
@@ -263,6 +370,7 @@ class Build(PropertiesMixin):
             # rather than being claimed again and again while the disk is full.
             self.storage_failed(e, "the new build")
             return await self._finish(None, EXCEPTION)
+        self._buildid_known()
         self._stop_consumer = await self.master.mq.startConsuming(
             self._control_stop, ("control", "builds", str(self.buildid), "stop"))
         cancelled = self.master.botmaster.cancelled_brids

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import warnings
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.process.properties import Properties
 from buildbot.process.results import EXCEPTION, RETRY
 from buildbot.process.retried_writes import store_or_retry
 from buildbot.process.workerforbuilder import LatentWorkerForBuilder, WorkerForBuilder
-from buildbot.util.deferred import call_user, maybe_await
+from buildbot.util.deferred import call_user, ensure_deferred, maybe_await
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
 
@@ -20,6 +22,13 @@ log = Logger()
 
 class Builder(AsyncService):
     """One builder (the reference's `buildbot.process.builder.Builder`)."""
+
+    reconfig_priority = 128  # the botmaster reconfigures its builders itself
+
+    @property
+    def expectations(self) -> None:
+        """Deprecated in 4.3 (progress expectations are gone); always None."""
+        warnings.warn("'Builder.expectations' is deprecated.", stacklevel=2)
 
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
@@ -43,6 +52,40 @@ class Builder(AsyncService):
         return self.parent
 
     # -- configuration ------------------------------------------------------------------
+    def getBuilderIdForName(self, name: str | bytes) -> defer.Deferred[int]:
+        """The id of the builder called `name` (created if needed), via Deferred."""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
+        return ensure_deferred(self.master.data.updates.findBuilderId(name))
+
+    def find_project_id(self, project: str | None) -> defer.Deferred[int | None]:
+        """The id of project `project` (None for None, or when there is no such project)."""
+        async def find() -> int | None:
+            if project is None:
+                return None
+            projectid = await self.master.data.updates.find_project_id(project)
+            if projectid is None:
+                log.info("{builder} could not find project ID for project name {project}",
+                         builder=self, project=project)
+            return projectid
+        return ensure_deferred(find())
+
+    def get_highest_priority(self) -> defer.Deferred[int | None]:
+        """The priority of this builder's most urgent unclaimed request, None if none waits."""
+        async def highest() -> int | None:
+            found = await self.master.data.get(
+                ("builders", await self.getBuilderId(), "buildrequests"),
+                filters=[Filter("claimed", "eq", [False])], order=["-priority"], limit=1)
+            return found[0]["priority"] if found else None
+        return ensure_deferred(highest())
+
+    def getBuild(self, number: int) -> Any:
+        """The running build with this number, None if there is none."""
+        for build in self.building:
+            if build.number == number:
+                return build
+        return None
+
     async def getBuilderId(self) -> int:
         if self.builderid is None:
             self.builderid = await self.master.data.updates.findBuilderId(self.name)
@@ -133,6 +176,13 @@ class Builder(AsyncService):
         return [wfb for wfb in self.workers if wfb.isAvailable()]
 
     # -- properties ---------------------------------------------------------------------
+    def setup_properties(self, props: Properties) -> defer.Deferred[None]:
+        """Set the builder's properties on `props` (4.3 name; looks the builder id up first)."""
+        async def setup() -> None:
+            await self.getBuilderId()
+            self.setupProperties(props)
+        return ensure_deferred(setup())
+
     def setupProperties(self, props: Properties) -> None:
         props.setProperty("buildername", self.name, "Builder")
         props.setProperty("builderid", self.builderid, "Builder")
@@ -146,8 +196,9 @@ class Builder(AsyncService):
                 props.setProperty(name, value, "Builder")
 
     # -- distribution -------------------------------------------------------------------
-    async def canStartBuild(self, wfb: Any, breq: Any) -> bool:
+    async def canStartBuild(self, workerforbuilder: Any, buildrequest: Any) -> bool:
         """Build-level locks free now, and the user's `canStartBuild` agrees."""
+        wfb, breq = workerforbuilder, buildrequest
         locks = self.config.locks
         worker = wfb.worker
         props: Properties | None = None
@@ -172,8 +223,9 @@ class Builder(AsyncService):
             return bool(await call_user(user, self, wfb, breq))
         return True
 
-    async def maybeStartBuild(self, wfb: Any, breqs: list[Any]) -> bool:
+    async def maybeStartBuild(self, workerforbuilder: Any, breqs: list[Any]) -> bool:
         """Start a build of `breqs` on `wfb` in the background; False if we cannot."""
+        wfb = workerforbuilder
         if not self.running or self.config is None:
             return False
         factory = self.config.factory

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet import defer
+
 from buildbot.process.properties import Properties
-from buildbot.util.deferred import gather
+from buildbot.util.deferred import ensure_deferred, gather
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.timestamps import to_epoch
 
@@ -96,17 +98,21 @@ class TempSourceStamp:
 class BuildRequest:
     """One build request with what a build needs from its buildset."""
 
+    # class-level defaults, as in 4.3 (each request sets its own in __init__)
+    submittedAt: int | None = None
+    sources: dict[str, TempSourceStamp] = {}  # noqa: RUF012 - never mutated, replaced
+
     def __init__(self) -> None:
         self.id: int = 0
         self.bsid: int = 0
         self.builderid: int = 0
         self.buildername: str | None = None
         self.priority = 0
-        self.submittedAt: int | None = None
+        self.submittedAt = None
         self.reason = ""
         self.waitedFor = False
         self.properties = Properties()
-        self.sources: dict[str, TempSourceStamp] = {}
+        self.sources = {}
         self.master: Any = None
         self.brdict: dict[str, Any] = {}
         self.parent_buildid: int | None = None
@@ -142,6 +148,40 @@ class BuildRequest:
         for ss in self.sources.values():
             out.extend(ss.changes)
         return out
+
+    def getSubmitTime(self) -> int | None:
+        """When the request was submitted (epoch seconds)."""
+        return self.submittedAt
+
+    def mergeReasons(self, others: list[BuildRequest]) -> str:
+        """The distinct non-empty reasons of this request and `others`, joined by ", "."""
+        reasons: list[str] = []
+        for req in [self, *others]:
+            if req.reason and req.reason not in reasons:
+                reasons.append(req.reason)
+        return ", ".join(reasons)
+
+    def mergeSourceStampsWith(self, others: list[BuildRequest]) -> list[TempSourceStamp]:
+        """One source stamp per codebase of all the requests: the last request's wins."""
+        merged: dict[str, TempSourceStamp] = {}
+        for req in [self, *others]:
+            merged.update(req.sources)
+        return list(merged.values())
+
+    @staticmethod
+    def filter_buildset_props_for_collapsing(bs_props: dict[str, Any]) -> dict[str, Any]:
+        """The buildset properties that keep requests apart: those a scheduler set (except
+        `scheduler` itself), by name."""
+        return {name: value for name, (value, source) in bs_props.items()
+                if name != "scheduler" and source == "Scheduler"}
+
+    @staticmethod
+    def canBeCollapsed(master: Any, new_br: dict[str, Any],
+                       old_br: dict[str, Any]) -> defer.Deferred[bool]:
+        """Buildbot's default collapse rule for two requests (data API dicts), via Deferred:
+        same buildset, or an older request with the same source stamps (no patch; both with
+        changes or the same revision) and the same scheduler properties."""
+        return ensure_deferred(master.botmaster._default_collapse(new_br, old_br))
 
 
 async def _buildset_info(master: Any, bsid: int) -> tuple[Any, dict[str, Any],

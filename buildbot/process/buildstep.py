@@ -25,7 +25,6 @@ from buildbot.process import log as logmod
 from buildbot.process.locks import LockSet
 from buildbot.process.properties import Properties, render
 from buildbot.process.remotecommand import RemoteCommand, RemoteException, RemoteShellCommand
-from buildbot.process.retried_writes import storage_reason, store_or_retry
 from buildbot.process.results import (
     CANCELLED,
     EXCEPTION,
@@ -37,6 +36,8 @@ from buildbot.process.results import (
     ResultComputingConfigMixin,
     statusToString,
 )
+from buildbot.process.retried_writes import storage_reason, store_or_retry
+from buildbot.util.comparable import config_dict, is_equivalent
 from buildbot.util.deferred import as_deferred, call_user, ensure_deferred
 from buildbot.util.internal import internal_class
 from buildbot.util.misc import flatten
@@ -151,6 +152,16 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         "alwaysRun", "description", "descriptionDone", "descriptionSuffix", "doStepIf",
         "hideStepIf", "workdir",
     )
+    # 4.3 names read by plugins: steps compare by the factory that built them (the web UI's
+    # config view and reconfiguration), properties set by a step are runtime ones, and the
+    # attributes below exist on every step (None until the step runs).
+    compare_attrs: Sequence[str] = ("_factory",)
+    set_runtime_properties = True
+    step_status: Any = None
+    progress: Any = None
+    build: Any = None  # set by setBuild
+    cmd: RemoteCommand | None = None  # the command running (ShellMixin, CommandMixin)
+    rendered = False  # True once the renderables are rendered
     _is_template = True
     _initialized = False
     _summary_closed = False
@@ -184,7 +195,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                 object.__setattr__(self, attr, [value])
         self._acquiringLocks: list[Any] = []
         self._lockset: LockSet | None = None
-        self.build: Any = None
+        self.build = None
         self.worker: Any = None
         self.remote: Any = None
         self.stepid: int | None = None
@@ -194,7 +205,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self.logs: dict[str, Any] = {}
         self._log_observers: list[tuple[str, Any]] = []
         self._running = False
-        self.cmd: RemoteCommand | None = None
+        self.cmd = None
         self.timed_out = False
         self.max_lines_reached = False
         self._summary_task: defer.Deferred[None] | None = None
@@ -244,11 +255,18 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     def getProperties(self) -> Properties:
         return self.build.getProperties()
 
-    def getProperty(self, name: str, default: Any = None) -> Any:
-        return self.build.getProperties().getProperty(name, default)
+    def getProperty(self, propname: str, default: Any = None) -> Any:
+        return self.build.getProperties().getProperty(propname, default)
 
-    def hasProperty(self, name: str) -> bool:
-        return bool(self.build.getProperties().hasProperty(name))
+    def hasProperty(self, propname: str) -> bool:
+        return bool(self.build.getProperties().hasProperty(propname))
+
+    has_key = hasProperty
+
+    def getConfigDict(self) -> dict[str, Any]:
+        return config_dict(self)
+
+    isEquivalent = staticmethod(is_equivalent)
 
     def setProperty(self, propname: str, value: Any, source: str = "Step",
                     runtime: bool = True) -> None:
@@ -615,6 +633,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             value = getattr(self, attr)
             if isinstance(value, str):
                 object.__setattr__(self, attr, [value])
+        object.__setattr__(self, "rendered", True)
 
     async def _should_run(self) -> bool:
         cond = self.doStepIf
@@ -639,17 +658,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     async def _start_step(self, remote: Any) -> int:
         self.remote = remote
         updates = self.master.data.updates
-        name = self.name
-        if not isinstance(name, str):
-            name = await render(name, self.build.getProperties())
-            object.__setattr__(self, "name", name)
-        try:
-            self.stepid, self.number, name = await updates.addStep(
-                self.build.buildid, self.hide_secrets(str(name)))
-        except StorageError as e:
-            self.storage_failed(e, "the new step")
-            raise
-        object.__setattr__(self, "name", name)
+        await self._create_step_row()
         self._running = True
         results = SUCCESS
         lock_list: list[Any] = []
@@ -740,7 +749,35 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self._running = False
         return results
 
+    def addStep(self) -> defer.Deferred[None]:
+        """Create the step's row (number, unique name) in its build; done by startStep."""
+        return ensure_deferred(self._create_step_row())
+
+    async def _create_step_row(self) -> None:
+        name = self.name
+        if not isinstance(name, str):
+            name = await render(name, self.build.getProperties())
+            object.__setattr__(self, "name", name)
+        try:
+            self.stepid, self.number, name = await self.master.data.updates.addStep(
+                self.build.buildid, self.hide_secrets(str(name)))
+        except StorageError as e:
+            self.storage_failed(e, "the new step")
+            raise
+        object.__setattr__(self, "name", name)
+
     # -- locks --------------------------------------------------------------------------
+    def acquireLocks(self, res: Any = None) -> defer.Deferred[None]:
+        """Wait until the step holds all its locks (startStep does this before `run`)."""
+        async def acquire() -> None:
+            if self.locks and not self.stopped and self._lockset is None:
+                await self._acquire_locks(await self._resolve_locks())
+        return ensure_deferred(acquire())
+
+    def releaseLocks(self) -> None:
+        """Release the locks the step holds (startStep does this when the step ends)."""
+        self._release_locks([])
+
     async def _resolve_locks(self) -> list[Any]:
         locks = await render(self.locks, self.build.getProperties())
         return self.build.resolve_locks(locks or [])

@@ -45,9 +45,21 @@ class LogObserver:
     def headerReceived(self, data: str) -> None:
         pass
 
+    def logChunk(self, build: Any, step: Any, log: Any, channel: str, text: str) -> None:
+        """A hook of 4.3's observer interface; the master does not call it (nor does 4.3)."""
+
 
 class LogLineObserver(LogObserver):
-    """Receives whole lines (without their newline) per stream."""
+    """Receives whole lines (without their newline) per stream.
+
+    A subclass may split a stream on something else than newlines by setting
+    `stdoutDelimiter`, `stderrDelimiter` or `headerDelimiter`; each chunk is then split on
+    its own (trailing whitespace dropped), and pieces longer than the maximum are skipped.
+    """
+
+    stdoutDelimiter = "\n"
+    stderrDelimiter = "\n"
+    headerDelimiter = "\n"
 
     def __init__(self) -> None:
         self._splitters = {"o": LineSplitter(), "e": LineSplitter(), "h": LineSplitter()}
@@ -57,6 +69,14 @@ class LogLineObserver(LogObserver):
             s.max_line_length = max_length
 
     def _lines(self, stream: str, data: str, handler: Callable[[str], Any]) -> None:
+        delimiter = {"o": self.stdoutDelimiter, "e": self.stderrDelimiter,
+                     "h": self.headerDelimiter}[stream]
+        if delimiter != "\n":
+            limit = self._splitters[stream].max_line_length
+            for piece in data.rstrip().split(delimiter):
+                if limit is None or len(piece) <= limit:
+                    handler(piece)
+            return
         for line in self._splitters[stream].append(data):
             handler(line.rstrip("\n"))
 
@@ -96,20 +116,21 @@ class LineConsumerLogObserver(LogLineObserver):
         # also runs for the master.cfg template, before any attribute is rendered.
         self.generator: Generator[Any, Any, Any] | None = None
 
-    def _send(self, stream: str, line: str) -> None:
+    def feed(self, input: tuple[str, str]) -> None:  # 4.3's parameter name
+        """Send one `(stream, line)` pair to the consumer, starting it first if needed."""
         if self.generator is None:
             self.generator = self.consumerFunction()
             next(self.generator)
-        self.generator.send((stream, line))
+        self.generator.send(input)
 
     def outLineReceived(self, line: str) -> None:
-        self._send("o", line)
+        self.feed(("o", line))
 
     def errLineReceived(self, line: str) -> None:
-        self._send("e", line)
+        self.feed(("e", line))
 
     def headerLineReceived(self, line: str) -> None:
-        self._send("h", line)
+        self.feed(("h", line))
 
     def finishReceived(self) -> None:
         super().finishReceived()

@@ -24,6 +24,7 @@ from zope.interface import implementer
 from zope.interface.interface import adapter_hooks
 
 from buildbot.interfaces import IProperties, IRenderable
+from buildbot.util.comparable import ConfigViewMixin
 from buildbot.util.deferred import ensure_deferred
 from buildbot.util.misc import flatten
 from buildbot.util.redact import SecretRedactor
@@ -72,12 +73,14 @@ async def render(value: Any, props: Properties) -> Any:
 
 
 @implementer(IProperties)
-class Properties:
+class Properties(ConfigViewMixin):
     """Named values, each with the source that set it (`{name: (value, source)}`).
 
     `build` is the build being rendered for (None for config-time rendering); `master` is the
     build's master, or the one set directly when there is no build.
     """
+
+    compare_attrs = ("properties",)
 
     def __init__(self, **kwargs: Any) -> None:
         self.properties: dict[str, tuple[Any, str]] = {}
@@ -337,7 +340,7 @@ def _operator(symbol: str, op: Callable[[Any, Any], Any]) -> Callable[[Any, Any]
     return build
 
 
-class RenderableOperatorsMixin:
+class RenderableOperatorsMixin(ConfigViewMixin):
     """`== != < <= > >= + - * / // %` and `.in_()` build renderables comparing rendered values.
 
     As in the reference, `==` therefore returns a (truthy) renderable, not a bool, and the
@@ -359,6 +362,10 @@ class RenderableOperatorsMixin:
     __mod__ = _operator("%", operator.mod)
     in_ = _operator("in", lambda a, b: a in b)
     __hash__ = None  # type: ignore[assignment]
+
+    def getRenderingFor(self, iprops: Any) -> Any:
+        """Subclasses render themselves; the mixin alone has nothing to render."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement getRenderingFor")
 
 
 @implementer(IRenderable)
@@ -555,6 +562,8 @@ class Interpolate(RenderableOperatorsMixin):
     """
 
     compare_attrs = ("fmtstring", "args", "kwargs")
+    # what `prop`, `src`, `kw` keys may look like (4.3 name; the parser here uses its own)
+    identifier_re = re.compile(r"^[\w._-]*$")
 
     def __init__(self, fmtstring: str, *args: Any, **kwargs: Any) -> None:
         self.fmtstring = fmtstring
@@ -644,7 +653,8 @@ class Interpolate(RenderableOperatorsMixin):
             return text
         return Interpolate(text, **self.kwargs)
 
-    async def getRenderingFor(self, props: Properties) -> str:
+    async def getRenderingFor(self, build: Properties) -> str:  # 4.3's parameter name
+        props = build
         if self._constant is not None:
             return self._constant
         if self.args:
@@ -706,7 +716,8 @@ class Transform:
         self._args = args
         self._kwargs = kwargs
 
-    async def getRenderingFor(self, props: Properties) -> Any:
+    async def getRenderingFor(self, iprops: Properties) -> Any:
+        props = iprops
         function = await render(self._function, props)
         args = await render(list(self._args), props)
         kwargs = await render(self._kwargs, props)
@@ -744,7 +755,7 @@ class _WithPropertiesMap:
 
 
 @implementer(IRenderable)
-class WithProperties:
+class WithProperties(ConfigViewMixin):
     """Legacy interpolation: `%(name)s` (and `:-`, `:~`, `:+`) over properties, or `%s`
     with property names as positional arguments; keyword arguments are callables given the
     properties, whose results stand for properties of that name."""
@@ -762,7 +773,10 @@ class WithProperties:
                     f'Value for lambda substitution "{key}" must be callable.')
         self.lambda_subs = lambda_subs
 
-    def getRenderingFor(self, props: Properties) -> str:
+    compare_attrs = ("fmtstring", "args", "lambda_subs")
+
+    def getRenderingFor(self, build: Properties) -> str:  # 4.3's parameter name
+        props = build
         if self.args:
             values = []
             for name in self.args:
@@ -774,8 +788,10 @@ class WithProperties:
 
 
 @implementer(IRenderable)
-class FlattenList:
+class FlattenList(RenderableOperatorsMixin):
     """The rendered list with nested lists/tuples (`types`) flattened into it."""
+
+    compare_attrs = ("nestedlist",)
 
     def __init__(self, nestedlist: Any, types: tuple[type, ...] = (list, tuple)) -> None:
         self.nestedlist = nestedlist
@@ -797,8 +813,8 @@ class Secret:
     def __init__(self, secret_name: str) -> None:
         self.secret_name = secret_name
 
-    async def getRenderingFor(self, props: Properties) -> Any:
-        return await _fetch_secret(self.secret_name, props)
+    async def getRenderingFor(self, properties: Properties) -> Any:
+        return await _fetch_secret(self.secret_name, properties)
 
     def __repr__(self) -> str:
         return f"Secret({self.secret_name})"

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from twisted.spread import pb
 
 from buildbot.util.deferred import gather
+from buildbot.util.lineboundaries import LineBoundaryFinder
 from buildbot.util.results import FAILURE, SUCCESS
 from buildbot.worker.protocols.base import new_command_id
 
@@ -74,6 +75,20 @@ class RemoteCommand(pb.Referenceable):
 
     def __repr__(self) -> str:
         return f"<RemoteCommand '{self.remote_command}' at {id(self)}>"
+
+    # -- command ids (4.3 class methods; `run` draws its id from the same master-wide space) --
+    _last_command_id: str | None = None
+
+    @classmethod
+    def generate_new_command_id(cls) -> str:
+        """A fresh command id, unique in this master process."""
+        cls._last_command_id = new_command_id()
+        return cls._last_command_id
+
+    @classmethod
+    def get_last_generated_command_id(cls) -> str:
+        """The id `generate_new_command_id` (or `run`) gave out last ("-1" before any)."""
+        return cls._last_command_id if cls._last_command_id is not None else "-1"
 
     # -- logs --------------------------------------------------------------------------
     def useLog(self, log_: Any, closeWhenFinished: bool = False,
@@ -144,6 +159,32 @@ class RemoteCommand(pb.Referenceable):
             return stdio.addHeader(data)
         return None
 
+    # Line-wise variants (4.3 names): `is_flushed` says `data` is the tail of the stream that
+    # `remoteComplete` completed with an added newline, which the collected text leaves out.
+    def add_stdout_lines(self, data: str, is_flushed: bool) -> Any:
+        if self.collectStdout:
+            self.stdout += self._collected("stdout", data[:-1] if is_flushed else data)
+        stdio = self.logs.get(self.stdioLogName)
+        return stdio.addStdout(data) if stdio is not None else None
+
+    def add_stderr_lines(self, data: str, is_flushed: bool) -> Any:
+        if self.collectStderr:
+            self.stderr += self._collected("stderr", data[:-1] if is_flushed else data)
+        stdio = self.logs.get(self.stdioLogName)
+        return stdio.addStderr(data) if stdio is not None else None
+
+    def add_header_lines(self, data: str) -> Any:
+        return self.addHeader(data)
+
+    def split_line(self, stream: str, text: str) -> str | None:
+        """The whole lines of `stream` (a stream or a log name) completed by `text`; the rest
+        is kept until more arrives, or `remoteComplete` flushes it."""
+        finders = self.__dict__.setdefault("_line_finders", {})
+        if stream not in finders:
+            finders[stream] = LineBoundaryFinder()
+        line: str | None = finders[stream].append(text)
+        return line
+
     async def addToLog(self, logname: str, data: str) -> None:
         if logname in self.delayedLogs:
             activate, close = self.delayedLogs.pop(logname)
@@ -160,7 +201,7 @@ class RemoteCommand(pb.Referenceable):
         """Start the command on the worker behind `conn` and wait for it to complete."""
         self.step, self.conn, self.builder_name = step, conn, builder_name
         # One id space per master: the msgpack handshake draws from it too.
-        self.commandID = new_command_id()
+        self.commandID = RemoteCommand.generate_new_command_id()
         self.active = True
         self._done = defer.Deferred()
         if conn is None:
@@ -186,6 +227,11 @@ class RemoteCommand(pb.Referenceable):
             self._finish_remote()
             self._done.errback(Failure(error.ConnectionLost("worker connection lost")))
 
+    def remote_update_msgpack(self, updates: list[tuple[str, Any]]) -> None:
+        """Apply updates in the msgpack protocol's form (`[(key, value), ...]`)."""
+        from buildbot.worker.protocols.msgpack import updates_to_pb
+        self.remote_update(updates_to_pb(list(updates)))
+
     def remote_update(self, updates: list[Any]) -> int:
         """Apply `[update_dict, n]` pairs in order (PB form); returns the highest n."""
         max_num = 0
@@ -201,12 +247,12 @@ class RemoteCommand(pb.Referenceable):
                 if isinstance(key, bytes):
                     key = key.decode("utf-8")
                 try:
-                    self._track(self.remoteUpdate(key, value))
+                    self._track(self.remoteUpdate(key, value, False))
                 except Exception:
                     log.failure("{cmd}: cannot apply update {key}", cmd=self, key=key)
         return max_num
 
-    def remoteUpdate(self, key: str, value: Any) -> Any:
+    def remoteUpdate(self, key: str, value: Any, is_flushed: bool = False) -> Any:
         """Apply one update; plugins may override to see every key."""
         self.updates.setdefault(key, []).append(value)
         if key == "stdout":
@@ -224,6 +270,30 @@ class RemoteCommand(pb.Referenceable):
         if key == "failure_reason":
             self.failure_reason = value
         return None
+
+    def remoteComplete(self, maybeFailure: Any) -> defer.Deferred[None]:
+        """Flush what `split_line` holds, close the logs to close when finished, and fail
+        with RemoteException if `maybeFailure` is set (the 4.3 completion steps, for code
+        that drives a command itself; `run` completes through `remote_complete`)."""
+        async def complete() -> None:
+            for stream, finder in self.__dict__.get("_line_finders", {}).items():
+                rest = finder.flush()
+                if rest is None:
+                    continue
+                if stream in ("stdout", "stderr", "header"):
+                    await defer.maybeDeferred(self.remoteUpdate, stream, rest, True)
+                else:
+                    await defer.maybeDeferred(self.remoteUpdate, "log", (stream, rest), True)
+            for name, close in list(self._closeWhenFinished.items()):
+                target = self.logs.get(name)
+                if close and target is not None and not target.isFinished():
+                    if maybeFailure:
+                        await defer.maybeDeferred(target.addHeader,
+                                                  f"\nremoteFailed: {maybeFailure}")
+                    await target.finish()
+            if maybeFailure:
+                raise RemoteException(self._failure_text(maybeFailure))
+        return defer.ensureDeferred(complete())
 
     def remote_complete(self, failure: Any = None) -> defer.Deferred[None]:
         """The worker finished the command (`failure` is None on success)."""

@@ -176,8 +176,14 @@ class WarningCountingShellCommand(ShellMixin, CompositeStepMixin, BuildStep):
     directoryEnterPattern: Any = "make.*: Entering directory [\u2019\"`'](.*)[\u2019'`\"]"
     directoryLeavePattern: Any = "make.*: Leaving directory"
     suppressionFile: Any = None
+    # 4.3 names for the suppression-file syntax (comment/empty lines, `file : re [: a[-b]]`)
+    commentEmptyLineRe = _SUPPRESSION_COMMENT
+    suppressionLineRe = _SUPPRESSION_LINE
 
-    _unset = object()
+    class Sentinel:
+        """Type of the "argument not given" default of `warningPattern`."""
+
+    _unset = Sentinel()
 
     def __init__(self, warningPattern: Any = _unset, warningExtractor: Any = None,
                  maxWarnCount: Any = None, directoryEnterPattern: Any = None,

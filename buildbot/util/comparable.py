@@ -67,9 +67,10 @@ class ComparableMixin:
         except TypeError:  # unhashable config values: fall back to identity
             return id(self)
 
-    def isEquivalent(self, other: Any) -> bool:
-        """Same as `==` (the reference's name for it)."""
-        return bool(self == other)
+    @staticmethod
+    def isEquivalent(us: Any, them: Any) -> bool:
+        """Equal configuration, comparing renderables and nested objects by value."""
+        return is_equivalent(us, them)
 
     def _order_key(self, other: Any) -> tuple[Any, Any]:
         if type(self) is not type(other):
@@ -94,9 +95,49 @@ class ComparableMixin:
 
     def getConfigDict(self) -> dict[str, Any]:
         """The compared attributes that are set, by name (used in the web UI's config views)."""
-        out = {}
-        for attr in self._all_compare_attrs():
-            value = getattr(self, attr, _MISSING)
-            if value is not _MISSING:
-                out[attr] = value
-        return out
+        return config_dict(self)
+
+
+def _compare_attrs_of(cls: type) -> tuple[str, ...]:
+    if issubclass(cls, ComparableMixin):
+        return cls._all_compare_attrs()
+    seen: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        for attr in vars(klass).get("compare_attrs", ()):
+            seen[attr] = None
+    return tuple(seen)
+
+
+def config_dict(obj: Any) -> dict[str, Any]:
+    """`getConfigDict()`: the set compared attributes of `obj`, passwords left out."""
+    out = {}
+    for attr in _compare_attrs_of(type(obj)):
+        value = getattr(obj, attr, _MISSING)
+        if value is not _MISSING and attr not in ("passwd", "password"):
+            out[attr] = value
+    return out
+
+
+def is_equivalent(us: Any, them: Any) -> bool:
+    """`isEquivalent(us, them)`: objects with `compare_attrs` are equivalent when of the same
+    class with equivalent compared attributes; anything else compares with `==`."""
+    if not hasattr(us, "compare_attrs") and hasattr(them, "compare_attrs"):
+        us, them = them, us
+    if hasattr(us, "compare_attrs") and not isinstance(us, type):
+        if type(us) is not type(them):
+            return False
+        return all(is_equivalent(getattr(us, a, _MISSING), getattr(them, a, _MISSING))
+                   for a in _compare_attrs_of(type(us)))
+    return config_equal(us, them)
+
+
+class ConfigViewMixin:
+    """`getConfigDict()` and `isEquivalent()` by `compare_attrs`, for classes that keep their
+    own `==` (renderables, where `==` builds a renderable comparison)."""
+
+    compare_attrs: tuple[str, ...] = ()
+
+    def getConfigDict(self) -> dict[str, Any]:
+        return config_dict(self)
+
+    isEquivalent = staticmethod(is_equivalent)

@@ -60,3 +60,18 @@ def differs_internally(why: str) -> Callable[[T], T]:
         setattr(obj, MARK, why)
         return obj
     return mark
+
+
+def internal_method(qualname: str, why: str) -> Callable[..., Any]:
+    """A method (of class `qualname`'s owner) that raises when called; `qualname` is
+    "module.Class.method"."""
+    def placeholder(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        _fail(qualname, why)
+
+    module = qualname.rsplit(".", 2)[0]
+    placeholder.__name__ = qualname.rsplit(".", 1)[1]
+    placeholder.__qualname__ = ".".join(qualname.rsplit(".", 2)[1:])
+    placeholder.__module__ = module
+    placeholder.__doc__ = f"Internal to Buildbot 4.3: {why}"
+    setattr(placeholder, MARK, why)
+    return placeholder

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from twisted.application import service
 from twisted.internet import defer
@@ -29,6 +29,22 @@ __all__ = ["AsyncMultiService", "AsyncService", "BuildbotService", "BuildbotServ
            "MasterService", "ReconfigurableServiceMixin", "SharedService", "config_equal"]
 
 log = Logger()
+
+
+class _MasterThroughParents:
+    """`service.master`: the one assigned to the service, else its parent's master."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        explicit = obj.__dict__.get("_bb_explicit_master")
+        if explicit is not None:
+            return explicit
+        parent = obj.parent
+        return getattr(parent, "master", None) if parent is not None else None
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__["_bb_explicit_master"] = value
 
 
 class AsyncService(service.MultiService):
@@ -56,11 +72,18 @@ class AsyncService(service.MultiService):
         service.Service.stopService(self)
         return ensure_deferred(self.stop())
 
-    def addService(self, svc: Any) -> None:
+    # The master a service belongs to is found through its parents (the root, MasterService,
+    # is its own master); one assigned directly wins. Hidden from mypy, so that subclasses
+    # may still declare `master` as a read-only property.
+    if not TYPE_CHECKING:
+        master = _MasterThroughParents()
+
+    def addService(self, service: Any) -> None:
         """Twisted API: register a child; if we are running, start it in the background.
 
         Our own code uses `add_child`, which awaits the start instead.
         """
+        svc = service
         self._bb_add_named_child(svc)
         if self.running:
             self.tasks.spawn(f"start of {svc.name or svc!r}", defer.maybeDeferred(svc.startService))
@@ -232,7 +255,7 @@ class SharedService(AsyncMultiService):
         return f"{cls.__name__}_{digest.hexdigest()}"
 
 
-class BuildbotService(ComparableMixin, AsyncService):
+class BuildbotService(ComparableMixin, AsyncService, ReconfigurableServiceMixin):
     """Base of configurable services named in master.cfg (reporters, custom services,
     schedulers, change sources, workers).
 
@@ -341,6 +364,28 @@ class BuildbotServiceManager(ReconfigurableServiceMixin, AsyncService):
 
     config_attr = "services"
     reconfig_priority = 128
+
+    def getConfigDict(self) -> dict[str, Any]:
+        """The manager's name and the config views of the services it runs."""
+        return {"name": self.name,
+                "childs": [svc.getConfigDict() for svc in self.namedServices.values()]}
+
+    def get_service_config(self, new_config: Any) -> dict[str, Any]:
+        """The services `new_config` configures for this manager, by name (a list must not
+        name two services alike: a config error)."""
+        value = getattr(new_config, self.config_attr)
+        if isinstance(value, dict):
+            return value
+        if not isinstance(value, list):
+            raise TypeError(f"config.{self.config_attr} should be a list or dictionary")
+        by_name: dict[str, Any] = {}
+        for svc in value:
+            if svc.name in by_name:
+                # 4.3 reports a config error; util cannot reach buildbot.config (layering)
+                raise ValueError(f"Two services share the same name '{svc.name}'."
+                                 "This will result in only one service being configured.")
+            by_name[svc.name] = svc
+        return by_name
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         value = getattr(new_config, self.config_attr, None) or []

@@ -204,7 +204,7 @@ def test_fixture_covers_the_user_facing_modules() -> None:
 
 # --- members of classes ---------------------------------------------------------------------
 
-from tests.api.pending_members import PENDING_MEMBERS  # noqa: E402
+from tests.api.pending_members import PENDING_MEMBERS
 
 
 def _instance_params(cls: type, name: str) -> tuple[str, list[inspect.Parameter] | None]:
@@ -245,6 +245,8 @@ def member_problems(cls: type, qualname: str, name: str, entry: dict[str, Any]) 
             return [f"is a {kind} here, 4.3 has a method"]
         if ours is None or "params" not in entry:
             return []
+        if [kind for _, kind, _ in entry["params"]] == ["VAR_POSITIONAL", "VAR_KEYWORD"]:
+            return []  # a 4.3 decorator hid the real parameters: nothing to compare
         return params_problems(entry["params"], ours)
     return []  # properties and class attributes: existence is enough
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 from pathlib import Path
@@ -16,7 +17,10 @@ from tests.fixtures.master import running_master, wait_for_message
 from tests.fixtures.worker_process import CONNECTED, running_worker
 
 # Sleeps only on its first run in a worker directory, so a retried build finishes quickly.
-SLEEP_ONCE = "if [ -e ran-once ]; then exit 0; fi; touch ran-once; sleep 60"
+# The marker holds the shell's pid (its process group outlives a SIGKILLed worker).
+SLEEP_ONCE = ("if [ -e ran-once ]; then exit 0; fi; echo $$ > ran-once.tmp; "
+              "mv ran-once.tmp ran-once; sleep 60")
+MARKER = "slow/build/ran-once"
 
 
 def free_port() -> int:
@@ -48,6 +52,23 @@ def step_started(name: str) -> Any:
     return lambda key, body: body.get("name") == name and body.get("started_at") is not None
 
 
+async def first_run_sleeping(w: Any) -> int:
+    """Wait until the first run of SLEEP_ONCE has left its marker; returns the shell's pid.
+
+    The worker logs `startCommand:shell` before the shell runs: a worker or master stopped
+    at that point kills the command before its marker, so the retried build would sleep too.
+    """
+    return int((await w.wait_for_file(MARKER)).strip())
+
+
+def kill_group(pid: int) -> None:
+    """Kill a command left running by a SIGKILLed worker (its own process group)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 @pytest.mark.integration
 @pytest_twisted.ensureDeferred
 async def test_stopping_a_build_kills_the_command_and_cancels(tmp_path: Path) -> None:
@@ -76,10 +97,13 @@ async def test_worker_lost_mid_build_retries_on_reconnect(tmp_path: Path) -> Non
             started = wait_for_message(master, ("steps", None, "started"), step_started("work"))
             bsid = await force(master)
             await started
-            await w.wait_for_log("startCommand:shell")
-            finished = wait_for_message(master, ("builds", None, "finished"))
-            w.signal(signal.SIGKILL)
-            _, first = await finished
+            orphan = await first_run_sleeping(w)
+            try:
+                finished = wait_for_message(master, ("builds", None, "finished"))
+                w.signal(signal.SIGKILL)
+                _, first = await finished
+            finally:
+                kill_group(orphan)
             assert first["results"] == RETRY
         complete = wait_for_message(master, ("buildsets", str(bsid), "complete"))
         async with running_worker(tmp_path / "w1", port, "w1", "pw", wait_for=CONNECTED):
@@ -130,7 +154,7 @@ async def test_master_restart_mid_build_requeues_the_request(tmp_path: Path) -> 
             started = wait_for_message(master, ("steps", None, "started"), step_started("work"))
             bsid = await force(master)
             await started
-            await w.wait_for_log("startCommand:shell")
+            await first_run_sleeping(w)
         # The master stopped in the middle of the build: the build ended RETRY and its
         # request was released, so the next master builds it again.
         async with running_master(tmp_path / "m", make) as master:

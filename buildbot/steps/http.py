@@ -31,8 +31,11 @@ METHODS = ("POST", "GET", "PUT", "DELETE", "HEAD", "OPTIONS")
 DEFAULT_TIMEOUT = 120
 
 # Errors meaning the request got no response; the step ends FAILURE saying why.
+# ConnectingCancelledError is what a cancel raises while the connection is still being made
+# (it is not a ConnectError): a build stopped at that moment must still end CANCELLED.
 _REQUEST_ERRORS = (error.ConnectError, error.DNSLookupError, error.TimeoutError,
-                   defer.CancelledError, ResponseFailed, ConnectionError, OSError)
+                   error.ConnectingCancelledError, defer.CancelledError, ResponseFailed,
+                   ConnectionError, OSError)
 
 # requests keywords treq has no counterpart for: accepted, and said to be ignored in the log
 _IGNORED_PARAMS = ("proxies", "hooks", "stream")

@@ -56,6 +56,6 @@ async def test_concurrent_big_lists_and_websockets_keep_reactor_responsive(
         ticker.stop()
     assert results == [3000] * 20
     assert all(e["k"] == "things/1/update" for e in events)
-    assert max(gaps) < 0.5, f"the reactor stalled for {max(gaps):.2f}s of CPU"
+    assert max(gaps) < 1.0, f"the reactor stalled for {max(gaps):.2f}s of CPU"
     for ws in sockets:
         await ws.close()

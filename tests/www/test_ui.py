@@ -108,6 +108,7 @@ def test_installed_plugins_are_found() -> None:
     assert {"base", "waterfall_view", "console_view", "grid_view", "badges"} <= set(find_plugins())
 
 
+@pytest.mark.slow  # the first import of the badges plugin (klein, CairoSVG) costs ~1 s of CPU
 @pytest_twisted.ensureDeferred
 async def test_plugin_application_attributes(master: WebMaster) -> None:
     app = find_plugins()["waterfall_view"].load()

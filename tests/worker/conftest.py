@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,7 @@ class MasterLog:
     def count(self, text: str) -> int:
         return sum(text in line for line in self.events.items)
 
-    async def wait_for(self, text: str, count: int = 1, timeout: float = 20.0) -> None:
+    async def wait_for(self, text: str, count: int = 1, timeout: float = 120.0) -> None:
         await self.events.wait(lambda lines: sum(text in ln for ln in lines) >= count,
                                f"master log line {text!r} x{count}", timeout)
 
@@ -137,18 +137,20 @@ def master_log() -> Any:
 
 
 async def run_command(conn: Connection, name: str, args: dict[str, Any], builder: str = "b1",
-                      cmd: Any = None) -> Any:
-    """Run one command to completion; the `RecordingCommand` (its `failure` set)."""
+                      cmd: Any = None, progress: Callable[[], Any] | None = None) -> Any:
+    """Run one command to completion; the `RecordingCommand` (its `failure` set).
+
+    `progress`: see `RecordingCommand.wait_complete` (for long transfers)."""
     from buildbot.worker.protocols.base import new_command_id
     from tests.worker.standin import RecordingCommand
 
     cmd = cmd if cmd is not None else RecordingCommand()
     await conn.remoteStartCommand(cmd, builder, new_command_id(), name, args)
-    cmd.failure = await cmd.wait_complete()
+    cmd.failure = await cmd.wait_complete(progress=progress)
     return cmd
 
 
-async def wait_for_path(path: Path, timeout: float = 20.0) -> None:
+async def wait_for_path(path: Path, timeout: float = 120.0) -> None:
     """Wait until `path` exists (something a worker command creates)."""
     from twisted.internet import reactor
 

@@ -13,6 +13,9 @@ from tests.worker.standin import Events
 
 PB = "pb"
 MSGPACK = "msgpack_experimental_v7"
+# Generous: the waits return as soon as the event happens, and real worker processes are slow
+# on a loaded machine.
+WAIT_TIMEOUT = 120.0
 
 
 def free_port() -> int:
@@ -81,13 +84,13 @@ class Recorder:
         return [body for _, body in self.events.items]
 
     async def wait(self, what: str, pred: Callable[[list[Any]], bool],
-                   timeout: float = 20.0) -> list[Any]:
+                   timeout: float = WAIT_TIMEOUT) -> list[Any]:
         """Wait until `pred(bodies)` holds; returns the bodies."""
         await self.events.wait(lambda items: pred([b for _, b in items]), what, timeout)
         return self.bodies
 
 
-async def wait_until(what: str, check: Callable[[], Any], timeout: float = 20.0,
+async def wait_until(what: str, check: Callable[[], Any], timeout: float = WAIT_TIMEOUT,
                      interval: float = 0.02) -> Any:
     """Poll `check()` (a value or awaitable) until true; fail naming `what` after `timeout`.
 
@@ -110,7 +113,7 @@ async def wait_until(what: str, check: Callable[[], Any], timeout: float = 20.0,
 
 def listen(master: Any, topic: tuple[str | None, ...],
            check: Callable[[tuple[str, ...], Any], bool] = lambda k, b: True,
-           timeout: float = 20.0) -> defer.Deferred[tuple[tuple[str, ...], Any]]:
+           timeout: float = WAIT_TIMEOUT) -> defer.Deferred[tuple[tuple[str, ...], Any]]:
     """`wait_for_message`, already listening when this returns (a coroutine would only
     start consuming once awaited, and miss what happens before)."""
     from tests.fixtures.master import wait_for_message

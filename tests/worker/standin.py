@@ -15,7 +15,8 @@ from twisted.spread import pb
 
 from buildbot.worker.protocols.base import Connection
 
-DEFAULT_TIMEOUT = 20.0
+# Generous: most waits are on stock worker processes, which a loaded machine slows down.
+DEFAULT_TIMEOUT = 120.0
 
 
 def _reactor() -> Any:
@@ -160,16 +161,29 @@ class RecordingCommand(pb.Referenceable):
         self.failure = failure
         self.completed.callback(None)
 
-    async def wait_complete(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        """The failure the worker completed with (None on success)."""
-        d: defer.Deferred[Any] = defer.Deferred()
-        self.completed.addBoth(lambda r: (d.callback(r), r)[1])
-        d.addTimeout(timeout, _reactor())
-        try:
-            await d
-            return self.failure
-        except defer.TimeoutError:
-            raise AssertionError(f"command never completed; updates: {self.updates!r}") from None
+    async def wait_complete(self, timeout: float = DEFAULT_TIMEOUT,
+                            progress: Callable[[], Any] | None = None) -> Any:
+        """The failure the worker completed with (None on success).
+
+        With `progress` (e.g. the bytes transferred so far), `timeout` bounds the time
+        without progress instead of the whole command: a long transfer on a loaded machine
+        takes what it takes, a stalled one still fails.
+        """
+        seen = progress() if progress is not None else None
+        while True:
+            d: defer.Deferred[Any] = defer.Deferred()
+            self.completed.addBoth(lambda r, d=d: (d.callback(r), r)[1])
+            d.addTimeout(timeout, _reactor())
+            try:
+                await d
+                return self.failure
+            except defer.TimeoutError:
+                now = progress() if progress is not None else None
+                if progress is None or now == seen:
+                    stalled = "" if progress is None else f" (stalled at {now!r})"
+                    raise AssertionError(f"command never completed{stalled}; updates: "
+                                         f"{self.updates!r}") from None
+                seen = now
 
     def values(self, key: str) -> list[Any]:
         return [v for k, v in self.updates if k == key]

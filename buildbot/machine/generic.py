@@ -63,11 +63,10 @@ async def runProcessLogFailures(reactor: Any, args: list[str], expectedCode: int
     return False
 
 
-@implementer(IMachineAction)
-class LocalWakeAction:
-    """Runs `command` (a list) on the master's host."""
+class _LocalMachineActionMixin:
+    """Actions running a command on the master's host (`setupLocal(command)`)."""
 
-    def __init__(self, command: list[Any]) -> None:
+    def setupLocal(self, command: list[Any]) -> None:
         if not isinstance(command, list):
             config.error("command parameter must be a list")
         self._command = command
@@ -77,6 +76,14 @@ class LocalWakeAction:
         return await runProcessLogFailures(manager.master.reactor, argv)
 
 
+@implementer(IMachineAction)
+class LocalWakeAction(_LocalMachineActionMixin):
+    """Runs `command` (a list) on the master's host."""
+
+    def __init__(self, command: list[Any]) -> None:
+        self.setupLocal(command)
+
+
 class LocalWOLAction(LocalWakeAction):
     """Sends a Wake-on-LAN packet to `wakeMac` with `wolBin` from the master's host."""
 
@@ -84,14 +91,13 @@ class LocalWOLAction(LocalWakeAction):
         super().__init__([wolBin, wakeMac])
 
 
-@implementer(IMachineAction)
-class _SshAction:
+class _SshActionMixin:
     """Runs `remoteCommand` on `host` through `sshBin`; `sshKey` (private key text) and
     `sshHostKey` (the host's public key) go to temporary files under the master's
     basedir while it runs."""
 
-    def __init__(self, host: Any, remoteCommand: Any, sshBin: Any = "ssh",
-                 sshKey: Any = None, sshHostKey: Any = None) -> None:
+    def setupSsh(self, sshBin: Any, host: Any, remoteCommand: Any, sshKey: Any = None,
+                 sshHostKey: Any = None) -> None:
         for value, arg, kind in ((sshBin, "sshBin", str), (host, "host", str),
                                  (remoteCommand, "remoteCommand", list)):
             if not isinstance(value, kind):
@@ -127,9 +133,14 @@ class _SshAction:
         return await runProcessLogFailures(manager.master.reactor, argv)
 
 
-class RemoteSshWakeAction(_SshAction):
+@implementer(IMachineAction)
+class RemoteSshWakeAction(_SshActionMixin):
     """`RemoteSshWakeAction(host, remoteCommand, sshBin="ssh", sshKey=None,
     sshHostKey=None)`."""
+
+    def __init__(self, host: Any, remoteCommand: Any, sshBin: Any = "ssh",
+                 sshKey: Any = None, sshHostKey: Any = None) -> None:
+        self.setupSsh(sshBin, host, remoteCommand, sshKey=sshKey, sshHostKey=sshHostKey)
 
 
 class RemoteSshWOLAction(RemoteSshWakeAction):
@@ -141,14 +152,14 @@ class RemoteSshWOLAction(RemoteSshWakeAction):
                          sshHostKey=sshHostKey)
 
 
-class RemoteSshSuspendAction(_SshAction):
+@implementer(IMachineAction)
+class RemoteSshSuspendAction(_SshActionMixin):
     """Suspends the machine over ssh (`systemctl suspend` unless told otherwise)."""
 
     def __init__(self, host: Any, remoteCommand: Any = None, sshBin: str = "ssh",
                  sshKey: Any = None, sshHostKey: Any = None) -> None:
-        super().__init__(host, remoteCommand if remoteCommand is not None
-                         else ["systemctl", "suspend"], sshBin=sshBin, sshKey=sshKey,
-                         sshHostKey=sshHostKey)
+        self.setupSsh(sshBin, host, remoteCommand if remoteCommand is not None
+                      else ["systemctl", "suspend"], sshKey=sshKey, sshHostKey=sshHostKey)
 
 
 @implementer(IMachineAction)

@@ -128,6 +128,7 @@ class KubeCtlProxyConfigLoader(KubeConfigLoaderBase):
     """Runs `kubectl proxy -p <proxy_port>` while started and talks to the API server
     through it (kubectl reads ~/.kube/config: credentials and TLS stay its business)."""
 
+    LocalPP = _FirstLine
     kube_ctl_proxy_cmd: ClassVar[list[str]] = ["kubectl", "proxy"]  # tests replace it
 
     def checkConfig(self, proxy_port: int = 8001, namespace: str = "default") -> None:
@@ -142,10 +143,10 @@ class KubeCtlProxyConfigLoader(KubeConfigLoaderBase):
         self.proxy_port = proxy_port
         self.namespace = namespace
         if self.running:
-            await self._kill_proxy()
-            await self._spawn_proxy()
+            await self.ensure_subprocess_killed()
+            await self.start_subprocess()
 
-    async def _spawn_proxy(self) -> None:
+    async def start_subprocess(self) -> None:
         from twisted.internet import reactor
 
         self.pp = _FirstLine()
@@ -154,7 +155,7 @@ class KubeCtlProxyConfigLoader(KubeConfigLoaderBase):
         self.process = spawn(self.pp, argv[0], argv, env=os.environ)
         self.kube_proxy_output = await self.pp.first_line
 
-    async def _kill_proxy(self) -> None:
+    async def ensure_subprocess_killed(self) -> None:
         pp, self.pp = self.pp, None
         if pp is None:
             return
@@ -166,14 +167,14 @@ class KubeCtlProxyConfigLoader(KubeConfigLoaderBase):
 
     async def start(self) -> None:
         try:
-            await self._spawn_proxy()
+            await self.start_subprocess()
         except Exception:
-            await self._kill_proxy()
+            await self.ensure_subprocess_killed()
             raise
         await super().start()
 
     async def stop(self) -> None:
-        await self._kill_proxy()
+        await self.ensure_subprocess_killed()
         await super().stop()
 
     def getConfig(self) -> dict[str, Any]:

@@ -99,6 +99,7 @@ class AbstractLatentWorker(AbstractWorker):
     starts_without_substantiate = False
     state = States.NOT_SUBSTANTIATED
     substantiation_build: Any = None
+    build_wait_timer: Any = None
 
     def checkConfig(self, name: str, password: Any,  # type: ignore[override]
                     build_wait_timeout: float = 600, check_instance_interval: float = 10,

@@ -66,7 +66,7 @@ async def test_kill_9_mid_build_the_request_is_built_elsewhere_once(tmp_path: Pa
         # The worker comes back pointing at the surviving master and builds there.
         await c.start_worker("wa", b)
         await until(lambda: all(r.complete for r in c.requests()), "the request rebuilt",
-                    30, b.describe)
+                    describe=b.describe)
         one_success_per_request(c)
         rebuilt = [x for x in c.builds() if x.id != buildid]
         assert [(x.masterid, x.results) for x in rebuilt] == [(idb, SUCCESS)]
@@ -83,20 +83,23 @@ async def test_paused_master_is_fenced_and_nothing_is_built_twice(tmp_path: Path
         await c.start_worker("wa", a)
         await a.force("b")
         buildid = await build_running_on(c, ida)
-        await c.start_worker("wb", b)
 
+        # paused at once (the step runs on for 4 s and ends during the pause)
         a.signal(signal.SIGSTOP)
         try:
+            await c.start_worker("wb", b)
             await until(lambda: not c.active(ida), "master a expired", EXPIRY + 5,
                         b.describe)
             # b builds the request on wb while a is still paused
             await until(lambda: all(r.complete for r in c.requests()),
-                        "the request rebuilt by b", 30, b.describe)
+                        "the request rebuilt by b",
+                        describe=b.describe)
         finally:
             a.signal(signal.SIGCONT)
         await a.wait_for_log("was marked inactive by another master")
         await a.wait_exited()
         assert not c.active(ida)
+        assert "its writes are refused" in a.log_text()  # a did try to end its build
 
         one_success_per_request(c)
         by_id = {x.id: x for x in c.builds()}
@@ -151,14 +154,16 @@ async def test_changes_are_built_once_across_a_scheduler_takeover(tmp_path: Path
         await c.start_worker("wb", b)
         # no router: a hears of a change accepted by b from the changes table
         await b.post_change("rev1")
-        await until(lambda: len(c.requests()) == 1, "a schedules rev1", 10, a.describe)
+        await until(lambda: len(c.requests()) == 1, "a schedules rev1",
+                    describe=a.describe)
 
         a.signal(signal.SIGKILL)
         await a.wait_exited()
         await b.post_change("rev2")  # while the scheduler's master is dead
         await until(lambda: not c.active(ida), "master a expired", EXPIRY + 5, b.describe)
         await until(lambda: len(c.requests()) == 2 and all(r.complete for r in c.requests()),
-                    "both changes built", 30, b.describe)
+                    "both changes built",
+                    describe=b.describe)
         assert c.query("SELECT count(*) FROM buildsets")[0][0] == 2
         one_success_per_request(c)
 

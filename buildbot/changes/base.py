@@ -101,11 +101,10 @@ class Poller:
             d.callback(None)
 
     def __call__(self) -> None:
-        if not self.running:
-            return
-        if self._executing:
+        # a call while a poll runs is remembered: one more poll follows that one
+        if self.running and self._executing:
             self.pending = True
-        else:
+        elif self.running:
             self._schedule(force_now=True)
 
     async def stop(self) -> None:

@@ -371,15 +371,14 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
             "log", ["--ignore-missing", "--first-parent", "--format=%H", newRev,
                     *["^" + rev for rev in sorted(self.lastRev.values())], "--"],
             path=self.workdir)
-        revs = out.split()
-        revs.reverse()
-        if self.buildPushesWithNoCommits and not revs:
-            existing = self.lastRev.get(branch)
-            if existing != newRev:
-                revs = [newRev]
-                log.info('gitpoller: rebuilding {rev} for {what} branch "{branch}"',
-                         rev=newRev, what="new" if existing is None else "updated",
-                         branch=branch)
+        revs = out.split()[::-1]  # oldest first
+        existing = self.lastRev.get(branch)
+        # a push of commits known from other branches: the branch head itself, if asked
+        if self.buildPushesWithNoCommits and not revs and existing != newRev:
+            revs = [newRev]
+            log.info('gitpoller: rebuilding {rev} for {what} branch "{branch}"',
+                     rev=newRev, what="new" if existing is None else "updated",
+                     branch=branch)
         self.lastRev[branch] = newRev
         if revs:
             log.info('gitpoller: processing {n} changes: {revs} from "{url}" branch '

@@ -7,10 +7,15 @@ Its attributes follow the reference (`number`, `who`, `files`, `comments`, `revi
 
 from __future__ import annotations
 
+import html
+import time
 from typing import Any
+
+from twisted.internet import defer
 
 from buildbot.process.properties import Properties
 from buildbot.util.misc import now as epoch_now
+from buildbot.util.timestamps import to_epoch
 
 
 class Change:
@@ -110,6 +115,50 @@ class Change:
             "properties": self.properties.asList(), "repository": self.repository,
             "codebase": self.codebase, "project": self.project,
         }
+
+    @classmethod
+    def fromChdict(cls, master: Any, chdict: Any) -> defer.Deferred[Change]:
+        """A Change from a change row of the db API (`master.db.changes.getChange`), via
+        Deferred; a data API dict works too."""
+        def field(name: str, default: Any = None) -> Any:
+            if isinstance(chdict, dict):
+                return chdict.get(name, default)
+            return getattr(chdict, name, default)
+        msg = {name: field(name) for name in (
+            "changeid", "author", "committer", "comments", "revision", "branch", "category",
+            "revlink", "files", "properties")}
+        msg.update(repository=field("repository", ""), codebase=field("codebase", ""),
+                   project=field("project", ""), when_timestamp=to_epoch(field("when_timestamp")))
+        change = cls.fromMessage(msg)
+        change.sourcestampid = field("sourcestampid", change.sourcestampid)
+        return defer.succeed(change)
+
+    def asText(self) -> str:
+        """The change as the text block of a build's `changesText()` (4.3's layout)."""
+        when = time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(self.when)) \
+            if self.when else "?"
+        lines = ["Files:\n", *(f" {f}\n" for f in self.files)]
+        if self.repository:
+            lines.append(f"On: {self.repository}\n")
+        if self.project:
+            lines.append(f"For: {self.project}\n")
+        lines += [f"At: {when}\n", f"Changed By: {self.who}\n",
+                  f"Committed By: {self.committer}\n",
+                  # as in 4.3, no line break between the comments and the properties
+                  f"Comments: {self.comments}", "Properties: \n",
+                  *(f"  {name}: {value}" for name, value, _ in self.properties.asList()),
+                  "\n\n"]
+        return "".join(lines)
+
+    def getTimes(self) -> tuple[int | None, None]:
+        return (self.when, None)
+
+    def getText(self) -> list[str]:
+        """The author, HTML-escaped, as a one-item list."""
+        return [html.escape(self.who or "")]
+
+    def getLogs(self) -> dict[str, Any]:
+        return {}
 
     def getShortAuthor(self) -> str | None:
         return self.who

@@ -93,9 +93,10 @@ class BuildFactory(ComparableMixin):
         yield
         self.addStep(RemoveWorkerFileSecret(secrets))
 
-    def setSkipBuildIf(self, skipBuildIf: Callable[[Any], Any] | Any) -> None:
-        """Skip builds of this factory when `skipBuildIf` (callable(build) or renderable) is true."""
-        self.skipBuildIf = skipBuildIf
+    def setSkipBuildIf(self, predicate: Callable[[Any], Any] | Any) -> None:
+        """Skip builds of this factory when `predicate` (callable(build) or renderable) is
+        true."""
+        self.skipBuildIf = predicate
 
     def getConfigDict(self) -> dict[str, Any]:
         """A summary for the web UI."""

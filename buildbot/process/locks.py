@@ -19,9 +19,12 @@ reactor, so wake-ups run in the call that freed the lock, after its state is upd
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from twisted.internet import defer
+
+from buildbot.util.comparable import ConfigViewMixin
+from buildbot.util.subscription import Subscription, SubscriptionPoint
 
 from buildbot.util.internal import internal_function
 
@@ -32,12 +35,14 @@ EXCLUSIVE = "exclusive"
 # --- declarations (master.cfg) --------------------------------------------------------------
 
 
-class BaseLockId:
+class BaseLockId(ConfigViewMixin):
     """A lock declaration: a name and a capacity. Equal declarations (same class, name and
     capacities) stand for the same lock across reconfigurations."""
 
     name: str
     maxCount: int
+    compare_attrs: tuple[str, ...] = ("name", "maxCount")
+    lockClass: ClassVar[type[Any]]  # the real lock class (set below the real lock classes)
 
     def access(self, mode: str, count: int = 1) -> LockAccess:
         """How a builder or step uses this lock: 'counting' (count >= 0) or 'exclusive'."""
@@ -80,6 +85,12 @@ class WorkerLock(BaseLockId):
         self.maxCount = maxCount
         self.maxCountForWorker: dict[str, int] = dict(maxCountForWorker or {})
 
+    compare_attrs = ("name", "maxCount", "_maxCountForWorkerList")
+
+    @property
+    def _maxCountForWorkerList(self) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(self.maxCountForWorker.items()))
+
     def _identity(self) -> tuple[Any, ...]:
         return (type(self), self.name, self.maxCount,
                 tuple(sorted(self.maxCountForWorker.items())))
@@ -89,7 +100,7 @@ class WorkerLock(BaseLockId):
                 f"maxCountForWorker={self.maxCountForWorker!r})")
 
 
-class LockAccess:
+class LockAccess(ConfigViewMixin):
     """One use of a lock: `lockid`, `mode` ('counting' or 'exclusive') and `count`.
 
     Invalid arguments raise AssertionError, as the reference's asserts do (raised explicitly
@@ -97,6 +108,7 @@ class LockAccess:
     """
 
     __slots__ = ("count", "lockid", "mode")
+    compare_attrs = ("lockid", "mode", "count")
 
     def __init__(self, lockid: BaseLockId, mode: str, count: int = 1) -> None:
         if mode not in (COUNTING, EXCLUSIVE):
@@ -143,6 +155,15 @@ class BaseLock:
     Owners are compared by identity, accesses by value.
     """
 
+    description = "<BaseLock>"
+    _release_subs: SubscriptionPoint | None = None
+
+    def subscribeToReleases(self, callback: Any) -> Subscription:
+        """Call `callback()` after each release of this lock; returns the subscription."""
+        if self._release_subs is None:
+            self._release_subs = SubscriptionPoint(f"{self!r} releases")
+        return self._release_subs.subscribe(callback)
+
     def __init__(self, name: str, maxCount: int = 1, description: str | None = None) -> None:
         self.lockName = name
         self.maxCount = maxCount
@@ -172,11 +193,11 @@ class BaseLock:
             return self._held_counting + ahead + access.count <= self.maxCount
         return not self.owners and ahead == 0
 
-    def isAvailable(self, owner: Any, access: LockAccess) -> bool:
-        """Whether `owner` may claim `access` now (a count of 0 always may)."""
+    def isAvailable(self, requester: Any, access: LockAccess) -> bool:
+        """Whether `requester` may claim `access` now (a count of 0 always may)."""
         if access.count == 0:
             return True
-        return self._fits(access, self._waiter_index(owner, access))
+        return self._fits(access, self._waiter_index(requester, access))
 
     def claim(self, owner: Any, access: LockAccess) -> None:
         """Take the lock; AssertionError unless `isAvailable` said yes."""
@@ -210,6 +231,8 @@ class BaseLock:
         else:
             self._held_exclusive -= 1
         self._wake_waiters()
+        if self._release_subs is not None:
+            self._release_subs.deliver()
 
     def _wake_waiters(self) -> None:
         to_fire = []
@@ -259,10 +282,10 @@ class BaseLock:
         """Whether `owner` holds `access` (compared by value) on this lock."""
         return any(o is owner and a == access for o, a in self.owners)
 
-    def setMaxCount(self, maxCount: int) -> None:
+    def setMaxCount(self, count: int) -> None:
         """Change the capacity; holders over a lowered capacity keep their claims."""
-        grew = maxCount > self.maxCount
-        self.maxCount = maxCount
+        grew = count > self.maxCount
+        self.maxCount = count
         if grew:
             self._wake_waiters()
 
@@ -273,6 +296,10 @@ class RealMasterLock(BaseLock):
     def __init__(self, name: str) -> None:
         super().__init__(name, 0, f"<MasterLock({name})>")
         self.config_version = -1
+
+    def getLockForWorker(self, workername: str) -> BaseLock:
+        """A master lock is the same on every worker."""
+        return self
 
     def updateFromLockId(self, lockid: MasterLock, config_version: int) -> None:
         """Adopt the capacity of `lockid` (same name) unless it comes from an older config."""
@@ -325,6 +352,10 @@ class RealWorkerLock:
             capacity = self._capacity(workername)
             lock.description = f"<WorkerLock({self.lockName}, {capacity})[{workername}]>"
             lock.setMaxCount(capacity)
+
+
+MasterLock.lockClass = RealMasterLock
+WorkerLock.lockClass = RealWorkerLock
 
 
 class LockRegistry:

@@ -12,8 +12,6 @@ from __future__ import annotations
 PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     # buildbot.changes.bitbucket: 1
     'buildbot.changes.bitbucket.BitbucketPullrequestPoller': ('build_name',),
-    # buildbot.changes.changes: 5
-    'buildbot.changes.changes.Change': ('asText', 'fromChdict', 'getLogs', 'getText', 'getTimes',),
     # buildbot.changes.gerritchangesource: 2
     'buildbot.changes.gerritchangesource.GerritSshStreamEventsConnector': (
         'LocalPP', 'start_stream_process',
@@ -53,29 +51,15 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'load_secrets', 'load_services', 'load_user_managers', 'load_validation', 'load_workers',
         'load_www', 'preChangeGenerator',
     ),
-    # buildbot.locks: 39
-    'buildbot.locks.BaseLock': (
-        'description', 'isAvailable', 'setMaxCount', 'subscribeToReleases',
-    ),
-    'buildbot.locks.BaseLockId': ('compare_attrs', 'getConfigDict', 'isEquivalent',),
-    'buildbot.locks.LockAccess': ('compare_attrs', 'getConfigDict', 'isEquivalent',),
-    'buildbot.locks.MasterLock': ('compare_attrs', 'getConfigDict', 'isEquivalent', 'lockClass',),
+    # buildbot.locks: 16
     'buildbot.locks.RealMasterLock': (
-        'addService', 'description', 'disownServiceParent', 'getLockForWorker', 'getName',
-        'getService', 'isAvailable', 'master', 'setMaxCount', 'setServiceParent', 'startService',
-        'stopService', 'subscribeToReleases',
+        'addService', 'disownServiceParent', 'getName', 'getService', 'master', 'setServiceParent',
+        'startService', 'stopService',
     ),
     'buildbot.locks.RealWorkerLock': (
         'addService', 'disownServiceParent', 'getName', 'getService', 'master', 'setServiceParent',
         'startService', 'stopService',
     ),
-    'buildbot.locks.WorkerLock': ('compare_attrs', 'getConfigDict', 'isEquivalent', 'lockClass',),
-    # buildbot.machine.generic: 5
-    'buildbot.machine.generic.LocalWOLAction': ('setupLocal',),
-    'buildbot.machine.generic.LocalWakeAction': ('setupLocal',),
-    'buildbot.machine.generic.RemoteSshSuspendAction': ('setupSsh',),
-    'buildbot.machine.generic.RemoteSshWOLAction': ('setupSsh',),
-    'buildbot.machine.generic.RemoteSshWakeAction': ('setupSsh',),
     # buildbot.machine.manager: 1
     'buildbot.machine.manager.MachineManager': ('managed_services_name',),
     # buildbot.process.botmaster: 14
@@ -91,15 +75,6 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     # buildbot.process.cache: 1
     'buildbot.process.cache.CacheManager': ('DEFAULT_CACHE_SIZE',),
-    # buildbot.process.factory: 8
-    'buildbot.process.factory.BasicBuildFactory': ('setSkipBuildIf',),
-    'buildbot.process.factory.BasicSVN': ('setSkipBuildIf',),
-    'buildbot.process.factory.BuildFactory': ('setSkipBuildIf',),
-    'buildbot.process.factory.CPAN': ('setSkipBuildIf',),
-    'buildbot.process.factory.ConfigurableBuildFactory': ('setSkipBuildIf',),
-    'buildbot.process.factory.GNUAutoconf': ('setSkipBuildIf',),
-    'buildbot.process.factory.QuickBuildFactory': ('setSkipBuildIf',),
-    'buildbot.process.factory.Trial': ('setSkipBuildIf',),
     # buildbot.process.metrics: 10
     'buildbot.process.metrics.MetricAlarmHandler': ('get',),
     'buildbot.process.metrics.MetricCountHandler': ('get',),
@@ -287,10 +262,6 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     # buildbot.util.deferwaiter: 1
     'buildbot.util.deferwaiter.NonRepeatedActionHandler': ('force',),
-    # buildbot.util.kubeclientservice: 3
-    'buildbot.util.kubeclientservice.KubeCtlProxyConfigLoader': (
-        'LocalPP', 'ensure_subprocess_killed', 'start_subprocess',
-    ),
     # buildbot.util.lineboundaries: 2
     'buildbot.util.lineboundaries.LineBoundaryFinder': ('partialLine', 'warned',),
     # buildbot.util.lru: 25
@@ -320,40 +291,39 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
         'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.docker: 18
+    # buildbot.worker.docker: 16
     'buildbot.worker.docker.DockerBaseWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'shortid', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'shortid', 'updateLocks', 'waitForCompleteShutdown',
     ),
     'buildbot.worker.docker.DockerLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'checkConfig', 'controlWorker', 'locksAvailable',
-        'quarantine_timer', 'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'quarantine_timer',
+        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.ec2: 10
+    # buildbot.worker.ec2: 9
     'buildbot.worker.ec2.EC2LatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'checkConfig', 'controlWorker', 'locksAvailable',
-        'quarantine_timer', 'reconfigService', 'sendBuilderList', 'updateLocks',
-        'waitForCompleteShutdown',
+        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'quarantine_timer',
+        'reconfigService', 'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.kubernetes: 10
+    # buildbot.worker.kubernetes: 9
     'buildbot.worker.kubernetes.KubeLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer',
         'renderWorkerProps', 'sendBuilderList', 'shortid', 'updateLocks',
         'waitForCompleteShutdown',
     ),
-    # buildbot.worker.latent: 16
+    # buildbot.worker.latent: 14
     'buildbot.worker.latent.AbstractLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'updateLocks', 'waitForCompleteShutdown',
     ),
     'buildbot.worker.latent.LocalLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.libvirt: 11
+    # buildbot.worker.libvirt: 10
     'buildbot.worker.libvirt.LibVirtWorker': (
-        'attachBuilder', 'build_wait_timer', 'checkConfig', 'controlWorker', 'locksAvailable',
-        'pool', 'quarantine_timer', 'reconfigService', 'sendBuilderList', 'updateLocks',
+        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'pool',
+        'quarantine_timer', 'reconfigService', 'sendBuilderList', 'updateLocks',
         'waitForCompleteShutdown',
     ),
     # buildbot.worker.local: 7
@@ -361,15 +331,15 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
         'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.marathon: 9
+    # buildbot.worker.marathon: 8
     'buildbot.worker.marathon.MarathonLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'shortid', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'shortid', 'updateLocks', 'waitForCompleteShutdown',
     ),
-    # buildbot.worker.openstack: 8
+    # buildbot.worker.openstack: 7
     'buildbot.worker.openstack.OpenStackLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'updateLocks', 'waitForCompleteShutdown',
     ),
     # buildbot.worker.protocols.base: 4
     'buildbot.worker.protocols.base.Connection': (
@@ -379,10 +349,10 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     'buildbot.worker.protocols.manager.msgpack.MsgManager': ('register',),
     # buildbot.worker.protocols.manager.pb: 1
     'buildbot.worker.protocols.manager.pb.PBManager': ('register',),
-    # buildbot.worker.upcloud: 8
+    # buildbot.worker.upcloud: 7
     'buildbot.worker.upcloud.UpcloudLatentWorker': (
-        'attachBuilder', 'build_wait_timer', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
+        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
+        'updateLocks', 'waitForCompleteShutdown',
     ),
     # buildbot.www.auth: 3
     'buildbot.www.auth.CustomAuth': ('credentialInterfaces', 'requestAvatarId',),

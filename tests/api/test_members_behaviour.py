@@ -230,3 +230,57 @@ def test_service_master_and_manager_helpers() -> None:
     with pytest.raises(ValueError, match="Two services share the same name 'a'"):
         manager.get_service_config(Config)
     assert manager.getConfigDict() == {"name": None, "childs": []}
+
+
+def test_change_text_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from buildbot.changes.changes import Change
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        change = Change("me <m@x>", ["b.c", "a.c"], "fix it", committer="c", when=1700000000,
+                        repository="repo", properties={"x": 1, "y": "z"})
+        # recorded from 4.3 (its quirks included: no break after the comments)
+        assert change.asText() == (
+            "Files:\n a.c\n b.c\nOn: repo\nAt: Tue 14 Nov 2023 22:13:20\n"
+            "Changed By: me <m@x>\nCommitted By: c\nComments: fix itProperties: \n"
+            "  x: 1  y: z\n\n")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert change.getText() == ["me &lt;m@x&gt;"]
+    assert change.getTimes() == (1700000000, None)
+    assert change.getLogs() == {}
+    got: list[Any] = []
+    Change.fromChdict(None, {"changeid": 4, "author": "a", "when_timestamp": 1700000000,
+                             "files": ["f"], "properties": {"p": (1, "Change")}}
+                      ).addCallback(got.append)
+    assert got[0].number == 4 and got[0].when == 1700000000
+    assert got[0].properties.getProperty("p") == 1
+
+
+def test_lock_declarations_and_releases() -> None:
+    from buildbot import locks
+    m = locks.MasterLock("a", maxCount=2)
+    w = locks.WorkerLock("w", maxCountForWorker={"x": 3})
+    assert m.getConfigDict() == {"name": "a", "maxCount": 2}
+    assert w.getConfigDict() == {"name": "w", "maxCount": 1,
+                                 "_maxCountForWorkerList": (("x", 3),)}
+    assert locks.MasterLock.isEquivalent(m, locks.MasterLock("a", maxCount=2))
+    assert not locks.MasterLock.isEquivalent(m, locks.MasterLock("a"))
+    assert (m.lockClass.__name__, w.lockClass.__name__) == ("RealMasterLock", "RealWorkerLock")
+    real = locks.RealMasterLock("a")
+    real.setMaxCount(count=1)
+    assert real.getLockForWorker("any") is real
+    released: list[int] = []
+    sub = real.subscribeToReleases(lambda: released.append(1))
+    owner = object()
+    access = m.access("exclusive")
+    assert real.isAvailable(requester=owner, access=access)
+    real.claim(owner, access)
+    real.release(owner, access)
+    sub.unsubscribe()
+    real.claim(owner, access)
+    real.release(owner, access)
+    assert released == [1]

@@ -205,8 +205,11 @@ class ReporterBase(BuildbotService):
           with the lowest id.
         """
         master = self.master
-        if not getattr(getattr(master, "config", None), "multiMaster", False):
+        cfg = getattr(master, "config", None)
+        if not getattr(cfg, "multiMaster", False):
             return True
+        if (getattr(cfg, "mq", None) or {}).get("type", "simple") == "simple":
+            return True  # no shared bus: a master hears only the events it produces
         me = getattr(master, "masterid", None)
         if me is None:
             return True

@@ -56,6 +56,7 @@ WWW_KEYS = frozenset({
     "custom_templates_dir", "debug", "default_page", "json_cache_seconds", "jsonp",
     "logRotateLength", "maxRotatedFiles", "rest_minimum_version", "ui_default_config",
     "versions", "ws_ping_interval", "project_widgets", "graphql", "theme",
+    "metrics",  # ours: GET /metrics (docs/monitoring.md)
 })
 
 
@@ -327,6 +328,13 @@ def load_www(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
             isinstance(v, tuple) and len(v) >= 2 for v in versions)
         if not valid:
             error("Invalid www configuration value of versions")
+
+    if "metrics" in www:
+        from buildbot.util.metrics_registry import check_metrics_setting
+
+        problem = check_metrics_setting(www["metrics"])
+        if problem:
+            error(problem)
 
     expiration = www.get("cookie_expiration_time")
     if expiration is not None and not isinstance(expiration, datetime.timedelta):

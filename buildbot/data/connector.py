@@ -150,6 +150,14 @@ class DataConnector(AsyncService):
                 return endpoint, kwargs
         raise InvalidPathError("Invalid path: " + "/".join(str(p) for p in path))
 
+    def endpoint_pattern(self, path: Sequence[Any]) -> str | None:
+        """The pattern text (`builders/n:builderid/builds`) of the endpoint serving `path`,
+        or None: a label of bounded variety for request metrics."""
+        for pattern, _ in self._patterns.get(len(path), ()):
+            if pattern.match(path) is not None:
+                return pattern.text
+        return None
+
     async def get(
         self,
         path: Sequence[Any],

@@ -105,6 +105,19 @@ class BuildRequestsDb(DbComponent):
 
         return await self._pool.run(thd_get)
 
+    async def pending_summary(self) -> list[tuple[int, int, int]]:
+        """(builderid, number, oldest submitted_at in epoch seconds) of the requests no
+        master claimed yet, one grouped query (for `GET /metrics`)."""
+        br, c = self._tables.buildrequests, self._tables.buildrequest_claims
+        q = sa.select(br.c.builderid, sa.func.count(br.c.id), sa.func.min(br.c.submitted_at)) \
+            .select_from(br.outerjoin(c, c.c.brid == br.c.id)) \
+            .where(br.c.complete == 0, c.c.brid.is_(None)).group_by(br.c.builderid)
+
+        def thd_pending(conn: sa.Connection) -> list[tuple[int, int, int]]:
+            return [(int(r[0]), int(r[1]), int(r[2] or 0)) for r in conn.execute(q)]
+
+        return await self._pool.run(thd_pending)
+
     async def getBuildRequests(self, builderid: int | None = None,
                                complete: bool | None = None,
                                claimed: bool | int | None = None, bsid: int | None = None,

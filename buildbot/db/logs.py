@@ -29,6 +29,7 @@ from buildbot.db.logchunks import (
 )
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
+from buildbot.util.metrics_registry import LOG_BYTES
 
 log = Logger()
 
@@ -153,7 +154,9 @@ class LogsDb(DbComponent):
         or None if the log does not exist. One DB round trip."""
         if not content.endswith("\n"):
             content += "\n"
-        lines = content.encode("utf-8").split(b"\n")[:-1]
+        raw = content.encode("utf-8")
+        LOG_BYTES.inc((), len(raw))
+        lines = raw.split(b"\n")[:-1]
         if self._max_size is not None:
             state = self._trims.setdefault(logid, TrimState())
             lines = state.take(lines, self._max_size, self._max_tail_size)

@@ -24,6 +24,7 @@ from twisted.python.threadpool import ThreadPool
 
 from buildbot.db.errors import DbError, DbOperationError
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.metrics_registry import DB_LATENCY, DB_TRANSACTIONS
 
 log = Logger()
 
@@ -147,8 +148,18 @@ class DbPool:
         if self._threadpool is None:
             raise DbError(f"database pool is not running (operation {operation_name(fn)})")
         assert self._reactor is not None
+        # Counted here, on the reactor thread (the metrics registry has no locks).
+        started = time.monotonic()
         d = threads.deferToThreadPool(self._reactor, self._threadpool, thd, fn)
-        return await d
+        try:
+            result = await d
+        except BaseException:
+            DB_TRANSACTIONS.inc(("error",))
+            DB_LATENCY.observe(time.monotonic() - started)
+            raise
+        DB_TRANSACTIONS.inc(("ok",))
+        DB_LATENCY.observe(time.monotonic() - started)
+        return result
 
     def _thd_with_engine(self, fn: Callable[[sa.Engine], T]) -> T:
         try:

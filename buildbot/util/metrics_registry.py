@@ -57,9 +57,14 @@ class Metric:
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
 
+    #: the name in the HELP and TYPE lines (counters: with their `_total` suffix)
+    @property
+    def family_name(self) -> str:
+        return self.name
+
     def header(self) -> list[str]:
         doc = self.documentation.replace("\\", "\\\\").replace("\n", "\\n")
-        return [f"# HELP {self.name} {doc}", f"# TYPE {self.name} {self.kind}"]
+        return [f"# HELP {self.family_name} {doc}", f"# TYPE {self.family_name} {self.kind}"]
 
     def samples(self) -> Iterable[str]:
         return ()
@@ -75,6 +80,11 @@ class Counter(Metric):
     """A monotonically increasing count, per label values."""
 
     kind = "counter"
+
+    @property
+    def family_name(self) -> str:
+        # the 0.0.4 text format names a counter's family like its sample
+        return f"{self.name}_total"
 
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> None:
         super().__init__(name, documentation, labelnames)
@@ -200,6 +210,26 @@ DB_LATENCY = REGISTRY.register(Histogram(
 MQ_MESSAGES = REGISTRY.register(Counter(
     "buildbot_mq_messages", "Messages produced on the message queue, by the first routing "
     "key element.", ("kind",)))
+LOG_BYTES = REGISTRY.register(Counter(
+    "buildbot_log_written_bytes", "Bytes of build log content received for storage."))
+
+
+METRICS_KEYS = frozenset({"token"})
+
+
+def check_metrics_setting(value: Any) -> str | None:
+    """The problem with a `c['www']['metrics']` value, or None if it is valid."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if not isinstance(value, dict):
+        return "c['www']['metrics'] must be True, False or a dict"
+    unknown = sorted(str(k) for k in value if k not in METRICS_KEYS)
+    if unknown:
+        return f"unknown c['www']['metrics'] key(s): {', '.join(unknown)}"
+    token = value.get("token")
+    if token is not None and (not isinstance(token, str) or not token):
+        return "c['www']['metrics']['token'] must be a non-empty string"
+    return None
 
 
 class ReactorLagMonitor:

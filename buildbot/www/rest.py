@@ -151,6 +151,9 @@ class V2RootResource(AsyncResource):
                 if wanted not in (b"GET", b"POST", b"HEAD"):
                     return self._json_error(request, 400, {"error": "invalid method"})
                 return b""
+        metrics = self.www.metrics
+        if metrics is not None:
+            metrics.track_rest(request, self._path(request))
         if method in (b"GET", b"HEAD"):
             return self.render_async(request, self._render_rest)
         if method == b"POST":

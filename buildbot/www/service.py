@@ -34,6 +34,7 @@ from buildbot.www.channel import guarded_protocol
 from buildbot.www.config import ConfigResource, IndexResource, frontend_config
 from buildbot.www.health import LivenessResource, ReadinessResource
 from buildbot.www.httpclient import WebClients
+from buildbot.www.metrics import MetricsCollector, MetricsResource
 from buildbot.www.resource import HttpError
 from buildbot.www.rest import ApiVersionsResource
 from buildbot.www.session import DEFAULT_EXPIRATION, Session, SessionManager, session_of
@@ -199,6 +200,7 @@ class WWWService(AsyncService):
         self._applied = False
         self.http = WebClients(self.reactor)
         self.lag_monitor = ReactorLagMonitor(None)  # clock set in start()
+        self.metrics: MetricsCollector | None = None  # while c['www']['metrics'] is on
 
     # -- collaborators ---------------------------------------------------------------------
     @property
@@ -255,11 +257,15 @@ class WWWService(AsyncService):
         await super().start()
         self.lag_monitor.clock = self.reactor
         self.lag_monitor.start()
+        if self.metrics is not None:
+            await self.metrics.start()
         if self._applied:
             await self._apply_port(self.www_config.get("port"))
 
     async def stop(self) -> None:
         self.lag_monitor.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         await self._close_port()
         if self.ws is not None:
             self.ws.close_all()
@@ -348,10 +354,23 @@ class WWWService(AsyncService):
         self.sessions.on_revoke = self._share_revocation
         self.sessions.on_accept = self._maybe_refresh_revocations if \
             getattr(new_config, "multiMaster", False) else None
+        await self._configure_metrics(www.get("metrics"))
         self._build_site(www)
         self._applied = True
         if self.running:
             await self._apply_port(www.get("port"))
+
+    async def _configure_metrics(self, setting: Any) -> None:
+        if not setting:
+            if self.metrics is not None:
+                self.metrics.stop()
+                self.metrics = None
+            return
+        if self.metrics is None:
+            self.metrics = MetricsCollector(self)
+        self.metrics.token = setting.get("token") if isinstance(setting, dict) else None
+        if self.running:
+            await self.metrics.start()
 
     def _own_origin(self) -> str:
         from urllib.parse import urlparse
@@ -414,7 +433,8 @@ class WWWService(AsyncService):
             b"api": ApiVersionsResource(self), b"config": ConfigResource(self),
             b"auth": AuthRootResource(self),
             # probes: no auth, they reveal only whether this master works
-            b"healthz": LivenessResource(self), b"readyz": ReadinessResource(self)}
+            b"healthz": LivenessResource(self), b"readyz": ReadinessResource(self),
+            b"metrics": MetricsResource(self)}
         for name, child in children.items():
             root.putChild(name, child)
         root.putChild(b"ws", self.ws)

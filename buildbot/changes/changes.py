@@ -150,15 +150,18 @@ class Change:
                   "\n\n"]
         return "".join(lines)
 
-    def getTimes(self) -> tuple[int | None, None]:
-        return (self.when, None)
-
-    def getText(self) -> list[str]:
-        """The author, HTML-escaped, as a one-item list."""
-        return [html.escape(self.who or "")]
-
+    # Old status-API accessors some plugins still call: a change has no logs and no end
+    # time, and its "text" is its author, escaped for HTML.
     def getLogs(self) -> dict[str, Any]:
         return {}
+
+    def getText(self) -> list[str]:
+        author = self.who or ""
+        return [html.escape(author)]
+
+    def getTimes(self) -> tuple[int | None, None]:
+        start = self.when
+        return start, None
 
     def getShortAuthor(self) -> str | None:
         return self.who

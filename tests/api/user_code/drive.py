@@ -57,7 +57,9 @@ def wait_for(what: str, check: Any) -> Any:
 
 def main(basedir: Path) -> dict[str, Any]:
     port = free_port()
-    env = {**os.environ, "UC_WWW_PORT": str(port), "UC_PB_PORT": str(free_port())}
+    env = {**os.environ, "UC_WWW_PORT": str(port), "UC_PB_PORT": str(free_port()),
+           # generous: the 10 s default can pass on a loaded machine before the master logs
+           "START_TIMEOUT": "120"}
     if basedir.exists():
         shutil.rmtree(basedir)
     basedir.parent.mkdir(parents=True, exist_ok=True)

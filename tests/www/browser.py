@@ -95,7 +95,7 @@ class CdpConnection:
         await with_timeout(self.opened, "the DevTools connection")
 
     async def send(self, method: str, params: dict[str, Any] | None = None,
-                   session: str | None = None, timeout: float = 20.0) -> Any:
+                   session: str | None = None, timeout: float = 60.0) -> Any:
         self.next_id += 1
         msg: dict[str, Any] = {"id": self.next_id, "method": method, "params": params or {}}
         if session is not None:
@@ -114,13 +114,13 @@ class Page:
         self.session = session
 
     async def send(self, method: str, params: dict[str, Any] | None = None,
-                   timeout: float = 20.0) -> Any:
+                   timeout: float = 60.0) -> Any:
         return await self.cdp.send(method, params, self.session, timeout)
 
     async def navigate(self, url: str) -> None:
         await self.send("Page.navigate", {"url": url})
 
-    async def evaluate(self, expression: str, timeout: float = 20.0) -> Any:
+    async def evaluate(self, expression: str, timeout: float = 60.0) -> Any:
         res = await self.send("Runtime.evaluate", {"expression": expression,
                                                    "awaitPromise": True,
                                                    "returnByValue": True}, timeout)
@@ -128,7 +128,7 @@ class Page:
             raise RuntimeError(f"page exception: {res['exceptionDetails']}")
         return res.get("result", {}).get("value")
 
-    async def wait_for(self, condition: str, what: str, timeout: float = 15.0) -> Any:
+    async def wait_for(self, condition: str, what: str, timeout: float = 60.0) -> Any:
         """Wait (inside the page) until the JS expression `condition` is truthy."""
         script = f"""new Promise((resolve, reject) => {{
             const deadline = Date.now() + {int(timeout * 1000)};
@@ -173,7 +173,7 @@ async def chromium() -> AsyncIterator[Browser]:
     transport = reactor.spawnProcess(  # type: ignore[attr-defined]
         proc, exe, [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"], env=None)
     try:
-        url = await with_timeout(proc.listening, "chromium to start", 30)
+        url = await with_timeout(proc.listening, "chromium to start", 120)
         cdp = CdpConnection()
         await cdp.connect(url)
         yield Browser(cdp)
@@ -187,5 +187,5 @@ async def chromium() -> AsyncIterator[Browser]:
                 transport.signalProcess("KILL")
             except Exception:  # noqa: BLE001, S110  (already gone)
                 pass
-        await with_timeout(proc.ended, "chromium to exit", 10)
+        await with_timeout(proc.ended, "chromium to exit", 60)
         shutil.rmtree(profile, ignore_errors=True)

@@ -21,7 +21,8 @@ from buildbot.mq.simple import SimpleMQ
 from buildbot.util.resultspec import ResultSpec
 from buildbot.www.service import WWWService
 
-DEFAULT_TIMEOUT = 5.0
+# Generous: waits return as soon as the answer comes, and a loaded machine is slow.
+DEFAULT_TIMEOUT = 60.0
 
 
 # -- test resource types -------------------------------------------------------------------

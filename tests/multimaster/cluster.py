@@ -26,6 +26,9 @@ from twisted.internet import defer, protocol, threads
 from tests.fixtures.worker_process import WorkerProcess, create_worker
 
 POLL = 0.05
+# Generous: the waits return as soon as the event happens, and master and worker processes
+# are slow on a loaded machine.
+WAIT_TIMEOUT = 120.0
 TAC = """\
 from twisted.application import service
 from buildbot.master import BuildMaster
@@ -101,7 +104,7 @@ class MasterProcess:
         return f"master {self.name} ({'running' if self.running else 'exited'}):\n{tail}\n" \
                f"{bytes(self._proto.output[-1500:]).decode(errors='replace')}"
 
-    async def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+    async def wait_for_log(self, text: str, timeout: float = WAIT_TIMEOUT) -> None:
         await until(lambda: text in self.log_text(), f"{self.name} logs {text!r}", timeout,
                     self.describe)
 
@@ -109,7 +112,7 @@ class MasterProcess:
         if self.running:
             self._transport.signalProcess(sig)
 
-    async def wait_exited(self, timeout: float = 30.0) -> None:
+    async def wait_exited(self, timeout: float = WAIT_TIMEOUT) -> None:
         await until(lambda: not self.running, f"{self.name} exits", timeout, self.describe)
 
     async def stop(self) -> None:
@@ -154,7 +157,7 @@ class MasterProcess:
         await threads.deferToThread(post)
 
 
-async def until(cond: Callable[[], Any], what: str, timeout: float = 30.0,
+async def until(cond: Callable[[], Any], what: str, timeout: float = WAIT_TIMEOUT,
                 describe: Callable[[], str] | None = None) -> Any:
     """Poll `cond` until it returns something true; fail after `timeout` naming `what`."""
     deadline = _reactor().seconds() + timeout

@@ -139,7 +139,8 @@ class BaseParameter:
         """Put this field's value into `properties` (a plain dict)."""
         properties[self.name] = self.getFromKwargs(kwargs)
 
-    def parse_from_args(self, values: list[Any]) -> Any:
+    def parse_from_args(self, l: list[Any]) -> Any:  # 4.3 names the list `l`
+        values = l
         if self.multiple:
             return [self.parse_from_arg(v) for v in values]
         return self.parse_from_arg(values[0])
@@ -171,7 +172,7 @@ class FixedParameter(BaseParameter):
     hide = True
     default = ""
 
-    def parse_from_args(self, values: list[Any]) -> Any:
+    def parse_from_args(self, l: list[Any]) -> Any:  # 4.3 names the list `l`
         return self.default
 
 
@@ -267,9 +268,9 @@ class InheritBuildParameter(ChoiceStringParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("InheritBuildParameter can only be used by properties")
 
-    async def updateFromKwargs(self, properties: dict[str, Any],
-                               kwargs: dict[str, Any], collector: Any, master: Any = None,
-                               **unused: Any) -> None:
+    async def updateFromKwargs(self, master: Any,  # type: ignore[override]
+                               properties: dict[str, Any], changes: Any,
+                               kwargs: dict[str, Any], **unused: Any) -> None:
         arg = kwargs.get(self.fullName or "", [""])[0]
         choice = arg.split(" ")[0]
         parts = choice.split("/")
@@ -306,12 +307,11 @@ class WorkerChoiceParameter(ChoiceStringParameter):
     def __init__(self, name: str = "workername", **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
 
-    def updateFromKwargs(self, properties: dict[str, Any], kwargs: dict[str, Any],
-                         collector: ValidationErrorCollector, **unused: Any) -> Any:
+    def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]
+                         **unused: Any) -> Any:
         if self.getFromKwargs(kwargs) == self.anySentinel:
-            return None
-        return super().updateFromKwargs(properties=properties, kwargs=kwargs,
-                                        collector=collector, **unused)
+            return None  # no worker chosen: no property at all
+        return super().updateFromKwargs(kwargs=kwargs, **unused)
 
     async def getChoices(self, master: Any, scheduler: Any,
                          buildername: str | None) -> list[str]:
@@ -364,9 +364,9 @@ class NestedParameter(BaseParameter):
                 collector=collector, **kw)
         kwargs[self.fullName or ""] = child
 
-    async def updateFromKwargs(self, properties: dict[str, Any],
-                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
-                               **kw: Any) -> None:
+    async def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]
+                               properties: dict[str, Any],
+                               collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(kwargs=kwargs, properties=properties,
                                           collector=collector, **kw)
         target = properties.setdefault(self.name, {}) if self.name else properties
@@ -395,9 +395,9 @@ class AnyPropertyParameter(NestedParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("AnyPropertyParameter can only be used by properties")
 
-    async def updateFromKwargs(self, properties: dict[str, Any],
-                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
-                               master: Any = None, **kw: Any) -> None:
+    async def updateFromKwargs(self, master: Any,  # type: ignore[override]
+                               properties: dict[str, Any], kwargs: dict[str, Any],
+                               collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(master=master, properties=properties,
                                           kwargs=kwargs, collector=collector, **kw)
         values = kwargs[self.fullName or ""]
@@ -448,9 +448,9 @@ class CodebaseParameter(NestedParameter):
     def createSourcestamp(self, properties: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         return kwargs.get(self.fullName or "", {})
 
-    async def updateFromKwargs(self, properties: dict[str, Any],
-                               kwargs: dict[str, Any], collector: ValidationErrorCollector,
-                               sourcestamps: dict[str, Any] | None = None, **kw: Any) -> None:
+    async def updateFromKwargs(self, sourcestamps: dict[str, Any] | None,  # type: ignore[override]
+                               kwargs: dict[str, Any], properties: dict[str, Any],
+                               collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(sourcestamps=sourcestamps, properties=properties,
                                           kwargs=kwargs, collector=collector, **kw)
         ss = self.createSourcestamp(properties, kwargs)

@@ -137,29 +137,9 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     'buildbot.schedulers.basic.SingleBranchScheduler': ('startConsumingEnableEvents',),
     # buildbot.schedulers.dependent: 1
     'buildbot.schedulers.dependent.Dependent': ('startConsumingEnableEvents',),
-    # buildbot.schedulers.forcesched: 26
-    'buildbot.schedulers.forcesched.AnyPropertyParameter': ('parse_from_args', 'updateFromKwargs',),
-    'buildbot.schedulers.forcesched.BaseParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.BooleanParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.ChoiceStringParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.CodebaseParameter': ('parse_from_args', 'updateFromKwargs',),
-    'buildbot.schedulers.forcesched.FileParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.FixedParameter': ('parse_from_args',),
+    # buildbot.schedulers.forcesched: 3
     'buildbot.schedulers.forcesched.ForceScheduler': (
         'checkIfListOfType', 'checkIfType', 'startConsumingEnableEvents',
-    ),
-    'buildbot.schedulers.forcesched.InheritBuildParameter': (
-        'parse_from_args', 'updateFromKwargs',
-    ),
-    'buildbot.schedulers.forcesched.IntParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.NestedParameter': ('parse_from_args', 'updateFromKwargs',),
-    'buildbot.schedulers.forcesched.ParameterGroup': ('parse_from_args', 'updateFromKwargs',),
-    'buildbot.schedulers.forcesched.PatchParameter': ('parse_from_args', 'updateFromKwargs',),
-    'buildbot.schedulers.forcesched.StringParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.TextParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.UserNameParameter': ('parse_from_args',),
-    'buildbot.schedulers.forcesched.WorkerChoiceParameter': (
-        'parse_from_args', 'updateFromKwargs',
     ),
     # buildbot.schedulers.manager: 1
     'buildbot.schedulers.manager.SchedulerManager': ('managed_services_name',),

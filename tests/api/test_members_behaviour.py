@@ -284,3 +284,20 @@ def test_lock_declarations_and_releases() -> None:
     real.claim(owner, access)
     real.release(owner, access)
     assert released == [1]
+
+
+def test_force_parameters_take_4_3_keywords() -> None:
+    from buildbot.schedulers.forcesched import (
+        StringParameter,
+        ValidationErrorCollector,
+        WorkerChoiceParameter,
+    )
+    assert StringParameter("x").parse_from_args(l=["a"]) == "a"
+    props: dict[str, Any] = {}
+    chooser = WorkerChoiceParameter()
+    chooser.updateFromKwargs(kwargs={"workername": [chooser.anySentinel]}, properties=props,
+                             collector=ValidationErrorCollector())
+    assert props == {}
+    chooser.updateFromKwargs(kwargs={"workername": ["w1"]}, properties=props,
+                             collector=ValidationErrorCollector())
+    assert props == {"workername": "w1"}

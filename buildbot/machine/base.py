@@ -1,8 +1,8 @@
 """`Machine`: a named host grouping the workers that run on it (`c['machines']`).
 
 Workers name their machine with `machine_name=`; the worker then registers with the
-machine when it is configured and builds get the `machine_name` property. Latent machines
-(machines started and stopped on demand) are not implemented (docs/workers.md).
+machine when it is configured and builds get the `machine_name` property. Machines started
+and stopped on demand are in `buildbot.machine.latent` and `buildbot.machine.generic`.
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ class GenericLatentMachine(AbstractLatentMachine):
     """`GenericLatentMachine(name, start_action, stop_action, build_wait_timeout=0,
     missing_timeout=1200)`."""
 
+    def __init__(self, name: str, start_action: Any, stop_action: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(name, start_action=start_action, stop_action=stop_action, **kwargs)
+
     def checkConfig(self, name: str, start_action: Any = None,  # type: ignore[override]
                     stop_action: Any = None, **kwargs: Any) -> None:
         super().checkConfig(name, **kwargs)

@@ -57,6 +57,11 @@ class AbstractLatentMachine(Machine):
 
     DEFAULT_MISSING_TIMEOUT = 20 * 60
 
+    def __init__(self, name: str, build_wait_timeout: float = 0,
+                 missing_timeout: float = DEFAULT_MISSING_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(name, build_wait_timeout=build_wait_timeout,
+                         missing_timeout=missing_timeout, **kwargs)
+
     def checkConfig(self, name: str, build_wait_timeout: float = 0,
                     missing_timeout: float = DEFAULT_MISSING_TIMEOUT, **kwargs: Any) -> None:
         super().checkConfig(name, **kwargs)

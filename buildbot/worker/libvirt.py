@@ -26,6 +26,7 @@ from twisted.python.threadpool import ThreadPool
 from buildbot import config
 from buildbot.interfaces import LatentWorkerFailedToSubstantiate
 from buildbot.util import runprocess
+from buildbot.util.internal import internal_class, internal_function
 from buildbot.worker.latent import AbstractLatentWorker
 
 try:
@@ -34,6 +35,14 @@ except ImportError:  # optional: the config error below names the package
     libvirt = None
 
 log = Logger()
+
+# 4.3 drives libvirt from its own queue-fed threads; here blocking libvirt calls go to a
+# dedicated Twisted thread pool owned by each worker, so these names have no counterpart.
+_WHY = "libvirt calls run in a Twisted thread pool owned by each LibVirtWorker"
+ThreadWithQueue = internal_class(__name__, "ThreadWithQueue", _WHY)
+ServerThreadPool = internal_class(__name__, "ServerThreadPool", _WHY)
+handle_connect_close = internal_function(__name__, "handle_connect_close", _WHY)
+threadpool = internal_function(__name__, "threadpool", _WHY)
 
 
 class Connection:

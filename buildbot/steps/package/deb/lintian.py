@@ -6,6 +6,7 @@ from typing import Any
 
 from buildbot.process import buildstep
 from buildbot.process.results import FAILURE, SUCCESS, WARNINGS
+from buildbot.steps.maxq import MaxQObserver  # 4.3 defines this observer in lintian too
 from buildbot.steps.package.util import WEObserver, take_arguments
 
 
@@ -46,4 +47,4 @@ class DebLintian(buildstep.ShellMixin, buildstep.BuildStep):
         return WARNINGS if warnings else SUCCESS
 
 
-__all__ = ["DebLintian"]
+__all__ = ["DebLintian", "MaxQObserver"]

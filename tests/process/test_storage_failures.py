@@ -120,7 +120,7 @@ async def log_text(master: Any, logid: int) -> str:
     return "".join(c["content"] for c in chunks)
 
 
-def timed(d: Any, what: str, timeout: float = 30.0) -> defer.Deferred[Any]:
+def timed(d: Any, what: str, timeout: float = 120.0) -> defer.Deferred[Any]:
     """`d` (a Deferred or coroutine), failing with `what` if it takes over `timeout` s."""
     from twisted.internet import reactor
 
@@ -187,7 +187,7 @@ WRITES = r"^\s*(INSERT|UPDATE|DELETE)\b"
 
 async def check_next_build_succeeds(master: Any) -> None:
     """A new build (on the same, only worker) completes SUCCESS, recorded as such."""
-    done = wait_for_message(master, ("builds", None, "finished"), timeout=30)
+    done = wait_for_message(master, ("builds", None, "finished"))
     await force(master, "echo fine")
     _, build = await done
     assert (build["results"], build["state_string"]) == (SUCCESS, "build successful")
@@ -217,8 +217,7 @@ async def test_full_disk_mid_build_ends_it_and_master_recovers_without_restart(
             assert (await rest(master, f"builds/{build.buildid}"))["builds"][0]["buildid"] \
                 == build.buildid
             assert (await log_text(master, logid)).startswith(before)
-            finished = wait_for_message(master, ("builds", str(build.buildid), "finished"),
-                                        timeout=40)
+            finished = wait_for_message(master, ("builds", str(build.buildid), "finished"))
         finally:
             filler.unlink()
         # Space is back: the end of the build is stored without a restart.

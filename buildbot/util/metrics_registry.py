@@ -13,6 +13,7 @@ increment `REGISTRY`'s metrics; the web layer renders them (`GET /metrics`).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -150,12 +151,7 @@ class Histogram(Metric):
         row = self.values.get(labels)
         if row is None:
             row = self.values[labels] = [0.0] * (len(self.buckets) + 2)
-        for i, bound in enumerate(self.buckets):
-            if value <= bound:
-                row[i] += 1
-                break
-        else:
-            row[len(self.buckets)] += 1
+        row[bisect_left(self.buckets, value)] += 1  # past the last bound: the +Inf slot
         row[-1] += value
 
     def count(self, labels: LabelValues = ()) -> float:
@@ -236,8 +232,10 @@ class ReactorLagMonitor:
     """Measures how late the reactor runs a call scheduled every `interval` seconds: the
     liveness probe and `buildbot_reactor_lag_seconds` read `lag` and `last_tick`."""
 
-    def __init__(self, clock: Any, interval: float = 1.0) -> None:
+    def __init__(self, clock: Any, interval: float = 1.0,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
+        self.timer = timer  # real elapsed time, whatever the clock's notion of it
         self.interval = interval
         self.lag = 0.0
         self.max_lag = 0.0
@@ -251,7 +249,7 @@ class ReactorLagMonitor:
 
     def start(self) -> None:
         if self._call is None:
-            self.last_tick = time.monotonic()
+            self.last_tick = self.timer()
             self._schedule()
 
     def stop(self) -> None:
@@ -260,11 +258,11 @@ class ReactorLagMonitor:
             call.cancel()
 
     def _schedule(self) -> None:
-        self._expected = time.monotonic() + self.interval
+        self._expected = self.timer() + self.interval
         self._call = self.clock.callLater(self.interval, self._tick)
 
     def _tick(self) -> None:
-        now = time.monotonic()
+        now = self.timer()
         self.lag = max(0.0, now - self._expected)
         self.max_lag = max(self.max_lag, self.lag)
         self.last_tick = now
@@ -272,4 +270,4 @@ class ReactorLagMonitor:
 
     def seconds_since_tick(self) -> float:
         """Seconds since the monitor last ran (large when the reactor was blocked)."""
-        return 0.0 if self.last_tick is None else time.monotonic() - self.last_tick
+        return 0.0 if self.last_tick is None else self.timer() - self.last_tick

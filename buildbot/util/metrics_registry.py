@@ -13,8 +13,8 @@ increment `REGISTRY`'s metrics; the web layer renders them (`GET /metrics`).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 

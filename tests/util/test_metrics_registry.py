@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buildbot.util.metrics_registry import Counter, Gauge, Histogram, Registry, ReactorLagMonitor
+from buildbot.util.metrics_registry import Counter, Gauge, Histogram, ReactorLagMonitor, Registry
 
 parser = pytest.importorskip("prometheus_client.parser",
                              reason="prometheus_client (test extra) not installed")

@@ -58,6 +58,10 @@ async def test_ready_and_live_on_a_running_master_without_login(tmp_path: Path) 
         assert body["checks"]["reactor_lag_seconds"] >= 0
         code, body = await _get(master, "readyz")
         assert (code, body["status"], body["checks"]["database"]) == (200, "ok", "ok")
+        # as if the reactor had just come back from a 20 s block
+        master.www.lag_monitor.last_tick -= 20
+        code, body = await _get(master, "healthz")
+        assert code == 503 and body["problems"][0].startswith("reactor: blocked"), body
 
 
 @pytest_twisted.ensureDeferred

@@ -3,6 +3,8 @@ the `prometheus_client` text parser."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,8 @@ def _config(www_extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+LAST_SCRAPE: list[str] = []
 
 
 async def scrape(master: Any, headers: dict[str, str] | None = None) -> Samples:
@@ -61,6 +65,7 @@ async def scrape(master: Any, headers: dict[str, str] | None = None) -> Samples:
                          headers=headers or {})
     assert res.code == 200, res.body
     assert res.headers.getRawHeaders("content-type")[0].startswith("text/plain; version=0.0.4")
+    LAST_SCRAPE[:] = [res.body.decode()]
     out: Samples = {}
     for family in parser.text_string_to_metric_families(res.body.decode()):
         assert family.type != "unknown", family  # every sample belongs to its declared family
@@ -135,6 +140,27 @@ async def test_metrics_during_and_after_builds(tmp_path: Path) -> None:
         grew = value(after, "buildbot_log_written_bytes_total") - \
             value(before, "buildbot_log_written_bytes_total")
         assert grew >= len("hello metrics\n")
+        check_docs_use_served_names(LAST_SCRAPE[0])
+
+
+def referenced_names(text: str) -> set[str]:
+    return set(re.findall(r"\bbuildbot_[a-z_]+", text))
+
+
+def check_docs_use_served_names(scraped: str) -> None:
+    """The Grafana dashboard's queries and the alert rules of docs/monitoring.md name only
+    metrics a master serves (histograms through their _bucket/_count/_sum series)."""
+    families = set(re.findall(r"^# TYPE (\S+) ", scraped, re.MULTILINE))
+    served = families | {f + suffix for f in families for suffix in ("_bucket", "_count", "_sum")}
+    dashboard = json.loads((DOCS / "grafana" / "buildbot-master.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert len(exprs) >= 15
+    used = referenced_names(" ".join(exprs))
+    assert used - served == set(), "dashboard"
+    # every family is on the dashboard
+    assert [f for f in families if f.startswith("buildbot_") and not any(
+        f + suffix in used for suffix in ("", "_bucket", "_count", "_sum"))] == []
+    assert referenced_names((DOCS / "monitoring.md").read_text()) - served == set(), "docs"
 
 
 @pytest_twisted.ensureDeferred

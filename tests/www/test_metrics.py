@@ -3,6 +3,7 @@ the `prometheus_client` text parser."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -165,7 +166,7 @@ def check_docs_use_served_names(scraped: str) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_metrics_off_by_default_and_token_with_auth(tmp_path: Path) -> None:
-    auth = util.UserPasswordAuth({"admin": "pw"})
+    auth = util.UserPasswordAuth({"admin": "pw", "dev": "pw"})
     authz = util.Authz(allowRules=[util.AnyEndpointMatcher(role="admins")],
                        roleMatchers=[util.RolesFromUsername(roles=["admins"],
                                                             usernames=["admin"])])
@@ -173,12 +174,23 @@ async def test_metrics_off_by_default_and_token_with_auth(tmp_path: Path) -> Non
     def cfg() -> dict[str, Any]:
         return _config({"auth": auth, "authz": authz, "metrics": {"token": "s3cret"}})
 
+
+    async def session(base: str, user: str) -> dict[str, str]:
+        basic = base64.b64encode(f"{user}:pw".encode()).decode()
+        res = await http.get(base + "auth/login", headers={"Authorization": f"Basic {basic}"})
+        assert res.code == 302
+        return {"Cookie": f"TWISTED_SESSION={res.cookie()}"}
+
     async with running_master(tmp_path / "m", cfg) as master:
-        url = f"http://127.0.0.1:{master.www.port_number}/metrics"
+        base = f"http://127.0.0.1:{master.www.port_number}/"
+        url = base + "metrics"
         assert (await http.get(url)).code == 401
         assert (await http.get(url, headers={"Authorization": "Bearer wrong"})).code == 401
         samples = await scrape(master, {"Authorization": "Bearer s3cret"})
         assert ("buildbot_worker_connected", (("worker", "never"),)) in samples
+        # logged-in users: authz decides (the rule restricts every endpoint to admins)
+        assert (await http.get(url, headers=await session(base, "dev"))).code == 403
+        assert (await http.get(url, headers=await session(base, "admin"))).code == 200
 
     async with running_master(tmp_path / "m2", lambda: _config({"metrics": False})) as master:
         res = await http.get(f"http://127.0.0.1:{master.www.port_number}/metrics")

@@ -174,7 +174,6 @@ async def test_metrics_off_by_default_and_token_with_auth(tmp_path: Path) -> Non
     def cfg() -> dict[str, Any]:
         return _config({"auth": auth, "authz": authz, "metrics": {"token": "s3cret"}})
 
-
     async def session(base: str, user: str) -> dict[str, str]:
         basic = base64.b64encode(f"{user}:pw".encode()).decode()
         res = await http.get(base + "auth/login", headers={"Authorization": f"Basic {basic}"})
@@ -192,7 +191,12 @@ async def test_metrics_off_by_default_and_token_with_auth(tmp_path: Path) -> Non
         assert (await http.get(url, headers=await session(base, "dev"))).code == 403
         assert (await http.get(url, headers=await session(base, "admin"))).code == 200
 
-    async with running_master(tmp_path / "m2", lambda: _config({"metrics": False})) as master:
+    def default() -> dict[str, Any]:
+        cfg = _config()
+        del cfg["www"]["metrics"]
+        return cfg
+
+    async with running_master(tmp_path / "m2", default) as master:
         res = await http.get(f"http://127.0.0.1:{master.www.port_number}/metrics")
         assert res.code == 404
 

@@ -28,6 +28,7 @@ from buildbot import config
 from buildbot.interfaces import IWorker
 from buildbot.process.locks import LockSet
 from buildbot.process.properties import Properties
+from buildbot.util.deferred import ensure_deferred
 from buildbot.util.identifiers import isIdentifier
 from buildbot.util.service import BuildbotService
 
@@ -71,6 +72,7 @@ class AbstractWorker(BuildbotService):
     quarantine_timeout: float = 10
     quarantine_initial_timeout: float = 10
     quarantine_max_timeout: float = 3600
+    quarantine_timer: Any = None  # the pending end of a quarantine
     # Latent workers start their missing timer when they are substantiated instead.
     start_missing_on_startup = True
     DEFAULT_MISSING_TIMEOUT = 3600
@@ -124,7 +126,7 @@ class AbstractWorker(BuildbotService):
         self._pause_reason: str | None = None
         self._graceful = False
         self._graceful_stored = False
-        self.quarantine_timer: Any = None
+        self.quarantine_timer = None
         self.missing_timer: Any = None
         self._last_seen: float | None = None
         self._configured_builderids: list[int] | None = None
@@ -307,6 +309,15 @@ class AbstractWorker(BuildbotService):
             self.detach_builder(name)
         self.botmaster.maybeStartBuildsForWorker(self.name)
 
+    def sendBuilderList(self) -> defer.Deferred[None]:
+        """Send the builder list to the connected worker if it changed, and attach the
+        builders it acknowledged (4.3 name of `updateWorker`)."""
+        return ensure_deferred(self.updateWorker())
+
+    def attachBuilder(self, builder: Any) -> defer.Deferred[Any]:
+        """Link `builder` to this (connected) worker."""
+        return ensure_deferred(builder.attached(self, self.worker_commands))
+
     def detach_builder(self, name: str) -> None:
         """Drop the link to builder `name` (the builder forgets us too)."""
         bldr = self.botmaster.builders.get(name)
@@ -419,6 +430,13 @@ class AbstractWorker(BuildbotService):
 
     def messageReceivedFromWorker(self) -> None:
         self.lastMessageReceived = self.clock.seconds()
+
+    def waitForCompleteShutdown(self) -> defer.Deferred[None]:
+        """Fires once the current connection, if any, is gone and everyone was told."""
+        conn = self.conn
+        if conn is None:
+            return defer.succeed(None)
+        return ensure_deferred(conn.wait_disconnected())
 
     async def disconnect(self) -> None:
         """Drop the connection, if any, and wait until everyone has been told."""
@@ -539,6 +557,18 @@ class AbstractWorker(BuildbotService):
         return self.botmaster.lock_registry.resolve(
             self.access, self.master.config_version, self.name)
 
+    def updateLocks(self) -> defer.Deferred[None]:
+        """Look the worker-level locks up again (they are resolved per build here, so this
+        only checks that they resolve)."""
+        if self.access:
+            self._lock_pairs()
+        return defer.succeed(None)
+
+    def locksAvailable(self) -> bool:
+        """Whether every worker-level lock could be claimed now."""
+        return all(real.isAvailable(self, access) for real, access in self._lock_pairs()) \
+            if self.access else True
+
     def acquireLocks(self, build: Any = None) -> bool:
         """Claim worker-level locks for `build` without waiting; False if unavailable."""
         if not self.access:
@@ -595,6 +625,10 @@ class AbstractWorker(BuildbotService):
         self.quarantine_timer = None
 
     # -- control actions ----------------------------------------------------------------
+    def controlWorker(self, key: tuple[str, ...], params: Any) -> Any:
+        """Act on a `control/worker/<id>/<action>` message (pause, unpause, stop, kill)."""
+        return self._control(key, params)
+
     def _control(self, key: tuple[str, ...], body: Any) -> Any:
         action = key[-1]
         params = body or {}

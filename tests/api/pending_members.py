@@ -262,65 +262,17 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
         'is_dead', 'kill', 'kill_timed_out', 'process_ended', 'resolve_environment',
         'runtime_timed_out', 'send_signal',
     ),
-    # buildbot.worker.base: 14
-    'buildbot.worker.base.AbstractWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
-    'buildbot.worker.base.Worker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.docker: 16
-    'buildbot.worker.docker.DockerBaseWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'shortid', 'updateLocks', 'waitForCompleteShutdown',
-    ),
-    'buildbot.worker.docker.DockerLatentWorker': (
-        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.ec2: 9
-    'buildbot.worker.ec2.EC2LatentWorker': (
-        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'reconfigService', 'sendBuilderList', 'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.kubernetes: 9
-    'buildbot.worker.kubernetes.KubeLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer',
-        'renderWorkerProps', 'sendBuilderList', 'shortid', 'updateLocks',
-        'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.latent: 14
-    'buildbot.worker.latent.AbstractLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
-    'buildbot.worker.latent.LocalLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.libvirt: 10
-    'buildbot.worker.libvirt.LibVirtWorker': (
-        'attachBuilder', 'checkConfig', 'controlWorker', 'locksAvailable', 'pool',
-        'quarantine_timer', 'reconfigService', 'sendBuilderList', 'updateLocks',
-        'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.local: 7
-    'buildbot.worker.local.LocalWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.marathon: 8
-    'buildbot.worker.marathon.MarathonLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'shortid', 'updateLocks', 'waitForCompleteShutdown',
-    ),
-    # buildbot.worker.openstack: 7
-    'buildbot.worker.openstack.OpenStackLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
+    # buildbot.worker.docker: 2
+    'buildbot.worker.docker.DockerBaseWorker': ('shortid',),
+    'buildbot.worker.docker.DockerLatentWorker': ('checkConfig',),
+    # buildbot.worker.ec2: 2
+    'buildbot.worker.ec2.EC2LatentWorker': ('checkConfig', 'reconfigService',),
+    # buildbot.worker.kubernetes: 2
+    'buildbot.worker.kubernetes.KubeLatentWorker': ('renderWorkerProps', 'shortid',),
+    # buildbot.worker.libvirt: 3
+    'buildbot.worker.libvirt.LibVirtWorker': ('checkConfig', 'pool', 'reconfigService',),
+    # buildbot.worker.marathon: 1
+    'buildbot.worker.marathon.MarathonLatentWorker': ('shortid',),
     # buildbot.worker.protocols.base: 4
     'buildbot.worker.protocols.base.Connection': (
         'createArgsProxies', 'proxies', 'waitShutdown', 'wait_shutdown_started',
@@ -329,11 +281,6 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     'buildbot.worker.protocols.manager.msgpack.MsgManager': ('register',),
     # buildbot.worker.protocols.manager.pb: 1
     'buildbot.worker.protocols.manager.pb.PBManager': ('register',),
-    # buildbot.worker.upcloud: 7
-    'buildbot.worker.upcloud.UpcloudLatentWorker': (
-        'attachBuilder', 'controlWorker', 'locksAvailable', 'quarantine_timer', 'sendBuilderList',
-        'updateLocks', 'waitForCompleteShutdown',
-    ),
     # buildbot.www.auth: 3
     'buildbot.www.auth.CustomAuth': ('credentialInterfaces', 'requestAvatarId',),
     'buildbot.www.auth.UserInfoProviderBase': ('getConfigDict',),

@@ -301,3 +301,14 @@ def test_force_parameters_take_4_3_keywords() -> None:
     chooser.updateFromKwargs(kwargs={"workername": ["w1"]}, properties=props,
                              collector=ValidationErrorCollector())
     assert props == {"workername": "w1"}
+
+
+def test_worker_helpers_without_a_connection() -> None:
+    from buildbot.worker.base import Worker
+    worker = Worker("w1", "pw")
+    assert Worker.quarantine_timer is None and worker.quarantine_timer is None
+    assert worker.locksAvailable() is True  # no worker-level locks
+    done: list[Any] = []
+    worker.waitForCompleteShutdown().addCallback(done.append)
+    worker.updateLocks().addCallback(done.append)
+    assert done == [None, None]

@@ -125,6 +125,18 @@ class BotMaster(AsyncService):
         return [b for b in self.builders.values()
                 if b.config is not None and workername in b.config.workernames]
 
+    def getBuildernames(self) -> list[str]:
+        """The names of the configured builders, in configuration order."""
+        return self.builderNames
+
+    def getBuilders(self) -> list[Builder]:
+        return list(self.builders.values())
+
+    def workerLost(self, bot: Any) -> None:
+        """Unlink worker `bot` from every builder configured to use it."""
+        for builder in self.getBuildersForWorker(bot.workername):
+            builder.detached(bot)
+
     def getBuilderById(self, builderid: int) -> Builder | None:
         for b in self.builders.values():
             if b.builderid == builderid:
@@ -151,8 +163,9 @@ class BotMaster(AsyncService):
     def maybeStartBuildsForBuilder(self, buildername: str) -> None:
         self.brd.maybeStartBuildsOn([buildername])
 
-    def maybeStartBuildsForWorker(self, workername: str) -> None:
-        self.brd.maybeStartBuildsOn([str(b.name) for b in self.getBuildersForWorker(workername)])
+    def maybeStartBuildsForWorker(self, worker_name: str) -> None:
+        self.brd.maybeStartBuildsOn(
+            [str(b.name) for b in self.getBuildersForWorker(worker_name)])
 
     def maybeStartBuildsForAllBuilders(self) -> None:
         self.brd.maybeStartBuildsOn(list(self.builderNames))

@@ -62,12 +62,11 @@ PENDING_MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     # buildbot.machine.manager: 1
     'buildbot.machine.manager.MachineManager': ('managed_services_name',),
-    # buildbot.process.botmaster: 14
+    # buildbot.process.botmaster: 10
     'buildbot.process.botmaster.BotMaster': (
-        'add_in_progress_buildrequest', 'debug', 'getBuildernames', 'getBuilders', 'getLockByID',
-        'getLockFromLockAccess', 'getLockFromLockAccesses', 'maybeStartBuildsForWorker',
-        'maybe_cancel_in_progress_buildrequest', 'reconfigProjects', 'reconfigServiceBuilders',
-        'reconfig_codebases', 'remove_in_progress_buildrequest', 'workerLost',
+        'add_in_progress_buildrequest', 'debug', 'getLockByID', 'getLockFromLockAccess',
+        'getLockFromLockAccesses', 'maybe_cancel_in_progress_buildrequest', 'reconfigProjects',
+        'reconfigServiceBuilders', 'reconfig_codebases', 'remove_in_progress_buildrequest',
     ),
     # buildbot.process.buildrequestdistributor: 3
     'buildbot.process.buildrequestdistributor.BuildRequestDistributor': (

@@ -312,3 +312,28 @@ def test_worker_helpers_without_a_connection() -> None:
     worker.waitForCompleteShutdown().addCallback(done.append)
     worker.updateLocks().addCallback(done.append)
     assert done == [None, None]
+
+
+def test_botmaster_lookups() -> None:
+    from buildbot.process.botmaster import BotMaster
+    from buildbot.process.builder import Builder
+
+    class Cfg:
+        workernames: ClassVar[list[str]] = ["w1"]
+
+    botmaster = BotMaster()
+    builder = Builder("b1")
+    builder.config = Cfg()
+    botmaster.builders = {"b1": builder}
+    botmaster.builderNames = ["b1"]
+    assert botmaster.getBuildernames() == ["b1"] and botmaster.getBuilders() == [builder]
+    assert botmaster.getBuildersForWorker("w1") == [builder]
+    assert botmaster.getBuildersForWorker("w2") == []
+    detached: list[Any] = []
+    builder.detached = detached.append  # type: ignore[method-assign]
+
+    class Bot:
+        workername = "w1"
+    bot = Bot()
+    botmaster.workerLost(bot)
+    assert detached == [bot]

@@ -208,3 +208,13 @@ def test_metrics_setting_is_checked() -> None:
     assert check_metrics_setting({"tokn": "t"}) == "unknown c['www']['metrics'] key(s): tokn"
     assert check_metrics_setting({"token": ""}) == \
         "c['www']['metrics']['token'] must be a non-empty string"
+
+
+def test_bad_metrics_setting_is_a_config_error() -> None:
+    from buildbot.config.errors import ConfigErrors
+    from buildbot.config.master import MasterConfig
+
+    cfg = _config({"metrics": {"tokn": "x"}})
+    with pytest.raises(ConfigErrors) as e:
+        MasterConfig.loadFromDict(cfg, "master.cfg")
+    assert "unknown c['www']['metrics'] key(s): tokn" in e.value.errors

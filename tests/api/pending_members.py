@@ -3,8 +3,8 @@
 Each key is a 4.3 class (module.Class), each value the names of its public methods, properties
 or class attributes still missing here or whose parameters still differ. The test fails when a
 listed member is done (remove it) and when an unlisted one is missing, so this list shows what
-remains of issue 12 item 2 for class members. Regenerate the skeleton with the helper in the
-report of the session that made it; shrink it by implementing members, never by adding to it.
+remains of issue 12 item 2 for class members. `make_pending_members.py` rewrites it; shrink
+it by implementing members, never by adding to it.
 """
 
 from __future__ import annotations

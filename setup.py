@@ -107,6 +107,8 @@ setup(
             # Latent worker tests: EC2 against a local moto server, OpenStack's real client.
             # (libvirt-python needs libvirt's headers: .ci/run installs it when it can.)
             "boto3", "moto[server]", "python-novaclient", "keystoneauth1",
+            # The /metrics tests read the scrape with Prometheus' own text parser.
+            "prometheus_client",
         ],
     },
     entry_points={

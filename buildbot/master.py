@@ -348,6 +348,10 @@ class BuildMaster(AsyncService):
         self._heartbeat = None
         if self.masterid is not None:
             await self.botmaster.cleanShutdown(quickMode=True, stopReactor=False)
+            # Recording our own stop marks this master inactive and then finishes what it
+            # still held (RETRY): those writes are this master's own clean-up, so the fence
+            # (which refuses writes of an inactive master) must not stop them.
+            self.db.fenced_masterid = None
             try:
                 await self.data.updates.masterStopped(name=self.name, masterid=self.masterid)
             except Exception:

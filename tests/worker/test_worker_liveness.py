@@ -4,6 +4,8 @@ worker returns; a wrong password never gets a build; duplicate connections are a
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,9 @@ from tests.worker.masterkit import MSGPACK, PB, config, force, free_port, listen
 pytestmark = pytest.mark.integration
 
 # Sleeps only on its first run in a worker directory, so the retried build ends quickly.
-SLEEP_ONCE = "if [ -e ran-once ]; then exit 0; fi; touch ran-once; sleep 60"
+# The marker holds the shell's pid (its process group outlives a SIGKILLed worker).
+SLEEP_ONCE = ("if [ -e ran-once ]; then exit 0; fi; echo $$ > ran-once.tmp; "
+              "mv ran-once.tmp ran-once; sleep 60")
 
 
 def ready_line(protocol: str) -> str:
@@ -41,6 +45,13 @@ async def start_long_build(master: Any, w: Any) -> int:
     return bsid
 
 
+def kill_first_run(w: Any) -> None:
+    """Kill the first run's command (its own process group) if a worker left it running."""
+    pid = int((w.basedir / "b" / "build" / "ran-once").read_text())
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 @pytest_twisted.ensureDeferred
 @pytest.mark.parametrize("protocol", [PB, MSGPACK])
 async def test_killed_worker_build_retries_and_is_rebuilt_on_return(
@@ -55,6 +66,7 @@ async def test_killed_worker_build_retries_and_is_rebuilt_on_return(
             bsid = await start_long_build(master, w)
             finished = listen(master, ("builds", None, "finished"))
             w.signal(signal.SIGKILL)
+            kill_first_run(w)  # the command the dead worker left running
             _, first = await finished
             assert first["results"] == RETRY
         complete = listen(master, ("buildsets", str(bsid), "complete"))
@@ -92,6 +104,7 @@ async def test_silent_worker_is_dropped_after_an_unanswered_keepalive(
             w.resume()  # it finds its connection gone and connects again
             _, bs = await complete
             assert bs["results"] == SUCCESS
+            kill_first_run(w)  # the msgpack worker leaves it running after a reconnection
 
 
 @pytest_twisted.ensureDeferred

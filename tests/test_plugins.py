@@ -61,6 +61,24 @@ def test_built_in_components_resolve_to_the_classes_at_their_import_paths() -> N
         BuilderConfig, BuildFactory, Interpolate, MasterLock, 0, 6)
 
 
+@pytest.mark.slow  # imports every plugin module of the tree (~1-2 s of CPU)
+def test_every_built_in_entry_loads() -> None:
+    """The inventory lists only what exists: each name imports and resolves (a module of
+    ours that is missing or broken would otherwise surface only in a user's master.cfg)."""
+    import importlib
+
+    broken = []
+    for namespace in NAMESPACES:
+        for name, (module, attr) in builtin_entries(namespace).items():
+            try:
+                obj: Any = importlib.import_module(module)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except Exception as e:  # collected: the assertion lists every broken entry
+                broken.append(f"{namespace}.{name} ({module}:{attr}): {e!r}")
+    assert broken == []
+
+
 def test_unknown_names_raise_attribute_error() -> None:
     from buildbot.plugins import steps, util
 

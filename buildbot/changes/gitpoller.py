@@ -332,10 +332,10 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
             return None
         try:
             return int(out)
-        except ValueError:
-            log.info("gitpoller: caught exception converting output '{out}' to timestamp",
-                     out=out)
-            raise
+        except ValueError as e:
+            # the poll's error handler logs it once, with this text
+            raise ValueError(f"gitpoller: git log printed {out!r} for the commit timestamp "
+                             f"of {rev}") from e
 
     async def _get_commit_files(self, rev: str) -> list[str]:
         out = await self._dovccmd("log", ["--name-only", "--no-walk", "--format=%n", "-m",

@@ -168,9 +168,10 @@ class SVNPoller(ReconfigurablePollingChangeSource):
     def parse_logs(self, output: str) -> list[Any]:
         try:
             doc = xml.dom.minidom.parseString(output)
-        except xml.parsers.expat.ExpatError:
-            log.info("SVNPoller: SVNPoller.parse_logs: ExpatError in '{out}'", out=output)
-            raise
+        except xml.parsers.expat.ExpatError as e:
+            # same type as before (callers may catch it); the poll's error handler logs it
+            raise xml.parsers.expat.ExpatError(
+                f"SVNPoller: svn log output is not XML ({e}): {output[:500]!r}") from e
         return list(doc.getElementsByTagName("logentry"))
 
     def get_new_logentries(self, logentries: list[Any]) -> list[Any]:

@@ -453,7 +453,9 @@ class Build(PropertiesMixin):
         await updates.setBuildStateString(self.buildid, "pinging worker")
         try:
             pinged = await workerforbuilder.ping()
-        except Exception:
+        except Exception as e:  # a worker that cannot answer is retried elsewhere, below
+            log.warn("build {buildid}: pinging the worker failed: {err!r}", buildid=self.buildid,
+                     err=e)
             pinged = False
         if not pinged:
             await self._finish_own_step(prep_id, RETRY, False,

@@ -45,7 +45,7 @@ class IBuildStep(IPlugin):
 class IBuildStepFactory(Interface):
     """Creates fresh step instances for each build (`buildStep()`)."""
 
-    def buildStep() -> object:  # type: ignore[misc]
+    def buildStep() -> object:  # type: ignore[misc]  # zope interface methods are declared without self
         """Return a new step instance."""
 
 
@@ -63,7 +63,7 @@ class IProperties(Interface):
 class IConfigured(Interface):
     """Objects that can describe their configuration as JSON for the web UI."""
 
-    def getConfigDict() -> object:  # type: ignore[misc]
+    def getConfigDict() -> object:  # type: ignore[misc]  # zope interface methods are declared without self
         """Return a JSON-compatible description."""
 
 

@@ -34,10 +34,10 @@ try:  # the SSH side needs `cryptography` (an optional dependency of Twisted)
     from twisted.conch.openssh_compat.factory import OpenSSHFactory
     from twisted.conch.ssh import transport as ssh_transport
 except ImportError:  # pragma: no cover - cryptography is installed with us
-    manhole_ssh = None  # type: ignore[assignment]
-    SSHPublicKeyChecker = object  # type: ignore[assignment,misc]
-    OpenSSHFactory = None  # type: ignore[assignment,misc]
-    ssh_transport = None  # type: ignore[assignment]
+    manhole_ssh = None  # type: ignore[assignment]  # placeholder while the optional library is missing
+    SSHPublicKeyChecker = object  # type: ignore[assignment,misc]  # placeholder while the optional library is missing
+    OpenSSHFactory = None  # type: ignore[assignment,misc]  # placeholder while the optional library is missing
+    ssh_transport = None  # type: ignore[assignment]  # placeholder while the optional library is missing
 
 log = Logger()
 

@@ -153,7 +153,7 @@ class BuildMaster(AsyncService):
             if self.parent is not None and self.reactor.running:
                 self.reactor.stop()
                 return None
-            return f  # type: ignore[return-value]
+            return f  # type: ignore[return-value]  # the Deferred fires with the value the signature names
 
         d.addErrback(failed)
         return d

@@ -88,7 +88,7 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
         self.initLock = defer.DeferredLock()
         super().__init__(owner, slug, **kwargs)
 
-    def checkConfig(self, owner: str, slug: str,  # type: ignore[override]
+    def checkConfig(self, owner: str, slug: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     branch: str | list[str] | None = None, pollInterval: float = 10 * 60,
                     useTimestamps: bool = True, category: Any = None, project: str = "",
                     pullrequest_filter: Any = True, pollAtLaunch: bool = False,
@@ -97,7 +97,7 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
         super().checkConfig(name=f"{owner}/{slug}", pollInterval=pollInterval,
                             pollAtLaunch=pollAtLaunch)
 
-    async def reconfigService(self, owner: str, slug: str,  # type: ignore[override]
+    async def reconfigService(self, owner: str, slug: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               branch: str | list[str] | None = None,
                               pollInterval: float = 10 * 60, useTimestamps: bool = True,
                               category: Any = None, project: str = "",
@@ -157,7 +157,7 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
             updated = datetime.strptime(pr["updated_on"].split(".")[0], "%Y-%m-%dT%H:%M:%S")
         else:
             # (never None for a number)
-            updated = epoch2datetime(self.master.reactor.seconds())  # type: ignore[assignment]
+            updated = epoch2datetime(self.master.reactor.seconds())  # type: ignore[assignment]  # the state keeps a datetime where an int was read
         commit = await self._get(pr["source"]["commit"]["links"]["self"]["href"])
         diff = await self._http.get(str(commit["links"]["diff"]["href"]))
         files = files_added_or_modified((await diff.content()).decode("utf-8", "replace"))

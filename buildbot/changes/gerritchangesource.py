@@ -46,7 +46,7 @@ class GerritChangeFilter(ChangeFilter):
     and `eventtype*` the event type."""
 
     # ChangeFilter declares a fixed-length tuple
-    compare_attrs: tuple[str, ...] = (  # type: ignore[assignment]
+    compare_attrs: tuple[str, ...] = (  # type: ignore[assignment]  # a tuple extends the base's list (4.3's surface)
         *ChangeFilter.compare_attrs, "eventtype_fn", "gerrit_branch_fn")
 
     def __init__(self, branch: Any = NotABranch, branch_re: Any = None,
@@ -350,7 +350,7 @@ class GerritChangeSource(GerritChangeSourceBase):
         self._watchdog: _Watchdog | None = None
         self._pending: set[defer.Deferred[Any]] = set()
 
-    def checkConfig(self, gerritserver: str, username: str,  # type: ignore[override]
+    def checkConfig(self, gerritserver: str, username: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     gerritport: int = 29418, identity_file: str | None = None,
                     ssh_server_alive_interval_s: int | None = 15,
                     ssh_server_alive_count_max: int | None = 3, http_url: str | None = None,
@@ -366,7 +366,7 @@ class GerritChangeSource(GerritChangeSourceBase):
         check_param_int(http_poll_interval, type(self), "http_poll_interval")
         super().checkConfig(**kwargs)
 
-    async def reconfigService(self, gerritserver: str,  # type: ignore[override]
+    async def reconfigService(self, gerritserver: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               username: str, gerritport: int = 29418,
                               identity_file: str | None = None, name: str | None = None,
                               ssh_server_alive_interval_s: int | None = 15,
@@ -559,7 +559,7 @@ class GerritEventLogPoller(GerritChangeSourceBase):
     POLL_INTERVAL_SEC = 30
     FIRST_FETCH_LOOKBACK_DAYS = 30
 
-    def checkConfig(self, baseURL: str, auth: Any,  # type: ignore[override]
+    def checkConfig(self, baseURL: str, auth: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     pollInterval: int = POLL_INTERVAL_SEC, pollAtLaunch: bool = True,
                     firstFetchLookback: int = FIRST_FETCH_LOOKBACK_DAYS,
                     **kwargs: Any) -> None:
@@ -567,7 +567,7 @@ class GerritEventLogPoller(GerritChangeSourceBase):
             self.name = f"GerritEventLogPoller:{baseURL}"
         super().checkConfig(**kwargs)
 
-    async def reconfigService(self, baseURL: str, auth: Any,  # type: ignore[override]
+    async def reconfigService(self, baseURL: str, auth: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               pollInterval: int = POLL_INTERVAL_SEC, pollAtLaunch: bool = True,
                               firstFetchLookback: int = FIRST_FETCH_LOOKBACK_DAYS,
                               **kwargs: Any) -> None:

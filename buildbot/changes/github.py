@@ -44,7 +44,7 @@ class GitHubPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestMixi
             kwargs["name"] = f"GitHubPullrequestPoller:{owner}/{repo}"
         super().__init__(owner, repo, **kwargs)
 
-    def checkConfig(self, owner: str, repo: str,  # type: ignore[override]
+    def checkConfig(self, owner: str, repo: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     branches: list[str] | None = None, category: Any = "pull",
                     project: str | None = None, baseURL: str | None = None,
                     pullrequest_filter: Any = True, token: Any = None,
@@ -55,7 +55,7 @@ class GitHubPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestMixi
             config.error("repository_type must be one of {https, svn, git, ssh}")
         super().checkConfig(name=self.name, **kwargs)
 
-    async def reconfigService(self, owner: str, repo: str,  # type: ignore[override]
+    async def reconfigService(self, owner: str, repo: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               branches: list[str] | None = None, pollInterval: float = 10 * 60,
                               category: Any = None, project: str | None = None,
                               baseURL: str | None = None, pullrequest_filter: Any = True,

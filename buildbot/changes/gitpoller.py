@@ -95,7 +95,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
             kwargs["name"] = repourl
         super().__init__(repourl, **kwargs)
 
-    def checkConfig(self, repourl: str, branches: Any = None,  # type: ignore[override]
+    def checkConfig(self, repourl: str, branches: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     branch: str | None = None, workdir: str | None = None,
                     pollInterval: float = 10 * 60, gitbin: str = "git",
                     usetimestamps: bool = True, category: Any = None,
@@ -135,7 +135,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                             pollAtLaunch=pollAtLaunch, pollRandomDelayMin=pollRandomDelayMin,
                             pollRandomDelayMax=pollRandomDelayMax)
 
-    async def reconfigService(self, repourl: str,  # type: ignore[override]
+    async def reconfigService(self, repourl: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               branches: Any = None, branch: str | None = None,
                               workdir: str | None = None, pollInterval: float = 10 * 60,
                               gitbin: str = "git", usetimestamps: bool = True,

@@ -47,7 +47,7 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
     def build_branches(branch: str | None, branches: list[str] | None) -> list[str]:
         return [branch] if branch else (branches or [])
 
-    def checkConfig(self, repourl: str, branch: str | None = None,  # type: ignore[override]
+    def checkConfig(self, repourl: str, branch: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     branches: list[str] | None = None, bookmarks: list[str] | None = None,
                     workdir: str | None = None, pollInterval: float = 10 * 60,
                     hgbin: str = "hg", usetimestamps: bool = True, category: Any = None,
@@ -67,7 +67,7 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
             pollInterval=pollInterval, pollAtLaunch=pollAtLaunch,
             pollRandomDelayMin=pollRandomDelayMin, pollRandomDelayMax=pollRandomDelayMax)
 
-    async def reconfigService(self, repourl: str,  # type: ignore[override]
+    async def reconfigService(self, repourl: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               branch: str | None = None, branches: list[str] | None = None,
                               bookmarks: list[str] | None = None, workdir: str | None = None,
                               pollInterval: float = 10 * 60, hgbin: str = "hg",

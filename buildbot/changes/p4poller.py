@@ -117,7 +117,7 @@ class P4Source(ReconfigurablePollingChangeSource):
     def build_name(name: str | None, p4port: str | None, p4base: str) -> str:
         return name if name is not None else f"P4Source:{p4port}:{p4base}"
 
-    def checkConfig(self, p4port: str | None = None,  # type: ignore[override]
+    def checkConfig(self, p4port: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     p4user: str | None = None, p4passwd: str | None = None,
                     p4base: str = "//", p4bin: str = "p4",
                     split_file: Callable[[str], tuple[str | None, str | None]] = _no_split,
@@ -144,7 +144,7 @@ class P4Source(ReconfigurablePollingChangeSource):
                             pollRandomDelayMin=pollRandomDelayMin,
                             pollRandomDelayMax=pollRandomDelayMax)
 
-    async def reconfigService(self, p4port: str | None = None,  # type: ignore[override]
+    async def reconfigService(self, p4port: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               p4user: str | None = None, p4passwd: str | None = None,
                               p4base: str = "//", p4bin: str = "p4",
                               split_file: Callable[[str], tuple[str | None, str | None]]

@@ -69,7 +69,7 @@ class SVNPoller(ReconfigurablePollingChangeSource):
             kwargs["name"] = repourl
         super().__init__(repourl, **kwargs)
 
-    def checkConfig(self, repourl: str, split_file: Any = None,  # type: ignore[override]
+    def checkConfig(self, repourl: str, split_file: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     svnuser: Any = None, svnpasswd: Any = None, pollInterval: float = 10 * 60,
                     histmax: int = 100, svnbin: str = "svn", revlinktmpl: str = "",
                     category: Any = None, project: str = "", cachepath: str | None = None,
@@ -80,7 +80,7 @@ class SVNPoller(ReconfigurablePollingChangeSource):
                             pollAtLaunch=pollAtLaunch, pollRandomDelayMin=pollRandomDelayMin,
                             pollRandomDelayMax=pollRandomDelayMax)
 
-    async def reconfigService(self, repourl: str, split_file: Any = None,  # type: ignore[override]
+    async def reconfigService(self, repourl: str, split_file: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               svnuser: Any = None, svnpasswd: Any = None,
                               pollInterval: float = 10 * 60, histmax: int = 100,
                               svnbin: str = "svn", revlinktmpl: str = "", category: Any = None,

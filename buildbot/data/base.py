@@ -181,7 +181,7 @@ def control_reason(args: Mapping[str, Any], kwargs: Mapping[str, Any] | None = N
 
 def update_method(fn: F) -> F:
     """Mark a ResourceType method as an update method (bound onto `master.data.updates`)."""
-    fn.isUpdateMethod = True  # type: ignore[attr-defined]
+    fn.isUpdateMethod = True  # type: ignore[attr-defined]  # update methods are marked by a function attribute (4.3's surface)
     return fn
 
 

@@ -72,7 +72,7 @@ class BuildsetEndpoint(Endpoint):
         row = await self.db.buildsets.getBuildset(kwargs["bsid"])
         if row is None:
             return None
-        return (await self.rtype.bodies([row]))[0]  # type: ignore[attr-defined]
+        return (await self.rtype.bodies([row]))[0]  # type: ignore[attr-defined]  # self.rtype is typed as the generic ResourceType; this one has the method
 
 
 class BuildsetsEndpoint(Endpoint):
@@ -86,7 +86,7 @@ class BuildsetsEndpoint(Endpoint):
         complete = result_spec.popBooleanFilter("complete")
         sql = take_sql_spec(result_spec, self.db.buildsets.result_spec_fields)
         rows = await self.db.buildsets.getBuildsets(complete=complete, result_spec=sql)
-        return await self.rtype.bodies(rows)  # type: ignore[attr-defined]
+        return await self.rtype.bodies(rows)  # type: ignore[attr-defined]  # self.rtype is typed as the generic ResourceType; this one has the method
 
 
 class Buildset(ResourceType):

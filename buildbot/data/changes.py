@@ -98,7 +98,7 @@ class ChangeEndpoint(Endpoint):
     pathPatterns = "/changes/n:changeid"
 
     async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
-        return await self.rtype.body(kwargs["changeid"])  # type: ignore[attr-defined]
+        return await self.rtype.body(kwargs["changeid"])  # type: ignore[attr-defined]  # self.rtype is typed as the generic ResourceType; this one has the method
 
 
 class ChangesEndpoint(Endpoint):
@@ -114,7 +114,7 @@ class ChangesEndpoint(Endpoint):
     """
 
     async def get(self, result_spec: ResultSpec, kwargs: dict[str, Any]) -> Any:
-        rtype: Change = self.rtype  # type: ignore[assignment]
+        rtype: Change = self.rtype  # type: ignore[assignment]  # narrowing the generic rtype to this endpoint's type
         if "buildid" in kwargs or "build_number" in kwargs:
             buildid = await NestedLookup(self.db, kwargs).build_id()
             rows = [] if buildid is None else await self.db.changes.getChangesForBuild(buildid)

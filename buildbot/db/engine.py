@@ -97,7 +97,7 @@ def _setup_sqlite(engine: sa.Engine, memory: bool, synchronous: str) -> None:
             # Straight to the driver: a full SQLAlchemy execution here would cost as much
             # as the statement the transaction is for.
             try:
-                conn.connection.driver_connection.execute(begin_sql)  # type: ignore[union-attr]
+                conn.connection.driver_connection.execute(begin_sql)  # type: ignore[union-attr]  # driver_connection is set on a live pooled connection
             except sqlite3.OperationalError as e:  # e.g. "database is locked": retryable
                 raise sa.exc.OperationalError(begin_sql, None, e) from e
 
@@ -112,7 +112,7 @@ def thd_enable_wal(engine: sa.Engine) -> None:
         try:
             # On the driver connection, which has no transaction open (see on_connect):
             # journal_mode cannot change inside one.
-            mode = raw.driver_connection.execute(  # type: ignore[union-attr]
+            mode = raw.driver_connection.execute(  # type: ignore[union-attr]  # driver_connection is set on a live pooled connection
                 "PRAGMA journal_mode = wal").fetchone()[0]
         finally:
             raw.close()

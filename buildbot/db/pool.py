@@ -64,7 +64,7 @@ class _DaemonThreadPool(ThreadPool):
     otherwise make the interpreter hang at exit.
     """
 
-    def threadFactory(self, *args: Any, **kwargs: Any) -> threading.Thread:  # type: ignore[override]
+    def threadFactory(self, *args: Any, **kwargs: Any) -> threading.Thread:  # type: ignore[override]  # Twisted's ThreadPool calls it with Thread's arguments
         thread = threading.Thread(*args, **kwargs)
         thread.daemon = True
         return thread

@@ -32,7 +32,7 @@ class GenericLatentMachine(AbstractLatentMachine):
                  **kwargs: Any) -> None:
         super().__init__(name, start_action=start_action, stop_action=stop_action, **kwargs)
 
-    def checkConfig(self, name: str, start_action: Any = None,  # type: ignore[override]
+    def checkConfig(self, name: str, start_action: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     stop_action: Any = None, **kwargs: Any) -> None:
         super().checkConfig(name, **kwargs)
         for action, arg in ((start_action, "start_action"), (stop_action, "stop_action")):
@@ -41,7 +41,7 @@ class GenericLatentMachine(AbstractLatentMachine):
                 raise RuntimeError(f"{arg} of {self.name} does not implement required "
                                    "interface")
 
-    async def reconfigService(self, name: str, start_action: Any = None,  # type: ignore[override]
+    async def reconfigService(self, name: str, start_action: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               stop_action: Any = None, **kwargs: Any) -> None:
         await super().reconfigService(name, **kwargs)
         self.start_action = start_action

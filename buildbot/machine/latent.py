@@ -68,7 +68,7 @@ class AbstractLatentMachine(Machine):
         self.state = States.STOPPED
         self.latent_workers: list[Any] = []
 
-    async def reconfigService(self, name: str,  # type: ignore[override]
+    async def reconfigService(self, name: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               build_wait_timeout: float = 0,
                               missing_timeout: float = DEFAULT_MISSING_TIMEOUT,
                               **kwargs: Any) -> None:

@@ -48,7 +48,7 @@ class MQConnector(AsyncService):
         self.impl_type = typ
         self.impl.setServiceParent(self)
         # Bind the hot paths directly: producing is the most frequent call of the master.
-        self.produce = self._counting_produce()  # type: ignore[method-assign]
+        self.produce = self._counting_produce()  # type: ignore[method-assign]  # counting wrapper bound once at construction
 
     def reconfigure(self, mq_config: dict[str, Any] | None) -> None:
         """Apply a new c['mq']: only `debug` may change."""

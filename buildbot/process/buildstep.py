@@ -224,10 +224,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     # -- configuration-time API -------------------------------------------------------
     def get_step_factory(self) -> BuildStepFactory:
-        return self._factory  # type: ignore[attr-defined]
+        return self._factory  # type: ignore[attr-defined]  # set by the step factory that created the step
 
     def set_step_arg(self, name: str, value: Any) -> None:
-        factory = self._factory  # type: ignore[attr-defined]
+        factory = self._factory  # type: ignore[attr-defined]  # set by the step factory that created the step
         factory.kwargs[name] = value
         object.__setattr__(self, name, value)
 

@@ -375,13 +375,13 @@ class LockRegistry:
             real: RealMasterLock | RealWorkerLock | None = self._locks.get(key)
             if real is None:
                 real = self._locks[key] = RealWorkerLock(lockid.name)
-            real.updateFromLockId(lockid, config_version)  # type: ignore[arg-type]
+            real.updateFromLockId(lockid, config_version)  # type: ignore[arg-type]  # the registry keeps master and worker locks apart by type
         else:
             key = ("master", lockid.name)
             real = self._locks.get(key)
             if real is None:
                 real = self._locks[key] = RealMasterLock(lockid.name)
-            real.updateFromLockId(lockid, config_version)  # type: ignore[arg-type]
+            real.updateFromLockId(lockid, config_version)  # type: ignore[arg-type]  # the registry keeps master and worker locks apart by type
         return real
 
     def resolve(self, locks: Iterable[BaseLockId | LockAccess], config_version: int,

@@ -361,7 +361,7 @@ class RenderableOperatorsMixin(ConfigViewMixin):
     __floordiv__ = _operator("//", operator.floordiv)
     __mod__ = _operator("%", operator.mod)
     in_ = _operator("in", lambda a, b: a in b)
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose, as 4.3's Properties
 
     def getRenderingFor(self, iprops: Any) -> Any:
         """Subclasses render themselves; the mixin alone has nothing to render."""

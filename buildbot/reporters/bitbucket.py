@@ -41,7 +41,7 @@ class BitbucketStatusPush(ReporterBase):
 
     name: str | None = "BitbucketStatusPush"
 
-    def checkConfig(self, oauth_key: Any = None, oauth_secret: Any = None,  # type: ignore[override]
+    def checkConfig(self, oauth_key: Any = None, oauth_secret: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     auth: Any = None, base_url: str = _BASE_URL, oauth_url: str = _OAUTH_URL,
                     debug: Any = None, verify: Any = None, status_key: Any = None,
                     status_name: Any = None, generators: Any = None, **kwargs: Any) -> None:
@@ -49,7 +49,7 @@ class BitbucketStatusPush(ReporterBase):
             config.error("Either App Passwords or OAuth can be specified, not both")
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, oauth_key: Any = None,  # type: ignore[override]
+    async def reconfigService(self, oauth_key: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               oauth_secret: Any = None, auth: Any = None,
                               base_url: str = _BASE_URL, oauth_url: str = _OAUTH_URL,
                               debug: Any = None, verify: Any = None, status_key: Any = None,

@@ -78,13 +78,13 @@ class BitbucketServerStatusPush(ReporterBase):
 
     name: str | None = "BitbucketServerStatusPush"
 
-    def checkConfig(self, base_url: str, user: Any, password: Any,  # type: ignore[override]
+    def checkConfig(self, base_url: str, user: Any, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     key: Any = None, statusName: Any = None, verbose: bool = False,
                     debug: Any = None, verify: Any = None, generators: Any = None,
                     **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]
+    async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               password: Any, key: Any = None, statusName: Any = None,
                               verbose: bool = False, debug: Any = None, verify: Any = None,
                               generators: Any = None, **kwargs: Any) -> None:
@@ -148,7 +148,7 @@ class BitbucketServerCoreAPIStatusPush(ReporterBase):
     name: str | None = "BitbucketServerCoreAPIStatusPush"
     secrets: ClassVar[list[str]] = ["token", "auth"]
 
-    def checkConfig(self, base_url: str, token: Any = None,  # type: ignore[override]
+    def checkConfig(self, base_url: str, token: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     auth: Any = None, statusName: Any = None, statusSuffix: Any = None,
                     key: Any = None, parentName: Any = None, buildNumber: Any = None,
                     ref: Any = None, duration: Any = None, testResults: Any = None,
@@ -160,7 +160,7 @@ class BitbucketServerCoreAPIStatusPush(ReporterBase):
         if token is not None and auth is not None:
             config.error("Only one authentication method can be given (token or auth)")
 
-    async def reconfigService(self, base_url: str, token: Any = None,  # type: ignore[override]
+    async def reconfigService(self, base_url: str, token: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               auth: Any = None, statusName: Any = None,
                               statusSuffix: Any = None, key: Any = None,
                               parentName: Any = None, buildNumber: Any = None, ref: Any = None,
@@ -297,12 +297,12 @@ class BitbucketServerPRCommentPush(ReporterBase):
 
     name: str | None = "BitbucketServerPRCommentPush"
 
-    def checkConfig(self, base_url: str, user: Any, password: Any,  # type: ignore[override]
+    def checkConfig(self, base_url: str, user: Any, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     verbose: bool = False, debug: Any = None, verify: Any = None,
                     generators: Any = None, **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]
+    async def reconfigService(self, base_url: str, user: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               password: Any, verbose: bool = False, debug: Any = None,
                               verify: Any = None, generators: Any = None,
                               **kwargs: Any) -> None:

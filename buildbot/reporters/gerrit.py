@@ -290,12 +290,12 @@ class GerritStatusPush(ReporterBase):
                                               builders=None, want_steps=False,
                                               want_logs=False)]
 
-    def checkConfig(self, server: str, username: str, port: int = 29418,  # type: ignore[override]
+    def checkConfig(self, server: str, username: str, port: int = 29418,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     identity_file: str | None = None, notify: Any = None,
                     generators: Any = None, **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, server: str, username: str,  # type: ignore[override]
+    async def reconfigService(self, server: str, username: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               port: int = 29418, identity_file: str | None = None,
                               notify: Any = None, generators: Any = None,
                               **kwargs: Any) -> None:

@@ -44,13 +44,13 @@ class GerritVerifyStatusPush(ReporterBase):
     }
     DEFAULT_RESULT = -1
 
-    def checkConfig(self, baseURL: str, auth: Any,  # type: ignore[override]
+    def checkConfig(self, baseURL: str, auth: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     verification_name: Any = None, abstain: Any = False, category: Any = None,
                     reporter: Any = None, verbose: bool = False, debug: Any = None,
                     verify: Any = None, generators: Any = None, **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, baseURL: str, auth: Any,  # type: ignore[override]
+    async def reconfigService(self, baseURL: str, auth: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               verification_name: Any = None, abstain: Any = False,
                               category: Any = None, reporter: Any = None,
                               verbose: bool = False, debug: Any = None, verify: Any = None,

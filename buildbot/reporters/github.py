@@ -55,12 +55,12 @@ class GitHubStatusPush(ReporterBase):
 
     name: str | None = "GitHubStatusPush"
 
-    def checkConfig(self, token: Any, context: Any = None,  # type: ignore[override]
+    def checkConfig(self, token: Any, context: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     baseURL: str | None = None, verbose: bool = False, debug: Any = None,
                     verify: Any = None, generators: Any = None, **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, token: Any, context: Any = None,  # type: ignore[override]
+    async def reconfigService(self, token: Any, context: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               baseURL: str | None = None, verbose: bool = False,
                               debug: Any = None, verify: Any = None, generators: Any = None,
                               **kwargs: Any) -> None:

@@ -21,13 +21,13 @@ class HttpStatusPush(ReporterBase):
     name: str | None = "HttpStatusPush"
     secrets: ClassVar[list[str]] = ["auth"]
 
-    def checkConfig(self, serverUrl: str, auth: Any = None,  # type: ignore[override]
+    def checkConfig(self, serverUrl: str, auth: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     headers: Any = None, debug: Any = None, verify: Any = None,
                     cert: Any = None, skip_encoding: bool = False, generators: Any = None,
                     **kwargs: Any) -> None:
         super().checkConfig(generators=generators, **kwargs)
 
-    async def reconfigService(self, serverUrl: str, auth: Any = None,  # type: ignore[override]
+    async def reconfigService(self, serverUrl: str, auth: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               headers: Any = None, debug: Any = None, verify: Any = None,
                               cert: Any = None, skip_encoding: bool = False,
                               generators: Any = None, **kwargs: Any) -> None:

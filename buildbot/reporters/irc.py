@@ -66,7 +66,7 @@ class IRCChannel(Channel):
 
     def act(self, action: str) -> None:
         if not self.muted:
-            self.bot.groupDescribe(self.id, action)  # type: ignore[attr-defined]
+            self.bot.groupDescribe(self.id, action)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
 
 class IRCContact(Contact):
@@ -76,7 +76,7 @@ class IRCContact(Contact):
         super().__init__(user, channel if channel is not None else user)
 
     def act(self, action: str) -> None:
-        self.channel.act(action)  # type: ignore[attr-defined]
+        self.channel.act(action)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
     def handleAction(self, action: str) -> None:
         if not action.endswith("s " + self.bot.nickname):
@@ -90,24 +90,24 @@ class IRCContact(Contact):
     async def op_required(self, command: str) -> bool:
         if self.is_private_chat or self.user_id in self.bot.authz.get(command.upper(), ()):
             return False
-        ops = await self.bot.getChannelOps(self.channel.id)  # type: ignore[attr-defined]
+        ops = await self.bot.getChannelOps(self.channel.id)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
         return self.user_id not in ops
 
     @dangerousCommand
     def command_JOIN(self, args: str, **kwargs: Any) -> None:
         """join a channel"""
         for channel in self.splitArgs(args):
-            self.bot.join(channel)  # type: ignore[attr-defined]
+            self.bot.join(channel)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
-    command_JOIN.usage = "join #channel - join a channel #channel"  # type: ignore[attr-defined]
+    command_JOIN.usage = "join #channel - join a channel #channel"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     @dangerousCommand
     def command_LEAVE(self, args: str, **kwargs: Any) -> None:
         """leave a channel"""
         for channel in self.splitArgs(args):
-            self.bot.leave(channel)  # type: ignore[attr-defined]
+            self.bot.leave(channel)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
-    command_LEAVE.usage = "leave #channel - leave a channel #channel"  # type: ignore[attr-defined]
+    command_LEAVE.usage = "leave #channel - leave a channel #channel"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     async def command_MUTE(self, args: str, **kwargs: Any) -> None:
         """suppress all messages until a corresponding 'unmute' is issued"""
@@ -117,9 +117,9 @@ class IRCContact(Contact):
                                         "blah..."))
             return
         await maybe_await(self.send("Shutting up for now."))
-        self.channel.muted = True  # type: ignore[attr-defined]
+        self.channel.muted = True  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
-    command_MUTE.usage = "mute - suppress all messages until a corresponding 'unmute' is issued"  # type: ignore[attr-defined]
+    command_MUTE.usage = "mute - suppress all messages until a corresponding 'unmute' is issued"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     async def command_UNMUTE(self, args: str, **kwargs: Any) -> None:
         """disable a previous 'mute'"""
@@ -133,7 +133,7 @@ class IRCContact(Contact):
             await maybe_await(self.send("No one had told me to be quiet, but it's the thought "
                                         "that counts, right?"))
 
-    command_UNMUTE.usage = "unmute - disable a previous 'mute'"  # type: ignore[attr-defined]
+    command_UNMUTE.usage = "unmute - disable a previous 'mute'"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     @Contact.overrideCommand
     async def command_NOTIFY(self, args: str, **kwargs: Any) -> None:
@@ -332,7 +332,7 @@ class IrcStatusBot(StatusBot):
         user = user.split("!", 1)[0]
         if self.nickname in data:
             contact = self.getContact(user=user, channel=channel)
-            contact.handleAction(data)  # type: ignore[attr-defined]
+            contact.handleAction(data)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
 
     async def signedOn(self) -> None:
         assert self.connection is not None
@@ -340,7 +340,7 @@ class IrcStatusBot(StatusBot):
             self.connection.msg("Nickserv", f"IDENTIFY {self.password}")
         for c in self.join_channels:
             if isinstance(c, dict):
-                self.join(c.get("channel"), c.get("password"))  # type: ignore[arg-type]
+                self.join(c.get("channel"), c.get("password"))  # type: ignore[arg-type]  # channel entries are validated at config time
             else:
                 self.join(c)
         for nick in self.pm_to_nicks:

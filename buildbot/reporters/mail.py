@@ -119,7 +119,7 @@ class MailNotifier(ReporterBase):
 
     secrets: ClassVar[list[str]] = ["smtpUser", "smtpPassword"]
 
-    def checkConfig(self, fromaddr: str, relayhost: str = "localhost",  # type: ignore[override]
+    def checkConfig(self, fromaddr: str, relayhost: str = "localhost",  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     lookup: Any = None, extraRecipients: Any = None,
                     sendToInterestedUsers: bool = True, extraHeaders: Any = None,
                     useTls: bool = False, useSmtps: bool = False, smtpUser: Any = None,
@@ -129,7 +129,7 @@ class MailNotifier(ReporterBase):
         for problem in _setting_problems(extraRecipients, lookup, extraHeaders):
             config.error(problem)
 
-    async def reconfigService(self, fromaddr: str,  # type: ignore[override]
+    async def reconfigService(self, fromaddr: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               relayhost: str = "localhost", lookup: Any = None,
                               extraRecipients: Any = None, sendToInterestedUsers: bool = True,
                               extraHeaders: Any = None, useTls: bool = False,

@@ -226,7 +226,7 @@ class MessageFormatterFunctionRaw(MessageFormatterBase):
                 "subject": msgdict.get("subject", None),
                 "extra_info": msgdict.get("extra_info", None)}
 
-    async def format_message_for_build(self, master: Any,  # type: ignore[override]
+    async def format_message_for_build(self, master: Any,  # type: ignore[override]  # 4.3's formatter signature (called by keyword)
                                        build: dict[str, Any], is_buildset: bool = False,
                                        users: Any = None, mode: Any = None) -> dict[str, Any]:
         ctx = create_context_for_build(mode, build, is_buildset, master, users)
@@ -440,7 +440,7 @@ def _default_body(formatter: object, bodies: dict[str, str], template_type: str)
 class MessageFormatter(MessageFormatterBaseJinja):
     """The Jinja2 formatter for builds and buildsets (the usual `message_formatter`)."""
 
-    async def format_message_for_build(self, master: Any,  # type: ignore[override]
+    async def format_message_for_build(self, master: Any,  # type: ignore[override]  # 4.3's formatter signature (called by keyword)
                                        build: dict[str, Any], is_buildset: bool = False,
                                        users: Any = None, mode: Any = None) -> dict[str, Any]:
         ctx = create_context_for_build(mode, build, is_buildset, master, users)

@@ -31,11 +31,11 @@ class PushjetNotifier(ReporterBase):
     """`reporters.PushjetNotifier(secret, levels=None, base_url='https://api.pushjet.io')`:
     POST `<base_url>/message` (form-encoded)."""
 
-    def checkConfig(self, secret: Any, levels: Any = None,  # type: ignore[override]
+    def checkConfig(self, secret: Any, levels: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     base_url: str = "https://api.pushjet.io", generators: Any = None) -> None:
         super().checkConfig(generators=generators)
 
-    async def reconfigService(self, secret: Any, levels: Any = None,  # type: ignore[override]
+    async def reconfigService(self, secret: Any, levels: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               base_url: str = "https://api.pushjet.io",
                               generators: Any = None) -> None:
         secret = await self.renderSecrets(secret)

@@ -40,7 +40,7 @@ class PushoverNotifier(ReporterBase):
 
     base_url = "https://api.pushover.net"
 
-    def checkConfig(self, user_key: Any, api_token: Any,  # type: ignore[override]
+    def checkConfig(self, user_key: Any, api_token: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     priorities: Any = None, otherParams: Any = None,
                     generators: Any = None) -> None:
         super().checkConfig(generators=generators)
@@ -48,7 +48,7 @@ class PushoverNotifier(ReporterBase):
             config.error("otherParams can be only 'sound', 'callback', 'timestamp', 'url', "
                          "'url_title', 'device', 'retry', 'expire', or 'html'")
 
-    async def reconfigService(self, user_key: Any, api_token: Any,  # type: ignore[override]
+    async def reconfigService(self, user_key: Any, api_token: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               priorities: Any = None, otherParams: Any = None,
                               generators: Any = None) -> None:
         user_key, api_token = await self.renderSecrets(user_key, api_token)

@@ -75,7 +75,7 @@ class TelegramContact(Contact):
         if "username" in self.user_info:
             user += f" (@{self.user_info['username']})"
         if not self.is_private_chat:
-            title = self.channel.chat_info.get("title")  # type: ignore[attr-defined]
+            title = self.channel.chat_info.get("title")  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
             if title:
                 user += f" on '{title}'"
         return user
@@ -160,8 +160,8 @@ class TelegramStatusBot(StatusBot):
             if valid:
                 self.contacts[(cid, uid)] = contact
         else:
-            contact.user_info.update(user)  # type: ignore[attr-defined]
-            contact.channel.chat_info.update(channel)  # type: ignore[attr-defined]
+            contact.user_info.update(user)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
+            contact.channel.chat_info.update(channel)  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
         return contact
 
     def getChannel(self, channel: Any, valid: bool = True) -> Channel:

@@ -328,7 +328,7 @@ class Contact:
         if base is not None:
             meth.__doc__ = base.__doc__
             if hasattr(base, "usage"):
-                meth.usage = base.usage  # type: ignore[attr-defined]
+                meth.usage = base.usage  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
         return meth
 
     def send(self, message: str, **kwargs: Any) -> Any:
@@ -454,7 +454,7 @@ class Contact:
                           f"Revision: {change['revision']}\n")
         return "\n\n".join(blocks)
 
-    command_LIST.usage = ("list [all|N] builders|workers|changes - list configured builders, "  # type: ignore[attr-defined]
+    command_LIST.usage = ("list [all|N] builders|workers|changes - list configured builders, "  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
                           "workers, or N recent changes")
 
     async def command_STATUS(self, args: str, **kwargs: Any) -> None:
@@ -475,7 +475,7 @@ class Contact:
         if lines:
             await maybe_await(self.send("\n".join(lines)))
 
-    command_STATUS.usage = "status [_which_] - list status of a builder (or all builders)"  # type: ignore[attr-defined]
+    command_STATUS.usage = "status [_which_] - list status of a builder (or all builders)"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     async def command_NOTIFY(self, args: str, **kwargs: Any) -> None:
         """notify me about build events"""
@@ -495,7 +495,7 @@ class Contact:
         if change is not None:
             await self.bot.saveNotifyEvents()
 
-    command_NOTIFY.usage = (  # type: ignore[attr-defined]
+    command_NOTIFY.usage = (  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
         "notify on|off|list [_EVENT_] ... - notify me about build events;  event should be one "
         "or more of: 'started', 'finished', 'failure', 'success', 'exception', 'problem', "
         "'recovery', 'better', or 'worse'")
@@ -526,12 +526,12 @@ class Contact:
             await maybe_await(self.send(f"Watching build [#{build['number']}]({url}) of "
                                         f"`{which}` until it finishes..."))
 
-    command_WATCH.usage = "watch _which_ - announce the completion of an active build"  # type: ignore[attr-defined]
+    command_WATCH.usage = "watch _which_ - announce the completion of an active build"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     @dangerousCommand
     async def command_FORCE(self, args: str, **kwargs: Any) -> None:
         """force a build"""
-        err = f"Try '{self.bot.commandPrefix}{self.command_FORCE.usage}'"  # type: ignore[attr-defined]
+        err = f"Try '{self.bot.commandPrefix}{self.command_FORCE.usage}'"  # type: ignore[attr-defined]  # the IRC/Telegram subclasses of the chat base define it
         argv = self.splitArgs(args)
         if not argv or argv.pop(0) != "build":
             raise UsageError(err)
@@ -574,7 +574,7 @@ class Contact:
             properties=properties.asDict(), waited_for=False)
         await maybe_await(self.send("Force build successfully requested."))
 
-    command_FORCE.usage = ("force build [--codebase=CODEBASE] [--branch=branch] "  # type: ignore[attr-defined]
+    command_FORCE.usage = ("force build [--codebase=CODEBASE] [--branch=branch] "  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
                            "[--revision=revision] [--props=prop1=val1,prop2=val2...] "
                            "_which_ _reason_ - Force a build")
 
@@ -598,7 +598,7 @@ class Contact:
             await maybe_await(self.send(f"Build [#{b['number']}]({url}) of `{which}` "
                                         "interrupted."))
 
-    command_STOP.usage = "stop build _which_ _reason_ - Stop a running build"  # type: ignore[attr-defined]
+    command_STOP.usage = "stop build _which_ _reason_ - Stop a running build"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     async def command_LAST(self, args: str, **kwargs: Any) -> None:
         """list last build status for a builder"""
@@ -627,7 +627,7 @@ class Contact:
         if lines:
             await maybe_await(self.send("\n".join(lines)))
 
-    command_LAST.usage = "last [_which_] - list last build status for builder _which_"  # type: ignore[attr-defined]
+    command_LAST.usage = "last [_which_] - list last build status for builder _which_"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     def command_HELP(self, args: str, **kwargs: Any) -> Any:
         """give help for a command or one of it's arguments"""
@@ -657,14 +657,14 @@ class Contact:
             return self.send(f"Usage: {self.bot.commandPrefix}{doc}")
         return self.send("No usage info for " + " ".join(f"'{a}'" for a in argv))
 
-    command_HELP.usage = ("help [_command_ _arg_ [_subarg_ ...]] - Give help for _command_ or "  # type: ignore[attr-defined]
+    command_HELP.usage = ("help [_command_ _arg_ [_subarg_ ...]] - Give help for _command_ or "  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
                           "one of it's arguments")
 
     def command_SOURCE(self, args: str, **kwargs: Any) -> Any:
         """the source code for buildbot"""
         return self.send("My source can be found at https://github.com/buildbot/buildbot")
 
-    command_SOURCE.usage = "source - the source code for Buildbot"  # type: ignore[attr-defined]
+    command_SOURCE.usage = "source - the source code for Buildbot"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     def command_COMMANDS(self, args: str, **kwargs: Any) -> Any:
         """list available commands"""
@@ -672,7 +672,7 @@ class Contact:
         return self.send("Buildbot commands: " +
                          ", ".join(prefix + c for c in self.build_commands()))
 
-    command_COMMANDS.usage = "commands - List available commands"  # type: ignore[attr-defined]
+    command_COMMANDS.usage = "commands - List available commands"  # type: ignore[attr-defined]  # chat commands carry their usage as a function attribute (4.3's surface)
 
     @dangerousCommand
     async def command_SHUTDOWN(self, args: str, **kwargs: Any) -> None:

@@ -28,7 +28,7 @@ class ZulipStatusPush(ReporterBase):
 
     name: str | None = "ZulipStatusPush"
 
-    def checkConfig(self, endpoint: Any, token: Any, stream: Any = None,  # type: ignore[override]
+    def checkConfig(self, endpoint: Any, token: Any, stream: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     debug: Any = None, verify: Any = None) -> None:
         if not isinstance(endpoint, str):
             config.error("Endpoint must be a string")
@@ -36,7 +36,7 @@ class ZulipStatusPush(ReporterBase):
             config.error("Token must be a string")
         super().checkConfig(generators=[BuildStartEndStatusGenerator()])
 
-    async def reconfigService(self, endpoint: str, token: str,  # type: ignore[override]
+    async def reconfigService(self, endpoint: str, token: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               stream: Any = None, debug: Any = None,
                               verify: Any = None) -> None:
         await super().reconfigService(generators=[BuildStartEndStatusGenerator()])

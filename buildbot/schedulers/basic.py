@@ -43,7 +43,7 @@ class BaseBasicScheduler(ReconfigurableBaseScheduler):
         self._stable_timers_lock = defer.DeferredLock()
         super().__init__(*args, name=name, **kwargs)
 
-    def checkConfig(self, shouldntBeSet: Any = NotSet, treeStableTimer: Any = None,  # type: ignore[override]
+    def checkConfig(self, shouldntBeSet: Any = NotSet, treeStableTimer: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     builderNames: Any = None, branch: Any = NotABranch,
                     branches: Any = NotABranch, fileIsImportant: Any = None,
                     categories: Any = None, reason: str = DEFAULT_REASON,
@@ -61,7 +61,7 @@ class BaseBasicScheduler(ReconfigurableBaseScheduler):
                           categories: Any) -> None:
         """Config errors for the branch arguments (subclasses)."""
 
-    def reconfigService(self, shouldntBeSet: Any = NotSet,  # type: ignore[override]
+    def reconfigService(self, shouldntBeSet: Any = NotSet,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         treeStableTimer: Any = None, builderNames: Any = None,
                         branch: Any = NotABranch, branches: Any = NotABranch,
                         fileIsImportant: Any = None, categories: Any = None,

@@ -26,13 +26,13 @@ class Dependent(ReconfigurableBaseScheduler):
         self._subscription_lock = defer.DeferredLock()
         super().__init__(name=name, upstream=upstream, builderNames=builderNames, **kwargs)
 
-    def checkConfig(self, upstream: Any = None, builderNames: Any = None,  # type: ignore[override]
+    def checkConfig(self, upstream: Any = None, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     **kwargs: Any) -> None:
         if not IScheduler.providedBy(upstream):
             config.error("upstream must be another Scheduler instance")
         super().checkConfig(builderNames=builderNames, **kwargs)
 
-    def reconfigService(self, upstream: Any = None, builderNames: Any = None,  # type: ignore[override]
+    def reconfigService(self, upstream: Any = None, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         **kwargs: Any) -> Any:
         super().reconfigService(builderNames=builderNames, **kwargs)
         self.upstream_name = upstream.name

@@ -187,7 +187,7 @@ class StringParameter(BaseParameter):
 class TextParameter(StringParameter):
     """A multi-line text field."""
 
-    spec_attributes = ("cols", "rows")  # type: ignore[assignment]
+    spec_attributes = ("cols", "rows")  # type: ignore[assignment]  # 4.3's class attribute, a tuple here
     type = "textarea"
     cols = 80
     rows = 20
@@ -268,7 +268,7 @@ class InheritBuildParameter(ChoiceStringParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("InheritBuildParameter can only be used by properties")
 
-    async def updateFromKwargs(self, master: Any,  # type: ignore[override]
+    async def updateFromKwargs(self, master: Any,  # type: ignore[override]  # 4.3's parameter signature, called by keyword
                                properties: dict[str, Any], changes: Any,
                                kwargs: dict[str, Any], **unused: Any) -> None:
         arg = kwargs.get(self.fullName or "", [""])[0]
@@ -307,7 +307,7 @@ class WorkerChoiceParameter(ChoiceStringParameter):
     def __init__(self, name: str = "workername", **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
 
-    def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]
+    def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]  # 4.3's parameter signature, called by keyword
                          **unused: Any) -> Any:
         if self.getFromKwargs(kwargs) == self.anySentinel:
             return None  # no worker chosen: no property at all
@@ -364,7 +364,7 @@ class NestedParameter(BaseParameter):
                 collector=collector, **kw)
         kwargs[self.fullName or ""] = child
 
-    async def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]
+    async def updateFromKwargs(self, kwargs: dict[str, Any],  # type: ignore[override]  # 4.3's parameter signature, called by keyword
                                properties: dict[str, Any],
                                collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(kwargs=kwargs, properties=properties,
@@ -395,7 +395,7 @@ class AnyPropertyParameter(NestedParameter):
     def getFromKwargs(self, kwargs: dict[str, Any]) -> Any:
         raise ValidationError("AnyPropertyParameter can only be used by properties")
 
-    async def updateFromKwargs(self, master: Any,  # type: ignore[override]
+    async def updateFromKwargs(self, master: Any,  # type: ignore[override]  # 4.3's parameter signature, called by keyword
                                properties: dict[str, Any], kwargs: dict[str, Any],
                                collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(master=master, properties=properties,
@@ -448,7 +448,7 @@ class CodebaseParameter(NestedParameter):
     def createSourcestamp(self, properties: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         return kwargs.get(self.fullName or "", {})
 
-    async def updateFromKwargs(self, sourcestamps: dict[str, Any] | None,  # type: ignore[override]
+    async def updateFromKwargs(self, sourcestamps: dict[str, Any] | None,  # type: ignore[override]  # 4.3's parameter signature, called by keyword
                                kwargs: dict[str, Any], properties: dict[str, Any],
                                collector: ValidationErrorCollector, **kw: Any) -> None:
         await self.collectChildProperties(sourcestamps=sourcestamps, properties=properties,
@@ -493,7 +493,7 @@ class ForceScheduler(ReconfigurableBaseScheduler):
     def __init__(self, name: str, builderNames: Any, **kwargs: Any) -> None:
         super().__init__(name=name, builderNames=builderNames, **kwargs)
 
-    def checkConfig(self, builderNames: Any = None,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     username: Any = None, reason: Any = None,
                     reasonString: str = "A build was forced by '%(owner)s': %(reason)s",
                     buttonName: str | None = None, codebases: Any = None,
@@ -534,7 +534,7 @@ class ForceScheduler(ReconfigurableBaseScheduler):
                         config.error(f"ForceScheduler '{name}': 'codebases' must be a list of "
                                      f"strings or CodebaseParameter objects: {codebases!r}")
 
-    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         username: Any = None, reason: Any = None,
                         reasonString: str = "A build was forced by '%(owner)s': %(reason)s",
                         buttonName: str | None = None, codebases: Any = None,

@@ -53,7 +53,7 @@ class Timed(AbsoluteSourceStampsMixin, ReconfigurableBaseScheduler):
         self.onlyImportant = False
         super().__init__(name=name, builderNames=builderNames, **kwargs)
 
-    def checkConfig(self, builderNames: Any = None, reason: str = "",  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None, reason: str = "",  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     createAbsoluteSourceStamps: bool = False, onlyIfChanged: bool = False,
                     branch: Any = _NoBranch, change_filter: Any = None,
                     fileIsImportant: Any = None, onlyImportant: bool = False,
@@ -62,7 +62,7 @@ class Timed(AbsoluteSourceStampsMixin, ReconfigurableBaseScheduler):
         if fileIsImportant and not callable(fileIsImportant):
             config.error("fileIsImportant must be a callable")
 
-    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         reason: str = "", createAbsoluteSourceStamps: bool = False,
                         onlyIfChanged: bool = False, branch: Any = _NoBranch,
                         change_filter: Any = None, fileIsImportant: Any = None,
@@ -221,7 +221,7 @@ class Timed(AbsoluteSourceStampsMixin, ReconfigurableBaseScheduler):
 class Periodic(Timed):
     """Runs every `periodicBuildTimer` seconds (the first run at once)."""
 
-    def checkConfig(self, builderNames: Any = None,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     periodicBuildTimer: Any = None,
                     reason: str = "The Periodic scheduler named '%(name)s' triggered this "
                                   "build", **kwargs: Any) -> None:
@@ -229,7 +229,7 @@ class Periodic(Timed):
         if periodicBuildTimer is None or periodicBuildTimer <= 0:
             config.error("periodicBuildTimer must be positive")
 
-    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         periodicBuildTimer: Any = None,
                         reason: str = "The Periodic scheduler named '%(name)s' triggered this "
                                       "build", **kwargs: Any) -> Any:
@@ -279,7 +279,7 @@ class NightlyBase(Timed):
         self.force_at_enabled = False
         super().__init__(name, builderNames, **kwargs)
 
-    def checkConfig(self, builderNames: Any = None, minute: Any = 0,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None, minute: Any = 0,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     hour: Any = "*", dayOfMonth: Any = "*", month: Any = "*",
                     dayOfWeek: Any = "*", force_at_minute: Any = None,
                     force_at_hour: Any = None, force_at_day_of_month: Any = None,
@@ -287,7 +287,7 @@ class NightlyBase(Timed):
                     **kwargs: Any) -> None:
         super().checkConfig(builderNames=builderNames, **kwargs)
 
-    def reconfigService(self, builderNames: Any = None, minute: Any = 0,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None, minute: Any = 0,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         hour: Any = "*", dayOfMonth: Any = "*", month: Any = "*",
                         dayOfWeek: Any = "*", force_at_minute: Any = None,
                         force_at_hour: Any = None, force_at_day_of_month: Any = None,

@@ -25,11 +25,11 @@ class Triggerable(ReconfigurableBaseScheduler):
         self.reason: str | None = None
         super().__init__(*args, name=name, builderNames=builderNames, **kwargs)
 
-    def checkConfig(self, builderNames: Any = None, reason: str | None = None,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None, reason: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     **kwargs: Any) -> None:
         super().checkConfig(builderNames=builderNames, **kwargs)
 
-    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         reason: str | None = None, **kwargs: Any) -> Any:
         super().reconfigService(builderNames=builderNames, **kwargs)
         self.reason = reason

@@ -114,11 +114,11 @@ class Try_Jobdir(TryBase):
         self.jobdir = jobdir
         super().__init__(name=name, builderNames=builderNames, jobdir=jobdir, **kwargs)
 
-    def checkConfig(self, builderNames: Any = None, jobdir: Any = None,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None, jobdir: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     **kwargs: Any) -> None:
         super().checkConfig(builderNames=builderNames, **kwargs)
 
-    def reconfigService(self, builderNames: Any = None, jobdir: Any = None,  # type: ignore[override]
+    def reconfigService(self, builderNames: Any = None, jobdir: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                         **kwargs: Any) -> Any:
         super().reconfigService(builderNames=builderNames, **kwargs)
         self.jobdir = jobdir
@@ -346,11 +346,11 @@ class Try_Userpass(TryBase):
         super().__init__(name=name, builderNames=builderNames, port=port, userpass=userpass,
                          **kwargs)
 
-    def checkConfig(self, builderNames: Any = None, port: Any = None,  # type: ignore[override]
+    def checkConfig(self, builderNames: Any = None, port: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     userpass: Any = None, **kwargs: Any) -> None:
         super().checkConfig(builderNames=builderNames, **kwargs)
 
-    async def reconfigService(self, builderNames: Any = None,  # type: ignore[override]
+    async def reconfigService(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               port: Any = None, userpass: Any = None, **kwargs: Any) -> None:
         super().reconfigService(builderNames=builderNames, **kwargs)
         self.port, self.userpass = port, userpass

@@ -80,7 +80,7 @@ class Options(usage.Options):
         from twisted.logger import ILogObserver, globalLogBeginner, textFileLogObserver
 
         self["verbose"] = 1
-        observer: ILogObserver = textFileLogObserver(sys.stderr)  # type: ignore[assignment]
+        observer: ILogObserver = textFileLogObserver(sys.stderr)  # type: ignore[assignment]  # textFileLogObserver provides ILogObserver
         # the command's own output stays on stdout (4.3 diverts it into the log)
         globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 

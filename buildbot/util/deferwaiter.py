@@ -71,7 +71,7 @@ class _ActionRunner:
             finally:
                 self._running = False
                 self._after_action()
-        return self._waiter.add(defer.ensureDeferred(run()))  # type: ignore[no-any-return]
+        return self._waiter.add(defer.ensureDeferred(run()))  # type: ignore[no-any-return]  # the waiter returns the Deferred it was given
 
     def _after_action(self) -> None:
         pass

@@ -218,7 +218,7 @@ class KubeClientService(SharedService):
     """One per master: starts a config loader when its first worker registers and stops
     it when its last one leaves (loaders are shared by object identity)."""
 
-    name: str | None = "KubeClientService"  # type: ignore[assignment]
+    name: str | None = "KubeClientService"  # type: ignore[assignment]  # a fixed service name where the base allows None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

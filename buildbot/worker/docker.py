@@ -40,7 +40,7 @@ def _renderable(value: Any) -> bool:
 class DockerBaseWorker(AbstractLatentWorker):
     """What container-based latent workers share: image, master address, environment."""
 
-    def checkConfig(self, name: str, password: Any = None,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     image: Any = None, masterFQDN: str | None = None,
                     master_protocol: str = "pb", **kwargs: Any) -> None:
         # Starting a container is quick: by default one container per build.
@@ -51,7 +51,7 @@ class DockerBaseWorker(AbstractLatentWorker):
             config.error(f"worker '{name}': master_protocol must be 'pb' or '{MSGPACK}'")
         super().checkConfig(name, password, **kwargs)
 
-    async def reconfigService(self, name: str, password: Any = None,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               image: Any = None, masterFQDN: str | None = None,
                               master_protocol: str = "pb", **kwargs: Any) -> None:
         kwargs.setdefault("build_wait_timeout", 0)
@@ -102,7 +102,7 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
 
     instance: dict[str, Any] | None = None
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     docker_host: Any, image: Any = None, command: Any = None,
                     volumes: Any = None, dockerfile: Any = None, version: str | None = None,
                     tls: Any = None, followStartupLogs: bool = False,
@@ -126,7 +126,7 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
                 config.error(f"DockerLatentWorker '{name}': unknown hostconfig keys "
                              f"{unknown}")
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               docker_host: Any, image: Any = None, command: Any = None,
                               volumes: Any = None, dockerfile: Any = None,
                               version: str | None = None, tls: Any = None,

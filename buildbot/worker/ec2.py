@@ -80,7 +80,7 @@ class EC2LatentWorker(AbstractLatentWorker):
     image: Any = None
     _poll_resolution: float = 5  # seconds; tests make it short
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     instance_type: str, ami: str | None = None,
                     valid_ami_owners: Any = None, valid_ami_location_regex: Any = None,
                     elastic_ip: str | None = None, identifier: str | None = None,
@@ -133,7 +133,7 @@ class EC2LatentWorker(AbstractLatentWorker):
                 region not in boto3.Session().get_available_regions("ec2"):
             raise ValueError("The specified region does not exist: " + region)
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               instance_type: str, ami: str | None = None,
                               valid_ami_owners: Any = None,
                               valid_ami_location_regex: Any = None,

@@ -65,7 +65,7 @@ class KubeLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         # No password argument (4.3's signature): skip Worker.__init__, which inserts one.
         BuildbotService.__init__(self, name, *args, **kwargs)
 
-    def checkConfig(self, name: str, image: Any = DEFAULT_IMAGE,  # type: ignore[override]
+    def checkConfig(self, name: str, image: Any = DEFAULT_IMAGE,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     namespace: str | None = None, masterFQDN: Any = None,
                     master_protocol: str = "pb", kube_config: Any = None,
                     **kwargs: Any) -> None:
@@ -77,7 +77,7 @@ class KubeLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         if problem:
             config.error(problem)
 
-    async def reconfigService(self, name: str,  # type: ignore[override]
+    async def reconfigService(self, name: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               image: Any = DEFAULT_IMAGE, namespace: str | None = None,
                               masterFQDN: Any = None, master_protocol: str = "pb",
                               kube_config: Any = None, **kwargs: Any) -> None:

@@ -101,7 +101,7 @@ class AbstractLatentWorker(AbstractWorker):
     substantiation_build: Any = None
     build_wait_timer: Any = None
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     build_wait_timeout: float = 600, check_instance_interval: float = 10,
                     **kwargs: Any) -> None:
         super().checkConfig(name, password, **kwargs)
@@ -123,7 +123,7 @@ class AbstractLatentWorker(AbstractWorker):
         self.substantiation_failures = 0
         self.total_substantiation_failures = 0
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               build_wait_timeout: float = 600,
                               check_instance_interval: float = 10, **kwargs: Any) -> None:
         self.build_wait_timeout = build_wait_timeout
@@ -474,12 +474,12 @@ class LocalLatentWorker(AbstractLatentWorker):
 
     starts_without_substantiate = True
 
-    def checkConfig(self, name: str, password: Any, **kwargs: Any  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any, **kwargs: Any  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     ) -> None:
         kwargs["build_wait_timeout"] = -1
         super().checkConfig(name, password, **kwargs)
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               **kwargs: Any) -> None:
         kwargs["build_wait_timeout"] = -1
         await super().reconfigService(name, password, **kwargs)

@@ -98,7 +98,7 @@ class LibVirtWorker(AbstractLatentWorker):
     ns = "http://buildbot.net/"
     metakey = "buildbot"
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     hd_image: Any = None, base_image: Any = None, uri: str = "system:///",
                     xml: str | None = None, masterFQDN: str | None = None,
                     **kwargs: Any) -> None:
@@ -106,7 +106,7 @@ class LibVirtWorker(AbstractLatentWorker):
         if libvirt is None:
             config.error("The python module 'libvirt' is needed to use a LibVirtWorker")
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               hd_image: Any = None, base_image: Any = None,
                               uri: str = "system:///", xml: str | None = None,
                               masterFQDN: str | None = None, **kwargs: Any) -> None:

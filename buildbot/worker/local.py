@@ -20,7 +20,7 @@ class LocalWorker(Worker):
         kwargs.pop("password", None)
         BuildbotServiceInit(self, name, workdir, **kwargs)
 
-    def checkConfig(self, name: str, workdir: str | None = None,  # type: ignore[override]
+    def checkConfig(self, name: str, workdir: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     **kwargs: Any) -> None:
         kwargs["password"] = None
         super().checkConfig(name, **kwargs)
@@ -33,7 +33,7 @@ class LocalWorker(Worker):
                          "(pip install buildbot-worker)")
         self.remote_worker: Any = None
 
-    async def reconfigService(self, name: str, workdir: str | None = None,  # type: ignore[override]
+    async def reconfigService(self, name: str, workdir: str | None = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               **kwargs: Any) -> None:
         kwargs["password"] = None
         await super().reconfigService(name, **kwargs)

@@ -47,13 +47,13 @@ class MarathonLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         # No password argument (4.3's signature): skip Worker.__init__, which inserts one.
         BuildbotService.__init__(self, name, *args, **kwargs)
 
-    def checkConfig(self, name: str, marathon_url: str,  # type: ignore[override]
+    def checkConfig(self, name: str, marathon_url: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     image: Any, marathon_auth: Any = None, marathon_extra_config: Any = None,
                     marathon_app_prefix: str = "buildbot-worker/", masterFQDN: Any = None,
                     **kwargs: Any) -> None:
         super().checkConfig(name, None, image=image, masterFQDN=masterFQDN, **kwargs)
 
-    async def reconfigService(self, name: str, marathon_url: str,  # type: ignore[override]
+    async def reconfigService(self, name: str, marathon_url: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               image: Any, marathon_auth: Any = None,
                               marathon_extra_config: Any = None,
                               marathon_app_prefix: str = "buildbot-worker/",

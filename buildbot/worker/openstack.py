@@ -33,8 +33,8 @@ try:
     from novaclient import client
     from novaclient.exceptions import ClientException, NotFound
 except ImportError:  # optional: the config errors below name the packages
-    client = None  # type: ignore[assignment, unused-ignore]
-    loading = session = None  # type: ignore[assignment, unused-ignore]
+    client = None  # type: ignore[assignment, unused-ignore]  # placeholder while the optional library is missing
+    loading = session = None  # type: ignore[assignment, unused-ignore]  # placeholder while the optional library is missing
     NotFound = ClientException = Exception
 
 log = Logger()
@@ -57,7 +57,7 @@ class OpenStackLatentWorker(CompatibleLatentWorkerMixin, AbstractLatentWorker):
     instance: Any = None
     _poll_resolution: float = 5  # seconds; tests make it short
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     flavor: Any, os_username: Any = None, os_password: Any = None,
                     os_tenant_name: Any = None, os_auth_url: Any = None,
                     os_user_domain: Any = None, os_project_domain: Any = None,
@@ -86,7 +86,7 @@ class OpenStackLatentWorker(CompatibleLatentWorkerMixin, AbstractLatentWorker):
                              "and os_auth_args not provided.")
         super().checkConfig(name, password, **kwargs)
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               flavor: Any, os_username: Any = None, os_password: Any = None,
                               os_tenant_name: Any = None, os_auth_url: Any = None,
                               os_user_domain: Any = None, os_project_domain: Any = None,

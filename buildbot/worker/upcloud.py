@@ -52,7 +52,7 @@ class UpcloudLatentWorker(AbstractLatentWorker):
 
     instance: dict[str, Any] | None = None
 
-    def checkConfig(self, name: str, password: Any = None,  # type: ignore[override]
+    def checkConfig(self, name: str, password: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     api_username: Any = None, api_password: Any = None, image: Any = None,
                     hostconfig: Any = None, base_url: str = DEFAULT_BASE_URL,
                     masterFQDN: str | None = None, **kwargs: Any) -> None:
@@ -61,7 +61,7 @@ class UpcloudLatentWorker(AbstractLatentWorker):
                          "zone, api_username and api_password")
         super().checkConfig(name, password, **kwargs)
 
-    async def reconfigService(self, name: str, password: Any = None,  # type: ignore[override]
+    async def reconfigService(self, name: str, password: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               zone: Any = None, api_username: Any = None,
                               api_password: Any = None, image: Any = None,
                               hostconfig: Any = None, base_url: str = DEFAULT_BASE_URL,

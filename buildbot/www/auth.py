@@ -174,7 +174,7 @@ class _CustomChecker:
     def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes]:
         async def run() -> bytes:
             if await maybe_await(self.check(creds.username, creds.password)):
-                return creds.username  # type: ignore[no-any-return, unused-ignore]
+                return creds.username  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
             raise cred_error.UnauthorizedLogin()
         return ensure_deferred(run())
 

@@ -101,7 +101,7 @@ class AvatarGitHub(AvatarBase):
     async def _by_email(self, email: str) -> str | None:
         data = await self._get_json(f"/search/users?{urlencode({'q': f'{email} in:email'})}")
         if isinstance(data, dict) and data.get("total_count"):
-            return data["items"][0].get("avatar_url")  # type: ignore[no-any-return, unused-ignore]
+            return data["items"][0].get("avatar_url")  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
         return None
 
     async def _by_commit(self, email: str) -> str | None:
@@ -113,7 +113,7 @@ class AvatarGitHub(AvatarBase):
         if isinstance(data, dict) and data.get("total_count"):
             author = data["items"][0].get("author")
             if author:
-                return author.get("avatar_url")  # type: ignore[no-any-return, unused-ignore]
+                return author.get("avatar_url")  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
         return None
 
     @staticmethod

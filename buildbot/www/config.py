@@ -74,7 +74,7 @@ def frontend_config(www_config: dict[str, Any], master_config: Any,
     out["titleURL"] = getattr(master_config, "titleURL", "http://buildbot.net/")
     out["multiMaster"] = bool(getattr(master_config, "multiMaster", False))
     # Serialize once now: objects become their config dicts, so per-request work is a copy.
-    return json.loads(json.dumps(out, default=_to_json))  # type: ignore[no-any-return, unused-ignore]
+    return json.loads(json.dumps(out, default=_to_json))  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
 
 def config_json(config: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ def _ldap3() -> Any:
 
 
 def _escape(value: str) -> str:
-    return _ldap3().utils.conv.escape_filter_chars(value)  # type: ignore[no-any-return, unused-ignore]
+    return _ldap3().utils.conv.escape_filter_chars(value)  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
 
 class LdapUserInfo(AvatarBase, UserInfoProviderBase):

@@ -109,11 +109,11 @@ class MetricsCollector:
     # -- event handlers (called for every build and step: keep them tiny) --------------------
     def _build_new(self, key: Any, build: dict[str, Any]) -> None:
         builder = str(build.get("builderid"))
-        self._build_builder[build.get("buildid")] = builder  # type: ignore[index]
+        self._build_builder[build.get("buildid")] = builder  # type: ignore[index]  # build ids of build/step messages are ints
         self.builds_started.inc((builder,))
 
     def _build_finished(self, key: Any, build: dict[str, Any]) -> None:
-        self._build_builder.pop(build.get("buildid"), None)  # type: ignore[arg-type]
+        self._build_builder.pop(build.get("buildid"), None)  # type: ignore[arg-type]  # build ids of build/step messages are ints
         labels = (str(build.get("builderid")), _result_name(build.get("results")))
         self.builds_finished.inc(labels)
         started, done = build.get("started_at"), build.get("complete_at")
@@ -124,7 +124,7 @@ class MetricsCollector:
         started, done = step.get("started_at"), step.get("complete_at")
         if started is None or done is None:
             return  # skipped before it started
-        builder = self._build_builder.get(step.get("buildid"), "unknown")  # type: ignore[arg-type]
+        builder = self._build_builder.get(step.get("buildid"), "unknown")  # type: ignore[arg-type]  # build ids of build/step messages are ints
         self.step_duration.observe(_seconds(done) - _seconds(started),
                                    (builder, str(step.get("name"))))
 

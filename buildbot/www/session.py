@@ -167,7 +167,7 @@ def session_of(request: server.Request, manager: SessionManager) -> Session:
     cookie gives an anonymous session and a fresh cookie in the response."""
     cached = getattr(request, "_bb_session", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return, unused-ignore]
+        return cached  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
     name = cookie_name(request.isSecure(), getattr(request, "sitepath", None))
     token = request.getCookie(name)
     claims = manager.claims(token) if token else None
@@ -176,7 +176,7 @@ def session_of(request: server.Request, manager: SessionManager) -> Session:
         session.updateSession(request)
     else:
         session = Session(manager, *claims)
-    request._bb_session = session  # type: ignore[attr-defined]
+    request._bb_session = session  # type: ignore[attr-defined]  # the session rides on the twisted.web request
     return session
 
 

@@ -41,7 +41,7 @@ class Match:
         props = await self.master.data.get(("buildsets", bsid, "properties"))
         if props and "owner" in props:
             owner = props["owner"]
-            return owner[0] if isinstance(owner, (list, tuple)) else owner  # type: ignore[no-any-return, unused-ignore]
+            return owner[0] if isinstance(owner, (list, tuple)) else owner  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
         return None
 
 
@@ -216,7 +216,7 @@ class _BuildReadMatcher(EndpointMatcherBase):
             return None
         if _rtype_name(endpoint) != "build" or not _is_single(endpoint):
             return None
-        return await self.master.data.get(prefix)  # type: ignore[no-any-return, unused-ignore]
+        return await self.master.data.get(prefix)  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     async def _branches_of(self, build: dict[str, Any]) -> list[str]:
         br = await self.master.data.get(("buildrequests", build["buildrequestid"]))

@@ -29,20 +29,20 @@ class BitbucketCloudEventHandler(PullRequestMixin):
 
     # -- field access differing between Cloud and Server -----------------------------------
     def _repo_url(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["links"]["self"]["href"]  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"]["links"]["self"]["href"]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def _web_url(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["links"]["html"]["href"] + "/"  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"]["links"]["html"]["href"] + "/"  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def _project(self, payload: dict[str, Any]) -> str:
-        return payload["repository"].get("project", {"name": "none"})["name"]  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"].get("project", {"name": "none"})["name"]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def _author(self, payload: dict[str, Any]) -> str:
         actor = payload["actor"]
         return f"{actor['display_name']} <{actor['nickname']}>"
 
     def _scm(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["scm"]  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"]["scm"]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     # -- dispatch --------------------------------------------------------------------------
     def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
@@ -61,7 +61,7 @@ class BitbucketCloudEventHandler(PullRequestMixin):
         handler = getattr(self, f"handle_{event}", None)
         if handler is None:
             raise ValueError(f"Unknown event: {event}")
-        return handler(payload)  # type: ignore[no-any-return, unused-ignore]
+        return handler(payload)  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def _with_codebase(self, change: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         codebase = codebase_for(self._codebase, payload)
@@ -95,7 +95,7 @@ class BitbucketCloudEventHandler(PullRequestMixin):
         # the former).
         legacy = {"from": "fromRef", "to": "toRef"}[side]
         modern = {"from": "source", "to": "destination"}[side]
-        return pr.get(legacy) or pr[modern]  # type: ignore[no-any-return, unused-ignore]
+        return pr.get(legacy) or pr[modern]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def handle_pullrequest(self, payload: dict[str, Any], refname: str,
                            category: str) -> tuple[list[dict[str, Any]], str]:

@@ -21,14 +21,14 @@ class BitbucketServerEventHandler(BitbucketCloudEventHandler):
         return self._repo_url(payload)
 
     def _project(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["project"]["name"]  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"]["project"]["name"]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def _author(self, payload: dict[str, Any]) -> str:
         actor = payload["actor"]
         return f"{actor['displayName']} <{actor['username']}>"
 
     def _scm(self, payload: dict[str, Any]) -> str:
-        return payload["repository"]["scmId"]  # type: ignore[no-any-return, unused-ignore]
+        return payload["repository"]["scmId"]  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     def handle_repo_refs_changed(self, payload: dict[str, Any]) -> Any:
         return self.handle_repo_push(payload)

@@ -62,7 +62,7 @@ class GitHubEventHandler(PullRequestMixin):
         if handler is None:
             raise ValueError(f"Unknown event: {event_type}")
         from buildbot.util.deferred import maybe_await
-        return await maybe_await(handler(payload, event_type))  # type: ignore[no-any-return, unused-ignore]
+        return await maybe_await(handler(payload, event_type))  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
 
     async def _check_signature(self, request: server.Request, content: bytes) -> None:
         sig256 = request.getHeader(b"X-Hub-Signature-256")

@@ -75,7 +75,7 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
         return f"{p.host}:{p.port}"
 
     # -- opening handshake ----------------------------------------------------------------
-    def onConnect(self, request: Any) -> defer.Deferred[None]:  # type: ignore[override]
+    def onConnect(self, request: Any) -> defer.Deferred[None]:  # type: ignore[override]  # autobahn's hook may return a Deferred
         # autobahn also accepts a Deferred here (the password may need rendering)
         return defer.Deferred.fromCoroutine(self._authenticate(request))
 

@@ -42,7 +42,7 @@ class LoginRejected(pb.Error):
 def _peer_of(obj: Any) -> str:
     broker = getattr(obj, "broker", None)
     try:
-        p = broker.transport.getPeer()  # type: ignore[union-attr]
+        p = broker.transport.getPeer()  # type: ignore[union-attr]  # a connected broker has a transport
     except AttributeError:
         return "unknown address"
     host, port = getattr(p, "host", None), getattr(p, "port", None)

@@ -71,8 +71,7 @@ class Source(BuildStep, CompositeStepMixin):
     haltOnFailure = True
     flunkOnFailure = True
     branch: Any = None
-    # Set by each step's constructor; no class-level value (4.3's Source has none either, and
-    # plugins test for it with hasattr).
+    # Set by each step's constructor; no class-level value, as 4.3's Source has none.
     mode: Any
     method: Any = None
     stdio_log: Any = None

@@ -111,7 +111,10 @@ async def test_a_build_runs_on_an_upcloud_server(tmp_path: Path,
         bsid, _ = await force(master)
         _, bs = await listen(master, ("buildsets", str(bsid), "complete"))
         assert bs["results"] == SUCCESS
-        assert uw.properties.getProperty("root_password") == "aNzk8Ub5"
+        # the worker may connect (and build) before the server's state polling says
+        # "started", which is when the worker records the password
+        await wait_until("the root password property", lambda: uw.properties.getProperty(
+            "root_password") == "aNzk8Ub5")
         await wait_until("server deleted", lambda: api.server is None
                          and uw.state == States.NOT_SUBSTANTIATED)
     server = f"/1.3/server/{UUID}"

@@ -83,6 +83,7 @@ class AbstractLatentMachine(Machine):
         self._stopped = _Outcome()
         self._build_wait_timer: Any = None
         self._missing_timer: Any = None
+        self._shutting_down = False
 
     @property
     def _clock(self) -> Any:
@@ -138,12 +139,16 @@ class AbstractLatentMachine(Machine):
             self._cancel("_build_wait_timer")
         else:
             self._cancel("_build_wait_timer")
-            self._build_wait_timer = self._clock.callLater(self.build_wait_timeout,
-                                                           self._idle)
+            if not self._shutting_down:
+                self._build_wait_timer = self._clock.callLater(self.build_wait_timeout,
+                                                               self._idle)
 
     # -- stopping -----------------------------------------------------------------------
     def _idle(self) -> None:
-        self._build_wait_timer = self._missing_timer = None
+        # whichever timer fired, the other may still be armed (a start that returned after
+        # its build had begun arms the missing timer): cancel it, not just forget it
+        self._cancel("_build_wait_timer")
+        self._cancel("_missing_timer")
         self.tasks.spawn("stop of an idle machine", self._stop())
 
     async def _stop(self) -> None:
@@ -167,6 +172,8 @@ class AbstractLatentMachine(Machine):
 
     def _set_missing_timer(self) -> None:
         self._cancel("_missing_timer")
+        if self._shutting_down:  # a start that returns after stop() must not arm a timer
+            return
         self._missing_timer = self._clock.callLater(self.missing_timeout, self._idle)
 
     def _cancel(self, attr: str) -> None:
@@ -176,6 +183,7 @@ class AbstractLatentMachine(Machine):
             call.cancel()
 
     async def stop(self) -> None:
+        self._shutting_down = True
         self._cancel("_missing_timer")
         self._cancel("_build_wait_timer")
         await self.tasks.wait()

@@ -201,6 +201,9 @@ class PyLint(IssueCountingStep):
 
 # lines by which sphinx-build says it got to the end
 _SPHINX_DONE = ("build succeeded", "no targets are out of date.")
+# sphinx colours its output when its environment asks for it (FORCE_COLOR, a terminal): the
+# success line is then wrapped in escape sequences
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SPHINX_MARKS = ("WARNING", "ERROR", "SEVERE")
 
 
@@ -258,6 +261,7 @@ class Sphinx(ShellMixin, BuildStep):
         quoted_next = False  # the line after "Warning, treated as error:" is the warning
         while True:
             _, line = yield
+            line = _ANSI_ESCAPE.sub("", line)
             if line.startswith(_SPHINX_DONE):
                 self.success = True
             elif line.startswith("Warning, treated as error:"):

@@ -3,6 +3,7 @@ tests) run longer than a second. Fixtures for real stacks live in `tests/fixture
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +13,10 @@ from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 pytest_plugins = ["tests.fixtures.plugin"]
 
-UNIT_TEST_LIMIT_S = 1.0
+# A database server reached through a pure-Python driver (pymysql, psycopg) spends client CPU
+# that the SQLite default does not, so the same unit test gets three times the budget there.
+_SERVER_DB = not os.environ.get("BUILDBOT_TEST_DB_URL", "sqlite").startswith("sqlite")
+UNIT_TEST_LIMIT_S = 3.0 if _SERVER_DB else 1.0
 UNIT_TEST_WALL_LIMIT_S = 15.0
 
 

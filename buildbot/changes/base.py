@@ -74,7 +74,8 @@ class Poller:
         if initial_now or self._interval == 0:
             return extra
         elapsed = self.clock.seconds() - self._start_time
-        return self._interval - (elapsed % self._interval) + extra
+        result: float = self._interval - (elapsed % self._interval) + extra
+        return result
 
     def _schedule(self, force_now: bool = False, initial_now: bool = False) -> None:
         if self._call is not None and self._call.active():

@@ -220,7 +220,8 @@ class GerritChangeSourceBase(ChangeSource, PullRequestMixin):
             if self.debug:
                 log.info("no type in event {line!r}", line=line)
             return None
-        return event
+        result: dict[str, Any] | None = event
+        return result
 
 
 class _SeenEvents:

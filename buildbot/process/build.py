@@ -146,7 +146,8 @@ class Build(PropertiesMixin):
                                 ) -> str | None:
         """The version of `command` the build's worker has (`oldversion` for an old
         worker that does not say)."""
-        return self.workerforbuilder.getWorkerCommandVersion(command, oldversion)
+        version: str | None = self.workerforbuilder.getWorkerCommandVersion(command, oldversion)
+        return version
 
     def setUniqueStepName(self, name: str) -> str:
         """`name`, or `name_N` when this build already has a step called `name` (N counts
@@ -344,8 +345,8 @@ class Build(PropertiesMixin):
 
     # -- locks --------------------------------------------------------------------------
     def resolve_locks(self, locks: list[Any]) -> list[Any]:
-        return self.master.botmaster.lock_registry.resolve(
-            locks, self.master.config_version, self.workername)
+        return list(self.master.botmaster.lock_registry.resolve(
+            locks, self.master.config_version, self.workername))
 
     # -- the build ----------------------------------------------------------------------
     def startBuild(self, workerforbuilder: Any) -> defer.Deferred[int]:

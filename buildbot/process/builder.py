@@ -67,7 +67,7 @@ class Builder(AsyncService):
             if projectid is None:
                 log.info("{builder} could not find project ID for project name {project}",
                          builder=self, project=project)
-            return projectid
+            return int(projectid) if projectid is not None else None
         return ensure_deferred(find())
 
     def get_highest_priority(self) -> defer.Deferred[int | None]:
@@ -102,11 +102,12 @@ class Builder(AsyncService):
         datetime), or None; one data API read."""
         return await self._request_time(Filter("complete", "eq", [True]), "-complete_at")
 
-    async def _request_time(self, wanted: Filter, order: str) -> Any:
+    async def _request_time(self, wanted: Filter, order: str) -> datetime.datetime | None:
         found = await self.master.data.get(
             ("builders", await self.getBuilderId(), "buildrequests"), filters=[wanted],
             order=[order], limit=1)
-        return found[0][order.lstrip("-")] if found else None
+        when: datetime.datetime | None = found[0][order.lstrip("-")] if found else None
+        return when
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         """Adopt this builder's BuilderConfig from `new_config` and publish its info."""

@@ -73,7 +73,7 @@ class BuildStepFactory:
         self.kwargs = kwargs
 
     def buildStep(self) -> BuildStep:
-        step = self.step_class(*self.args, **self.kwargs)
+        step: BuildStep = self.step_class(*self.args, **self.kwargs)
         object.__setattr__(step, "_is_template", False)
         return step
 
@@ -224,7 +224,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     # -- configuration-time API -------------------------------------------------------
     def get_step_factory(self) -> BuildStepFactory:
-        return self._factory  # type: ignore[attr-defined]  # set by the step factory that created the step
+        factory: BuildStepFactory = self._factory  # type: ignore[attr-defined]  # set by the step factory that created the step
+        return factory
 
     def set_step_arg(self, name: str, value: Any) -> None:
         factory = self._factory  # type: ignore[attr-defined]  # set by the step factory that created the step
@@ -253,7 +254,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         return self.build.master if self.build is not None else None
 
     def getProperties(self) -> Properties:
-        return self.build.getProperties()
+        props: Properties = self.build.getProperties()
+        return props
 
     def getProperty(self, propname: str, default: Any = None) -> Any:
         return self.build.getProperties().getProperty(propname, default)
@@ -276,13 +278,14 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         return ensure_deferred(render(value, self.build.getProperties()))
 
     def getWorkerName(self) -> str:
-        return self.build.getWorkerName()
+        return str(self.build.getWorkerName())
 
     def workerVersion(self, command: str, oldversion: str | None = None) -> str | None:
         commands = getattr(self.worker, "worker_commands", None) or {}
         if command not in commands:
             return oldversion
-        return commands[command]
+        version: str | None = commands[command]
+        return version
 
     def workerVersionIsOlderThan(self, command: str, minversion: str) -> bool:
         sv = self.workerVersion(command)
@@ -780,7 +783,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     async def _resolve_locks(self) -> list[Any]:
         locks = await render(self.locks, self.build.getProperties())
-        return self.build.resolve_locks(locks or [])
+        return list(self.build.resolve_locks(locks or []))
 
     async def _acquire_locks(self, lock_list: list[Any]) -> bool:
         build_locks = {id(real) for real, _ in self.build.build_lock_list}

@@ -125,7 +125,7 @@ class RemoteCommand(pb.Referenceable):
             return data
         out, self._collect_carry[stream] = redactor.feed(self._collect_carry.get(stream, ""),
                                                           data)
-        return out
+        return str(out)
 
     def _flush_collected(self) -> None:
         redactor = self._redactor()

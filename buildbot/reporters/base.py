@@ -226,7 +226,8 @@ class ReporterBase(BuildbotService):
                 if claimer is not None:
                     return self._speaks_for(claimer)
         active = getattr(master, "active_masterids", None) or {me}
-        return me == min(active)
+        result: bool = me == min(active)
+        return result
 
     def _speaks_for(self, masterid: int) -> bool:
         """This master, or a dead master this one expired (and that is not back)."""

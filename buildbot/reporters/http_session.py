@@ -18,7 +18,8 @@ async def http_service(service: Any) -> HTTPClientService:
     """The HTTP client service `service` (a reporter) should use."""
     shared = getattr(service.master, "httpservice", None)
     if shared is not None:
-        return shared
+        result: HTTPClientService = shared
+        return result
     own = getattr(service, _OWN_SERVICE, None)
     if own is None:
         own = HTTPClientService("")

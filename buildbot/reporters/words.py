@@ -344,7 +344,8 @@ class Contact:
             return None
         if not acl_allows(governing_acl(self.bot.authz, command), self.user_id):
             return self.access_denied
-        return method
+        result: Callable[..., Any] | None = method
+        return result
 
     async def handleMessage(self, message: str, **kwargs: Any) -> Any:
         """Run the command in `message` (replies go to the channel)."""
@@ -838,9 +839,10 @@ class StatusBot(AsyncService):
         return any(tag in self.tags for tag in builder_tags)
 
     async def getRunningBuilds(self, builderid: int) -> list[dict[str, Any]]:
-        return await self.master.data.get(
+        result: list[dict[str, Any]] = await self.master.data.get(
             ("builds",), filters=[Filter("builderid", "eq", [builderid]),
                                   Filter("complete", "eq", [False])])
+        return result
 
     async def getLastCompletedBuild(self, builderid: int) -> dict[str, Any] | None:
         res = await self.master.data.get(
@@ -850,9 +852,10 @@ class StatusBot(AsyncService):
         return res[0] if res else None
 
     async def getCurrentBuildstep(self, build: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self.master.data.get(
+        result: list[dict[str, Any]] = await self.master.data.get(
             ("builds", build["buildid"], "steps"),
             filters=[Filter("complete", "eq", [False])], order=["number"], limit=1)
+        return result
 
     def ago(self, build: dict[str, Any]) -> str:
         complete_at = build.get("complete_at")
@@ -900,10 +903,12 @@ class StatusBot(AsyncService):
             raise UsageError("no builder specified")
         if bdict is None:
             raise UsageError(f"no such builder '{buildername or f'number {builderid}'}'")
-        return bdict
+        result: dict[str, Any] = bdict
+        return result
 
     async def getAllBuilders(self) -> list[dict[str, Any]]:
-        return await self.master.data.get(("builders",))
+        result: list[dict[str, Any]] = await self.master.data.get(("builders",))
+        return result
 
     async def getOnlineBuilders(self) -> list[int]:
         online: set[int] = set()

@@ -305,7 +305,7 @@ class WarningCountingShellCommand(ShellMixin, CompositeStepMixin, BuildStep):
                          "WarningCountingShellCommand")
 
     def evaluateCommand(self, cmd: Any) -> int:
-        result = cmd.results()
+        result: int = cmd.results()
         if self.maxWarnCount is not None and self.warnCount > self.maxWarnCount:
             return worst_status(result, FAILURE) or FAILURE
         if self.warnCount:

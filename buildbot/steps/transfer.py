@@ -126,7 +126,8 @@ class _TransferBuildStep(BuildStep):
         for command in worker_commands:
             self.checkWorkerHasCommand(command)
         self.stdio_log = await self.addLog("stdio")
-        return os.path.expanduser(self.masterdest)
+        result: str = os.path.expanduser(self.masterdest)
+        return result
 
     async def _upload_file(self, source: str, masterdest: str) -> int:
         step: Any = self

@@ -218,9 +218,10 @@ class CompositeStepMixin:
 
     async def runGlob(self, path: str, **kwargs: Any) -> list[str]:
         """Absolute paths on the worker matching the pattern `path`."""
-        return await self.runRemoteCommand(
+        result: list[str] = await self.runRemoteCommand(
             "glob", {"path": path, "logEnviron": self._log_environ()},
             evaluateCommand=lambda cmd: cmd.updates["files"][-1], **kwargs)
+        return result
 
     async def getFileContentFromWorker(self, filename: str,
                                        abandonOnFailure: bool = False) -> str | None:
@@ -230,9 +231,10 @@ class CompositeStepMixin:
         writer = remotetransfer.StringFileWriter()
         args = {"workdir": step.workdir, "writer": writer, "maxsize": None,
                 "blocksize": 32 * 1024, "workersrc": filename}
-        return await self.runRemoteCommand(
+        result: str | None = await self.runRemoteCommand(
             "uploadFile", args, abandonOnFailure=abandonOnFailure,
             evaluateCommand=lambda cmd: None if cmd.didFail() else writer.buffer)
+        return result
 
     async def downloadFileContentToWorker(self, workerdest: str, strfile: str | bytes,
                                           abandonOnFailure: bool = False,

@@ -554,8 +554,8 @@ class AbstractWorker(BuildbotService):
             self.botmaster.maybeStartBuildsForWorker(self.name)
 
     def _lock_pairs(self) -> list[Any]:
-        return self.botmaster.lock_registry.resolve(
-            self.access, self.master.config_version, self.name)
+        return list(self.botmaster.lock_registry.resolve(
+            self.access, self.master.config_version, self.name))
 
     def updateLocks(self) -> defer.Deferred[None]:
         """Look the worker-level locks up again (they are resolved per build here, so this

@@ -258,7 +258,7 @@ def _error_message(data: bytes) -> str:
     try:
         return str(json.loads(data).get("message", ""))
     except (ValueError, AttributeError):
-        return bytes2unicode(data, errors="replace").strip()
+        return str(bytes2unicode(data, errors="replace")).strip()
 
 
 def stream_lines(data: bytes) -> list[str]:

@@ -350,7 +350,7 @@ class EC2LatentWorker(AbstractLatentWorker):
 
         def started() -> bool:
             instance.reload()
-            return instance.state["Name"] != PENDING
+            return bool(instance.state["Name"] != PENDING)
 
         waited = int(await self._poll(f"instance {instance.id} to start", started))
         if instance.state["Name"] != RUNNING:

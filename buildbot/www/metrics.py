@@ -149,7 +149,7 @@ class MetricsCollector:
         names = {str(b["builderid"]): b["name"] for b in builders or []}
 
         def name(builderid: str) -> str:
-            return names.get(builderid, builderid)
+            return str(names.get(builderid, builderid))
 
         pending_count = Gauge("buildbot_pending_build_requests",
                               "Build requests no master claimed yet, by builder.", ("builder",))

@@ -221,7 +221,8 @@ class P4(VcCommandMixin, Source):
             log.info("p4.get_sync_revision unable to parse output of {cmd}: {out}",
                      cmd=["p4", *args], out=lines)
             raise BuildStepFailed()
-        return change
+        result: str = change
+        return result
 
     async def purge(self, ignore_ignores: bool) -> None:
         """Sync the client to #none (with --no-ignore when `ignore_ignores`)."""

@@ -210,7 +210,8 @@ class Repo(VcCommandMixin, Source):
         return await self._Cmd(["repo", *command], abandonOnFailure=abandonOnFailure, **kwargs)
 
     def repoDir(self) -> str:
-        return self.build.path_module.join(self.workdir, ".repo")
+        result: str = self.build.path_module.join(self.workdir, ".repo")
+        return result
 
     async def sourcedirIsUpdateable(self) -> bool:
         return await self.pathExists(self.repoDir())

@@ -130,14 +130,43 @@ class RepeatedActionHandler(_ActionRunner):
 
 
 class NonRepeatedActionHandler(_ActionRunner):
-    """Runs `action` once, `schedule(delay)` seconds from now (rescheduling moves it)."""
+    """Runs `action` on demand, never two runs at once: `schedule(delay)` runs it `delay`
+    seconds from now (an earlier request wins over a later one), `force()` runs it now.
+
+    While a run is in progress a new request is dropped, unless `invoke_again_if_running`
+    asks for one more run once the current one finishes (so changes made during the run
+    are not missed).
+    """
+
+    def __init__(self, reactor: Any, waiter: DeferWaiter, action: Callable[[], Any]) -> None:
+        super().__init__(reactor, waiter, action)
+        self._run_again = False
 
     def schedule(self, seconds_from_now: float, invoke_again_if_running: bool = False) -> None:
+        if self._running and not invoke_again_if_running:
+            return
         if self._timer is not None and self._timer.active():
-            self._timer.reset(seconds_from_now)
+            if self._reactor.seconds() + seconds_from_now < self._timer.getTime():
+                self._timer.reset(seconds_from_now)
             return
         self._timer = self._reactor.callLater(seconds_from_now, self._handle_timeout)
 
+    def force(self, invoke_again_if_running: bool = False) -> None:  # type: ignore[override]  # 4.3's signature: returns nothing, takes the flag
+        """Run the action now; while it runs, only remember one more run if asked to."""
+        if self._running:
+            self._run_again = self._run_again or invoke_again_if_running
+            return
+        self._cancel_timer()
+        self._do_action()
+
     def _handle_timeout(self) -> None:
         self._timer = None
+        if self._running:  # a run scheduled while another was in progress follows it
+            self._run_again = True
+            return
         self._do_action()
+
+    def _after_action(self) -> None:
+        if self._run_again:
+            self._run_again = False
+            self._do_action()

@@ -76,7 +76,7 @@ class MaildirService(BuildbotService):
             notifier.startReading()
             notifier.watch(filepath.FilePath(self.newdir),
                            mask=inotify.IN_CLOSE_WRITE | inotify.IN_MOVED_TO,
-                           callbacks=[lambda *_: self.poll()])
+                           callbacks=[lambda *_: self.dnotify_callback()])
         except OSError as e:
             log.info("inotify unavailable ({err}); polling maildir '{dir}' every {n} s",
                      err=e, dir=self.basedir, n=self.pollInterval)
@@ -94,6 +94,13 @@ class MaildirService(BuildbotService):
         await self._scan_lock.acquire()  # a scan in progress finishes first
         self._scan_lock.release()
         await super().stop()
+
+    def dnotify_callback(self) -> None:
+        """The directory watch saw a new message: scan `new/` now (4.3's name, from when the
+        watch was dnotify; here it is inotify). Scans are serialised, so a burst of events
+        costs one scan each, never two at once."""
+        log.debug("maildir '{dir}' changed, scanning it", dir=self.basedir)
+        self.poll()
 
     def poll(self) -> defer.Deferred[None]:
         """Scan `new/` and hand each file not seen before to `messageReceived`."""

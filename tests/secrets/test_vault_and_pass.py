@@ -81,6 +81,32 @@ async def test_vault_kv2_with_approle_and_kv1_with_token_as_4_3(
     assert tokens == [ROLE_TOKEN] * 4 + ["root", ROLE_TOKEN, "hvs.second", "hvs.second"]
 
 
+@pytest_twisted.ensureDeferred
+async def test_vault_reads_from_a_thread_as_4_3_hvac_calls(
+        tmp_path: Path, vault: RecordingHttpServer) -> None:
+    """thd_hvac_get / thd_hvac_wrap_read, called from a thread as 4.3 does, give Vault's
+    whole answer (KV v2 wraps the values with their metadata)."""
+    from twisted.internet import threads
+
+    cfg = master_config(secretsProviders=[
+        secrets.HashiCorpVaultKvSecretProvider(
+            vault_server=vault.url,
+            authenticator=secrets.VaultAuthenticatorApprole("role-1", "secret-1")),
+        secrets.HashiCorpVaultKvSecretProvider(
+            name="kv1", vault_server=vault.url, secrets_mount="kv", api_version=1,
+            authenticator=secrets.VaultAuthenticatorToken("root"))])
+    async with running_master(tmp_path, cfg) as master:
+        approle, token_v1 = master.secrets_manager.providers
+        answer = await threads.deferToThread(approle.thd_hvac_get, "ci/db")
+        assert answer["data"]["data"] == {"password": "pa55|word", "user": "ci"}
+        assert [(r.method, r.path) for r in vault.requests.items] == [
+            ("POST", "/v1/auth/approle/login"), ("GET", "/v1/secret/data/ci/db")]
+        answer = await threads.deferToThread(token_v1.thd_hvac_wrap_read, "team/deploy")
+        assert answer["data"] == {"key": "d3pl0y"}
+        with pytest.raises(KeyError, match="ci/none"):
+            await threads.deferToThread(token_v1.thd_hvac_get, "ci/none")
+
+
 def test_vault_escaped_split() -> None:
     provider = secrets.HashiCorpVaultKvSecretProvider(
         vault_server="http://v", authenticator=secrets.VaultAuthenticatorToken("t"))

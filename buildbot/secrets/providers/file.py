@@ -4,50 +4,63 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
 from buildbot import config
-from buildbot.util.service import BuildbotService
+from buildbot.secrets.providers.base import SecretProviderBase
 
 
-class SecretInAFile(BuildbotService):
-    """Secrets read from `<dirname>/<name><suffix>` (trailing newlines stripped)."""
+def _secret_names(filename: str, suffixes: list[str]) -> list[str]:
+    """The secret names `filename` provides: one per suffix it ends with, suffix removed."""
+    return [filename[: len(filename) - len(s)] if s else filename
+            for s in suffixes if filename.endswith(s)]
 
-    name = "SecretInAFile"
+
+class SecretInAFile(SecretProviderBase):
+    """Secrets read from `<dirname>/<name><suffix>` (trailing newlines stripped unless
+    `strip=False`); the files must not be readable by other users."""
+
+    name = "SecretInAFile"  # type: ignore[assignment]  # Twisted declares None
+
+    def checkFileIsReadOnly(self, dirname: str, secretfile: str) -> None:
+        """A config error if `secretfile` grants any permission to other users."""
+        mode = stat.S_IMODE(os.stat(os.path.join(dirname, secretfile)).st_mode)
+        # other users' bits only mean something on POSIX (Windows fakes them)
+        if os.name == "posix" and mode & stat.S_IRWXO:
+            config.error(f"Permissions {oct(mode)} on file {secretfile} are too open. It is "
+                         "required that your secret files are NOT accessible by others!")
+
+    def checkSecretDirectoryIsAvailableAndReadable(self, dirname: str,
+                                                   suffixes: list[str]) -> None:
+        """Config errors for a missing directory and for each too-open secret file."""
+        if not os.path.exists(dirname):
+            config.error(f"directory {dirname} does not exists")
+            return
+        for filename in sorted(os.listdir(dirname)):
+            if _secret_names(filename, suffixes):
+                self.checkFileIsReadOnly(dirname, filename)
+
+    def loadSecrets(self, dirname: str, suffixes: list[str], strip: bool) -> dict[str, str]:
+        """Every secret of `dirname`, by name."""
+        found: dict[str, str] = {}
+        for filename in os.listdir(dirname):
+            names = _secret_names(filename, suffixes)
+            if not names:
+                continue
+            with open(os.path.join(dirname, filename), encoding="utf-8") as f:
+                value = f.read()
+            if strip:
+                value = value.rstrip("\r\n")
+            found.update(dict.fromkeys(names, value))
+        return found
 
     def checkConfig(self, dirname: str, suffixes: list[str] | None = None,
                     strip: bool = True) -> None:
-        if not os.path.isdir(dirname):
-            config.error(f"directory {dirname} does not exists")
-            return
-        for entry in os.scandir(dirname):
-            if entry.is_file() and entry.stat().st_mode & (stat.S_IRWXO):
-                config.error(f"Permissions {oct(entry.stat().st_mode & 0o777)} on file "
-                             f"{entry.name} are too open. It is required that your secret "
-                             f"files are NOT accessible by others!")
+        self.checkSecretDirectoryIsAvailableAndReadable(dirname, suffixes or [""])
 
     def reconfigService(self, dirname: str, suffixes: list[str] | None = None,
-                        strip: bool = True) -> Any:
+                        strip: bool = True) -> None:
         self._dirname = dirname
-        self._suffixes = suffixes or [""]
-        self._strip = strip
-        self._secrets = self._load()
-        return None
-
-    def _load(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        if not os.path.isdir(self._dirname):
-            return found
-        for entry in os.scandir(self._dirname):
-            if not entry.is_file():
-                continue
-            for suffix in self._suffixes:
-                if entry.name.endswith(suffix):
-                    key = entry.name[: len(entry.name) - len(suffix)] if suffix else entry.name
-                    with open(entry.path, encoding="utf-8") as f:
-                        value = f.read()
-                    found[key] = value.rstrip("\r\n") if self._strip else value
-        return found
+        self.secrets = self.loadSecrets(dirname, suffixes or [""], strip)
 
     def get(self, entry: str) -> str | None:
-        return self._secrets.get(entry)
+        return self.secrets.get(entry)

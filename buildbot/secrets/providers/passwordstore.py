@@ -18,11 +18,20 @@ class SecretInPass(SecretProviderBase):
 
     name = "SecretInPass"  # type: ignore[assignment]  # Twisted declares None
 
-    def checkConfig(self, gpgPassphrase: str | None = None, dirname: str | None = None) -> None:
+    def checkPassIsInPath(self) -> None:
+        """A config error unless a `pass` executable is on the master's PATH."""
         if shutil.which("pass", path=os.environ.get("PATH", "")) is None:
             config.error("pass does not exist in PATH")
-        if dirname and not os.path.exists(dirname):
+
+    def checkPassDirectoryIsAvailableAndReadable(self, dirname: str) -> None:
+        """A config error if the password store directory `dirname` is missing."""
+        if not os.path.exists(dirname):
             config.error(f"directory {dirname} does not exist")
+
+    def checkConfig(self, gpgPassphrase: str | None = None, dirname: str | None = None) -> None:
+        self.checkPassIsInPath()
+        if dirname:
+            self.checkPassDirectoryIsAvailableAndReadable(dirname)
 
     def reconfigService(self, gpgPassphrase: str | None = None,
                         dirname: str | None = None) -> Any:

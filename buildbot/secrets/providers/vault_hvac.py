@@ -16,6 +16,7 @@ from twisted.logger import Logger
 
 from buildbot import config
 from buildbot.reporters.http_session import http_session
+from buildbot.util.deferred import as_deferred
 from buildbot.secrets.providers.base import SecretProviderBase
 
 log = Logger()
@@ -135,13 +136,46 @@ class HashiCorpVaultKvSecretProvider(SecretProviderBase):
 
     async def _read(self, path: str) -> tuple[int, dict[str, Any]]:
         fresh = self._token is None
+        code, body = await self._read_once(path)
+        if code == 403 and not fresh:  # the token expired or was revoked: log in again
+            self._token = None
+            code, body = await self._read_once(path)
+        return code, body
+
+    def thd_hvac_wrap_read(self, path: str) -> dict[str, Any]:
+        """Vault's answer for the secret at `path`, with the current token (4.3's hvac call).
+
+        Blocking: call it from a thread (`deferToThread`), never from the reactor thread,
+        which runs the request. KeyError when nothing is stored at `path`."""
+        return self._from_thread(self._read_once, path)
+
+    def thd_hvac_get(self, path: str) -> dict[str, Any]:
+        """As `thd_hvac_wrap_read`, logging in first when there is no valid token yet."""
+        return self._from_thread(self._read, path)
+
+    def _from_thread(self, read: Any, path: str) -> dict[str, Any]:
+        from twisted.internet import threads
+
+        async def answer() -> dict[str, Any]:
+            code, body = await read(path)
+            if code == 404:
+                raise KeyError(f"no secret at path '{path}'")
+            if code != 200:
+                raise VaultError(f"Vault answered HTTP {code} reading '{path}': "
+                                 f"{body.get('errors', '')}")
+            return body
+
+        reactor: Any = getattr(self.master, "reactor", None)
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = global_reactor
+        return threads.blockingCallFromThread(reactor, as_deferred(answer))
+
+    async def _read_once(self, path: str) -> tuple[int, dict[str, Any]]:
         if self._token is None:
             self._token = await self.authenticator.vault_token(self._session)
         res = await self._session.get(self._url(path), headers={"X-Vault-Token": self._token})
-        if res.code == 403 and not fresh:  # the token expired or was revoked: log in again
-            self._token = await self.authenticator.vault_token(self._session)
-            res = await self._session.get(self._url(path),
-                                          headers={"X-Vault-Token": self._token})
         return res.code, await _vault_json(res)
 
     async def get(self, entry: str) -> Any:

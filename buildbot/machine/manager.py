@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from buildbot.util.service import BuildbotServiceManager
+from buildbot.process.measured_service import MeasuredBuildbotServiceManager
 
 
-class MachineManager(BuildbotServiceManager):
+class MachineManager(MeasuredBuildbotServiceManager):
     """Keeps `c['machines']` configured; workers look their machine up here.
 
     Reconfigured before the workers (priority 128 > 127), so a worker always finds the
     machine it names.
     """
+
+    # 4.3's name for what it manages; it names the `machines.reconfig` timer metric
+    managed_services_name = "machines"
 
     config_attr = "machines"
     reconfig_priority = 128

@@ -144,9 +144,20 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         row = await self.master.data.get(("schedulers", self.serviceid))
         if row is not None:
             self.enabled = bool(row["enabled"])
-        if self._enable_consumer is None:
-            self._enable_consumer = await self.master.mq.startConsuming(
-                self._on_enable_message, ("schedulers", str(self.serviceid), "updated"))
+        await self.startConsumingEnableEvents()
+
+    async def startConsumingEnableEvents(self) -> None:
+        """Follow this scheduler's `enabled` switch (the data API's `enable` control).
+
+        Public in 4.3 for subclasses that activate themselves; a second call keeps the one
+        subscription instead of doubling every switch.
+        """
+        if self._enable_consumer is not None:
+            return
+        if self.serviceid is None:
+            self.serviceid = await self._getServiceId()
+        self._enable_consumer = await self.master.mq.startConsuming(
+            self._on_enable_message, ("schedulers", str(self.serviceid), "updated"))
 
     def _on_enable_message(self, key: Any, msg: dict[str, Any]) -> None:
         # Tracked, so that stopping the scheduler waits for a switch in progress.

@@ -88,17 +88,24 @@ class BaseParameter:
 
     def __init__(self, name: str, label: str | None = None, tablabel: str | None = None,
                  regex: Any = None, **kw: Any) -> None:
-        if name in RESERVED_NAMES:
-            config.error(f"{name} cannot be used as a parameter name, because it is reserved")
-        self.name = name
-        self.label = name if label is None else label
-        self.tablabel = self.label if tablabel is None else tablabel
+        # Any other keyword becomes an attribute (4.3's API), after it is vetted.
+        for problem in self._constructor_problems(name, kw):
+            config.error(problem)
+        vars(self).update(kw, name=name)
+        self.label = label if label is not None else name
+        self.tablabel = tablabel if tablabel is not None else self.label
         if regex:
             self.regex = re.compile(regex)
+
+    @staticmethod
+    def _constructor_problems(name: str, kw: dict[str, Any]) -> list[str]:
+        found = []
+        if name in RESERVED_NAMES:
+            found.append(f"{name} cannot be used as a parameter name, because it is reserved")
         if "value" in kw:
-            config.error(f"Use default='{kw['value']}' instead of value=... to give a default "
+            found.append(f"Use default='{kw['value']}' instead of value=... to give a default "
                          f"Parameter value")
-        self.__dict__.update(kw)
+        return found
 
     @property
     def fullName(self) -> str | None:
@@ -482,16 +489,22 @@ class PatchParameter(NestedParameter):
         super().__init__(name, fields=fields, **kwargs)
 
 
-def _is_list_of(obj: Any, kind: type | tuple[type, ...]) -> bool:
-    return isinstance(obj, list) and all(isinstance(item, kind) for item in obj)
-
-
 class ForceScheduler(ReconfigurableBaseScheduler):
     """Creates buildsets on demand from the web UI's force form (the `force` control
     action of `/forceschedulers/<name>`)."""
 
     def __init__(self, name: str, builderNames: Any, **kwargs: Any) -> None:
         super().__init__(name=name, builderNames=builderNames, **kwargs)
+
+    # The configuration checks below go through these two (public in 4.3), so that a subclass
+    # can widen what it accepts.
+    def checkIfType(self, obj: Any, chkType: type | tuple[type, ...]) -> bool:
+        return isinstance(obj, chkType)
+
+    def checkIfListOfType(self, obj: Any, chkType: type | tuple[type, ...]) -> bool:
+        """True for a list (not any other sequence) whose every item is a `chkType`."""
+        return self.checkIfType(obj, list) and all(self.checkIfType(item, chkType)
+                                                   for item in obj)
 
     def checkConfig(self, builderNames: Any = None,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     username: Any = None, reason: Any = None,
@@ -505,7 +518,7 @@ class ForceScheduler(ReconfigurableBaseScheduler):
             config.error(f"ForceScheduler name must not be empty: {name!r}")
         elif not isIdentifier(10**6, name):
             config.error(f"ForceScheduler name must be an identifier: {name!r}")
-        if not _is_list_of(builderNames, str):
+        if not self.checkIfListOfType(builderNames, str):
             config.error(f"ForceScheduler '{name}': builderNames must be a list of strings: "
                          f"{builderNames!r}")
         if username is not None and not isinstance(username, BaseParameter):
@@ -514,7 +527,7 @@ class ForceScheduler(ReconfigurableBaseScheduler):
         if reason is not None and not isinstance(reason, BaseParameter):
             config.error(f"ForceScheduler '{name}': reason must be a StringParameter: "
                          f"{reason!r}")
-        if properties is not None and not _is_list_of(properties, BaseParameter):
+        if properties is not None and not self.checkIfListOfType(properties, BaseParameter):
             config.error(f"ForceScheduler '{name}': properties must be a list of "
                          f"BaseParameters: {properties!r}")
         if priority is not None and not isinstance(priority, IntParameter):

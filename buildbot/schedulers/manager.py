@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from buildbot.process.object_ids import ObjectIdAssigningMixin
-from buildbot.util.service import BuildbotServiceManager
+from buildbot.process.measured_service import MeasuredBuildbotServiceManager
 
 
-class SchedulerManager(ObjectIdAssigningMixin, BuildbotServiceManager):
+class SchedulerManager(ObjectIdAssigningMixin, MeasuredBuildbotServiceManager):
     """Schedulers as configured, keyed by name."""
+
+    # 4.3's name for what it manages; it names the `schedulers.reconfig` timer metric
+    managed_services_name = "schedulers"
 
     config_attr = "schedulers"
 

@@ -154,8 +154,8 @@ class Try_Jobdir(TryBase):
                 path = os.path.join(newdir, filename)
                 os.replace(path, os.path.join(self.jobdir_path, "cur", filename))
                 with open(os.path.join(self.jobdir_path, "cur", filename), "rb") as f:
-                    data = f.read()
-                await self.handleJobFile(filename, data)
+                    # the open file, as 4.3 passes it to handleJobFile overrides
+                    await self.handleJobFile(filename, f)
         finally:
             if self.active and self.enabled:
                 self._scan_soon(JOBDIR_POLL_INTERVAL)
@@ -163,9 +163,11 @@ class Try_Jobdir(TryBase):
     def parseJob(self, f: Any) -> dict[str, Any]:
         return parse_job(f.read() if hasattr(f, "read") else f)
 
-    async def handleJobFile(self, filename: str, data: Any) -> Any:
+    async def handleJobFile(self, filename: str, f: Any) -> Any:
+        """Start the buildset a job file asks for; `f` is the open file (as in 4.3) or its
+        bytes."""
         try:
-            job = self.parseJob(data)
+            job = self.parseJob(f)
         except BadJobfile:
             log.failure("{sched} reports a bad jobfile in {filename}", sched=self,
                         filename=filename)

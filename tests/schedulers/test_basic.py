@@ -252,3 +252,18 @@ def test_positional_arguments_are_refused() -> None:
     with pytest.raises(ConfigErrors) as e, capture_config_errors(raise_on_error=True):
         SingleBranchScheduler("s", ["b"], branch="x")  # type: ignore[misc]
     assert e.value.errors[0] == "pass arguments to schedulers using keyword arguments"
+
+
+@pytest_twisted.ensureDeferred
+async def test_enable_events_subscription_is_public_and_single(stack: Stack) -> None:
+    sched = await start(stack, SingleBranchScheduler(name="sbs", builderNames=["b1"],
+                                                     branch="main"))
+    try:
+        consumer = sched._enable_consumer
+        await sched.startConsumingEnableEvents()  # as 4.3 subclasses call it: no second one
+        assert sched._enable_consumer is consumer
+        await stack.data.control("enable", {"enabled": False}, ("schedulers", sched.serviceid))
+        await sched.tasks.wait()
+        assert sched.enabled is False
+    finally:
+        await stop(sched)

@@ -208,3 +208,21 @@ async def test_force_with_patch_and_several_codebases(stack: Stack) -> None:
         assert stamps["b"]["branch"] == "fixed"
     finally:
         await stop(sched)
+
+
+def test_type_checks_are_overridable_methods() -> None:
+    from buildbot.schedulers.forcesched import ForceScheduler, StringParameter
+
+    sched = ForceScheduler(name="f", builderNames=["b"])
+    assert sched.checkIfType("x", str) and not sched.checkIfType(1, str)
+    assert sched.checkIfListOfType(["a", "b"], str)
+    assert sched.checkIfListOfType([], str)
+    assert not sched.checkIfListOfType(("a",), str)  # a tuple is not a list
+    assert not sched.checkIfListOfType(["a", 1], str)
+
+    class Lenient(ForceScheduler):
+        def checkIfListOfType(self, obj, chkType):
+            return isinstance(obj, (list, tuple)) and all(isinstance(i, chkType) for i in obj)
+
+    # 4.3 rejects a tuple of builder names; a subclass that widens the check accepts it
+    Lenient(name="g", builderNames=("b",), properties=(StringParameter(name="p"),))

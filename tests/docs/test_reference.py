@@ -1,0 +1,79 @@
+"""The generated configuration reference (docs/reference/) covers the code and is current."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from buildbot.config.errors import capture_config_errors
+from buildbot.config.master import KNOWN_CONFIG_KEYS
+from buildbot.plugins import registry
+
+DOCS = Path(__file__).parents[2] / "docs"
+TOOLS = DOCS / "tools"
+
+
+# Examples whose constructor checks this machine (a directory that exists only on a master).
+NEEDS_THE_HOST = {"secrets.SecretInAFile"}
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_docs_{name}", TOOLS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _anchors(page: str) -> set[str]:
+    return set(re.findall(r'<a id="([^"]+)"></a>', (DOCS / "reference" / page).read_text()))
+
+
+def test_every_config_key_has_a_documented_row() -> None:
+    data = _load("reference_data")
+    text = (DOCS / "reference" / "config-keys.md").read_text()
+    rows = set(re.findall(r"^\| `([^`]+)` \|", text, flags=re.M))
+    assert (sorted(KNOWN_CONFIG_KEYS - set(data.CONFIG_KEYS)), rows) == ([], set(KNOWN_CONFIG_KEYS))
+    assert "UNDOCUMENTED" not in text
+
+
+@pytest.mark.parametrize("namespace", registry.ENTRY_POINT_GROUPS)
+def test_every_plugin_has_an_entry(namespace: str) -> None:
+    page = "worker.md" if namespace == "machine" else f"{namespace}.md"
+    expected = {f"{namespace}.{name}" for name in registry.builtin_entries(namespace)}
+    assert sorted(expected - _anchors(page)) == []
+
+
+def test_hand_written_examples_build_without_config_errors() -> None:
+    """Each example of reference_data.PLUGIN_EXAMPLES runs as master.cfg code would."""
+    from buildbot import plugins
+
+    data = _load("reference_data")
+    scope = {name: getattr(plugins, name) for name in plugins.__all__}
+    scope["timedelta"] = datetime.timedelta
+    failures = {}
+    for name, example in data.PLUGIN_EXAMPLES.items():
+        if name in NEEDS_THE_HOST:
+            continue
+        with capture_config_errors() as errors:
+            try:
+                eval(example, dict(scope))  # noqa: S307  # our own examples, as master.cfg does
+            except Exception as e:  # noqa: BLE001  # reported below with the others
+                errors.addError(f"{type(e).__name__}: {e}")
+        if errors.errors:
+            failures[name] = errors.errors
+    assert failures == {}
+
+
+@pytest.mark.slow  # imports every plugin module (about 2 s of CPU)
+def test_generated_files_are_up_to_date() -> None:
+    """`gen_reference.py` would write exactly what is committed (re-run it if this fails)."""
+    gen = _load("gen_reference")
+    stale = [str(path.relative_to(DOCS.parent)) for path, text in gen.render_all().items()
+             if not path.exists() or path.read_text() != text]
+    assert stale == [], "run .venv/bin/python docs/tools/gen_reference.py"

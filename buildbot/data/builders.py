@@ -3,13 +3,16 @@ attaching them to masters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, update_method
 from buildbot.data.nesting import NestedLookup
+from buildbot.db.builders import BuilderInfo
 from buildbot.util.resultspec import ResultSpec
+
+__all__ = ["Builder", "BuilderInfo", "builder_message"]
 
 builder_entity = types.Entity("builder", {
     "builderid": types.Integer(),
@@ -95,38 +98,60 @@ class Builder(ResourceType):
         return int(await self.db.builders.findBuilderId(name))
 
     @update_method
+    async def findBuilderIds(self, names: Iterable[str]) -> dict[str, int]:
+        """The ids of the builders called `names` (name -> id), the new ones created; one
+        database transaction for them all."""
+        ids: dict[str, int] = await self.db.builders.findBuilderIds(names)
+        return ids
+
+    @update_method
     async def updateBuilderInfo(self, builderid: int, description: str | None,
                                 description_format: str | None, description_html: str | None,
                                 projectid: int | None, tags: Sequence[int | str]) -> None:
         """Store the builder's description, project and tags (names or tag ids);
         announce `update`."""
+        await self.updateBuildersInfo({builderid: BuilderInfo(
+            description, description_format, description_html, projectid, tuple(tags))})
+
+    @update_method
+    async def updateBuildersInfo(self, infos: Mapping[int, BuilderInfo]) -> None:
+        """`updateBuilderInfo` for many builders (builderid -> info): one transaction to
+        store them, one to read them back; an `update` for each builder."""
+        if not infos:
+            return
         with self.writing() as seq:
-            await self.db.builders.updateBuilderInfo(
-                builderid, description, description_format, description_html, projectid,
-                list(tags))
-            row = await self.db.builders.getBuilder(builderid)
-            if row is not None:
+            await self.db.builders.updateBuildersInfo(infos)
+            if len(infos) == 1:
+                row = await self.db.builders.getBuilder(next(iter(infos)))
+                found = [row] if row is not None else []
+            else:
+                found = [r for r in await self.db.builders.getBuilders() if r.id in infos]
+            for row in found:
                 self.produceEvent(builder_message(row), "update", seq)
 
     @update_method
     async def updateBuilderList(self, masterid: int, builderNames: Sequence[str]) -> None:
         """Make the builders attached to master `masterid` exactly `builderNames`;
-        announce `stopped` for each one detached and `started` for each one attached."""
+        announce `stopped` for each one detached and `started` for each one attached.
+        A constant number of transactions, however many builders change."""
         attached = await self.db.builders.getBuilders(masterid=masterid)
         wanted = set(builderNames)
-        for row in attached:
-            if row.name in wanted:
-                wanted.discard(row.name)
-                continue
+        gone = [row for row in attached if row.name not in wanted]
+        if gone:
             with self.writing() as seq:
-                await self.db.builders.removeBuilderMaster(builderid=row.id, masterid=masterid)
-                self.produce(("builders", str(row.id), "stopped"),
-                             {"builderid": row.id, "masterid": masterid, "name": row.name}, seq)
+                await self.db.builders.removeBuilderMasters([r.id for r in gone], masterid)
+                for row in gone:
+                    self.produce(("builders", str(row.id), "stopped"),
+                                 {"builderid": row.id, "masterid": masterid,
+                                  "name": row.name}, seq)
+        present = {row.name for row in attached}
         # In the order given, so that the `started` messages follow the configuration.
-        for name in [n for n in builderNames if n in wanted]:
-            wanted.discard(name)
+        new = list(dict.fromkeys(n for n in builderNames if n not in present))
+        if new:
             with self.writing() as seq:
-                builderid = await self.db.builders.findBuilderId(name)
-                await self.db.builders.addBuilderMaster(builderid=builderid, masterid=masterid)
-                self.produce(("builders", str(builderid), "started"),
-                             {"builderid": builderid, "masterid": masterid, "name": name}, seq)
+                ids = await self.db.builders.findBuilderIds(new)
+                await self.db.builders.addBuilderMasters([ids[n] for n in new], masterid)
+                for name in new:
+                    self.produce(("builders", str(ids[name]), "started"),
+                                 {"builderid": ids[name], "masterid": masterid, "name": name},
+                                 seq)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -152,6 +152,31 @@ def thd_find_or_create(conn: sa.Connection, table: sa.Table, where: Mapping[str,
     winner = conn.execute(q).scalar()
     assert winner is not None, f"{table.name}: row vanished after a lost insert race"
     return int(winner), True
+
+
+def thd_find_or_create_named(conn: sa.Connection, table: sa.Table, names: Iterable[str],
+                             chunk: int = 500) -> dict[str, int]:
+    """Ids of the rows of `table` (a `name`/`name_hash` table: builders, tags) called `names`,
+    inserting the missing ones, inside the caller's transaction: one SELECT per `chunk`
+    names, and for new names one multi-row INSERT ignoring duplicates plus one SELECT (a
+    row another master inserted meanwhile is found by that SELECT)."""
+    hashes = {hash_columns(n): n for n in names}
+    found: dict[str, int] = {}
+
+    def select(wanted: list[str]) -> None:
+        for i in range(0, len(wanted), chunk):
+            q = sa.select(table.c.id, table.c.name_hash).where(
+                table.c.name_hash.in_(wanted[i:i + chunk]))
+            for r in conn.execute(q):
+                found[hashes[r.name_hash]] = int(r.id)
+
+    select(list(hashes))
+    missing = [h for h, n in hashes.items() if n not in found]
+    if missing:
+        conn.execute(insert_ignoring_duplicates(conn, table),
+                     [{"name": hashes[h], "name_hash": h} for h in missing])
+        select(missing)
+    return found
 
 
 def thd_upsert(conn: sa.Connection, table: sa.Table, where: Mapping[str, Any],

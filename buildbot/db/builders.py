@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from buildbot.db.base import (
     hash_columns,
     insert_ignoring_duplicates,
     thd_find_or_create,
+    thd_find_or_create_named,
 )
 from buildbot.db.tags import thd_find_tag_ids
 
@@ -30,6 +31,26 @@ class BuilderModel:
     masterids: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class BuilderInfo:
+    """What a master's configuration says about a builder (`updateBuildersInfo`); `tags`
+    are names or tag ids."""
+
+    description: str | None = None
+    description_format: str | None = None
+    description_html: str | None = None
+    projectid: int | None = None
+    tags: tuple[str | int, ...] = ()
+
+
+# Builders per IN (...) list: well below every backend's bound-parameter limit.
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    return (ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK))
+
+
 class BuildersDb(DbComponent):
     """Builders, the masters they are configured on, and their tags."""
 
@@ -45,45 +66,82 @@ class BuildersDb(DbComponent):
 
         return await self._pool.run(thd_find)
 
+    async def findBuilderIds(self, names: Iterable[str]) -> dict[str, int]:
+        """The ids of the builders called `names`, the new ones created: one transaction
+        however many names (a master's start-up registers all its builders at once)."""
+        t = self._tables.builders
+        wanted = list(names)
+        return await self._pool.run(lambda conn: thd_find_or_create_named(conn, t, wanted))
+
     async def updateBuilderInfo(self, builderid: int, description: str | None,
                                 description_format: str | None, description_html: str | None,
                                 projectid: int | None, tags: Sequence[str | int]) -> None:
         """Set the description, project and tags (names, created if new, or tag ids)."""
+        await self.updateBuildersInfo({builderid: BuilderInfo(
+            description, description_format, description_html, projectid, tuple(tags))})
+
+    async def updateBuildersInfo(self, infos: Mapping[int, BuilderInfo]) -> None:
+        """`updateBuilderInfo` for many builders in one transaction (a few statements per
+        500 builders, not per builder)."""
         t = self._tables
+        items = list(infos.items())
+        if not items:
+            return
 
         def thd_update(conn: sa.Connection) -> None:
-            conn.execute(t.builders.update().where(t.builders.c.id == builderid).values(
-                description=description, description_format=description_format,
-                description_html=description_html, projectid=projectid))
-            names = [tag for tag in tags if isinstance(tag, str)]
-            by_name = thd_find_tag_ids(conn, t.tags, names) if names else {}
-            tagids = dict.fromkeys(by_name[tag] if isinstance(tag, str) else int(tag)
-                                   for tag in tags)
-            bt = t.builders_tags
-            conn.execute(bt.delete().where(bt.c.builderid == builderid))
-            if tagids:
-                conn.execute(bt.insert(), [{"builderid": builderid, "tagid": tagid}
-                                           for tagid in tagids])
+            b, bt = t.builders, t.builders_tags
+            conn.execute(b.update().where(b.c.id == sa.bindparam("b_id")).values(
+                description=sa.bindparam("description"),
+                description_format=sa.bindparam("description_format"),
+                description_html=sa.bindparam("description_html"),
+                projectid=sa.bindparam("projectid")),
+                [{"b_id": builderid, "description": i.description,
+                  "description_format": i.description_format,
+                  "description_html": i.description_html, "projectid": i.projectid}
+                 for builderid, i in items])
+            names = {tag for _, i in items for tag in i.tags if isinstance(tag, str)}
+            by_name = thd_find_or_create_named(conn, t.tags, sorted(names)) if names else {}
+            for ids in _chunks([builderid for builderid, _ in items]):
+                conn.execute(bt.delete().where(bt.c.builderid.in_(ids)))
+            links = [{"builderid": builderid, "tagid": tagid}
+                     for builderid, i in items
+                     for tagid in dict.fromkeys(by_name[tag] if isinstance(tag, str)
+                                                else int(tag) for tag in i.tags)]
+            if links:
+                conn.execute(bt.insert(), links)
 
         await self._pool.run(thd_update)
 
     async def addBuilderMaster(self, builderid: int, masterid: int) -> None:
         """Record that the builder is configured on the master (no-op if it is already)."""
+        await self.addBuilderMasters([builderid], masterid)
+
+    async def addBuilderMasters(self, builderids: Sequence[int], masterid: int) -> None:
+        """`addBuilderMaster` for many builders, in one transaction."""
         bm = self._tables.builder_masters
+        if not builderids:
+            return
 
         def thd_add(conn: sa.Connection) -> None:
-            conn.execute(insert_ignoring_duplicates(conn, bm).values(
-                builderid=builderid, masterid=masterid))
+            conn.execute(insert_ignoring_duplicates(conn, bm),
+                         [{"builderid": b, "masterid": masterid} for b in builderids])
 
         await self._pool.run(thd_add)
 
     async def removeBuilderMaster(self, builderid: int, masterid: int) -> None:
         """Forget that the builder is configured on the master."""
+        await self.removeBuilderMasters([builderid], masterid)
+
+    async def removeBuilderMasters(self, builderids: Sequence[int], masterid: int) -> None:
+        """`removeBuilderMaster` for many builders, in one transaction."""
         bm = self._tables.builder_masters
+        if not builderids:
+            return
 
         def thd_remove(conn: sa.Connection) -> None:
-            conn.execute(bm.delete().where(bm.c.builderid == builderid,
-                                           bm.c.masterid == masterid))
+            for ids in _chunks(builderids):
+                conn.execute(bm.delete().where(bm.c.builderid.in_(ids),
+                                               bm.c.masterid == masterid))
 
         await self._pool.run(thd_remove)
 

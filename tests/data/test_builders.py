@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from buildbot.data.builders import builder_entity
+from buildbot.data.builders import BuilderInfo, builder_entity
 from tests.fixtures.stack import Stack
 
 
@@ -83,3 +83,19 @@ async def test_update_builder_list_announces_each_attach_and_detach(stack: Stack
 async def test_find_builder_id_is_stable(stack: Stack) -> None:
     first = await stack.updates.findBuilderId("x")
     assert await stack.updates.findBuilderId("x") == first
+
+
+@pytest_twisted.ensureDeferred
+async def test_update_many_builders_info_announces_an_update_each(stack: Stack) -> None:
+    ids = await stack.updates.findBuilderIds(["a", "b", "c"])
+    assert ids == {n: await stack.updates.findBuilderId(n) for n in "abc"}
+    seen = stack.mq_record(("builders", None, None))
+
+    await stack.updates.updateBuildersInfo({
+        ids["a"]: BuilderInfo("A", tags=("x",)), ids["c"]: BuilderInfo(projectid=None)})
+
+    assert seen == [
+        (("builders", str(ids["a"]), "update"),
+         builder(ids["a"], "a", [], description="A", tags=["x"])),
+        (("builders", str(ids["c"]), "update"), builder(ids["c"], "c", [])),
+    ]

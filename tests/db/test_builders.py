@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from buildbot.db.builders import BuilderModel
+from buildbot.db.builders import BuilderInfo, BuilderModel
 from buildbot.db.connector import DBConnector
 from tests.db import rows
 
@@ -18,6 +18,35 @@ async def test_find_builder_id_creates_once(db: DBConnector) -> None:
     assert await db.builders.findBuilderId("linux") == first
     assert await db.builders.findBuilderId("other", autoCreate=False) is None
     assert await db.builders.getBuilders() == [BuilderModel(id=first, name="linux")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_find_builder_ids_in_bulk_keeps_known_ids(db: DBConnector) -> None:
+    known = await db.builders.findBuilderId("b3")
+    names = [f"b{i}" for i in range(1200)]  # more than one IN (...) chunk
+    ids = await db.builders.findBuilderIds(names)
+    assert list(ids) != [] and set(ids) == set(names) and ids["b3"] == known
+    assert len(set(ids.values())) == 1200
+    assert await db.builders.findBuilderIds(reversed(names)) == ids
+
+
+@pytest_twisted.ensureDeferred
+async def test_update_many_builders_info_at_once(db: DBConnector) -> None:
+    ids = await db.builders.findBuilderIds(["a", "b", "c"])
+    await db.builders.updateBuilderInfo(ids["c"], "keep", None, None, None, ["old"])
+    await db.builders.updateBuildersInfo({
+        ids["a"]: BuilderInfo("da", "md", "<p>da</p>", None, ("x", "y")),
+        ids["b"]: BuilderInfo(tags=("y", "y"))})
+    assert await db.builders.getBuilders() == [
+        BuilderModel(ids["a"], "a", "da", "md", "<p>da</p>", None, ["x", "y"]),
+        BuilderModel(ids["b"], "b", tags=["y"]),
+        BuilderModel(ids["c"], "c", "keep", tags=["old"])]
+    m = await rows.master(db)
+    await db.builders.addBuilderMasters([ids["a"], ids["b"]], m)
+    await db.builders.addBuilderMasters([ids["a"]], m)
+    assert [b.name for b in await db.builders.getBuilders(masterid=m)] == ["a", "b"]
+    await db.builders.removeBuilderMasters([ids["a"], ids["b"]], m)
+    assert await db.builders.getBuilders(masterid=m) == []
 
 
 @pytest_twisted.ensureDeferred

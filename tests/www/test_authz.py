@@ -203,3 +203,52 @@ async def test_sse_needs_read_access_and_filters_events(master: WebMaster) -> No
     kind, data = await with_timeout(client.events.get(), "the visible event")
     assert json.loads(data)["key"] == ["builds", "5", "update"]
     client.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_matcher_methods_of_4_3(master: WebMaster) -> None:
+    """The per-endpoint methods 4.3 matchers have (and custom matchers may call)."""
+    from buildbot.www.authz.endpointmatchers import (
+        EnableSchedulerEndpointMatcher,
+        Match,
+        RebuildBuildEndpointMatcher,
+    )
+
+    _setup(master)
+    master.buildrequests[0]["builderid"] = 2
+    authz = Authz()
+    authz.master = master
+    stop_win = StopBuildEndpointMatcher(builder="w*", role="r")
+    stop_win.setAuthz(authz)
+    assert [await stop_win.matchFromBuilderId(1), await stop_win.matchFromBuilderId(2)] == \
+        [False, True]
+    # a stop on a build request (as 4.3) is judged by the request's builder
+    match = await stop_win.match(("buildrequests", 3), "stop")
+    assert isinstance(match, Match) and match.buildrequest["buildrequestid"] == 3
+    assert await stop_win.match(("builds", 5), "stop") is None
+    build_ep, kwargs = master.data.getEndpoint(("builds", 6))
+    match = await stop_win.match_BuildEndpoint_stop(build_ep, kwargs, {})
+    assert match.build["buildid"] == 6
+    rebuild = RebuildBuildEndpointMatcher(role="r")
+    rebuild.setAuthz(authz)
+    assert (await rebuild.match_BuildEndpoint_rebuild(build_ep, kwargs, {})).build["buildid"] == 6
+    assert await rebuild.match(("builds", 6), "stop") is None
+    enable = EnableSchedulerEndpointMatcher(role="r")
+    enable.setAuthz(authz)
+    assert isinstance(await enable.match_SchedulerEndpoint_enable(None, {}, {}), Match)
+    force = ForceBuildEndpointMatcher(builder="lin", role="r")
+    force.setAuthz(authz)
+    sched_ep, kwargs = master.data.getEndpoint(("forceschedulers", "f"))
+    assert await force.match_ForceSchedulerEndpoint_force(sched_ep, kwargs, {"builderid": 1})
+    assert await force.match_ForceSchedulerEndpoint_force(
+        sched_ep, kwargs, {"builderid": 2}) is None
+
+    # owners: from the buildset, through a request or a build
+    m = Match(master)
+    assert await m.getOwnerFromBuildSet({"bsid": 7}) == "alice@x.org"
+    assert await m.getOwnerFromBuildRequest({"buildsetid": 7}) == "alice@x.org"
+    assert await m.getOwnerFromBuildsetOrBuildRequest({"buildsetid": 7}) == "alice@x.org"
+    assert await m.getOwnerFromBuild(master.builds[0]) == "alice@x.org"
+    assert await Match(master, build=master.builds[1]).getOwner() == "alice@x.org"
+    master.buildsets[7]["properties"] = {}
+    assert await Match(master, buildset={"bsid": 7}).getOwner() is None

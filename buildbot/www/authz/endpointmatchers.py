@@ -13,6 +13,7 @@ from typing import Any
 
 from buildbot.data.exceptions import InvalidPathError
 from buildbot.util.deferred import maybe_await
+from buildbot.util.resultspec import ResultSpec
 
 
 class Match:
@@ -28,21 +29,35 @@ class Match:
 
     async def getOwner(self) -> str | None:
         """The `owner` property of the targeted buildset (through build or request)."""
-        bsid = None
         if self.buildset:
-            bsid = self.buildset.get("bsid")
-        elif self.buildrequest:
-            bsid = self.buildrequest.get("buildsetid")
-        elif self.build:
-            br = await self.master.data.get(("buildrequests", self.build["buildrequestid"]))
-            bsid = br.get("buildsetid") if br else None
+            return await self.getOwnerFromBuildSet(self.buildset)
+        if self.buildrequest:
+            return await self.getOwnerFromBuildRequest(self.buildrequest)
+        if self.build:
+            return await self.getOwnerFromBuild(self.build)
+        return None
+
+    async def getOwnerFromBuild(self, build: dict[str, Any]) -> str | None:
+        """The owner of the buildset that `build` (a REST build) was started for."""
+        request = await self.master.data.get(("buildrequests", build["buildrequestid"]))
+        return await self.getOwnerFromBuildRequest(request) if request else None
+
+    async def getOwnerFromBuildsetOrBuildRequest(self, target: dict[str, Any]) -> str | None:
+        """The `owner` property of a buildset, given it (`bsid`) or one of its requests
+        (`buildsetid`); None when the buildset has no owner."""
+        bsid = target.get("buildsetid", target.get("bsid"))
         if bsid is None:
             return None
         props = await self.master.data.get(("buildsets", bsid, "properties"))
-        if props and "owner" in props:
-            owner = props["owner"]
-            return owner[0] if isinstance(owner, (list, tuple)) else owner  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
-        return None
+        value = (props or {}).get("owner")
+        # properties travel as (value, source) pairs
+        return value[0] if isinstance(value, (list, tuple)) else value  # type: ignore[no-any-return]  # REST values are Any
+
+    async def getOwnerFromBuildRequest(self, buildrequest: dict[str, Any]) -> str | None:
+        return await self.getOwnerFromBuildsetOrBuildRequest(buildrequest)
+
+    async def getOwnerFromBuildSet(self, buildset: dict[str, Any]) -> str | None:
+        return await self.getOwnerFromBuildsetOrBuildRequest(buildset)
 
 
 class EndpointMatcherBase:
@@ -74,11 +89,6 @@ class EndpointMatcherBase:
                 m = getattr(self, f"match_{klass.__name__}", None)
             if m is not None:
                 return await maybe_await(m(endpoint, kwargs, options))
-        return await self.match_endpoint(ep, endpoint, kwargs, action, options)
-
-    async def match_endpoint(self, ep: tuple[Any, ...], endpoint: Any, kwargs: dict[str, Any],
-                             action: str, options: dict[str, Any]) -> Match | None:
-        """Our matchers' hook: decide from the resource type and action."""
         return None
 
     def _glob(self, value: Any, pattern: str) -> bool:
@@ -120,65 +130,71 @@ class AnyControlEndpointMatcher(EndpointMatcherBase):
         return None
 
 
-class _BuildActionMatcher(EndpointMatcherBase):
-    action = ""
+class _BuilderPatternMatcher(EndpointMatcherBase):
+    """Control matchers that may be limited to builders whose name matches `builder`."""
 
     def __init__(self, builder: str | None = None, **kwargs: Any) -> None:
         self.builder = builder
         super().__init__(**kwargs)
 
-    async def match_endpoint(self, ep: tuple[Any, ...], endpoint: Any, kwargs: dict[str, Any],
-                             action: str, options: dict[str, Any]) -> Match | None:
-        if action != self.action or _rtype_name(endpoint) != "build" or not _is_single(endpoint):
+    async def matchFromBuilderId(self, builderid: int) -> bool:
+        """Whether the builder `builderid` is one this rule is about."""
+        if self.builder is None:
+            return True
+        return self._glob(await self._builder_name(builderid), self.builder)
+
+    async def _about(self, epobject: Any, epdict: dict[str, Any], what: str) -> Match | None:
+        """A Match carrying the build or build request `epobject` serves (as `what`), if its
+        builder is one of ours. Without a builder pattern any target matches, even a missing
+        one: the endpoint then reports that it does not exist."""
+        target = await epobject.get(ResultSpec(), epdict)
+        if self.builder is not None and (
+                target is None or not await self.matchFromBuilderId(target["builderid"])):
             return None
-        build = await self.master.data.get(ep)
-        if build is None:
-            return None
-        if self.builder is not None:
-            name = await self._builder_name(build["builderid"])
-            if not self._glob(name, self.builder):
-                return None
-        return Match(self.master, build=build)
+        return Match(self.master, **{what: target})
 
 
-class StopBuildEndpointMatcher(_BuildActionMatcher):
-    """`stop` on a build (builds whose builder name matches `builder`, if given)."""
+class StopBuildEndpointMatcher(_BuilderPatternMatcher):
+    """`stop` on a build or a build request (of builders matching `builder`, if given)."""
 
-    action = "stop"
+    async def match_BuildEndpoint_stop(self, epobject: Any, epdict: dict[str, Any],
+                                       options: dict[str, Any]) -> Match | None:
+        return await self._about(epobject, epdict, "build")
+
+    async def match_BuildRequestEndpoint_stop(self, epobject: Any, epdict: dict[str, Any],
+                                              options: dict[str, Any]) -> Match | None:
+        return await self._about(epobject, epdict, "buildrequest")
 
 
-class RebuildBuildEndpointMatcher(_BuildActionMatcher):
-    """`rebuild` on a build (builds whose builder name matches `builder`, if given)."""
+class RebuildBuildEndpointMatcher(_BuilderPatternMatcher):
+    """`rebuild` on a build (of builders matching `builder`, if given)."""
 
-    action = "rebuild"
+    async def match_BuildEndpoint_rebuild(self, epobject: Any, epdict: dict[str, Any],
+                                          options: dict[str, Any]) -> Match | None:
+        return await self._about(epobject, epdict, "build")
 
 
-class ForceBuildEndpointMatcher(EndpointMatcherBase):
-    """`force` on a force scheduler; with `builder`, only when a targeted builder matches."""
+class ForceBuildEndpointMatcher(_BuilderPatternMatcher):
+    """`force` on a force scheduler; with `builder`, only when a builder the request
+    targets (`builderid`, else the scheduler's builders among `builderNames`) matches."""
 
-    def __init__(self, builder: str | None = None, **kwargs: Any) -> None:
-        self.builder = builder
-        super().__init__(**kwargs)
-
-    async def match_endpoint(self, ep: tuple[Any, ...], endpoint: Any, kwargs: dict[str, Any],
-                             action: str, options: dict[str, Any]) -> Match | None:
-        if action != "force" or _rtype_name(endpoint) != "forcescheduler":
-            return None
+    async def match_ForceSchedulerEndpoint_force(self, epobject: Any, epdict: dict[str, Any],
+                                                 options: dict[str, Any]) -> Match | None:
         if self.builder is None:
             return Match(self.master)
-        sched = await self.master.data.get(ep)
+        sched = await epobject.get(ResultSpec(), epdict)
         if sched is None:
             return None
         names: list[Any] = list(sched.get("builder_names") or [])
         if options.get("builderid") is not None:
             try:
                 names = [await self._builder_name(options["builderid"])]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError):  # not a builder id: nothing to match
                 return None
         elif options.get("builderNames"):
             wanted = options["builderNames"]
             names = [n for n in names if n in wanted]
-        if any(self._glob(n, self.builder) for n in names):
+        if any(self._glob(name, self.builder) for name in names):
             return Match(self.master)
         return None
 
@@ -186,11 +202,9 @@ class ForceBuildEndpointMatcher(EndpointMatcherBase):
 class EnableSchedulerEndpointMatcher(EndpointMatcherBase):
     """`enable` on a scheduler."""
 
-    async def match_endpoint(self, ep: tuple[Any, ...], endpoint: Any, kwargs: dict[str, Any],
-                             action: str, options: dict[str, Any]) -> Match | None:
-        if action == "enable" and _rtype_name(endpoint) == "scheduler":
-            return Match(self.master)
-        return None
+    async def match_SchedulerEndpoint_enable(self, epobject: Any, epdict: dict[str, Any],
+                                             options: dict[str, Any]) -> Match | None:
+        return Match(self.master)
 
 
 def _build_prefix(ep: tuple[Any, ...]) -> tuple[Any, ...] | None:

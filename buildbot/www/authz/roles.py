@@ -6,37 +6,38 @@ from typing import Any
 
 
 class RolesFromBase:
-    """Base of role matchers: `getRolesFromUser(userDetails)` returns a list of role names."""
+    """Base of role matchers: `getRolesFromUser(userDetails)` returns a list of role names.
 
-    def __init__(self) -> None:
-        self.authz: Any = None
+    `setAuthz` hands over the Authz (and through it the master) for matchers that need to
+    look data up; the built-in ones decide from the user's details alone."""
 
-    def getRolesFromUser(self, userDetails: dict[str, Any]) -> list[str]:
-        return []
+    authz: Any = None
+    master: Any = None
 
     def setAuthz(self, authz: Any) -> None:
         self.authz = authz
-        self.master = authz.master
+        self.master = getattr(authz, "master", None)
+
+    def getRolesFromUser(self, userDetails: dict[str, Any]) -> list[str]:
+        return []
 
 
 class RolesFromGroups(RolesFromBase):
     """Each of the user's `groups` starting with `groupPrefix` is a role (prefix removed)."""
 
     def __init__(self, groupPrefix: str = "") -> None:
-        super().__init__()
         self.groupPrefix = groupPrefix
 
     def getRolesFromUser(self, userDetails: dict[str, Any]) -> list[str]:
-        groups = userDetails.get("groups") or []
-        n = len(self.groupPrefix)
-        return [g[n:] for g in groups if isinstance(g, str) and g.startswith(self.groupPrefix)]
+        prefixed = (g for g in userDetails.get("groups") or () if isinstance(g, str))
+        return [g.removeprefix(self.groupPrefix) for g in prefixed
+                if g.startswith(self.groupPrefix)]
 
 
 class RolesFromEmails(RolesFromBase):
     """`RolesFromEmails(admins=["a@x.org"], ...)`: roles whose list holds the user's email."""
 
     def __init__(self, **kwargs: list[str]) -> None:
-        super().__init__()
         self.roles: dict[str, set[str]] = {}
         for role, values in kwargs.items():
             for value in values:
@@ -65,7 +66,6 @@ class RolesFromOwner(RolesFromBase):
     """`role` when the user's email is the owner of the build/request/buildset targeted."""
 
     def __init__(self, role: str) -> None:
-        super().__init__()
         self.role = role
 
     def getRolesFromUser(self, userDetails: dict[str, Any],
@@ -80,7 +80,6 @@ class RolesFromUsername(RolesFromBase):
     """`roles` for the users whose `username` is in `usernames`."""
 
     def __init__(self, roles: list[str] | str, usernames: list[str] | str) -> None:
-        super().__init__()
         self.roles = [roles] if isinstance(roles, str) else list(roles)
         self.usernames = [usernames] if isinstance(usernames, str) else list(usernames)
         if None in self.usernames:

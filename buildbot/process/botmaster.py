@@ -9,6 +9,7 @@ from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from buildbot.data.builders import BuilderInfo
 from buildbot.process.builder import Builder
 from buildbot.process.buildrequestdistributor import BuildRequestDistributor
 from buildbot.process.locks import LockRegistry
@@ -58,7 +59,8 @@ class BotMaster(AsyncService):
                                             on_recovered=self.maybeStartBuildsForAllBuilders)
         await super().start()
         mq = self.master.mq
-        for event in ("new", "unclaimed"):
+        # claimed/complete keep the distributor's view of unclaimed requests current
+        for event in ("new", "unclaimed", "claimed", "complete"):
             self._consumers.append(await mq.startConsuming(
                 self._request_event, ("buildrequests", None, event)))
         self._consumers.append(await mq.startConsuming(
@@ -83,10 +85,12 @@ class BotMaster(AsyncService):
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         """Add, remove and reconfigure builders to match `new_config`."""
         updates = self.master.data.updates
+        project_ids: dict[str, int | None] = {}
         for project in getattr(new_config, "projects", None) or []:
-            await self._configure_project(project)
-        wanted = [b.name for b in new_config.builders]
-        for name in [n for n in self.builders if n not in wanted]:
+            project_ids[project.name] = await self._configure_project(project)
+        configs = {bc.name: bc for bc in new_config.builders}
+        wanted = list(configs)
+        for name in [n for n in self.builders if n not in configs]:
             builder = self.builders.pop(name)
             # Running builds of a removed builder finish in the background.
             self.tasks.spawn(f"removal of builder {name}", defer.maybeDeferred(
@@ -97,28 +101,56 @@ class BotMaster(AsyncService):
                 self.builders[name] = builder
                 builder.setServiceParent(self)
         self.builderNames = wanted
+        # A constant number of database transactions however many builders there are: the
+        # new builders' ids in one, the changed builders' info in another.
+        unknown = [n for n in wanted if self.builders[n].builderid is None]
+        if unknown:
+            ids = await updates.findBuilderIds(unknown)
+            for name in unknown:
+                self.builders[name].builderid = ids[name]
+        changed: dict[int, BuilderInfo] = {}
+        taken: list[tuple[Builder, BuilderInfo]] = []
         for name in wanted:
-            await self.builders[name].reconfigServiceWithBuildbotConfig(new_config)
+            builder, bc = self.builders[name], configs[name]
+            project = getattr(bc, "project", None)
+            if project and project not in project_ids:
+                project_ids[project] = await updates.find_project_id(project)
+            info = builder.take_config(bc, project_ids[project] if project else None)
+            if info is not None:
+                assert builder.builderid is not None
+                changed[builder.builderid] = info
+                taken.append((builder, info))
+        await updates.updateBuildersInfo(changed)
+        for builder, info in taken:
+            builder.info_stored(info)
         await updates.updateBuilderList(self.master.masterid, wanted)
         self._set_polling(bool(getattr(new_config, "multiMaster", False)))
         self.maybeStartBuildsForAllBuilders()
 
     def _set_polling(self, enabled: bool) -> None:
         if enabled and self._poll is None:
-            self._poll = LoopingCall(self.maybeStartBuildsForAllBuilders)
+            self._poll = LoopingCall(self._look_for_requests_of_other_masters)
             self._poll.clock = self.master.reactor
             self._poll.start(self.MULTI_MASTER_POLL_INTERVAL, now=False)
         elif not enabled and self._poll is not None:
             self._poll.stop()
             self._poll = None
 
-    async def _configure_project(self, project: Any) -> None:
+    def _look_for_requests_of_other_masters(self) -> None:
+        # The in-process bus carries only this master's events: read the requests again.
+        mq_config = getattr(self.master.config, "mq", None) or {}
+        if mq_config.get("type", "simple") == "simple":
+            self.brd.pending_requests.invalidate()
+        self.maybeStartBuildsForAllBuilders()
+
+    async def _configure_project(self, project: Any) -> int | None:
         updates = self.master.data.updates
         projectid = await updates.find_project_id(project.name)
         describe = getattr(project, "describe_html", None)
         await updates.update_project_info(
             projectid, project.slug, project.description,
             getattr(project, "description_format", None), describe() if describe else None)
+        return int(projectid) if projectid is not None else None
 
     # -- lookups -----------------------------------------------------------------------
     def getBuildersForWorker(self, workername: str) -> list[Builder]:
@@ -147,6 +179,9 @@ class BotMaster(AsyncService):
     def _request_event(self, key: tuple[str, ...], body: Any) -> None:
         builderid = (body or {}).get("builderid")
         if builderid is None:
+            return
+        self.brd.pending_requests.note(key[-1], body)
+        if key[-1] not in ("new", "unclaimed"):
             return
         self._waiting_builderids.add(builderid)
         if self._brd_scheduled is None:

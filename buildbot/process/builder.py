@@ -9,6 +9,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from buildbot.data.builders import BuilderInfo
 from buildbot.process.properties import Properties
 from buildbot.process.results import EXCEPTION, RETRY
 from buildbot.process.retried_writes import store_or_retry
@@ -38,7 +39,7 @@ class Builder(AsyncService):
         self.building: list[Any] = []
         self.config_version: int | None = None
         self.project_id: int | None = None
-        self._info_key: Any = None
+        self._info_key: BuilderInfo | None = None
 
     def __repr__(self) -> str:
         return f"<Builder {self.name!r} at {id(self)}>"
@@ -110,33 +111,43 @@ class Builder(AsyncService):
         return when
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
-        """Adopt this builder's BuilderConfig from `new_config` and publish its info."""
+        """Adopt this builder's BuilderConfig from `new_config` and publish its info.
+
+        (The botmaster reconfigures all its builders at once with `take_config`, batching
+        their database writes; this is the same for one builder.)"""
         for bc in new_config.builders:
             if bc.name == self.name:
-                self.config = bc
                 break
         else:
             raise AssertionError(f"no config found for builder '{self.name}'")
-        self.config_version = self.master.config_version
         builderid = await self.getBuilderId()
-        updates = self.master.data.updates
         projectid = None
-        if getattr(self.config, "project", None):
-            projectid = await updates.find_project_id(self.config.project)
+        if getattr(bc, "project", None):
+            projectid = await self.master.data.updates.find_project_id(bc.project)
+        info = self.take_config(bc, projectid)
+        if info is not None:
+            await self.master.data.updates.updateBuildersInfo({builderid: info})
+            self.info_stored(info)
+
+    def take_config(self, bc: Any, projectid: int | None) -> BuilderInfo | None:
+        """Adopt BuilderConfig `bc` (its project's id is `projectid`): unlink the workers it
+        no longer names and return the builder's info when it differs from the one last
+        stored (to be stored, then passed to `info_stored`), else None."""
+        self.config = bc
+        self.config_version = self.master.config_version
         self.project_id = projectid
-        desc_html = self.config.describe_html() if hasattr(self.config, "describe_html") \
-            else None
-        info = (self.config.description, getattr(self.config, "description_format", None),
-                desc_html, projectid, tuple(self.config.tags or []))
-        if info != self._info_key:
-            await updates.updateBuilderInfo(builderid, self.config.description,
-                                            info[1], desc_html, projectid, list(info[4]))
-            self._info_key = info
-        wanted = set(self.config.workernames)
+        desc_html = bc.describe_html() if hasattr(bc, "describe_html") else None
+        info = BuilderInfo(bc.description, getattr(bc, "description_format", None),
+                           desc_html, projectid, tuple(bc.tags or []))
+        wanted = set(bc.workernames)
         for wfb in list(self.workers):
             if wfb.worker is not None and wfb.worker.workername not in wanted:
                 self.workers.remove(wfb)
                 wfb.detached()
+        return info if info != self._info_key else None
+
+    def info_stored(self, info: BuilderInfo) -> None:
+        self._info_key = info
 
     # -- workers ------------------------------------------------------------------------
     def getWorkerForBuilder(self, worker: Any) -> Any:

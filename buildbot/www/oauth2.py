@@ -4,20 +4,32 @@
 
 `GET /auth/login?redirect=<route>` sends the browser to the provider; the provider sends it
 back to `/auth/login?code=...&state=...`; we exchange the code for a token (form POST to
-the token URL), read the user's profile and groups with it, store them in the session and
-send the browser to `<buildbotURL>#<route>`.
+the token URL, on the reactor), read the user's profile and groups with it, store them in
+the session and send the browser to `<buildbotURL>#<route>`.
+
+Reading the profile is the part 4.3 lets configurations override:
+`getUserInfoFromOAuthClient(c)` gets a blocking `requests.Session` made by
+`createSessionFromToken(token)` and calls `self.get(c, path)` (and, for GitHub's GraphQL,
+`self.post(c, query)`). We keep that contract, so a subclass written for 4.3 works, and run
+it in a thread so that it does not block the master.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import posixpath
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import jinja2
+import requests
+from twisted.internet import threads
 from twisted.logger import Logger
 from twisted.web import server
 
+import buildbot
 from buildbot.util.internal import differs_internally
 from buildbot.www.auth import AuthBase, redirect_url
 from buildbot.www.httpclient import http_client
@@ -25,19 +37,29 @@ from buildbot.www.resource import AsyncResource, HttpError, query_args, redirect
 
 log = Logger()
 
+# seconds a profile request to the provider may take (the login waits for it)
+PROFILE_TIMEOUT = 30
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
 
 class OAuth2Auth(AuthBase):
     """Base of the OAuth2 providers: subclasses set the URLs and read the user info."""
 
     name = "oauth2"
-    faIcon = "fa-key"
-    authUri = ""
-    tokenUri = ""
+    faIcon = "not-defined"
+    authUri: str | None = None
+    tokenUri: str | None = None
     resourceEndpoint = ""
     grantType = "authorization_code"
     authUriAdditionalParams: dict[str, str] = {}  # noqa: RUF012  (reference API)
     tokenUriAdditionalParams: dict[str, str] = {}  # noqa: RUF012
     getTokenUseAuthHeaders = False
+    # set from buildbotURL on each reconfiguration
+    loginUri: str | None = None
+    homeUri: str | None = None
 
     def __init__(self, clientId: Any, clientSecret: Any, autologin: bool = False,
                  ssl_verify: bool = True, **kwargs: Any) -> None:
@@ -46,14 +68,11 @@ class OAuth2Auth(AuthBase):
         self.clientSecret = clientSecret
         self.autologin = autologin
         self.ssl_verify = ssl_verify
-        self.loginUri = ""
-        self.homeUri = ""
 
     def reconfigAuth(self, master: Any, new_config: Any) -> None:
         super().reconfigAuth(master, new_config)
-        base = getattr(new_config, "buildbotURL", "http://localhost:8080/")
-        self.homeUri = base
-        self.loginUri = f"{base}auth/login"
+        self.homeUri = getattr(new_config, "buildbotURL", None) or "http://localhost:8080/"
+        self.loginUri = posixpath.join(self.homeUri, "auth/login")
 
     def getConfigDict(self) -> dict[str, Any]:
         return {"name": self.name, "oauth2": True, "fa_icon": self.faIcon,
@@ -68,32 +87,27 @@ class OAuth2Auth(AuthBase):
             value = await render(value)
         return str(value)
 
-    async def getLoginURL(self, redirect_route: str | None) -> str:
-        """The provider's authorization URL (query sorted, as the reference sends it)."""
+    async def getLoginURL(self, redirect_url: str | bytes | None) -> str:
+        """The provider's consent page for our client; the UI route to come back to rides
+        in `state` (query sorted, as 4.3 sends it)."""
         params = {"client_id": await self._render(self.clientId),
-                  "redirect_uri": self.loginUri, "response_type": "code"}
-        if redirect_route:
-            params["state"] = f"redirect={redirect_route}"
-        params.update(self.authUriAdditionalParams)
+                  "redirect_uri": self.loginUri or "", "response_type": "code",
+                  **self.authUriAdditionalParams}
+        route = _text(redirect_url)
+        if route is not None:
+            params["state"] = urlencode({"redirect": route})
         return f"{self.authUri}?{urlencode(sorted(params.items()))}"
 
-    @property
-    def http(self) -> Any:
-        return http_client(self.master, self.ssl_verify)
-
-    async def get_json(self, url: str, token: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"token {token}", "Accept": "application/json",
-                   "User-Agent": "Buildbot"}
-        headers.update(kwargs.pop("headers", {}))
-        res = await self.http.get(url, headers=headers, **kwargs)
-        if not 200 <= res.code < 300:
-            body = await res.content()
-            raise HttpError(503, f"OAuth2 session: user info request failed: {res.code} "
-                                 f"{body[:200]!r}")
-        return await res.json()
-
-    async def verifyCode(self, code: str) -> dict[str, Any]:
+    # -- the token ------------------------------------------------------------------------
+    async def verifyCode(self, code: str | bytes) -> dict[str, Any]:
         """Exchange `code` for a token and return the user info."""
+        token = await self._exchange_code(_text(code) or "")
+        if not token.get("error") and "access_token" not in token:
+            token["error"] = "no access token in the provider's answer"
+        session = self.createSessionFromToken(token)
+        return await threads.deferToThread(self._profile_in_thread, session)
+
+    async def _exchange_code(self, code: str) -> dict[str, Any]:
         client_id = await self._render(self.clientId)
         client_secret = await self._render(self.clientSecret)
         form = {"redirect_uri": self.loginUri, "code": code, "grant_type": self.grantType}
@@ -104,19 +118,54 @@ class OAuth2Auth(AuthBase):
         else:
             form.update(client_id=client_id, client_secret=client_secret)
         form.update(self.tokenUriAdditionalParams)
-        res = await self.http.post(self.tokenUri, data=form, headers=headers)
+        res = await http_client(self.master, self.ssl_verify).post(
+            self.tokenUri, data=form, headers=headers)
         text = (await res.content()).decode("utf-8", "replace")
         try:
-            content: dict[str, Any] = json.loads(text)
-        except ValueError:
-            content = {k: v[0] for k, v in parse_qs(text).items()}
-        if "error" in content or "access_token" not in content:
-            desc = content.get("error_description") or content.get("error") or text[:200]
-            raise HttpError(503, f"OAuth2 session: creation failed: {desc}")
-        return await self.getUserInfoFromOAuthClient(content["access_token"])
+            answer = json.loads(text)
+        except ValueError:  # some providers answer a form-encoded body
+            answer = {k: v[0] for k, v in parse_qs(text).items()}
+        if not isinstance(answer, dict):
+            answer = {}
+        if not 200 <= res.code < 300 and "error" not in answer:
+            answer["error"] = f"HTTP {res.code} from the token endpoint"
+        return answer
 
-    async def getUserInfoFromOAuthClient(self, token: str) -> dict[str, Any]:
-        raise NotImplementedError()
+    def createSessionFromToken(self, token: dict[str, Any]) -> requests.Session:
+        """A `requests.Session` authenticated with the token answer `token` (HTTP 503 when
+        the provider refused to give one)."""
+        if token.get("error"):
+            why = token.get("error_description") or token["error"]
+            raise HttpError(503, f"OAuth2 session: creation failed: {why}")
+        session = requests.Session()
+        session.verify = self.ssl_verify
+        access = token.get("access_token")
+        if access is not None:
+            # 4.3 passes the token as a query parameter; providers have been dropping that
+            # in favour of the header, so we send both
+            session.params = {"access_token": access}
+            session.headers["Authorization"] = f"Bearer {access}"
+        return session
+
+    # -- the profile (in a thread) ----------------------------------------------------------
+    def _profile_in_thread(self, session: requests.Session) -> dict[str, Any]:
+        try:
+            return self.getUserInfoFromOAuthClient(session)
+        except requests.RequestException as e:
+            raise HttpError(503, f"OAuth2 session: user info request failed: {e}") from e
+        finally:
+            session.close()
+
+    def get(self, session: requests.Session, path: str) -> Any:
+        """The JSON answer to GET `<resourceEndpoint><path>` (blocking)."""
+        res = session.get(self.resourceEndpoint + path, timeout=PROFILE_TIMEOUT)
+        res.raise_for_status()
+        return res.json()
+
+    def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
+        """The user's details (`username`, `full_name`, `email`, `groups`, ...) read with
+        the authenticated session `c`; runs in a thread."""
+        return {}
 
 
 class GoogleAuth(OAuth2Auth):
@@ -131,80 +180,130 @@ class GoogleAuth(OAuth2Auth):
         "scope": "https://www.googleapis.com/auth/userinfo.email "
                  "https://www.googleapis.com/auth/userinfo.profile"}
 
-    async def getUserInfoFromOAuthClient(self, token: str) -> dict[str, Any]:
-        data = await self.get_json(f"{self.resourceEndpoint}/userinfo", token,
-                                   headers={"Authorization": f"Bearer {token}"})
-        email = data.get("email") or ""
-        return {"full_name": data.get("name"), "email": email,
-                "username": email.split("@")[0], "avatar_url": data.get("picture")}
+    def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
+        me = self.get(c, "/userinfo")
+        return {"full_name": me["name"], "email": me["email"],
+                "username": me["email"].split("@")[0], "avatar_url": me["picture"]}
+
+
+# GitHub team membership: one aliased `organization` field per organization of the user
+# (aliases must be GraphQL names, hence the slugs), the user's teams in each.
+_GITHUB_TEAMS_QUERY = """
+{%- if organizations %}
+query getOrgTeamMembership {
+{%- for alias, login in organizations.items() %}
+  {{ alias }}: organization(login: "{{ login }}") {
+    teams(first: 100 userLogins: ["{{ user_info.username }}"]) {
+      edges { node { name, slug } }
+    }
+  }
+{%- endfor %}
+}
+{%- endif %}
+"""
+
+_GITHUB_VIEWER_QUERY = ("query { viewer { email login name "
+                        "organizations(first: 100) { edges { node { login } } } } }")
 
 
 class GitHubAuth(OAuth2Auth):
     """Login with GitHub (or GitHub Enterprise at `serverURL`); groups are the user's
-    organizations (and `org/team` with `apiVersion=4, getTeamsMembership=True`)."""
+    organizations, plus `org/team` names and slugs with `apiVersion=4,
+    getTeamsMembership=True`."""
 
     name = "GitHub"
     faIcon = "fa-github"
+    authUri = "https://github.com/login/oauth/authorize"
+    tokenUri = "https://github.com/login/oauth/access_token"
+    resourceEndpoint = "https://api.github.com"
     authUriAdditionalParams = {"scope": "user:email read:org"}  # noqa: RUF012
+    getUserTeamsGraphqlTpl = _GITHUB_TEAMS_QUERY
 
     def __init__(self, clientId: Any, clientSecret: Any, serverURL: str | None = None,
                  autologin: bool = False, apiVersion: int = 3,
                  getTeamsMembership: bool = False, debug: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(clientId, clientSecret, autologin, **kwargs)
-        self.apiVersion = apiVersion
-        self.getTeamsMembership = getTeamsMembership
-        self.debug = debug
-        if serverURL is not None:
-            server_url = serverURL.rstrip("/")
-            self.authUri = f"{server_url}/login/oauth/authorize"
-            self.tokenUri = f"{server_url}/login/oauth/access_token"
-            self.resourceEndpoint = f"{server_url}/api/v3" if apiVersion == 3 \
-                else f"{server_url}/api"
-        else:
-            self.authUri = "https://github.com/login/oauth/authorize"
-            self.tokenUri = "https://github.com/login/oauth/access_token"
-            self.resourceEndpoint = "https://api.github.com"
+        if apiVersion not in (3, 4):
+            raise ValueError(f"GitHubAuth apiVersion must be 3 or 4 not {apiVersion}")
         if getTeamsMembership and apiVersion != 4:
             raise ValueError("Retrieving team membership information using GitHubAuth is "
                              "only possible using GitHub api v4.")
+        self.apiVersion = apiVersion
+        self.getTeamsMembership = getTeamsMembership
+        self.debug = debug
+        if serverURL is None:  # github.com: REST and GraphQL on the API host
+            self.serverURL = self.resourceEndpoint
+            self.apiResourceEndpoint = f"{self.resourceEndpoint}/graphql"
+        else:  # Enterprise: both under /api of the server
+            self.serverURL = serverURL.rstrip("/")
+            self.authUri = f"{self.serverURL}/login/oauth/authorize"
+            self.tokenUri = f"{self.serverURL}/login/oauth/access_token"
+            self.resourceEndpoint = f"{self.serverURL}/api/v3"
+            self.apiResourceEndpoint = f"{self.serverURL}/api/graphql"
 
-    async def getUserInfoFromOAuthClient(self, token: str) -> dict[str, Any]:
+    def createSessionFromToken(self, token: dict[str, Any]) -> requests.Session:
+        session = super().createSessionFromToken(token)
+        # GitHub wants its own scheme and refuses requests without a User-Agent
+        session.params = {}
+        session.headers.update({"Authorization": f"token {token['access_token']}",
+                                "User-Agent": f"buildbot/{buildbot.version}"})
+        return session
+
+    def post(self, session: requests.Session, query: str) -> Any:
+        """The JSON answer of GitHub's GraphQL API to `query` (blocking)."""
+        if self.debug:
+            log.info("{cls} GraphQL query to {url}:\n{query}", cls=type(self).__name__,
+                     url=self.apiResourceEndpoint, query=query)
+        res = session.post(self.apiResourceEndpoint, json={"query": query},
+                           timeout=PROFILE_TIMEOUT)
+        res.raise_for_status()
+        answer = res.json()
+        if self.debug:
+            log.info("{cls} GraphQL answer: {answer}", cls=type(self).__name__, answer=answer)
+        return answer
+
+    def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
         if self.apiVersion == 4:
-            return await self._user_info_v4(token)
-        ep = self.resourceEndpoint
-        user = await self.get_json(f"{ep}/user", token)
-        emails = await self.get_json(f"{ep}/user/emails", token)
-        orgs = await self.get_json(f"{ep}/user/orgs", token)
-        email = user.get("email")
-        for e in emails or []:
-            if e.get("primary"):
-                email = e.get("email")
-                break
-        return {"full_name": user.get("name"), "email": email, "username": user.get("login"),
-                "groups": [o["login"] for o in orgs or []]}
+            return self.getUserInfoFromOAuthClient_v4(c)
+        return self.getUserInfoFromOAuthClient_v3(c)
 
-    async def _user_info_v4(self, token: str) -> dict[str, Any]:
-        query = ("query { viewer { email login name organizations(first: 100) { edges { "
-                 "node { login" + (" teams(first: 100) { edges { node { slug } } }"
-                                   if self.getTeamsMembership else "") + " } } } } }")
-        res = await self.http.post(f"{self.resourceEndpoint}/graphql",
-                                   json={"query": query},
-                                   headers={"Authorization": f"token {token}",
-                                            "User-Agent": "Buildbot"})
-        data = (await res.json()).get("data", {}).get("viewer", {})
-        groups: list[str] = []
-        for edge in data.get("organizations", {}).get("edges", []):
-            org = edge["node"]["login"]
-            groups.append(org)
-            for team in edge["node"].get("teams", {}).get("edges", []):
-                groups.append(f"{org}/{team['node']['slug']}")
-        return {"full_name": data.get("name"), "email": data.get("email"),
-                "username": data.get("login"), "groups": groups}
+    def getUserInfoFromOAuthClient_v3(self, c: requests.Session) -> dict[str, Any]:
+        """The user, primary email and organizations from the REST API."""
+        me = self.get(c, "/user")
+        primary = [e["email"] for e in self.get(c, "/user/emails") if e.get("primary")]
+        orgs = self.get(c, "/user/orgs")
+        return {"full_name": me["name"], "email": primary[0] if primary else me["email"],
+                "username": me["login"], "groups": [org["login"] for org in orgs]}
+
+    def getUserInfoFromOAuthClient_v4(self, c: requests.Session) -> dict[str, Any]:
+        """The user and organizations (and teams, if asked for) from the GraphQL API."""
+        viewer = self.post(c, _GITHUB_VIEWER_QUERY)["data"]["viewer"]
+        orgs = [edge["node"]["login"] for edge in viewer["organizations"]["edges"]]
+        info = {"full_name": viewer["name"], "email": viewer["email"],
+                "username": viewer["login"], "groups": orgs}
+        if self.getTeamsMembership and orgs:
+            info["groups"] = orgs + self._teams(c, info, orgs)
+        if self.debug:
+            log.info("{cls} user details: {info}", cls=type(self).__name__, info=info)
+        return info
+
+    def _teams(self, c: requests.Session, info: dict[str, Any], orgs: list[str]) -> list[str]:
+        by_alias = {re.sub(r"[^_a-zA-Z0-9]", "_", org): org for org in orgs}
+        query = jinja2.Template(self.getUserTeamsGraphqlTpl.strip()).render(
+            organizations=by_alias, user_info=info)
+        answer = self.post(c, query)["data"]
+        teams: set[str] = set()
+        for alias, org_data in answer.items():
+            # None: the organization restricts third-party access to its teams
+            for edge in (org_data or {}).get("teams", {}).get("edges", []):
+                org = by_alias[alias]
+                teams.update((f"{org}/{edge['node']['name']}", f"{org}/{edge['node']['slug']}"))
+        return sorted(teams)
 
 
 class GitLabAuth(OAuth2Auth):
-    """Login with a GitLab instance; groups are the user's group paths."""
+    """Login with a GitLab instance; groups are the paths of the user's groups."""
 
     name = "GitLab"
     faIcon = "fa-git"
@@ -217,13 +316,11 @@ class GitLabAuth(OAuth2Auth):
         self.resourceEndpoint = f"{uri}/api/v4"
         super().__init__(clientId, clientSecret, **kwargs)
 
-    async def getUserInfoFromOAuthClient(self, token: str) -> dict[str, Any]:
-        bearer = {"headers": {"Authorization": f"Bearer {token}"}}
-        user = await self.get_json(f"{self.resourceEndpoint}/user", token, **bearer)
-        groups = await self.get_json(f"{self.resourceEndpoint}/groups", token, **bearer)
-        return {"full_name": user.get("name"), "email": user.get("email"),
-                "username": user.get("username"), "avatar_url": user.get("avatar_url"),
-                "groups": [g.get("full_path") or g.get("path") for g in groups or []]}
+    def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
+        me = self.get(c, "/user")
+        return {"full_name": me["name"], "email": me["email"], "username": me["username"],
+                "avatar_url": me["avatar_url"],
+                "groups": [g["path"] for g in self.get(c, "/groups")]}
 
 
 class BitbucketAuth(OAuth2Auth):
@@ -234,19 +331,14 @@ class BitbucketAuth(OAuth2Auth):
     authUri = "https://bitbucket.org/site/oauth2/authorize"
     tokenUri = "https://bitbucket.org/site/oauth2/access_token"
     resourceEndpoint = "https://api.bitbucket.org/2.0"
-    getTokenUseAuthHeaders = True
 
-    async def getUserInfoFromOAuthClient(self, token: str) -> dict[str, Any]:
-        bearer = {"headers": {"Authorization": f"Bearer {token}"}}
-        ep = self.resourceEndpoint
-        user = await self.get_json(f"{ep}/user", token, **bearer)
-        emails = await self.get_json(f"{ep}/user/emails", token, **bearer)
-        workspaces = await self.get_json(f"{ep}/workspaces?role=member", token, **bearer)
-        email = next((e["email"] for e in (emails or {}).get("values", [])
-                      if e.get("is_primary")), None)
-        return {"full_name": user.get("display_name"), "email": email,
-                "username": user.get("username") or user.get("nickname"),
-                "groups": [w["slug"] for w in (workspaces or {}).get("values", [])]}
+    def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
+        me = self.get(c, "/user")
+        primary = [e["email"] for e in self.get(c, "/user/emails")["values"]
+                   if e.get("is_primary")]
+        workspaces = self.get(c, "/workspaces?role=member")["values"]
+        return {"full_name": me["display_name"], "email": primary[0] if primary else None,
+                "username": me["username"], "groups": [w["slug"] for w in workspaces]}
 
 
 class OAuth2LoginResource(AsyncResource):

@@ -60,7 +60,8 @@ class SecretInAFile(SecretProviderBase):
     def reconfigService(self, dirname: str, suffixes: list[str] | None = None,
                         strip: bool = True) -> None:
         self._dirname = dirname
-        self.secrets = self.loadSecrets(dirname, suffixes or [""], strip)
+        # (not `self.secrets` as in 4.3: that name lists the arguments to render here)
+        self._loaded = self.loadSecrets(dirname, suffixes or [""], strip)
 
     def get(self, entry: str) -> str | None:
-        return self.secrets.get(entry)
+        return self._loaded.get(entry)

@@ -10,6 +10,7 @@ A secret is named `<path>|<key>` (delimiter and escape character configurable).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twisted.logger import Logger
@@ -153,7 +154,8 @@ class HashiCorpVaultKvSecretProvider(SecretProviderBase):
         """As `thd_hvac_wrap_read`, logging in first when there is no valid token yet."""
         return self._from_thread(self._read, path)
 
-    def _from_thread(self, read: Any, path: str) -> dict[str, Any]:
+    def _from_thread(self, read: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]],
+                     path: str) -> dict[str, Any]:
         from twisted.internet import threads
 
         async def answer() -> dict[str, Any]:
@@ -170,7 +172,8 @@ class HashiCorpVaultKvSecretProvider(SecretProviderBase):
             from twisted.internet import reactor as global_reactor
 
             reactor = global_reactor
-        return threads.blockingCallFromThread(reactor, as_deferred(answer))
+        body: dict[str, Any] = threads.blockingCallFromThread(reactor, as_deferred(answer))
+        return body
 
     async def _read_once(self, path: str) -> tuple[int, dict[str, Any]]:
         if self._token is None:

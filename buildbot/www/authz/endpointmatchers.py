@@ -49,9 +49,10 @@ class Match:
         if bsid is None:
             return None
         props = await self.master.data.get(("buildsets", bsid, "properties"))
-        value = (props or {}).get("owner")
+        value: Any = (props or {}).get("owner")
         # properties travel as (value, source) pairs
-        return value[0] if isinstance(value, (list, tuple)) else value  # type: ignore[no-any-return]  # REST values are Any
+        owner = value[0] if isinstance(value, (list, tuple)) else value
+        return None if owner is None else str(owner)
 
     async def getOwnerFromBuildRequest(self, buildrequest: dict[str, Any]) -> str | None:
         return await self.getOwnerFromBuildsetOrBuildRequest(buildrequest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from typing import Any
 
 from buildbot import config
@@ -23,19 +24,16 @@ class WEObserver(logobserver.LogLineObserver):
             found.append(line)
 
 
-class PropertyFromLine(logobserver.LogLineObserver):
-    """Sets the build property `prop` to group 1 of the last stdout line matching
-    `pattern`."""
-
-    def __init__(self, pattern: str, prop: str, source: str) -> None:
-        super().__init__()
-        self._pattern = re.compile(pattern)
-        self._prop, self._source = prop, source
-
-    def outLineReceived(self, line: str) -> None:
-        found = self._pattern.search(line)
+def property_from_lines(step: Any, pattern: str, prop: str,
+                        source: str) -> Generator[None, tuple[str, str], None]:
+    """A line consumer (for LineConsumerLogObserver) setting the build property `prop` to
+    group 1 of each line matching `pattern`, on any stream: the last match wins."""
+    matcher = re.compile(pattern)
+    while True:
+        _stream, line = yield
+        found = matcher.search(line)
         if found is not None:
-            self.step.setProperty(self._prop, found.group(1), self._source)
+            step.setProperty(prop, found.group(1), source)
 
 
 def take_arguments(step: Any, required: dict[str, str], **given: Any) -> None:
@@ -49,4 +47,4 @@ def take_arguments(step: Any, required: dict[str, str], **given: Any) -> None:
             config.error(message)
 
 
-__all__ = ["PropertyFromLine", "WEObserver", "take_arguments"]
+__all__ = ["WEObserver", "property_from_lines", "take_arguments"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Generator
 from typing import Any
 
 from twisted.logger import Logger
 
-from buildbot import config
+from buildbot.process.logobserver import LineConsumerLogObserver
 from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import FAILURE, SUCCESS
-from buildbot.steps.package.util import PropertyFromLine
+from buildbot.steps.package.util import property_from_lines, take_arguments
 from buildbot.steps.shell import WarningCountingShellCommand
 
 log = Logger()
@@ -52,64 +53,75 @@ class DebPbuilder(WarningCountingShellCommand):
                  mirror: Any = None, othermirror: Any = None, extrapackages: Any = None,
                  keyring: Any = None, components: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        given = {"architecture": architecture, "distribution": distribution, "mirror": mirror,
-                 "extrapackages": extrapackages, "keyring": keyring,
-                 "components": components, "basetgz": basetgz}
-        for attr, value in given.items():
-            if value:
-                setattr(self, attr, value)
-        if othermirror:
-            self.othermirror = "|".join(othermirror)
-        if not self.distribution:
-            config.error("You must specify a distribution.")
+        take_arguments(self, {"distribution": "You must specify a distribution."},
+                       architecture=architecture, distribution=distribution, mirror=mirror,
+                       othermirror="|".join(othermirror) if othermirror else None,
+                       extrapackages=extrapackages, keyring=keyring, components=components,
+                       basetgz=basetgz)
         self.suppressions.append((None, re.compile(r"\.pbuilderrc does not exist"), None, None))
-        self.addLogObserver("stdio", PropertyFromLine(r"dpkg-genchanges  >\.\./(.+\.changes)",
-                                                      "deb-changes", "DebPbuilder"))
+        self.addLogObserver("stdio", LineConsumerLogObserver(self.logConsumer))
+
+    def logConsumer(self) -> Generator[None, tuple[str, str], None]:
+        """Consumer of the output's (stream, line) pairs: `deb-changes` from the name
+        dpkg-genchanges writes."""
+        return property_from_lines(self, r"dpkg-genchanges  >\.\./(.+\.changes)",
+                                   "deb-changes", "DebPbuilder")
 
     def chroot_options(self) -> list[str]:
-        """Options of `pbuilder --create` after the mirror."""
-        opts: list[str] = []
-        if self.othermirror:
-            opts += ["--othermirror", self.othermirror]
+        """Options of `pbuilder --create` after the mirror, for the attributes that are set."""
+        extras = " ".join(self.extrapackages) if self.extrapackages else None
+        keyring = f"--keyring={self.keyring}" if self.keyring else None
+        wanted = (("--othermirror", self.othermirror), ("--architecture", self.architecture),
+                  ("--extrapackages", extras), ("--debootstrapopts", keyring),
+                  ("--components", self.components))
+        return [word for option, value in wanted if value for word in (option, value)]
+
+    def pdebuild_command(self) -> list[str]:
+        """pdebuild's own options, then (after `--`) those it passes to pbuilder."""
+        own = ["--buildresult", ".", "--pbuilder", self.pbuilder]
         if self.architecture:
-            opts += ["--architecture", self.architecture]
+            own += ["--architecture", self.architecture]
+        passed = ["--buildresult", ".", self.baseOption, self.basetgz]
         if self.extrapackages:
-            opts += ["--extrapackages", " ".join(self.extrapackages)]
-        if self.keyring:
-            opts += ["--debootstrapopts", f"--keyring={self.keyring}"]
-        if self.components:
-            opts += ["--components", self.components]
-        return opts
+            passed += ["--extrapackages", " ".join(self.extrapackages)]
+        return ["pdebuild", *own, "--", *passed]
 
     async def run(self) -> int:
         if self.basetgz is None:
             self.basetgz = self._default_basetgz.format(
                 architecture=self.architecture or "local", distribution=self.distribution)
-        self.command = ["pdebuild", "--buildresult", ".", "--pbuilder", self.pbuilder]
-        if self.architecture:
-            self.command += ["--architecture", self.architecture]
-        self.command += ["--", "--buildresult", ".", self.baseOption, self.basetgz]
-        if self.extrapackages:
-            self.command += ["--extrapackages", " ".join(self.extrapackages)]
-        res = await self.checkBasetgz()
-        if res != SUCCESS:
-            return res
+        chroot_ready = await self.checkBasetgz()
+        if chroot_ready != SUCCESS:
+            return chroot_ready
+        self.command = self.pdebuild_command()
         return await super().run()
 
     async def _run_pbuilder(self, command: list[str]) -> int:
         cmd = RemoteShellCommand(self.workdir or self.build.workdir, command)
         cmd.useLog(await self.addLog("pbuilder"), True, "stdio")
         await self.runCommand(cmd)
-        if cmd.rc != 0:
-            log.info("Failure when running {cmd}.", cmd=cmd)
-            return FAILURE
-        return SUCCESS
+        if cmd.rc == 0:
+            return SUCCESS
+        log.info("Failure when running {cmd}.", cmd=cmd)
+        return FAILURE
 
-    async def checkBasetgz(self) -> int:
-        """Create the chroot when missing, update it when too old."""
+    async def _stat_chroot(self) -> tuple[int, float] | None:
+        """(mode, mtime) of `basetgz` on the worker; None when it does not exist."""
         cmd = RemoteCommand("stat", {"file": self.basetgz})
         await self.runCommand(cmd)
         if cmd.rc != 0:
+            return None
+        st = cmd.updates["stat"][-1]
+        return st[stat.ST_MODE], st[stat.ST_MTIME]
+
+    async def checkBasetgz(self) -> int:
+        """Create the chroot when missing, update it when older than `maxAge`."""
+        found = await self._stat_chroot()
+        # a tarball for pbuilder, a directory for cowbuilder; anything else is a mistake
+        if found is not None and not (stat.S_ISREG(found[0]) or stat.S_ISDIR(found[0])):
+            log.info("{path} is not a file or a directory.", path=self.basetgz)
+            return FAILURE
+        if found is None:
             log.info("basetgz not found, initializing it.")
             self.description = ["PBuilder", "create."]
             self.updateSummary()
@@ -117,16 +129,13 @@ class DebPbuilder(WarningCountingShellCommand):
                 ["sudo", self.pbuilder, "--create", self.baseOption, self.basetgz,
                  "--distribution", self.distribution, "--mirror", self.mirror,
                  *self.chroot_options()])
-        st = cmd.updates["stat"][-1]
-        # a tarball for pbuilder, a directory for cowbuilder
-        if not (stat.S_ISREG(st[stat.ST_MODE]) or stat.S_ISDIR(st[stat.ST_MODE])):
-            log.info("{path} is not a file or a directory.", path=self.basetgz)
-            return FAILURE
-        if self.master.reactor.seconds() - st[stat.ST_MTIME] >= self.maxAge:
-            log.info("basetgz outdated, updating")
-            return await self._run_pbuilder(
-                ["sudo", self.pbuilder, "--update", self.baseOption, self.basetgz])
-        return SUCCESS
+        age = self.master.reactor.seconds() - found[1]
+        if age < self.maxAge:
+            return SUCCESS
+        log.info("basetgz outdated, updating")
+        return await self._run_pbuilder(
+            ["sudo", self.pbuilder, "--update", self.baseOption, self.basetgz])
+
 
 class DebCowbuilder(DebPbuilder):
     """As DebPbuilder with cowbuilder (a chroot directory instead of a tarball)."""
@@ -137,20 +146,21 @@ class DebCowbuilder(DebPbuilder):
     baseOption = "--basepath"
 
 
-class UbuPbuilder(DebPbuilder):
-    """DebPbuilder for Ubuntu: no default distribution, the Ubuntu mirror and components."""
+class _UbuntuDefaults:
+    """Ubuntu's archive and components, and no default distribution (Ubuntu has no
+    "stable"), put before the Debian step in the bases."""
 
-    distribution = None
-    mirror = "http://archive.ubuntu.com/ubuntu/"
-    components = "main universe"
+    distribution: Any = None
+    mirror: Any = "http://archive.ubuntu.com/ubuntu/"
+    components: Any = "main universe"
 
 
-class UbuCowbuilder(DebCowbuilder):
+class UbuPbuilder(_UbuntuDefaults, DebPbuilder):
+    """DebPbuilder for Ubuntu."""
+
+
+class UbuCowbuilder(_UbuntuDefaults, DebCowbuilder):
     """DebCowbuilder for Ubuntu."""
-
-    distribution = None
-    mirror = "http://archive.ubuntu.com/ubuntu/"
-    components = "main universe"
 
 
 __all__ = ["DebCowbuilder", "DebPbuilder", "UbuCowbuilder", "UbuPbuilder"]

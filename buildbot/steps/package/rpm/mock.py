@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from typing import Any
 
 from buildbot.process import buildstep, logobserver
-from buildbot.steps.package.util import PropertyFromLine, take_arguments
+from buildbot.steps.package.util import property_from_lines, take_arguments
 
 _MOCK_LOGS = ("build.log", "root.log", "state.log")
 
@@ -79,8 +80,11 @@ class MockBuildSRPM(Mock):
                               "sources": "You must specify a sources dir"},
                        spec=spec, sources=sources)
         self.command += ["--buildsrpm", "--spec", self.spec, "--sources", self.sources]
-        self.addLogObserver("stdio", PropertyFromLine(r"Wrote: .*/([^/]*.src.rpm)", "srpm",
-                                                      "MockBuildSRPM"))
+        self.addLogObserver("stdio", logobserver.LineConsumerLogObserver(self.logConsumer))
+
+    def logConsumer(self) -> Generator[None, tuple[str, str], None]:
+        """Consumer of the output's (stream, line) pairs: `srpm` from "Wrote: .../x.src.rpm"."""
+        return property_from_lines(self, r"Wrote: .*/([^/]*.src.rpm)", "srpm", "MockBuildSRPM")
 
 
 class MockRebuild(Mock):

@@ -3,7 +3,7 @@ the updates reporting worker configuration, connections and state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from buildbot.data import types
@@ -19,6 +19,11 @@ from buildbot.util.identifiers import isIdentifier
 from buildbot.util.resultspec import ResultSpec
 
 WORKER_ACTIONS = ("stop", "pause", "unpause", "kill")
+
+
+def _check_worker_name(name: str) -> None:
+    if not isIdentifier(50, name):
+        raise ValueError(f"Worker name {name!r} is not a 50-character identifier")
 
 worker_entity = types.Entity("worker", {
     "workerid": types.Integer(),
@@ -123,9 +128,17 @@ class Worker(ResourceType):
     async def findWorkerId(self, name: str) -> int:
         """The id of the worker called `name` (an identifier of at most 50 characters, else
         ValueError), created if new."""
-        if not isIdentifier(50, name):
-            raise ValueError(f"Worker name {name!r} is not a 50-character identifier")
+        _check_worker_name(name)
         return int(await self.db.workers.findWorkerId(name))
+
+    @update_method
+    async def findWorkerIds(self, names: Iterable[str]) -> dict[str, int]:
+        """`findWorkerId` for many workers (name -> id): one database transaction."""
+        wanted = list(names)
+        for name in wanted:
+            _check_worker_name(name)
+        ids: dict[str, int] = await self.db.workers.findWorkerIds(wanted)
+        return ids
 
     @update_method
     async def workerConfigured(self, workerid: int, masterid: int,
@@ -133,6 +146,13 @@ class Worker(ResourceType):
         """The builders of master `masterid` the worker is configured for."""
         await self.db.workers.workerConfigured(workerid=workerid, masterid=masterid,
                                                builderids=list(builderids))
+
+    @update_method
+    async def workersConfigured(self, masterid: int,
+                                builderids: Mapping[int, Sequence[int]]) -> None:
+        """`workerConfigured` for many workers (workerid -> builderids of master
+        `masterid`): one database transaction."""
+        await self.db.workers.workersConfigured(masterid, builderids)
 
     @update_method
     async def workerConnected(self, workerid: int, masterid: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,9 @@ import sqlalchemy as sa
 from buildbot.db.base import DbComponent, insert_ignoring_duplicates, thd_find_or_create
 from buildbot.db.errors import InvalidValueError
 from buildbot.util.identifiers import isIdentifier
+
+# Workers per IN (...) list: well below every backend's bound-parameter limit.
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,30 +65,71 @@ class WorkersDb(DbComponent):
 
         return await self._pool.run(thd_find)
 
+    async def findWorkerIds(self, names: Iterable[str]) -> dict[str, int]:
+        """`findWorkerId` for many workers (name -> id) in one transaction."""
+        wanted = list(dict.fromkeys(names))
+        for name in wanted:
+            if not isIdentifier(50, name):
+                raise InvalidValueError(f"{name!r} is not a valid worker name (identifier of "
+                                        "at most 50 characters)")
+        t = self._tables.workers
+
+        def thd_find(conn: sa.Connection) -> dict[str, int]:
+            found: dict[str, int] = {}
+
+            def select(names: list[str]) -> None:
+                for i in range(0, len(names), _CHUNK):
+                    q = sa.select(t.c.id, t.c.name).where(t.c.name.in_(names[i:i + _CHUNK]))
+                    found.update((r.name, int(r.id)) for r in conn.execute(q))
+
+            select(wanted)
+            missing = [n for n in wanted if n not in found]
+            if missing:
+                conn.execute(insert_ignoring_duplicates(conn, t), [
+                    {"name": n, "info": "{}", "paused": 0, "graceful": 0} for n in missing])
+                select(missing)  # also finds a row another master inserted meanwhile
+            return found
+
+        return await self._pool.run(thd_find)
+
     async def workerConfigured(self, workerid: int, masterid: int,
                                builderids: Sequence[int]) -> None:
         """Make the worker configured, on this master, for exactly `builderids` (those of
         them attached to the master; others are skipped)."""
+        await self.workersConfigured(masterid, {workerid: builderids})
+
+    async def workersConfigured(self, masterid: int,
+                                builderids: Mapping[int, Sequence[int]]) -> None:
+        """`workerConfigured` for many workers (workerid -> builderids) in one transaction
+        of a few statements, however many workers."""
         t = self._tables
         cw, bm = t.configured_workers, t.builder_masters
+        if not builderids:
+            return
 
         def thd_configure(conn: sa.Connection) -> None:
-            wanted = set()
-            if builderids:
-                wanted = {r.id for r in conn.execute(sa.select(bm.c.id).where(
-                    bm.c.masterid == masterid, bm.c.builderid.in_(list(builderids))))}
-            on_master = sa.select(bm.c.id).where(bm.c.masterid == masterid)
-            have = {r.buildermasterid for r in conn.execute(
-                sa.select(cw.c.buildermasterid).where(
-                    cw.c.workerid == workerid, cw.c.buildermasterid.in_(on_master)))}
-            extra = have - wanted
+            on_master = {int(r.builderid): int(r.id) for r in conn.execute(
+                sa.select(bm.c.id, bm.c.builderid).where(bm.c.masterid == masterid))}
+            workerids = list(builderids)
+            have: dict[int, set[int]] = {w: set() for w in workerids}
+            for i in range(0, len(workerids), _CHUNK):
+                for r in conn.execute(sa.select(cw.c.workerid, cw.c.buildermasterid).where(
+                        cw.c.workerid.in_(workerids[i:i + _CHUNK]),
+                        cw.c.buildermasterid.in_(
+                            sa.select(bm.c.id).where(bm.c.masterid == masterid)))):
+                    have[r.workerid].add(r.buildermasterid)
+            extra, missing = [], []
+            for workerid, wanted_builders in builderids.items():
+                wanted = {on_master[b] for b in wanted_builders if b in on_master}
+                extra += [(workerid, b) for b in have[workerid] - wanted]
+                missing += [{"workerid": workerid, "buildermasterid": b}
+                            for b in sorted(wanted - have[workerid])]
             if extra:
-                conn.execute(cw.delete().where(cw.c.workerid == workerid,
-                                               cw.c.buildermasterid.in_(list(extra))))
-            missing = wanted - have
+                conn.execute(cw.delete().where(cw.c.workerid == sa.bindparam("w"),
+                                               cw.c.buildermasterid == sa.bindparam("bm")),
+                             [{"w": w, "bm": b} for w, b in extra])
             if missing:
-                conn.execute(insert_ignoring_duplicates(conn, cw), [
-                    {"workerid": workerid, "buildermasterid": b} for b in sorted(missing)])
+                conn.execute(insert_ignoring_duplicates(conn, cw), missing)
 
         await self._pool.run(thd_configure)
 

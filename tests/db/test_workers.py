@@ -23,6 +23,34 @@ async def test_find_worker_id_requires_an_identifier(db: DBConnector) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_find_worker_ids_in_bulk(db: DBConnector) -> None:
+    known = await db.workers.findWorkerId("w7")
+    names = [f"w{i}" for i in range(600)]  # more than one IN (...) chunk
+    ids = await db.workers.findWorkerIds(names)
+    assert set(ids) == set(names) and ids["w7"] == known and len(set(ids.values())) == 600
+    assert await db.workers.findWorkerIds(["w1", "w1"]) == {"w1": ids["w1"]}
+    with pytest.raises(InvalidValueError):
+        await db.workers.findWorkerIds(["ok", "not a name"])
+
+
+@pytest_twisted.ensureDeferred
+async def test_many_workers_configured_at_once(db: DBConnector) -> None:
+    m1 = await rows.master(db, "m1")
+    m2 = await rows.master(db, "m2")
+    b1, b2, b3 = (await db.builders.findBuilderIds(["b1", "b2", "b3"])).values()
+    await db.builders.addBuilderMasters([b1, b2], m1)
+    await db.builders.addBuilderMasters([b1], m2)
+    w = await db.workers.findWorkerIds(["x", "y", "z"])
+    await db.workers.workerConfigured(w["z"], m2, [b1])
+    await db.workers.workersConfigured(m1, {w["x"]: [b1, b3], w["y"]: [b1, b2], w["z"]: [b2]})
+    await db.workers.workersConfigured(m1, {w["x"]: [b2], w["y"]: [b1]})
+    configured = {x.name: sorted((c.builderid, c.masterid) for c in x.configured_on)
+                  for x in await db.workers.getWorkers()}
+    assert configured == {"x": [(b2, m1)], "y": [(b1, m1)],
+                          "z": sorted([(b1, m2), (b2, m1)])}
+
+
+@pytest_twisted.ensureDeferred
 async def test_configured_matches_builder_masters_of_this_master(db: DBConnector) -> None:
     m1 = await rows.master(db, "m1")
     m2 = await rows.master(db, "m2")

@@ -17,15 +17,16 @@ if TYPE_CHECKING:
 
 
 def run_cross_checks(config: MasterConfig) -> None:
-    """Report every inconsistency between the parts of `config`."""
+    """Report every inconsistency between the parts of `config` (through its `check_*`
+    methods, which a MasterConfig subclass may override)."""
     if not config.multiMaster:
-        check_single_master(config)
-        check_schedulers(config)
-    check_locks(config)
-    check_projects(config)
-    check_builders(config)
-    check_ports(config)
-    check_machines(config)
+        config.check_single_master()
+        config.check_schedulers()
+    config.check_locks()
+    config.check_projects()
+    config.check_builders()
+    config.check_ports()
+    config.check_machines()
 
 
 def _builder_names_of(scheduler: Any) -> Any:

@@ -19,7 +19,7 @@ from buildbot.interfaces import IRenderable
 from buildbot.warnings import ConfigWarning
 
 if TYPE_CHECKING:
-    from buildbot.config.master import MasterConfig
+    from buildbot.config.master import DBConfig, MasterConfig
 
 TITLE_MAX_DISPLAY_LENGTH = 18
 
@@ -224,33 +224,41 @@ def load_validation(config: MasterConfig, d: dict[str, Any], filename: str) -> N
     config.validation.update(validation)
 
 
-def load_db(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
-    """`c['db']` (or the older `c['db_url']`)."""
+def read_db_config(d: dict[str, Any]) -> tuple[DBConfig, str | None]:
+    """The DBConfig that `c['db']` (or the older `c['db_url']`) gives, and the first problem
+    with it (None if there is none). Unknown keys of `c['db']` are a problem but do not stop
+    the known ones being used; a value of the wrong type gives the default settings."""
     from buildbot.config.master import DBConfig
 
     if "db" in d:
         db = d["db"]
         if not isinstance(db, dict):
-            error("c['db'] must be a dictionary with the keys db_url and engine_kwargs")
-            return
-        if set(db) - DB_KEYS:
-            error("unrecognized keys in c['db']")
-            return
-        url = db.get("db_url", config.db.db_url)
+            return DBConfig(), ("c['db'] must be a dictionary with the keys db_url and "
+                                "engine_kwargs")
+        url = db.get("db_url", DBConfig().db_url)
         engine_kwargs = db.get("engine_kwargs", {})
         url_key = "c['db']['db_url']"
+        unknown = "unrecognized keys in c['db']" if set(db) - DB_KEYS else None
     elif "db_url" in d:
-        url, engine_kwargs, url_key = d["db_url"], {}, "c['db_url']"
+        url, engine_kwargs, url_key, unknown = d["db_url"], {}, "c['db_url']", None
     else:
-        return
+        return DBConfig(), None
     if not isinstance(url, str) and not IRenderable.providedBy(url):
-        error(f"{url_key} must be a string (or a renderable giving one), such as "
-              "'sqlite:///state.sqlite'")
-        return
+        return DBConfig(), unknown or (f"{url_key} must be a string (or a renderable giving "
+                                       "one), such as 'sqlite:///state.sqlite'")
     if not isinstance(engine_kwargs, dict):
-        error("c['db']['engine_kwargs'] must be a dictionary of SQLAlchemy engine arguments")
+        return DBConfig(url), unknown or ("c['db']['engine_kwargs'] must be a dictionary of "
+                                          "SQLAlchemy engine arguments")
+    return DBConfig(db_url=url, engine_kwargs=engine_kwargs), unknown
+
+
+def load_db(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
+    """`c['db']` (or the older `c['db_url']`)."""
+    db, problem = read_db_config(d)
+    if problem is not None:
+        error(problem)
         return
-    config.db = DBConfig(db_url=url, engine_kwargs=engine_kwargs)
+    config.db = db
 
 
 def load_mq(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
@@ -275,7 +283,24 @@ def load_mq(config: MasterConfig, d: dict[str, Any], filename: str) -> None:
         error("c['mq']['url'] is required for the amqp mq, "
               "e.g. 'amqp://guest:guest@127.0.0.1:5672/'")
         return
+    if mq["type"] == "wamp" and not check_wamp_options(mq):
+        return
     config.mq = mq
+
+
+def check_wamp_options(options: dict[str, Any]) -> bool:
+    """Report what is wrong in the options of a wamp `c['mq']`; True if nothing is (the mq
+    would otherwise only fail once the master starts)."""
+    ok = True
+    url = options.get("router_url")
+    if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
+        error("c['mq']['router_url'] is required for the wamp mq and must be a ws:// or "
+              f"wss:// URL, such as 'ws://127.0.0.1:8080/ws' (got {url!r})")
+        ok = False
+    if not isinstance(options.get("realm", "buildbot"), str):
+        error("c['mq']['realm'] must be a string, such as 'buildbot'")
+        ok = False
+    return ok
 
 
 def load_metrics(config: MasterConfig, d: dict[str, Any], filename: str) -> None:

@@ -17,10 +17,15 @@ import sys
 import traceback
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from buildbot.config import crosschecks, load_components, load_globals
 from buildbot.config.errors import ConfigErrors, capture_config_errors, error
+from buildbot.interfaces import IRenderable
+from buildbot.util.comparable import ComparableMixin
+from buildbot.util.deferred import ensure_deferred, gather
 from buildbot.util.www_settings import default_www_settings
 
 log = Logger()
@@ -38,28 +43,32 @@ KNOWN_CONFIG_KEYS = frozenset({
     "select_next_worker", "services", "title", "titleURL", "user_managers", "validation", "workers", "www",
 })
 
-# Per-key loaders, in the reference's order (the order errors are reported in).
-_LOADERS = (
-    load_globals.load_global,
-    load_globals.load_validation,
-    load_globals.load_db,
-    load_globals.load_mq,
-    load_globals.load_metrics,
-    load_components.load_secrets,
-    load_globals.load_caches,
-    load_components.load_schedulers,
-    load_components.load_projects,
-    load_components.load_codebases,
-    load_components.load_builders,
-    load_components.load_workers,
-    load_components.load_change_sources,
-    load_components.load_machines,
-    load_components.load_user_managers,
-    load_globals.load_www,
-    load_components.load_services,
+# The `MasterConfig.load_*` methods, in the order their errors are reported (4.3's).
+_LOAD_ORDER = (
+    "load_global", "load_validation", "load_dbconfig", "load_mq", "load_metrics",
+    "load_secrets", "load_caches", "load_schedulers", "load_projects", "load_codebases",
+    "load_builders", "load_workers", "load_change_sources", "load_machines",
+    "load_user_managers", "load_www", "load_services",
 )
 
 
+def _delegate_load(loader: Any, doc: str) -> Any:
+    # The key loaders live in load_globals/load_components (one function per key); 4.3's
+    # public methods take (filename, config_dict) and fill `self`.
+    def method(self: MasterConfig, filename: str, config_dict: dict[str, Any]) -> None:
+        loader(self, config_dict, filename)
+    method.__doc__ = doc
+    return method
+
+
+def _delegate_check(check: Any) -> Any:
+    def method(self: MasterConfig) -> None:
+        check(self)
+    method.__doc__ = check.__doc__
+    return method
+
+
+@implementer(IRenderable)
 class DBConfig(dict[str, Any]):
     """`c['db']` after loading: a dict with `db_url` and `engine_kwargs`, also readable as
     attributes (`config.db.db_url`, as in the reference)."""
@@ -79,6 +88,17 @@ class DBConfig(dict[str, Any]):
         kwargs: dict[str, Any] = self["engine_kwargs"]
         return kwargs
 
+    def getRenderingFor(self, iprops: Any) -> defer.Deferred[DBConfig]:
+        """A new `DBConfig` with the URL and engine arguments rendered against `iprops`
+        (e.g. a URL holding an `Interpolate('%(secret:db_password)s')`)."""
+        async def render() -> DBConfig:
+            url, kwargs = await gather([iprops.render(self.db_url),
+                                        iprops.render(self.engine_kwargs)])
+            if url is self.db_url and kwargs == self.engine_kwargs:
+                return self  # nothing to render: lets render() stop re-rendering the result
+            return DBConfig(url, kwargs)
+        return ensure_deferred(render())
+
 
 def _default_revlink() -> Any:
     try:
@@ -95,8 +115,10 @@ def _new_properties() -> Any:
     return Properties()
 
 
-class MasterConfig:
+class MasterConfig(ComparableMixin):
     """A validated master configuration. Attribute names are the reference's.
+
+    Two configs are equal when every BuildmasterConfig key's value is (`compare_attrs`).
 
     Components are kept so that reconfiguration can match old and new by name: `workers`,
     `change_sources`, `machines`, `projects`, `codebases` are lists (in config order),
@@ -144,6 +166,15 @@ class MasterConfig:
         self.services: dict[str, Any] = {}
         self.www: dict[str, Any] = default_www_settings()
 
+    compare_attrs = tuple(sorted(KNOWN_CONFIG_KEYS))
+
+    def preChangeGenerator(self, **kwargs: Any) -> dict[str, Any]:
+        """The change attributes a callable `category` or `c['codebaseGenerator']` is given,
+        with 4.3's defaults for those not passed."""
+        from buildbot.data.changes import pre_change  # the one place this dict is built
+
+        return pre_change(**kwargs)
+
     @classmethod
     def loadFromDict(cls, config_dict: dict[str, Any], filename: str) -> MasterConfig:
         """Validate `config_dict` (a BuildmasterConfig) read from `filename`.
@@ -164,10 +195,54 @@ class MasterConfig:
         elif unknown:
             error(f"Unknown BuildmasterConfig keys {', '.join(unknown)}")
         config.run_configurators(filename, config_dict)
-        for loader in _LOADERS:
-            loader(config, config_dict, filename)
+        for name in _LOAD_ORDER:  # through the methods, so that a subclass may override one
+            getattr(config, name)(filename, config_dict)
         crosschecks.run_cross_checks(config)
         return config
+
+    @staticmethod
+    def get_dbconfig_from_config(config_dict: dict[str, Any],
+                                 throwErrors: bool = True) -> DBConfig:
+        """The database settings of a BuildmasterConfig dict (`c['db']` or `c['db_url']`),
+        without loading the rest (the CLI's database commands use it). With `throwErrors`
+        a problem is a config error; without, the usable part is returned."""
+        db, problem = load_globals.read_db_config(config_dict)
+        if problem is not None and throwErrors:
+            error(problem)
+        return db
+
+    load_global = _delegate_load(load_globals.load_global, "The scalar global keys.")
+    load_validation = _delegate_load(load_globals.load_validation, "`c['validation']`.")
+    load_dbconfig = _delegate_load(load_globals.load_db, "`c['db']` or `c['db_url']`.")
+    load_mq = _delegate_load(load_globals.load_mq, "`c['mq']`.")
+    load_metrics = _delegate_load(load_globals.load_metrics, "`c['metrics']`.")
+    load_secrets = _delegate_load(load_components.load_secrets, "`c['secretsProviders']`.")
+    load_caches = _delegate_load(load_globals.load_caches, "`c['caches']` and the old keys.")
+    load_schedulers = _delegate_load(load_components.load_schedulers, "`c['schedulers']`.")
+    load_projects = _delegate_load(load_components.load_projects, "`c['projects']`.")
+    load_codebases = _delegate_load(load_components.load_codebases, "`c['codebases']`.")
+    load_builders = _delegate_load(load_components.load_builders, "`c['builders']`.")
+    load_workers = _delegate_load(load_components.load_workers, "`c['workers']`.")
+    load_change_sources = _delegate_load(load_components.load_change_sources,
+                                         "`c['change_source']`.")
+    load_machines = _delegate_load(load_components.load_machines, "`c['machines']`.")
+    load_user_managers = _delegate_load(load_components.load_user_managers,
+                                        "`c['user_managers']`.")
+    load_www = _delegate_load(load_globals.load_www, "`c['www']`.")
+    load_services = _delegate_load(load_components.load_services, "`c['services']`.")
+
+    check_single_master = _delegate_check(crosschecks.check_single_master)
+    check_schedulers = _delegate_check(crosschecks.check_schedulers)
+    check_locks = _delegate_check(crosschecks.check_locks)
+    check_projects = _delegate_check(crosschecks.check_projects)
+    check_builders = _delegate_check(crosschecks.check_builders)
+    check_ports = _delegate_check(crosschecks.check_ports)
+    check_machines = _delegate_check(crosschecks.check_machines)
+
+    def check_wamp_proto(self, options: dict[str, Any]) -> None:
+        """Check the options of a `{'type': 'wamp', ...}` `c['mq']` (4.3 names this check
+        and never runs it; here `load_mq` does)."""
+        load_globals.check_wamp_options(options)
 
     def run_configurators(self, filename: str, config_dict: dict[str, Any]) -> None:
         """Let each `c['configurators']` entry change `config_dict` before it is loaded."""
@@ -250,8 +325,11 @@ def _remove_last(items: list[str], value: str) -> None:
             return
 
 
-class FileLoader:
-    """Loads and validates `configFileName` (relative to `basedir`, or absolute)."""
+class FileLoader(ComparableMixin):
+    """Loads and validates `configFileName` (relative to `basedir`, or absolute). Loaders
+    of the same file compare equal."""
+
+    compare_attrs = ("basedir", "configFileName")
 
     def __init__(self, basedir: str, configFileName: str) -> None:
         self.basedir = basedir

@@ -19,6 +19,7 @@ from buildbot.data.base import (
     update_method,
 )
 from buildbot.data.sourcestamps import sourcestamp_entity
+from buildbot.db.buildsets import BuildSetModel
 from buildbot.db.errors import AlreadyCompleteError
 from buildbot.util.deferred import gather
 from buildbot.util.results import SUCCESS, worst_status
@@ -60,6 +61,16 @@ def buildset_message(row: Any, sourcestamps: list[dict[str, Any]]) -> dict[str, 
         "rebuilt_buildid": row.rebuilt_buildid,
         "sourcestamps": sourcestamps,
     }
+
+
+def new_buildset_message(row: BuildSetModel, sourcestamps: list[dict[str, Any]],
+                         scheduler: str | None) -> dict[str, Any]:
+    """The `new` message of a buildset just stored: 4.3 adds the scheduler's name and
+    leaves out `parent_relationship`."""
+    body = buildset_message(row, sourcestamps)
+    del body["parent_relationship"]
+    body["scheduler"] = scheduler
+    return body
 
 
 class BuildsetEndpoint(Endpoint):
@@ -170,19 +181,12 @@ class Buildset(ResourceType):
             ss_bodies = await self.connector.rtypes.sourcestamp.bodies(ssids)
             # Buildbot 4.3 announces the buildset first: its requests' `new` messages wait
             # for a read of each request.
-            self.produceEvent({
-                "bsid": bsid,
-                "external_idstring": external_idstring,
-                "reason": reason,
-                "parent_buildid": parent_buildid,
-                "rebuilt_buildid": rebuilt_buildid,
-                "submitted_at": submitted_at,
-                "complete": False,
-                "complete_at": None,
-                "results": None,
-                "scheduler": scheduler,
-                "sourcestamps": ss_bodies,
-            }, "new", seq)
+            stored = BuildSetModel(
+                bsid=bsid, external_idstring=external_idstring, reason=reason,
+                submitted_at=to_datetime(submitted_at), parent_buildid=parent_buildid,
+                parent_relationship=parent_relationship, rebuilt_buildid=rebuilt_buildid,
+                sourcestamps=ssids)
+            self.produceEvent(new_buildset_message(stored, ss_bodies, scheduler), "new", seq)
             br_type.announce(br_rows, "new", seq)
         log.info("added buildset {bsid} to database", bsid=bsid)
         if not builderids:
@@ -210,17 +214,7 @@ class Buildset(ResourceType):
                 return
             done = dataclasses.replace(row, complete=True,
                                        complete_at=to_datetime(complete_at), results=results)
-            self.produceEvent({
-                "bsid": bsid,
-                "external_idstring": done.external_idstring,
-                "reason": done.reason,
-                "rebuilt_buildid": done.rebuilt_buildid,
-                "sourcestamps": await self.connector.rtypes.sourcestamp.bodies(
-                    list(done.sourcestamps)),
-                "submitted_at": done.submitted_at,
-                "complete": True,
-                "complete_at": done.complete_at,
-                "results": results,
-                "parent_buildid": done.parent_buildid,
-                "parent_relationship": done.parent_relationship,
-            }, "complete", seq)
+            stamps = await self.connector.rtypes.sourcestamp.bodies(list(done.sourcestamps))
+            # 4.3's `complete` message alone gives the times as datetimes.
+            self.produceEvent({**buildset_message(done, stamps), "submitted_at": done.submitted_at,
+                               "complete_at": done.complete_at}, "complete", seq)

@@ -82,14 +82,10 @@ class _RawLogEndpoint(Endpoint):
         builder = await lookup.builder()
         worker = await lookup.worker()
 
-        prefix = ""
-        if log.type == "s":
-            if builder is not None:
-                prefix += f"Builder: {builder.name}\n"
-            if build is not None:
-                prefix += f"Build number: {build.number}\n"
-            if worker is not None:
-                prefix += f"Worker name: {worker.name}\n"
+        # A stdio download starts with where it comes from (4.3's header lines).
+        prefix = "" if log.type != "s" else _header([
+            ("Builder", builder and builder.name), ("Build number", build and build.number),
+            ("Worker name", worker and worker.name)])
 
         if log.num_lines <= RAW_BATCH_LINES:
             text = await self.db.logs.getLogLines(log.id, 0, max(0, log.num_lines - 1)) \
@@ -100,15 +96,13 @@ class _RawLogEndpoint(Endpoint):
 
         result = {"raw": raw, "mime-type": "text/html" if log.type == "h" else "text/plain"}
         if self.with_filename:
-            parts = []
-            if builder is not None:
-                parts.append(builder.name)
-            if build is not None:
-                parts += ["build", str(build.number)]
-            if step is not None:
-                parts += ["step", step.name]
-            parts += ["log", log.slug]
-            result["filename"] = "_".join(parts)
+            # e.g. "linux_build_12_step_compile_log_stdio"; the parts of objects that no
+            # longer exist are left out.
+            named = [(None, builder and builder.name), ("build", build and build.number),
+                     ("step", step and step.name), ("log", log.slug)]
+            result["filename"] = "_".join(
+                str(part) for pair in named if pair[1] is not None for part in pair
+                if part is not None)
         return result
 
     async def _iterate(self, prefix: str, logid: int, num_lines: int,
@@ -119,6 +113,11 @@ class _RawLogEndpoint(Endpoint):
             last = min(num_lines, first + RAW_BATCH_LINES) - 1
             text = await self.db.logs.getLogLines(logid, first, last)
             yield _strip_stream_tags(text) if stdio else text
+
+
+def _header(facts: list[tuple[str, Any]]) -> str:
+    """`label: value` lines for the facts that are known (not None)."""
+    return "".join(f"{label}: {value}\n" for label, value in facts if value is not None)
 
 
 def _strip_stream_tags(text: str) -> str:

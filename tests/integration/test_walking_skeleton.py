@@ -162,8 +162,14 @@ async def test_forced_builds_run_on_stock_workers(tmp_path: Path) -> None:
 
             builds = await poll("10 complete builds", all_done)
             assert [b["results"] for b in builds] == [0] * 10
-            buildsets = (await api.get("buildsets"))["buildsets"]
-            assert len(buildsets) == 10 and all(bs["complete"] for bs in buildsets)
+
+            # a buildset completes just after its last build does: wait for that event too
+            async def buildsets_done() -> Any:
+                sets = (await api.get("buildsets"))["buildsets"]
+                return sets if all(bs["complete"] for bs in sets) else None
+
+            buildsets = await poll("10 complete buildsets", buildsets_done)
+            assert len(buildsets) == 10
 
             steps = (await api.get(f"builds/{builds[0]['buildid']}/steps"))["steps"]
             assert [s["name"] for s in steps] == ["worker_preparation", "shell", "shell_1",

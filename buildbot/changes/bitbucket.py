@@ -84,7 +84,7 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
     property_basename = "bitbucket"
 
     def __init__(self, owner: str, slug: str, **kwargs: Any) -> None:
-        kwargs["name"] = f"{owner}/{slug}"
+        kwargs["name"] = self.build_name(owner, slug)
         self.initLock = defer.DeferredLock()
         super().__init__(owner, slug, **kwargs)
 
@@ -94,7 +94,7 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
                     pullrequest_filter: Any = True, pollAtLaunch: bool = False,
                     auth: Any = None,
                     bitbucket_property_whitelist: list[str] | None = None) -> None:
-        super().checkConfig(name=f"{owner}/{slug}", pollInterval=pollInterval,
+        super().checkConfig(name=self.build_name(owner, slug), pollInterval=pollInterval,
                             pollAtLaunch=pollAtLaunch)
 
     async def reconfigService(self, owner: str, slug: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
@@ -116,8 +116,12 @@ class BitbucketPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestM
         # the branch filter is part of the state object's name in 4.3 (None when unset)
         self._revisions = PullRequestRevisions(self.master, f"{owner}/{slug}#{branch}",
                                                self.db_class_name)
-        await super().reconfigService(f"{owner}/{slug}", pollInterval=pollInterval,
+        await super().reconfigService(self.build_name(owner, slug), pollInterval=pollInterval,
                                       pollAtLaunch=pollAtLaunch)
+
+    def build_name(self, owner: str, slug: str) -> str:
+        """The service name of the poller of `owner/slug` (a subclass may name it its way)."""
+        return f"{owner}/{slug}"
 
     def describe(self) -> str:
         return ("BitbucketPullrequestPoller watching the Bitbucket repository "

@@ -71,12 +71,14 @@ class GerritSshStreamEventsConnector:
     `on_line_received_cb` one at a time, in order.
     """
 
-    STREAM_GOOD_CONNECTION_TIME = 120
-    STREAM_BACKOFF_MIN = 0.5
+    # The process protocol (4.3's name); a subclass may wrap it.
+    LocalPP = _StreamProtocol
+    debug = False  # log every line received
+    MAX_STORED_OUTPUT_DEBUG_LINES = 20  # lines shown when a short-lived process ends
+    # restart policy, in seconds (see the class docstring)
+    STREAM_BACKOFF_MIN, STREAM_BACKOFF_MAX = 0.5, 60
     STREAM_BACKOFF_EXPONENT = 1.5
-    STREAM_BACKOFF_MAX = 60
-    MAX_STORED_OUTPUT_DEBUG_LINES = 20
-    debug = False
+    STREAM_GOOD_CONNECTION_TIME = 120
 
     def __init__(self, reactor: Any, change_source: Any, gerritserver: str, username: str, *,
                  gerritport: int = 29418, identity_file: str | None = None,
@@ -120,7 +122,7 @@ class GerritSshStreamEventsConnector:
 
     def start(self) -> None:
         self._wanted = True
-        self._spawn()
+        self.start_stream_process()
 
     async def stop(self) -> None:
         """Kill the process (its remaining output is dropped) and wait for it to end, and
@@ -150,9 +152,14 @@ class GerritSshStreamEventsConnector:
             pass
         await proto.ended
 
-    def _spawn(self) -> None:
+    def _retry(self) -> None:
         self._retry_call = None
-        if self._proto is not None or not self._wanted:
+        if self._wanted:
+            self.start_stream_process()
+
+    def start_stream_process(self) -> None:
+        """Spawn `gerrit stream-events` unless it runs already."""
+        if self._proto is not None:
             return
         if self.debug:
             log.info("{name}: starting 'gerrit stream-events'", name=self.change_source.name)
@@ -160,7 +167,7 @@ class GerritSshStreamEventsConnector:
         self.on_process_start_cb()
         self._started_at = self.reactor.seconds()
         self._recent = []
-        self._proto = _StreamProtocol(self)
+        self._proto = self.LocalPP(self)
         self._transport = _process_reactor(self.reactor).spawnProcess(
             self._proto, "ssh", self.build_gerrit_command("stream-events"),
             env=dict(os.environ))
@@ -183,23 +190,28 @@ class GerritSshStreamEventsConnector:
 
     def process_ended(self, proto: _StreamProtocol) -> None:
         if proto is not self._proto:
-            return
+            return  # a process killed by restart(); its successor is already there
         self._proto = None
-        if not self._wanted or not self.change_source.running:
-            return
-        if self.reactor.seconds() - self._started_at < self.STREAM_GOOD_CONNECTION_TIME:
-            output = "\n".join(line.decode("utf-8", "ignore") for line in self._recent)
-            log.warn("{name}: stream-events failed; restarting after {delay}s.\n"  # noqa: G010
-                     "{n} log lines follow:\n{output}", name=self.change_source.name,
-                     delay=round(self._delay), n=len(self._recent), output=output)
-            self._retry_call = self.reactor.callLater(self._delay, self._spawn)
-            self._delay = min(self._delay * self.STREAM_BACKOFF_EXPONENT,
-                              self.STREAM_BACKOFF_MAX)
-        else:
+        if self._wanted and self.change_source.running:
+            self._restart_after(self.reactor.seconds() - self._started_at)
+
+    def _restart_after(self, lifetime: float) -> None:
+        # A process that lived long was a good connection that dropped: back at once, with
+        # the backoff reset. A short-lived one means the server or the credentials are
+        # wrong: wait, a little longer each time, and show what it printed.
+        if lifetime >= self.STREAM_GOOD_CONNECTION_TIME:
             log.info("{name}: stream-events lost connection. Reconnecting...",
                      name=self.change_source.name)
             self._delay = self.STREAM_BACKOFF_MIN
-            self._spawn()
+            self.start_stream_process()
+            return
+        delay = self._delay
+        self._delay = min(delay * self.STREAM_BACKOFF_EXPONENT, self.STREAM_BACKOFF_MAX)
+        output = "\n".join(line.decode("utf-8", "ignore") for line in self._recent)
+        log.warn("{name}: stream-events failed; restarting after {delay}s.\n"  # noqa: G010
+                 "{n} log lines follow:\n{output}", name=self.change_source.name,
+                 delay=round(delay), n=len(self._recent), output=output)
+        self._retry_call = self.reactor.callLater(delay, self._retry)
 
     async def get_files(self, change: Any, patchset: Any) -> list[str]:
         """Files of one patch set, from `gerrit query` (["unknown"] when it fails)."""

@@ -21,6 +21,7 @@ from buildbot.changes.pr_state import PullRequestRevisions
 from buildbot.reporters.http_session import http_session
 from buildbot.util.misc import bytes2unicode, datetime2epoch
 from buildbot.util.pullrequest import PullRequestMixin
+from buildbot.util.state import StateMixin
 
 log = Logger()
 
@@ -29,11 +30,15 @@ HOSTED_BASE_URL = "https://api.github.com"
 link_urls = {"https": "clone_url", "svn": "svn_url", "git": "git_url", "ssh": "ssh_url"}
 
 
-class GitHubPullrequestPoller(ReconfigurablePollingChangeSource, PullRequestMixin):
+class GitHubPullrequestPoller(ReconfigurablePollingChangeSource, StateMixin, PullRequestMixin):
     """`changes.GitHubPullrequestPoller(owner, repo, branches=None, pollInterval=600,
     category=None, project=None, baseURL=None, pullrequest_filter=True, token=None,
     pollAtLaunch=False, magic_link=False, repository_type="https",
-    github_property_whitelist=None)`."""
+    github_property_whitelist=None)`.
+
+    `getState`/`setState` (StateMixin) keep a subclass's own values under the poller's name;
+    the revisions reported are kept apart, under `<owner>/<repo>` as in 4.3.
+    """
 
     db_class_name = "GitHubPullrequestPoller"
     property_basename = "github"

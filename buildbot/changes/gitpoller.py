@@ -27,6 +27,11 @@ from buildbot.process.codebase import Codebase
 from buildbot.process.properties import Properties
 from buildbot.process.state import StateMixin
 from buildbot.util.deferred import gather
+from buildbot.util.git import (
+    getSshCommand,
+    getSshKnownHostsContents,
+    getSshWrapperScriptContents,
+)
 from buildbot.util.git_credential import (
     COMMANDS_USING_REMOTES,
     GitCredentialInputRenderer,
@@ -81,6 +86,17 @@ def _is_branch_selection(branches: Any) -> bool:
         return True
     return isinstance(branches, list) and all(isinstance(name, str) for name in branches)
 
+# The git version from which each feature flag of GitPoller (4.3's names) is true.
+GIT_FEATURES: dict[str, tuple[int, ...]] = {
+    "supportsBranch": (1, 6, 5), "supportsProgress": (1, 7, 2),
+    "supportsSubmoduleForce": (1, 7, 6), "supportsSubmoduleCheckout": (1, 7, 8),
+    "supports_credential_store": (1, 7, 9), "supportsSshPrivateKeyAsEnvOption": (2, 3, 0),
+    "supports_lsremote_symref": (2, 8, 0), "supportsSshPrivateKeyAsConfigOption": (2, 10, 0),
+    "supportsFilters": (2, 27, 0),
+}
+_GIT_VERSION = re.compile(r"git version (\d+(?:\.\d+)*)")
+
+
 class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
     """`changes.GitPoller(repourl, branches=None, branch=None, workdir=None, ...)`.
 
@@ -89,6 +105,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
     """
 
     def __init__(self, repourl: str, **kwargs: Any) -> None:
+        self.setupGit()
         self.lastRev: dict[str, str] | None = None
         self._codebase_id: int | None = None
         if kwargs.get("name") is None:
@@ -178,6 +195,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                                                          repourl)
         # git options naming the poll's credential store, while it exists
         self._credential_args: list[str] = []
+        self._remote_args: list[str] = []  # git options for the ssh key, during a poll
         self.workdir = workdir or "gitpoller-work"
         if not os.path.isabs(self.workdir):
             self.workdir = os.path.join(self.master.basedir, self.workdir)
@@ -189,7 +207,49 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
 
     async def activate(self) -> None:
         self.lastRev = None
+        self.setupGit()  # git may have been upgraded while we were inactive
         await super().activate()
+
+    # -- what the installed git can do (read from `git --version` once per activation) ----
+    def setupGit(self) -> None:
+        """Forget what is known of git: nothing is supported until a version is parsed."""
+        self.gitInstalled = False
+        for flag in GIT_FEATURES:
+            setattr(self, flag, False)
+
+    def parseGitFeatures(self, version_stdout: str) -> None:
+        """Set the feature flags from the output of `git --version` (unparsable output
+        leaves git "not installed")."""
+        found = _GIT_VERSION.match(version_stdout.strip())
+        if found is None:
+            return
+        version = tuple(int(part) for part in found.group(1).split("."))
+        self.gitInstalled = True
+        for flag, since in GIT_FEATURES.items():
+            setattr(self, flag, version >= since)
+
+    def adjustCommandParamsForSshPrivateKey(self, command: list[str], env: dict[str, str],
+                                            keyPath: str, sshWrapperPath: str | None = None,
+                                            knownHostsPath: str | None = None) -> None:
+        """Make `command` (the git arguments before the subcommand) and `env` use the key:
+        through `-c core.sshCommand` where git has it, else GIT_SSH_COMMAND, else a wrapper
+        script (GIT_SSH) for the oldest gits."""
+        ssh = getSshCommand(keyPath, knownHostsPath)
+        if self.supportsSshPrivateKeyAsConfigOption:
+            command += ["-c", f"core.sshCommand={ssh}"]
+        elif self.supportsSshPrivateKeyAsEnvOption:
+            env["GIT_SSH_COMMAND"] = ssh
+        elif sshWrapperPath is not None:
+            env["GIT_SSH"] = sshWrapperPath
+        else:
+            raise RuntimeError("Only SSH wrapper script is supported but path not given")
+
+    async def _learn_git_features(self) -> None:
+        if self.gitInstalled:
+            return
+        self.parseGitFeatures(await self._dovccmd("--version", []))
+        if not self.gitInstalled:
+            raise OSError("Git is not installed")
 
     def describe(self) -> str:
         text = f"GitPoller watching the remote git repository {self.repourl}"
@@ -205,6 +265,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
     # -- polling ------------------------------------------------------------------------
     async def poll(self) -> None:
         assert self.workdir is not None
+        await self._learn_git_features()
         try:
             await self._dovccmd("init", ["--bare", self.workdir])
         except GitError as e:
@@ -229,6 +290,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                 return
         finally:
             self._credential_args = []
+            self._remote_args = []
             if auth_dir is not None:
                 shutil.rmtree(auth_dir, ignore_errors=True)
         if self.lastRev is None:
@@ -281,18 +343,21 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
         with open(key_path, "w", encoding="utf-8") as f:
             f.write(key)
         os.chmod(key_path, 0o400)
-        command = f'ssh -o "BatchMode=yes" -i "{key_path}"'
         known = self.sshKnownHosts
         if self.sshHostKey is not None:
-            host_key = self.sshHostKey
-            known = f"* {host_key}"
+            known = getSshKnownHostsContents(self.sshHostKey)
+        known_path = None
         if known is not None:
             known_path = os.path.join(ssh_dir, "ssh-known-hosts")
             with open(known_path, "w", encoding="utf-8") as f:
                 f.write(known)
-            command += f' -o "UserKnownHostsFile={known_path}"'
+        wrapper = os.path.join(ssh_dir, "ssh-wrapper.sh")
+        with open(wrapper, "w", encoding="utf-8") as f:
+            f.write(getSshWrapperScriptContents(key_path, known_path))
+        os.chmod(wrapper, 0o700)
         env = dict(os.environ)
-        env["GIT_SSH_COMMAND"] = command
+        self.adjustCommandParamsForSshPrivateKey(self._remote_args, env, key_path, wrapper,
+                                                 known_path)
         return env
 
     async def _list_remote_refs(self, refs: list[str] | None,
@@ -416,7 +481,8 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                        env: dict[str, str] | None = None) -> str:
         """Run `git <command> <args>`; its stdout, stripped. GitError on exit code 128,
         OSError on any other failure."""
-        credentials = self._credential_args if command in COMMANDS_USING_REMOTES else []
+        credentials = [*self._remote_args, *self._credential_args] \
+            if command in COMMANDS_USING_REMOTES else []
         argv = [self.gitbin, *credentials, command, *args]
         code, out, err = await run_process(self.master.reactor, argv, path, env=env)
         stdout = out.decode(self.encoding, "replace")

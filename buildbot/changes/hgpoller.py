@@ -31,6 +31,9 @@ class HgPoller(ReconfigurablePollingChangeSource, StateMixin):
     """`changes.HgPoller(repourl, branch=None, branches=None, bookmarks=None, workdir, ...)`
     (default branch: `default`; `workdir` is required)."""
 
+    # 4.3's name for the class of the state object (`lastRev` lives under (name, HgPoller))
+    db_class_name = "HgPoller"
+
     def __init__(self, repourl: str, **kwargs: Any) -> None:
         self.lastRev: dict[str, str] = {}
         self.initLock = defer.DeferredLock()

@@ -100,6 +100,7 @@ class P4Source(ReconfigurablePollingChangeSource):
     # (a list in 4.3: subclasses extend it)
     env_vars = ["P4CLIENT", "P4PORT", "P4PASSWD", "P4USER", "P4CHARSET",  # noqa: RUF012
                 "P4CONFIG", "P4TICKETS", "PATH", "HOME"]
+    loop = None  # 4.3 has this attribute, always None (its polling loop is `doPoll`)
     changes_line_re = re.compile(r"Change (?P<num>\d+) on \S+ by \S+@\S+ '.*'$")
     describe_header_re = re.compile(r"Change \d+ by (?P<who>\S+)@\S+ on (?P<when>.+)$")
     file_re = re.compile(r"^\.\.\. (?P<path>[^#]+)#\d+ [/\w]+$")

@@ -80,21 +80,32 @@ class PBChangeSource(ChangeSource):
 
     compare_attrs = ChangeSource.compare_attrs
 
+    def __init__(self, user: str = "change", passwd: str = "changepw",
+                 port: int | str | None = None, prefix: str | None = None,
+                 name: str | None = None) -> None:
+        if name is None:
+            name = f"PBChangeSource:{prefix}:{port}" if prefix else f"PBChangeSource:{port}"
+        # Kept as keywords, so that 4.3's reconfigService(name=None, *args, **kwargs) can
+        # take them: a positional `user` would land in `name`.
+        super().__init__(name=name, user=user, passwd=passwd, port=port, prefix=prefix)
+
     def checkConfig(self, user: str = "change", passwd: str = "changepw",
                     port: int | str | None = None, prefix: str | None = None) -> None:
-        if self.name is None:
-            where = f"{prefix}:{port}" if prefix else f"{port}"
-            self.name = f"PBChangeSource:{where}"
-        self.user, self.passwd = user, passwd
-        self.port, self.prefix = port, prefix
+        self._take_settings(user, passwd, port, prefix)
         # the login registered with the PB port manager while this master is active
         self.registration: Any = None
         self.registered_port: int | str | None = None
+        self._registered_login: tuple[Any, ...] | None = None
 
-    def reconfigService(self, user: str = "change", passwd: str = "changepw",
-                        port: int | str | None = None, prefix: str | None = None) -> Any:
-        self.user, self.passwd, self.port, self.prefix = user, passwd, port, prefix
+    def reconfigService(self, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        """Take the (new) login settings; an active source re-registers when its port or
+        credentials changed (reconfigServiceWithSibling)."""
+        self._take_settings(*args, **kwargs)
         return None
+
+    def _take_settings(self, user: str = "change", passwd: str = "changepw",
+                       port: int | str | None = None, prefix: str | None = None) -> None:
+        self.user, self.passwd, self.port, self.prefix = user, passwd, port, prefix
 
     def describe(self) -> str:
         scope = "" if self.prefix is None else f" (prefix '{self.prefix}')"
@@ -119,7 +130,7 @@ class PBChangeSource(ChangeSource):
         await super().reconfigServiceWithSibling(sibling)
         if self.isActive():
             port = self._calculatePort(self.master.config)
-            if port != self.registered_port or self.registration is None:
+            if (port, self.user, self.passwd) != self._registered_login:
                 await self._unregister_port()
                 await self._register_port(port)
 
@@ -134,11 +145,12 @@ class PBChangeSource(ChangeSource):
             log.error("No port specified for PBChangeSource, and no worker port configured")
             return
         self.registered_port = port
+        self._registered_login = (port, self.user, self.passwd)
         self.registration = await self.master.pbmanager.register(
             port, self.user, self.passwd, self.getPerspective)
 
     async def _unregister_port(self) -> None:
-        self.registered_port = None
+        self.registered_port = self._registered_login = None
         registration, self.registration = self.registration, None
         if registration is not None:
             await registration.unregister()

@@ -62,6 +62,7 @@ class SVNPoller(ReconfigurablePollingChangeSource):
     """`changes.SVNPoller(repourl, split_file=None, svnuser=None, svnpasswd=None, ...)`."""
 
     last_change: int | None = None
+    loop = None  # 4.3 has this attribute, always None (its polling loop is `doPoll`)
     _prefix: str | None = None
 
     def __init__(self, repourl: str, **kwargs: Any) -> None:
@@ -136,13 +137,8 @@ class SVNPoller(ReconfigurablePollingChangeSource):
             if not self._prefix:
                 self._prefix = await self.get_prefix()
             entries = self.parse_logs(await self.get_logs())
-            changes = self.create_changes(self.get_new_logentries(entries))
-            for chdict in changes:
-                await self.master.data.updates.addChange(src="svn", **chdict)
-            if self.cachepath:
-                with open(self.cachepath, "w", encoding="utf-8") as f:
-                    f.write(str(self.last_change))
-            log.info("SVNPoller: finished polling")
+            await self.submit_changes(self.create_changes(self.get_new_logentries(entries)))
+            self.finished_ok()
         except Exception:
             log.failure("SVNPoller: Error in  while polling")
 
@@ -203,10 +199,22 @@ class SVNPoller(ReconfigurablePollingChangeSource):
             where = {"branch": where[0], "path": where[1]}
         return dict(where)
 
-    def create_changes(self, entries: list[Any]) -> list[dict[str, Any]]:
+    async def submit_changes(self, changes: list[dict[str, Any]]) -> None:
+        """Store the changes made by create_changes, in order."""
+        for chdict in changes:
+            await self.master.data.updates.addChange(src="svn", **chdict)
+
+    def finished_ok(self) -> None:
+        """A poll went through: remember the newest revision in `cachepath`, if any."""
+        if self.cachepath:
+            with open(self.cachepath, "w", encoding="utf-8") as f:
+                f.write(str(self.last_change))
+        log.info("SVNPoller: finished polling")
+
+    def create_changes(self, new_logentries: list[Any]) -> list[dict[str, Any]]:
         """One change per (revision, branch) touched."""
         changes = []
-        for el in entries:
+        for el in new_logentries:
             revision = str(el.getAttribute("revision"))
             revlink = self.revlinktmpl % quote_plus(revision) \
                 if self.revlinktmpl and revision else ""

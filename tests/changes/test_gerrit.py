@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -442,3 +443,39 @@ async def test_event_log_poller_gets_files_from_the_rest_api(http_stack: Stack,
 
     (change,) = await stored_changes(stack)
     assert change["files"] == ["/COMMIT_MSG", "src/frob.c"]
+
+
+def test_stream_process_is_started_once_with_the_overridable_protocol() -> None:
+    from buildbot.changes.gerrit_connectors import GerritSshStreamEventsConnector
+
+    spawned: list[tuple[Any, list[str]]] = []
+    events: list[str] = []
+    lines: list[bytes] = []
+
+    class Reactor:
+        def seconds(self) -> float:
+            return 100.0
+
+        def spawnProcess(self, proto: Any, exe: str, args: list[str], env: Any) -> Any:
+            spawned.append((proto, args))
+            return object()
+
+    class Connector(GerritSshStreamEventsConnector):
+        class LocalPP(GerritSshStreamEventsConnector.LocalPP):
+            def outReceived(self, data: bytes) -> None:
+                events.append("out")
+                super().outReceived(data)
+
+    async def on_line(line: bytes) -> None:
+        lines.append(line)
+
+    conn = Connector(Reactor(), SimpleNamespace(name="g", running=True), "gerrit", "bb",
+                     on_process_start_cb=lambda: events.append("start"),
+                     on_line_received_cb=on_line)
+    conn.start_stream_process()
+    conn.start_stream_process()  # already running: nothing new
+    assert len(spawned) == 1 and isinstance(spawned[0][0], Connector.LocalPP)
+    assert spawned[0][1][-2:] == ["gerrit", "stream-events"]
+    spawned[0][0].outReceived(b'{"type": "x"}\n')
+    assert events == ["start", "out"] and lines == [b'{"type": "x"}']
+    assert conn.connected

@@ -195,3 +195,61 @@ def test_config_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigErrors) as e, capture_config_errors(raise_on_error=True):
         GitPoller("/some/repo", **kwargs)
     assert e.value.errors == [message]
+
+
+def test_git_features_follow_the_version() -> None:
+    poller = GitPoller(repourl="r")
+    assert not poller.gitInstalled and not poller.supportsBranch
+    poller.parseGitFeatures("git version 2.9.1\n")
+    assert poller.gitInstalled and poller.supports_lsremote_symref
+    assert poller.supportsSshPrivateKeyAsEnvOption
+    assert not poller.supportsSshPrivateKeyAsConfigOption and not poller.supportsFilters
+    poller.parseGitFeatures("git version 2.39.2.windows.1")
+    assert poller.supportsFilters
+    poller.setupGit()
+    poller.parseGitFeatures("not git at all")
+    assert not poller.gitInstalled and not poller.supportsProgress
+
+
+@pytest.mark.parametrize("version,command,env", [
+    ("2.40.0", ["-c", 'core.sshCommand=ssh -o "BatchMode=yes" -i "/k" -o '
+                '"UserKnownHostsFile=/h"'], {}),
+    ("2.5.0", [], {"GIT_SSH_COMMAND": 'ssh -o "BatchMode=yes" -i "/k" -o '
+                                      '"UserKnownHostsFile=/h"'}),
+    ("2.0.0", [], {"GIT_SSH": "/wrapper.sh"}),
+])
+def test_ssh_key_reaches_git_the_way_its_version_allows(
+        version: str, command: list[str], env: dict[str, str]) -> None:
+    poller = GitPoller(repourl="r")
+    poller.parseGitFeatures(f"git version {version}")
+    got_cmd: list[str] = []
+    got_env: dict[str, str] = {}
+    poller.adjustCommandParamsForSshPrivateKey(got_cmd, got_env, "/k", "/wrapper.sh", "/h")
+    assert (got_cmd, got_env) == (command, env)
+    if version == "2.0.0":
+        with pytest.raises(RuntimeError, match="wrapper script"):
+            poller.adjustCommandParamsForSshPrivateKey([], {}, "/k")
+
+
+@pytest_twisted.ensureDeferred
+async def test_poll_with_a_key_passes_it_to_the_remote_commands_only(
+        stack: Stack, repo: Repo, tmp_path: Path) -> None:
+    repo.commit("first")
+    calls = tmp_path / "calls"
+    wrapper = tmp_path / "git-logging"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec git "$@"\n')
+    wrapper.chmod(0o755)
+    poller = await start_poller(stack, tmp_path, repourl=str(repo.path), gitbin=str(wrapper),
+                                sshPrivateKey="-----KEY-----\n")
+    try:
+        await poller.poll()
+    finally:
+        await maybe_await(poller.stopService())
+    lines = calls.read_text().splitlines()
+    assert lines[0] == "--version"
+    remote = [line for line in lines if " ls-remote " in line or " fetch " in line]
+    assert remote and all(line.startswith('-c core.sshCommand=ssh -o "BatchMode=yes" -i ')
+                          for line in remote)
+    assert not any("core.sshCommand" in line for line in lines
+                   if " rev-parse " in line or line.startswith("init"))
+    assert poller.gitInstalled

@@ -70,7 +70,8 @@ async def test_hgpoller_reports_new_commits_and_keeps_its_place(stack: Stack,
         assert await changes(stack) == [
             (n2, "default", ["b"], "second", "Ann <ann@example.org>"),
             (n3, "default", ["c"], "third", "Ann <ann@example.org>")]
-        oid = await stack.updates.getObjectId("hg", "HgPoller")
+        oid = await stack.updates.getObjectId("hg", HgPoller.db_class_name)
+        assert HgPoller.db_class_name == "HgPoller"
         assert await stack.updates.getState(oid, "lastRev") == {"default": "2"}
     finally:
         await maybe_await(poller.stopService())
@@ -89,8 +90,17 @@ async def test_svnpoller_splits_branches(stack: Stack, tmp_path: Path) -> None:
     (wc / "branches").mkdir()
     run("svn", "add", "-q", "trunk", "branches", cwd=wc)
     run("svn", "commit", "-q", "-m", "layout", "--username", "ann", cwd=wc)
-    poller = await start_source(stack, tmp_path, SVNPoller(url, split_file=split_file_branches,
-                                                           project="p"))
+    submitted: list[list[str]] = []
+
+    class Recording(SVNPoller):
+        async def submit_changes(self, changes: list[dict[str, Any]]) -> None:
+            submitted.append([c["revision"] for c in changes])
+            await super().submit_changes(changes)
+
+    cache = tmp_path / "svn-last"
+    poller = await start_source(stack, tmp_path, Recording(
+        url, split_file=split_file_branches, project="p", cachepath=str(cache)))
+    assert poller.loop is None
     try:
         await poller.poll()
         assert await changes(stack) == []
@@ -103,6 +113,10 @@ async def test_svnpoller_splits_branches(stack: Stack, tmp_path: Path) -> None:
         assert await changes(stack) == [
             ("2", None, ["x.c"], "on trunk", "ann"),
             ("3", "branches/b1", [""], "branch", "bob")]
+        assert submitted == [[], ["2", "3"]]
+        assert cache.read_text() == "3"  # finished_ok remembers the newest revision
+        entries = poller.get_new_logentries(poller.parse_logs(await poller.get_logs()))
+        assert poller.create_changes(new_logentries=entries) == []
     finally:
         await maybe_await(poller.stopService())
 

@@ -53,6 +53,7 @@ async def test_p4source_reports_changelists_per_branch(
     changes = await stored_changes(stack)
     assert [{k: c[k] for k in recorded["changes"][0]} for c in changes] == recorded["changes"]
     assert source.last_change == recorded["last_change"] == 102
+    assert source.loop is None  # as in 4.3: polling runs through doPoll
 
 
 @pytest.mark.parametrize("cls,filename,prefix", [

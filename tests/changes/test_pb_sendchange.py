@@ -74,3 +74,28 @@ async def test_sender_with_prefix_and_wrong_password(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="wrong password"):
             await Sender(f"127.0.0.1:{port}", auth=("u", "wrong")).send(
                 "dev", "r2", "c", ["src/a.c"], who="me")
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconfig_with_a_new_password_takes_effect(tmp_path: Path) -> None:
+    login = {"user": "u", "passwd": "old", "name": "pb"}
+    async with running_master(tmp_path, lambda: config(**login)) as master:
+        port = pb_port(master)
+        await Sender(f"127.0.0.1:{port}", auth=("u", "old")).send("main", "r1", "c", ["a"])
+        login["passwd"] = "new"
+        await master.reconfig()
+        port = pb_port(master)  # the port was re-registered: tcp:0 picks a new one
+        with pytest.raises(Exception, match="wrong password"):
+            await Sender(f"127.0.0.1:{port}", auth=("u", "old")).send("main", "r2", "c", ["a"])
+        await Sender(f"127.0.0.1:{port}", auth=("u", "new")).send("main", "r3", "c", ["a"])
+        revs = sorted(c["revision"] for c in await master.data.get(("changes",)))
+        assert revs == ["r1", "r3"]
+
+
+def test_constructor_names_the_source_and_reconfig_takes_keywords() -> None:
+    assert PBChangeSource(port=9999).name == "PBChangeSource:9999"
+    assert PBChangeSource("u", "p", 9999, "src/").name == "PBChangeSource:src/:9999"
+    source = PBChangeSource("u", "p", 9999, name="mine")
+    assert (source.name, source.user, source.passwd, source.port) == ("mine", "u", "p", 9999)
+    source.reconfigService("mine", user="v", passwd="q", port=9998)  # 4.3's signature
+    assert (source.user, source.passwd, source.port, source.prefix) == ("v", "q", 9998, None)

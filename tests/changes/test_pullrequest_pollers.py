@@ -156,3 +156,24 @@ async def test_bitbucket_reports_pull_request_with_full_hash_and_files(
                                           "BitbucketPullrequestPoller")
     assert await stack.updates.getState(oid, "pull_request7") == \
         "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d"
+
+
+@pytest_twisted.ensureDeferred
+async def test_github_poller_state_of_its_own_beside_the_revisions(stack: Stack) -> None:
+    poller = await configure(stack, GitHubPullrequestPoller("o", "r", baseURL="http://x"))
+    await poller.setState("last_seen", {"n": 3})
+    assert await poller.getState("last_seen") == {"n": 3}
+    assert await poller.getState("other", None) is None
+    # under the poller's name and class, as 4.3's StateMixin keeps it
+    oid = await stack.updates.getObjectId("GitHubPullrequestPoller:o/r", "GitHubPullrequestPoller")
+    assert await stack.updates.getState(oid, "last_seen") == {"n": 3}
+
+
+def test_bitbucket_poller_name_comes_from_build_name() -> None:
+    assert BitbucketPullrequestPoller("team", "repo").name == "team/repo"
+
+    class Named(BitbucketPullrequestPoller):
+        def build_name(self, owner: str, slug: str) -> str:
+            return f"bb:{owner}:{slug}"
+
+    assert Named("team", "repo").name == "bb:team:repo"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, protocol
@@ -254,22 +255,63 @@ class GerritBuildEndStatusGenerator(GerritStatusGeneratorBase):
         return self._report(result, [build], build["buildset"])
 
 
-class _CollectingProcess(protocol.ProcessProtocol):
-    """Collects stdout, logs stderr, fires `done` with (exit code, stdout)."""
+class _VersionProtocol(protocol.ProcessProtocol):
+    """`gerrit version`: calls `func(version)` once the process succeeded with a readable
+    answer; `ended` fires in every case, after that call."""
 
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.out = b""
-        self.done: defer.Deferred[tuple[int | None, bytes]] = defer.Deferred()
+    def __init__(self, func: Callable[[tuple[int, ...]], Any]) -> None:
+        self.func = func
+        self.gerrit_version: tuple[int, ...] | None = None
+        self._out = b""
+        self.ended: defer.Deferred[None] = defer.Deferred()
 
     def outReceived(self, data: bytes) -> None:
-        self.out += data
+        self._out += data  # the answer may come in pieces; it is read once complete
+
+    def errReceived(self, data: bytes) -> None:
+        log.info("gerriterr: {data}", data=data)
+
+    def _read_version(self) -> tuple[int, ...] | None:
+        prefix = b"gerrit version "
+        if not self._out.startswith(prefix):
+            log.info("Error: Cannot interpret gerrit version info: {out}", out=self._out)
+            return None
+        text = self._out[len(prefix):].strip().decode("utf-8", "replace")
+        log.info("gerrit version: {v}", v=text)
+        return parse_gerrit_version(text)
+
+    def processEnded(self, reason: Any) -> None:
+        code = reason.value.exitCode
+        if code:
+            log.info("gerrit version status: ERROR: exit code {code}", code=code)
+        else:
+            self.gerrit_version = self._read_version()
+            if self.gerrit_version is not None:
+                self.func(self.gerrit_version)
+        self.ended.callback(None)
+
+
+class _ReviewProtocol(protocol.ProcessProtocol):
+    """`gerrit review`: logs what the server says and the outcome; `ended` fires with the
+    exit code."""
+
+    def __init__(self, status: Any) -> None:
+        self.status = status  # the reporter (4.3's constructor argument)
+        self.ended: defer.Deferred[int | None] = defer.Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        log.info("gerritout: {out}", out=data)
 
     def errReceived(self, data: bytes) -> None:
         log.info("gerriterr: {data}", data=data)
 
     def processEnded(self, reason: Any) -> None:
-        self.done.callback((reason.value.exitCode, self.out))
+        code = reason.value.exitCode
+        if code:
+            log.info("gerrit status: ERROR: exit code {code}", code=code)
+        else:
+            log.info("gerrit status: OK")
+        self.ended.callback(code)
 
 
 class GerritStatusPush(ReporterBase):
@@ -284,6 +326,11 @@ class GerritStatusPush(ReporterBase):
     gerrit_version: tuple[int, ...] | None = None
     gerrit_identity_file: str | None = None
     _gerrit_notify: Any = None
+
+    # The process protocols of `gerrit version` and `gerrit review` (4.3's names), for
+    # subclasses that wrap them.
+    VersionPP = _VersionProtocol
+    LocalPP = _ReviewProtocol
 
     def _create_default_generators(self) -> list[Any]:
         return [GerritBuildSetStatusGenerator(callback=defaultSummaryCB, callback_arg=None,
@@ -321,24 +368,25 @@ class GerritStatusPush(ReporterBase):
             self.gerrit_version = None
         return self.gerrit_version
 
-    async def _run(self, command: list[str], what: str) -> tuple[int | None, bytes]:
-        proto = _CollectingProcess(what)
+    def processVersion(self, gerrit_version: tuple[int, ...], func: Callable[[], Any]) -> Any:
+        """Cache the version the server reported, then call `func()`."""
+        self.gerrit_version = gerrit_version
+        self.gerrit_version_time = time.time()
+        return func()
+
+    def callWithVersion(self, func: Callable[[], Any]) -> None:
+        """Ask the server its version; `func()` is called once it is cached (never if the
+        server cannot tell)."""
+        self._spawn_version(func)
+
+    def _spawn_version(self, func: Callable[[], Any]) -> _VersionProtocol:
+        command = self._gerritCmd("version")
+        proto = self.VersionPP(lambda version: self.processVersion(version, func))
         self.spawnProcess(proto, command[0], command, env=None)
-        return await proto.done
+        return proto
 
     async def _fetch_version(self) -> tuple[int, ...] | None:
-        code, out = await self._run(self._gerritCmd("version"), "version")
-        if code:
-            log.info("gerrit version status: ERROR: exit code {code}", code=code)
-            return None
-        prefix = b"gerrit version "
-        if not out.startswith(prefix):
-            log.info("Error: Cannot interpret gerrit version info: {out}", out=out)
-            return None
-        text = out[len(prefix):].strip().decode("utf-8", "replace")
-        log.info("gerrit version: {v}", v=text)
-        self.gerrit_version = parse_gerrit_version(text)
-        self.gerrit_version_time = time.time()
+        await self._spawn_version(lambda: None).ended
         return self.gerrit_version
 
     async def sendMessage(self, reports: list[dict[str, Any]]) -> None:
@@ -378,13 +426,9 @@ class GerritStatusPush(ReporterBase):
             options += label_options(label, value)
         command = self._gerritCmd("review", *options)
         command.append(revision)
-        code, out = await self._run([str(s) for s in command], "review")
-        if out:
-            log.info("gerritout: {out}", out=out)
-        if code:
-            log.info("gerrit status: ERROR: exit code {code}", code=code)
-        else:
-            log.info("gerrit status: OK")
+        proto = self.LocalPP(self)
+        self.spawnProcess(proto, command[0], [str(s) for s in command], env=None)
+        await proto.ended
 
     def spawnProcess(self, *args: Any, **kwargs: Any) -> Any:
         """Start a process (overridable, as in 4.3)."""

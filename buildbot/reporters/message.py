@@ -385,6 +385,8 @@ class MessageFormatterBaseJinja(MessageFormatterBase):
                                                           "extra_info_cb")
     template_type = "plain"
     uses_default_body_template = False
+    # the compiled Jinja2 subject (set by the constructor; None on the class, as in 4.3)
+    subject_template: jinja2.Template | None = None
 
     def __init__(self, template: str | None = None, subject: str | None = None,
                  template_type: str | None = None, extra_info_cb: Any = None,
@@ -415,6 +417,7 @@ class MessageFormatterBaseJinja(MessageFormatterBase):
         return self.body_template.render(context)
 
     def render_message_subject(self, context: dict[str, Any]) -> Any:
+        assert self.subject_template is not None  # compiled by the constructor
         return self.subject_template.render(context)
 
     def render_message_extra_info(self, context: dict[str, Any]) -> Any:

@@ -155,6 +155,9 @@ async def test_custom_jinja_templates_and_extra_info(master: Any) -> None:
                    "subject": "[T] overridden", "extra_info": {"k": {"v": "bld"}}}
     assert (fmt.want_properties, fmt.want_steps, fmt.want_logs) == (True, False, False)
     assert reporters.MessageFormatter().want_steps is True
+    # the compiled subject is public (4.3): a subclass may render it in its own context
+    assert fmt.subject_template.render(buildbot_title="X", results="r") == "[X] r"
+    assert reporters.MessageFormatter.subject_template is None
 
 
 @pytest_twisted.ensureDeferred

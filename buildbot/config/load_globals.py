@@ -198,14 +198,13 @@ def _load_protocols(config: MasterConfig, protocols: Any) -> None:
     if not isinstance(protocols, dict):
         error("c['protocols'] must be dict")
         return
-    accepted: dict[str, dict[str, Any]] = {}
-    for proto, options in protocols.items():
+    # Only dict options are kept; every bad entry is reported (key first, then options).
+    accepted = {p: o for p, o in protocols.items() if isinstance(o, dict)}
+    for proto in protocols:
         if not isinstance(proto, str):
             error("c['protocols'] keys must be strings")
-        if not isinstance(options, dict):
+        if proto not in accepted:
             error(f"c['protocols']['{proto}'] must be a dict")
-            continue
-        accepted[proto] = options
     config.protocols = accepted
 
 

@@ -240,8 +240,9 @@ class MasterConfig(ComparableMixin):
     check_machines = _delegate_check(crosschecks.check_machines)
 
     def check_wamp_proto(self, options: dict[str, Any]) -> None:
-        """Check the options of a `{'type': 'wamp', ...}` `c['mq']` (4.3 names this check
-        and never runs it; here `load_mq` does)."""
+        """Check wamp connection options (`router_url`, `realm`). 4.3 calls this for
+        `c['protocols']['wamp']` and checks nothing there; here `load_mq` calls it for a
+        wamp `c['mq']`, whose options these are."""
         load_globals.check_wamp_options(options)
 
     def run_configurators(self, filename: str, config_dict: dict[str, Any]) -> None:
@@ -337,15 +338,23 @@ class FileLoader(ComparableMixin):
 
     def loadConfig(self) -> MasterConfig:
         """Read, execute and validate the file; raises `ConfigErrors` listing every problem."""
-        with capture_config_errors(raise_on_error=True):
-            filename, config_dict = loadConfigDict(self.basedir, self.configFileName)
-            return MasterConfig.loadFromDict(config_dict, filename)
-        raise AssertionError("unreachable: capture_config_errors re-raises")  # for mypy
+        return load_master_config(self.basedir, self.configFileName)
 
 
 def load_master_config(basedir: str, filename: str = "master.cfg") -> MasterConfig:
-    """`FileLoader(basedir, filename).loadConfig()`."""
-    return FileLoader(basedir, filename).loadConfig()
+    """Read, execute and validate `filename` in `basedir` (`FileLoader(...).loadConfig()`).
+
+    Errors recorded while the file runs and those found validating it are raised together
+    as one `ConfigErrors`.
+    """
+    with capture_config_errors(raise_on_error=True):
+        return MasterConfig.loadFromDict(*_config_and_path(basedir, filename))
+    raise AssertionError("unreachable: capture_config_errors re-raises")  # for mypy
+
+
+def _config_and_path(basedir: str, filename: str) -> tuple[dict[str, Any], str]:
+    path, config_dict = loadConfigDict(basedir, filename)
+    return config_dict, path
 
 
 class _TestMode:

@@ -74,11 +74,11 @@ class JanitorConfigurator(ConfiguratorBase):
 
     def configure(self, config_dict: dict[str, Any]) -> None:
         super().configure(config_dict)
-        steps: list[Any] = []
-        if self.logHorizon is not None:
-            steps.append(LogChunksJanitor(logHorizon=self.logHorizon))
-        if self.build_data_horizon is not None:
-            steps.append(BuildDataJanitor(build_data_horizon=self.build_data_horizon))
+        # One cleaning step per horizon given; with none, the janitor is not installed.
+        horizons = {LogChunksJanitor: ("logHorizon", self.logHorizon),
+                    BuildDataJanitor: ("build_data_horizon", self.build_data_horizon)}
+        steps = [step_class(**{arg: horizon})
+                 for step_class, (arg, horizon) in horizons.items() if horizon is not None]
         if not steps:
             return
         config_dict["schedulers"].append(Nightly(

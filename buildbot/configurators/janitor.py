@@ -4,6 +4,7 @@ build data (`logHorizon`, `build_data_horizon`)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from buildbot.config.builder import BuilderConfig
@@ -75,10 +76,12 @@ class JanitorConfigurator(ConfiguratorBase):
     def configure(self, config_dict: dict[str, Any]) -> None:
         super().configure(config_dict)
         # One cleaning step per horizon given; with none, the janitor is not installed.
-        horizons = {LogChunksJanitor: ("logHorizon", self.logHorizon),
-                    BuildDataJanitor: ("build_data_horizon", self.build_data_horizon)}
-        steps = [step_class(**{arg: horizon})
-                 for step_class, (arg, horizon) in horizons.items() if horizon is not None]
+        makers: list[tuple[Any, Callable[[], Any]]] = [
+            (self.logHorizon, lambda: LogChunksJanitor(logHorizon=self.logHorizon)),
+            (self.build_data_horizon,
+             lambda: BuildDataJanitor(build_data_horizon=self.build_data_horizon)),
+        ]
+        steps = [make() for horizon, make in makers if horizon is not None]
         if not steps:
             return
         config_dict["schedulers"].append(Nightly(

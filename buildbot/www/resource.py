@@ -172,8 +172,8 @@ class Resource(resource.Resource):
     """The reference's base for web resources of plugins: `self.master`, `base_url`, and
     `asyncRenderHelper` to answer from a function that may return a Deferred or coroutine.
 
-    With `needsReconfig = True`, `reconfigResource(new_config)` must be provided; plugins
-    call it themselves when they need the new configuration.
+    With `needsReconfig = True`, `reconfigResource(new_config)` must be provided: the web
+    service calls it on every reconfiguration once the resource is created.
     """
 
     needsReconfig = False
@@ -181,6 +181,9 @@ class Resource(resource.Resource):
     def __init__(self, master: Any) -> None:
         super().__init__()
         self.master = master
+        register = getattr(getattr(master, "www", None), "resourceNeedsReconfigs", None)
+        if self.needsReconfig and register is not None:
+            register(self)
 
     @property
     def base_url(self) -> bytes:

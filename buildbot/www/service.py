@@ -14,6 +14,7 @@ import datetime
 import os
 import secrets
 from importlib import metadata
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet import defer, endpoints
@@ -171,6 +172,8 @@ class RootResource(resource.Resource):
 class WWWService(AsyncService):
     """The master's web server (see the module docstring)."""
 
+    reconfig_priority = 128
+
     def __init__(self, master: Any = None, reactor: Any = None) -> None:
         super().__init__(name="www")
         self._master = master
@@ -183,8 +186,11 @@ class WWWService(AsyncService):
         self.buildbot_url = "http://localhost:8080/"
         self.allowed_origins: list[str] = []
         self.debug = False
-        self.auth: Any = None
+        self._auth: Any = None
         self.authz: Any = Authz()
+        self.base_plugin_name = "base"
+        # resources of plugins that asked for reconfigResource(new_config) calls
+        self.reconfigurableResources: list[Any] = []
         self.avatar_methods: list[Any] = []
         self.plugins: dict[str, Any] = {}
         self.base_plugin: Any = None
@@ -234,10 +240,28 @@ class WWWService(AsyncService):
         """The TCP port we listen on (reference API)."""
         return self.port_number
 
+    @property
+    def auth(self) -> Any:
+        """The auth plugin in use (c['www']['auth'], NoAuth when none is configured)."""
+        return self._auth
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self._auth = value
+
     # -- per-request helpers ---------------------------------------------------------------
-    def user_info(self, request: server.Request) -> dict[str, Any]:
+    def getUserInfos(self, request: server.Request) -> dict[str, Any]:
+        """The details of the user the request's session belongs to."""
         session: Session = request.getSession()
         return session.user_info
+
+    user_info = getUserInfos
+
+    async def assertUserAllowed(self, request: server.Request, ep: Sequence[Any], action: str,
+                                options: dict[str, Any]) -> None:
+        """Return if the request's user may do `action` on path `ep`; raise
+        `buildbot.www.authz.Forbidden` otherwise."""
+        await self.assert_allowed(tuple(ep), action, options, self.getUserInfos(request))
 
     async def assert_allowed(self, path: tuple[Any, ...], action: str,
                              options: dict[str, Any], user_info: dict[str, Any]) -> None:
@@ -283,15 +307,20 @@ class WWWService(AsyncService):
         await super().stop()
         await self.http.close()
 
-    async def reconfigure(self, new_config: Any) -> None:
+    async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         """Apply a new MasterConfig: validate, then switch resources and port."""
+        await self.reconfigure(new_config)
 
+    @staticmethod
+    def _settings(new_config: Any) -> dict[str, Any]:
+        """c['www'] of `new_config` over the defaults."""
         www = default_www_settings()
         www.update(getattr(new_config, "www", None) or {})
-        if "base_react" in (www.get("plugins") or {}):
-            raise ValueError("'base_react' plugin is no longer supported. Use 'base' plugin in "
-                             "master.cfg BuildmasterConfig['www'] dictionary instead. Remove "
-                             "'buildbot-www-react' and install 'buildbot-www' package.")
+        return www
+
+    async def reconfigure(self, new_config: Any) -> None:
+        www = self._settings(new_config)
+        self.refresh_base_plugin_name(new_config)
         if not www.get("port") and self.site is None:
             # No web server (as in the reference: nothing is loaded or checked then).
             self.www_config = www
@@ -300,65 +329,108 @@ class WWWService(AsyncService):
                 await self._close_port()
             log.info("No web server configured on this master")
             return
-        installed = find_plugins()
-        if "base" not in installed:
-            raise RuntimeError("could not find buildbot-www; is it installed?")
-        for name in www.get("plugins") or {}:
-            if name not in installed:
-                raise RuntimeError(f"could not find plugin {name}; is it installed?")
-        for name in installed:
-            if name != "base" and name not in (www.get("plugins") or {}):
-                log.info("NOTE: www plugin {name!r} is installed but not configured", name=name)
-        base = installed["base"].load()
-        plugins = {name: installed[name].load() for name in www.get("plugins") or {}}
+        installed = self._check_plugins(www)
         expiration = www.get("cookie_expiration_time") or DEFAULT_EXPIRATION
         if not isinstance(expiration, datetime.timedelta):
             raise ValueError("c['www']['cookie_expiration_time'] must be a datetime.timedelta")  # noqa: TRY004
 
-        auth = www.get("auth") or NoAuth()
-        authz = www.get("authz") or Authz()
-        avatars = www.get("avatar_methods")
-        if avatars is None:
-            avatars = AvatarGravatar()
-        avatar_list = [avatars] if isinstance(avatars, AvatarBase) or not isinstance(
-            avatars, (list, tuple)) else list(avatars)
-
         # -- from here on, apply ----------------------------------------------------------
-        master = self.master
         self.master_config = new_config
         self.www_config = www
         self.buildbot_url = getattr(new_config, "buildbotURL", None) or "http://localhost:8080/"
         self.allowed_origins = list(www.get("allowed_origins") or [self._own_origin()])
         self.debug = bool(www.get("debug"))
+        self.base_plugin = installed[self.base_plugin_name].load()
+        self.base_plugin.setMaster(self.master)
+        with open(os.path.join(self.base_plugin.static_dir, "index.html"),  # noqa: ASYNC230
+                  encoding="utf-8") as f:
+            self.index_template = f.read()
+        self.reconfigSite(new_config)
+        if not self._secret_loaded:
+            await self.makeSessionSecret()
+        await self._configure_metrics(www.get("metrics"))
+        self.setupSite(new_config)
+        self._applied = True
+        if self.running:
+            await self._apply_port(www.get("port"))
+
+    def refresh_base_plugin_name(self, new_config: Any) -> None:
+        """Refuse the retired React UI plugin; the UI is always the `base` plugin."""
+        if "base_react" in ((getattr(new_config, "www", None) or {}).get("plugins") or {}):
+            raise ValueError("'base_react' plugin is no longer supported. Use 'base' plugin in "
+                             "master.cfg BuildmasterConfig['www'] dictionary instead. Remove "
+                             "'buildbot-www-react' and install 'buildbot-www' package.")
+        self.base_plugin_name = "base"
+
+    def _check_plugins(self, www: dict[str, Any]) -> dict[str, metadata.EntryPoint]:
+        """The installed plugins, after checking that the UI and each configured one are."""
+        installed = find_plugins()
+        if self.base_plugin_name not in installed:
+            raise RuntimeError("could not find buildbot-www; is it installed?")
+        for name in www.get("plugins") or {}:
+            if name not in installed:
+                raise RuntimeError(f"could not find plugin {name}; is it installed?")
+            installed[name].load()  # an import error surfaces before anything changes
+        return installed
+
+    def reconfigSite(self, new_config: Any) -> None:
+        """Hand the new configuration to the parts of the site that keep state across
+        reconfigurations: auth, authz, avatar methods, session settings, and the resources
+        registered with `resourceNeedsReconfigs`."""
+        www = self._settings(new_config)
+        master = self.master
+        auth = www.get("auth") or NoAuth()
         auth.www = self
         auth.reconfigAuth(master, new_config)
         self.auth = auth
-        authz.setMaster(master)
-        self.authz = authz
-        for method in avatar_list:
+        self.authz = www.get("authz") or Authz()
+        self.authz.setMaster(master)
+        avatars = www.get("avatar_methods")
+        if avatars is None:
+            avatars = AvatarGravatar()
+        self.avatar_methods = [avatars] if isinstance(avatars, AvatarBase) or not isinstance(
+            avatars, (list, tuple)) else list(avatars)
+        for method in self.avatar_methods:
             method.master = master
-        self.avatar_methods = avatar_list
-        self.base_plugin = base
-        base.setMaster(master)
-        for name, app in plugins.items():
-            app.setMaster(master)
-            app.setConfiguration(www["plugins"][name])
-        self.plugins = plugins
         self.frontend_config = frontend_config(www, new_config, auth, avatars)
-        with open(os.path.join(base.static_dir, "index.html"), encoding="utf-8") as f:  # noqa: ASYNC230
-            self.index_template = f.read()
-        await self._load_session_secret()
-        self.sessions.expiration = expiration
+        self.sessions.expiration = www.get("cookie_expiration_time") or DEFAULT_EXPIRATION
         self.sessions.clock = self.clock
         self.sessions.secure_cookies = self.buildbot_url.lower().startswith("https:")
         self.sessions.on_revoke = self._share_revocation
         self.sessions.on_accept = self._maybe_refresh_revocations if \
             getattr(new_config, "multiMaster", False) else None
-        await self._configure_metrics(www.get("metrics"))
-        self._build_site(www)
-        self._applied = True
-        if self.running:
-            await self._apply_port(www.get("port"))
+        for rsrc in self.reconfigurableResources:
+            rsrc.reconfigResource(new_config)
+
+    def resourceNeedsReconfigs(self, resource: Any) -> None:
+        """Call `resource.reconfigResource(new_config)` on every reconfiguration from now on
+        (plugin resources with `needsReconfig = True` register themselves)."""
+        if resource not in self.reconfigurableResources:
+            self.reconfigurableResources.append(resource)
+
+    def configPlugins(self, root: Any, new_config: Any) -> None:
+        """Serve the configured UI plugins under `/plugins/<name>` of `root`, each given the
+        master and its configuration."""
+        plugins_root: Any = resource.Resource()
+        root.putChild(b"plugins", plugins_root)
+        configured = (getattr(new_config, "www", None) or {}).get("plugins") or {}
+        installed = find_plugins()
+        plugins: dict[str, Any] = {}
+        for name, settings in configured.items():
+            if name not in installed:
+                raise RuntimeError(f"could not find plugin {name}; is it installed?")
+            log.info("initializing www plugin {name!r}", name=name)
+            app = plugins[name] = installed[name].load()
+            app.setMaster(self.master)
+            app.setConfiguration(settings)
+            plugins_root.putChild(name.encode(), app.resource)
+        for name in sorted(set(installed) - set(configured) - {self.base_plugin_name}):
+            log.info("NOTE: www plugin {name!r} is installed but not configured", name=name)
+        self.plugins = plugins
+
+    def setupProtectedResource(self, resource_obj: Any, checkers: Any) -> Any:
+        """`resource_obj` behind HTTP Basic authentication by the credential `checkers`."""
+        return protect(resource_obj, checkers)
 
     async def _configure_metrics(self, setting: Any) -> None:
         if not setting:
@@ -378,9 +450,9 @@ class WWWService(AsyncService):
         u = urlparse(self.buildbot_url)
         return f"{u.scheme}://{u.netloc}"
 
-    async def _load_session_secret(self) -> None:
-        if self._secret_loaded:
-            return
+    async def makeSessionSecret(self) -> None:
+        """Load the secret signing session cookies, shared by all masters and restarts
+        (created on first use in the state table)."""
         # Through the master, duck-typed: www may not import the db layer (STYLE §1).
         state = getattr(getattr(self.master, "db", None), "state", None)
         if state is None:
@@ -418,7 +490,10 @@ class WWWService(AsyncService):
             self._revocations_synced = self.now()
             self.tasks.spawn("refresh logouts", self._sync_revocations())
 
-    def _build_site(self, www: dict[str, Any]) -> None:
+    def setupSite(self, new_config: Any) -> None:
+        """Build the resource tree for `new_config` and serve it (the site, with its access
+        log, is kept while the log file stays the same)."""
+        www = self._settings(new_config)
         if self.ws is None:
             self.ws = WsResource(self)
         self.ws.reconfigure()
@@ -434,18 +509,13 @@ class WWWService(AsyncService):
             b"auth": AuthRootResource(self),
             # probes: no auth, they reveal only whether this master works
             b"healthz": LivenessResource(self), b"readyz": ReadinessResource(self),
-            b"metrics": MetricsResource(self)}
+            b"metrics": MetricsResource(self), b"ws": self.ws, b"sse": self.sse,
+            b"avatar": self.avatar,
+            b"change_hook": self.setupProtectedResource(ChangeHookResource(self),
+                                                        www.get("change_hook_auth"))}
         for name, child in children.items():
             root.putChild(name, child)
-        root.putChild(b"ws", self.ws)
-        root.putChild(b"sse", self.sse)
-        root.putChild(b"avatar", self.avatar)
-        hooks: Any = ChangeHookResource(self)
-        root.putChild(b"change_hook", protect(hooks, www.get("change_hook_auth")))
-        plugins_root: Any = resource.Resource()
-        for plugin_name, app in self.plugins.items():
-            plugins_root.putChild(plugin_name.encode(), app.resource)
-        root.putChild(b"plugins", plugins_root)
+        self.configPlugins(root, new_config)
 
         log_name = www.get("logfileName")
         log_path = None

@@ -29,6 +29,7 @@ from twisted.web.guard import (
 from zope.interface import implementer
 
 from buildbot.util import bytes2unicode, unicode2bytes
+from buildbot.util.config import ConfiguredMixin
 from buildbot.util.deferred import ensure_deferred, maybe_await
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.resource import AsyncResource, HttpError, finish, query_args, redirect_to
@@ -54,7 +55,7 @@ def redirect_url(buildbot_url: str, route: str | None) -> str:
     return f"{buildbot_url}#{safe_redirect_route(route)}"
 
 
-class UserInfoProviderBase:
+class UserInfoProviderBase(ConfiguredMixin):
     """Adds information about a user after login (default: the username as email)."""
 
     name = "noinfo"
@@ -165,20 +166,6 @@ class _PasswordChecker:
 
 
 @implementer(checkers.ICredentialsChecker)
-class _CustomChecker:
-    credentialInterfaces = (credentials.IUsernamePassword,)
-
-    def __init__(self, check: Any) -> None:
-        self.check = check
-
-    def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes]:
-        async def run() -> bytes:
-            if await maybe_await(self.check(creds.username, creds.password)):
-                return creds.username  # type: ignore[no-any-return, unused-ignore]  # values from JSON or an untyped library are Any
-            raise cred_error.UnauthorizedLogin()
-        return ensure_deferred(run())
-
-
 class TwistedICredAuthBase(AuthBase):
     """Login through an HTTP authentication challenge checked by Twisted credential
     checkers (`credentialFactories`, `checkers`)."""
@@ -281,11 +268,23 @@ class UserPasswordAuth(TwistedICredAuthBase):
 
 class CustomAuth(TwistedICredAuthBase):
     """Subclass and override `check_credentials(username: bytes, password: bytes) -> bool`
-    (may return a Deferred or be a coroutine). Basic authentication only."""
+    (may return a Deferred or be a coroutine). Basic authentication only; the auth is its
+    own credentials checker."""
+
+    credentialInterfaces = [credentials.IUsernamePassword]  # noqa: RUF012  (Twisted's API)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(_challenges(digest=False), [_CustomChecker(self.check_credentials)],
-                         **kwargs)
+        super().__init__(_challenges(digest=False), [self], **kwargs)
+
+    def requestAvatarId(self, cred: Any) -> defer.Deferred[bytes]:
+        """The user name if `check_credentials` accepts the password, else an
+        UnauthorizedLogin failure."""
+        async def check() -> bytes:
+            if not await maybe_await(self.check_credentials(cred.username, cred.password)):
+                raise cred_error.UnauthorizedLogin()
+            username: bytes = cred.username
+            return username
+        return ensure_deferred(check())
 
     def check_credentials(self, username: bytes, password: bytes) -> Any:
         return False

@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import jwt
+import pytest
 import pytest_twisted
 
 from buildbot.www.auth import (
@@ -82,6 +83,22 @@ async def test_custom_auth_is_basic_only(master: WebMaster) -> None:
     assert res.headers.getRawHeaders("www-authenticate") == ['basic realm="buildbot"']
     assert (await http.get(master.url("auth/login"), headers=_basic("eve", "pw"))).code == 302
     assert (await http.get(master.url("auth/login"), headers=_basic("eve", "no"))).code == 401
+
+
+@pytest_twisted.ensureDeferred
+async def test_custom_auth_is_its_own_checker() -> None:
+    """As in 4.3, a CustomAuth is the credentials checker of its portal."""
+    from twisted.cred.credentials import IUsernamePassword, UsernamePassword
+    from twisted.cred.error import UnauthorizedLogin
+
+    from buildbot.www.auth import UserInfoProviderBase
+
+    auth = OnlyEve()
+    assert auth.checkers == [auth] and auth.credentialInterfaces == [IUsernamePassword]
+    assert await auth.requestAvatarId(UsernamePassword(b"eve", b"pw")) == b"eve"
+    with pytest.raises(UnauthorizedLogin):
+        await auth.requestAvatarId(UsernamePassword(b"eve", b"no"))
+    assert UserInfoProviderBase().getConfigDict() == {"name": "noinfo"}
 
 
 @pytest_twisted.ensureDeferred

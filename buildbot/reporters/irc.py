@@ -155,9 +155,26 @@ class IRCContact(Contact):
     def command_HUSTLE(self, args: str, **kwargs: Any) -> None:
         self.act("does the hustle")
 
+    # (seconds after the command, frame)
+    DANCE_FRAMES = ((1.0, "<(^.^<)"), (2.0, "<(^.^)>"), (3.0, "(>^.^)>"), (3.5, "(7^.^)7"),
+                    (5.0, "(>^.^<)"))
+
+    def command_DANCE(self, args: str, **kwargs: Any) -> None:
+        """dance, dance academy..."""
+        self.bot.tasks.spawn("IRC dance", self._dance())
+
+    async def _dance(self) -> None:
+        done = 0.0
+        for at, frame in self.DANCE_FRAMES:
+            await task.deferLater(self.bot.clock, at - done)
+            done = at
+            self.send(frame)
+
 
 class _IrcProtocol(irc.IRCClient):
-    """One connection to the IRC server, forwarding events to the bot."""
+    """One connection to the IRC server. Everything the bot may want to change (4.3's
+    IrcStatusBot was the protocol itself) is forwarded to the bot's methods of the same
+    name; this class only keeps the wire."""
 
     def __init__(self, bot: IrcStatusBot) -> None:
         self.bot = bot
@@ -165,41 +182,32 @@ class _IrcProtocol(irc.IRCClient):
         # the server password (PASS) is the bot's password unless SASL carries it
         self.password = None if bot.useSASL else bot.password
         self.lost: defer.Deferred[None] = defer.Deferred()
-        self._names: dict[str, tuple[list[defer.Deferred[list[str]]], list[str]]] = {}
-        self._keepalive = task.LoopingCall(lambda: self.ping(self.nickname))
-        self._keepalive.clock = bot.clock
-
-    def register(self, nickname: str, hostname: str = "foo", servername: str = "bar") -> None:
-        if not self.bot.useSASL:
-            super().register(nickname, hostname, servername)
-            return
-        if self.bot.password is not None:
-            self.sendLine("CAP REQ :sasl")
-        self.setNick(nickname)
-        if self.username is None:
-            self.username = nickname  # type: ignore[assignment]  # IRCClient declares None
-        self.sendLine(f"USER {self.username} {hostname} {servername} :{self.realname}")
-        if self.bot.password is not None:
-            self.sendLine("AUTHENTICATE PLAIN")
-
-    def irc_AUTHENTICATE(self, prefix: str, params: list[str]) -> None:
-        nick = self.nickname.encode()
-        code = base64.b64encode(nick + b"\0" + nick + b"\0" + str(self.bot.password).encode())
-        self.sendLine("AUTHENTICATE " + code.decode())
-        self.sendLine("CAP END")
 
     def connectionMade(self) -> None:
+        self.bot.connection = self  # first: registering (below) writes through the bot
         super().connectionMade()
-        self._keepalive.start(60, now=False)
-        self.bot.connection = self
+        self.bot.connectionMade()
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        if self._keepalive.running:
-            self._keepalive.stop()
         if self.bot.connection is self:
-            self.bot.connection = None
+            self.bot.connectionLost(reason)
         super().connectionLost(reason)
         self.lost.callback(None)
+
+    def plain_register(self, nickname: str, hostname: str, servername: str) -> None:
+        super().register(nickname, hostname, servername)
+
+    def register(self, nickname: str, hostname: str = "foo", servername: str = "bar") -> None:
+        self.bot.register(nickname, hostname, servername)
+
+    def irc_AUTHENTICATE(self, prefix: str, params: list[str]) -> None:
+        self.bot.irc_AUTHENTICATE(prefix, params)
+
+    def irc_RPL_NAMREPLY(self, prefix: str, params: list[str]) -> None:
+        self.bot.irc_RPL_NAMREPLY(prefix, params)
+
+    def irc_RPL_ENDOFNAMES(self, prefix: str, params: list[str]) -> None:
+        self.bot.irc_RPL_ENDOFNAMES(prefix, params)
 
     def signedOn(self) -> None:
         self.bot.tasks.spawn("IRC sign-on", self.bot.signedOn())
@@ -214,37 +222,19 @@ class _IrcProtocol(irc.IRCClient):
         self.bot.joined(channel)
 
     def left(self, channel: str) -> None:
-        self.bot.log(f"Left {channel}")
+        self.bot.left(channel)
 
     def kickedFrom(self, channel: str, kicker: str, message: str) -> None:
-        self.bot.log(f"I have been kicked from {channel} by {kicker}: {message}")
+        self.bot.kickedFrom(channel, kicker, message)
 
     def userLeft(self, user: str, channel: str) -> None:
         self.bot.userLeft(user, channel)
 
     def userKicked(self, kickee: str, channel: str, kicker: str, message: str) -> None:
-        self.bot.userLeft(kickee, channel)
+        self.bot.userKicked(kickee, channel, kicker, message)
 
     def userQuit(self, user: str, quitMessage: str | None = None) -> None:
-        self.bot.userQuit(user)
-
-    def getNames(self, channel: str) -> defer.Deferred[list[str]]:
-        channel = channel.lower()
-        d: defer.Deferred[list[str]] = defer.Deferred()
-        self._names.setdefault(channel, ([], []))[0].append(d)
-        self.sendLine(f"NAMES {channel}")
-        return d
-
-    def irc_RPL_NAMREPLY(self, prefix: str, params: list[str]) -> None:
-        channel = params[2].lower()
-        if channel in self._names:
-            self._names[channel][1].extend(params[3].split(" "))
-
-    def irc_RPL_ENDOFNAMES(self, prefix: str, params: list[str]) -> None:
-        waiting = self._names.pop(params[1].lower(), None)
-        if waiting is not None:
-            for d in waiting[0]:
-                d.callback(waiting[1])
+        self.bot.userQuit(user, quitMessage)
 
 
 class IrcStatusBot(StatusBot):
@@ -271,6 +261,69 @@ class IrcStatusBot(StatusBot):
         self.join_channels, self.pm_to_nicks = join_channels, pm_to_nicks
         self.noticeOnChannel, self.useColors = noticeOnChannel, useColors
         self.connection: _IrcProtocol | None = None
+        # NAMES requests in flight: channel -> (waiters, names received so far)
+        self._channel_names: dict[str, tuple[list[defer.Deferred[list[str]]], list[str]]] = {}
+        self._keepalive = task.LoopingCall(self._ping)
+
+    # -- the connection ---------------------------------------------------------------------
+    def _ping(self) -> None:
+        if self.connection is not None:
+            self.connection.ping(self.nickname)
+
+    def connectionMade(self) -> None:
+        """A connection is up (and registering): ping the server every minute, so that a
+        dead link is noticed."""
+        self._keepalive.clock = self.clock
+        self._keepalive.start(60, now=False)
+
+    def connectionLost(self, reason: Failure) -> None:
+        if self._keepalive.running:
+            self._keepalive.stop()
+        self.connection = None
+
+    def register(self, nickname: str, hostname: str = "foo", servername: str = "bar") -> None:
+        """Introduce ourselves; under SASL, authenticate with PLAIN before registering."""
+        conn = self.connection
+        assert conn is not None
+        if not self.useSASL:
+            conn.plain_register(nickname, hostname, servername)
+            return
+        sasl = self.password is not None
+        if sasl:  # before NICK, so that the server holds registration until CAP END
+            conn.sendLine("CAP REQ :sasl")
+        conn.setNick(nickname)
+        conn.sendLine(f"USER {conn.username or nickname} {hostname} {servername} "
+                      f":{conn.realname}")
+        if sasl:
+            conn.sendLine("AUTHENTICATE PLAIN")
+
+    def irc_AUTHENTICATE(self, prefix: str, params: list[str]) -> None:
+        """The server is ready for the PLAIN credentials: nick, nick, password."""
+        assert self.connection is not None
+        nick = self.nickname.encode()
+        token = b"\0".join((nick, nick, str(self.password).encode()))
+        self.connection.sendLine("AUTHENTICATE " + base64.b64encode(token).decode())
+        self.connection.sendLine("CAP END")
+
+    def getNames(self, channel: str) -> defer.Deferred[list[str]]:
+        """The nicks in `channel` (with their mode prefix, e.g. `@ann`), from NAMES."""
+        channel = channel.lower()
+        d: defer.Deferred[list[str]] = defer.Deferred()
+        waiters, _ = self._channel_names.setdefault(channel, ([], []))
+        waiters.append(d)
+        if self.connection is not None:
+            self.connection.sendLine(f"NAMES {channel}")
+        return d
+
+    def irc_RPL_NAMREPLY(self, prefix: str, params: list[str]) -> None:
+        pending = self._channel_names.get(params[2].lower())
+        if pending is not None:  # names nobody asked for are ignored
+            pending[1].extend(params[3].split(" "))
+
+    def irc_RPL_ENDOFNAMES(self, prefix: str, params: list[str]) -> None:
+        waiters, names = self._channel_names.pop(params[1].lower(), ([], []))
+        for d in waiters:
+            d.callback(names)
 
     # -- sending ------------------------------------------------------------------------
     def msg(self, target: str, message: str) -> None:
@@ -305,7 +358,7 @@ class IrcStatusBot(StatusBot):
     async def getChannelOps(self, channel: str) -> list[str]:
         if self.connection is None:
             return []
-        names = await self.connection.getNames(channel)
+        names = await self.getNames(channel)
         return [n[1:] for n in names if n and n[0] in "@&~%"]
 
     # -- events -------------------------------------------------------------------------
@@ -352,10 +405,19 @@ class IrcStatusBot(StatusBot):
         self.tasks.spawn("channel notifications",
                          self.getChannel(channel).add_notification_events(self.notify_events))
 
+    def left(self, channel: str) -> None:
+        self.log(f"Left {channel}")
+
+    def kickedFrom(self, channel: str, kicker: str, message: str) -> None:
+        self.log(f"I have been kicked from {channel} by {kicker}: {message}")
+
     def userLeft(self, user: str, channel: str) -> None:
         self.contacts.pop(((channel or "").lower(), (user or "").lower()), None)
 
-    def userQuit(self, user: str) -> None:
+    def userKicked(self, kickee: str, channel: str, kicker: str, message: str) -> None:
+        self.userLeft(kickee, channel)  # the contact goes, as when leaving
+
+    def userQuit(self, user: str, quitMessage: str | None = None) -> None:
         user = (user or "").lower()
         for key in [k for k in self.contacts if k[1] == user]:
             del self.contacts[key]
@@ -410,6 +472,9 @@ class IRC(BuildbotService):
 
     name = "IRC"
     secrets: ClassVar[list[str]] = ["password"]
+    # True: configure the bot but never connect (tests that drive the bot directly)
+    in_test_harness = False
+    f: IrcStatusFactory | None = None  # the connection factory of the current bot
 
     def checkConfig(self, host: str, nick: str, channels: Any,
                     pm_to_nicks: Any = None, port: int = 6667, allowForce: Any = None,
@@ -438,7 +503,6 @@ class IRC(BuildbotService):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bot: IrcStatusBot | None = None
-        self.f: IrcStatusFactory | None = None
         self._connector: Any = None
 
     async def reconfigServiceWithSibling(self, sibling: BuildbotService) -> None:
@@ -485,6 +549,10 @@ class IRC(BuildbotService):
             self._connect()
 
     def _connect(self) -> None:
+        if not self.in_test_harness:
+            self._open_connection()
+
+    def _open_connection(self) -> None:
         assert self.f is not None
         reactor = self.master.reactor
         if self.useSSL:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from twisted.logger import Logger
 from twisted.python import usage
+from twisted.python.failure import Failure
 
 import buildbot
 from buildbot import util
@@ -833,6 +834,14 @@ class StatusBot(AsyncService):
 
     def log(self, msg: str, source: str | None = None) -> None:
         log.info("{bot}: {msg}", bot=source or type(self).__name__, msg=msg)
+
+    def log_err(self, error: Any = None, why: str | None = None,
+                source: str | None = None) -> None:
+        """Log a failure (`error`: a Failure or exception; None: the one being handled)
+        as an error of this bot, with `why` as the explanation."""
+        failure = error if isinstance(error, Failure) else Failure(error)
+        log.failure("{bot}: {why}", failure=failure, bot=source or type(self).__name__,
+                    why=why or "error")
 
     # -- data API queries -------------------------------------------------------------------
     def builderMatchesAnyTag(self, builder_tags: list[str]) -> bool:

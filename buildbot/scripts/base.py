@@ -20,6 +20,7 @@ import stat
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from twisted.python import usage
@@ -163,19 +164,19 @@ def validate_master_option(master: Any) -> tuple[str, int]:
 
 def is_buildmaster_dir(basedir: str) -> bool:
     """True if `basedir` holds a buildmaster's `buildbot.tac`; else print why and return False."""
-    tac = os.path.join(basedir, "buildbot.tac")
+    problem = _tac_problem(os.path.join(basedir, "buildbot.tac"))
+    if problem is not None:
+        print(f"{problem}\ninvalid buildmaster directory '{basedir}'")
+    return problem is None
+
+
+def _tac_problem(tac: str) -> str | None:
+    """Why `tac` is not a buildmaster's tac file (unreadable, or made for something else)."""
     try:
-        with open(tac, encoding="utf-8") as f:
-            contents = f.read()
+        contents = Path(tac).read_text(encoding="utf-8")
     except OSError as e:
-        print(f"error reading '{tac}': {e.strerror}")
-        print(f"invalid buildmaster directory '{basedir}'")
-        return False
-    if TAC_MARKER not in contents:
-        print(f"unexpected content in '{tac}'")
-        print(f"invalid buildmaster directory '{basedir}'")
-        return False
-    return True
+        return f"error reading '{tac}': {e.strerror}"
+    return None if TAC_MARKER in contents else f"unexpected content in '{tac}'"
 
 
 def read_pid_file(pidfile: str) -> int | None:

@@ -55,24 +55,21 @@ def check_config(basedir: str, config_file: str, quiet: bool) -> int:
     from buildbot.config.errors import ConfigErrors
     from buildbot.config.master import FileLoader
 
+    problems: list[str] = []
     try:
         FileLoader(basedir, config_file).loadConfig()
     except ConfigErrors as err:
-        if not quiet:
-            print("Configuration Errors:", file=sys.stderr)
-            for msg in err.errors:
-                print("  " + msg, file=sys.stderr)
-        return 1
-    except Exception:
+        problems = list(err.errors)
+    except Exception:  # noqa: BLE001 - any failure of the user's file is the verdict
         # The reference prints the traceback and exits 0; an unloadable file is not good.
-        if not quiet:
-            print("Configuration Errors:", file=sys.stderr)
-            print(f"  unexpected error while loading '{config_file}':", file=sys.stderr)
-            traceback.print_exc(file=sys.stderr)
-        return 1
+        problems = [f"unexpected error while loading '{config_file}':\n"
+                    f"{traceback.format_exc().rstrip()}"]
     if not quiet:
-        print("Config file is good!")
-    return 0
+        if problems:
+            print("\n  ".join(["Configuration Errors:", *problems]), file=sys.stderr)
+        else:
+            print("Config file is good!")
+    return 1 if problems else 0
 
 
 async def checkconfig_async(config: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from twisted.python import usage
@@ -38,12 +39,10 @@ def deliver_job(jobdir: str, job: bytes) -> str:
     same job at the same instant is the same job).
     """
     name = f"{time.time()}-{hashlib.md5(job).hexdigest()}"
-    tmpfile = os.path.join(jobdir, "tmp", name)
-    newfile = os.path.join(jobdir, "new", name)
-    with open(tmpfile, "wb") as f:
-        f.write(job)
-    os.rename(tmpfile, newfile)
-    return newfile
+    staging, delivered = (Path(jobdir, sub, name) for sub in ("tmp", "new"))
+    staging.write_bytes(job)
+    staging.replace(delivered)  # atomic within one filesystem: tmp/ and new/ share it
+    return str(delivered)
 
 
 def tryserver(config: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ returns None to let the next method try.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -20,6 +21,7 @@ from twisted.web import server
 
 from buildbot.util import bytes2unicode, unicode2bytes
 from buildbot.util.deferred import maybe_await
+from buildbot.util.httpclientservice import HTTPSession
 from buildbot.util.internal import differs_internally
 from buildbot.www.resource import AsyncResource, Redirect, finish, query_args, redirect_to
 
@@ -61,6 +63,7 @@ class AvatarGitHub(AvatarBase):
 
     name = "github"
     DEFAULT_GITHUB_API_URL = "https://api.github.com"
+    client: HTTPSession | None = None
 
     def __init__(self, github_api_endpoint: str | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
@@ -72,23 +75,24 @@ class AvatarGitHub(AvatarBase):
         self.debug = debug
         self.verify = verify
 
-    def _headers(self, accept: str = "application/vnd.github.v3+json") -> dict[str, str]:
-        headers = {"Accept": accept, "User-Agent": "Buildbot"}
-        if self.token is not None:
-            headers["Authorization"] = f"token {self.token}"
-        elif self.client_id is not None and self.client_secret is not None:
-            import base64
-            pair = f"{self.client_id}:{self.client_secret}".encode()
-            headers["Authorization"] = "basic " + base64.b64encode(pair).decode()
-        return headers
+    def _http_session(self) -> HTTPSession:
+        """`client`: one session on the API for this method, made on first use, through the
+        master's HTTP service (the web service's own when the master has none)."""
+        if self.client is None:
+            service = getattr(self.master, "httpservice", None) or self.master.www.http_service
+            headers = {"User-Agent": "Buildbot"}
+            if self.token is not None:
+                headers["Authorization"] = f"token {self.token}"
+            elif self.client_id is not None and self.client_secret is not None:
+                pair = f"{self.client_id}:{self.client_secret}".encode()
+                headers["Authorization"] = "basic " + base64.b64encode(pair).decode()
+            self.client = HTTPSession(service, self.github_api_endpoint, headers=headers,
+                                      verify=self.verify, debug=self.debug)
+        return self.client
 
     async def _get_json(self, path: str, accept: str = "application/vnd.github.v3+json") -> Any:
-        from buildbot.www.httpclient import http_client
-
-        client = http_client(self.master, self.verify)
-        res = await client.get(self.github_api_endpoint + path, headers=self._headers(accept))
+        res = await self._http_session().get(path, headers={"Accept": accept})
         if not 200 <= res.code < 300:
-            await res.content()
             if self.debug:
                 log.info("GitHub avatar lookup {path}: {code}", path=path, code=res.code)
             return None

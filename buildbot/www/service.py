@@ -23,6 +23,7 @@ from twisted.python.logfile import LogFile
 from twisted.web import resource, server, static
 
 from buildbot.util.deferred import maybe_await
+from buildbot.util.httpclientservice import HTTPClientService
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.metrics_registry import ReactorLagMonitor
 from buildbot.util.service import AsyncService
@@ -205,6 +206,7 @@ class WWWService(AsyncService):
         self.avatar: Any = None
         self._applied = False
         self.http = WebClients(self.reactor)
+        self._http_service: HTTPClientService | None = None
         self.lag_monitor = ReactorLagMonitor(None)  # clock set in start()
         self.metrics: MetricsCollector | None = None  # while c['www']['metrics'] is on
 
@@ -231,6 +233,14 @@ class WWWService(AsyncService):
 
     def now(self) -> float:
         return float(self.clock.seconds())
+
+    @property
+    def http_service(self) -> HTTPClientService:
+        """An HTTP client service for sessions of web-layer plugins (avatar lookups) when
+        the master has none of its own; stopped with the web service."""
+        if self._http_service is None:
+            self._http_service = HTTPClientService("", reactor=self.reactor)
+        return self._http_service
 
     @property
     def port_number(self) -> int | None:
@@ -306,6 +316,8 @@ class WWWService(AsyncService):
                 await self.site.wait_closed(timeout=1.0)
         await super().stop()
         await self.http.close()
+        if self._http_service is not None:
+            await self._http_service.stop()
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
         """Apply a new MasterConfig: validate, then switch resources and port."""

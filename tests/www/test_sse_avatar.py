@@ -194,5 +194,11 @@ async def test_avatar_github(master: WebMaster) -> None:
         assert res.headers.getRawHeaders("location") == ["https://av/u/1?v=4&s=40"]
         res = await http.get(master.url("avatar?email=dev@x.org"))
         assert res.headers.getRawHeaders("location") == ["https://av/u/2?s=32"]
+        # 4.3's `client`: the session the lookups went through, with the token
+        from buildbot.util.httpclientservice import HTTPSession
+
+        client = master.www.avatar_methods[0].client
+        assert isinstance(client, HTTPSession)
+        assert client.headers["Authorization"] == "token t"
     finally:
         await port.stopListening()

@@ -76,7 +76,7 @@ class ForceSchedulerEndpoint(Endpoint):
         params.setdefault("owner", "user")
         try:
             return await maybe_await(sched.force(**params))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - re-raised (a 400 when it names fields)
             errors = getattr(e, "errors", None)
             if isinstance(errors, dict):
                 raise ControlParamsError(errors) from e

@@ -19,11 +19,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from twisted.logger import Logger
 
 from buildbot.db.base import ensure_length, thd_find_or_create, thd_upsert
 from buildbot.db.engine import make_engine
 from buildbot.db.model import Tables
 from buildbot.db.state import NO_DEFAULT, OBJECT_NAME_LENGTH, STATE_NAME_LENGTH
+
+log = Logger()
 
 # The master's own default (config.master.DEFAULT_DB_URL; db may not import config).
 _DEFAULT_DB_URL = "sqlite:///state.sqlite"
@@ -55,7 +58,10 @@ class DbConfig:
         malformed URL is reported by the master's own db settings check, not here)."""
         try:
             engine = make_engine(str(self.db_url), self.basedir).engine
-        except Exception:
+        except Exception as e:  # noqa: BLE001 - see the docstring: reported elsewhere, logged here
+            # Only the error's type: its text may quote the URL, password included.
+            log.debug("DbConfig {name}: no usable database ({err})", name=self.name,
+                      err=type(e).__name__)
             yield None
             return
         try:

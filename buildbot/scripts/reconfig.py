@@ -64,7 +64,7 @@ async def reconfig_async(config: dict[str, Any], timeout: float | None) -> int:
     os.kill(pid, signal.SIGHUP)
     try:
         await watcher.watch()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the CLI tells the user every failure, exits 1
         if isinstance(e, BuildmasterTimeoutError):
             print("Never saw reconfiguration finish.")
         elif isinstance(e, ReconfigError):

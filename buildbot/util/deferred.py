@@ -41,7 +41,7 @@ def as_deferred(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, defer.De
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> defer.Deferred[T]:
         try:
             coro = fn(*args, **kwargs)
-        except Exception:
+        except Exception:  # noqa: BLE001 - not swallowed: it becomes the Deferred's failure
             return defer.fail(Failure())
         return defer.Deferred.fromCoroutine(coro)
 

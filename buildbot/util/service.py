@@ -112,7 +112,9 @@ class AsyncService(service.MultiService):
                 continue
             try:
                 await maybe_await(child.stopService())
-            except Exception:
+            # The other children must still stop: the first error is re-raised below, the
+            # later ones are logged.
+            except Exception:  # noqa: BLE001
                 if first_error is None:
                     first_error = Failure()
                 else:

@@ -35,6 +35,7 @@ class BotMaster(AsyncService):
         super().__init__(name="botmaster")
         self.builders: dict[str, Builder] = {}
         self.builderNames: list[str] = []
+        self._by_worker: dict[str, list[Builder]] | None = None  # see getBuildersForWorker
         self.lock_registry = LockRegistry()
         self.brd = BuildRequestDistributor(self)
         self.brd.setServiceParent(self)
@@ -92,6 +93,7 @@ class BotMaster(AsyncService):
         wanted = list(configs)
         for name in [n for n in self.builders if n not in configs]:
             builder = self.builders.pop(name)
+            self.builders_changed()
             # Running builds of a removed builder finish in the background.
             self.tasks.spawn(f"removal of builder {name}", defer.maybeDeferred(
                 builder.disownServiceParent))
@@ -100,6 +102,7 @@ class BotMaster(AsyncService):
                 builder = Builder(name)
                 self.builders[name] = builder
                 builder.setServiceParent(self)
+                self.builders_changed()
         self.builderNames = wanted
         # A constant number of database transactions however many builders there are: the
         # new builders' ids in one, the changed builders' info in another.
@@ -154,8 +157,20 @@ class BotMaster(AsyncService):
 
     # -- lookups -----------------------------------------------------------------------
     def getBuildersForWorker(self, workername: str) -> list[Builder]:
-        return [b for b in self.builders.values()
-                if b.config is not None and workername in b.config.workernames]
+        if self._by_worker is None:
+            # Every worker asks at start-up and reconfig: one pass over the builders for
+            # them all, not one per worker (rebuilt when a builder or its config changes).
+            index: dict[str, list[Builder]] = {}
+            for b in self.builders.values():
+                if b.config is not None:
+                    for name in dict.fromkeys(b.config.workernames):
+                        index.setdefault(name, []).append(b)
+            self._by_worker = index
+        return list(self._by_worker.get(workername, ()))
+
+    def builders_changed(self) -> None:
+        """A builder was added or removed, or took another config."""
+        self._by_worker = None
 
     def getBuildernames(self) -> list[str]:
         """The names of the configured builders, in configuration order."""

@@ -33,7 +33,7 @@ class Builder(AsyncService):
 
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
-        self.config: Any = None
+        self._config: Any = None
         self.builderid: int | None = None
         self.workers: list[Any] = []
         self.building: list[Any] = []
@@ -43,6 +43,18 @@ class Builder(AsyncService):
 
     def __repr__(self) -> str:
         return f"<Builder {self.name!r} at {id(self)}>"
+
+    @property
+    def config(self) -> Any:
+        """This builder's BuilderConfig (None until the first reconfig)."""
+        return self._config
+
+    @config.setter
+    def config(self, value: Any) -> None:
+        self._config = value
+        changed = getattr(self.parent, "builders_changed", None)
+        if changed is not None:  # the botmaster's builders-by-worker index
+            changed()
 
     @property
     def master(self) -> Any:

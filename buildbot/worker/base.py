@@ -130,6 +130,8 @@ class AbstractWorker(BuildbotService):
         self.missing_timer: Any = None
         self._last_seen: float | None = None
         self._configured_builderids: list[int] | None = None
+        # (workerid, stored row) when the manager read them for us (see its `_preload`).
+        self.preloaded_state: tuple[int, dict[str, Any] | None] | None = None
         self._builder_list: list[tuple[str, str]] | None = None
         # Builders attached on the current connection.
         self._attached_builders: set[str] = set()
@@ -238,8 +240,12 @@ class AbstractWorker(BuildbotService):
         # has finished (disconnection, database updates).
         self.master = self.master
         updates = self.master.data.updates
-        self.workerid = await updates.findWorkerId(self.name)
-        row = await self.master.data.get(("workers", self.workerid))
+        preloaded, self.preloaded_state = self.preloaded_state, None
+        if preloaded is not None:  # read by the manager for all new workers at once
+            self.workerid, row = preloaded
+        else:
+            self.workerid = await updates.findWorkerId(self.name)
+            row = await self.master.data.get(("workers", self.workerid))
         if row is not None:
             # Unlike the reference, the pause reason survives a restart too.
             self._paused = bool(row.get("paused"))
@@ -282,10 +288,18 @@ class AbstractWorker(BuildbotService):
         builders = self.botmaster.getBuildersForWorker(self.name)
         builderids = [b.builderid for b in builders if b.builderid is not None]
         if builderids != self._configured_builderids:
-            await self.master.data.updates.workerConfigured(
-                self.workerid, self.master.masterid, builderids)
+            batch = getattr(self.parent, "configured_batch", None)
+            if batch is not None:  # the manager's reconfig stores all workers' lists at once
+                batch[self.workerid] = builderids
+            else:
+                await self.master.data.updates.workerConfigured(
+                    self.workerid, self.master.masterid, builderids)
             self._configured_builderids = builderids
         await self.updateWorker()
+
+    def forget_configured_builders(self) -> None:
+        """The builder list given to `apply_builders` was not stored: store it next time."""
+        self._configured_builderids = None
 
     async def updateWorker(self) -> None:
         """Send the builder list if it changed and attach the builders acknowledged."""

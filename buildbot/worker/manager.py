@@ -26,6 +26,11 @@ class WorkerManager(BuildbotServiceManager):
     def __init__(self) -> None:
         super().__init__(name="WorkerManager")
         self._registrations: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+        # During a reconfig: the workers' builder lists to store (workerid -> builderids),
+        # filled by `AbstractWorker.apply_builders`; None otherwise (they store their own).
+        self.configured_batch: dict[int, list[int]] | None = None
+        # During a reconfig: name -> (workerid, stored row) of the workers being added.
+        self._preloaded: dict[str, tuple[int, dict[str, Any] | None]] = {}
 
     @property
     def master(self) -> Any:
@@ -39,12 +44,42 @@ class WorkerManager(BuildbotServiceManager):
         return self.namedServices.get(name)
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
-        await super().reconfigServiceWithBuildbotConfig(new_config)
-        # Builders may have changed even for workers whose own arguments did not.
-        for worker in list(self.namedServices.values()):
-            if worker.running:
-                await worker.apply_builders()
+        # A constant number of database transactions however many workers: the new workers'
+        # ids and stored state are read for them all at once, and every worker's builder
+        # list is written in one batch at the end.
+        await self._preload(new_config)
+        self.configured_batch = {}
+        try:
+            await super().reconfigServiceWithBuildbotConfig(new_config)
+            # Builders may have changed even for workers whose own arguments did not.
+            for worker in list(self.namedServices.values()):
+                if worker.running:
+                    await worker.apply_builders()
+            batch = self.configured_batch
+            if batch:
+                await self.master.data.updates.workersConfigured(self.master.masterid, batch)
+        except BaseException:
+            for worker in self.namedServices.values():
+                if worker.workerid in self.configured_batch:
+                    worker.forget_configured_builders()  # not stored: write it next time
+            raise
+        finally:
+            self.configured_batch = None
+            self._preloaded = {}
         await self._update_registrations(new_config)
+
+    async def _preload(self, new_config: Any) -> None:
+        value = getattr(new_config, self.config_attr, None) or []
+        names = [w.name for w in (value.values() if isinstance(value, dict) else value)
+                 if w.name not in self.namedServices]
+        if not names:
+            return
+        ids = await self.master.data.updates.findWorkerIds(names)
+        rows = {row["workerid"]: row for row in await self.master.data.get(("workers",))}
+        self._preloaded = {name: (ids[name], rows.get(ids[name])) for name in names}
+
+    async def prepare_new_service(self, svc: Any) -> None:
+        svc.preloaded_state = self._preloaded.pop(svc.name, None)
 
     async def _update_registrations(self, new_config: Any) -> None:
         """(Re)register every worker's name/password on the configured protocol ports."""

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Start-up and reconfig time of a master with many builders and workers, for this project
+and Buildbot 4.3 (its virtualenv given as an argument), measured in the same run.
+
+    python benchmarks/startup.py /work/refvenv [--builders 1000 4000] [--workers 200]
+    python benchmarks/startup.py --no-reference --builders 1000 4000 10000
+
+For each builder count: `buildbot create-master`, then the wall time of `buildbot start`
+(it returns once the log says 'BuildMaster is running'), then of `buildbot reconfig` after
+one builder's factory changed (it returns once the log says the update is complete), then
+`buildbot stop`. Every builder has a tag, two of the workers and a 2-step factory; one
+ForceScheduler names every builder. Prints one JSON line per builder count with both
+figures and the ratio. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+CFG = """
+from buildbot.plugins import worker, util, steps, schedulers
+c = BuildmasterConfig = {{}}
+c['workers'] = [worker.Worker('w%d' % i, 'pw') for i in range({workers})]
+c['protocols'] = {{'pb': {{'port': 'tcp:{pb}:interface=127.0.0.1'}}}}
+names = ['b%d' % i for i in range({builders})]
+c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=names)]
+CHANGED = {changed!r}
+def factory(n):
+    cmd = ['echo', 'changed'] if n == CHANGED else ['true']
+    return util.BuildFactory([steps.ShellCommand(command=cmd, name='s1'),
+                              steps.ShellCommand(command=['true'], name='s2')])
+c['builders'] = [util.BuilderConfig(
+    name=n, workernames=['w%d' % (i % {workers}), 'w%d' % ((i + 1) % {workers})],
+    tags=['t%d' % (i % 10)], factory=factory(n))
+    for i, n in enumerate(names)]
+c['www'] = {{'port': 'tcp:{www}:interface=127.0.0.1'}}
+c['db'] = {{'db_url': 'sqlite:///state.sqlite'}}
+c['buildbotNetUsageData'] = None
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(cmd: list[str], check: bool = True) -> float:
+    env = dict(os.environ)
+    if cmd[0] == sys.executable:  # this project, run from the checkout
+        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    t0 = time.monotonic()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    took = time.monotonic() - t0
+    if out.returncode != 0 and check:
+        raise SystemExit(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")
+    return took
+
+
+def measure(bb: list[str], builders: int, workers: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        basedir = Path(tmp) / "master"
+        run(bb + ["create-master", "-q", "--db", "sqlite:///state.sqlite", str(basedir)])
+        ports = {"pb": free_port(), "www": free_port()}
+        cfg = basedir / "master.cfg"
+        cfg.write_text(CFG.format(builders=builders, workers=workers, changed="", **ports))
+        result = {"start_s": round(run(bb + ["start", "--start_timeout=600", str(basedir)]), 2)}
+        try:
+            cfg.write_text(CFG.format(builders=builders, workers=workers,
+                                      changed=f"b{builders // 2}", **ports))
+            result["reconfig_s"] = round(run(bb + ["reconfig", "--progress_timeout=600", str(basedir)]), 2)
+        finally:
+            stop(bb, basedir)
+        return result
+
+
+def stop(bb: list[str], basedir: Path) -> None:
+    """`buildbot stop`; a master still there after it (4.3 waits 10 s only) is killed."""
+    run(bb + ["stop", str(basedir)], check=False)
+    with contextlib.suppress(OSError, ValueError):
+        pid = int((basedir / "twistd.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("refvenv", nargs="?", help="Buildbot 4.3's virtualenv (e.g. /work/refvenv)")
+    ap.add_argument("--no-reference", action="store_true", help="measure this project only")
+    ap.add_argument("--builders", type=int, nargs="+", default=[1000])
+    ap.add_argument("--workers", type=int, default=200)
+    args = ap.parse_args()
+    ours = [sys.executable, "-m", "buildbot.scripts.runner"]
+    for n in args.builders:
+        row: dict[str, object] = {"builders": n, "workers": args.workers}
+        row["ours"] = mine = measure(ours, n, args.workers)
+        if args.refvenv and not args.no_reference:
+            row["buildbot_4_3"] = ref = measure(
+                [str(Path(args.refvenv) / "bin" / "buildbot")], n, args.workers)
+            row["ratio"] = {k: round(ref[k] / mine[k], 1) for k in mine}
+        print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -273,6 +273,41 @@ async def test_bitbucket_legacy_and_gitorious(master: WebMaster) -> None:
                       urlencode({"payload": json.dumps(go)}).encode(),
                       {"Content-Type": "application/x-www-form-urlencoded"})
     assert res.body == b"no change found"
+    go.update(after="abc1", commits=[{
+        "author": {"name": "A", "email": "a@x"}, "message": "m", "id": "abc1",
+        "timestamp": "2024-01-02T03:04:05+00:00", "url": "https://g/c/abc1"}])
+    res = await _post(master, "change_hook/gitorious",
+                      urlencode({"payload": json.dumps(go)}).encode(),
+                      {"Content-Type": "application/x-www-form-urlencoded"})
+    assert res.code == 200
+    change = master.changes[-1]
+    assert (change["revision"], change["author"], change["branch"], change["repository"],
+            change["project"], change["when_timestamp"]) == (
+        "abc1", "A <a@x>", "main", "u", "p", 1704164645)
+
+
+def test_4_3_handler_entry_points() -> None:
+    """process (Bitbucket) and process_change (Gitorious), callable as in 4.3."""
+    from io import BytesIO
+
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from buildbot.www.hooks.bitbucketserver import BitbucketServerEventHandler
+    from buildbot.www.hooks.gitorious import GitoriousHandler
+
+    request = DummyRequest([b""])
+    request.requestHeaders.setRawHeaders(b"Content-Type", [b"application/json"])
+    request.requestHeaders.setRawHeaders(b"X-Event-Key", [b"repo:refs_changed"])
+    request.content = BytesIO(json.dumps({
+        "repository": {"scmId": "git", "project": {"name": "P"},
+                       "links": {"self": [{"href": "https://bbs/p/r/browse"}]}},
+        "actor": {"displayName": "D", "username": "d"},
+        "push": {"changes": [{"new": {"type": "branch", "name": "dev",
+                                      "target": {"hash": "h3"}}, "old": None}]}}).encode())
+    changes, vcs = BitbucketServerEventHandler(None, {}).process(request)
+    assert (vcs, [c["branch"] for c in changes]) == ("git", ["refs/heads/dev"])
+    handler = GitoriousHandler(None, True)
+    assert handler.process_change({"after": "000", "ref": "r"}, "o", "n", "u", "p") == []
 
 
 class FakePoller:

@@ -46,6 +46,10 @@ class BitbucketCloudEventHandler(PullRequestMixin):
 
     # -- dispatch --------------------------------------------------------------------------
     def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
+        return self.process(request)
+
+    def process(self, request: server.Request) -> tuple[list[dict[str, Any]], str]:
+        """The changes of the event in `request` (by its `X-Event-Key`) and the VCS."""
         content_type = bytes2unicode(request.getHeader(b"Content-Type")) or ""
         if not content_type.startswith("application/json"):
             raise ValueError(f"Unknown content type: {content_type}")

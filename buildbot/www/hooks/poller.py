@@ -17,8 +17,8 @@ from buildbot.www.hooks.base import BaseHookHandler
 class PollingHandler(BaseHookHandler):
     """Polls change sources that have a `force()` method."""
 
-    async def getChanges(self, request: server.Request) -> tuple[list[dict[str, Any]], None]:
-        args: dict[bytes, list[bytes]] = request.args or {}
+    async def getChanges(self, req: server.Request) -> tuple[list[dict[str, Any]], None]:
+        args: dict[bytes, list[bytes]] = req.args or {}
         wanted = [bytes2unicode(n) for n in args.get(b"poller", [])]
         allowed = None
         if isinstance(self.options, dict) and "allowed" in self.options:

@@ -101,18 +101,21 @@ def check_builders(config: MasterConfig) -> None:
     seen_names: set[str] = set()
     seen_dirs: set[str] = set()
     for b in config.builders:
-        unknown = {w for w in b.workernames if w not in worker_names}
-        if unknown:
-            shown = ", ".join(repr(w) for w in sorted(unknown, key=str))
-            error(f"builder '{b.name}' uses unknown workers {shown}")
-        if b.name in seen_names:
-            error(f"duplicate builder name '{b.name}'")
+        unknown = sorted({w for w in b.workernames if w not in worker_names}, key=str)
+        # (is it wrong, what to say), in the order a builder's errors are reported
+        verdicts = (
+            (bool(unknown), f"builder '{b.name}' uses unknown workers "
+                            f"{', '.join(repr(w) for w in unknown)}"),
+            (b.name in seen_names, f"duplicate builder name '{b.name}'"),
+            (b.builddir in seen_dirs, f"duplicate builder builddir '{b.builddir}'"),
+            (b.project is not None and b.project not in project_names,
+             f"builder '{b.name}' uses unknown project name '{b.project}'"),
+        )
+        for wrong, message in verdicts:
+            if wrong:
+                error(message)
         seen_names.add(b.name)
-        if b.builddir in seen_dirs:
-            error(f"duplicate builder builddir '{b.builddir}'")
         seen_dirs.add(b.builddir)
-        if b.project is not None and b.project not in project_names:
-            error(f"builder '{b.name}' uses unknown project name '{b.project}'")
 
 
 def _port_key(port: Any) -> Any:

@@ -271,11 +271,12 @@ def loadConfigDict(basedir: str, configFileName: str) -> tuple[str, dict[str, An
     `FileLoader.loadConfig`); without one, the first such error is raised at once.
     """
     basedir = os.path.expanduser(basedir)
-    if not os.path.isdir(basedir):
-        raise ConfigErrors([f"basedir '{basedir}' does not exist"])
     filename = os.path.join(basedir, configFileName)
-    if not os.path.exists(filename):
-        raise ConfigErrors([f"configuration file '{filename}' does not exist"])
+    missing = (f"basedir '{basedir}' does not exist" if not os.path.isdir(basedir) else
+               f"configuration file '{filename}' does not exist"
+               if not os.path.exists(filename) else None)
+    if missing is not None:
+        raise ConfigErrors([missing])
     try:
         # Bytes: compile() then honours a PEP 263 coding line (UTF-8 otherwise), and bad
         # bytes surface as a SyntaxError like any other mistake in the file.

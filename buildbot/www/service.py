@@ -11,6 +11,7 @@ resource tree and moves the port if `c['www']['port']` changed.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import secrets
 from importlib import metadata
@@ -53,6 +54,13 @@ REVOCATION_REFRESH = 10.0  # seconds
 
 def find_plugins() -> dict[str, metadata.EntryPoint]:
     """Installed web plugins (entry point group `buildbot.www`), by name."""
+    return dict(_installed_plugins())
+
+
+@functools.cache
+def _installed_plugins() -> dict[str, metadata.EntryPoint]:
+    # Read once per process, as 4.3 does: scanning every installed distribution's entry
+    # points took a quarter of a reconfig with 1000 builders.
     return {ep.name: ep for ep in metadata.entry_points(group="buildbot.www")}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from email.utils import formatdate
+from enum import IntEnum
 from typing import Any
 from urllib.parse import unquote
 
@@ -39,13 +40,18 @@ from buildbot.www.resource import AsyncResource, finish, query_args
 
 log = Logger()
 
-JSONRPC_CODES = {
-    "parse_error": -32700,
-    "invalid_request": -32600,
-    "method_not_found": -32601,
-    "invalid_params": -32602,
-    "internal_error": -32603,
-}
+class JsonRpcError(IntEnum):
+    """The error codes JSON-RPC 2.0 reserves (jsonrpc.org/specification#error_object)."""
+
+    PARSE_ERROR = -32700
+    INVALID_REQUEST = -32600
+    METHOD_NOT_FOUND = -32601
+    INVALID_PARAMS = -32602
+    INTERNAL_ERROR = -32603
+
+
+# 4.3's public name for them, by lower-case name
+JSONRPC_CODES = {code.name.lower(): int(code) for code in JsonRpcError}
 
 
 class BadJsonRpc2(Exception):

@@ -1,5 +1,5 @@
 """The BuildMaster: builds the service tree, loads master.cfg, and runs start-up, reconfig
-and shutdown in the reference's order (see ../shared/spec/process.md §1-§5)."""
+and shutdown in the reference's order (docs/architecture.md, "Master life cycle")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The import rules of STYLE.md §1, checked on every module under buildbot/ with `ast`.
+"""The import rules of docs/contributing.md ("Layers"), checked on every module under buildbot/
+with `ast`.
 
 Every import counts: module level, inside functions, under `if TYPE_CHECKING:`. A failure
 lists each offending import as `path:line: <module> (<layer>) imports <target> (<layer>)`.
@@ -112,7 +113,8 @@ def violations(root: Path = ROOT) -> list[str]:
 @pytest.mark.slow  # parses every module of the tree (a few hundred files): ~2 s of CPU
 def test_every_import_follows_the_layering() -> None:
     bad = violations()
-    assert not bad, "imports breaking STYLE.md §1:\n" + "\n".join(bad)
+    assert not bad, ("imports breaking the layering rules of docs/contributing.md:\n"
+                     + "\n".join(bad))
 
 
 def test_the_checker_sees_function_level_and_type_checking_imports(tmp_path: Path) -> None:

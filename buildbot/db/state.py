@@ -1,8 +1,8 @@
 """The `objects` and `object_state` tables: small JSON state kept by masters, schedulers,
 change sources and other services across restarts.
 
-Objects are identified by (name, class_name) exactly as Buildbot 4.3 names them (see
-db-schema.md §2.7), so that state written by Buildbot 4.3 is found again.
+Objects are identified by (name, class_name) exactly as Buildbot 4.3 names them (its
+`objects` rows), so that state written by Buildbot 4.3 is found again.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Master-side ends of the file transfer commands (worker-protocol.md §4.4).
+"""Master-side ends of the file transfer commands (the stock worker's upload/download protocol).
 
 The worker calls these objects block by block, stop-and-wait: `remote_write(data)` for
 uploads, `remote_read(maxlength)` for downloads. Every block goes straight to (or comes straight

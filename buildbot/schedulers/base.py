@@ -1,5 +1,5 @@
 """The scheduler base classes: configuration checks, ownership, enabling, consuming changes
-and creating buildsets (process.md §4.5, §6.2, §6.3)."""
+and creating buildsets, as Buildbot 4.3's schedulers do."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SingleBranchScheduler and AnyBranchScheduler: build on changes, optionally once the tree
-has been stable for `treeStableTimer` seconds (process.md §6.2)."""
+has been stable for `treeStableTimer` seconds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""File transfer steps between the master and the worker (worker-protocol.md §4.4).
+"""File transfer steps between the master and the worker (the stock worker's upload/download commands).
 
 Uploads stream block by block into a temporary file beside the destination on the master;
 downloads read the master file block by block. A failed or interrupted transfer leaves no

@@ -63,7 +63,7 @@ class Events:
 
 
 class StandInWorker:
-    """Plays `AbstractWorker`: the handshake of worker-protocol.md §2.1, recorded."""
+    """Plays `AbstractWorker`: the handshake of the stock worker, recorded."""
 
     def __init__(self, name: str, builders: list[tuple[str, str]] | None = None) -> None:
         self.name = name

@@ -1,4 +1,4 @@
-"""Translation of PB-style command arguments for msgpack workers (worker-protocol.md §5.8)."""
+"""Translation of PB-style command arguments for msgpack workers."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The WebSocket side (authentication, framing, sequence numbers, responses) is in
 `manager/msgpack.py`; this module turns the Connection contract into msgpack requests and the
 worker's requests (`update`, `complete`, transfer ops) into calls on the master-side objects,
-in the same form PB delivers them (worker-protocol.md §5):
+in the same form PB delivers them:
 
 - `update` args `[[key, value], ...]` become one `remote_update([[{key: value}, 0], ...])` call
   (text values `[text, [nl...], [ts...]]` → text; `log` → `(name, text)`);

@@ -1,7 +1,7 @@
 """Command arguments for msgpack workers: PB-style step arguments to absolute-path arguments.
 
 Over PB the worker joins the paths a step sends with its builder directory; over msgpack the
-master sends absolute paths and the snake_case transfer names (worker-protocol.md §5.8). The
+master sends absolute paths and the snake_case transfer names (what buildbot-worker 4.3's msgpack side expects). The
 paths follow the worker's rules (`system` in the worker info: Windows for `nt`, POSIX
 otherwise) and `~` is expanded with the worker's environment.
 """
@@ -52,7 +52,7 @@ def _paths(value: Any) -> list[Any]:
 
 def _plain_command(command: Any) -> Any:
     # The worker only recognises obfuscated items as tuples, which msgpack cannot carry:
-    # send the real text (as worker-protocol.md §5.8 prescribes).
+    # send the real text (as buildbot-worker 4.3's msgpack side expects).
     if not isinstance(command, (list, tuple)):
         return command
     return [w[1] if isinstance(w, (list, tuple)) and len(w) == 3 and w[0] == "obfuscated"

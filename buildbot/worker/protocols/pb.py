@@ -3,7 +3,7 @@
 The port, the MD5 challenge and the realm live in `manager/pb.py`; this module is the
 per-connection object. The worker's bot (the login *mind*) answers `print`, `getWorkerInfo`,
 `setBuilderList` and `shutdown`; each builder's "worker for builder" reference answers
-`startBuild`, `startCommand` and `interruptCommand` (worker-protocol.md §2).
+`startBuild`, `startCommand` and `interruptCommand`.
 """
 
 from __future__ import annotations

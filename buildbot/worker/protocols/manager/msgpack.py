@@ -1,4 +1,4 @@
-"""msgpack-over-WebSocket port manager (`msgpack_experimental_v7`, worker-protocol.md §5).
+"""msgpack-over-WebSocket port manager (`msgpack_experimental_v7`, as buildbot-worker 4.3 speaks it).
 
 An autobahn WebSocket server per port. The worker authenticates with HTTP Basic in the opening
 handshake (none → 401, unparsable → 400, unknown name or wrong password → 401). Each binary

@@ -2,7 +2,7 @@
 
 Each dispatcher is a Twisted cred realm and checker behind a `PBServerFactory(Portal)`, so a
 stock PB client (the worker) logs in with the MD5 challenge of `twisted.spread.pb`
-(worker-protocol.md §1.3-1.6). Bad credentials surface to the worker as `UnauthorizedLogin`
+(as buildbot-worker 4.3 does). Bad credentials surface to the worker as `UnauthorizedLogin`
 only (any other error type makes the worker process exit); every other refusal does exit it.
 """
 

@@ -94,36 +94,37 @@ class SetPropertyFromCommand(ShellMixin, BuildStep):
     def __init__(self, property: Any = None, extract_fn: Any = None, strip: bool = True,
                  includeStdout: bool = True, includeStderr: bool = False,
                  **kwargs: Any) -> None:
-        kwargs = self.setupShellMixin(kwargs)
-        self.property = property
-        self.extract_fn = extract_fn
-        self.strip = strip
-        self.includeStdout = includeStdout
-        self.includeStderr = includeStderr
+        kwargs = self.setupShellMixin(kwargs)  # its config errors come first, as in 4.3
         if (property is None) == (extract_fn is None):
             config.error("Exactly one of property and extract_fn must be set")
         super().__init__(**kwargs)
-        if self.extract_fn:
-            # extract_fn always gets both streams
-            self.includeStderr = True
+        self.property, self.extract_fn, self.strip = property, extract_fn, strip
+        self.includeStdout = includeStdout
+        # extract_fn always gets both streams
+        self.includeStderr = True if extract_fn else includeStderr
         self.observer = logobserver.BufferLogObserver(wantStdout=self.includeStdout,
                                                       wantStderr=self.includeStderr)
         self.addLogObserver("stdio", self.observer)
 
+    def property_changes(self, cmd: Any) -> dict[str, Any] | None:
+        """The properties the finished command sets; None when a failed command must not set
+        `property` (extract_fn decides on its own, from the exit code it is given)."""
+        stdout = self.observer.getStdout()
+        if not self.property:
+            return dict(self.extract_fn(cmd.rc, stdout, self.observer.getStderr()))
+        if cmd.didFail():
+            return None
+        return {self.property: stdout.strip() if self.strip else stdout}
+
     async def run(self) -> int:
         cmd = await self.makeRemoteShellCommand()
-        await self.runCommand(cmd)
-        await self.getLog("stdio").finish()
-        if self.property:
-            if cmd.didFail():
-                return FAILURE
-            value = self.observer.getStdout()
-            if self.strip:
-                value = value.strip()
-            changes = {self.property: value}
-        else:
-            changes = dict(self.extract_fn(cmd.rc, self.observer.getStdout(),
-                                           self.observer.getStderr()))
+        try:
+            await self.runCommand(cmd)
+        finally:  # the observer has seen everything once the log is finished
+            await self.getLog("stdio").finish()
+        changes = self.property_changes(cmd)
+        if changes is None:
+            return FAILURE
         for name, value in changes.items():
             self.setProperty(name, value, "SetPropertyFromCommand Step")
         await self.addCompleteLog(
@@ -189,22 +190,26 @@ class WarningCountingShellCommand(ShellMixin, CompositeStepMixin, BuildStep):
                  maxWarnCount: Any = None, directoryEnterPattern: Any = None,
                  directoryLeavePattern: Any = None, suppressionFile: Any = None,
                  suppressionList: Any = None, **kwargs: Any) -> None:
+        # checked first: 4.3 reports it before any argument error of the shell mixin
+        if self.is_exact_step_class(WarningCountingShellCommand) and not kwargs.get("command"):
+            config.error("WarningCountingShellCommand's 'command' argument is not specified")
+        super().__init__(**self.setupShellMixin(kwargs))
+        # A given value replaces the class default; an empty one keeps it. warningPattern is
+        # the exception: an explicit None turns warning counting off.
+        given = {"directoryEnterPattern": directoryEnterPattern,
+                 "directoryLeavePattern": directoryLeavePattern,
+                 "suppressionFile": suppressionFile}
+        given = {attr: value for attr, value in given.items() if value}
         if warningPattern is not WarningCountingShellCommand._unset:
-            self.warningPattern = warningPattern
-        if directoryEnterPattern:
-            self.directoryEnterPattern = directoryEnterPattern
-        if directoryLeavePattern:
-            self.directoryLeavePattern = directoryLeavePattern
-        if suppressionFile:
-            self.suppressionFile = suppressionFile
+            given["warningPattern"] = warningPattern
+        for attr, value in given.items():
+            setattr(self, attr, value)
+        # a list of (file-re, warning-re, start, end) tuples given in master.cfg; the compiled
+        # form, with those of suppressionFile, goes to `suppressions` when the step runs
         self.suppressionList = suppressionList
         self.warningExtractor = (warningExtractor or
                                  WarningCountingShellCommand.warnExtractWholeLine)
         self.maxWarnCount = maxWarnCount
-        if self.is_exact_step_class(WarningCountingShellCommand) and not kwargs.get("command"):
-            config.error("WarningCountingShellCommand's 'command' argument is not specified")
-        kwargs = self.setupShellMixin(kwargs)
-        super().__init__(**kwargs)
         self.suppressions: list[tuple[Any, Any, int | None, int | None]] = []
         self.directoryStack: list[str] = []
         self.warnCount = 0
@@ -287,8 +292,10 @@ class WarningCountingShellCommand(ShellMixin, CompositeStepMixin, BuildStep):
     async def run(self) -> int:
         await self.setup_suppression()
         cmd = await self.makeRemoteShellCommand()
-        await self.runCommand(cmd)
-        await self.finish_logs()
+        try:
+            await self.runCommand(cmd)
+        finally:  # counted warnings are final only once stdio is finished
+            await self.finish_logs()
         await self.createSummary()
         return self.evaluateCommand(cmd)
 

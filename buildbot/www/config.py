@@ -21,20 +21,24 @@ log = Logger()
 # Keys of c['www'] that never reach the browser.
 PRIVATE_KEYS = frozenset({"change_hook_dialects", "custom_templates_dir"})
 
-THEME_VARIABLES = (
-    ("bb-sidebar-background-color", "#30426a"),
-    ("bb-sidebar-header-background-color", "#273759"),
-    ("bb-sidebar-header-text-color", "#fff"),
-    ("bb-sidebar-title-text-color", "#627cb7"),
-    ("bb-sidebar-footer-background-color", "#273759"),
-    ("bb-sidebar-button-text-color", "#b2bfdc"),
-    ("bb-sidebar-button-hover-background-color", "#1b263d"),
-    ("bb-sidebar-button-hover-text-color", "#fff"),
-    ("bb-sidebar-button-current-background-color", "#273759"),
-    ("bb-sidebar-button-current-text-color", "#b2bfdc"),
-    ("bb-sidebar-stripe-hover-color", "#e99d1a"),
-    ("bb-sidebar-stripe-current-color", "#8c5e10"),
-)
+# The UI's theme colours (c['www']['theme'] overrides them), all of the sidebar: CSS
+# variable `bb-sidebar-<part>` and its default.
+_SIDEBAR_COLOURS = {
+    "background-color": "#30426a",
+    "header-background-color": "#273759",
+    "header-text-color": "#fff",
+    "title-text-color": "#627cb7",
+    "footer-background-color": "#273759",
+    "button-text-color": "#b2bfdc",
+    "button-hover-background-color": "#1b263d",
+    "button-hover-text-color": "#fff",
+    "button-current-background-color": "#273759",
+    "button-current-text-color": "#b2bfdc",
+    "stripe-hover-color": "#e99d1a",
+    "stripe-current-color": "#8c5e10",
+}
+THEME_VARIABLES = tuple((f"bb-sidebar-{part}", colour)
+                        for part, colour in _SIDEBAR_COLOURS.items())
 
 CONFIG_PLACEHOLDER = " <!-- BUILDBOT_CONFIG_PLACEHOLDER -->"
 THEME_BEGIN = "<!-- BUILDBOT_THEME_CSS_PLACEHOLDER_BEGIN -->"

@@ -264,17 +264,16 @@ class GitHubAuth(OAuth2Auth):
         return answer
 
     def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
-        if self.apiVersion == 4:
-            return self.getUserInfoFromOAuthClient_v4(c)
-        return self.getUserInfoFromOAuthClient_v3(c)
+        by_version = {3: self.getUserInfoFromOAuthClient_v3,
+                      4: self.getUserInfoFromOAuthClient_v4}
+        return by_version[self.apiVersion](c)
 
     def getUserInfoFromOAuthClient_v3(self, c: requests.Session) -> dict[str, Any]:
         """The user, primary email and organizations from the REST API."""
-        me = self.get(c, "/user")
-        primary = [e["email"] for e in self.get(c, "/user/emails") if e.get("primary")]
-        orgs = self.get(c, "/user/orgs")
-        return {"full_name": me["name"], "email": primary[0] if primary else me["email"],
-                "username": me["login"], "groups": [org["login"] for org in orgs]}
+        me, emails, orgs = (self.get(c, path) for path in ("/user", "/user/emails", "/user/orgs"))
+        primary = next((e["email"] for e in emails if e.get("primary")), me["email"])
+        return {"full_name": me["name"], "email": primary, "username": me["login"],
+                "groups": [org["login"] for org in orgs]}
 
     def getUserInfoFromOAuthClient_v4(self, c: requests.Session) -> dict[str, Any]:
         """The user and organizations (and teams, if asked for) from the GraphQL API."""

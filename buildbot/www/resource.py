@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
+from twisted.web import error as web_error
 from twisted.web import resource, server
 from zope.interface import implementer
 
@@ -197,31 +198,42 @@ class Resource(resource.Resource):
                           writeError: Callable[..., None] | None = None) -> int:
         """Render with `_callable(request)`; its (awaited) bytes become the body.
 
-        A `Redirect` redirects; another exception calls `writeError(message, errcode=500)`
-        if given, else answers 500 and logs it.
+        A `Redirect` redirects; an HTTP error (ours or twisted.web's) is answered with its
+        status and message, anything else with 500 (and logged): through
+        `writeError(message, errcode=...)` if given, else as plain text.
         """
-        async def run() -> None:
+        def plain_text(message: bytes, errcode: int = 400) -> None:
+            request.setResponseCode(errcode)
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            finish(request, message)
+
+        async def answer() -> None:
             try:
                 body = await maybe_await(_callable(request))
-            except Redirect as e:
-                if not request_gone(request):
-                    redirect_to(request, e.url)
-                return
-            except Exception as e:  # noqa: BLE001 - a plugin's failure must not kill the site
-                log.failure("while rendering {uri}", uri=request.uri)
+            except Exception as e:  # noqa: BLE001 - every failure is answered; bugs logged
+                status, message = _failure_answer(e)
+                if status == 500:
+                    log.failure("while rendering {uri}", uri=request.uri)
                 if request_gone(request):
                     return
-                if writeError is not None:
-                    writeError(repr(e).encode(), errcode=500)
-                    return
-                request.setResponseCode(500)
-                finish(request, b"internal error - see logs")
+                if isinstance(e, Redirect):
+                    redirect_to(request, protect_redirect_url(e.url.encode("utf-8")))
+                else:
+                    (writeError or plain_text)(message, errcode=status)
                 return
-            if not request_gone(request):
-                finish(request, body if isinstance(body, bytes) else (body or b""))
+            finish(request, body if isinstance(body, bytes) else (body or b""))
 
-        defer.ensureDeferred(run())
+        defer.ensureDeferred(answer())
         return server.NOT_DONE_YET
+
+
+def _failure_answer(e: Exception) -> tuple[int, bytes]:
+    """Status and message answering a render that raised `e`."""
+    if isinstance(e, HttpError):
+        return e.status, e.message.encode("utf-8")
+    if isinstance(e, web_error.Error):
+        return int(e.status), e.message or b""
+    return 500, b"internal error - see logs"
 
 
 class RedirectResource(Resource):

@@ -98,3 +98,61 @@ def test_protected_resource() -> None:
     wrapped = www.setupProtectedResource(
         inner, [InMemoryUsernamePasswordDatabaseDontUse(user=b"pw")])
     assert isinstance(wrapped, HTTPAuthSessionWrapper)
+
+
+@pytest.mark.parametrize(("raise_", "status", "body"), [
+    (None, 200, b"ok"),
+    (("http", 404), 404, b"nope"),
+    (("twisted", 403), 403, b"denied"),
+    (("bug", 0), 500, b"internal error - see logs"),
+])
+@pytest_twisted.ensureDeferred
+async def test_async_render_helper(raise_: Any, status: int, body: bytes,
+                                   logged_errors: Any) -> None:
+    """4.3's helper for plugin resources: body, or an answer for each kind of failure."""
+    from twisted.web import error as web_error
+
+    from buildbot.www.resource import HttpError
+
+    async def render(request: Any) -> bytes:
+        if raise_ is None:
+            return b"ok"
+        kind, code = raise_
+        if kind == "http":
+            raise HttpError(code, "nope")
+        if kind == "twisted":
+            raise web_error.Error(code, b"denied")
+        raise ValueError("a bug")
+
+    request = DummyRequest([b""])
+    done = request.notifyFinish()
+    Resource(None).asyncRenderHelper(request, render)
+    await done
+    assert (request.responseCode or 200, b"".join(request.written)) == (status, body)
+    # only the bug is logged (with its traceback)
+    assert len(logged_errors.flush(ValueError)) == (1 if status == 500 else 0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_async_render_helper_redirect_and_custom_errors(logged_errors: Any) -> None:
+    from buildbot.www.resource import Redirect
+
+    async def redirect(request: Any) -> bytes:
+        raise Redirect("/next\r\nSet-Cookie: x")
+
+    request = DummyRequest([b""])
+    done = request.notifyFinish()
+    Resource(None).asyncRenderHelper(request, redirect)
+    await done
+    assert (request.responseCode, request.responseHeaders.getRawHeaders(b"location")) == (
+        302, [b"/next"])  # cut at the line break: no header injection
+
+    errors: list[tuple[bytes, int]] = []
+
+    def fail(request: Any) -> bytes:
+        raise KeyError("x")
+
+    Resource(None).asyncRenderHelper(DummyRequest([b""]), fail,
+                                     lambda msg, errcode: errors.append((msg, errcode)))
+    assert errors == [(b"internal error - see logs", 500)]
+    assert len(logged_errors.flush(KeyError)) == 1

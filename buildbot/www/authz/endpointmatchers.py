@@ -126,9 +126,7 @@ class AnyControlEndpointMatcher(EndpointMatcherBase):
 
     async def match(self, ep: tuple[Any, ...], action: str = "",
                     options: dict[str, Any] | None = None) -> Any:
-        if action.lower() != "get":
-            return Match(self.master)
-        return None
+        return None if action.lower() == "get" else Match(self.master)
 
 
 class _BuilderPatternMatcher(EndpointMatcherBase):

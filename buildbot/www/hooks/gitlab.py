@@ -19,17 +19,15 @@ def _author(commit: dict[str, Any]) -> str:
 
 
 def _mr_properties(mr: dict[str, Any], event: str) -> dict[str, Any]:
-    return {
-        "source_branch": mr["source_branch"],
-        "source_project_id": mr["source_project_id"],
-        "source_repository": mr["source"]["git_http_url"],
-        "source_git_ssh_url": mr["source"]["git_ssh_url"],
-        "target_branch": mr["target_branch"],
-        "target_project_id": mr["target_project_id"],
-        "target_repository": mr["target"]["git_http_url"],
-        "target_git_ssh_url": mr["target"]["git_ssh_url"],
-        "event": event,
-    }
+    """The build properties of a merge request event (4.3's names): four per side."""
+    props: dict[str, Any] = {"event": event}
+    for side in ("source", "target"):
+        project = mr[side]
+        props.update({f"{side}_branch": mr[f"{side}_branch"],
+                      f"{side}_project_id": mr[f"{side}_project_id"],
+                      f"{side}_repository": project["git_http_url"],
+                      f"{side}_git_ssh_url": project["git_ssh_url"]})
+    return props
 
 
 class GitLabHandler(BaseHookHandler):

@@ -5,6 +5,8 @@ Defaults are not written here: gen_reference.py reads them from a fresh `MasterC
 `PLUGIN_EXAMPLES`: examples for the most used plugins (tests/docs run each one through the
 configuration loader's error capture, so they stay valid); the other plugins get an example
 built from their required arguments. `UTIL_SECTIONS`: how the `util` namespace is grouped.
+`MORE_PLUGINS`: where to find the components 4.3 makes importable by module path only (not
+through `buildbot.plugins`): public 4.3 classes of those packages deriving from that base.
 """
 
 from __future__ import annotations
@@ -260,4 +262,15 @@ PLUGIN_EXAMPLES: dict[str, str] = {
                                   "choices=['staging', 'prod'], default='staging')",
     "util.OldBuildCanceller": "util.OldBuildCanceller('canceller', filters=[(['build'], "
                               "util.SourceStampFilter(branch_eq=['main']))])",
+}
+
+# namespace -> (module prefixes, base class as "module:Class", or None for every public class)
+MORE_PLUGINS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "steps": (("buildbot.steps",), "buildbot.process.buildstep:BuildStep"),
+    "changes": (("buildbot.changes",), "buildbot.changes.base:ChangeSource"),
+    "schedulers": (("buildbot.schedulers",), "buildbot.schedulers.base:BaseScheduler"),
+    "reporters": (("buildbot.reporters",), "buildbot.reporters.base:ReporterBase"),
+    "worker": (("buildbot.worker",), "buildbot.worker.base:AbstractWorker"),
+    "machine": (("buildbot.machine.generic", "buildbot.machine.latent"), None),
+    "secrets": (("buildbot.secrets",), "buildbot.secrets.providers.base:SecretProviderBase"),
 }

@@ -64,10 +64,9 @@ class OAuth2Auth(AuthBase):
     def __init__(self, clientId: Any, clientSecret: Any, autologin: bool = False,
                  ssl_verify: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.clientId = clientId
-        self.clientSecret = clientSecret
-        self.autologin = autologin
-        self.ssl_verify = ssl_verify
+        # the client's credentials may be secrets (rendered when used)
+        self.clientId, self.clientSecret = clientId, clientSecret
+        self.autologin, self.ssl_verify = autologin, ssl_verify
 
     def reconfigAuth(self, master: Any, new_config: Any) -> None:
         super().reconfigAuth(master, new_config)
@@ -309,11 +308,10 @@ class GitLabAuth(OAuth2Auth):
 
     def __init__(self, instanceUri: str, clientId: Any, clientSecret: Any,
                  **kwargs: Any) -> None:
-        uri = instanceUri.rstrip("/")
-        self.authUri = f"{uri}/oauth/authorize"
-        self.tokenUri = f"{uri}/oauth/token"
-        self.resourceEndpoint = f"{uri}/api/v4"
         super().__init__(clientId, clientSecret, **kwargs)
+        site = instanceUri.rstrip("/")  # gitlab.com or a self-hosted instance
+        self.authUri, self.tokenUri, self.resourceEndpoint = (
+            f"{site}/oauth/authorize", f"{site}/oauth/token", f"{site}/api/v4")
 
     def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
         me = self.get(c, "/user")
@@ -332,12 +330,14 @@ class BitbucketAuth(OAuth2Auth):
     resourceEndpoint = "https://api.bitbucket.org/2.0"
 
     def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
+        def values(path: str) -> list[dict[str, Any]]:  # Bitbucket pages its lists
+            listed: list[dict[str, Any]] = self.get(c, path)["values"]
+            return listed
+
         me = self.get(c, "/user")
-        primary = [e["email"] for e in self.get(c, "/user/emails")["values"]
-                   if e.get("is_primary")]
-        workspaces = self.get(c, "/workspaces?role=member")["values"]
-        return {"full_name": me["display_name"], "email": primary[0] if primary else None,
-                "username": me["username"], "groups": [w["slug"] for w in workspaces]}
+        email = next((e["email"] for e in values("/user/emails") if e.get("is_primary")), None)
+        return {"username": me["username"], "full_name": me["display_name"], "email": email,
+                "groups": [w["slug"] for w in values("/workspaces?role=member")]}
 
 
 class OAuth2LoginResource(AsyncResource):

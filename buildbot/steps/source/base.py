@@ -55,6 +55,16 @@ def effective_method(mode: Any, method: Any, default_full: str = "fresh") -> Any
     return default_full if mode == "full" else None
 
 
+async def remove_each(paths: Sequence[str], remove: Callable[[str], Awaitable[Any]]) -> Any:
+    """`remove` each path in turn (old workers take one path per rmdir), stopping at the
+    first failure. The removeFiles of 4.3's steps: the failing call's true result, else 0."""
+    for path in paths:
+        failed = await remove(path)
+        if failed:
+            return failed
+    return 0
+
+
 class Source(BuildStep, CompositeStepMixin):
     """Check out sources into `workdir` (default: the build's workdir); halts on failure.
 

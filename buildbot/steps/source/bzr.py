@@ -64,7 +64,7 @@ class Bzr(VcCommandMixin, Source):
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
         if self.repourl is None:
             self.repourl = posixpath.join(self.baseURL, self.branch)
-        if await self.run_tool(["bzr", "--version"]) != 0:
+        if not await self.checkBzr():
             raise WorkerSetupError("bzr is not installed on worker")
         if await self.sourcedirIsPatched():
             await self.bzr("clean-tree", "--ignored", "--force")
@@ -112,6 +112,10 @@ class Bzr(VcCommandMixin, Source):
         await self.remove_dir("build")
         await self.mode_incremental()
         await self.copy_dir("source", "build")
+
+    async def checkBzr(self) -> bool:
+        """True when `bzr --version` works; a failing one fails the step, as in 4.3."""
+        return await self.tool_works(["bzr", "--version"], abandonOnFailure=True)
 
     async def clean(self) -> None:
         await self.bzr("clean-tree", "--ignored", "--force")

@@ -67,10 +67,9 @@ class CVS(VcCommandMixin, Source):
         self.revision = revision
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
         self.method = method_for_mode(self.mode, self.method)
-        if await self.cvs("--version") != 0:
+        if not await self.checkCvs():
             raise WorkerSetupError("CVS is not installed on worker")
-        if self.login:
-            await self.cvs("-d", self.cvsroot, "login", initialStdin=self.login + "\n")
+        await self.checkLogin()
         if await self.sourcedirIsPatched():
             await self.purge(False)
         await self._getAttrGroupMember("mode", self.mode)()
@@ -78,6 +77,15 @@ class CVS(VcCommandMixin, Source):
             await self.patch(patch)
         self.parseGotRevision()
         return SUCCESS
+
+    async def checkCvs(self) -> bool:
+        """True when `cvs --version` works; a failing one fails the step, as in 4.3."""
+        return await self.tool_works(["cvs", "--version"], abandonOnFailure=True)
+
+    async def checkLogin(self) -> None:
+        """`cvs login` with the `login` password on stdin, when one is configured."""
+        if self.login:
+            await self.cvs("-d", self.cvsroot, "login", initialStdin=self.login + "\n")
 
     async def cvs(self, *args: Any, **kwargs: Any) -> Any:
         return await self.run_tool(["cvs", *args], **kwargs)
@@ -95,9 +103,19 @@ class CVS(VcCommandMixin, Source):
         if not await self._sourcedirIsUpdatable():
             log.info("CVS repo not present, making full checkout")
             return await self.doCheckout(self.workdir)
-        if self.method not in ("clean", "fresh"):
+        by_method = {"clean": self.clean, "fresh": self.fresh}
+        if self.method not in by_method:
             raise ValueError("Unknown method, check your configuration")
-        await self.purge(self.method == "fresh")
+        return await by_method[self.method]()
+
+    async def clean(self) -> Any:
+        """Discard local changes, keep ignored files, then update."""
+        await self.purge(False)
+        return await self.doUpdate()
+
+    async def fresh(self) -> Any:
+        """Discard local changes and ignored files, then update."""
+        await self.purge(True)
         return await self.doUpdate()
 
     async def _clobber(self) -> None:

@@ -41,10 +41,14 @@ class Darcs(VcCommandMixin, Source):
         if errors:
             raise ConfigErrors(errors)
 
+    async def checkDarcs(self) -> bool:
+        """Whether `darcs --version` works on the worker."""
+        return await self.tool_works(["darcs", "--version"])
+
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.revision = revision
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
-        if await self.run_tool(["darcs", "--version"], abandonOnFailure=False) != 0:
+        if not await self.checkDarcs():
             raise WorkerSetupError("Darcs is not installed on worker")
         if await self.sourcedirIsPatched():
             await self.copy()

@@ -11,7 +11,7 @@ from buildbot.interfaces import WorkerSetupError
 from buildbot.process import buildstep
 from buildbot.process.remotecommand import RemoteShellCommand
 from buildbot.process.results import SUCCESS
-from buildbot.steps.source.base import Source
+from buildbot.steps.source.base import Source, remove_each
 
 log = Logger()
 
@@ -195,6 +195,14 @@ class Mercurial(Source):
         return await self.with_retries(
             lambda last: self._dovccmd(command, abandonOnFailure=last),
             before_retry=self._clobber)
+
+    async def removeFiles(self, files: list[str]) -> Any:
+        """Remove `files` one rmdir each; the exit code of the first that fails, else 0."""
+        async def rmdir(path: str) -> Any:
+            cmd = await self.worker_command("rmdir", {"dir": path, "logEnviron": self.logEnviron},
+                                            abandonOnFailure=False)
+            return cmd.rc
+        return await remove_each(files, rmdir)
 
     async def checkHg(self) -> bool:
         return bool(await self._dovccmd(["--version"]) == 0)

@@ -10,7 +10,7 @@ from buildbot.config.errors import ConfigErrors
 from buildbot.interfaces import WorkerSetupError
 from buildbot.process.buildstep import BuildStepFailed
 from buildbot.process.results import SUCCESS
-from buildbot.steps.source.base import Source
+from buildbot.steps.source.base import Source, remove_each
 from buildbot.steps.source.vc_commands import (
     VcCommandMixin,
     full_copy_mode_errors,
@@ -60,7 +60,7 @@ class Monotone(VcCommandMixin, Source):
         # the URL may have been a renderable: pull from what it rendered to
         self.sourcedata = f"{self.repourl}?{self.branch}"
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
-        if await self.mtn("--version", abandonOnFailure=False) != 0:
+        if not await self.checkMonotone():
             raise WorkerSetupError("Monotone is not installed on worker")
         await self._checkDb()
         await self._retryPull()
@@ -73,6 +73,14 @@ class Monotone(VcCommandMixin, Source):
             await self.patch(patch)
         await self.parseGotRevision()
         return SUCCESS
+
+    async def checkMonotone(self) -> bool:
+        """Whether `mtn --version` works on the worker."""
+        return await self.tool_works(["mtn", "--version"])
+
+    async def removeFiles(self, files: list[str]) -> Any:
+        """Remove `files` one rmdir each; true (the failure) at the first that fails, else 0."""
+        return await remove_each(files, lambda path: self.runRmdir(path, abandonOnFailure=False))
 
     async def mtn(self, *args: Any, **kwargs: Any) -> Any:
         return await self.run_tool(["mtn", *args], **kwargs)
@@ -119,13 +127,9 @@ class Monotone(VcCommandMixin, Source):
         if not files:
             return
         if self.workerVersionIsOlderThan("rmdir", "2.14"):
-            failed = False
-            for name in files:  # old workers remove one path per command
-                if await self.runRmdir(name, abandonOnFailure=False):
-                    failed = True
-                    break
+            failed = await self.removeFiles(files)
         else:
-            failed = bool(await self.runRmdir(files, abandonOnFailure=False))
+            failed = await self.runRmdir(files, abandonOnFailure=False)
         if failed:
             log.info("Failed removing files")
             raise BuildStepFailed()

@@ -114,11 +114,14 @@ class P4(VcCommandMixin, Source):
             config.error(f"p4client_type {self.p4client_type} is not an IRenderable, "
                          "or one of {self.possible_client_types}")
 
+    async def checkP4(self) -> bool:
+        """Whether `p4 -V` works on the worker (run without the step's timeout, as in 4.3)."""
+        return await self.tool_works([self.p4bin, "-V"], with_timeout=False)
+
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.method = method_for_mode(self.mode, self.method)
         self.stdio_log = await self.addLogForRemoteCommands("stdio")
-        if await self.run_tool([self.p4bin, "-V"], abandonOnFailure=False,
-                               with_timeout=False) != 0:
+        if not await self.checkP4():
             raise WorkerSetupError("p4 is not installed on worker")
         if self.p4passwd is not None:
             if self.workerVersionIsOlderThan("shell", "2.16"):

@@ -15,7 +15,7 @@ from buildbot.config.errors import ConfigErrors
 from buildbot.interfaces import WorkerSetupError
 from buildbot.process import buildstep
 from buildbot.process.remotecommand import RemoteShellCommand
-from buildbot.steps.source.base import Source
+from buildbot.steps.source.base import Source, remove_each
 
 log = Logger()
 
@@ -246,6 +246,11 @@ class SVN(Source):
             if name in keep_on_purge or name == "":
                 continue
             yield name
+
+    async def removeFiles(self, files: list[str]) -> Any:
+        """Remove `files` one rmdir each; true (the failure) at the first that fails, else 0."""
+        return await remove_each(files, lambda path: self.runRmdir(
+            path, abandonOnFailure=False, timeout=self.timeout))
 
     async def checkSvn(self) -> bool:
         cmd = RemoteShellCommand(self.workdir, ["svn", "--version"], env=self.env,

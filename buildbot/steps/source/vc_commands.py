@@ -50,6 +50,14 @@ class VcCommandMixin:
             raise BuildStepFailed()
         return cmd.stdout if collectStdout else cmd.rc
 
+    async def tool_works(self, argv: list[Any], abandonOnFailure: bool = False,
+                         with_timeout: bool = True) -> bool:
+        """Whether `argv` (the tool's version query) exits 0 on the worker. 4.3's checkBzr and
+        checkCvs fail the step instead of answering False (`abandonOnFailure=True`)."""
+        rc = await self.run_tool(argv, abandonOnFailure=abandonOnFailure,
+                                 with_timeout=with_timeout)
+        return bool(rc == 0)
+
     async def _worker_command(self, name: str, args: dict[str, Any]) -> RemoteCommand:
         step: Any = self
         cmd = RemoteCommand(name, {**args, "logEnviron": step.logEnviron})

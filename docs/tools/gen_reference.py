@@ -23,6 +23,7 @@ import inspect
 import json
 import re
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -240,7 +241,7 @@ def plugin_entry(namespace: str, name: str, module: str, attr: str) -> list[str]
            f"`{module}.{attr}`" + (f": {_doc_line(obj)}" if _doc_line(obj) else ""), ""]
     example: str | None = PLUGIN_EXAMPLES.get(qualified)
     if namespace == "webhooks":
-        return out + hook_options(module, name)
+        return out + hook_options(obj, name)
     if inspect.isclass(obj) or inspect.isfunction(obj):
         if inspect.isclass(obj):
             params, open_ended = class_arguments(obj)
@@ -274,12 +275,13 @@ def plugin_entry(namespace: str, name: str, module: str, attr: str) -> list[str]
     return out + ["```python", example, "```", ""]
 
 
-def hook_options(module: str, dialect: str) -> list[str]:
-    """The option keys a hook module reads from its dialect's options dict (found in its
-    source: `options.get('key', default)` and `options['key']`)."""
-    path = Path(inspect.getfile(importlib.import_module(module)))
+def hook_options(handler: Any, dialect: str) -> list[str]:
+    """The option keys a dialect's handler reads from its options dict, found in the source
+    of its classes (inherited ones too): `options.get('key', default)`, `options['key']`."""
+    trees = [ast.parse(textwrap.dedent(inspect.getsource(klass))) for klass in handler.__mro__
+             if klass.__module__.startswith("buildbot.www.hooks")]
     found: dict[str, str] = {}
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in (n for tree in trees for n in ast.walk(tree)):
         target: ast.AST | None = None
         key: ast.AST | None = None
         default = "`None`"
@@ -289,7 +291,7 @@ def hook_options(module: str, dialect: str) -> list[str]:
             if len(node.args) > 1:
                 default = "`" + ast.unparse(node.args[1]) + "`"
         elif isinstance(node, ast.Subscript):
-            target, key, default = node.value, node.slice, "required"
+            target, key, default = node.value, node.slice, "—"
         if (target is not None and ast.unparse(target).endswith("options")
                 and isinstance(key, ast.Constant) and isinstance(key.value, str)):
             found.setdefault(key.value, default)
@@ -299,9 +301,9 @@ def hook_options(module: str, dialect: str) -> list[str]:
                 *(f"| `{k}` | {v} |" for k, v in sorted(found.items())), ""]
     else:
         out += ["No options.", ""]
-    example = ", ".join(f"'{k}': ..." for k in sorted(found)[:2])
-    return out + ["```python", f"c['www']['change_hook_dialects'] = {{'{dialect}': "
-                  f"{{{example}}}}}", "```", ""]
+    example = PLUGIN_EXAMPLES.get(f"webhooks.{dialect}") or (
+        f"c['www']['change_hook_dialects'] = {{'{dialect}': {{}}}}")
+    return out + ["```python", example, "```", ""]
 
 
 def _util_section(module: str) -> str:

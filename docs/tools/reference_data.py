@@ -2,8 +2,8 @@
 
 `CONFIG_KEYS`: for every `c[...]` key, its type, an example and the page that explains it.
 Defaults are not written here: gen_reference.py reads them from a fresh `MasterConfig`.
-`PLUGIN_EXAMPLES`: examples for the most used plugins (tests/docs run each one through the
-configuration loader's error capture, so they stay valid); the other plugins get an example
+`PLUGIN_EXAMPLES`: examples for the most used plugins (tests/docs runs each one, as master.cfg
+code, inside the configuration loader's error capture, so they stay valid); the other plugins get an example
 built from their required arguments. `UTIL_SECTIONS`: how the `util` namespace is grouped.
 `MORE_PLUGINS`: where to find the components 4.3 makes importable by module path only (not
 through `buildbot.plugins`): public 4.3 classes of those packages deriving from that base.
@@ -260,6 +260,14 @@ PLUGIN_EXAMPLES: dict[str, str] = {
                             "default='1.0')",
     "util.ChoiceStringParameter": "util.ChoiceStringParameter(name='target', "
                                   "choices=['staging', 'prod'], default='staging')",
+    "webhooks.github": "c['www']['change_hook_dialects'] = {'github': {'secret': "
+                       "util.Secret('github_hook'), 'strict': True}}",
+    "webhooks.gitlab": "c['www']['change_hook_dialects'] = {'gitlab': {'secret': "
+                       "util.Secret('gitlab_hook')}}",
+    "webhooks.bitbucketcloud": "c['www']['change_hook_dialects'] = {'bitbucketcloud': "
+                               "{'codebase': 'app'}}",
+    "webhooks.poller": "c['www']['change_hook_dialects'] = {'poller': {'allowed': "
+                       "['https://example.org/repo.git']}}",
     "util.OldBuildCanceller": "util.OldBuildCanceller('canceller', filters=[(['build'], "
                               "util.SourceStampFilter(branch_eq=['main']))])",
 }

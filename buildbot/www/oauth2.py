@@ -323,11 +323,10 @@ class GitLabAuth(OAuth2Auth):
 class BitbucketAuth(OAuth2Auth):
     """Login with Bitbucket Cloud; groups are the user's workspace slugs."""
 
-    name = "Bitbucket"
-    faIcon = "fa-bitbucket"
+    name, faIcon = "Bitbucket", "fa-bitbucket"
+    resourceEndpoint = "https://api.bitbucket.org/2.0"
     authUri = "https://bitbucket.org/site/oauth2/authorize"
     tokenUri = "https://bitbucket.org/site/oauth2/access_token"
-    resourceEndpoint = "https://api.bitbucket.org/2.0"
 
     def getUserInfoFromOAuthClient(self, c: requests.Session) -> dict[str, Any]:
         def values(path: str) -> list[dict[str, Any]]:  # Bitbucket pages its lists

@@ -41,15 +41,13 @@ class Monotone(VcCommandMixin, Source):
 
     def __init__(self, repourl: Any = None, branch: Any = None, progress: bool = False,
                  mode: Any = "incremental", method: Any = None, **kwargs: Any) -> None:
-        self.repourl = repourl
-        self.method = method
-        self.mode = mode
-        self.branch = branch
-        self.sourcedata = f"{self.repourl}?{self.branch}"
-        self.database = "db.mtn"
-        self.progress = progress
-        self.revision: Any = None
         super().__init__(**kwargs)
+        self.repourl, self.branch, self.progress = repourl, branch, progress
+        self.mode, self.method = mode, method
+        # what `mtn pull` takes: the server URL and the branch pattern, as one argument
+        self.sourcedata = f"{repourl}?{branch}"
+        self.database = "db.mtn"  # in the builder directory, shared by every build
+        self.revision: Any = None
         errors = full_copy_mode_errors(self, self.possible_methods) + required_errors(
             repourl=repourl, branch=branch)
         if errors:

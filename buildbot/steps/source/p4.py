@@ -55,27 +55,20 @@ class P4(VcCommandMixin, Source):
                  p4client_type: Any = None, p4extra_args: Any = None, p4bin: str = "p4",
                  use_tickets: bool = False, stream: bool = False, debug: bool = False,
                  **kwargs: Any) -> None:
-        self.method = method
-        self.mode = mode
-        self.p4branch = p4branch
-        self.p4bin = p4bin
-        self.p4base = p4base
-        self.p4port = p4port
-        self.p4user = p4user
-        self.p4passwd = p4passwd
-        self.p4passwd_arg: Any = p4passwd
-        self.p4extra_views = p4extra_views
-        self.p4viewspec = p4viewspec
-        self.p4viewspec_suffix = p4viewspec_suffix
-        self.p4line_end = p4line_end
+        # what to check out: a depot path and branch, or a whole view
+        self.p4base, self.p4branch, self.p4extra_views = p4base, p4branch, p4extra_views
+        self.p4viewspec, self.p4viewspec_suffix = p4viewspec, p4viewspec_suffix
+        self.stream = stream
+        # how to reach the server
+        self.p4bin, self.p4port, self.p4user, self.p4passwd = p4bin, p4port, p4user, p4passwd
+        self.p4passwd_arg: Any = p4passwd  # obfuscated for new workers in run_vc
+        self.use_tickets, self.p4extra_args, self.debug = use_tickets, p4extra_args, debug
+        # the client workspace
         self.p4client = p4client if p4client is not None else Interpolate(
             "buildbot_%(prop:workername)s_%(prop:buildername)s")
         self.p4client_spec_options = p4client_spec_options or ""
-        self.p4client_type = p4client_type
-        self.p4extra_args = p4extra_args
-        self.use_tickets = use_tickets
-        self.stream = stream
-        self.debug = debug
+        self.p4client_type, self.p4line_end = p4client_type, p4line_end
+        self.mode, self.method = mode, method
         self.revision: Any = None
         super().__init__(**kwargs)
         self._check_arguments()

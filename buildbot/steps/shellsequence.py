@@ -20,6 +20,7 @@ from buildbot.process.results import (
     ResultComputingConfigMixin,
     computeResultAndTermination,
 )
+from buildbot.util.deferred import ensure_deferred
 
 log = Logger()
 
@@ -33,14 +34,14 @@ class ShellArg(ResultComputingConfigMixin):
                                              "logname"]
 
     def __init__(self, command: Any = None, logname: str | None = None, **kwargs: Any) -> None:
+        problems = [f"the parameter '{key}' is not handled by ShellArg"
+                    for key in kwargs if key not in self.resultConfig]
         if command is None:
-            config.error(f"the 'command' parameter of {type(self).__name__} must not be None")
-        self.command = command
-        self.logname = logname
-        for key, value in kwargs.items():
-            if key not in self.resultConfig:
-                config.error(f"the parameter '{key}' is not handled by ShellArg")
-            setattr(self, key, value)
+            problems.insert(0, f"the 'command' parameter of {type(self).__name__} "
+                               "must not be None")
+        for problem in problems:  # all reported when master.cfg is checked
+            config.error(problem)
+        vars(self).update(kwargs, command=command, logname=logname)
 
     def validateAttributes(self) -> None:
         """Check the rendered attributes (raises ConfigErrors)."""
@@ -53,16 +54,16 @@ class ShellArg(ResultComputingConfigMixin):
         if not_bool:
             config.error(f"{not_bool!r} must be booleans")
 
-    def getRenderingFor(self, props: Any) -> Any:
-        from buildbot.util.deferred import ensure_deferred
+    def getRenderingFor(self, build: Any) -> Any:
+        """IRenderable: a copy with every public attribute rendered against `build` (4.3's
+        parameter name; any IProperties provider works)."""
+        return ensure_deferred(self._rendered(build))
 
-        return ensure_deferred(self._rendered(props))
-
-    async def _rendered(self, props: Any) -> ShellArg:
+    async def _rendered(self, build: Any) -> ShellArg:
         copied = copy.copy(self)
         copied.__class__ = _RenderedShellArg
         for attr in self.publicAttributes:
-            setattr(copied, attr, await render(getattr(self, attr), props))
+            setattr(copied, attr, await render(getattr(self, attr), build))
         return copied
 
 

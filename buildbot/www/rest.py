@@ -202,7 +202,7 @@ class V2RootResource(AsyncResource):
                 await self._render_raw(request, endpoint, path, rspec, raw[0])
                 return
             result, total = await data.get_with_total(path, rspec)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001 - answered by kind; unexpected ones (500) logged
             status, _, message = rest_error(e)
             if status == 500:
                 log.failure("REST request {path} failed", path="/".join(path))
@@ -259,7 +259,7 @@ class V2RootResource(AsyncResource):
         try:
             body = request.content.read() if request.content is not None else b""
             data = json.loads(body)
-        except Exception as e:
+        except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON; nesting too deep
             raise BadJsonRpc2(f"JSON parse error: {e!s}", JSONRPC_CODES["parse_error"]) from e
         if isinstance(data, list):
             raise BadJsonRpc2("JSONRPC batch requests are not supported",
@@ -292,7 +292,7 @@ class V2RootResource(AsyncResource):
             www.master.data.getEndpoint(path)
             params["owner"] = owner_of(user_info)
             result = await www.master.data.control(method, params, path)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001 - answered by kind; unexpected ones (500) logged
             status, code, message = rest_error(e)
             if status == 500:
                 log.failure("JSON-RPC {method} on {path} failed",

@@ -6,9 +6,13 @@ import os
 import shutil
 from typing import Any
 
+from twisted.logger import Logger
+
 from buildbot import config
 from buildbot.changes.process import run_process
 from buildbot.secrets.providers.base import SecretProviderBase
+
+log = Logger()
 
 
 class SecretInPass(SecretProviderBase):
@@ -54,7 +58,10 @@ class SecretInPass(SecretProviderBase):
         """The secret's first line, or None."""
         try:
             code, out, err = await run_process(self._reactor(), ["pass", entry], env=self._env)
-        except OSError:
+        except OSError as e:
+            # `pass` could not be started (removed since the config check): as in 4.3 the
+            # secret is not found here, the next provider may have it
+            log.warn("SecretInPass: cannot run pass for {entry}: {err}", entry=entry, err=e)
             return None
         # like 4.3, anything on stderr (gpg complaining) counts as a failure
         if code != 0 or err or not out:

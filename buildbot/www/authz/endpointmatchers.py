@@ -42,9 +42,11 @@ class Match:
         request = await self.master.data.get(("buildrequests", build["buildrequestid"]))
         return await self.getOwnerFromBuildRequest(request) if request else None
 
-    async def getOwnerFromBuildsetOrBuildRequest(self, target: dict[str, Any]) -> str | None:
+    async def getOwnerFromBuildsetOrBuildRequest(
+            self, buildsetorbuildrequest: dict[str, Any]) -> str | None:
         """The `owner` property of a buildset, given it (`bsid`) or one of its requests
         (`buildsetid`); None when the buildset has no owner."""
+        target = buildsetorbuildrequest
         bsid = target.get("buildsetid", target.get("bsid"))
         if bsid is None:
             return None
@@ -54,11 +56,9 @@ class Match:
         owner = value[0] if isinstance(value, (list, tuple)) else value
         return None if owner is None else str(owner)
 
-    async def getOwnerFromBuildRequest(self, buildrequest: dict[str, Any]) -> str | None:
-        return await self.getOwnerFromBuildsetOrBuildRequest(buildrequest)
-
-    async def getOwnerFromBuildSet(self, buildset: dict[str, Any]) -> str | None:
-        return await self.getOwnerFromBuildsetOrBuildRequest(buildset)
+    # 4.3's names for the same lookup
+    getOwnerFromBuildRequest = getOwnerFromBuildsetOrBuildRequest
+    getOwnerFromBuildSet = getOwnerFromBuildsetOrBuildRequest
 
 
 class EndpointMatcherBase:

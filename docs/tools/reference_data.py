@@ -268,6 +268,98 @@ PLUGIN_EXAMPLES: dict[str, str] = {
                                "{'codebase': 'app'}}",
     "webhooks.poller": "c['www']['change_hook_dialects'] = {'poller': {'allowed': "
                        "['https://example.org/repo.git']}}",
+    "reporters.GitHubCommentPush": "reporters.GitHubCommentPush(token=util.Secret('github'))",
+    "reporters.BitbucketStatusPush": "reporters.BitbucketStatusPush(auth=('user', "
+                                     "util.Secret('bitbucket_app_password')))",
+    "reporters.GerritStatusPush": "reporters.GerritStatusPush(server='gerrit.example.org', "
+                                  "username='buildbot')",
+    "reporters.IRC": "reporters.IRC(host='irc.libera.chat', nick='ci-bot', "
+                     "channels=[{'channel': '#project'}], notify_events=['failure'])",
+    "reporters.TelegramBot": "reporters.TelegramBot(bot_token=util.Secret('telegram'), "
+                             "chat_ids=[-1001234567890])",
+    "reporters.ZulipStatusPush": "reporters.ZulipStatusPush(endpoint='https://zulip.example.org', "
+                                 "token='bot-api-key', stream='ci')",
+    "reporters.PushoverNotifier": "reporters.PushoverNotifier(user_key='uQiRzpo4DXghDmr9QzzfQu', "
+                                  "api_token=util.Secret('pushover'))",
+    "changes.GitHubPullrequestPoller": "changes.GitHubPullrequestPoller(owner='buildbot', "
+                                       "repo='buildbot', token=util.Secret('github'), "
+                                       "pollInterval=300)",
+    "changes.BitbucketPullrequestPoller": "changes.BitbucketPullrequestPoller(owner='acme', "
+                                          "slug='app', pollInterval=300)",
+    "changes.GerritChangeSource": "changes.GerritChangeSource(gerritserver='gerrit.example.org', "
+                                  "username='buildbot', gerritport=29418)",
+    "changes.P4Source": "changes.P4Source(p4port='perforce:1666', p4user='buildbot', "
+                        "p4base='//depot/project/')",
+    "changes.MaildirSource": "changes.MaildirSource(maildir='~/maildir-buildbot')",
+    "schedulers.NightlyTriggerable": "schedulers.NightlyTriggerable(name='nightly-release', "
+                                     "builderNames=['release'], hour=2)",
+    "schedulers.Try_Jobdir": "schedulers.Try_Jobdir(name='try', builderNames=['build'], "
+                             "jobdir='jobdir')",
+    "worker.EC2LatentWorker": "worker.EC2LatentWorker('ec2-1', util.Secret('worker_pw'), "
+                              "'c5.large', ami='ami-0123456789abcdef0', region='eu-west-1', "
+                              "keypair_name='buildbot', security_name='buildbot')",
+    "worker.KubeLatentWorker": "worker.KubeLatentWorker('kube-1', image='buildbot/buildbot-worker', "
+                               "kube_config=util.KubeHardcodedConfig("
+                               "master_url='https://k8s.example.org:6443'))",
+    "worker.OpenStackLatentWorker": "worker.OpenStackLatentWorker('os-1', util.Secret('worker_pw'), "
+                                    "flavor='m1.medium', image='buildbot-worker', "
+                                    "os_username='ci', os_password=util.Secret('os_pw'), "
+                                    "os_tenant_name='ci', "
+                                    "os_auth_url='https://keystone.example.org/v3')",
+    "worker.LibVirtWorker": "worker.LibVirtWorker('vm-1', util.Secret('worker_pw'), "
+                            "hd_image='/var/lib/libvirt/images/vm-1.qcow2', "
+                            "base_image='/var/lib/libvirt/images/worker-base.qcow2')",
+    "secrets.HashiCorpVaultKvSecretProvider": (
+        "secrets.HashiCorpVaultKvSecretProvider(vault_server='https://vault.example.org:8200', "
+        "authenticator=secrets.VaultAuthenticatorApprole(roleId='ci', "
+        "secretId=util.Secret('vault_secret_id')), secrets_mount='kv')"),
+    "util.HTPasswdAuth": "util.HTPasswdAuth('/etc/buildbot/htpasswd')",
+    "util.GitLabAuth": "util.GitLabAuth('https://gitlab.example.org', 'client-id', "
+                       "util.Secret('gitlab_oauth'))",
+    "util.RolesFromEmails": "util.RolesFromEmails(admins=['alice@example.org'])",
+    "util.RolesFromOwner": "util.RolesFromOwner(role='owner')",
+    "util.StopBuildEndpointMatcher": "util.StopBuildEndpointMatcher(role='owner')",
+    "util.IntParameter": "util.IntParameter(name='jobs', label='Parallel jobs', default=4)",
+    "util.BooleanParameter": "util.BooleanParameter(name='clean', label='Clean build', "
+                             "default=False)",
+    "util.Transform": "util.Transform(lambda v: v.upper(), util.Property('branch'))",
+    "util.SourceStampFilter": "util.SourceStampFilter(branch_eq=['main'], "
+                              "project_eq=['app'])",
+    "util.Codebase": "util.Codebase(name='app', project='acme')",
+    "util.Project": "util.Project(name='acme', slug='acme', description='Acme products')",
+    "util.GerritChangeFilter": "util.GerritChangeFilter(branch='main', "
+                               "eventtype='patchset-created')",
+    "steps.Robocopy": "steps.Robocopy(source=r'build\\out', destination=r'C:\\artifacts', "
+                      "recursive=True)",
+    "steps.CMake": "steps.CMake(path='..', generator='Ninja', "
+                   "definitions={'CMAKE_BUILD_TYPE': 'Release'})",
+    "steps.Mock": "steps.Mock(root='fedora-40-x86_64', resultdir='results')",
+    "steps.GitPush": "steps.GitPush(workdir='build', repourl='git@example.org:acme/app.git', "
+                     "branch='release')",
+    "steps.GitTag": "steps.GitTag(workdir='build', tagName=util.Interpolate('v%(prop:version)s'))",
+    "steps.GitCommit": "steps.GitCommit(workdir='build', paths=['VERSION'], "
+                       "messages=['Bump version'])",
+    "steps.CopyDirectory": "steps.CopyDirectory(src='build/out', dest='artifacts')",
+    "steps.FileExists": "steps.FileExists(file='build/out/app.bin')",
+    "steps.Assert": "steps.Assert(check=util.Property('tests_passed'))",
+    "steps.P4": "steps.P4(p4port='perforce:1666', p4user='buildbot', p4base='//depot', "
+                "p4branch='trunk')",
+    "steps.Repo": "steps.Repo(manifestURL='https://android.googlesource.com/platform/manifest')",
+    "steps.Gerrit": "steps.Gerrit(repourl='ssh://buildbot@gerrit.example.org:29418/app')",
+    "steps.GitHub": "steps.GitHub(repourl='https://github.com/buildbot/hello-world.git')",
+    "steps.GitLab": "steps.GitLab(repourl='https://gitlab.example.org/acme/app.git')",
+    "steps.HTTPStep": "steps.HTTPStep('https://example.org/api/deploy', method='POST')",
+    "steps.SetPropertiesFromEnv": "steps.SetPropertiesFromEnv(variables=['PATH', 'HOME'])",
+    "steps.JSONPropertiesDownload": "steps.JSONPropertiesDownload(workerdest='props.json')",
+    "steps.MultipleFileUpload": "steps.MultipleFileUpload(workersrcs=['a.log', 'b.log'], "
+                                "masterdest='logs')",
+    "steps.PyFlakes": "steps.PyFlakes(command=['pyflakes', 'src'])",
+    "steps.Cppcheck": "steps.Cppcheck(enable=['all'], inconclusive=True)",
+    "steps.SubunitShellCommand": "steps.SubunitShellCommand(command='python -m subunit.run "
+                                 "discover')",
+    "steps.MsBuild": "steps.MsBuild(projectfile='app.sln', config='Release', platform='x64')",
+    "steps.RpmBuild": "steps.RpmBuild(specfile='app.spec')",
+    "steps.DebPbuilder": "steps.DebPbuilder(distribution='bookworm', architecture='amd64')",
     "util.OldBuildCanceller": "util.OldBuildCanceller('canceller', filters=[(['build'], "
                               "util.SourceStampFilter(branch_eq=['main']))])",
 }

@@ -49,6 +49,7 @@ def test_every_plugin_has_an_entry(namespace: str) -> None:
     assert sorted(expected - _anchors(page)) == []
 
 
+@pytest.mark.slow  # imports the modules of every plugin it builds (about 1.5 s of CPU)
 def test_hand_written_examples_build_without_config_errors() -> None:
     """Each example of reference_data.PLUGIN_EXAMPLES runs as master.cfg code would."""
     from buildbot import plugins

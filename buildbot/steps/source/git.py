@@ -24,9 +24,15 @@ from buildbot.process.remotecommand import RemoteCommand, RemoteShellCommand
 from buildbot.process.results import SUCCESS
 from buildbot.steps.source.base import Source
 from buildbot.steps.worker import CompositeStepMixin
+from buildbot.util.git import (
+    getSshCommand,
+    getSshKnownHostsContents,
+    getSshWrapperScriptContents,
+)
 from buildbot.util.git_credential import (
     COMMANDS_USING_REMOTES,
     GitCredentialInputRenderer,
+    GitCredentialOptions,
     credential_options,
     credential_store_options,
 )
@@ -104,6 +110,20 @@ def _check_ssh_options(sshPrivateKey: Any, sshHostKey: Any, sshKnownHosts: Any) 
         bbconfig.error("Git: only one of sshKnownHosts and sshHostKey can be provided")
 
 
+# each feature flag of GitStepMixin and the first git version that has the feature
+_GIT_FEATURES: dict[str, tuple[int, ...]] = {
+    "supportsBranch": (1, 6, 5),
+    "supportsProgress": (1, 7, 2),
+    "supportsSubmoduleForce": (1, 7, 6),
+    "supportsSubmoduleCheckout": (1, 7, 8),
+    "supports_credential_store": (1, 7, 9),
+    "supportsSshPrivateKeyAsEnvOption": (2, 3, 0),
+    "supports_lsremote_symref": (2, 8, 0),
+    "supportsSshPrivateKeyAsConfigOption": (2, 10, 0),
+    "supportsFilters": (2, 27, 0),
+}
+
+
 class GitStepMixin:
     """Running git on the worker: features by version, `_dovccmd`, repository URL."""
 
@@ -122,6 +142,10 @@ class GitStepMixin:
     git_credential_options: Any = None
     supports_credential_store = False
     _ssh_env: dict[str, str] | None = None
+    # git options selecting the key (core.sshCommand) while the key exists
+    _ssh_options: list[str] | None = None
+    supportsSshPrivateKeyAsEnvOption = False
+    supportsSshPrivateKeyAsConfigOption = False
     _ssh_dir: str | None = None
     # git options pointing at this step's credential store (set while it exists)
     _credential_config: list[str] | None = None
@@ -174,35 +198,53 @@ class GitStepMixin:
         key_path = path.join(absolute, "ssh-key")
         await step.downloadFileContentToWorker(key_path, self.sshPrivateKey,
                                                abandonOnFailure=True, mode=0o400)
-        command = f"ssh -o BatchMode=yes -i '{key_path}'"
         known_hosts = None
         if self.sshHostKey is not None:
-            known_hosts = f"* {self.sshHostKey}"
+            known_hosts = getSshKnownHostsContents(self.sshHostKey)
         elif self.sshKnownHosts is not None:
             known_hosts = self.sshKnownHosts
+        hosts_path = None
         if known_hosts is not None:
             hosts_path = path.join(absolute, "ssh-known-hosts")
             await step.downloadFileContentToWorker(hosts_path, known_hosts,
                                                    abandonOnFailure=True, mode=0o400)
-            command += f" -o 'UserKnownHostsFile={hosts_path}'"
-        self._ssh_env = {"GIT_SSH_COMMAND": command}
+        wrapper_path = None
+        if not self.supportsSshPrivateKeyAsEnvOption:  # git < 2.3 runs a script as ssh
+            wrapper_path = path.join(absolute, "ssh-wrapper.sh")
+            await step.downloadFileContentToWorker(
+                wrapper_path, getSshWrapperScriptContents(key_path, hosts_path),
+                abandonOnFailure=True, mode=0o700)
+        options: list[str] = []
+        env: dict[str, str] = {}
+        self.adjustCommandParamsForSshPrivateKey(options, env, key_path, wrapper_path,
+                                                 hosts_path)
+        self._ssh_env, self._ssh_options = env, options
 
     async def cleanup_ssh(self) -> None:
         if self._ssh_dir is None:
             return
         step: Any = self
         dir_, self._ssh_dir, self._ssh_env = self._ssh_dir, None, None
+        self._ssh_options = None
         self._credential_config = None
         await step.runRmdir(dir_, abandonOnFailure=False)
     repourl: Any = None
     port: int = 22
 
     def setupGitStep(self) -> None:
+        self.setupGit()
         if not self.repourl:
             bbconfig.error("Git: must provide repourl.")
 
     def setup_repourl(self) -> None:
         self.repourl = scp_style_to_url_syntax(self.repourl, self.port)
+
+    def setupGit(self) -> None:
+        """Forget what is known of the worker's git: no feature until `parseGitFeatures`
+        reads a `git --version`."""
+        self.gitInstalled = False
+        for feature in _GIT_FEATURES:
+            setattr(self, feature, False)
 
     def parseGitFeatures(self, version_stdout: str) -> None:
         m = re.match(r"^git version (\d+(\.\d+)*)", version_stdout)
@@ -211,13 +253,34 @@ class GitStepMixin:
             return
         version = _version_tuple(m.group(1))
         self.gitInstalled = True
-        self.supportsBranch = version >= (1, 6, 5)
-        self.supportsProgress = version >= (1, 7, 2)
-        self.supportsSubmoduleForce = version >= (1, 7, 6)
-        self.supportsSubmoduleCheckout = version >= (1, 7, 8)
-        self.supports_credential_store = version >= (1, 7, 9)
-        self.supports_lsremote_symref = version >= (2, 8, 0)
-        self.supportsFilters = version >= (2, 27, 0)
+        for feature, since in _GIT_FEATURES.items():
+            setattr(self, feature, version >= since)
+
+    def setup_git_auth(self, ssh_private_key: Any, ssh_host_key: Any, ssh_known_hosts: Any,
+                       git_credential_options: GitCredentialOptions | None = None) -> None:
+        """The key, host key or known hosts, and stored credentials the git commands that
+        talk to a remote use (set up on the worker when the step runs)."""
+        self.sshPrivateKey, self.sshHostKey = ssh_private_key, ssh_host_key
+        self.sshKnownHosts = ssh_known_hosts
+        self.git_credential_options = git_credential_options
+
+    def adjustCommandParamsForSshPrivateKey(self, command: list[str], env: dict[str, str],
+                                            keyPath: str | None,
+                                            sshWrapperPath: str | None = None,
+                                            knownHostsPath: str | None = None) -> None:
+        """Make git use ssh with `keyPath` (and `knownHostsPath`): added to `command` as the
+        core.sshCommand option (git >= 2.10), else GIT_SSH_COMMAND in `env` (git >= 2.3),
+        else GIT_SSH naming the wrapper script `sshWrapperPath`, which older git needs."""
+        ssh = getSshCommand(keyPath, knownHostsPath)
+        if self.supportsSshPrivateKeyAsConfigOption:
+            command += ["-c", f"core.sshCommand={ssh}"]
+            return
+        if self.supportsSshPrivateKeyAsEnvOption:
+            env["GIT_SSH_COMMAND"] = ssh
+            return
+        if sshWrapperPath is None:
+            raise RuntimeError("Only SSH wrapper script is supported but path not given")
+        env["GIT_SSH"] = sshWrapperPath
 
     async def _dovccmd(self, command: list[str], abandonOnFailure: bool = True,
                        collectStdout: bool = False, initialStdin: str | None = None,
@@ -230,6 +293,7 @@ class GitStepMixin:
             full_command += ["-c", f"{name}={value}"]
         if self._credential_config and command and command[0] in COMMANDS_USING_REMOTES:
             full_command += self._credential_config
+        full_command += self._ssh_options or []
         full_command += command
         # TERM first (git leaves lock files behind when killed), the kill a second later.
         cmd = RemoteShellCommand(
@@ -326,14 +390,12 @@ class Git(Source, GitStepMixin):
         self.getDescription = getDescription if getDescription or isinstance(
             getDescription, dict) else False
         # credentials
-        self.sshPrivateKey, self.sshHostKey = sshPrivateKey, sshHostKey
-        self.sshKnownHosts = sshKnownHosts
         self.auth_credentials, self.git_credentials = auth_credentials, git_credentials
         super().__init__(mode=mode, **kwargs)
         _report(_git_step_problems(self))
         _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
-        self.git_credential_options = credential_options(auth_credentials, git_credentials,
-                                                         repourl)
+        self.setup_git_auth(sshPrivateKey, sshHostKey, sshKnownHosts,
+                            credential_options(auth_credentials, git_credentials, repourl))
 
     async def run_vc(self, branch: Any, revision: Any, patch: Any) -> int:
         self.setup_repourl()
@@ -644,15 +706,13 @@ class GitPush(_GitRepoStep):
                  config: Any = None, **kwargs: Any) -> None:
         self._setup(workdir, repourl, port, env, timeout, logEnviron, config)
         self.branch, self.force = branch, force
-        self.sshPrivateKey, self.sshHostKey = sshPrivateKey, sshHostKey
-        self.sshKnownHosts = sshKnownHosts
         super().__init__(**kwargs)
         self.setupGitStep()
         if not self.branch:
             bbconfig.error("GitPush: must provide branch")
         _check_ssh_options(sshPrivateKey, sshHostKey, sshKnownHosts)
-        self.git_credential_options = credential_options(auth_credentials, git_credentials,
-                                                         repourl)
+        self.setup_git_auth(sshPrivateKey, sshHostKey, sshKnownHosts,
+                            credential_options(auth_credentials, git_credentials, repourl))
 
     async def run(self) -> int:
         self.setup_repourl()

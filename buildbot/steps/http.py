@@ -11,6 +11,7 @@ unreachable server FAILURE.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import treq
@@ -65,9 +66,43 @@ def _decode_body(body: bytes, headers: Headers) -> str:
     return body.decode("utf-8", "replace")
 
 
-def _header_items(headers: Headers) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in headers.getAllRawHeaders() for value in values]
+def _joined(headers: Headers) -> dict[str, str]:
+    # as requests shows them: one entry a header, repeated values joined by ", "
+    joined: dict[str, list[str]] = {}
+    for name, values in headers.getAllRawHeaders():
+        joined.setdefault(name.decode("latin-1"), []).extend(v.decode("latin-1")
+                                                             for v in values)
+    return {name: ", ".join(values) for name, values in joined.items()}
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """The request a response answers: its URL and headers."""
+
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """A treq response seen through the attributes of `requests.Response` that 4.3's
+    `HTTPStep.log_response` reads (`url`, `status_code`, `headers`, `text`, `request`)."""
+
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    text: str
+    request: RequestView
+
+
+def _view(response: Any, body: bytes | None, fallback_url: str) -> ResponseView:
+    request = getattr(response, "request", None)
+    url = request.absoluteURI.decode("utf-8") if request is not None else fallback_url
+    # treq keeps no body of the redirects it followed: theirs are logged empty
+    text = _decode_body(body, response.headers) if body is not None else ""
+    return ResponseView(url=url, status_code=response.code, headers=_joined(response.headers),
+                        text=text, request=RequestView(url, _joined(
+                            request.headers if request is not None else Headers())))
 
 
 class HTTPStep(BuildStep):
@@ -193,33 +228,32 @@ class HTTPStep(BuildStep):
         if history:
             await log.addStdout(f"\nRedirected {len(history)} times:\n\n")
             for previous in history:
-                await self._log_response(log, previous, None)
+                await self.log_response(log, _view(previous, None, self.url))
                 await log.addStdout("=" * 60 + "\n")
-        await self._log_response(log, response, body)
+        await self.log_response(log, _view(response, body, self.url))
         await log.finish()
         self.descriptionDone = [f"Status code: {response.code}"]
         return SUCCESS if response.code < 400 else FAILURE
 
-    async def _log_response(self, log: Any, response: Any, body: bytes | None) -> None:
+    async def log_response(self, log: Any, response: ResponseView) -> None:
+        """Write one response to `log` (request headers, URL, status, response headers,
+        content) and its body to a new `content` log; 4.3's hook, which subclasses may
+        override, given here the same attributes of a `requests.Response`."""
         await log.addHeader("Request Headers:\n")
-        request = getattr(response, "request", None)
-        for k, v in _header_items(request.headers if request is not None else Headers()):
+        for k, v in response.request.headers.items():
             shown = "<HIDDEN>" if k.casefold() in self.hide_request_headers else v
             await log.addHeader(f"\t{k}: {shown}\n")
-        url = request.absoluteURI.decode("utf-8") if request is not None else self.url
-        await log.addStdout(f"URL: {url}\n")
-        status = f"Status: {response.code}\n"
-        await (log.addStdout(status) if response.code == 200 else log.addStderr(status))
+        await log.addStdout(f"URL: {response.url}\n")
+        status = f"Status: {response.status_code}\n"
+        await (log.addStdout(status) if response.status_code == 200 else log.addStderr(status))
         await log.addHeader("Response Headers:\n")
-        for k, v in _header_items(response.headers):
+        for k, v in response.headers.items():
             shown = "<HIDDEN>" if k.casefold() in self.hide_response_headers else v
             await log.addHeader(f"\t{k}: {shown}\n")
-        # treq keeps no body of the redirects it followed: theirs are logged empty
-        text = _decode_body(body, response.headers) if body is not None else ""
-        await log.addStdout(f" ------ Content ------\n{text}")
+        await log.addStdout(f" ------ Content ------\n{response.text}")
         # one `content` log per response, redirects included, as the reference does
         content = await self.addLog("content")
-        await content.addStdout(text)
+        await content.addStdout(response.text)
 
 
 class _OneMethodStep(HTTPStep):

@@ -185,3 +185,23 @@ async def test_https_certificate_checks_follow_verify(tmp_path: Path,
         out.step("checked").logs["log"]
     # Twisted logs the refused certificate itself
     assert logged_errors.flush("while verifying certificate")
+
+
+class ShortLog(steps.GET):
+    """A user's step replacing 4.3's log_response hook with a one-line summary."""
+
+    async def log_response(self, log: Any, response: Any) -> None:
+        await log.addStdout(f"{response.status_code} {response.url} "
+                            f"{response.headers['Content-Type']} "
+                            f"{response.request.headers.get('X-Custom')} "
+                            f"{json.loads(response.text)['method']}\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_log_response_is_a_hook_with_requests_like_responses(tmp_path: Path,
+                                                                   base_url: str) -> None:
+    out = await run_build(tmp_path, [ShortLog(f"{base_url}/echo", headers={"X-Custom": "y"})])
+    assert out.summary == [("HTTPStep", SUCCESS, "Status code: 200")]
+    assert stdout_of(out.step("HTTPStep").logs["log"]) == (
+        f"{200} {base_url}/echo application/json; charset=utf-8 y GET\n")
+    assert "content" not in out.step("HTTPStep").logs

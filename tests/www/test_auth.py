@@ -140,3 +140,25 @@ async def test_session_secret_is_stored_in_state(master: WebMaster) -> None:
     oid = await master.db.state.getObjectId("www", "buildbot.www.service.WWWService")
     assert await master.db.state.getState(oid, "session_secret") == master.www.sessions.secret
     assert len(master.www.sessions.secret) == 32
+
+
+def test_anonymous_visitors_share_a_session_until_a_login() -> None:
+    from twisted.internet.task import Clock
+
+    from buildbot.www.session import ANONYMOUS_REUSE, Session, SessionManager, anonymous
+
+    clock = Clock()
+    manager = SessionManager("s" * 32, clock)
+    first = Session(manager, anonymous(), manager.shared_anonymous_sid())
+    second = Session(manager, anonymous(), manager.shared_anonymous_sid())
+    assert first.sid == second.sid and first.uid == second.uid  # minted once
+    assert manager.claims(first.uid) == (anonymous(), first.sid,
+                                         int(manager.expiration.total_seconds()))
+    clock.advance(ANONYMOUS_REUSE)
+    assert manager.shared_anonymous_sid() != first.sid  # renewed
+    second.user_info = {"username": "u"}  # a login: a session id of its own
+    assert second.sid != first.sid
+    first.user_info.update({"username": "v"})
+    del first.user_info["anonymous"]  # changed in place (an auth plugin): still its own
+    token = first.uid
+    assert first.sid != second.sid and manager.claims(token)[1] == first.sid  # type: ignore[index]

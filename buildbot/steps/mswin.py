@@ -13,22 +13,27 @@ log = Logger()
 
 # Robocopy's exit code is a bit set (https://ss64.com/nt/robocopy-exit.html): 0 and 1 mean
 # nothing or files copied; bits 8 and 16 are failures, 2 and 4 extra or mismatched files.
-_FAILURE_BITS = 8 | 16
-_WARNING_BITS = 2 | 4
+# (Robocopy.return_flags, under 4.3's name; a subclass may change it.)
+_RETURN_FLAGS = {FAILURE: [8, 16], WARNINGS: [2, 4], SUCCESS: [0, 1]}
+
+# keyword arguments Robocopy takes besides BuildStep's, with their defaults
+_OPTIONS: dict[str, Any] = {"files": None, "recursive": False, "mirror": False, "move": False,
+                            "exclude_dirs": None, "custom_opts": None, "verbose": False}
 
 # boolean argument -> switches it adds, in command-line order
 _SWITCHES = (("recursive", ["/E"]), ("mirror", ["/MIR"]), ("move", ["/MOVE"]))
 
 
-def robocopy_result(rc: int | None) -> int:
-    """The step result for a robocopy exit code."""
-    if rc in (0, 1):
+def robocopy_result(rc: int | None, return_flags: dict[int, list[int]] = _RETURN_FLAGS) -> int:
+    """The step result for a robocopy exit code: the exact success codes, then any failure
+    bit, then any warning bit; anything else (or no code at all) is an exception."""
+    if rc is None:
+        return EXCEPTION
+    if rc in return_flags[SUCCESS]:
         return SUCCESS
-    if rc is not None and rc & _FAILURE_BITS:
-        return FAILURE
-    if rc is not None and rc & _WARNING_BITS:
-        return WARNINGS
-    return EXCEPTION
+    hits = [result for result in (FAILURE, WARNINGS)
+            if any(rc & bit for bit in return_flags[result])]
+    return hits[0] if hits else EXCEPTION
 
 
 class Robocopy(ShellMixin, BuildStep):
@@ -39,22 +44,16 @@ class Robocopy(ShellMixin, BuildStep):
     `exclude_dirs` skip names, `verbose` adds /V /TS /FP and `custom_opts` any other switch.
     """
 
+    return_flags = _RETURN_FLAGS
     renderables = ("custom_opts", "destination", "exclude_dirs", "exclude_files", "files",
                    "source")
 
     def __init__(self, source: Any, destination: Any, exclude: Any = None,
                  exclude_files: Any = None, **kwargs: Any) -> None:
-        self.source = source
-        self.destination = destination
-        self.files = kwargs.pop("files", None)
-        self.recursive = kwargs.pop("recursive", False)
-        self.mirror = kwargs.pop("mirror", False)
-        self.move = kwargs.pop("move", False)
-        self.exclude_files = exclude_files or exclude
-        self.exclude_dirs = kwargs.pop("exclude_dirs", None)
-        self.custom_opts = kwargs.pop("custom_opts", None)
-        self.verbose = kwargs.pop("verbose", False)
+        options = {name: kwargs.pop(name, default) for name, default in _OPTIONS.items()}
         super().__init__(**kwargs)
+        vars(self).update(options, source=source, destination=destination,
+                          exclude_files=exclude_files or exclude)
 
     def robocopy_command(self) -> list[Any]:
         command = ["robocopy", self.source, self.destination, *(self.files or [])]
@@ -73,7 +72,7 @@ class Robocopy(ShellMixin, BuildStep):
     async def run(self) -> int:
         cmd = await self.makeRemoteShellCommand(command=self.robocopy_command())
         await self.runCommand(cmd)
-        result = robocopy_result(cmd.rc)
+        result = robocopy_result(cmd.rc, self.return_flags)
         if result == EXCEPTION:
             log.info("Unknown return code for Robocopy: {rc}", rc=cmd.rc)
         return result

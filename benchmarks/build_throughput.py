@@ -47,6 +47,7 @@ c['www'] = {{'port': 'tcp:{www}:interface=127.0.0.1'}}
 c['db'] = {{'db_url': {db_url!r}}}
 c['collapseRequests'] = False
 c['buildbotNetUsageData'] = None
+{extra}
 """
 
 
@@ -74,6 +75,12 @@ def http(url: str, body: dict[str, object] | None = None) -> object:
         return json.loads(resp.read())
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_until(what: str, check: object, timeout: float) -> float:
     start = time.monotonic()
     while True:
@@ -93,6 +100,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--db-url", default="sqlite:///state.sqlite")
     ap.add_argument("--clients", type=int, default=8, help="concurrent force requests")
+    ap.add_argument("--metrics", action="store_true",
+                    help="enable c['www']['metrics'] and scrape /metrics every second "
+                         "during the builds (this project only; measures its overhead)")
     args = ap.parse_args()
 
     bb = shlex.split(args.buildbot)
@@ -105,7 +115,8 @@ def main() -> None:
         www = free_port()
         (basedir / "master.cfg").write_text(textwrap.dedent(CFG.format(
             workers=args.workers, builders=args.builders, steps=args.steps, pb=free_port(),
-            www=www, db_url=args.db_url)))
+            www=www, db_url=args.db_url,
+            extra="c['www']['metrics'] = True" if args.metrics else "")))
         t0 = time.monotonic()
         run(bb + ["start", str(basedir)])
         result["start_s"] = round(time.monotonic() - t0, 2)
@@ -120,17 +131,30 @@ def main() -> None:
                     "jsonrpc": "2.0", "method": "force", "id": i,
                     "params": {"builderNames": [f"b{i % args.builders}"]}})
 
+            pid = int((basedir / "twistd.pid").read_text())
+            cpu0 = process_cpu_s(pid)
             t0 = time.monotonic()
             with ThreadPoolExecutor(args.clients) as ex:
                 list(ex.map(force, range(args.builds)))
             submitted = time.monotonic() - t0
+            scrapes = [0]
 
             def all_complete() -> bool:
+                if args.metrics and time.monotonic() - t0 > scrapes[0]:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{www}/metrics") as resp:
+                        resp.read()
+                    scrapes[0] += 1
                 data = http(f"{api}/buildsets?complete=false&field=bsid&field=complete")
                 return not data["buildsets"]  # type: ignore[index]
 
             wait_until("builds", all_complete, 1800)
             elapsed = time.monotonic() - t0
+            # the master's own CPU (LocalWorkers included) per build: unlike builds/s,
+            # barely moved by whatever else the machine is doing
+            result["master_cpu_ms_per_build"] = round(
+                (process_cpu_s(pid) - cpu0) / args.builds * 1000, 2)
+            if args.metrics:
+                result["metrics_scrapes"] = scrapes[0]
             result["submit_s"] = round(submitted, 2)
             result["total_s"] = round(elapsed, 2)
             result["builds_per_s"] = round(args.builds / elapsed, 2)

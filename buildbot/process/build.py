@@ -325,6 +325,10 @@ class Build(PropertiesMixin):
             ss = self.sources[0]
             for name in ("branch", "revision", "repository", "codebase", "project"):
                 props.setProperty(name, getattr(ss, name), "Build")
+
+    def _set_owners(self) -> None:
+        """`owners`: the authors of the changes and patches and the requests' owners; set
+        with the steps (after the build's `new` event, as in 4.3), and only when any."""
         owners = set()
         for ss in self.sources:
             for ch in ss.changes:
@@ -336,7 +340,8 @@ class Build(PropertiesMixin):
             owner = req.properties.getProperty("owner")
             if owner is not None:  # an empty owner is listed, as in the reference
                 owners.add(owner)
-        props.setProperty("owners", sorted(owners), "Build")
+        if owners:
+            self.properties.setProperty("owners", sorted(owners), "Build")
 
     def setupPropertiesKnownBeforeBuildStarts(self, props: Properties) -> None:
         """Properties from config, changes, requests, builder and worker (§10.2, 1-5)."""
@@ -429,6 +434,7 @@ class Build(PropertiesMixin):
                                       state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
+        await self._store_properties()  # `owners`, announced before the worker is prepared
         await updates.setBuildStateString(self.buildid, "preparing worker")
         cannot_substantiate = False
         try:
@@ -514,8 +520,9 @@ class Build(PropertiesMixin):
         return bool(await call_user(cond, self))
 
     def setupBuild(self) -> None:
-        """Instantiate this build's steps from the factory's step factories."""
+        """Instantiate this build's steps from the factory's step factories; set `owners`."""
         self.steps = [self._new_step(f) for f in self.stepFactories]
+        self._set_owners()
 
     def _new_step(self, factory: Any) -> Any:
         # a step instance is accepted too (as in the reference), e.g. from plugins adding steps
@@ -561,16 +568,23 @@ class Build(PropertiesMixin):
                 self.storage_failed(e, "the build's properties")
             except Exception:
                 log.failure("{build}: cannot store properties", build=self)
-            self._step_done(step, result)
+            await self._step_done(step, result)
             if self.conn is None:
                 self.results = RETRY
                 self.terminate = True
         # A worker lost between steps leaves the build's result forced to RETRY.
 
-    def _step_done(self, step: Any, result: int) -> None:
+    async def _step_done(self, step: Any, result: int) -> None:
         summary = step.getBuildResultSummary()
         if "build" in summary:
+            # As in 4.3, a step that has something to say to the build (a failure, by
+            # default) shows in the build's state string at once, while the build runs on.
             self.text.append(summary["build"])
+            try:
+                await self.master.data.updates.setBuildStateString(
+                    self.buildid, self.properties.redactor.redact(" ".join(self.text)))
+            except StorageError as e:
+                self.storage_failed(e, "the build's state string")
         previous = self.results if self.results is not None else SUCCESS
         self.results, terminate = computeResultAndTermination(step, result, previous)
         if terminate:
@@ -600,8 +614,15 @@ class Build(PropertiesMixin):
         log.info("{build}: worker connection lost", build=self)
         self.conn = None
         self.results = RETRY
-        self.text.append("lost connection")
+        # As in 4.3, what earlier steps said is replaced: the build is to be retried.
+        self.text = ["lost connection"]
         self.terminate = True
+        step = self.currentStep
+        if step is not None and step.results is None:
+            # the step records why it ends (its "cancelled" log), as in 4.3
+            d = step.interrupt(Failure(error.ConnectionLost()))
+            d.addErrback(lambda f: log.failure("{build}: interrupting {step} failed", f,
+                                               build=self, step=step))
 
     async def stopBuild(self, reason: str = "<no reason given>",
                         results: int = CANCELLED) -> None:

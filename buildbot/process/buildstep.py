@@ -209,6 +209,9 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self.timed_out = False
         self.max_lines_reached = False
         self._summary_task: defer.Deferred[None] | None = None
+        self._summary_timer: Any = None
+        self._interrupting = 0
+        self._interrupt_waiters: list[defer.Deferred[None]] = []
         self._summary_dirty = False
         self._statistics: dict[str, Any] = {}
         self._test_result_submitters: dict[int, TestResultSubmitter] = {}
@@ -362,12 +365,25 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         redactor = self._redactor
         return redactor.redact(text) if redactor else text
 
+    # As in 4.3, a running step's summary is written at most once a second, the first
+    # write a second after the first change: a step done sooner shows only its final
+    # summary (written with its completion), and live updates stay cheap.
+    SUMMARY_DELAY_S = 1.0
+
     def updateSummary(self) -> None:
         """Publish the current (or, once finished, the final) summary; writes coalesce."""
         if self.stepid is None or self._summary_closed:
             return
         if self._summary_task is not None:
             self._summary_dirty = True  # the running write loop picks the change up
+            return
+        if self._summary_timer is None:
+            self._summary_timer = self.master.reactor.callLater(self.SUMMARY_DELAY_S,
+                                                                self._summary_due)
+
+    def _summary_due(self) -> None:
+        self._summary_timer = None
+        if self._summary_closed:
             return
         d = ensure_deferred(self._write_summary())
         if not d.called:
@@ -594,7 +610,26 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
 
     def interrupt(self, reason: Any) -> defer.Deferred[None]:
         """Stop the step: cancel lock waits, interrupt the running command."""
-        return ensure_deferred(self._interrupt(reason))
+        d = ensure_deferred(self._interrupt(reason))
+        if not d.called:
+            # The step closes its logs only after this (its "cancelled" log comes first).
+            self._interrupting += 1
+            d.addBoth(self._interrupt_done)
+        return d
+
+    def _interrupt_done(self, result: Any) -> Any:
+        self._interrupting -= 1
+        if not self._interrupting:
+            waiters, self._interrupt_waiters = self._interrupt_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+        return result
+
+    async def _wait_interrupts(self) -> None:
+        if self._interrupting:
+            waiter: defer.Deferred[None] = defer.Deferred()
+            self._interrupt_waiters.append(waiter)
+            await waiter
 
     async def _interrupt(self, reason: Any) -> None:
         if self.stopped:
@@ -611,7 +646,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                 self.storage_failed(e, "the reason it was cancelled")
             except Exception:
                 log.failure("{step}: cannot record the cancel reason", step=self)
-        if self.cmd is not None:
+        # A lost worker connection ends the running command by itself (it watches its
+        # connection); there is no worker left to tell.
+        lost = isinstance(reason, Failure) and reason.check(error.ConnectionLost) is not None
+        if self.cmd is not None and not lost:
             await self.cmd.interrupt(text)
 
     def _all_renderables(self) -> list[str]:
@@ -666,7 +704,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         results = SUCCESS
         lock_list: list[Any] = []
         try:
-            await updates.startStep(self.stepid, locks_acquired=not self.locks)
+            # As in 4.3: the step starts, then (unless doStepIf skips it) says when it got
+            # its locks, at once when it has none.
+            started_at = int(self.master.reactor.seconds())
+            await updates.startStep(self.stepid, started_at=started_at)
             await self._render_renderables()
             self.updateSummary()
             if self.stopped:
@@ -674,12 +715,16 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             elif not await self._should_run():
                 results = SKIPPED
             else:
+                locks_acquired_at = started_at
                 if self.locks:
                     lock_list = await self._resolve_locks()
                     acquired = await self._acquire_locks(lock_list)
                     if not acquired:
                         raise BuildStepCancelled("cancelled while waiting for locks")
-                    await updates.set_step_locks_acquired_at(self.stepid)
+                    locks_acquired_at = int(self.master.reactor.seconds())
+                await updates.set_step_locks_acquired_at(self.stepid, locks_acquired_at)
+                if self.stopped:
+                    raise BuildStepCancelled("step was interrupted")
                 await call_user(self.addTestResultSets)
                 results = await call_user(self.run)
                 if results is None:
@@ -714,6 +759,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         except Exception:
             log.failure("{step}: hideStepIf raised", step=self)
             self.results = results = EXCEPTION
+        await self._wait_interrupts()
         for loog in list(self.logs.values()):
             if not loog.isFinished():
                 try:
@@ -729,11 +775,14 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                     log.failure("{step}: finishing log {name} failed", step=self, name=loog.name)
                     self.results = results = EXCEPTION
         self._release_locks(lock_list)
-        await self._wait_summary()
         # As in the reference, the summary is final once the step finished (a Trigger not
         # waiting for its builds does not update it later). The final text is stored with
-        # the step's completion, in one transaction.
+        # the step's completion, in one transaction; a delayed write is not needed any more.
         self._summary_closed = True
+        if self._summary_timer is not None:
+            self._summary_timer.cancel()
+            self._summary_timer = None
+        await self._wait_summary()
         try:
             final_text = self._summary_text()
         except Exception:

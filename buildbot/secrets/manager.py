@@ -1,66 +1,60 @@
-"""`master.secrets_manager`: looks secrets up in the configured providers, in order."""
+"""`master.secrets_manager`: runs c['secretsProviders'] and asks them for secrets, in order."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from buildbot.secrets.providers.base import SecretProviderBase
+from buildbot.secrets.secret import SecretDetails
 from buildbot.util.deferred import maybe_await
-from buildbot.util.service import AsyncService
+from buildbot.util.service import BuildbotServiceManager
 
 
-class SecretDetails:
-    """A secret found by a provider."""
+class SecretManager(BuildbotServiceManager):
+    """The providers are this service's children, kept equal to c['secretsProviders'] (by
+    name) on every reconfiguration; `get(name)` asks them in the configured order."""
 
-    def __init__(self, source: str, key: str, value: Any) -> None:
-        self.source, self.key, self.value = source, key, value
-
-    def __repr__(self) -> str:
-        return f"<SecretDetails {self.source}:{self.key}>"
-
-
-class SecretManager(AsyncService):
-    """Holds c['secretsProviders']; `get(name)` returns the first provider's value."""
-
-    reconfig_priority = 127
+    config_attr = "secretsProviders"
 
     def __init__(self) -> None:
         super().__init__(name="secrets")
-        self.providers: list[Any] = []
+
+    @property
+    def providers(self) -> list[Any]:
+        """The running providers, in the order of c['secretsProviders']."""
+        return list(self)
+
+    async def setup(self) -> None:
+        """Configure the providers of the master's current configuration (start-up, before
+        the database is set up: its URL may name a secret)."""
+        master: Any = getattr(self, "master", None)  # through the parents (hidden from mypy)
+        await self.reconfigServiceWithBuildbotConfig(master.config)
 
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
-        new = list(getattr(new_config, "secretsProviders", None) or [])
-        for old in self.providers:
-            if old not in new and getattr(old, "running", False):
-                await maybe_await(old.stopService())
-        for provider in new:
-            # providers reach the master (reactor, HTTP client) as in 4.3, where they are
-            # children of the secrets manager
-            if getattr(provider, "_master", False) is None and self.parent is not None:
-                provider.master = self.parent
-            reconf = getattr(provider, "reconfigServiceWithSibling", None)
-            if reconf is not None:
-                await maybe_await(reconf(provider))
-            if hasattr(provider, "startService") and not getattr(provider, "running", False):
-                await maybe_await(provider.startService())
-        self.providers = new
+        wanted = self.get_service_config(new_config) \
+            if getattr(new_config, self.config_attr, None) else {}
+        for provider in wanted.values():
+            if not isinstance(provider, SecretProviderBase):
+                raise TypeError(f"c['{self.config_attr}'] entries must be secret providers, "
+                                f"not {type(provider).__name__}")
+        await super().reconfigServiceWithBuildbotConfig(new_config)
+        # the children follow the configured order (adopted services keep their old place)
+        order = list(wanted)
+        self.services.sort(key=lambda svc: order.index(svc.name))
 
     async def get(self, secret: str) -> Any:
-        """The secret's value from the first provider that has it, or None."""
-        for provider in self.providers:
-            value = await maybe_await(provider.get(secret))
-            if value is not None:
-                return value
-        return None
+        """The secret's value from the first provider that has it, or None.
+
+        (4.3 returns a SecretDetails and takes extra arguments; switching needs its caller in
+        buildbot.process.properties to read `.value`: see get_details.)"""
+        details = await self.get_details(secret)
+        return details.value if details is not None else None
 
     async def get_details(self, secret: str) -> SecretDetails | None:
+        """The secret from the first provider that has it (its class name as the source),
+        or None."""
         for provider in self.providers:
             value = await maybe_await(provider.get(secret))
             if value is not None:
                 return SecretDetails(type(provider).__name__, secret, value)
         return None
-
-    async def stop(self) -> None:
-        for provider in self.providers:
-            if getattr(provider, "running", False):
-                await maybe_await(provider.stopService())
-        await super().stop()

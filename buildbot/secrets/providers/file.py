@@ -7,6 +7,7 @@ import stat
 
 from buildbot import config
 from buildbot.secrets.providers.base import SecretProviderBase
+from buildbot.util.service import BuildbotService
 
 
 def _secret_names(filename: str, suffixes: list[str]) -> list[str]:
@@ -62,6 +63,12 @@ class SecretInAFile(SecretProviderBase):
         self._dirname = dirname
         # (not `self.secrets` as in 4.3: that name lists the arguments to render here)
         self._loaded = self.loadSecrets(dirname, suffixes or [""], strip)
+
+    async def reconfigServiceWithSibling(self, sibling: BuildbotService) -> None:
+        # The files may have changed while the arguments did not (a rotated secret): read
+        # them again on every reconfiguration (4.3 keeps the old values until a restart).
+        self.configured = False
+        await super().reconfigServiceWithSibling(sibling)
 
     def get(self, entry: str) -> str | None:
         return self._loaded.get(entry)

@@ -237,8 +237,10 @@ def plugin_entry(namespace: str, name: str, module: str, attr: str) -> list[str]
     obj: Any = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)
+    # Values (result codes...) would show their type's docstring: only code documents itself.
+    doc = _doc_line(obj) if callable(obj) or inspect.ismodule(obj) else ""
     out = [f'<a id="{qualified}"></a>', f"### `{qualified}`", "",
-           f"`{module}.{attr}`" + (f": {_doc_line(obj)}" if _doc_line(obj) else ""), ""]
+           f"`{module}.{attr}`" + (f": {doc}" if doc else ""), ""]
     example: str | None = PLUGIN_EXAMPLES.get(qualified)
     if namespace == "webhooks":
         return out + hook_options(obj, name)

@@ -118,7 +118,7 @@ CONFIG_KEYS: dict[str, KeyDoc] = {
                               "../multi-master.md"),
     "manhole": KeyDoc("a manhole (`util.PasswordManhole`, ...)",
                       "c['manhole'] = util.PasswordManhole('tcp:1234:interface=127.0.0.1', "
-                      "'admin', 'pw')", "../configuration.md#manhole-cmanhole"),
+                      "'admin', 'pw', ssh_hostkey_dir='ssh_host_keys')", "../configuration.md#manhole-cmanhole"),
     "metrics": KeyDoc("dict (accepted; periodic metric logging)",
                       "c['metrics'] = {'log_interval': 10}", f"{MASTER_CFG}#metrics"),
     "machines": KeyDoc("list of machines", "c['machines'] = [...]", "../workers.md#machines"),
@@ -360,6 +360,25 @@ PLUGIN_EXAMPLES: dict[str, str] = {
     "steps.MsBuild": "steps.MsBuild(projectfile='app.sln', config='Release', platform='x64')",
     "steps.RpmBuild": "steps.RpmBuild(specfile='app.spec')",
     "steps.DebPbuilder": "steps.DebPbuilder(distribution='bookworm', architecture='amd64')",
+    "util.renderer": "@util.renderer\ndef version_tag(props):\n"
+                     "    return 'v' + props.getProperty('version', '0')",
+    "util.WithProperties": "util.WithProperties('%(branch)s-%(got_revision)s')",
+    "util.FlattenList": "util.FlattenList([['make'], util.Property('make_args', default=[])])",
+    "util.svn.split_file_branches": "changes.SVNPoller(repourl='svn://svn.example.org/repo', "
+                                    "split_file=util.svn.split_file_branches)",
+    "util.enforceChosenWorker": "util.BuilderConfig(name='build', workernames=['w1', 'w2'], "
+                                "factory=util.BuildFactory(), "
+                                "canStartBuild=util.enforceChosenWorker)",
+    "util.WorkerChoiceParameter": "schedulers.ForceScheduler(name='force', builderNames=['build'], "
+                                  "properties=[util.WorkerChoiceParameter()])",
+    "util.AnyEndpointMatcher": "util.AnyEndpointMatcher(role='admins', defaultDeny=True)",
+    "util.RolesFromUsername": "util.RolesFromUsername(roles=['admins'], usernames=['alice'])",
+    "util.RemoteUserAuth": "util.RemoteUserAuth(header=b'X-Remote-User')",
+    "util.AvatarGitHub": "util.AvatarGitHub(token=util.Secret('github'))",
+    "util.PasswordManhole": "util.PasswordManhole('tcp:9999:interface=127.0.0.1', 'admin', "
+                           "'passwd', ssh_hostkey_dir='ssh_host_keys')",
+    "util.RevlinkMatch": "util.RevlinkMatch([r'https://git.example.org/(.*)'], "
+                         "r'https://git.example.org/\\1/commit/%s')",
     "util.OldBuildCanceller": "util.OldBuildCanceller('canceller', filters=[(['build'], "
                               "util.SourceStampFilter(branch_eq=['main']))])",
 }

@@ -19,7 +19,8 @@ TOOLS = DOCS / "tools"
 
 
 # Examples whose constructor checks this machine (a directory that exists only on a master).
-NEEDS_THE_HOST = {"secrets.SecretInAFile"}
+NEEDS_THE_HOST = {"secrets.SecretInAFile", "util.PasswordManhole", "c['manhole']",
+                  "c['secretsProviders']"}
 
 
 def _load(name: str) -> ModuleType:
@@ -51,15 +52,17 @@ def test_every_plugin_has_an_entry(namespace: str) -> None:
 
 @pytest.mark.slow  # imports the modules of every plugin it builds (about 1.5 s of CPU)
 def test_hand_written_examples_build_without_config_errors() -> None:
-    """Each example of reference_data.PLUGIN_EXAMPLES runs as master.cfg code would."""
+    """Each example of reference_data (plugins and c[...] keys) runs as master.cfg code would."""
     from buildbot import plugins
 
     data = _load("reference_data")
     scope = {name: getattr(plugins, name) for name in plugins.__all__}
-    scope["timedelta"] = datetime.timedelta
-    scope["c"] = {"www": {}}
+    scope.update(timedelta=datetime.timedelta, re=re, c={"www": {}},
+                 f=plugins.util.BuildFactory())
+    examples = dict(data.PLUGIN_EXAMPLES)
+    examples.update({f"c['{key}']": doc.example for key, doc in data.CONFIG_KEYS.items()})
     failures = {}
-    for name, example in data.PLUGIN_EXAMPLES.items():
+    for name, example in examples.items():
         if name in NEEDS_THE_HOST:
             continue
         with capture_config_errors() as errors:

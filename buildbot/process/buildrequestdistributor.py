@@ -1,37 +1,144 @@
 """Hands unclaimed build requests to available workers.
 
 One activity loop runs at a time. Builders asking for attention are merged into a pending
-list sorted by priority; each round fetches the unclaimed requests of every pending builder
-in a single data API query, then, builder by builder, picks request/worker pairs, claims the
-request through the database (so two masters never build it twice) and starts the build.
+list; a round keeps those that have a free worker and unclaimed requests, orders them
+(highest request priority, then oldest request), and, builder by builder, lets a
+`BasicBuildChooser` pick request/worker pairs, claims the requests through the database
+(so two masters never build one twice) and starts the builds.
+
+What makes a round cheap whatever the number of pending requests and builders:
+
+- `PendingRequests` keeps, per builder, the id, priority and submission time of every
+  unclaimed request, from one query when first needed and then from the `buildrequests`
+  events; a round reads the database only for the builders it actually starts builds on
+  (one query each, which also corrects that builder's entry).
+- A builder without a free worker is skipped before anything is read: a freed worker names
+  its builders again (`maybeStartBuildsForWorker`).
+- When no user hook needs the request loaded first (`nextBuild`, `nextWorker`, a
+  `canStartBuild`, locks, workers whose builds may be incompatible), the chooser claims a
+  request before loading its buildset, source stamps and changes: with several masters
+  racing for one request, the losers spend one INSERT instead of about six statements.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from twisted.logger import Logger
 
 from buildbot.data.exceptions import StorageError
+from buildbot.process.builder import Builder
 from buildbot.process.buildrequest import BuildRequest
 from buildbot.process.retried_writes import storage_reason
 from buildbot.util.deferred import call_user
-from buildbot.util.internal import differs_internally, internal_class
+from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
+from buildbot.util.timestamps import to_epoch
 
 log = Logger()
 
+_UNCLAIMED = (Filter("complete", "eq", [False]), Filter("claimed", "eq", [False]))
+
+
+class PendingRequests:
+    """This master's view of the unclaimed requests: builderid -> {brid: (priority,
+    submitted_at epoch)}. It only orders builders and skips those with nothing to do; the
+    chooser reads the builder's requests from the database before claiming, so an entry
+    gone stale costs a query, never a wrong build."""
+
+    def __init__(self) -> None:
+        self.by_builder: dict[int, dict[int, tuple[int, int]]] = {}
+        self.loaded = False
+        # events seen while a load is in flight, applied on top of what it read
+        self._during_load: list[tuple[str, dict[str, Any]]] | None = None
+        # builderid -> (highest priority, oldest submission), dropped when the entry changes
+        self._keys: dict[int, tuple[int, int]] = {}
+
+    async def load(self, data: Any) -> None:
+        """Read every unclaimed request (one query)."""
+        self._during_load = []
+        try:
+            rows = await data.get(("buildrequests",), filters=list(_UNCLAIMED))
+            self.by_builder = {}
+            self._keys = {}
+            for row in rows:
+                self._add(row)
+            for event, body in self._during_load:
+                self._apply(event, body)
+            self.loaded = True
+        finally:
+            self._during_load = None
+
+    def invalidate(self) -> None:
+        """Read everything again at the next use (requests of other masters may be missing
+        when the message bus is not shared)."""
+        self.loaded = False
+
+    def note(self, event: str, body: dict[str, Any]) -> None:
+        """A `buildrequests` event (`new`, `unclaimed`, `claimed`, `complete`)."""
+        if self._during_load is not None:
+            self._during_load.append((event, body))
+        elif self.loaded:
+            self._apply(event, body)
+
+    def _apply(self, event: str, body: dict[str, Any]) -> None:
+        if event in ("new", "unclaimed") and not body.get("complete") \
+                and not body.get("claimed"):
+            self._add(body)
+        elif event in ("claimed", "complete"):
+            self.discard(body.get("builderid"), [body.get("buildrequestid")])
+
+    def _add(self, row: dict[str, Any]) -> None:
+        bid, brid = row.get("builderid"), row.get("buildrequestid")
+        if bid is None or brid is None:
+            return
+        self.by_builder.setdefault(bid, {})[brid] = (
+            int(row.get("priority") or 0), to_epoch(row.get("submitted_at")) or 0)
+        self._keys.pop(bid, None)
+
+    def discard(self, builderid: int | None, brids: Iterable[int | None]) -> None:
+        entry = self.by_builder.get(builderid) if builderid is not None else None
+        if entry is None:
+            return
+        for brid in brids:
+            entry.pop(brid, None)  # type: ignore[arg-type]  # None is never a key
+        if not entry:
+            del self.by_builder[builderid]  # type: ignore[arg-type]  # checked above
+        self._keys.pop(builderid, None)  # type: ignore[arg-type]  # checked above
+
+    def replace(self, builderid: int, rows: Sequence[dict[str, Any]]) -> None:
+        """The builder's unclaimed requests as just read from the database."""
+        self.by_builder.pop(builderid, None)
+        self._keys.pop(builderid, None)
+        for row in rows:
+            self._add(row)
+
+    def has(self, builderid: int) -> bool:
+        return builderid in self.by_builder
+
+    def key(self, builderid: int) -> tuple[int, int] | None:
+        """(highest priority, oldest submission) of the builder's requests, None if none."""
+        found = self._keys.get(builderid)
+        if found is None:
+            entry = self.by_builder.get(builderid)
+            if not entry:
+                return None
+            found = (max(p for p, _ in entry.values()), min(s for _, s in entry.values()))
+            self._keys[builderid] = found
+        return found
+
 
 class BasicBuildChooser:
-    """Chooses (worker link, [request]) pairs for one builder, as the reference does."""
+    """Chooses (worker link, [request]) pairs for one builder, reading the builder's
+    unclaimed requests from the data API at first use."""
 
-    def __init__(self, bldr: Any, master: Any, brdicts: list[dict[str, Any]]) -> None:
+    def __init__(self, bldr: Any, master: Any) -> None:
         self.bldr = bldr
         self.master = master
-        self.brdicts = sorted(brdicts, key=lambda b: b["buildrequestid"])
+        self.brdicts: list[dict[str, Any]] | None = None
         self.breqs: dict[int, BuildRequest] = {}
         self.workerpool = list(bldr.getAvailableWorkers())
         self.preferredWorkers: list[Any] = []
@@ -39,6 +146,25 @@ class BasicBuildChooser:
         self.nextWorker = getattr(bldr.config, "nextWorker", None) or getattr(
             master.config, "select_next_worker", None)
         self.nextBuild = getattr(bldr.config, "nextBuild", None)
+        # Requests this chooser claimed itself (claim first, see the module docstring).
+        self.claimed: set[int] = set()
+        self.claim_first = (
+            type(bldr).canStartBuild is Builder.canStartBuild
+            and self.nextBuild is None and self.nextWorker is None
+            and getattr(bldr.config, "canStartBuild", None) is None
+            and not getattr(bldr.config, "locks", None)
+            and not any(w.worker.builds_may_be_incompatible for w in self.workerpool))
+
+    async def fetch(self) -> list[dict[str, Any]]:
+        """The builder's unclaimed requests (read once), oldest first."""
+        if self.brdicts is None:
+            rows = await self.master.data.get(
+                ("builders", self.bldr.builderid, "buildrequests"), filters=list(_UNCLAIMED))
+            self.brdicts = sorted(rows, key=lambda b: b["buildrequestid"])
+        return self.brdicts
+
+    def _forget(self, brid: int) -> None:
+        self.brdicts = [b for b in self.brdicts or [] if b["buildrequestid"] != brid]
 
     async def _request(self, brdict: dict[str, Any]) -> BuildRequest:
         brid = brdict["buildrequestid"]
@@ -46,22 +172,28 @@ class BasicBuildChooser:
             self.breqs[brid] = await BuildRequest.fromBrdict(self.master, brdict)
         return self.breqs[brid]
 
-    async def _next_request(self) -> BuildRequest | None:
-        candidates = [b for b in self.brdicts if b["buildrequestid"] not in self.rejected]
+    def _best(self) -> dict[str, Any] | None:
+        candidates = [b for b in self.brdicts or [] if b["buildrequestid"] not in self.rejected]
         if not candidates:
             return None
+        return max(candidates, key=lambda b: (b.get("priority") or 0, -b["buildrequestid"]))
+
+    async def _next_request(self) -> BuildRequest | None:
         if self.nextBuild is not None:
-            reqs = [await self._request(b) for b in candidates]
+            reqs = [await self._request(b) for b in self.brdicts or []
+                    if b["buildrequestid"] not in self.rejected]
+            if not reqs:
+                return None
             try:
                 chosen = await call_user(self.nextBuild, self.bldr, reqs)
             except Exception:
                 log.failure("nextBuild of builder {name} failed", name=self.bldr.name)
                 return None
             return chosen if chosen in reqs else None
-        best = max(candidates, key=lambda b: (b.get("priority") or 0, -b["buildrequestid"]))
-        return await self._request(best)
+        best = self._best()
+        return None if best is None else await self._request(best)
 
-    async def _pop_worker(self, breq: BuildRequest) -> Any:
+    async def _pop_worker(self, breq: BuildRequest | None) -> Any:
         if self.preferredWorkers:
             return self.preferredWorkers.pop(0)
         pool = [w for w in self.workerpool if w.isAvailable()]
@@ -81,6 +213,10 @@ class BasicBuildChooser:
         return wfb
 
     async def chooseNextBuild(self) -> tuple[Any, list[BuildRequest] | None]:
+        """The next (worker link, [request]) to build, or (None, None)."""
+        await self.fetch()
+        if self.claim_first:
+            return await self._claim_next()
         while True:
             breq = await self._next_request()
             if breq is None:
@@ -90,13 +226,47 @@ class BasicBuildChooser:
             while wfb is not None:
                 if await self.bldr.canStartBuild(wfb, breq):
                     self.preferredWorkers[0:0] = recycled
-                    self.brdicts = [b for b in self.brdicts
-                                    if b["buildrequestid"] != breq.id]
+                    self._forget(breq.id)
                     return wfb, [breq]
                 recycled.append(wfb)
                 wfb = await self._pop_worker(breq)
             self.preferredWorkers[0:0] = recycled
             self.rejected.add(breq.id)
+
+    async def _claim_next(self) -> tuple[Any, list[BuildRequest] | None]:
+        updates = self.master.data.updates
+        while True:
+            best = self._best()
+            if best is None:
+                return None, None
+            wfb = await self._pop_worker(None)
+            if wfb is None:
+                return None, None
+            brid = best["buildrequestid"]
+            # (a refused write raises here: the request stays in the list, for the retry)
+            won = await updates.claimBuildRequests(
+                [brid], claimed_at=int(self.master.reactor.seconds()))
+            self._forget(brid)
+            if not won:
+                self.preferredWorkers.insert(0, wfb)  # another master built it
+                continue
+            self.claimed.add(brid)
+            try:
+                breq = await self._request(best)
+                startable = await self.bldr.canStartBuild(wfb, breq)
+            except BaseException:
+                await self._release(brid)
+                raise
+            if startable:
+                return wfb, [breq]
+            # Not expected: nothing configured could say no (see claim_first).
+            self.preferredWorkers.insert(0, wfb)
+            self.rejected.add(brid)
+            await self._release(brid)
+
+    async def _release(self, brid: int) -> None:
+        self.claimed.discard(brid)
+        await self.master.data.updates.unclaimBuildRequests([brid])
 
 
 class BuildRequestDistributor(AsyncService):
@@ -111,54 +281,79 @@ class BuildRequestDistributor(AsyncService):
         super().__init__(name="brd")
         self.botmaster = botmaster
         self._pending: list[str] = []
-        self._activity: Any = None
+        self._activity: bool | None = None  # None when no loop runs (tests wait on it)
         self.active = True
         # In graceful shutdown only requests a parent build waits for may start.
         self.only_waited_for = False
         self._storage_retry: Any = None
         self._storage_retry_names: list[str] = []
+        self.pending_requests = PendingRequests()
 
     @property
     def master(self) -> Any:
         return self.botmaster.master
 
+    @property
+    def can_distribute(self) -> bool:
+        """Does this distributor start builds now (also: only waited-for ones)?"""
+        return bool(self.running and self.active)
+
+    def createBuildChooser(self, bldr: Any, master: Any) -> BasicBuildChooser:
+        """A chooser for one builder (the class in `BuildChooser`)."""
+        return self.BuildChooser(bldr, master)
+
     def maybeStartBuildsOn(self, new_builders: Iterable[str]) -> None:
         """Ask for distribution on these builders (by name); returns at once."""
         if not self.running:
             return
-        changed = False
+        pending = self._pending
+        known = set(pending)
         for name in new_builders:
-            if name not in self._pending:
-                self._pending.append(name)
-                changed = True
-        if changed and self._activity is None:
-            self._activity = self.tasks.spawn("build request distribution", self._loop())
+            if name not in known:
+                pending.append(name)
+                known.add(name)
+        if pending and self._activity is None:
+            self._start_loop()
+
+    def _start_loop(self) -> None:
+        # Set before spawning: a round with nothing to read ends before spawn() returns.
+        self._activity = True
+        self.tasks.spawn("build request distribution", self._loop())
 
     async def _loop(self) -> None:
         try:
-            while self._pending and self.running and self.active:
+            while self._pending and self.can_distribute:
                 names = self._pending
                 self._pending = []
-                brdicts = await self._unclaimed_requests(names)
-                for name in await self._sort_builders(names, brdicts):
+                for bldr in await self._builders_to_serve(names):
                     if not self.running:
                         return
-                    bldr = self.botmaster.builders.get(name)
-                    if bldr is None or bldr.builderid is None:
-                        continue
-                    reqs = brdicts.get(bldr.builderid, [])
-                    if not reqs:
-                        continue
+                    if not bldr.getAvailableWorkers():
+                        continue  # taken by a builder served before
                     try:
-                        await self._start_builds_on(bldr, reqs)
+                        await self._start_builds_on(bldr)
                     except StorageError as e:
-                        self._retry_after_storage_error(name, e)
+                        self._retry_after_storage_error(bldr.name, e)
                     except Exception:
-                        log.failure("distribution on builder {name} failed", name=name)
+                        log.failure("distribution on builder {name} failed", name=bldr.name)
         finally:
             self._activity = None
-            if self._pending and self.running and self.active:
-                self._activity = self.tasks.spawn("build request distribution", self._loop())
+            if self._pending and self.can_distribute:
+                self._start_loop()
+
+    async def _builders_to_serve(self, names: list[str]) -> list[Any]:
+        """The builders of `names` with a free worker and unclaimed requests, in order."""
+        builders = self.botmaster.builders
+        ready = [b for b in (builders.get(n) for n in names)
+                 if b is not None and b.builderid is not None and b.config is not None
+                 and _has_free_worker(b)]
+        if not ready:
+            return []
+        index = self.pending_requests
+        if not index.loaded:
+            await index.load(self.master.data)
+        ready = [b for b in ready if index.has(b.builderid)]
+        return await self._sort_builders(ready)
 
     def _retry_after_storage_error(self, name: str, err: StorageError) -> None:
         log.warn("builder {name}: cannot claim build requests now ({reason}); trying again "
@@ -182,69 +377,63 @@ class BuildRequestDistributor(AsyncService):
         self._storage_retry_names = []
         await super().stop()
 
-    async def _unclaimed_requests(self, names: list[str]) -> dict[int, list[dict[str, Any]]]:
-        ids = [b.builderid for b in (self.botmaster.builders.get(n) for n in names)
-               if b is not None and b.builderid is not None]
-        if not ids:
-            return {}
-        filters = [Filter("complete", "eq", [False]), Filter("claimed", "eq", [False])]
-        if len(ids) < 50:
-            filters.append(Filter("builderid", "eq", ids))
-        rows = await self.master.data.get(("buildrequests",), filters=filters)
-        out: dict[int, list[dict[str, Any]]] = {}
-        for row in rows:
-            out.setdefault(row["builderid"], []).append(row)
-        return out
-
-    async def _sort_builders(self, names: list[str],
-                             brdicts: dict[int, list[dict[str, Any]]]) -> list[str]:
-        builders = [self.botmaster.builders[n] for n in names if n in self.botmaster.builders]
+    async def _sort_builders(self, builders: list[Any]) -> list[Any]:
         custom = getattr(self.master.config, "prioritizeBuilders", None)
         if custom is not None:
             try:
-                ordered = await call_user(custom, self.master, builders)
-                return [b.name for b in ordered]
+                return list(await call_user(custom, self.master, builders))
             except Exception:
                 log.failure("prioritizeBuilders failed; keeping the default order")
+        index = self.pending_requests
 
         def key(b: Any) -> tuple[Any, ...]:
-            reqs = brdicts.get(b.builderid, [])
-            if not reqs:
+            found = index.key(b.builderid)
+            if found is None:
                 return (1, 0, 0, b.name)
-            prio = max(r.get("priority") or 0 for r in reqs)
-            oldest = min(r.get("submitted_at") or 0 for r in reqs)
-            return (0, -prio, oldest, b.name)
+            return (0, -found[0], found[1], b.name)
 
-        return [b.name for b in sorted(builders, key=key)]
+        return sorted(builders, key=key)
 
-    async def _start_builds_on(self, bldr: Any, brdicts: list[dict[str, Any]]) -> None:
+    async def _start_builds_on(self, bldr: Any) -> None:
         updates = self.master.data.updates
-        chooser = self.BuildChooser(bldr, self.master, brdicts)
-        while True:
-            wfb, breqs = await chooser.chooseNextBuild()
-            if wfb is None or not breqs:
-                return
-            if self.only_waited_for and not all(
-                    r.waitedFor and self._has_parent(r) for r in breqs):
-                continue
-            brids = [r.id for r in breqs]
-            claimed = await updates.claimBuildRequests(
-                brids, claimed_at=int(self.master.reactor.seconds()))
-            if not claimed:
-                # Someone else (another master) took it: start over with fresh data.
-                brdicts = [b for b in chooser.brdicts if b["buildrequestid"] not in brids]
-                chooser = self.BuildChooser(bldr, self.master, brdicts)
-                continue
-            started = await bldr.maybeStartBuild(wfb, breqs)
-            if not started:
-                await updates.unclaimBuildRequests(brids)
-                self.maybeStartBuildsOn([bldr.name])
+        index = self.pending_requests
+        chooser = self.createBuildChooser(bldr, self.master)
+        if self.only_waited_for:
+            chooser.claim_first = False  # the request must be seen before it is claimed
+        try:
+            while True:
+                wfb, breqs = await chooser.chooseNextBuild()
+                if wfb is None or not breqs:
+                    return
+                brids = [r.id for r in breqs]
+                ours = set(brids) <= chooser.claimed
+                if not ours:
+                    if self.only_waited_for and not all(
+                            r.waitedFor and self._has_parent(r) for r in breqs):
+                        continue
+                    if not await updates.claimBuildRequests(
+                            brids, claimed_at=int(self.master.reactor.seconds())):
+                        # Another master took one: start over with fresh data.
+                        index.discard(bldr.builderid, brids)
+                        chooser = self.createBuildChooser(bldr, self.master)
+                        continue
+                chooser.claimed.difference_update(brids)
+                index.discard(bldr.builderid, brids)
+                if not await bldr.maybeStartBuild(wfb, breqs):
+                    await updates.unclaimBuildRequests(brids)
+                    self.maybeStartBuildsOn([bldr.name])
+        finally:
+            if chooser.brdicts is not None:
+                index.replace(bldr.builderid, chooser.brdicts)
 
     @staticmethod
     def _has_parent(breq: BuildRequest) -> bool:
         return breq.parent_buildid is not None
 
 
+def _has_free_worker(bldr: Any) -> bool:
+    return any(w.isAvailable() for w in bldr.workers)
+
+
 _BRD_WHY = "the distributor chooses builds itself (BasicBuildChooser is built by it)"
 BuildChooserBase = internal_class(__name__, "BuildChooserBase", _BRD_WHY)
-differs_internally(_BRD_WHY)(BasicBuildChooser)

@@ -20,12 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from alembic.script import ScriptDirectory
 from twisted.logger import Logger
 
 from buildbot.db.errors import (
@@ -38,6 +35,12 @@ from buildbot.db.model import HEAD_REVISION, Tables
 
 log = Logger()
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+# alembic (a fifth of the master's import time) is imported by the functions that use it:
+# starting on a current database needs none of them.
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BASE_REVISION = "059"
 LAST_MIGRATE_VERSION = 58
@@ -45,6 +48,7 @@ LAST_MIGRATE_VERSION = 58
 
 def alembic_scripts() -> ScriptDirectory:
     """Our alembic revision scripts."""
+    from alembic.script import ScriptDirectory
     return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
@@ -138,11 +142,14 @@ def thd_create_schema(conn: sa.Connection, tables: Tables) -> None:
 
 def stamp(conn: sa.Connection, revision: str) -> None:
     """Record `revision` in alembic_version without running anything."""
+    from alembic.migration import MigrationContext
     MigrationContext.configure(conn).stamp(alembic_scripts(), revision)
 
 
 def _run_alembic(conn: sa.Connection,
                  steps: Callable[[ScriptDirectory, Any], Iterable[Any]]) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
     script = alembic_scripts()
     ctx = MigrationContext.configure(conn, opts={"fn": lambda rev, _ctx: steps(script, rev)})
     with Operations.context(ctx):
@@ -151,6 +158,7 @@ def _run_alembic(conn: sa.Connection,
 
 def thd_migrate_to(conn: sa.Connection, destination: str) -> None:
     """Run our alembic scripts from the stamped revision up (or down) to `destination`."""
+    from alembic.migration import MigrationContext
     current = MigrationContext.configure(conn).get_current_revision()
     order = known_revisions()
     if current is not None and current not in order:

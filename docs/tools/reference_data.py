@@ -3,8 +3,9 @@
 `CONFIG_KEYS`: for every `c[...]` key, its type, an example and the page that explains it.
 Defaults are not written here: gen_reference.py reads them from a fresh `MasterConfig`.
 `PLUGIN_EXAMPLES`: examples for the most used plugins (tests/docs runs each one, as master.cfg
-code, inside the configuration loader's error capture, so they stay valid); the other plugins get an example
-built from their required arguments. `UTIL_SECTIONS`: how the `util` namespace is grouped.
+code, inside the configuration loader's error capture, so they stay valid); the other plugins
+get an example built from their required arguments. `UTIL_SECTIONS`: how the `util`
+namespace is grouped.
 `MORE_PLUGINS`: where to find the components 4.3 makes importable by module path only (not
 through `buildbot.plugins`): public 4.3 classes of those packages deriving from that base.
 """
@@ -118,7 +119,8 @@ CONFIG_KEYS: dict[str, KeyDoc] = {
                               "../multi-master.md"),
     "manhole": KeyDoc("a manhole (`util.PasswordManhole`, ...)",
                       "c['manhole'] = util.PasswordManhole('tcp:1234:interface=127.0.0.1', "
-                      "'admin', 'pw', ssh_hostkey_dir='ssh_host_keys')", "../configuration.md#manhole-cmanhole"),
+                      "'admin', 'pw', ssh_hostkey_dir='ssh_host_keys')",
+                      "../configuration.md#manhole-cmanhole"),
     "metrics": KeyDoc("dict (accepted; periodic metric logging)",
                       "c['metrics'] = {'log_interval': 10}", f"{MASTER_CFG}#metrics"),
     "machines": KeyDoc("list of machines", "c['machines'] = [...]", "../workers.md#machines"),
@@ -298,10 +300,12 @@ PLUGIN_EXAMPLES: dict[str, str] = {
     "worker.EC2LatentWorker": "worker.EC2LatentWorker('ec2-1', util.Secret('worker_pw'), "
                               "'c5.large', ami='ami-0123456789abcdef0', region='eu-west-1', "
                               "keypair_name='buildbot', security_name='buildbot')",
-    "worker.KubeLatentWorker": "worker.KubeLatentWorker('kube-1', image='buildbot/buildbot-worker', "
+    "worker.KubeLatentWorker": "worker.KubeLatentWorker('kube-1', "
+                               "image='buildbot/buildbot-worker', "
                                "kube_config=util.KubeHardcodedConfig("
                                "master_url='https://k8s.example.org:6443'))",
-    "worker.OpenStackLatentWorker": "worker.OpenStackLatentWorker('os-1', util.Secret('worker_pw'), "
+    "worker.OpenStackLatentWorker": "worker.OpenStackLatentWorker('os-1', "
+                                    "util.Secret('worker_pw'), "
                                     "flavor='m1.medium', image='buildbot-worker', "
                                     "os_username='ci', os_password=util.Secret('os_pw'), "
                                     "os_tenant_name='ci', "

@@ -104,6 +104,18 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
     those branches; a callable: the refs it accepts; `only_tags`: every tag.
     """
 
+    # feature flags (GIT_FEATURES), set by setupGit/parseGitFeatures
+    gitInstalled: bool
+    supportsBranch: bool
+    supportsProgress: bool
+    supportsSubmoduleForce: bool
+    supportsSubmoduleCheckout: bool
+    supports_credential_store: bool
+    supportsSshPrivateKeyAsEnvOption: bool
+    supports_lsremote_symref: bool
+    supportsSshPrivateKeyAsConfigOption: bool
+    supportsFilters: bool
+
     def __init__(self, repourl: str, **kwargs: Any) -> None:
         self.setupGit()
         self.lastRev: dict[str, str] | None = None

@@ -63,6 +63,15 @@ class DockerBaseWorker(AbstractLatentWorker):
         self.masterhash = hashlib.sha1(unicode2bytes(self.master.name)).hexdigest()[:6]
         await super().reconfigService(name, password, **kwargs)
 
+    @property
+    def shortid(self) -> str | None:
+        """The first 6 characters of the container id (None without a container, or for
+        the subclasses whose instance is no Docker container)."""
+        instance = getattr(self, "instance", None)
+        if not isinstance(instance, dict) or "Id" not in instance:
+            return None
+        return str(instance["Id"])[:6]
+
     def getContainerName(self) -> str:
         return f"buildbot-{self.workername}-{self.masterhash}".replace("_", "-")
 
@@ -101,6 +110,20 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
     """
 
     instance: dict[str, Any] | None = None
+    # set by reconfigService, under 4.3's names
+    docker_host: Any
+    dockerfile: Any
+    volumes: list[Any]
+    hostconfig: dict[str, Any]
+    custom_context: Any
+    encoding: Any
+    target: Any
+    buildargs: Any
+    hostname: Any
+    command: list[str]
+    followStartupLogs: bool
+    autopull: bool
+    alwaysPull: bool
 
     def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                     docker_host: Any, image: Any = None, command: Any = None,
@@ -108,8 +131,11 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
                     tls: Any = None, followStartupLogs: bool = False,
                     masterFQDN: str | None = None, master_protocol: str = "pb",
                     hostconfig: Any = None, autopull: bool = False, alwaysPull: bool = False,
-                    custom_context: Any = False, encoding: Any = "gzip", target: Any = "",
-                    buildargs: Any = None, hostname: Any = None, **kwargs: Any) -> None:
+                    custom_context: Any = False, encoding: Any = "gzip",
+                    buildargs: Any = None, hostname: Any = None, *, target: Any = "",
+                    **kwargs: Any) -> None:
+        # (4.3's checkConfig has no `target` between encoding and buildargs, unlike its
+        # reconfigService: positional arguments bind as there; target is a keyword)
         super().checkConfig(name, password, image, masterFQDN=masterFQDN,
                             master_protocol=master_protocol, **kwargs)
         if not image and not dockerfile:
@@ -138,24 +164,18 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
                               **kwargs: Any) -> None:
         await super().reconfigService(name, password, image, masterFQDN=masterFQDN,
                                       master_protocol=master_protocol, **kwargs)
-        self.docker_host = docker_host
-        self.volumes = volumes or []
-        self.followStartupLogs = followStartupLogs
-        self.command = command or []
-        self.dockerfile = dockerfile
-        self.hostconfig = hostconfig or {}
-        self.autopull = autopull
-        self.alwaysPull = alwaysPull
-        self.custom_context = custom_context
-        self.encoding = encoding
-        self.target = target
-        self.buildargs = buildargs
-        self.hostname = hostname
-        self.client_args: dict[str, Any] = {}
-        if version is not None:
-            self.client_args["version"] = version
-        if tls is not None:
-            self.client_args["tls"] = tls
+        # The settings each build renders (renderWorkerProps) and the fixed ones; all are
+        # attributes under their 4.3 names, read by subclasses.
+        vars(self).update(
+            docker_host=docker_host, dockerfile=dockerfile, volumes=volumes or [],
+            hostconfig=hostconfig or {}, custom_context=custom_context, encoding=encoding,
+            target=target, buildargs=buildargs, hostname=hostname,
+            command=command or [], followStartupLogs=followStartupLogs, autopull=autopull,
+            alwaysPull=alwaysPull)
+        # docker_host is left out: it is rendered per build
+        self.client_args: dict[str, Any] = {
+            key: value for key, value in (("version", version), ("tls", tls))
+            if value is not None}
         self._client: DockerClient | None = None
 
     def _make_client(self, docker_host: str) -> DockerClient:
@@ -244,9 +264,9 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         if instance.get("Id") is None:
             log.info("Failed to create the container")
             raise LatentWorkerFailedToSubstantiate("Failed to start container")
-        log.info("Container created, Id: {id}...", id=instance["Id"][:6])
         instance["image"] = image
         self.instance = instance
+        log.info("Container created, Id: {id}...", id=self.shortid)
         self._host = client.base_url
         try:
             await client.start(instance["Id"])
@@ -260,12 +280,8 @@ class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         if self.followStartupLogs:
             logs = await client.logs(instance["Id"])
             for line in logs.decode("utf-8", "replace").splitlines():
-                log.info("docker VM {id}: {line}", id=instance["Id"][:6], line=line.strip())
+                log.info("docker VM {id}: {line}", id=self.shortid, line=line.strip())
         return [instance["Id"], image]
-
-    @property
-    def shortid(self) -> str | None:
-        return self.instance["Id"][:6] if self.instance is not None else None
 
     async def check_instance(self) -> tuple[bool, str]:
         if self.instance is None:

@@ -28,7 +28,7 @@ from twisted.logger import Logger
 from buildbot import config
 from buildbot.interfaces import LatentWorkerFailedToSubstantiate
 from buildbot.util import asyncSleep
-from buildbot.worker.latent import AbstractLatentWorker
+from buildbot.worker.latent import TypeSettingsLatentWorker
 
 try:
     import boto3
@@ -72,7 +72,7 @@ def _aws_errors() -> tuple[type[BaseException], ...]:
     return (ClientError, BotoCoreError) if boto3 is not None else ()
 
 
-class EC2LatentWorker(AbstractLatentWorker):
+class EC2LatentWorker(TypeSettingsLatentWorker):
     """`EC2LatentWorker(name, password, instance_type, ami=None, ...)` with 4.3's
     arguments (see docs/workers.md)."""
 
@@ -80,7 +80,7 @@ class EC2LatentWorker(AbstractLatentWorker):
     image: Any = None
     _poll_resolution: float = 5  # seconds; tests make it short
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
+    def _check_type(self, name: str, password: Any,  # type: ignore[override]  # its own settings
                     instance_type: str, ami: str | None = None,
                     valid_ami_owners: Any = None, valid_ami_location_regex: Any = None,
                     elastic_ip: str | None = None, identifier: str | None = None,
@@ -101,7 +101,7 @@ class EC2LatentWorker(AbstractLatentWorker):
             config.error("EC2LatentWorker: 'keypair_name' parameter must be specified")
         if security_name is None and not subnet_id:
             config.error("EC2LatentWorker: 'security_name' parameter must be specified")
-        super().checkConfig(name, password, **kwargs)
+        self._check_common(name, password, **kwargs)
         # 4.3 raises these (not config errors) from its constructor
         if security_name and subnet_id:
             raise ValueError("security_name (EC2 classic security groups) is not supported "
@@ -133,7 +133,7 @@ class EC2LatentWorker(AbstractLatentWorker):
                 region not in boto3.Session().get_available_regions("ec2"):
             raise ValueError("The specified region does not exist: " + region)
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
+    async def _configure_type(self, name: str, password: Any,  # type: ignore[override]  # its own settings
                               instance_type: str, ami: str | None = None,
                               valid_ami_owners: Any = None,
                               valid_ami_location_regex: Any = None,
@@ -152,7 +152,7 @@ class EC2LatentWorker(AbstractLatentWorker):
                               instance_profile_name: str | None = None,
                               block_device_map: Any = None, session: Any = None,
                               **kwargs: Any) -> None:
-        await super().reconfigService(name, password, **kwargs)
+        await self._configure_common(name, password, **kwargs)
         self.instance_type = instance_type
         self.ami = ami
         if isinstance(valid_ami_owners, int):

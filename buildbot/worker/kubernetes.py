@@ -156,8 +156,9 @@ class KubeLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):
         """Extra containers of the pod (databases...), reachable on localhost."""
         return []
 
-    def renderWorkerProps(self, build: Any) -> Any:
-        return self.getPodSpec(build)
+    def renderWorkerProps(self, build_props: Any) -> Any:
+        """The pod spec for a build (what decides which builds may share a pod)."""
+        return self.getPodSpec(build_props)
 
     # -- latent worker ------------------------------------------------------------------
     async def start_instance(self, build: Any) -> bool:

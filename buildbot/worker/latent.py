@@ -27,8 +27,10 @@ waiting builds, stops the instance, is counted (`substantiation_failures`, conse
 from __future__ import annotations
 
 import enum
+import inspect
 import random
 import string
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
@@ -88,6 +90,25 @@ class _Waiters:
                 d.errback(result)
             else:
                 d.callback(result)
+
+
+def settings_as_keywords(settings: Callable[..., Any], name: str, password: Any,
+                         *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The constructor arguments bound to `settings`' signature (name, password, then the
+    worker type's own settings, then **options), all as keywords.
+
+    For the worker types that 4.3 configures in their constructor (EC2, libvirt): their
+    checkConfig/reconfigService keep the latent worker's signature, so the type's settings
+    must reach them by keyword. A call 4.3 would refuse raises the same TypeError here.
+    """
+    bound = inspect.signature(settings).bind(name, password, *args, **kwargs)
+    keywords = dict(bound.arguments)
+    for param in inspect.signature(settings).parameters.values():
+        if param.kind is param.VAR_KEYWORD:
+            keywords.update(keywords.pop(param.name, {}))
+    keywords.pop("name")
+    keywords.pop("password")
+    return keywords
 
 
 @implementer(ILatentWorker)
@@ -465,6 +486,44 @@ class AbstractLatentWorker(AbstractWorker):
         for name in list(self.workerforbuilders):
             self.detach_builder(name)
         await super().stop()
+
+
+class TypeSettingsLatentWorker(AbstractLatentWorker):
+    """Base of the worker types that 4.3 configures in their constructor (EC2, libvirt).
+
+    Their checkConfig/reconfigService keep the latent worker's signature, as in 4.3; the
+    type's own settings travel as keywords (see settings_as_keywords) to `_check_type` and
+    `_configure_type`, which a subclass writes with its full signature and which reach the
+    latent worker's checks and configuration through `_check_common`/`_configure_common`.
+    """
+
+    def __init__(self, name: str, password: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, password, **settings_as_keywords(
+            self._check_type, name, password, *args, **kwargs))
+
+    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
+                    build_wait_timeout: float = 600, check_instance_interval: float = 10,
+                    **kwargs: Any) -> None:
+        self._check_type(name, password, build_wait_timeout=build_wait_timeout,
+                         check_instance_interval=check_instance_interval, **kwargs)
+
+    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
+                              build_wait_timeout: float = 600,
+                              check_instance_interval: float = 10, **kwargs: Any) -> None:
+        await self._configure_type(name, password, build_wait_timeout=build_wait_timeout,
+                                   check_instance_interval=check_instance_interval, **kwargs)
+
+    def _check_type(self, name: str, password: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    async def _configure_type(self, name: str, password: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _check_common(self, name: str, password: Any, **kwargs: Any) -> None:
+        AbstractLatentWorker.checkConfig(self, name, password, **kwargs)
+
+    async def _configure_common(self, name: str, password: Any, **kwargs: Any) -> None:
+        await AbstractLatentWorker.reconfigService(self, name, password, **kwargs)
 
 
 class LocalLatentWorker(AbstractLatentWorker):

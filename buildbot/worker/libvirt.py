@@ -27,7 +27,7 @@ from buildbot import config
 from buildbot.interfaces import LatentWorkerFailedToSubstantiate
 from buildbot.util import runprocess
 from buildbot.util.internal import internal_class, internal_function
-from buildbot.worker.latent import AbstractLatentWorker
+from buildbot.worker.latent import TypeSettingsLatentWorker
 
 try:
     import libvirt
@@ -90,7 +90,17 @@ class _UriThread:
         return d
 
 
-class LibVirtWorker(AbstractLatentWorker):
+class _WorkerCalls:
+    """What `LibVirtWorker.pool` gives: 4.3's `do(uri, func, *args, **kwargs)`."""
+
+    def __init__(self, worker: LibVirtWorker) -> None:
+        self._worker = worker
+
+    def do(self, uri: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._worker._libvirt(lambda conn: func(*args, **kwargs), uri)
+
+
+class LibVirtWorker(TypeSettingsLatentWorker):
     """`LibVirtWorker(name, password, hd_image=None, base_image=None, uri="system:///",
     xml=None, masterFQDN=None, **latent worker options)`."""
 
@@ -98,23 +108,27 @@ class LibVirtWorker(AbstractLatentWorker):
     ns = "http://buildbot.net/"
     metakey = "buildbot"
 
-    def checkConfig(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
+    def __init__(self, name: str, password: Any, *args: Any, **kwargs: Any) -> None:
+        self._threads: dict[str, _UriThread] = {}  # a call thread per libvirt URI
+        super().__init__(name, password, *args, **kwargs)
+
+    def _check_type(self, name: str, password: Any,
                     hd_image: Any = None, base_image: Any = None, uri: str = "system:///",
                     xml: str | None = None, masterFQDN: str | None = None,
                     **kwargs: Any) -> None:
-        super().checkConfig(name, password, **kwargs)
+        self._check_common(name, password, **kwargs)
         if libvirt is None:
             config.error("The python module 'libvirt' is needed to use a LibVirtWorker")
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
-                              hd_image: Any = None, base_image: Any = None,
-                              uri: str = "system:///", xml: str | None = None,
-                              masterFQDN: str | None = None, **kwargs: Any) -> None:
-        await super().reconfigService(name, password, **kwargs)
-        thread = self._thread
-        if thread is not None and thread.uri != uri:
-            self._thread = None
-            await thread.stop()
+    async def _configure_type(self, name: str, password: Any,
+                              hd_image: Any = None,
+                              base_image: Any = None, uri: str = "system:///",
+                              xml: str | None = None, masterFQDN: str | None = None,
+                              **kwargs: Any) -> None:
+        await self._configure_common(name, password, **kwargs)
+        # threads of a URI no longer configured close their connection
+        for old in [u for u in self._threads if u != uri]:
+            await self._threads.pop(old).stop()
         self.uri = uri
         self.image = hd_image
         self.base_image = base_image
@@ -123,13 +137,21 @@ class LibVirtWorker(AbstractLatentWorker):
         self.cheap_copy = True
         self.graceful_shutdown = False
 
-    _thread: _UriThread | None = None
+    def _libvirt(self, fn: Callable[[Any], Any], uri: str | None = None) -> Any:
+        """Run `fn(connection)` on the thread of `uri` (default: the worker's); a Deferred
+        of its result."""
+        uri = self.uri if uri is None else uri
+        thread = self._threads.get(uri)
+        if thread is None:
+            thread = self._threads[uri] = _UriThread(uri, self.master.reactor)
+        return thread.run(fn)
 
-    def _libvirt(self, fn: Callable[[Any], Any]) -> Any:
-        """Run `fn(connection)` on this URI's thread (a Deferred of its result)."""
-        if self._thread is None:
-            self._thread = _UriThread(self.uri, self.master.reactor)
-        return self._thread.run(fn)
+    @property
+    def pool(self) -> _WorkerCalls:
+        """4.3's queue of libvirt calls: `pool.do(uri, func, *args, **kwargs)` runs
+        `func(*args, **kwargs)` on the thread of that URI, in order, and returns a
+        Deferred of its result."""
+        return _WorkerCalls(self)
 
     def _domain_or_none(self, conn: Any) -> Any:
         try:
@@ -212,6 +234,6 @@ class LibVirtWorker(AbstractLatentWorker):
 
     async def stop(self) -> None:
         await super().stop()
-        thread, self._thread = self._thread, None
-        if thread is not None:
+        threads_, self._threads = list(self._threads.values()), {}
+        for thread in threads_:
             await thread.stop()

@@ -59,6 +59,38 @@ async def test_subscribers_run_once_in_order_and_are_awaited(logged_errors: Any)
     assert seen == ["a", "c", "late"]
 
 
+def test_shutdown_waiters_fire_when_it_starts_and_when_subscribers_finish() -> None:
+    conn = RecordingConnection()
+    slow: defer.Deferred[None] = defer.Deferred()
+    conn.notifyOnDisconnect(lambda: slow)
+    started, finished = conn.wait_shutdown_started(), conn.waitShutdown()
+    assert not started.called and not finished.called
+    conn.loseConnection()
+    assert started.called and not finished.called
+    slow.callback(None)
+    assert finished.called
+
+
+def test_args_proxies_wrap_instances_of_the_mapped_classes() -> None:
+    class Writer:
+        pass
+
+    class WriterProxy:
+        def __init__(self, impl: Any) -> None:
+            self.impl = impl
+
+    class Proxying(RecordingConnection):
+        proxies = {Writer: WriterProxy}
+
+    writer = Writer()
+    args = {"writer": writer, "path": "a/b", "mode": None}
+    got = Proxying().createArgsProxies(args)
+    assert isinstance(got["writer"], WriterProxy) and got["writer"].impl is writer
+    assert (got["path"], got["mode"]) == ("a/b", None)
+    assert args["writer"] is writer  # the caller's dict is left alone
+    assert RecordingConnection().createArgsProxies(args) == args  # no proxies by default
+
+
 def test_keepalive_is_sent_every_interval_until_disconnect() -> None:
     clock = task.Clock()
     conn = RecordingConnection(clock)

@@ -148,7 +148,9 @@ async def test_check_instance_reports_an_exited_container_with_its_logs(
     try:
         async with running_master(tmp_path / "m", config([dw], port=port)):
             props = Properties(tag="1")
-            await dw.start_instance(props)
+            assert dw.shortid is None
+            container_id, _ = await dw.start_instance(props)
+            assert dw.shortid == container_id[:6] and len(container_id) > 6
             ok, message = await dw.check_instance()
             assert (ok, message) == (False, "logs: \nno output\n")
             # compatibility: only builds rendering the same image may use this container
@@ -156,6 +158,7 @@ async def test_check_instance_reports_an_exited_container_with_its_logs(
             assert not await dw.isCompatibleWithBuild(Properties(tag="2"))
             fake.fail_stop_with_404 = True
             await dw.stop_instance()
+            assert dw.shortid is None
             assert await dw.isCompatibleWithBuild(Properties(tag="2"))
     finally:
         await listening.stopListening()
@@ -174,6 +177,21 @@ def test_config_errors_name_the_problem() -> None:
         "DockerLatentWorker: You need to specify at least an image name, or a dockerfile",
         "Invalid volume definition for docker novol. Skipping...",
         "DockerLatentWorker 'dw': unknown hostconfig keys ['network_mod']"]
+
+
+def test_positional_arguments_bind_as_in_4_3() -> None:
+    import inspect
+
+    # checkConfig: buildargs and hostname follow encoding (target is a keyword there)
+    bound = inspect.signature(DockerLatentWorker.checkConfig).bind(
+        None, "dw", "pw", "unix:///x", "img", None, None, None, None, None, False, None, "pb",
+        None, False, False, False, "gzip", {"A": "1"}, "host1", target="stage")
+    assert (bound.arguments["buildargs"], bound.arguments["hostname"],
+            bound.arguments["target"]) == ({"A": "1"}, "host1", "stage")
+    with capture_config_errors() as errors:
+        DockerLatentWorker("dw", "pw", "unix:///x", image="i", target="stage",
+                           buildargs={"A": "1"}, hostname="h")
+    assert errors.errors == []
 
 
 def test_host_config_translates_docker_py_keywords() -> None:

@@ -180,3 +180,39 @@ def test_config_errors() -> None:
     with pytest.raises(ValueError, match="region does not exist"):
         worker.EC2LatentWorker("w", "pw", "t2.micro", ami="ami-1", keypair_name="k",
                                security_name="s", region="mars-north-1")
+
+
+def test_ec2_settings_travel_as_keywords_under_the_latent_signature() -> None:
+    import inspect
+
+    w = worker.EC2LatentWorker("ew", "pw", "t2.micro", "ami-1", keypair_name="k",
+                               security_name="s", build_wait_timeout=0)
+    assert w._config_args == ("ew", "pw")
+    assert w._config_kwargs == {"instance_type": "t2.micro", "ami": "ami-1",
+                                "keypair_name": "k", "security_name": "s",
+                                "build_wait_timeout": 0}
+    # 4.3's (inherited) signature: build_wait_timeout is the third positional parameter
+    assert list(inspect.signature(w.reconfigService).parameters)[:4] == [
+        "name", "password", "build_wait_timeout", "check_instance_interval"]
+    with pytest.raises(TypeError):
+        worker.EC2LatentWorker("ew", "pw")  # instance_type is required, as in 4.3
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_subclass_written_for_4_3_reconfigures_through_super(
+        tmp_path: Path) -> None:
+    seen: list[Any] = []
+
+    class Mine(worker.EC2LatentWorker):  # type: ignore[misc, name-defined]
+        async def reconfigService(self, name: str, password: Any,
+                                  build_wait_timeout: float = 600, **kwargs: Any) -> None:
+            seen.append((build_wait_timeout, kwargs["instance_type"]))
+            await super().reconfigService(name, password, build_wait_timeout, **kwargs)
+
+    w = Mine("ew", "pw", "t2.micro", ami="ami-1", keypair_name="k", security_name="s",
+             region="us-east-1", identifier="id", secret_identifier="sec",
+             build_wait_timeout=5)
+    w.master = None
+    await w.reconfigService(*w._config_args, **w._config_kwargs)
+    assert seen == [(5, "t2.micro")]
+    assert (w.instance_type, w.build_wait_timeout, w.keypair_name) == ("t2.micro", 5, "k")

@@ -108,6 +108,11 @@ async def test_a_build_runs_in_a_pod_created_and_deleted_through_the_api(
         # build_wait_timeout defaults to 0: the pod goes right after the build
         await wait_until("pod deleted", lambda: not api.pods)
         await wait_until("insubstantiated", lambda: kw.state == States.NOT_SUBSTANTIATED)
+        from buildbot.process.properties import Properties
+
+        # what a build would render (by keyword, 4.3's parameter name)
+        rendered = await kw.renderWorkerProps(build_props=Properties())
+        assert kw.shortid is None  # a pod, not a Docker container
     name = f"buildbot-kw-{kw.masterhash}"
     pod_path = f"/api/v1/namespaces/ci/pods/{name}"
     assert api.calls() == [
@@ -122,6 +127,7 @@ async def test_a_build_runs_in_a_pod_created_and_deleted_through_the_api(
     assert (spec["kind"], spec["metadata"], spec["spec"]["restartPolicy"]) == (
         "Pod", {"name": name}, "Never")
     assert container["image"] == "buildbot/buildbot-worker:4.3.0"
+    assert rendered == spec
     assert {e["name"]: e["value"] for e in container["env"]} == {
         "BUILDMASTER": "127.0.0.1", "BUILDMASTER_PORT": str(port),
         "BUILDMASTER_PROTOCOL": "pb", "WORKERNAME": "kw", "WORKERPASS": kw.password}

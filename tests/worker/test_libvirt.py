@@ -78,8 +78,20 @@ async def test_a_build_runs_in_a_libvirt_domain(tmp_path: Path) -> None:
             _, bs = await listen(master, ("buildsets", str(bsid), "complete"))
             assert bs["results"] == SUCCESS
             await wait_until("insubstantiated", lambda: lw.state == States.NOT_SUBSTANTIATED)
+            # 4.3's call queue: func(*args) on the URI's thread, in order
+            import threading
+
+            here = threading.get_ident()
+            where = await lw.pool.do(lw.uri, lambda a, b=0: (threading.get_ident(), a + b),
+                                     1, b=2)
+            assert where[1] == 3 and where[0] != here
+            again = await lw.pool.do(lw.uri, threading.get_ident)
+            assert again == where[0]  # the same thread for the same URI
+            other = await lw.pool.do("test:///default", threading.get_ident)
+            assert other != where[0]
     finally:
         await lw.machines.stop_all()
+    assert lw._threads == {}  # every URI's thread ended with the worker
     # started (running), then destroyed (shut off)
     assert lw.states == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_SHUTOFF]
     assert lw.machines.started == ["lw"]

@@ -123,7 +123,9 @@ async def test_login_runs_attach_before_answering_and_logout_detaches(side: Side
 ])
 async def test_bad_credentials_fail_with_unauthorized_login(
         side: Side, master_log: Any, user: bytes, password: bytes, line: str) -> None:
-    reg = await side.manager.register(LOOPBACK_PORT, "w1", "pass", side.factory())
+    # by keyword, as 4.3 names the parameters
+    reg = await side.manager.register(config_portstr=LOOPBACK_PORT, username="w1",
+                                      password="pass", pfactory=side.factory())
     side.port = reg.getPort()
     failure = await side.login_failure(user, password)
     assert failure.check(UnauthorizedLogin)  # the stock worker's test

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -103,6 +103,10 @@ class Connection:
     """
 
     keepalive_interval: float = MASTER_KEEPALIVE_INTERVAL
+    # implementation class -> proxy class: command arguments that are instances of a key are
+    # wrapped in its proxy before they go to the worker (createArgsProxies). Our transports
+    # pass file transfers as they are, so the map is empty unless a subclass fills it.
+    proxies: ClassVar[dict[type, type]] = {}
 
     def __init__(self, name: str, clock: IReactorTime | None = None) -> None:
         self.name = name
@@ -187,6 +191,27 @@ class Connection:
 
         self._delivered.addBoth(release)
         await waiter
+
+    def wait_shutdown_started(self) -> defer.Deferred[None]:
+        """A Deferred fired as soon as the connection is seen to go away."""
+        started: defer.Deferred[None] = defer.Deferred()
+        self.notifyOnDisconnect(lambda: started.callback(None))
+        return started
+
+    def waitShutdown(self) -> defer.Deferred[None]:
+        """A Deferred fired once the connection is gone and its disconnect subscribers
+        have finished (4.3's name for `wait_disconnected`)."""
+        return defer.ensureDeferred(self.wait_disconnected())
+
+    def createArgsProxies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`args` with every value that is an instance of a `proxies` key wrapped in the
+        matching proxy class."""
+        def wrap(value: Any) -> Any:
+            for impl, proxy in self.proxies.items():
+                if isinstance(value, impl):
+                    value = proxy(value)
+            return value
+        return {key: wrap(value) for key, value in args.items()}
 
     def loseConnection(self) -> None:
         """Drop the connection (subscribers are notified once the transport reports it)."""

@@ -121,7 +121,8 @@ class Connection(base.Connection):
     async def remoteStartCommand(self, remoteCommand: Any, builderName: str, commandId: str,
                                  commandName: str, args: dict[str, Any]) -> None:
         wfb = self._wfb(builderName)
-        args = dict(args)  # the worker rewrites its args in place
+        # a copy either way: the worker rewrites its args in place
+        args = self.createArgsProxies(args)
         for k in _TRANSFER_KEYS:
             if args.get(k) is not None:
                 args[k] = LocalReference(args[k], self)

@@ -246,6 +246,7 @@ class Connection(base.Connection, pb.Avatar):
     async def remoteStartCommand(self, remoteCommand: Any, builderName: str, commandId: str,
                                  commandName: str, args: dict[str, Any]) -> None:
         wfb = self._wfb(builderName)
+        args = self.createArgsProxies(args)
         command = as_referenceable(remoteCommand)
         if any(args.get(k) is not None for k in _TRANSFER_KEYS):
             guard = _TransferGuard(self, builderName, commandId)

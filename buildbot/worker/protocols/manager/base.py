@@ -120,14 +120,15 @@ class PortManager(AsyncService):
             return f"tcp:{portstr}"
         return portstr
 
-    async def register(self, portstr: int | str, username: str, password: Password,
+    async def register(self, config_portstr: int | str, username: str, password: Password,
                        pfactory: PFactory) -> Registration:
-        """Accept `username`/`password` on `portstr`; `pfactory` makes its connections.
+        """Accept `username`/`password` on `config_portstr` (as configured: an int or a
+        string without ':' means a TCP port); `pfactory` makes its connections.
 
         Raises KeyError if the username is already registered on that port, or the listening
         error if the port cannot be opened (the registration is then undone).
         """
-        key = self.normalize_portstr(portstr)
+        key = self.normalize_portstr(config_portstr)
         disp = self.dispatchers.get(key)
         created = disp is None
         if disp is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from buildbot.scripts import base
+from buildbot.scripts.progress import Progress
 
 #: The statement that gives freed space back, per SQLAlchemy dialect name.
 VACUUM_STATEMENTS = {
@@ -39,14 +40,22 @@ def vacuum_statement(dialect: str, logchunks_table: str = "logchunks") -> str | 
     return None if stmt is None else stmt.format(logchunks=logchunks_table)
 
 
-async def compress_all_logs(db: Any, force: bool, quiet: bool) -> None:
-    """Recompress every log, printing the progress each time the percentage changes."""
+async def compress_all_logs(db: Any, force: bool, quiet: bool,
+                            progress: Progress | None = None) -> None:
+    """Recompress every log, printing 4.3's line on stdout each time the percentage
+    changes, and `progress` lines (logs done, bytes saved, time left) on stderr."""
     logs = await db.logs.getLogs()
-    total = len(logs)
-    percent = saved = 0
+    if progress is not None:
+        progress.total = len(logs)
+    percent = saved = total_saved = 0
     for i, log in enumerate(logs, start=1):
-        saved += await db.logs.compressLog(log.id, force=force)
-        now = i * 100 // total
+        gain = await db.logs.compressLog(log.id, force=force)
+        saved += gain
+        total_saved += gain
+        if progress is not None:
+            progress.set_detail(f"{total_saved} bytes saved")
+            progress.advance(1)
+        now = i * 100 // len(logs)
         if now != percent:
             percent = now
             if not quiet:
@@ -54,7 +63,7 @@ async def compress_all_logs(db: Any, force: bool, quiet: bool) -> None:
             saved = 0
 
 
-async def vacuum(db: Any, quiet: bool) -> None:
+async def vacuum(db: Any, quiet: bool, progress: Progress | None = None) -> None:
     """Run the dialect's compaction statement outside any transaction."""
     dialect = db.pool.engine.dialect.name
     stmt = vacuum_statement(dialect)
@@ -62,6 +71,8 @@ async def vacuum(db: Any, quiet: bool) -> None:
         return
     if not quiet:
         print(f"executing vacuum operation '{stmt}'...", flush=True)
+    if progress is not None:  # the database reports nothing while it compacts
+        progress.note("compacting the database; this can take long and shows no progress")
 
     def thd_vacuum(engine: Any) -> None:
         # VACUUM refuses to run inside a transaction, and the engine's connections open one
@@ -99,8 +110,9 @@ async def cleanup_database(config: dict[str, Any], master_cfg: Any) -> None:
         db.logs.configure(compression_method=master_cfg.logCompressionMethod,
                           max_size=master_cfg.logMaxSize,
                           max_tail_size=master_cfg.logMaxTailSize)
-        await compress_all_logs(db, bool(config.get("force")), quiet)
-        await vacuum(db, quiet)
+        progress = Progress("cleanupdb", "logs", quiet=quiet)
+        await compress_all_logs(db, bool(config.get("force")), quiet, progress)
+        await vacuum(db, quiet, progress)
     finally:
         await db.stop()
 

@@ -8,11 +8,14 @@ are written as NULL, then filled in once the builds exist.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from twisted.python import usage
 
 from buildbot.scripts import base
+from buildbot.scripts.progress import Progress
 
 #: Rows read and written per batch.
 CHUNK_ROWS = 10000
@@ -60,9 +63,11 @@ class CopyDBOptions(base.BasedirOptions):
 
 def thd_copy_table(src_engine: Any, dst_engine: Any, table: Any, ignore_fk_errors: bool,
                    fk_targets: set[str], known_ids: dict[str, set[Any]],
-                   say: Any) -> dict[str, list[tuple[Any, Any]]]:
+                   say: Any, rows_read: Callable[[int], None] | None = None,
+                   ) -> dict[str, list[tuple[Any, Any]]]:
     """Copy one table, streaming it in batches; returns the deferred cycle columns' values
-    as {column: [(id, value), ...]}. Runs on a DB thread of the source pool."""
+    as {column: [(id, value), ...]}. `rows_read(n)` is told each batch's size. Runs on a
+    DB thread of the source pool."""
     import sqlalchemy as sa
 
     deferred_cols = DEFERRED_COLUMNS.get(table.name, ())
@@ -94,6 +99,8 @@ def thd_copy_table(src_engine: Any, dst_engine: Any, table: Any, ignore_fk_error
             if serial is not None and rows:
                 max_id = max(max_id, *(r[serial.name] for r in rows))
             say(f"Copying {len(chunk)} items ({written}/{total}) for {table.name} table")
+            if rows_read is not None:
+                rows_read(len(chunk))
             if rows:
                 dst.execute(table.insert(), rows)
                 dst.commit()
@@ -139,6 +146,15 @@ def thd_fill_deferred(dst_engine: Any, table: Any, values: dict[str, list[tuple[
                 dst.commit()
 
 
+def thd_row_count(engine: Any, tables: list[Any]) -> int:
+    """Rows in all of `tables` (the total the progress lines count towards)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return sum(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() or 0
+                   for t in tables)
+
+
 def thd_nonempty_tables(engine: Any, tables: list[Any]) -> list[str]:
     """Names of the tables that hold at least one row."""
     import sqlalchemy as sa
@@ -148,8 +164,10 @@ def thd_nonempty_tables(engine: Any, tables: list[Any]) -> list[str]:
                 if conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()]
 
 
-async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any) -> None:
-    """Copy every table of `src` (a set-up DBConnector) into `dst`."""
+async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any,
+                      progress: Progress | None = None) -> None:
+    """Copy every table of `src` (a set-up DBConnector) into `dst`, reporting rows and
+    tables done to `progress`."""
     metadata = src.tables.metadata
     missing = set(metadata.tables) - set(TABLE_ORDER)
     if missing:
@@ -160,12 +178,21 @@ async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any) -> N
                   for t in tables for c in t.columns for fk in c.foreign_keys}
     held_back: list[tuple[Any, dict[str, list[tuple[Any, Any]]]]] = []
     dst_engine = dst.pool.engine
-    for table in tables:
+    if progress is not None:
+        progress.total = await src.pool.run_engine(lambda engine: thd_row_count(engine, tables))
+    for done, table in enumerate(tables):
+        rows_read = None
+        if progress is not None:
+            progress.set_detail(f"copying {table.name}")
+            context = f"{done}/{len(tables)} tables"
+            rows_read = functools.partial(progress.advance, context=context)
         later = await src.pool.run_engine(
-            lambda engine, t=table: thd_copy_table(engine, dst_engine, t, ignore_fk_errors,
-                                                   fk_targets, known_ids, say))
+            lambda engine, t=table, r=rows_read: thd_copy_table(
+                engine, dst_engine, t, ignore_fk_errors, fk_targets, known_ids, say, r))
         if later:
             held_back.append((table, later))
+    if progress is not None:
+        progress.note(f"{len(tables)}/{len(tables)} tables copied ({progress.done} rows)")
     for table, later in held_back:
         await dst.pool.run_engine(lambda engine, t=table, v=later: thd_fill_deferred(
             engine, t, v, say))
@@ -206,7 +233,8 @@ async def copy_database_async(config: dict[str, Any]) -> int:
             print(f"the destination database is not empty (rows in {', '.join(nonempty)}); "
                   "copy-db only copies into an empty database")
             return 1
-        await copy_tables(src, dst, bool(config.get("ignore-fk-error-rows")), say)
+        progress = Progress("copy-db", "rows", quiet=quiet)
+        await copy_tables(src, dst, bool(config.get("ignore-fk-error-rows")), say, progress)
     finally:
         await src.stop()
         await dst.stop()

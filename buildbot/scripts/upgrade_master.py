@@ -12,6 +12,7 @@ from typing import Any
 
 from buildbot.scripts import base
 from buildbot.scripts.create_master import sample_config_text, write_private_file
+from buildbot.scripts.progress import Progress, migration_progress
 
 #: Signals ignored while the schema is migrated: an interrupted migration can leave the
 #: database unusable.
@@ -78,13 +79,15 @@ def signals_ignored() -> Iterator[None]:
 async def upgrade_database(config: dict[str, Any], master_cfg: Any) -> None:
     """Migrate the configured database to head and mark every master inactive."""
     from buildbot.db.connector import DBConnector
+    from buildbot.db.migrate import known_revisions
 
     db_url, engine_kwargs = base.db_config(master_cfg)
     if not config.get("quiet"):
         shown = base.strip_url_password(db_url) if isinstance(db_url, str) else repr(db_url)
         print(f"upgrading database ({shown})")
         print("Warning: Stopping this process might cause data loss")
-    with signals_ignored():
+    progress = Progress("upgrade-master", "migrations", quiet=bool(config.get("quiet")))
+    with signals_ignored(), migration_progress(progress, known_revisions()):
         db = DBConnector(config["basedir"])
         try:
             await db.setup(db_url, engine_kwargs=engine_kwargs, check_version=False)

@@ -209,18 +209,12 @@ class WorkersDb(DbComponent):
             q = sa.select(w.c.id, w.c.name, w.c.info, w.c.paused, w.c.pause_reason,
                           w.c.graceful, bm.c.builderid, bm.c.masterid).select_from(j) \
                 .order_by(w.c.id, bm.c.id)
-            if _workerid is not None:
-                q = q.where(w.c.id == _workerid)
-            if _name is not None:
-                q = q.where(w.c.name == _name)
-            if masterid is not None:
-                q = q.where(bm.c.masterid == masterid)
-            if builderid is not None:
-                q = q.where(bm.c.builderid == builderid)
-            if paused is not None:
-                q = q.where(w.c.paused == int(paused))
-            if graceful is not None:
-                q = q.where(w.c.graceful == int(graceful))
+            # Each filter given narrows the rows; the flags are stored as 0/1 integers.
+            wanted = ((w.c.id, _workerid), (w.c.name, _name), (bm.c.masterid, masterid),
+                      (bm.c.builderid, builderid),
+                      (w.c.paused, None if paused is None else int(paused)),
+                      (w.c.graceful, None if graceful is None else int(graceful)))
+            q = q.where(*(col == value for col, value in wanted if value is not None))
             found: dict[int, WorkerModel] = {}
             for r in conn.execute(q):
                 model = found.get(r.id)

@@ -152,13 +152,10 @@ class BuildsDb(DbComponent):
         """Builds by id, filtered; `complete` means `complete_at` is set. `result_spec` is
         applied in SQL (see `result_spec_fields`)."""
         b = self._tables.builds
-        q = sa.select(b).order_by(b.c.id)
-        if builderid is not None:
-            q = q.where(b.c.builderid == builderid)
-        if buildrequestid is not None:
-            q = q.where(b.c.buildrequestid == buildrequestid)
-        if workerid is not None:
-            q = q.where(b.c.workerid == workerid)
+        given = ((b.c.builderid, builderid), (b.c.buildrequestid, buildrequestid),
+                 (b.c.workerid, workerid))
+        q = sa.select(b).order_by(b.c.id).where(
+            *(col == value for col, value in given if value is not None))
         if complete is not None:
             q = q.where(b.c.complete_at.is_not(None) if complete else b.c.complete_at.is_(None))
         return await self._many(apply_result_spec(q, result_spec, self.result_spec_fields,

@@ -502,6 +502,9 @@ async def _fetch_secret(name: str, props: Properties) -> Any:
         value = manager.get(name)
         if isinstance(value, defer.Deferred) or inspect.isawaitable(value):
             value = await value
+        # the manager answers a SecretDetails, as 4.3's does; a replaced manager may answer
+        # the bare value
+        value = getattr(value, "value", value)
     if value is None:
         raise KeyError(f"secret key {name} is not found in any provider")
     props.useSecret(value, name)

@@ -42,13 +42,10 @@ class SecretManager(BuildbotServiceManager):
         order = list(wanted)
         self.services.sort(key=lambda svc: order.index(svc.name))
 
-    async def get(self, secret: str) -> Any:
-        """The secret's value from the first provider that has it, or None.
-
-        (4.3 returns a SecretDetails and takes extra arguments; switching needs its caller in
-        buildbot.process.properties to read `.value`: see get_details.)"""
-        details = await self.get_details(secret)
-        return details.value if details is not None else None
+    async def get(self, secret: str, *args: Any, **kwargs: Any) -> SecretDetails | None:
+        """The secret from the first provider that has it (its `.value`, `.source` and
+        `.key`), or None. The extra arguments are accepted as 4.3 accepts them."""
+        return await self.get_details(secret)
 
     async def get_details(self, secret: str) -> SecretDetails | None:
         """The secret from the first provider that has it (its class name as the source),

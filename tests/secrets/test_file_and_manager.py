@@ -85,7 +85,7 @@ async def test_manager_asks_providers_in_order_and_follows_reconfig(tmp_path: Pa
         assert all(p.running for p in manager.providers)
         assert await manager.get_details("tok") == SecretDetails("SecretInAFile", "tok",
                                                                  "from-first")
-        assert await manager.get("only2") == "two"
+        assert (await manager.get("only2")).value == "two"
         assert await manager.get("missing") is None
         assert await master.render_secrets(util.Interpolate("%(secret:tok)s")) == "from-first"
 
@@ -96,11 +96,11 @@ async def test_manager_asks_providers_in_order_and_follows_reconfig(tmp_path: Pa
             secrets.SecretInAFile(name="a", dirname=str(first))])
         await manager.reconfigServiceWithBuildbotConfig(new)
         assert manager.providers == [old_b, old_a]
-        assert await manager.get("tok") == "from-second"
+        assert (await manager.get("tok")).value == "from-second"
         # an unchanged provider still reads its files again (a rotated secret)
         (second / "tok").write_text("rotated")
         await manager.reconfigServiceWithBuildbotConfig(new)
-        assert await manager.get("tok") == "rotated"
+        assert (await manager.get("tok")).value == "rotated"
         # setup() applies the master's current configuration
         master.config.secretsProviders = [secrets.SecretInAFile(name="a", dirname=str(first))]
         await manager.setup()

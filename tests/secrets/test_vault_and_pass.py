@@ -141,7 +141,7 @@ async def test_secret_in_pass_reads_first_line(tmp_path: Path,
     cfg = master_config(secretsProviders=[secrets.SecretInPass(dirname=str(store))])
     try:
         async with running_master(tmp_path / "master", cfg) as master:
-            assert await master.secrets_manager.get("ci/token") == "t0k3n-value"
+            assert (await master.secrets_manager.get("ci/token")).value == "t0k3n-value"
             assert await master.secrets_manager.get("ci/missing") is None
     finally:  # the agent gpg started for the throwaway GNUPGHOME
         from twisted.internet import threads

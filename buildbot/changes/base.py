@@ -90,7 +90,7 @@ class Poller:
         self._executing = True
         try:
             await maybe_await(self.fn())
-        except Exception:
+        except Exception:  # noqa: BLE001 - the poll loop must survive a failed poll
             log.failure("while running the poller {fn}", fn=self.fn)
         finally:
             self._executing = False
@@ -177,7 +177,7 @@ class ReconfigurablePollingChangeSource(ChangeSource):
     async def _poll_logging_errors(self) -> None:
         try:
             await maybe_await(self.poll())
-        except Exception:
+        except Exception:  # noqa: BLE001 - the poll loop must survive a failed poll
             log.failure("{src}: while polling for changes", src=self)
 
     def force(self) -> None:

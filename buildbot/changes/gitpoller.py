@@ -319,7 +319,7 @@ class GitPoller(ReconfigurablePollingChangeSource, StateMixin):
                                           path=self.workdir)
                 revs[branch] = rev
                 await self._process_changes(rev, branch)
-            except Exception:
+            except Exception:  # noqa: BLE001 - one branch must not stop the others
                 log.failure("trying to poll branch {branch} of {url}", branch=branch,
                             url=self.repourl)
         self.lastRev = revs

@@ -139,8 +139,8 @@ class SVNPoller(ReconfigurablePollingChangeSource):
             entries = self.parse_logs(await self.get_logs())
             await self.submit_changes(self.create_changes(self.get_new_logentries(entries)))
             self.finished_ok()
-        except Exception:
-            log.failure("SVNPoller: Error in  while polling")
+        except Exception:  # noqa: BLE001 - logged (4.3's text); the next poll retries
+            log.failure("SVNPoller: Error in  while polling", url=self.repourl)
 
     async def get_prefix(self) -> str:
         """The path of `repourl` below the repository root."""

@@ -56,6 +56,10 @@ class AbstractLatentMachine(Machine):
     """`AbstractLatentMachine(name, build_wait_timeout=0, missing_timeout=1200)`."""
 
     DEFAULT_MISSING_TIMEOUT = 20 * 60
+    # the IDelayedCalls armed while idle (build_wait_timeout) and while starting
+    # (missing_timeout)
+    _build_wait_timer: Any = None
+    _missing_timer: Any = None
 
     def __init__(self, name: str, build_wait_timeout: float = 0,
                  missing_timeout: float = DEFAULT_MISSING_TIMEOUT, **kwargs: Any) -> None:
@@ -65,24 +69,29 @@ class AbstractLatentMachine(Machine):
     def checkConfig(self, name: str, build_wait_timeout: float = 0,
                     missing_timeout: float = DEFAULT_MISSING_TIMEOUT, **kwargs: Any) -> None:
         super().checkConfig(name, **kwargs)
-        self.state = States.STOPPED
         self.latent_workers: list[Any] = []
+        self._reset_lifecycle()
 
     async def reconfigService(self, name: str,  # type: ignore[override]  # the plugin's constructor arguments (4.3's API)
                               build_wait_timeout: float = 0,
                               missing_timeout: float = DEFAULT_MISSING_TIMEOUT,
                               **kwargs: Any) -> None:
+        # Only latent workers can be woken with the machine; refuse the rest first.
+        stray = next((w for w in self.workers
+                      if not interfaces.ILatentWorker.providedBy(w)), None)
+        if stray is not None:
+            raise RuntimeError(f"Worker is not latent {stray.name}")
         super().reconfigService(name, **kwargs)
-        self.build_wait_timeout = build_wait_timeout
-        self.missing_timeout = missing_timeout
-        for worker in self.workers:
-            if not interfaces.ILatentWorker.providedBy(worker):
-                raise RuntimeError(f"Worker is not latent {worker.name}")
+        self.build_wait_timeout, self.missing_timeout = build_wait_timeout, missing_timeout
+        self._reset_lifecycle()
+
+    def _reset_lifecycle(self) -> None:
+        """A (re)configured machine counts as stopped, with no start or stop under way and
+        no timer armed (a timer of the previous configuration is cancelled, not dropped)."""
+        for timer in ("_build_wait_timer", "_missing_timer"):
+            self._cancel(timer)
         self.state = States.STOPPED
-        self._started = _Outcome()
-        self._stopped = _Outcome()
-        self._build_wait_timer: Any = None
-        self._missing_timer: Any = None
+        self._started, self._stopped = _Outcome(), _Outcome()
         self._shutting_down = False
 
     @property
@@ -119,7 +128,7 @@ class AbstractLatentMachine(Machine):
                 worker.substantiate(None, None).addErrback(lambda _: None)
         try:
             woke = bool(await maybe_await(self.start_machine()))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed start is reported as not woken
             log.failure("while starting latent machine {name}", name=self.name)
             woke = False
         if woke:
@@ -165,7 +174,7 @@ class AbstractLatentMachine(Machine):
                                  consumeErrors=True)
         try:
             await maybe_await(self.stop_machine())
-        except Exception:
+        except Exception:  # noqa: BLE001 - the machine counts as stopped either way
             log.failure("while stopping latent machine {name}", name=self.name)
         self.state = States.STOPPED
         self._stopped.fire(None)

@@ -726,14 +726,12 @@ class StatusBot(AsyncService):
     running_string = "running:"
     nickname = "buildbot"
 
+    # "Build ... <text>." for each result, in result-code order (4.3's wording: users match
+    # on it)
     results_descriptions: ClassVar[dict[int, str]] = {
-        SKIPPED: "was skipped",
-        SUCCESS: "completed successfully",
-        WARNINGS: "completed with warnings",
-        FAILURE: "failed",
-        EXCEPTION: "stopped with exception",
-        RETRY: "has been retried",
-        CANCELLED: "was cancelled",
+        SUCCESS: "completed successfully", WARNINGS: "completed with warnings",
+        FAILURE: "failed", SKIPPED: "was skipped", EXCEPTION: "stopped with exception",
+        RETRY: "has been retried", CANCELLED: "was cancelled",
     }
     results_severity: ClassVar[tuple[int, ...]] = (SKIPPED, SUCCESS, WARNINGS, FAILURE, CANCELLED, EXCEPTION)
 

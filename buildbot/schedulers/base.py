@@ -244,15 +244,16 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         if fileIsImportant:
             try:
                 important = fileIsImportant(change)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a user callable's bug drops this change only
                 log.failure("in fileIsImportant check for {change}", change=change)
                 return
             if not important and onlyImportant:
                 return
         try:
             await self._change_consumption_lock.run(self._got_change, change, important)
-        except Exception:
-            log.failure("while processing change")
+        except Exception:  # noqa: BLE001 - one change must not stop the consumer
+            log.failure("{scheduler}: while processing change {key}", scheduler=self.name,
+                        key=key)
 
     def _got_change(self, change: Change, important: Any) -> defer.Deferred[Any]:
         return defer.ensureDeferred(maybe_await(self.gotChange(change, important)))

@@ -212,8 +212,8 @@ class Timed(AbsoluteSourceStampsMixin, ReconfigurableBaseScheduler):
         await self.setState("last_build", self.lastActuated)
         try:
             await self.startBuild()
-        except Exception:
-            log.failure("while actuating")
+        except Exception:  # noqa: BLE001 - the next build must still be scheduled (finally)
+            log.failure("while actuating {scheduler}", scheduler=self.name)
         finally:
             await self._scheduleNextBuild_locked()
 
@@ -373,7 +373,8 @@ class NightlyTriggerable(NightlyBase):
                 elif isinstance(stored[0], dict):  # older form: stamps by codebase
                     self._lastTrigger = (list(stored[0].values()),
                                          Properties.fromDict(stored[1]), None, None)
-            except Exception:
+            except Exception:  # noqa: BLE001 - unreadable state (another version's): the
+                # scheduler starts fresh, which the info line below reports
                 self._lastTrigger = None
             if not self._lastTrigger:
                 log.info("NightlyTriggerable Scheduler <{scheduler}>: could not load previous "

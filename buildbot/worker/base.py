@@ -274,7 +274,7 @@ class AbstractWorker(BuildbotService):
             try:
                 await self.master.data.updates.workerConfigured(
                     self.workerid, self.master.masterid, [])
-            except Exception:
+            except Exception:  # noqa: BLE001 - stopping goes on: the connection must go
                 log.failure("{w}: cannot deconfigure", w=self)
         await self.disconnect()
         await super().stop()
@@ -435,7 +435,7 @@ class AbstractWorker(BuildbotService):
         try:
             await self.master.data.updates.workerDisconnected(self.workerid,
                                                               self.master.masterid)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the detach itself must complete
             log.failure("{w}: cannot record the disconnection", w=self)
 
     def _detach_builders(self) -> None:

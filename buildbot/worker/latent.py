@@ -268,7 +268,7 @@ class AbstractLatentWorker(AbstractWorker):
                 self._substantiated()
             elif self.state == States.SUBSTANTIATING_STARTING:
                 self._start_check_instance_timer()
-        except Exception:
+        except Exception:  # noqa: BLE001 - reported (and logged) as a failed substantiation
             self.stopMissingTimer()
             await self._substantiation_failed(Failure())
 
@@ -357,7 +357,9 @@ class AbstractLatentWorker(AbstractWorker):
             try:
                 good, detail = await maybe_await(self.check_instance())
                 message += f": {detail}"
-            except Exception as e:
+            # A failing check counts as a crash; the message carries the error into the
+            # build's failure.
+            except Exception as e:  # noqa: BLE001
                 good = False
                 message += f": {e}"
         finally:

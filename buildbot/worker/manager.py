@@ -180,7 +180,9 @@ class WorkerManager(BuildbotServiceManager):
         try:
             await d
             return True
-        except Exception:
+        # Any failure (timeout, lost link) means the old connection is dead; the caller
+        # logs which connection wins.
+        except Exception:  # noqa: BLE001
             return False
 
 

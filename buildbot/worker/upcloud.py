@@ -25,12 +25,12 @@ from buildbot.worker.latent import AbstractLatentWorker
 
 log = Logger()
 
-DEFAULT_ZONE = "de-fra1"
-DEFAULT_PLAN = "1xCPU-1GB"
-DEFAULT_BASE_URL = "https://api.upcloud.com/1.3"
-DEFAULT_OS_DISK_SIZE = 10
+# What the server gets when `hostconfig` leaves it out (4.3's public constants).
+DEFAULT_OS_DISK_SIZE = 10  # GB
+DEFAULT_MEMORY_AMOUNT = 512  # MB
 DEFAULT_CORE_NUMBER = 1
-DEFAULT_MEMORY_AMOUNT = 512
+DEFAULT_PLAN, DEFAULT_ZONE = "1xCPU-1GB", "de-fra1"
+DEFAULT_BASE_URL = "https://api.upcloud.com/1.3"  # the API, unless `base_url` is given
 
 POLL_INTERVAL = 1  # seconds between server state checks
 

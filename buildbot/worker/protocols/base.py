@@ -164,7 +164,7 @@ class Connection:
     def _run_subscriber(self, sub: DisconnectSubscription) -> defer.Deferred[Any] | None:
         try:
             res = sub.callback()
-        except Exception:
+        except Exception:  # noqa: BLE001 - one subscriber must not stop the others
             log.failure("disconnect subscriber {cb!r} of {conn!r} failed", cb=sub.callback,
                         conn=self)
             return None

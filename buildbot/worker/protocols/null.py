@@ -47,8 +47,8 @@ class LocalReference:
             return self._conn._later(Failure(AttributeError(f"No such method: remote_{_name}")))
         try:
             result = method(*args, **kw)
-        except Exception:
-            return self._conn._later(Failure())
+        except Exception:  # noqa: BLE001 - handed to the caller as a failed Deferred, as a
+            return self._conn._later(Failure())  # remote call's error would be
         if isinstance(result, defer.Deferred) or inspect.isawaitable(result):
             out: defer.Deferred[Any] = defer.Deferred()
             ensure_deferred(result).addBoth(lambda r: self._conn._later(r).chainDeferred(out))

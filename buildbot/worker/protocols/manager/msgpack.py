@@ -168,7 +168,7 @@ class WorkerWebSocketProtocol(WebSocketServerProtocol):
             return
         try:
             d = conn.handle_request(msg)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - answered to the worker as a failed request
             self._request_failed(Failure(e), seq, msg["op"])
             return
         d.addCallbacks(self._respond_ok, self._request_failed, callbackArgs=(seq,),

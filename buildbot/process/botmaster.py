@@ -12,10 +12,10 @@ from twisted.logger import Logger
 from buildbot.data.builders import BuilderInfo
 from buildbot.process.builder import Builder
 from buildbot.process.buildrequestdistributor import BuildRequestDistributor
-from buildbot.process.locks import LockRegistry
+from buildbot.process.locks import LockRegistry, as_access
 from buildbot.process.results import CANCELLED, RETRY, SKIPPED
 from buildbot.process.retried_writes import RetriedWrites
-from buildbot.util.deferred import call_user
+from buildbot.util.deferred import call_user, ensure_deferred
 from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
@@ -27,6 +27,7 @@ class BotMaster(AsyncService):
     """Owns the builders of this master and the distributor (`brd`)."""
 
     reconfig_priority = 1001
+    debug = 0  # 4.3's debugging switch; nothing reads it
     # With several masters and the in-process mq, a request created by another master
     # produces no event here; the distributor then also looks for work this often.
     MULTI_MASTER_POLL_INTERVAL = 10.0
@@ -45,6 +46,9 @@ class BotMaster(AsyncService):
         self._brd_scheduled: Any = None
         # Requests cancelled while claimed: a build starting for one is stopped at once.
         self.cancelled_brids: set[int] = set()
+        # Requests claimed here whose build is being handed over: False, or the reason of a
+        # cancel that came meanwhile.
+        self._starting_brids: dict[int, bool | str] = {}
         self._poll: Any = None
         # The end records of builds (logs, steps, builds, requests) the database refused,
         # e.g. on a full disk; written once it takes writes again (created at start: the
@@ -84,11 +88,51 @@ class BotMaster(AsyncService):
 
     # -- reconfiguration ---------------------------------------------------------------
     async def reconfigServiceWithBuildbotConfig(self, new_config: Any) -> None:
-        """Add, remove and reconfigure builders to match `new_config`."""
-        updates = self.master.data.updates
+        """Store projects and codebases, then add, remove and reconfigure builders to match
+        `new_config`."""
+        project_ids = await self._reconfig_projects(new_config)
+        await self._reconfig_codebases(new_config)
+        await self._reconfig_builders(new_config, project_ids)
+        self._set_polling(bool(getattr(new_config, "multiMaster", False)))
+        self.maybeStartBuildsForAllBuilders()
+
+    def reconfigProjects(self, new_config: Any) -> defer.Deferred[None]:
+        """Store the info of `new_config`'s projects (the first part of a reconfig)."""
+        async def run() -> None:
+            await self._reconfig_projects(new_config)
+        return ensure_deferred(run())
+
+    def reconfig_codebases(self, new_config: Any) -> defer.Deferred[None]:
+        """Store `new_config`'s codebases (project and slug); RuntimeError when a codebase
+        names a project that does not exist."""
+        return ensure_deferred(self._reconfig_codebases(new_config))
+
+    def reconfigServiceBuilders(self, new_config: Any) -> defer.Deferred[None]:
+        """Add, remove and reconfigure the builders to match `new_config` (projects are
+        looked up, not stored)."""
+        return ensure_deferred(self._reconfig_builders(new_config, {}))
+
+    async def _reconfig_projects(self, new_config: Any) -> dict[str, int | None]:
         project_ids: dict[str, int | None] = {}
         for project in getattr(new_config, "projects", None) or []:
             project_ids[project.name] = await self._configure_project(project)
+        return project_ids
+
+    async def _reconfig_codebases(self, new_config: Any) -> None:
+        updates = self.master.data.updates
+        for codebase in getattr(new_config, "codebases", None) or []:
+            projectid = await updates.find_project_id(codebase.project, auto_create=False)
+            if projectid is None:
+                raise RuntimeError(f"Could not find project {codebase.project} for codebase "
+                                   f"{codebase.name}")
+            codebaseid = await updates.find_codebase_id(projectid=projectid,
+                                                        name=codebase.name)
+            await updates.update_codebase_info(codebaseid=codebaseid, projectid=projectid,
+                                               slug=codebase.slug)
+
+    async def _reconfig_builders(self, new_config: Any,
+                                 project_ids: dict[str, int | None]) -> None:
+        updates = self.master.data.updates
         configs = {bc.name: bc for bc in new_config.builders}
         wanted = list(configs)
         for name in [n for n in self.builders if n not in configs]:
@@ -127,8 +171,6 @@ class BotMaster(AsyncService):
         for builder, info in taken:
             builder.info_stored(info)
         await updates.updateBuilderList(self.master.masterid, wanted)
-        self._set_polling(bool(getattr(new_config, "multiMaster", False)))
-        self.maybeStartBuildsForAllBuilders()
 
     def _set_polling(self, enabled: bool) -> None:
         if enabled and self._poll is None:
@@ -230,11 +272,46 @@ class BotMaster(AsyncService):
         if await self.master.data.updates.cancelUnclaimedBuildRequest(brid):
             return
         # Claimed: its build may not exist yet (between claim and start); remember it.
+        self.maybe_cancel_in_progress_buildrequest(brid, reason)
         self.cancelled_brids.add(brid)
         for builder in self.builders.values():
             for build in list(builder.building):
                 if any(r.id == brid for r in build.requests):
                     await build.stopBuild(reason, CANCELLED)
+
+    # -- requests between claim and build -----------------------------------------------
+    def add_in_progress_buildrequest(self, brid: int) -> None:
+        """Request `brid` was claimed here and its build is being started."""
+        self._starting_brids[brid] = False
+
+    def remove_in_progress_buildrequest(self, brid: int) -> bool | str | None:
+        """Its build exists now: the reason of a cancel that came meanwhile, False if none
+        came, None if the request was not in progress."""
+        return self._starting_brids.pop(brid, None)
+
+    def maybe_cancel_in_progress_buildrequest(self, brid: int, reason: str) -> None:
+        """Cancel `brid` if its build is being started here (the build stops as soon as it
+        exists)."""
+        if brid in self._starting_brids:
+            self._starting_brids[brid] = reason
+
+    # -- locks (4.3 names) --------------------------------------------------------------
+    def getLockByID(self, lockid: Any, config_version: int) -> defer.Deferred[Any]:
+        """The real lock (RealMasterLock or RealWorkerLock) of a lock declaration, its
+        capacity updated from `lockid` when `config_version` is newer."""
+        assert isinstance(config_version, int)
+        return defer.succeed(self.lock_registry.get_real_lock(lockid, config_version))
+
+    def getLockFromLockAccess(self, access: Any, config_version: int) -> defer.Deferred[Any]:
+        """The real lock of an access (or of a bare lock declaration)."""
+        return self.getLockByID(as_access(access).lockid, config_version)
+
+    def getLockFromLockAccesses(self, accesses: Iterable[Any],
+                                config_version: int) -> defer.Deferred[list[tuple[Any, Any]]]:
+        """(real lock, access) for each access (bare declarations get their default)."""
+        pairs = [(self.lock_registry.get_real_lock(a, config_version), a)
+                 for a in map(as_access, accesses)]
+        return defer.succeed(pairs)
 
     # -- collapsing (installed as the data layer's hook) --------------------------------
     async def collapse_requests(self, brids: Iterable[int]) -> None:

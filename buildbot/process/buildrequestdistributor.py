@@ -26,13 +26,14 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.data.exceptions import StorageError
 from buildbot.process.builder import Builder
 from buildbot.process.buildrequest import BuildRequest
 from buildbot.process.retried_writes import storage_reason
-from buildbot.util.deferred import call_user
+from buildbot.util.deferred import call_user, ensure_deferred
 from buildbot.util.internal import internal_class
 from buildbot.util.resultspec import Filter
 from buildbot.util.service import AsyncService
@@ -217,6 +218,22 @@ class BasicBuildChooser:
         await self.fetch()
         if self.claim_first:
             return await self._claim_next()
+        wfb, breq = await self._pop_next()
+        return (None, None) if breq is None else (wfb, [breq])
+
+    def popNextBuild(self) -> defer.Deferred[tuple[Any, BuildRequest | None]]:
+        """The next (worker link, request) pair that can start, (None, None) if none; the
+        request is not claimed."""
+        async def pop() -> tuple[Any, BuildRequest | None]:
+            await self.fetch()
+            return await self._pop_next()
+        return ensure_deferred(pop())
+
+    def canStartBuild(self, worker: Any, breq: BuildRequest) -> defer.Deferred[bool]:
+        """Can `breq` start on worker link `worker` now (the builder decides)?"""
+        return ensure_deferred(self.bldr.canStartBuild(worker, breq))
+
+    async def _pop_next(self) -> tuple[Any, BuildRequest | None]:
         while True:
             breq = await self._next_request()
             if breq is None:
@@ -227,7 +244,7 @@ class BasicBuildChooser:
                 if await self.bldr.canStartBuild(wfb, breq):
                     self.preferredWorkers[0:0] = recycled
                     self._forget(breq.id)
-                    return wfb, [breq]
+                    return wfb, breq
                 recycled.append(wfb)
                 wfb = await self._pop_worker(breq)
             self.preferredWorkers[0:0] = recycled

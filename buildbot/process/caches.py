@@ -49,6 +49,8 @@ class CacheManager(AsyncService):
     """Creates caches by name and resizes them on reconfig (the reference's CacheManager)."""
 
     reconfig_priority = 128
+    # the size of a cache c['caches'] does not name
+    DEFAULT_CACHE_SIZE = 1
 
     def __init__(self) -> None:
         super().__init__(name="caches")
@@ -58,7 +60,7 @@ class CacheManager(AsyncService):
     def get_cache(self, cache_name: str, miss_fn: Callable[[Any], Awaitable[Any]]) -> AsyncLRUCache:
         cache = self._caches.get(cache_name)
         if cache is None:
-            cache = AsyncLRUCache(miss_fn, self.config.get(cache_name, 1))
+            cache = AsyncLRUCache(miss_fn, self.config.get(cache_name, self.DEFAULT_CACHE_SIZE))
             self._caches[cache_name] = cache
         return cache
 
@@ -67,7 +69,7 @@ class CacheManager(AsyncService):
         sizes.update(getattr(new_config, "caches", None) or {})
         self.config = sizes
         for name, cache in self._caches.items():
-            cache.set_max_size(sizes.get(name, 1))
+            cache.set_max_size(sizes.get(name, self.DEFAULT_CACHE_SIZE))
 
     def get_metrics(self) -> dict[str, dict[str, int]]:
         return {name: {"hits": c.hits, "misses": c.misses, "size": len(c._data),

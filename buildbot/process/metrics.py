@@ -35,6 +35,55 @@ class MetricLogObserver(AsyncService):
         self.alarms: dict[str, tuple[str, str]] = {}
         self.log_interval: int | None = None
         self._call: Any = None
+        self.enabled = False
+        # event class -> the handler recording it (4.3's registerHandler/getHandler)
+        self.handlers: dict[type, MetricHandler] = {}
+        self.registerHandler(MetricCountEvent, MetricCountHandler(self))
+        self.registerHandler(MetricTimeEvent, MetricTimeHandler(self))
+        self.registerHandler(MetricAlarmEvent, MetricAlarmHandler(self))
+
+    def registerHandler(self, interface: type, handler: MetricHandler) -> MetricHandler | None:
+        """Record events of class `interface` with `handler`; returns the previous one."""
+        old = self.handlers.get(interface)
+        self.handlers[interface] = handler
+        return old
+
+    def getHandler(self, interface: type) -> MetricHandler | None:
+        return self.handlers.get(interface)
+
+    def enable(self) -> None:
+        """Receive the metric events logged from now on."""
+        if not self.enabled:
+            _observers.add(self)
+            self.enabled = True
+
+    def disable(self) -> None:
+        """Stop receiving events and stop the periodic report."""
+        _observers.discard(self)
+        self._stop_timer()
+        self.enabled = False
+
+    def emit(self, eventDict: dict[str, Any]) -> None:
+        """Record the metric of a log event dict (`{"metric": MetricEvent}`); other events
+        and metrics without a handler are ignored; the handler's watchers run after."""
+        metric = eventDict.get("metric")
+        handler = self.handlers.get(type(metric)) if isinstance(metric, MetricEvent) else None
+        if handler is None:
+            return
+        handler.handle(eventDict, metric)  # type: ignore[arg-type]  # checked just above
+        for watcher in list(handler.watchers):
+            watcher.run()
+
+    def report(self) -> None:
+        """Log every handler's report, line by line."""
+        for handler in self.handlers.values():
+            try:
+                text = handler.report()
+            except Exception:
+                log.failure("metrics: report of {handler} failed", handler=handler)
+                continue
+            for line in text.splitlines():
+                log.info("{line}", line=line)
 
     @property
     def master(self) -> Any:
@@ -77,7 +126,7 @@ class MetricLogObserver(AsyncService):
         self._call = self.master.reactor.callLater(self.log_interval, self._report)
 
     def _report(self) -> None:
-        log.info("metrics: {metrics}", metrics=self.asDict())
+        self.report()
         self._schedule()
 
     def _stop_timer(self) -> None:
@@ -86,22 +135,16 @@ class MetricLogObserver(AsyncService):
         self._call = None
 
     async def start(self) -> None:
-        _observers.add(self)
+        self.enable()
         await super().start()
 
     async def stop(self) -> None:
-        _observers.discard(self)
-        self._stop_timer()
+        self.disable()
         await super().stop()
 
     def handle_metric(self, event: MetricEvent) -> None:
         """Record one event (called for every event logged while we run)."""
-        if isinstance(event, MetricCountEvent):
-            self.countEvent(event.counter, event.count, event.absolute)
-        elif isinstance(event, MetricTimeEvent):
-            self.timeEvent(event.timer, event.elapsed)
-        elif isinstance(event, MetricAlarmEvent):
-            self.setAlarm(event.alarm, ALARM_TEXT[event.level], event.msg or "")
+        self.emit({"metric": event})
 
 
 _observers: set[MetricLogObserver] = set()
@@ -191,10 +234,10 @@ class MetricHandler:
         self._values().clear()
 
     def handle(self, eventDict: dict[str, Any], metric: MetricEvent) -> None:
-        self.metrics.handle_metric(metric)
+        """Record `metric` (each kind of handler knows its event class)."""
 
-    def get(self, name: str) -> Any:
-        return self._values().get(name)
+    def get(self, metric: str) -> Any:
+        return self._values().get(metric)
 
     def keys(self) -> list[str]:
         return list(self._values())
@@ -210,19 +253,34 @@ class MetricCountHandler(MetricHandler):
     def _values(self) -> dict[str, Any]:
         return self.metrics.counters
 
+    def handle(self, eventDict: dict[str, Any], metric: MetricEvent) -> None:
+        assert isinstance(metric, MetricCountEvent)
+        self.metrics.countEvent(metric.counter, metric.count, metric.absolute)
+
+    def get(self, counter: str) -> Any:
+        return self.metrics.counters.get(counter)
+
 
 class MetricTimeHandler(MetricHandler):
     def _values(self) -> dict[str, Any]:
         return self.metrics.timers
 
-    def get(self, name: str) -> Any:
-        samples = self.metrics.timers.get(name)
+    def handle(self, eventDict: dict[str, Any], metric: MetricEvent) -> None:
+        assert isinstance(metric, MetricTimeEvent)
+        self.metrics.timeEvent(metric.timer, metric.elapsed)
+
+    def get(self, timer: str) -> Any:
+        samples = self.metrics.timers.get(timer)
         return sum(samples) / len(samples) if samples else None
 
 
 class MetricAlarmHandler(MetricHandler):
     def _values(self) -> dict[str, Any]:
         return self.metrics.alarms
+
+    def handle(self, eventDict: dict[str, Any], metric: MetricEvent) -> None:
+        assert isinstance(metric, MetricAlarmEvent)
+        self.metrics.setAlarm(metric.alarm, ALARM_TEXT[metric.level], metric.msg or "")
 
 
 class AttachedWorkersWatcher:

@@ -78,6 +78,10 @@ class FileWriter(pb.Referenceable):
         if self.mode is not None:
             os.chmod(self.destfile, self.mode)
 
+    def remote_unpack(self) -> defer.Deferred[None]:
+        """Only a directory upload (DirectoryWriter) is an archive to unpack."""
+        raise NotImplementedError(f"{type(self).__name__} receives a file, not an archive")
+
     def cancel(self) -> None:
         """The transfer ended without `close`: drop what was received (called by the step)."""
         if self.fp is not None:
@@ -187,3 +191,7 @@ class StringFileWriter(pb.Referenceable):
 
     def remote_utime(self, accessed_modified: Any) -> None:
         pass
+
+    def remote_unpack(self) -> None:
+        """A string upload is never an archive (as in 4.3, asking is an error)."""
+        raise NotImplementedError("StringFileWriter receives a file, not an archive")

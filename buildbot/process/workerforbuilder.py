@@ -11,10 +11,11 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
-from buildbot.util.deferred import maybe_await
+from buildbot.util.deferred import ensure_deferred, maybe_await
 from buildbot.util.internal import internal_class
 
 log = Logger()
@@ -36,6 +37,8 @@ class AbstractWorkerForBuilder:
         self.worker: Any = None
         self.state = States.DETACHED
         self.remoteCommands: dict[str, str] | None = None
+        # the answer awaited by a running ping (abortPingIfAny cancels it)
+        self._ping_answer: defer.Deferred[Any] | None = None
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} builder={self.builder_name!r} "
@@ -130,15 +133,31 @@ class AbstractWorkerForBuilder:
         conn = self.worker.conn if self.worker is not None else None
         if conn is None:
             return False
+        answer = self._ping_answer = ensure_deferred(conn.remotePrint(message="ping"))
         try:
-            await conn.remotePrint(message="ping")
+            await answer
             return True
+        except defer.CancelledError:
+            log.info("ping of worker {name} aborted", name=self.getWorkerName())
+            return False
         except Exception as e:
             # An answering-but-broken worker would get the retried build right away, over
             # and over: drop it.
             log.info("ping of worker {name} failed: {e}", name=self.getWorkerName(), e=e)
             conn.loseConnection()
             return False
+        finally:
+            if self._ping_answer is answer:
+                self._ping_answer = None
+
+    def abortPingIfAny(self) -> None:
+        """End a running ping at once: it answers False (the connection is kept)."""
+        answer, self._ping_answer = self._ping_answer, None
+        if answer is not None and not answer.called:
+            answer.cancel()
+
+    def insubstantiate_if_needed(self) -> None:
+        """Nothing to do for a connected worker (latent workers stop theirs)."""
 
 
 class WorkerForBuilder(AbstractWorkerForBuilder):
@@ -189,6 +208,17 @@ class LatentWorkerForBuilder(AbstractWorkerForBuilder):
             return False
         finally:
             self._preparing = False
+
+    def substantiate(self, build: Any) -> defer.Deferred[bool]:
+        """Start the latent worker for `build`: True once it is connected."""
+        if self.worker is None:
+            return defer.succeed(False)
+        return ensure_deferred(self.worker.substantiate(self, build))
+
+    def insubstantiate_if_needed(self) -> None:
+        """Stop the latent worker (in the background; its service waits for it)."""
+        if self.worker is not None:
+            self.worker.tasks.spawn("insubstantiation", self.worker.insubstantiate())
 
     def cancel_preparation(self) -> None:
         if self._preparing and self.worker is not None:

@@ -266,8 +266,7 @@ class BuildMaster(AsyncService):
                     and c is not self.secrets_manager]
         children.sort(key=lambda c: -getattr(c, "reconfig_priority", 128))
         for child in children:
-            await child.reconfigServiceWithBuildbotConfig(new_config)
-        await self.www.reconfigure(new_config)
+            await child.reconfigServiceWithBuildbotConfig(new_config)  # www among them
         set_horizon = getattr(self.db, "set_change_horizon", None)
         if set_horizon is not None:
             set_horizon(new_config.changeHorizon)

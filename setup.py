@@ -60,6 +60,8 @@ setup(
         # Installed by 4.3 by default, so users' master.cfg files import them freely
         # (packaging.version for version checks, pkg_resources from setuptools).
         "packaging", "setuptools>=60",
+        # www.oauth2's provider contract hands subclasses a requests.Session, as 4.3 does.
+        "requests>=2.28",
     ],
     extras_require={
         # conditions in .bbtravis.yml files, as 4.3's "configurable" extra
@@ -109,6 +111,12 @@ setup(
             "boto3", "moto[server]", "python-novaclient", "keystoneauth1",
             # The /metrics tests read the scrape with Prometheus' own text parser.
             "prometheus_client",
+            # LdapUserInfo against an in-memory directory server (ldap3's mock).
+            "ldap3",
+            # docs/install.md's test builds the sdist and wheel; the Dockerfile recipe is parsed.
+            "build", "dockerfile",
+            # the README's test command runs the suite on two processes
+            "pytest-xdist>=3.5",
         ],
     },
     entry_points={

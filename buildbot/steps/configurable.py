@@ -123,6 +123,9 @@ class BuildbotCiYml:
 
     SCRIPTS = ("before_install", "install", "after_install", "before_script", "script",
                "after_script")
+    # declared by 4.3 and never set there either: the step tags are loaded once per process
+    # by BuildbotCiLoader.ensure_constructors_loaded
+    steps_loaded = False
 
     def __init__(self) -> None:
         self.config: dict[str, Any] = {}

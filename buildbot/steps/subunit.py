@@ -31,6 +31,10 @@ class SubunitLogObserver(logobserver.LogLineObserver, unittest.TestResult):
         self.skips: list[Any] = []
         self.seen_tags: set[str] = set()
 
+    def addSkip(self, test: Any, detail: Any) -> None:
+        """unittest's addSkip under 4.3's parameter name: the skip goes to `skipped`."""
+        super().addSkip(test, detail)
+
     def outLineReceived(self, line: str) -> None:
         self.protocol.lineReceived(line.encode("utf-8") + b"\n")
 

@@ -177,11 +177,12 @@ class Trigger(BuildStep):
         got = self.getProperty("got_revision", {})
         return got if isinstance(got, dict) else {"": got}
 
-    async def worstStatus(self, overall: int, rclist: list[tuple[bool, Any]],
+    async def worstStatus(self, overall_results: int, rclist: list[tuple[bool, Any]],
                           unimportant_brids: list[int]) -> int:
-        """`overall` lowered by each trigger outcome: (True, (results, brids)) for a
-        scheduler that ran, (False, failure) for one that raised (EXCEPTION, logged).
+        """`overall_results` lowered by each trigger outcome: (True, (results, brids)) for
+        a scheduler that ran, (False, failure) for one that raised (EXCEPTION, logged).
         Requests all made by unimportant schedulers do not count."""
+        overall = overall_results
         ignored = set(unimportant_brids)
         for succeeded, outcome in rclist:
             if isinstance(outcome, tuple):

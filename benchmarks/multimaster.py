@@ -72,6 +72,20 @@ def _dump():
 
 
 task.LoopingCall(_dump).start(0.2)
+
+# BENCH_PROFILE=1: a pyinstrument profile of the whole run, written as profile.txt at stop.
+if os.environ.get("BENCH_PROFILE"):
+    import pyinstrument
+    from twisted.internet import reactor
+    _profiler = pyinstrument.Profiler(interval=0.002)
+    _profiler.start()
+
+    def _write_profile():
+        _profiler.stop()
+        with open("profile.txt", "w") as f:
+            f.write(_profiler.output_text(unicode=False, show_all=False))
+
+    reactor.addSystemEventTrigger("before", "shutdown", _write_profile)
 application = service.Application("buildmaster")
 BuildMaster({basedir!r}, "master.cfg").setServiceParent(application)
 """

@@ -436,7 +436,14 @@ class BuildRequestDistributor(AsyncService):
                         continue
                 chooser.claimed.difference_update(brids)
                 index.discard(bldr.builderid, brids)
-                if not await bldr.maybeStartBuild(wfb, breqs):
+                for brid in brids:
+                    self.botmaster.add_in_progress_buildrequest(brid)
+                try:
+                    started = await bldr.maybeStartBuild(wfb, breqs)
+                finally:
+                    for brid in brids:
+                        self.botmaster.remove_in_progress_buildrequest(brid)
+                if not started:
                     await updates.unclaimBuildRequests(brids)
                     self.maybeStartBuildsOn([bldr.name])
         finally:

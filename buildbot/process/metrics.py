@@ -30,7 +30,7 @@ class MetricLogObserver(AsyncService):
 
     def __init__(self) -> None:
         super().__init__(name="metrics")
-        self.counters: dict[str, float] = defaultdict(float)
+        self.counters: dict[str, float] = defaultdict(int)  # ints unless given floats
         self.timers: dict[str, list[float]] = defaultdict(list)
         self.alarms: dict[str, tuple[str, str]] = {}
         self.log_interval: int | None = None

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Distribution over many pending build requests (issue 16 item 5).
+
+One master in this process (the test fixture's, SQLite file database), `--builders`
+builders all served by `--workers` LocalWorkers, collapsing off. First run: `--pending`
+requests are submitted (one buildset per `--builders` requests) while every worker is
+paused, and the master stops. Second run, the figures, on the same database:
+
+- `restart_s`: start of the master (reconfig of every builder, workers connecting)
+  until it runs;
+- `first_builds_s`: from then until every worker runs a build (the distributor
+  starting builds at the rate the workers allow);
+- `free_to_next_ms`: for each build that ends (its worker link freed), the time until
+  that worker is handed its next request, over `--measure` builds; mean, median, p95, max.
+
+Each build is one master-side step that waits `--step-s` seconds, so what is timed is the
+distributor, not the workers. The same run with a few pending requests (`--pending 500`)
+shows whether the figures depend on the number of requests. A script, not a test.
+
+    python benchmarks/pending_requests.py --pending 25000 --builders 500 --workers 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from twisted.internet import defer, task  # noqa: E402
+
+from buildbot.master import BuildMaster  # noqa: E402
+from buildbot.plugins import schedulers, util, worker  # noqa: E402
+from buildbot.process.builder import Builder  # noqa: E402
+from buildbot.process.buildstep import BuildStep  # noqa: E402
+from buildbot.process.results import SUCCESS  # noqa: E402
+from buildbot.process.workerforbuilder import AbstractWorkerForBuilder  # noqa: E402
+from tests.fixtures.master import DictLoader, running_master  # noqa: E402
+
+
+class Wait(BuildStep):
+    """A master-side step lasting `seconds`."""
+
+    def __init__(self, seconds: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seconds = seconds
+
+    async def run(self) -> int:
+        from twisted.internet import reactor
+        await task.deferLater(reactor, self.seconds)
+        return SUCCESS
+
+
+def config(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
+    names = [f"b{i}" for i in range(args.builders)]
+    workers = [f"w{i}" for i in range(args.workers)]
+    return {
+        "workers": [worker.LocalWorker(w) for w in workers],
+        "builders": [util.BuilderConfig(name=n, workernames=workers,
+                                        factory=util.BuildFactory([Wait(args.step_s)]))
+                     for n in names],
+        "schedulers": [schedulers.ForceScheduler(name="force", builderNames=names)],
+        "collapseRequests": False,
+        "db": {"db_url": db_url},
+    }
+
+
+async def submit(master: Any, args: argparse.Namespace) -> None:
+    updates = master.data.updates
+    builderids = [master.botmaster.builders[f"b{i}"].builderid for i in range(args.builders)]
+    for i in range(args.pending // args.builders):
+        await updates.addBuildset(
+            waited_for=False, scheduler="bench", reason=f"bench {i}",
+            sourcestamps=[{"codebase": "", "repository": "r", "branch": "main",
+                           "revision": None, "project": ""}],
+            builderids=builderids)
+
+
+def workers_of(master: Any) -> list[Any]:
+    return [s for s in master.workers if hasattr(s, "workername")]
+
+
+async def pause_all(master: Any) -> None:
+    for w in workers_of(master):
+        await defer.maybeDeferred(w.pause, "bench")
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from twisted.internet import reactor
+    tmp = Path(tempfile.mkdtemp(prefix="bbpending-"))
+    db_url = f"sqlite:///{tmp}/state.sqlite"
+    t0 = time.monotonic()
+    async with running_master(tmp / "m1", config(args, db_url)) as master:
+        await pause_all(master)
+        await submit(master, args)
+    fill_s = time.monotonic() - t0
+
+    freed: dict[str, float] = {}
+    latencies: list[float] = []
+    started: list[float] = []
+    done = defer.Deferred()
+    orig_finished = AbstractWorkerForBuilder.buildFinished
+    orig_start = Builder.maybeStartBuild
+
+    def build_finished(self: Any) -> None:
+        if self.worker is not None:
+            freed[self.worker.workername] = time.monotonic()
+        orig_finished(self)
+
+    async def maybe_start(self: Any, wfb: Any, breqs: list[Any]) -> bool:
+        now = time.monotonic()
+        name = wfb.worker.workername
+        if name in freed:
+            latencies.append(now - freed.pop(name))
+            if len(latencies) >= args.measure and not done.called:
+                done.callback(None)
+        started.append(now)
+        return await orig_start(self, wfb, breqs)
+
+    AbstractWorkerForBuilder.buildFinished = build_finished  # type: ignore[method-assign]
+    Builder.maybeStartBuild = maybe_start  # type: ignore[method-assign]
+    try:
+        cfg = config(args, db_url)
+        cfg.update(buildbotNetUsageData=None, protocols={"null": {}})
+        master = BuildMaster(str(tmp / "m1"), reactor=reactor,
+                             config_loader=DictLoader(lambda: dict(cfg)))
+        t1 = time.monotonic()
+        await master.startService()
+        restart_s = time.monotonic() - t1
+        try:
+            for w in workers_of(master):
+                w.unpause()
+            t2 = time.monotonic()
+            while len(started) < args.workers:
+                await task.deferLater(reactor, 0.005)
+            first_builds_s = time.monotonic() - t2
+            timeout = reactor.callLater(600, lambda: done.called or done.errback(
+                RuntimeError("timed out")))
+            await done
+            if timeout.active():
+                timeout.cancel()
+            for w in workers_of(master):
+                await defer.maybeDeferred(w.pause, "bench")
+        finally:
+            await defer.maybeDeferred(master.stopService)
+    finally:
+        AbstractWorkerForBuilder.buildFinished = orig_finished  # type: ignore[method-assign]
+        Builder.maybeStartBuild = orig_start  # type: ignore[method-assign]
+    ms = sorted(x * 1000 for x in latencies)
+    return {"pending": args.pending, "builders": args.builders, "workers": args.workers,
+            "fill_s": round(fill_s, 1), "restart_s": round(restart_s, 2),
+            "first_builds_s": round(first_builds_s, 2),
+            "free_to_next_ms": {"n": len(ms), "mean": round(statistics.mean(ms), 1),
+                                "median": round(statistics.median(ms), 1),
+                                "p95": round(ms[int(len(ms) * 0.95) - 1], 1),
+                                "max": round(ms[-1], 1)}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pending", type=int, default=25000)
+    ap.add_argument("--builders", type=int, default=500)
+    ap.add_argument("--workers", type=int, default=50)
+    ap.add_argument("--step-s", type=float, default=0.5)
+    ap.add_argument("--measure", type=int, default=300, help="freed workers to time")
+    args = ap.parse_args()
+    from twisted.internet import reactor
+
+    result: dict[str, Any] = {}
+
+    async def run() -> None:
+        try:
+            result.update(await measure(args))
+        finally:
+            reactor.stop()
+
+    reactor.callWhenRunning(lambda: defer.ensureDeferred(run()))
+    reactor.run()
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

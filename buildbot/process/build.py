@@ -601,8 +601,7 @@ class Build(PropertiesMixin):
         acquired = await self._build_lockset.acquire()
         waited = int(self.master.reactor.seconds() - start)
         await updates.set_step_locks_acquired_at(locks_step)
-        if waited:
-            await updates.add_build_locks_duration(self.buildid, waited)
+        await updates.add_build_locks_duration(self.buildid, waited)  # announced even when 0
         if not acquired or self.stopped:
             await self._finish_own_step(locks_step, CANCELLED, False)
             return False

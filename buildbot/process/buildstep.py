@@ -723,6 +723,9 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                         raise BuildStepCancelled("cancelled while waiting for locks")
                     locks_acquired_at = int(self.master.reactor.seconds())
                 await updates.set_step_locks_acquired_at(self.stepid, locks_acquired_at)
+                if self.locks:  # the wait counts in the build's, announced even when 0
+                    await updates.add_build_locks_duration(self.build.buildid,
+                                                           locks_acquired_at - started_at)
                 if self.stopped:
                     raise BuildStepCancelled("step was interrupted")
                 await call_user(self.addTestResultSets)
@@ -843,14 +846,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         lockset = LockSet(self, lock_list)
         self._lockset = lockset
         self._acquiringLocks.append(lockset)
-        start = self.master.reactor.seconds()
         try:
             acquired = await lockset.acquire()
         finally:
             self._acquiringLocks.remove(lockset)
-        waited = int(self.master.reactor.seconds() - start)
-        if waited:
-            await self.master.data.updates.add_build_locks_duration(self.build.buildid, waited)
         return acquired
 
     def _release_locks(self, lock_list: list[Any]) -> None:

@@ -54,6 +54,11 @@ def _sh(name: str, command: Any, **kwargs: Any) -> Any:
     return steps.ShellCommand(name=name, command=command, **kwargs)
 
 
+STEP_LOCK = util.MasterLock("step-lock")
+BUILD_LOCK = util.WorkerLock("build-lock")
+# builder arguments other than the name, workers and factory
+BUILDER_ARGS: dict[str, dict[str, Any]] = {"locks": {"locks": [BUILD_LOCK.access("counting")]}}
+
 # name -> (step factories, action once the step named "wait" runs: None, "stop", "lose")
 SCENARIOS: dict[str, tuple[Callable[[], list[Any]], str | None]] = {
     "success": (lambda: [_sh("hello", ["echo", "hello"])], None),
@@ -112,6 +117,19 @@ SCENARIOS: dict[str, tuple[Callable[[], list[Any]], str | None]] = {
         steps.SetPropertyFromCommand(command="echo 42", property="answer"),
         _sh("render", util.Interpolate("echo %(prop:color)s %(prop:answer)s")),
     ], None),
+    "warnings_reported": (lambda: [
+        _sh("warn", "exit 1", decodeRC={0: SUCCESS, 1: WARNINGS}, warnOnWarnings=True),
+        _sh("after", ["echo", "after"]),
+    ], None),
+    "summary_policy": (lambda: [
+        _sh("told", ["echo", "told"], updateBuildSummaryPolicy=True),
+        _sh("untold", "exit 1", updateBuildSummaryPolicy=False),
+        _sh("after", ["echo", "after"]),
+    ], None),
+    "locks": (lambda: [
+        _sh("locked", ["echo", "locked"], locks=[STEP_LOCK.access("exclusive")]),
+        _sh("fail", "exit 1", locks=[STEP_LOCK.access("counting")]),
+    ], None),
     "cancelled": (lambda: [
         _sh("wait", ["sleep", "30"]),
         _sh("never", ["echo", "never"]),
@@ -131,7 +149,8 @@ def config(names: list[str] | None = None) -> dict[str, Any]:
         "workers": [worker.LocalWorker(f"w-{n}") for n in names],
         "schedulers": [schedulers.ForceScheduler(name="force", builderNames=names)],
         "builders": [util.BuilderConfig(name=n, workernames=[f"w-{n}"],
-                                        factory=util.BuildFactory(SCENARIOS[n][0]()))
+                                        factory=util.BuildFactory(SCENARIOS[n][0]()),
+                                        **BUILDER_ARGS.get(n, {}))
                      for n in names],
     }
 

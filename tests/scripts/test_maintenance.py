@@ -254,6 +254,7 @@ async def test_copy_tables_between_two_databases(tmp_path: Path) -> None:
         for i in range(5):
             await src.masters.findMasterId(f"host:/m{i}")
         await src.masters.setAllMastersActiveLongTimeAgo()
+        assert await copydb.prepare_destination(dst, "sqlite:///src.sqlite") == (frozenset(), None)
 
         await copydb.copy_tables(src, dst, ignore_fk_errors=True, say=said.append)
 

@@ -17,7 +17,7 @@ from buildbot.process.clustered import ClusteredBuildbotService
 from buildbot.process.properties import Properties
 from buildbot.process.state import StateMixin
 from buildbot.schedulers.catchup import ChangeCatchUp
-from buildbot.util.deferred import maybe_await
+from buildbot.util.deferred import gather, maybe_await
 from buildbot.util.resultspec import Filter
 
 log = Logger()
@@ -351,6 +351,20 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
                 local.setdefault(row["name"], row["builderid"])
         return [local[n] for n in names if n in local]
 
+    async def _expand_stamps(self, stamps: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The stamps as dicts (ids read from the data API; dicts are stamps without a
+        change, see addBuildsetForChanges), and the changes of the stamps given by id."""
+        async def expand(ss: Any) -> tuple[Any, list[Any]]:
+            if not isinstance(ss, int):
+                return ss, []
+            stamp, changes = await gather([self.master.data.get(("sourcestamps", ss)),
+                                           self.master.data.get(("sourcestamps", ss,
+                                                                 "changes"))])
+            return stamp, list(changes)
+
+        expanded = [await expand(ss) for ss in stamps]  # in order: changes keep theirs
+        return [stamp for stamp, _ in expanded], [c for _, cs in expanded for c in cs]
+
     async def addBuildsetForSourceStamps(
         self, waited_for: bool = False, sourcestamps: Iterable[Any] | None = None,
         reason: str = "", external_idstring: str | None = None,
@@ -367,21 +381,11 @@ class ReconfigurableBaseScheduler(ClusteredBuildbotService, StateMixin):
         # `sourcestamps` and `changes` are attributes renderables may read (as in the reference).
         props: Any = Properties.fromDict(properties.asDict())
         props.master = self.master
-        props.sourcestamps = []
-        props.changes = []
-        for ss in stamps:
-            if isinstance(ss, int):
-                props.sourcestamps.append(await self.master.data.get(("sourcestamps", ss)))
-                props.changes.extend(await self.master.data.get(("sourcestamps", ss,
-                                                                  "changes")))
-            else:
-                props.sourcestamps.append(ss)
-        for ch in props.changes:
-            props.updateFromProperties(Properties.fromDict(ch["properties"]))
-        if not builderNames:
-            builderNames = self.builderNames
-        builderNames = await props.render(builderNames)
-        builderids = await self._builder_ids(list(builderNames))
+        props.sourcestamps, props.changes = await self._expand_stamps(stamps)
+        for change_props in [Properties.fromDict(ch["properties"]) for ch in props.changes]:
+            props.updateFromProperties(change_props)
+        names = await props.render(builderNames or self.builderNames)
+        builderids = await self._builder_ids(list(names))
         rendered = await props.render(props.asDict())
         result: tuple[int, dict[int, int]] = await self.master.data.updates.addBuildset(
             scheduler=self.name, sourcestamps=stamps, reason=reason, waited_for=waited_for,

@@ -48,13 +48,12 @@ class Triggerable(ReconfigurableBaseScheduler):
         `reason` property if given, else the scheduler's `reason`, else the default text.
         """
         props = Properties()
-        props.updateFromProperties(self.properties)
-        reason = self.reason
-        if set_props:
-            props.updateFromProperties(set_props)
-            reason = set_props.getProperty("reason")
-        if reason is None:
-            reason = f"The Triggerable scheduler named '{self.name}' triggered this build"
+        for layer in (self.properties, set_props):  # the triggering step's win
+            if layer:
+                props.updateFromProperties(layer)
+        chosen = set_props.getProperty("reason") if set_props else self.reason
+        reason = chosen if chosen is not None else \
+            f"The Triggerable scheduler named '{self.name}' triggered this build"
         results: defer.Deferred[Any] = defer.Deferred()
         ids = defer.ensureDeferred(self._trigger(reason, sourcestamps, waited_for, props,
                                                  parent_buildid, parent_relationship,

@@ -92,13 +92,15 @@ class DockerBaseWorker(AbstractLatentWorker):
     def get_fqdn() -> str:
         return socket.getfqdn()
 
-    @staticmethod
-    def get_ip() -> str:
-        fqdn = socket.getfqdn()
+    @classmethod
+    def get_ip(cls) -> str:
+        """The master's address for a container: its name resolved (get_fqdn, which a
+        subclass may override), or the name itself when it does not resolve."""
+        name = cls.get_fqdn()
         try:
-            return socket.gethostbyname(fqdn)
-        except socket.gaierror:
-            return fqdn
+            return socket.gethostbyname(name)
+        except socket.gaierror:  # (no DNS entry: the container may still know the name)
+            return name
 
 
 class DockerLatentWorker(CompatibleLatentWorkerMixin, DockerBaseWorker):

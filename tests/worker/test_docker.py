@@ -224,3 +224,14 @@ def test_stream_and_log_helpers() -> None:
     framed = b"\x01\0\0\0\0\0\0\x03out" + b"\x02\0\0\0\0\0\0\x03err"
     assert demultiplex(framed) == b"outerr"
     assert demultiplex(b"plain tty output") == b"plain tty output"
+
+
+def test_master_address_follows_an_overridden_fqdn() -> None:
+    from buildbot.worker.docker import DockerBaseWorker
+
+    class Named(DockerBaseWorker):
+        @staticmethod
+        def get_fqdn() -> str:
+            return "localhost"
+
+    assert Named.get_ip() == "127.0.0.1"

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from twisted.internet import defer
 
 from buildbot.util.comparable import ConfigViewMixin
+from buildbot.util.service import SharedService
 from buildbot.util.subscription import Subscription, SubscriptionPoint
 
 from buildbot.util.internal import internal_function
@@ -290,11 +291,13 @@ class BaseLock:
             self._wake_waiters()
 
 
-class RealMasterLock(BaseLock):
-    """The real lock of a `MasterLock`."""
+class RealMasterLock(BaseLock, SharedService):
+    """The real lock of a `MasterLock`; a shared service as in 4.3, so that code can get
+    the one lock of a name under a parent with `RealMasterLock.getService(parent, name)`."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, 0, f"<MasterLock({name})>")
+        SharedService.__init__(self)
+        BaseLock.__init__(self, name, 0, f"<MasterLock({name})>")
         self.config_version = -1
 
     def getLockForWorker(self, workername: str) -> BaseLock:
@@ -312,10 +315,12 @@ class RealMasterLock(BaseLock):
         self.setMaxCount(lockid.maxCount)
 
 
-class RealWorkerLock:
-    """The real locks of a `WorkerLock`: one `BaseLock` per worker name, made on demand."""
+class RealWorkerLock(SharedService):
+    """The real locks of a `WorkerLock`: one `BaseLock` per worker name, made on demand
+    (a shared service as in 4.3: see `RealMasterLock`)."""
 
     def __init__(self, name: str) -> None:
+        super().__init__()
         self.lockName = name
         self.maxCount = 1
         self.maxCountForWorker: dict[str, int] = {}

@@ -23,19 +23,17 @@ class CMake(ShellMixin, BuildStep):
 
     def __init__(self, path: Any = None, generator: Any = None, definitions: Any = None,
                  options: Any = None, cmake: Any = DEFAULT_CMAKE, **kwargs: Any) -> None:
-        if not (definitions is None or isinstance(definitions, dict)
-                or IRenderable.providedBy(definitions)):
-            config.error("definitions must be a dictionary or implement IRenderable")
-        if not (options is None or isinstance(options, (list, tuple))
-                or IRenderable.providedBy(options)):
-            config.error("options must be a list, a tuple or implement IRenderable")
-        self.path = path
-        self.generator = generator
-        self.definitions = definitions
-        self.options = options
-        self.cmake = cmake
-        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
-        super().__init__(**kwargs)
+        # (value, accepted types besides None and renderables, message when it is not one)
+        shapes = ((definitions, dict, "definitions must be a dictionary or implement IRenderable"),
+                  (options, (list, tuple),
+                   "options must be a list, a tuple or implement IRenderable"))
+        for value, accepted, message in shapes:
+            if value is not None and not isinstance(value, accepted) \
+                    and not IRenderable.providedBy(value):
+                config.error(message)
+        super().__init__(**self.setupShellMixin(kwargs, prohibitArgs=["command"]))
+        vars(self).update(path=path, generator=generator, definitions=definitions,
+                          options=options, cmake=cmake)
 
     def _cmake_command(self) -> list[Any]:
         command = [self.cmake]

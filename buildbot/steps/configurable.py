@@ -118,6 +118,16 @@ class BuildbotCiLoader(yaml.SafeLoader):
         cls.add_constructor("!" + name, _step_constructor(step_class, step_warnings))
 
 
+def _parse_ci_yaml(text: str) -> Any:
+    BuildbotCiLoader.ensure_constructors_loaded()
+    try:
+        return yaml.load(text, Loader=BuildbotCiLoader)
+    # Broad on purpose: a step tag runs that step's constructor, which may raise anything;
+    # every such error means the file is invalid and is reported with it, not swallowed.
+    except Exception as e:
+        raise BuildbotCiYmlInvalid(f"Invalid YAML data\n{e}") from e
+
+
 class BuildbotCiYml:
     """The parsed CI file: `global_env`, `script_commands` per script, `matrix`."""
 
@@ -136,12 +146,7 @@ class BuildbotCiYml:
 
     @classmethod
     def load_from_str(cls, config_input: str) -> BuildbotCiYml:
-        BuildbotCiLoader.ensure_constructors_loaded()
-        try:
-            config = yaml.load(config_input, Loader=BuildbotCiLoader)
-        except Exception as e:
-            raise BuildbotCiYmlInvalid(f"Invalid YAML data\n{e}") from e
-        return cls.load_from_dict(config)
+        return cls.load_from_dict(_parse_ci_yaml(config_input))
 
     @classmethod
     def load_from_dict(cls, config: dict[str, Any]) -> BuildbotCiYml:

@@ -24,6 +24,7 @@ from buildbot.db.logchunks import (
     TrimState,
     lines_of,
     plan_chunks,
+    plan_chunks_text,
     recompress,
     regroup,
 )
@@ -156,19 +157,24 @@ class LogsDb(DbComponent):
             content += "\n"
         raw = content.encode("utf-8")
         LOG_BYTES.inc((), len(raw))
-        lines = raw.split(b"\n")[:-1]
-        if self._max_size is not None:
-            state = self._trims.setdefault(logid, TrimState())
-            lines = state.take(lines, self._max_size, self._max_tail_size)
-        return await self._append_lines(logid, lines)
+        if self._max_size is None:  # the whole text, cut by byte ranges (no split per line)
+            return await self._append_lines(logid, raw)
+        state = self._trims.setdefault(logid, TrimState())
+        return await self._append_lines(
+            logid, state.take(raw.split(b"\n")[:-1], self._max_size, self._max_tail_size))
 
-    async def _append_lines(self, logid: int, lines: list[bytes]) -> tuple[int, int] | None:
+    async def _append_lines(self, logid: int, lines: list[bytes] | bytes
+                            ) -> tuple[int, int] | None:
+        """Store `lines` (a list of lines without newlines, or bytes of whole lines)."""
         codec_ = self._codec
+        plan: Callable[[Any, Codec], list[PlannedChunk]]
+        if isinstance(lines, bytes):
+            plan, n, size = plan_chunks_text, lines.count(b"\n"), len(lines)
+        else:
+            plan, n, size = plan_chunks, len(lines), sum(map(len, lines))
         planned: list[PlannedChunk] | None = None
-        if lines and (codec_.name not in FAST_CODECS
-                      or sum(map(len, lines)) > INLINE_COMPRESS_LIMIT):
-            planned = await self.compression.run(plan_chunks, lines, codec_)
-        n = len(lines)
+        if n and (codec_.name not in FAST_CODECS or size > INLINE_COMPRESS_LIMIT):
+            planned = await self.compression.run(plan, lines, codec_)
         params = {"_logid": logid, "_n": n}
 
         def thd_append(conn: sa.Connection) -> tuple[int, int] | None:
@@ -185,7 +191,7 @@ class LogsDb(DbComponent):
                     conn.execute(self._bump_lines, params)
             rows = []
             line = first
-            for chunk in planned if planned is not None else plan_chunks(lines, codec_):
+            for chunk in planned if planned is not None else plan(lines, codec_):
                 rows.append({"logid": logid, "first_line": line,
                              "last_line": line + chunk.nlines - 1,
                              "content": chunk.content, "compressed": chunk.codec_id})

@@ -169,3 +169,16 @@ async def test_old_log_chunks_are_purged_in_batches(db: DBConnector) -> None:
     assert await db.logs.getLogLines(new, 0, 1) == "x\ny\n"
     assert await db.logs.getLogLines(old, 0, 1) == ""
     assert await db.logs.deleteOldLogChunks(150) == 0
+
+
+@pytest.mark.parametrize("method", ["raw", "gz"])
+def test_chunks_planned_from_text_equal_the_line_by_line_plan(method: str) -> None:
+    # appendLog cuts whole text by byte ranges; the rows must be those of the per-line plan,
+    # including lines at and over the 64 KiB chunk limit and empty lines.
+    from buildbot.db.logchunks import plan_chunks, plan_chunks_text
+    codec = compression.codec(method)
+    sizes = [0, 5, MAX_CHUNK_SIZE - 2, MAX_CHUNK_SIZE - 1, 3, MAX_CHUNK_SIZE, 0,
+             MAX_CHUNK_SIZE + 10, 40000, 30000, 1]
+    lines = [bytes([97 + i % 26]) * n for i, n in enumerate(sizes)]
+    assert plan_chunks_text(b"".join(line + b"\n" for line in lines), codec) == \
+        plan_chunks(lines, codec)

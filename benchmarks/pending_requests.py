@@ -2,7 +2,8 @@
 """Distribution over many pending build requests (issue 16 item 5).
 
 One master in this process (the test fixture's, SQLite file database), `--builders`
-builders all served by `--workers` LocalWorkers, collapsing off. First run: `--pending`
+builders, each served by `--workers-per-builder` of the `--workers` LocalWorkers (one build
+at a time each), collapsing off. First run: `--pending`
 requests are submitted (one buildset per `--builders` requests) while every worker is
 paused, and the master stops. Second run, the figures, on the same database:
 
@@ -61,11 +62,14 @@ class Wait(BuildStep):
 def config(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     names = [f"b{i}" for i in range(args.builders)]
     workers = [f"w{i}" for i in range(args.workers)]
+    per = args.workers_per_builder
     return {
-        "workers": [worker.LocalWorker(w) for w in workers],
-        "builders": [util.BuilderConfig(name=n, workernames=workers,
+        # one build at a time per worker: "the rate workers allow"
+        "workers": [worker.LocalWorker(w, max_builds=1) for w in workers],
+        "builders": [util.BuilderConfig(name=n, workernames=[
+                         workers[(i * per + k) % len(workers)] for k in range(per)],
                                         factory=util.BuildFactory([Wait(args.step_s)]))
-                     for n in names],
+                     for i, n in enumerate(names)],
         "schedulers": [schedulers.ForceScheduler(name="force", builderNames=names)],
         "collapseRequests": False,
         "db": {"db_url": db_url},
@@ -155,6 +159,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         Builder.maybeStartBuild = orig_start  # type: ignore[method-assign]
     ms = sorted(x * 1000 for x in latencies)
     return {"pending": args.pending, "builders": args.builders, "workers": args.workers,
+            "workers_per_builder": args.workers_per_builder,
             "fill_s": round(fill_s, 1), "restart_s": round(restart_s, 2),
             "first_builds_s": round(first_builds_s, 2),
             "free_to_next_ms": {"n": len(ms), "mean": round(statistics.mean(ms), 1),
@@ -168,6 +173,7 @@ def main() -> None:
     ap.add_argument("--pending", type=int, default=25000)
     ap.add_argument("--builders", type=int, default=500)
     ap.add_argument("--workers", type=int, default=50)
+    ap.add_argument("--workers-per-builder", type=int, default=5)
     ap.add_argument("--step-s", type=float, default=0.5)
     ap.add_argument("--measure", type=int, default=300, help="freed workers to time")
     args = ap.parse_args()

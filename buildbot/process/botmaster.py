@@ -37,6 +37,7 @@ class BotMaster(AsyncService):
         self.builders: dict[str, Builder] = {}
         self.builderNames: list[str] = []
         self._by_worker: dict[str, list[Builder]] | None = None  # see getBuildersForWorker
+        self._by_id: dict[int, Builder] | None = None  # see getBuilderById
         self.lock_registry = LockRegistry()
         self.brd = BuildRequestDistributor(self)
         self.brd.setServiceParent(self)
@@ -171,6 +172,7 @@ class BotMaster(AsyncService):
         for builder, info in taken:
             builder.info_stored(info)
         await updates.updateBuilderList(self.master.masterid, wanted)
+        self._by_id = None  # new builders have their ids now
 
     def _set_polling(self, enabled: bool) -> None:
         if enabled and self._poll is None:
@@ -213,6 +215,7 @@ class BotMaster(AsyncService):
     def builders_changed(self) -> None:
         """A builder was added or removed, or took another config."""
         self._by_worker = None
+        self._by_id = None
 
     def getBuildernames(self) -> list[str]:
         """The names of the configured builders, in configuration order."""
@@ -227,10 +230,10 @@ class BotMaster(AsyncService):
             builder.detached(bot)
 
     def getBuilderById(self, builderid: int) -> Builder | None:
-        for b in self.builders.values():
-            if b.builderid == builderid:
-                return b
-        return None
+        if self._by_id is None:
+            self._by_id = {b.builderid: b for b in self.builders.values()
+                           if b.builderid is not None}
+        return self._by_id.get(builderid)
 
     # -- distribution triggers ---------------------------------------------------------
     def _request_event(self, key: tuple[str, ...], body: Any) -> None:
@@ -317,8 +320,15 @@ class BotMaster(AsyncService):
     async def collapse_requests(self, brids: Iterable[int]) -> None:
         """Complete older unclaimed duplicates of each new request with SKIPPED."""
         data = self.master.data
-        for brid in brids:
-            new = await data.get(("buildrequests", brid))
+        wanted = list(brids)
+        if not wanted:
+            return
+        # one read for all the new requests (a buildset may name hundreds of builders)
+        rows = await data.get(("buildrequests",),
+                              filters=[Filter("buildrequestid", "in", wanted)])
+        by_id = {r["buildrequestid"]: r for r in rows}
+        for brid in wanted:
+            new = by_id.get(brid)
             if new is None:
                 continue
             builder = self.getBuilderById(new["builderid"])

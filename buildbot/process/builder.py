@@ -36,6 +36,8 @@ class Builder(AsyncService):
         self._config: Any = None
         self.builderid: int | None = None
         self.workers: list[Any] = []
+        # id(worker) -> its link in `workers` (a lookup per attach/detach, not a scan)
+        self._links: dict[int, Any] = {}
         self.building: list[Any] = []
         self.config_version: int | None = None
         self.project_id: int | None = None
@@ -154,7 +156,7 @@ class Builder(AsyncService):
         wanted = set(bc.workernames)
         for wfb in list(self.workers):
             if wfb.worker is not None and wfb.worker.workername not in wanted:
-                self.workers.remove(wfb)
+                self._unlink(wfb.worker, wfb)
                 wfb.detached()
         return info if info != self._info_key else None
 
@@ -163,17 +165,23 @@ class Builder(AsyncService):
 
     # -- workers ------------------------------------------------------------------------
     def getWorkerForBuilder(self, worker: Any) -> Any:
-        for wfb in self.workers:
-            if wfb.worker is worker:
-                return wfb
-        return None
+        return self._links.get(id(worker))
+
+    def _link(self, worker: Any, wfb: Any) -> None:
+        self.workers.append(wfb)
+        self._links[id(worker)] = wfb
+
+    def _unlink(self, worker: Any, wfb: Any) -> None:
+        self.workers.remove(wfb)
+        if self._links.get(id(worker)) is wfb:
+            del self._links[id(worker)]
 
     async def attached(self, worker: Any, commands: dict[str, str] | None) -> Any:
         """`worker` connected and acknowledged this builder: make its link available."""
         wfb = self.getWorkerForBuilder(worker)
         if wfb is None:
             wfb = WorkerForBuilder(self)
-            self.workers.append(wfb)
+            self._link(worker, wfb)
         try:
             await wfb.attached(worker, commands)
         except Exception:
@@ -185,7 +193,7 @@ class Builder(AsyncService):
     def addLatentWorker(self, worker: Any) -> None:
         """Link a latent worker (available without a connection)."""
         if self.getWorkerForBuilder(worker) is None:
-            self.workers.append(LatentWorkerForBuilder(worker, self))
+            self._link(worker, LatentWorkerForBuilder(worker, self))
             self.botmaster.maybeStartBuildsForBuilder(self.name)
 
     def detached(self, worker: Any) -> None:
@@ -193,7 +201,7 @@ class Builder(AsyncService):
         wfb = self.getWorkerForBuilder(worker)
         if wfb is None:
             return
-        self.workers.remove(wfb)
+        self._unlink(worker, wfb)
         wfb.detached()
 
     def getAvailableWorkers(self) -> list[Any]:

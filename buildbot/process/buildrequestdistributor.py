@@ -342,13 +342,14 @@ class BuildRequestDistributor(AsyncService):
             while self._pending and self.can_distribute:
                 names = self._pending
                 self._pending = []
-                for bldr in await self._builders_to_serve(names):
+                free = _FreeWorkers()
+                for bldr in await self._builders_to_serve(names, free):
                     if not self.running:
                         return
-                    if not bldr.getAvailableWorkers():
+                    if not free.serves(bldr):
                         continue  # taken by a builder served before
                     try:
-                        await self._start_builds_on(bldr)
+                        await self._start_builds_on(bldr, free)
                     except StorageError as e:
                         self._retry_after_storage_error(bldr.name, e)
                     except Exception:
@@ -358,12 +359,12 @@ class BuildRequestDistributor(AsyncService):
             if self._pending and self.can_distribute:
                 self._start_loop()
 
-    async def _builders_to_serve(self, names: list[str]) -> list[Any]:
+    async def _builders_to_serve(self, names: list[str], free: _FreeWorkers) -> list[Any]:
         """The builders of `names` with a free worker and unclaimed requests, in order."""
         builders = self.botmaster.builders
         ready = [b for b in (builders.get(n) for n in names)
                  if b is not None and b.builderid is not None and b.config is not None
-                 and _has_free_worker(b)]
+                 and free.serves(b)]
         if not ready:
             return []
         index = self.pending_requests
@@ -411,7 +412,7 @@ class BuildRequestDistributor(AsyncService):
 
         return sorted(builders, key=key)
 
-    async def _start_builds_on(self, bldr: Any) -> None:
+    async def _start_builds_on(self, bldr: Any, free: _FreeWorkers | None = None) -> None:
         updates = self.master.data.updates
         index = self.pending_requests
         chooser = self.createBuildChooser(bldr, self.master)
@@ -436,6 +437,8 @@ class BuildRequestDistributor(AsyncService):
                         continue
                 chooser.claimed.difference_update(brids)
                 index.discard(bldr.builderid, brids)
+                if free is not None:
+                    free.forget(wfb.worker)
                 for brid in brids:
                     self.botmaster.add_in_progress_buildrequest(brid)
                 try:
@@ -455,8 +458,29 @@ class BuildRequestDistributor(AsyncService):
         return breq.parent_buildid is not None
 
 
-def _has_free_worker(bldr: Any) -> bool:
-    return any(w.isAvailable() for w in bldr.workers)
+class _FreeWorkers:
+    """Which builders have a free worker link, asking each worker whether it can start a
+    build once per round (a worker's answer looks at all its links: with hundreds of
+    builders, asking per link made a round quadratic)."""
+
+    def __init__(self) -> None:
+        self._verdicts: dict[int, bool] = {}
+
+    def _free(self, wfb: Any) -> bool:
+        worker = wfb.worker
+        if worker is None or wfb.isBusy():
+            return False
+        found = self._verdicts.get(id(worker))
+        if found is None:
+            found = self._verdicts[id(worker)] = bool(worker.canStartBuild())
+        return found
+
+    def serves(self, bldr: Any) -> bool:
+        return any(self._free(w) for w in bldr.workers)
+
+    def forget(self, worker: Any) -> None:
+        """`worker` was given a build: ask it again."""
+        self._verdicts.pop(id(worker), None)
 
 
 _BRD_WHY = "the distributor chooses builds itself (BasicBuildChooser is built by it)"

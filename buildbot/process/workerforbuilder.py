@@ -86,7 +86,6 @@ class AbstractWorkerForBuilder:
 
     def detached(self) -> None:
         """The link is dropped (connection lost, builder or worker removed)."""
-        log.debug("{wfb} detached", wfb=self)
         if self.worker is not None:
             self.worker.removeWorkerForBuilder(self)
         self.worker = None

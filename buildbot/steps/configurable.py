@@ -78,7 +78,9 @@ def _step_constructor(step_class: Any, step_warnings: list[Any]) -> Any:
                 raise TypeError("Unsupported node type")
             args, kwargs = to_arguments(loader, node)
         except Exception as e:
-            # the reference's exception type and text, which YAML reports to the user
+            # Broad on purpose, and re-raised, not swallowed: any error building the
+            # arguments becomes the reference's exception type and text, which YAML
+            # reports to the user with the position in the file.
             raise Exception(f"Could not parse steps arguments: {e}") from e  # noqa: TRY002
         # warnings of loading the class (deprecations) only matter to files using it
         for w in step_warnings:

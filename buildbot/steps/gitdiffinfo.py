@@ -3,6 +3,7 @@ stored as JSON build data for reporters (e.g. to match code-issue results to the
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from typing import Any
 
@@ -34,40 +35,36 @@ class GitDiffInfo(ShellMixin, BuildStep):
 
     def __init__(self, compareToRef: Any = "master", dataName: str = "diffinfo-master",
                  **kwargs: Any) -> None:
-        try:
-            import unidiff  # noqa: F401
-        except ImportError:
+        # checked, not imported: the diff is parsed only when the step runs
+        if importlib.util.find_spec("unidiff") is None:
             config.error("unidiff package must be installed in order to use GitDiffInfo")
-        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
-        super().__init__(**kwargs)
-        self._compare_to_ref = compareToRef
-        self._data_name = dataName
+        super().__init__(**self.setupShellMixin(kwargs, prohibitArgs=["command"]))
+        self._compare_to_ref, self._data_name = compareToRef, dataName
         self._observer = logobserver.BufferLogObserver()
 
+    async def _git(self, logname: str, *args: str, collectStdout: bool = False) -> Any:
+        cmd = await self.makeRemoteShellCommand(command=["git", *args], stdioLogName=logname,
+                                                collectStdout=collectStdout)
+        await self.runCommand(cmd)
+        return cmd
+
     async def run(self) -> int:
-        cmd = await self.makeRemoteShellCommand(
-            command=["git", "merge-base", "HEAD", self._compare_to_ref],
-            stdioLogName="stdio-merge-base", collectStdout=True)
-        await self.runCommand(cmd)
+        merge_base = await self._git("stdio-merge-base", "merge-base", "HEAD",
+                                     self._compare_to_ref, collectStdout=True)
         await self.getLog("stdio-merge-base").finish()
-        if cmd.results() != SUCCESS:
-            return cmd.results()
-        base = cmd.stdout.strip()
+        if merge_base.results() != SUCCESS:
+            return int(merge_base.results())
+        base = merge_base.stdout.strip()
         self.setProperty("diffinfo-merge-base-commit", base, "GitDiffInfo")
-
         self.addLogObserver("stdio-diff", self._observer)
-        cmd = await self.makeRemoteShellCommand(
-            command=["git", "diff", "--no-prefix", "-U0", base, "HEAD"],
-            stdioLogName="stdio-diff")
-        await self.runCommand(cmd)
-        if cmd.results() != SUCCESS:
-            return cmd.results()
-        from unidiff import PatchSet
+        diff = await self._git("stdio-diff", "diff", "--no-prefix", "-U0", base, "HEAD")
+        if diff.results() == SUCCESS:
+            from unidiff import PatchSet  # present: checked by the constructor
 
-        patches = PatchSet(self._observer.getStdout(), metadata_only=True)
-        data = json.dumps([_file_json(p) for p in patches]).encode("utf-8")
-        await self.setBuildData(self._data_name, data, "GitDiffInfo")
-        return cmd.results()
+            patches = PatchSet(self._observer.getStdout(), metadata_only=True)
+            data = json.dumps([_file_json(p) for p in patches]).encode("utf-8")
+            await self.setBuildData(self._data_name, data, "GitDiffInfo")
+        return int(diff.results())
 
 
 __all__ = ["GitDiffInfo"]

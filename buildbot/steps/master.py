@@ -7,7 +7,7 @@ import os
 import pprint
 import re
 import signal
-from typing import Any
+from typing import Any, ClassVar
 
 from twisted.internet import defer, protocol
 from twisted.python.failure import Failure
@@ -76,14 +76,16 @@ class MasterShellCommand(BuildStep):
     haltOnFailure = True
     flunkOnFailure = True
 
+    # keyword arguments for the local process (not BuildStep's), with their defaults
+    _process_options: ClassVar[dict[str, Any]] = {
+        "env": None, "usePTY": 0, "interruptSignal": "KILL", "logEnviron": True,
+        "runtime_timeout": 3600}
+
     def __init__(self, command: Any, **kwargs: Any) -> None:
-        self.env = kwargs.pop("env", None)
-        self.usePTY = kwargs.pop("usePTY", 0)
-        self.interruptSignal = kwargs.pop("interruptSignal", "KILL")
-        self.logEnviron = kwargs.pop("logEnviron", True)
-        self.runtime_timeout = kwargs.pop("runtime_timeout", 3600)
+        options = {name: kwargs.pop(name, default)
+                   for name, default in self._process_options.items()}
         super().__init__(**kwargs)
-        self.command = command
+        vars(self).update(options, command=command)
         self.process: Any = None
         # The workdir given in master.cfg, not the build's default (a worker path).
         self.masterWorkdir = self.workdir

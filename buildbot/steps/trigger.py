@@ -290,7 +290,8 @@ class Trigger(BuildStep):
         try:
             rclist = await self.waitForFinishDeferred
         except defer.CancelledError:
-            pass
+            # interrupt() cancelled the wait; the step ends CANCELLED just below
+            log.debug("{step}: wait for triggered builds cancelled", step=self)
         if self.ended:
             return CANCELLED
         await self.addBuildUrls(rclist)

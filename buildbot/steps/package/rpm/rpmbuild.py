@@ -19,6 +19,7 @@ def _read_release(path: str) -> int:
         with open(path, encoding="utf-8") as f:
             return int(f.readline().strip())
     except (OSError, ValueError):
+        # no release file, or not a number in it: 4.3 starts the release count at 0 then
         return 0
 
 

@@ -411,10 +411,11 @@ class Build(PropertiesMixin):
         updates = self.master.data.updates
         self.setupOwnProperties()
         if not await self._do_build_if():
+            # As in 4.3: no `new` event; the state string, then the end.
             await self._store_properties()
-            await updates.generateNewBuildEvent(self.buildid)
             self.results = SKIPPED
-            return await self._finish("skipped", SKIPPED)
+            await updates.setBuildStateString(self.buildid, _RESULT_TEXT[SKIPPED])
+            return await self._finish(None, SKIPPED, state_stored=True)
         prep_id, _, _ = await updates.addStep(self.buildid, "worker_preparation")
         self._open_steps.add(prep_id)
         await updates.startStep(prep_id, locks_acquired=True)
@@ -663,8 +664,10 @@ class Build(PropertiesMixin):
                   what=what, reason=reason)
         self.text.append(f"(cannot store {what}: {reason})")
 
-    async def _finish(self, text: str | None, results: int | None) -> int:
-        """Record the end of the build and hand it back to its builder."""
+    async def _finish(self, text: str | None, results: int | None,
+                      state_stored: bool = False) -> int:
+        """Record the end of the build and hand it back to its builder (`state_stored`: the
+        final state string is stored already)."""
         updates = self.master.data.updates
         self.finished = True
         if results is None:
@@ -689,7 +692,8 @@ class Build(PropertiesMixin):
             if buildid is not None:
                 await store_or_retry(
                     self.master, f"finish build {buildid}",
-                    lambda: updates.finishBuild(buildid, results, state_string=state_string))
+                    lambda: updates.finishBuild(
+                        buildid, results, state_string=None if state_stored else state_string))
         except Exception:
             log.failure("{build}: cannot record the end of the build", build=self)
         if self._build_lockset is not None:

@@ -57,7 +57,10 @@ def _sh(name: str, command: Any, **kwargs: Any) -> Any:
 STEP_LOCK = util.MasterLock("step-lock")
 BUILD_LOCK = util.WorkerLock("build-lock")
 # builder arguments other than the name, workers and factory
-BUILDER_ARGS: dict[str, dict[str, Any]] = {"locks": {"locks": [BUILD_LOCK.access("counting")]}}
+BUILDER_ARGS: dict[str, dict[str, Any]] = {
+    "locks": {"locks": [BUILD_LOCK.access("counting")]},
+    "build_skipped": {"do_build_if": lambda build: False},
+}
 
 # name -> (step factories, action once the step named "wait" runs: None, "stop", "lose")
 SCENARIOS: dict[str, tuple[Callable[[], list[Any]], str | None]] = {
@@ -130,6 +133,7 @@ SCENARIOS: dict[str, tuple[Callable[[], list[Any]], str | None]] = {
         _sh("locked", ["echo", "locked"], locks=[STEP_LOCK.access("exclusive")]),
         _sh("fail", "exit 1", locks=[STEP_LOCK.access("counting")]),
     ], None),
+    "build_skipped": (lambda: [_sh("hello", ["echo", "hello"])], None),
     "cancelled": (lambda: [
         _sh("wait", ["sleep", "30"]),
         _sh("never", ["echo", "never"]),

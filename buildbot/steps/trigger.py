@@ -242,6 +242,26 @@ class Trigger(BuildStep):
             await collect()
 
     # -- running -----------------------------------------------------------------------------
+    async def _trigger_one(self, sch: Any, props: Any,
+                           stamps: Any) -> tuple[list[int] | None, defer.Deferred[Any]]:
+        """Start a buildset on `sch`: its build request ids (None when the scheduler
+        failed, which is logged in the step) and the Deferred of its results."""
+        ids_d, results_d = sch.trigger(
+            waited_for=self.waitForFinish, sourcestamps=stamps, set_props=props,
+            parent_buildid=self.build.buildid, parent_relationship=self.parent_relationship)
+        try:
+            _, by_builder = await ids_d
+        except Exception as e:  # noqa: BLE001 (any scheduler error: EXCEPTION + a step log)
+            await self.addLogWithException(e)
+            return None, results_d
+        brids = list(by_builder.values())
+        self.brids.extend(brids)  # before any await: interrupt() cancels what is listed
+        for brid in brids:
+            await self.addURL(f"{sch.name} #{brid}",
+                              f"{_url_prefix(self.master)}#/buildrequests/{brid}")
+            await self._add_results(brid)
+        return brids, results_d
+
     async def run(self) -> int:
         entries = self.getSchedulersAndProperties()
         if entries and not isinstance(entries[0], dict):
@@ -252,34 +272,21 @@ class Trigger(BuildStep):
                     e["unimportant"])
                    for e in entries]
         stamps = self.prepareSourcestampListForTrigger()
-        waits: list[defer.Deferred[Any]] = []
-        names: list[str] = []
+        started: list[tuple[str, defer.Deferred[Any]]] = []  # (scheduler, its results)
         results = SUCCESS
         self.running = True
         unimportant_brids: list[int] = []
         for sch, props, unimportant in targets:
-            ids_d, results_d = sch.trigger(
-                waited_for=self.waitForFinish, sourcestamps=stamps, set_props=props,
-                parent_buildid=self.build.buildid,
-                parent_relationship=self.parent_relationship)
-            brids: dict[int, int] = {}
-            try:
-                _, brids = await ids_d
-            except Exception as e:  # noqa: BLE001 (any scheduler error: EXCEPTION + log)
-                await self.addLogWithException(e)
+            brids, results_d = await self._trigger_one(sch, props, stamps)
+            if brids is None:
                 results = EXCEPTION
-            if unimportant:
-                unimportant_brids.extend(brids.values())
-            self.brids.extend(brids.values())
-            for brid in brids.values():
-                await self.addURL(f"{sch.name} #{brid}",
-                                  f"{_url_prefix(self.master)}#/buildrequests/{brid}")
-                await self._add_results(brid)
-            waits.append(results_d)
-            names.append(sch.name)
-            if self.ended:
+            elif unimportant:
+                unimportant_brids.extend(brids)
+            started.append((sch.name, results_d))
+            if self.ended:  # interrupted while triggering: the rest is not started
                 return CANCELLED
-        self.triggeredNames = names
+        self.triggeredNames = [name for name, _ in started]
+        waits = [d for _, d in started]
         if not self.waitForFinish:
             for d in waits:
                 d.addErrback(lambda f: log.failure(

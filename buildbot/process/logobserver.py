@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from zope.interface import implementer
 
@@ -23,15 +23,18 @@ class LogObserver:
     def setLog(self, loog: Any) -> None:
         loog.subscribe(self.gotData, True)
 
+    # stream letter -> the method receiving its text (no letter: stdout)
+    _RECEIVERS: ClassVar[dict[str | None, str]] = {
+        None: "outReceived", "o": "outReceived", "e": "errReceived", "h": "headerReceived"}
+
     def gotData(self, stream: str | None, data: str | None) -> None:
+        """One chunk of the log (`data` None: the log finished)."""
         if data is None:
             self.finishReceived()
-        elif stream is None or stream == "o":
-            self.outReceived(data)
-        elif stream == "e":
-            self.errReceived(data)
-        elif stream == "h":
-            self.headerReceived(data)
+            return
+        receiver = self._RECEIVERS.get(stream)
+        if receiver is not None:
+            getattr(self, receiver)(data)
 
     def finishReceived(self) -> None:
         pass

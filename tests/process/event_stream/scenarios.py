@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from buildbot.plugins import schedulers, steps, util, worker
 from buildbot.process.buildstep import BuildStep
@@ -170,6 +170,7 @@ async def record_scenario(master: Any, name: str, timeout: float = 120.0) -> lis
     seen: list[tuple[tuple[str, ...], Any]] = []
     finished: defer.Deferred[None] = defer.Deferred()
     acted: list[bool] = []
+    acting: list[defer.Deferred[None]] = []
     waiting: list[int] = []
     buildids: list[int] = []
 
@@ -185,7 +186,8 @@ async def record_scenario(master: Any, name: str, timeout: float = 120.0) -> lis
         if (key[0] == "logs" and key[-1] == "append" and body["stepid"] in waiting
                 and action is not None and not acted):
             acted.append(True)
-            reactor.callLater(0, _act, master, action, buildids[0], name)
+            acting.append(task.deferLater(reactor, 0, lambda: defer.ensureDeferred(
+                _act(master, action, buildids[0], name))))
         if key[0] == "builds" and len(key) == 3 and not buildids:
             buildids.append(body["buildid"])
         if key[0] == "builds" and len(key) == 3 and key[2] == "finished":
@@ -200,7 +202,13 @@ async def record_scenario(master: Any, name: str, timeout: float = 120.0) -> lis
     try:
         await master.data.control("force", {"builderNames": [name], "owner": "me"},
                                   ("forceschedulers", "force"))
-        await finished
+        try:
+            await finished
+        except defer.TimeoutError:
+            raise AssertionError(f"scenario {name!r}: the build did not finish within "
+                                 f"{timeout} s") from None
+        for d in acting:
+            await d
     finally:
         for c in consumers:
             c.stopConsuming()
@@ -228,9 +236,9 @@ async def _end_orphaned_command(master: Any, name: str) -> None:
     await ended
 
 
-def _act(master: Any, action: str, buildid: int, name: str) -> None:
+async def _act(master: Any, action: str, buildid: int, name: str) -> None:
     if action == "stop":
-        defer.ensureDeferred(_stop(master, buildid))
+        await master.data.control("stop", {"reason": "stopped by test"}, ("builds", buildid))
     else:
         local = master.workers.workers[f"w-{name}"]
         command = local.remote_worker.bot.builders[name].protocol_command
@@ -238,10 +246,6 @@ def _act(master: Any, action: str, buildid: int, name: str) -> None:
             # the worker's side of a lost connection: it sends nothing more to the master
             command.builder_is_running = False
         local.conn.loseConnection()
-
-
-async def _stop(master: Any, buildid: int) -> None:
-    await master.data.control("stop", {"reason": "stopped by test"}, ("builds", buildid))
 
 
 _KINDS = {"builds": "B", "steps": "S", "logs": "L"}

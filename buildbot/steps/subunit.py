@@ -67,12 +67,12 @@ class SubunitShellCommand(ShellMixin, BuildStep):
     name = "shell"
 
     def __init__(self, failureOnNoTests: bool = False, *args: Any, **kwargs: Any) -> None:
-        kwargs = self.setupShellMixin(kwargs)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **self.setupShellMixin(kwargs))
         self.failureOnNoTests = failureOnNoTests
+        # the observer counts tests as the output arrives, for progress and the summary
+        self.progressMetrics = (*self.progressMetrics, "tests", "tests failed")
         self._observer = SubunitLogObserver()
         self.addLogObserver("stdio", self._observer)
-        self.progressMetrics = (*self.progressMetrics, "tests", "tests failed")
 
     async def run(self) -> int:
         cmd = await self.makeRemoteShellCommand()

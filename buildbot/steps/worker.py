@@ -98,17 +98,15 @@ class CopyDirectory(WorkerBuildStep):
 
     async def run(self) -> int:
         self.checkWorkerHasCommand("cpdir")
-        args: dict[str, Any] = {"fromdir": self.src, "todir": self.dest,
-                                "timeout": self.timeout}
-        if self.maxTime:
-            args["maxTime"] = self.maxTime
-        cmd = RemoteCommand("cpdir", args)
+        limit = {"maxTime": self.maxTime} if self.maxTime else {}
+        cmd = RemoteCommand("cpdir", {"fromdir": self.src, "todir": self.dest,
+                                      "timeout": self.timeout, **limit})
         await self.runCommand(cmd)
-        if cmd.didFail():
-            self.descriptionDone = ["Copying", self.src, "to", self.dest, "failed."]
-            return FAILURE
-        self.descriptionDone = ["Copied", self.src, "to", self.dest]
-        return SUCCESS
+        failed = cmd.didFail()
+        what = ["Copying", self.src, "to", self.dest, "failed."] if failed \
+            else ["Copied", self.src, "to", self.dest]
+        self.descriptionDone = what
+        return FAILURE if failed else SUCCESS
 
 
 class _DirectoryStep(WorkerBuildStep):

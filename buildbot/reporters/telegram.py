@@ -6,9 +6,9 @@ Works: long-polling `getUpdates` (after `deleteWebhook`), text commands (`/statu
 `sendMessage` with Markdown (long messages split at 4096 characters), `setMyCommands`,
 `getMe` for the username, inline keyboards for `/notify` and the `/force` dialogue (buttons
 whose command is too long for Telegram's 64 bytes are kept in the bot's `query_cache`), and
-questions answered by replying (`ask_for_reply`). Not implemented: webhook mode
-(`useWebhook=True` logs an error and the bot stays offline), and the keyboards 4.3 also shows
-for a bare `/list`, `/watch`, `/stop` and `/shutdown` (those answer with their usage text).
+questions answered by replying (`ask_for_reply`), keyboards for a bare `/list`, `/watch`,
+`/stop` and `/shutdown`. Not implemented: webhook mode (`useWebhook=True` logs an error and the
+bot stays offline).
 """
 
 from __future__ import annotations
@@ -296,6 +296,65 @@ class TelegramContact(Contact):
             keyboard.append([self.query_button("\U0001f680 Start Build",
                                                f"/force {sched} build {builder} {current}")])
         await self._send_keyboard("\n".join([*lines, question]), keyboard)
+
+    # -- keyboards for the commands given without their arguments ------------------------
+    def _buttons(self, rows: Any) -> list[list[dict[str, Any]]]:
+        """A keyboard from rows of (caption, command) pairs."""
+        return [[self.query_button(caption, command) for caption, command in row]
+                for row in rows]
+
+    @Contact.overrideCommand
+    async def command_LIST(self, args: str, **kwargs: Any) -> None:
+        if self.splitArgs(args):
+            await super().command_LIST(args, **kwargs)
+            return
+        await self._send_keyboard("What do you want to list?", self._buttons([
+            [("\U0001f477\ufe0f Builders", "/list builders"),
+             ("\U0001f477\ufe0f (including old ones)", "/list all builders")],
+            [("\u2699 Workers", "/list workers"),
+             ("\u2699 (including old ones)", "/list all workers")],
+            [("\U0001f4c4 Changes (last 10)", "/list changes")]]))
+
+    @Contact.overrideCommand
+    async def command_WATCH(self, args: str, **kwargs: Any) -> None:
+        if args:
+            await super().command_WATCH(args, **kwargs)
+            return
+        running = await self.get_running_builders()
+        if not running:
+            await maybe_await(self.send("There are no currently running builds."))
+            return
+        await self._send_keyboard("Which builder do you want to watch?", self._buttons(
+            [[("\U0001f50e " + b, f"/watch {b}")] for b in running]))
+
+    @Contact.overrideCommand
+    async def command_STOP(self, args: str, **kwargs: Any) -> None:
+        argv = self.splitArgs(args)
+        # "stop build <builder> <reason>" (and anything unexpected) is the chat engine's
+        if len(argv) >= 3 or (argv and argv[0] != "build"):
+            await super().command_STOP(args, **kwargs)
+            return
+        if len(argv) == 2:  # the reason is asked for; the answer completes the command
+            self.template = f"/stop {args} {{}}"
+            await maybe_await(self.ask_for_reply(
+                f"give me the reason to stop build on `{argv[1]}`"))
+            return
+        running = await self.get_running_builders()
+        if running:
+            await self._send_keyboard("Select builder to stop...", self._buttons(
+                [[("\U0001f6ab " + b, f"/stop build {b}")] for b in running]))
+
+    @Contact.overrideCommand
+    async def command_SHUTDOWN(self, args: str, **kwargs: Any) -> None:
+        if args:
+            await super().command_SHUTDOWN(args, **kwargs)
+            return
+        shutting_down = bool(getattr(self.master.botmaster, "shuttingDown", False))
+        first = ("\U0001f519 Stop Shutdown", "/shutdown stop") if shutting_down else \
+            ("\u2198\ufe0f Begin Shutdown", "/shutdown start")
+        text = "Buildbot is currently shutting down.\n\n" if shutting_down else ""
+        await self._send_keyboard(text + "What do you want to do?", self._buttons(
+            [[first, ("\u203c\ufe0f Shutdown Now", "/shutdown now")]]))
 
     # (event pairs shown on each row of the notification keyboard)
     NOTIFY_ROWS = (("started", "finished"), ("success", "failure"), ("warnings", "exception"),

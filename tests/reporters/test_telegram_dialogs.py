@@ -64,7 +64,7 @@ def press(data: Any, message_id: int = 50) -> dict[str, Any]:
 
 @pytest_twisted.async_yield_fixture
 async def telegram(tmp_path: Path) -> Any:
-    svc = Harness("123:tok", authz={"force": True})
+    svc = Harness("123:tok", authz={("force", "stop", "shutdown"): True})
     async with running_master(tmp_path, master_config(svc)) as master:
         bot = svc.bot
         bot.http_client = api = FakeApi()
@@ -175,3 +175,31 @@ async def test_force_dialogue_asks_fills_and_builds(telegram: Any) -> None:
     assert "because" in bs["reason"]
     with pytest.raises(Exception, match="not configured"):
         await contact.command_FORCE("force build nosuch")
+
+
+@pytest_twisted.ensureDeferred
+async def test_bare_commands_offer_keyboards(telegram: Any) -> None:
+    _, bot, api = telegram
+
+    async def ask(text: str) -> dict[str, Any]:
+        await bot.process_update(message(text))
+        await bot.tasks.wait()
+        (sent,) = [body for method, body in api.take() if method == "sendMessage"]
+        return sent
+
+    listing = await ask("/list")
+    assert listing["text"] == "What do you want to list?"
+    assert [[b["callback_data"] for b in row]
+            for row in listing["reply_markup"]["inline_keyboard"]] == [
+        ["/list builders", "/list all builders"], ["/list workers", "/list all workers"],
+        ["/list changes"]]
+    assert (await ask("/watch"))["text"] == "There are no currently running builds."
+    shutdown = await ask("/shutdown")
+    assert shutdown["text"] == "What do you want to do?"
+    assert [b["callback_data"] for b in shutdown["reply_markup"]["inline_keyboard"][0]] == [
+        "/shutdown start", "/shutdown now"]
+    # the reason is asked for, and the answer completes the command
+    assert (await ask("/stop build b0"))["text"] == \
+        "Ok, now give me the reason to stop build on `b0`..."
+    assert (await ask("enough")) == {"chat_id": 9, "parse_mode": "Markdown",
+                                     "text": "Sorry, no build is currently running."}

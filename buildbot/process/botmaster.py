@@ -184,10 +184,10 @@ class BotMaster(AsyncService):
             self._poll = None
 
     def _look_for_requests_of_other_masters(self) -> None:
-        # The in-process bus carries only this master's events: read the requests again.
-        mq_config = getattr(self.master.config, "mq", None) or {}
-        if mq_config.get("type", "simple") == "simple":
-            self.brd.pending_requests.invalidate()
+        # The in-process bus carries only this master's events, and a router or broker
+        # does not replay what it sent while disconnected: read the requests again (one
+        # query, at the next round that has a free worker).
+        self.brd.pending_requests.invalidate()
         self.maybeStartBuildsForAllBuilders()
 
     async def _configure_project(self, project: Any) -> int | None:

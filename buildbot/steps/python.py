@@ -147,13 +147,9 @@ class PyLint(IssueCountingStep):
     description: Any = "running pylint"
     descriptionDone: Any = "pylint"
 
-    RC_OK = 0
-    RC_FATAL = 1
-    RC_ERROR = 2
-    RC_WARNING = 4
-    RC_REFACTOR = 8
-    RC_CONVENTION = 16
-    RC_USAGE = 32
+    # pylint's exit code is a bit set, one bit per message type, plus usage errors
+    RC_OK, RC_FATAL, RC_ERROR, RC_WARNING = 0, 1, 2, 4
+    RC_REFACTOR, RC_CONVENTION, RC_USAGE = 8, 16, 32
 
     # sorted by type letter, as the reference reports them
     issue_categories = (("C", "convention"), ("E", "error"), ("F", "fatal"), ("I", "info"),

@@ -85,16 +85,11 @@ class ChangeFilter(ComparableMixin):
         return True
 
     def _describe(self) -> list[str]:
-        parts = []
-        if self.filter_fn is not None:
-            parts.append(f"{self.filter_fn.__name__}()")
-        for attr in _FN_ATTRS:
-            fn = getattr(self, f"{attr}_fn")
-            if fn is not None:
-                parts.append(f"{fn.__name__}({attr})")
-        parts += [f.describe() for f in self.filters]
-        parts += [f.describe() for f in self.property_filters]
-        return parts
+        """The criteria as __repr__ shows them: the functions (filter_fn first, called on
+        the change), then the value filters, then the property filters."""
+        functions = [(self.filter_fn, ""), *((getattr(self, f"{a}_fn"), a) for a in _FN_ATTRS)]
+        calls = [f"{fn.__name__}({arg})" for fn, arg in functions if fn is not None]
+        return calls + [f.describe() for f in (*self.filters, *self.property_filters)]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} on {' and '.join(self._describe())}>"

@@ -269,10 +269,17 @@ class LogsDb(DbComponent):
             position = rows[-1][1] + 1
 
     # -- recompression -----------------------------------------------------------------------
-    async def compressLog(self, logid: int, force: bool = False) -> int:
+    async def compressLog(self, logid: int, force: bool = False, *,
+                          chunks_done: Callable[[int, int], None] | None = None) -> int:
         """Regroup consecutive small chunks (up to 64 KiB stored, 1000 lines) into single
         chunks compressed with the configured method; returns the bytes saved. Does nothing
-        when no chunks would merge, unless `force` (then every chunk is recompressed)."""
+        when no chunks would merge, unless `force` (then every chunk is recompressed).
+
+        Each window of about RECOMPRESS_WINDOW stored bytes is one transaction, after which
+        `chunks_done(chunks, bytes_saved)` is told how many of the log's chunks it covered
+        (chunks left as they are are told at once, with 0 saved). The callback may raise to
+        stop between two windows: the log is then partly regrouped, its lines intact, and a
+        later call goes on from there."""
         c = self._tables.logchunks
         codec_ = self._codec
 
@@ -285,15 +292,23 @@ class LogsDb(DbComponent):
         chunks = await self._pool.run(thd_sizes)
         groups = regroup(chunks)
         if len(groups) == len(chunks) and not force:
+            if chunks_done is not None and chunks:
+                chunks_done(len(chunks), 0)
             return 0
         todo = [[chunks[i] for i in g] for g in groups if len(g) > 1 or force]
+        untouched = len(chunks) - sum(len(g) for g in todo)
+        if chunks_done is not None and untouched:
+            chunks_done(untouched, 0)
         saved, start = 0, 0
         while start < len(todo):
             end, size = start, 0
             while end < len(todo) and (end == start or size < RECOMPRESS_WINDOW):
                 size += sum(stored for _, _, stored in todo[end])
                 end += 1
-            saved += await self._recompress_window(logid, todo[start:end], codec_)
+            gain = await self._recompress_window(logid, todo[start:end], codec_)
+            saved += gain
+            if chunks_done is not None:
+                chunks_done(sum(len(g) for g in todo[start:end]), gain)
             start = end
         return saved
 
@@ -328,6 +343,15 @@ class LogsDb(DbComponent):
             return sum(p[4] for p in packed)
 
         return await self._pool.run(thd_replace)
+
+    async def count_chunks(self) -> int:
+        """How many chunks all logs hold (what `cleanupdb` counts its progress towards)."""
+        c = self._tables.logchunks
+
+        def thd_count(conn: sa.Connection) -> int:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(c)).scalar() or 0)
+
+        return await self._pool.run(thd_count)
 
     async def compress_all_logs(self, force: bool = False,
                                 progress: Callable[[int, int, int], None] | None = None) -> int:

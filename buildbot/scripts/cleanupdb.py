@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from buildbot.scripts import base
+from buildbot.scripts.interruption import Interrupted, ShutdownGuard
 from buildbot.scripts.progress import Progress
 
 #: The statement that gives freed space back, per SQLAlchemy dialect name.
@@ -41,21 +43,31 @@ def vacuum_statement(dialect: str, logchunks_table: str = "logchunks") -> str | 
 
 
 async def compress_all_logs(db: Any, force: bool, quiet: bool,
-                            progress: Progress | None = None) -> None:
-    """Recompress every log, printing 4.3's line on stdout each time the percentage
-    changes, and `progress` lines (logs done, bytes saved, time left) on stderr."""
+                            progress: Progress | None = None,
+                            check_stop: Callable[[], None] | None = None) -> None:
+    """Recompress every log, printing 4.3's line on stdout each time the percentage of
+    logs done changes, and `progress` lines (chunks done, logs done, bytes saved, time left)
+    on stderr. `check_stop()` is called after each committed window of chunks and may
+    raise to stop there (the rerun goes on from there: regrouped chunks stay regrouped)."""
     logs = await db.logs.getLogs()
+    saved_total = 0
     if progress is not None:
-        progress.total = len(logs)
-    percent = saved = total_saved = 0
-    for i, log in enumerate(logs, start=1):
-        gain = await db.logs.compressLog(log.id, force=force)
-        saved += gain
-        total_saved += gain
+        progress.total = await db.logs.count_chunks()
+
+    def chunks_done(chunks: int, gain: int) -> None:
+        nonlocal saved_total
+        saved_total += gain
         if progress is not None:
-            progress.set_detail(f"{total_saved} bytes saved")
-            progress.advance(1)
-        now = i * 100 // len(logs)
+            progress.set_detail(f"{saved_total} bytes saved")
+            progress.advance(chunks, context=f"{done}/{len(logs)} logs")
+        if check_stop is not None:
+            check_stop()
+
+    percent = saved = 0
+    for done, log in enumerate(logs):
+        gain = await db.logs.compressLog(log.id, force=force, chunks_done=chunks_done)
+        saved += gain
+        now = (done + 1) * 100 // len(logs)
         if now != percent:
             percent = now
             if not quiet:
@@ -97,21 +109,37 @@ async def vacuum(db: Any, quiet: bool, progress: Progress | None = None) -> None
 
 
 async def cleanup_database(config: dict[str, Any], master_cfg: Any) -> None:
-    """Open the configured database, recompress the logs and compact it."""
+    """Open the configured database, recompress the logs and compact it. Raises
+    `Interrupted` when stopped by a signal while recompressing."""
     from buildbot.db.connector import DBConnector
 
     db_url, engine_kwargs = base.db_config(master_cfg)
     quiet = bool(config.get("quiet"))
     base.emit(config, f"cleaning database ({base.strip_url_password(str(db_url))})")
     db = DBConnector(config["basedir"])
+    progress = Progress("cleanupdb", "chunks", quiet=quiet)
+    guard = ShutdownGuard("cleanupdb", "what is done is kept; run the same command again to "
+                          "finish", progress)
+
+    async def recompress() -> None:
+        try:
+            await db.setup(db_url, engine_kwargs=engine_kwargs, check_version=True)
+            # recompress with the configured codec, as the master would
+            db.logs.configure(compression_method=master_cfg.logCompressionMethod,
+                              max_size=master_cfg.logMaxSize,
+                              max_tail_size=master_cfg.logMaxTailSize)
+            await compress_all_logs(db, bool(config.get("force")), quiet, progress,
+                                    guard.check)
+        finally:
+            progress.close()
+            # the compression threads would keep an interrupted process alive
+            await db.logs.stop()
+
     try:
-        await db.setup(db_url, engine_kwargs=engine_kwargs, check_version=True)
-        # recompress with the configured codec, as the master would
-        db.logs.configure(compression_method=master_cfg.logCompressionMethod,
-                          max_size=master_cfg.logMaxSize,
-                          max_tail_size=master_cfg.logMaxTailSize)
-        progress = Progress("cleanupdb", "logs", quiet=quiet)
-        await compress_all_logs(db, bool(config.get("force")), quiet, progress)
+        with guard:
+            await guard.run(recompress())
+        # Not guarded: an interrupted VACUUM is rolled back by the database itself, and
+        # waiting for it could take as long as letting it finish.
         await vacuum(db, quiet, progress)
     finally:
         await db.stop()
@@ -130,6 +158,8 @@ async def cleanup_database_async(config: dict[str, Any]) -> int:
         except DatabaseNotReadyError as e:
             print(str(e))
             return 1
+        except Interrupted:
+            return 1  # the guard said so
     base.emit(config, "cleanup complete")
     return 0
 

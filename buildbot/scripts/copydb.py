@@ -20,14 +20,13 @@ refused. The source must not change between the runs (the master stays stopped).
 from __future__ import annotations
 
 import functools
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from twisted.python import usage
 
 from buildbot.scripts import base
+from buildbot.scripts.interruption import Interrupted, ShutdownGuard
 from buildbot.scripts.progress import Progress
 
 #: Rows read and written per batch.
@@ -52,10 +51,6 @@ UNCHECKED_COLUMNS = {"changes": ("parent_changeids",)}
 #: The marker table of an unfinished copy (module docstring), and its row naming the source.
 MARKER_TABLE = "copy_db_progress"
 SOURCE_STEP = "*source*"
-
-
-class CopyInterrupted(Exception):
-    """The copy was asked to stop (the command is being interrupted) between two batches."""
 
 
 class CopyDBOptions(base.BasedirOptions):
@@ -114,7 +109,7 @@ def thd_begin_copy(engine: Any, source: str) -> None:
         conn.execute(t.insert().values(step=SOURCE_STEP, detail=source))
 
 
-def thd_empty_unfinished(engine: Any, tables: list[Any], finished: set[str]) -> None:
+def thd_empty_unfinished(engine: Any, tables: list[Any], finished: frozenset[str]) -> None:
     """Delete the rows of every table not marked finished, children first (they may hold a
     half-copied table from the interrupted run), in one transaction."""
     with engine.begin() as conn:
@@ -132,12 +127,12 @@ def thd_end_copy(engine: Any) -> None:
 def thd_copy_table(src_engine: Any, dst_engine: Any, table: Any, ignore_fk_errors: bool,
                    fk_targets: set[str], known_ids: dict[str, set[Any]],
                    say: Any, rows_read: Callable[[int], None] | None = None,
-                   stop: threading.Event | None = None,
+                   check_stop: Callable[[], None] | None = None,
                    ) -> dict[str, list[tuple[Any, Any]]]:
     """Copy one table, streaming it in batches, then mark it finished; returns the deferred
     cycle columns' values as {column: [(id, value), ...]}. `rows_read(n)` is told each
-    batch's size. Raises `CopyInterrupted` between batches once `stop` is set. Runs on a DB
-    thread of the source pool."""
+    batch's size. `check_stop()` is called between batches (it raises to stop the copy
+    there). Runs on a DB thread of the source pool."""
     import sqlalchemy as sa
 
     deferred_cols = DEFERRED_COLUMNS.get(table.name, ())
@@ -156,8 +151,8 @@ def thd_copy_table(src_engine: Any, dst_engine: Any, table: Any, ignore_fk_error
             sa.select(table).order_by(*pk) if pk else sa.select(table))
         written = 0
         while chunk := result.fetchmany(CHUNK_ROWS):
-            if stop is not None and stop.is_set():
-                raise CopyInterrupted(table.name)
+            if check_stop is not None:
+                check_stop()
             rows = [dict(r._mapping) for r in chunk]
             written += len(rows)
             if ignore_fk_errors:
@@ -274,7 +269,7 @@ def ordered_tables(metadata: Any) -> list[Any]:
 
 async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any,
                       progress: Progress | None = None, finished: frozenset[str] = frozenset(),
-                      stop: threading.Event | None = None) -> None:
+                      check_stop: Callable[[], None] | None = None) -> None:
     """Copy every table of `src` (a set-up DBConnector) into `dst`, whose marker exists,
     skipping the `finished` ones; reports rows and tables done to `progress`."""
     tables = ordered_tables(src.tables.metadata)
@@ -300,7 +295,7 @@ async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any,
             later = await src.pool.run_engine(
                 lambda engine, t=table, r=rows_read: thd_copy_table(
                     engine, dst_engine, t, ignore_fk_errors, fk_targets, known_ids, say, r,
-                    stop))
+                    check_stop))
         if any(later.values()):
             held_back.append((table, later))
     if progress is not None:
@@ -337,8 +332,6 @@ async def prepare_destination(dst: Any, source: str) -> tuple[frozenset[str], st
 
 async def copy_database_async(config: dict[str, Any]) -> int:
     """Do the whole of copy-db; returns the exit status."""
-    from twisted.internet import defer
-
     from buildbot.db.connector import DBConnector
     from buildbot.db.errors import DatabaseNotReadyError
 
@@ -359,47 +352,28 @@ async def copy_database_async(config: dict[str, Any]) -> int:
     say(f"Copying database ({source}) to ({base.strip_url_password(dst_url)})")
     src, dst = DBConnector(basedir), DBConnector(basedir)
     progress = Progress("copy-db", "rows", quiet=quiet)
-    stop = threading.Event()
-    copying: list[defer.Deferred[None]] = []
-
-    def interrupted() -> defer.Deferred[None] | None:
-        # Ctrl-C or SIGTERM stops the reactor: let the table being copied end at a batch
-        # boundary, so that the rerun finds only committed batches.
-        stop.set()
-        progress.close()
-        print("copy-db: interrupted; run the same command again to resume the copy",
-              file=sys.stderr, flush=True)
-        if not copying or copying[0].called:
-            return None
-        waited: defer.Deferred[None] = defer.Deferred()
-        copying[0].addBoth(lambda _: waited.callback(None))
-        return waited
-
-    reactor = base.get_reactor()
-    trigger = reactor.addSystemEventTrigger("before", "shutdown", interrupted)
+    guard = ShutdownGuard("copy-db", "run the same command again to resume the copy", progress)
     try:
-        try:
-            await src.setup(src_url, engine_kwargs=engine_kwargs, check_version=True)
-        except DatabaseNotReadyError as e:
-            print(str(e))
-            return 1
-        await dst.setup(dst_url, engine_kwargs=engine_kwargs, check_version=False)
-        await dst.upgrade()
-        finished, refused = await prepare_destination(dst, source)
-        if refused is not None:
-            print(refused)
-            return 1
-        if finished:
-            say(f"Resuming an interrupted copy: {len(finished)} tables already copied")
-        copying.append(defer.Deferred.fromCoroutine(copy_tables(
-            src, dst, bool(config.get("ignore-fk-error-rows")), say, progress, finished, stop)))
-        try:
-            await copying[0]
-        except CopyInterrupted:
-            return 1  # `interrupted` said so
-        await dst.pool.run_engine(thd_end_copy)
+        with guard:
+            try:
+                await src.setup(src_url, engine_kwargs=engine_kwargs, check_version=True)
+            except DatabaseNotReadyError as e:
+                print(str(e))
+                return 1
+            await dst.setup(dst_url, engine_kwargs=engine_kwargs, check_version=False)
+            await dst.upgrade()
+            finished, refused = await prepare_destination(dst, source)
+            if refused is not None:
+                print(refused)
+                return 1
+            if finished:
+                say(f"Resuming an interrupted copy: {len(finished)} tables already copied")
+            await guard.run(copy_tables(src, dst, bool(config.get("ignore-fk-error-rows")),
+                                        say, progress, finished, guard.check))
+            await dst.pool.run_engine(thd_end_copy)
+    except Interrupted:
+        return 1  # the guard said so
     finally:
-        reactor.removeSystemEventTrigger(trigger)
         progress.close()
         await src.stop()
         await dst.stop()

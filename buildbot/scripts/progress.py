@@ -121,10 +121,11 @@ class Progress:
         """`n` more units are done; `context` goes before the counts (e.g. tables done)."""
         if self.draws_bar:
             with self._lock:
-                self.done += n
                 if self._closed:  # a DB thread finishing its batch after an interruption
+                    self.done += n
                     return
-                bar = self._the_bar()
+                bar = self._the_bar()  # before counting: it starts from `done`
+                self.done += n
                 if context != self._context:
                     self._context = context
                     bar.set_description_str(f"{self.command} {context}".strip(), refresh=False)

@@ -66,9 +66,35 @@ def test_progress_time_left_in_minutes_and_hours_and_nothing_when_quiet() -> Non
     assert silent.getvalue() == ""
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_a_tqdm_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
+    screen = Terminal()
+    with Progress("copy-db", "rows", 200, stream=screen) as progress:
+        assert progress.draws_bar
+        progress.set_detail("copying logs")
+        progress.advance(50, context="1/3 tables")
+        progress.note("a phase line")  # above the bar, not inside it
+        progress.advance(150, context="2/3 tables")
+    drawn = screen.getvalue()
+    last = drawn.rsplit("\r", 1)[-1]  # tqdm redraws the line in place
+    assert last.startswith("copy-db 2/3 tables: 100%|") and "200/200" in last
+    assert "copying logs" in last and last.endswith("\n")
+    assert "copy-db: a phase line\n" in drawn
+    progress.advance(1)  # after close (a DB thread finishing its batch): nothing drawn
+    assert screen.getvalue() == drawn
+
+    assert not Progress("copy-db", "rows", stream=io.StringIO()).draws_bar
+    assert not Progress("copy-db", "rows", stream=Terminal(), quiet=True).draws_bar
+    assert not Progress("copy-db", "rows", stream=Terminal(), bar=False).draws_bar
+
+
 @pytest.mark.integration  # whole commands on a real database: over the unit CPU budget
 @pytest_twisted.ensureDeferred
-async def test_cleanupdb_reports_logs_done_on_stderr_and_nothing_with_quiet(
+async def test_cleanupdb_reports_chunks_and_logs_done_on_stderr_and_nothing_with_quiet(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], logged_errors: Any) -> None:
     basedir = await filled_master(tmp_path, capsys, logged_errors)
 
@@ -76,8 +102,10 @@ async def test_cleanupdb_reports_logs_done_on_stderr_and_nothing_with_quiet(
         parsed(cleanupdb.CleanupDBOptions, "--force", str(basedir))) == 0
     captured = capsys.readouterr()
     err = captured.err.splitlines()
-    assert err[0].startswith("cleanupdb: 1/3 logs (33%), ") and err[0].endswith(" bytes saved")
-    assert err[-2].startswith("cleanupdb: 3/3 logs (100%), ")
+    # 3 logs of 40 one-line chunks each; the count of logs done leads, as tables in copy-db
+    assert err[0].startswith("cleanupdb: 0/3 logs, 40/120 chunks (33%), ")
+    assert err[0].endswith(" bytes saved")
+    assert err[-2].startswith("cleanupdb: 2/3 logs, 120/120 chunks (100%), ")
     assert err[-1] == ("cleanupdb: compacting the database; this can take long and shows no "
                        "progress")
     assert " 100%" in captured.out  # 4.3's lines stay on stdout

@@ -190,10 +190,14 @@ class Build(ResourceType):
                        workerid: int | None) -> tuple[int, int]:
         """Store a new build (state `created`) run by this master; announces nothing
         (the process layer calls `generateNewBuildEvent`). Returns (buildid, number)."""
-        buildid, number = await self.db.builds.addBuild(
+        row = await self.db.builds.add_build_row(
             builderid=builderid, buildrequestid=buildrequestid, workerid=workerid,
             masterid=self.master.masterid, state_string="created")
-        return int(buildid), int(number)
+        # The new row is known whole: `generateNewBuildEvent` and the updates announce it
+        # from here, and its properties start empty (no read before the first store).
+        self.live.put(row.id, row)
+        self.connector.rtypes.property.build_created(row.id)
+        return row.id, row.number
 
     @update_method
     async def generateNewBuildEvent(self, buildid: int) -> None:

@@ -161,7 +161,7 @@ class Buildset(ResourceType):
         builderids = list(builderids or [])
         submitted_at = self.now()
         with self.writing() as seq:
-            bsid, brids = await self.db.buildsets.addBuildset(
+            bsid, brids, ssids = await self.db.buildsets.add_buildset_with_stamps(
                 sourcestamps=stamps, reason=reason, properties=dict(properties or {}),
                 builderids=builderids, waited_for=waited_for,
                 external_idstring=external_idstring, submitted_at=submitted_at,
@@ -171,13 +171,8 @@ class Buildset(ResourceType):
             if collapser is not None and brids:
                 await collapser(list(brids.values()))
             br_type = self.connector.rtypes.buildrequest
-            if all(isinstance(s, int) for s in stamps):
-                ssids = [int(s) for s in stamps]  # type: ignore[arg-type]  # checked above
-                br_rows = await br_type.rows(list(brids.values()))
-            else:  # the stamps were created: read their ids with the requests
-                row, br_rows = await gather([self.db.buildsets.getBuildset(bsid),
-                                             br_type.rows(list(brids.values()))])
-                ssids = list(row.sourcestamps)
+            # Read back after the collapser, which may have completed some of them.
+            br_rows = await br_type.rows(list(brids.values()))
             ss_bodies = await self.connector.rtypes.sourcestamp.bodies(ssids)
             # Buildbot 4.3 announces the buildset first: its requests' `new` messages wait
             # for a read of each request.

@@ -137,6 +137,11 @@ class Properties(ResourceType):
             self._remember(buildid, stored)
             self._announce(buildid, changed, seq)
 
+    def build_created(self, buildid: int) -> None:
+        """A build this master just added has no properties yet: the first
+        `setBuildProperties` stores its properties without reading any back."""
+        self._remember(buildid, {})
+
     def _remember(self, buildid: int, stored: dict[str, Any]) -> None:
         # The builds this master runs write their properties repeatedly (after every step);
         # keeping what was stored saves reading it back each time. Only this master writes

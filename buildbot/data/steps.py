@@ -83,6 +83,14 @@ class StepsEndpoint(Endpoint):
         return [step_message(r) for r in await self.db.steps.getSteps(buildid=buildid)]
 
 
+def start_changes(at: int, locks_acquired: bool) -> dict[str, Any]:
+    """The fields a step's start sets (its locks' time too when it starts holding them)."""
+    changes: dict[str, Any] = {"started_at": to_datetime(at)}
+    if locks_acquired:
+        changes["locks_acquired_at"] = changes["started_at"]
+    return changes
+
+
 class Step(ResourceType):
     """Steps (`step` / `steps`)."""
 
@@ -121,12 +129,32 @@ class Step(ResourceType):
         with self.writing() as seq:
             stepid, number, name = await self.db.steps.addStep(
                 buildid=buildid, name=name, state_string="pending")
-            body = self.live.put(stepid, {
-                "stepid": stepid, "number": number, "name": name, "buildid": buildid,
-                "started_at": None, "locks_acquired_at": None, "complete": False,
-                "complete_at": None, "state_string": "pending", "results": None,
-                "urls": [], "hidden": False})
-            self.produceEvent(body, "new", seq)
+            self._announce_new(buildid, stepid, number, name, seq)
+        return stepid, number, name
+
+    def _announce_new(self, buildid: int, stepid: int, number: int, name: str,
+                      seq: int) -> None:
+        body = self.live.put(stepid, {
+            "stepid": stepid, "number": number, "name": name, "buildid": buildid,
+            "started_at": None, "locks_acquired_at": None, "complete": False,
+            "complete_at": None, "state_string": "pending", "results": None,
+            "urls": [], "hidden": False})
+        self.produceEvent(body, "new", seq)
+
+    @update_method
+    async def add_started_step(self, buildid: int, name: str,
+                               started_at: int | datetime.datetime | None = None,
+                               locks_acquired: bool = False) -> tuple[int, int, str]:
+        """`addStep` then `startStep` stored in one transaction, announced as both are
+        (`new`, then `started`); for a step that starts as soon as it exists. Returns
+        (stepid, number, name)."""
+        at = to_epoch(started_at) if started_at is not None else self.now()
+        with self.writing() as seq:
+            stepid, number, name = await self.db.steps.add_started_step(
+                buildid=buildid, name=name, state_string="pending", started_at=at,
+                locks_acquired=locks_acquired)
+            self._announce_new(buildid, stepid, number, name, seq)
+            await self._updated(stepid, "started", seq, **start_changes(at, locks_acquired))
         return stepid, number, name
 
     @update_method
@@ -139,10 +167,7 @@ class Step(ResourceType):
         with self.writing() as seq:
             await self.db.steps.startStep(stepid=stepid, started_at=at,
                                           locks_acquired=locks_acquired)
-            changes: dict[str, Any] = {"started_at": to_datetime(at)}
-            if locks_acquired:
-                changes["locks_acquired_at"] = changes["started_at"]
-            await self._updated(stepid, "started", seq, **changes)
+            await self._updated(stepid, "started", seq, **start_changes(at, locks_acquired))
 
     @update_method
     async def set_step_locks_acquired_at(

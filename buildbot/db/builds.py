@@ -99,10 +99,19 @@ class BuildsDb(DbComponent):
         The number is computed by the INSERT itself (one statement); if another master took
         it in the meantime, the unique index refuses the row and the insert is repeated.
         """
+        row = await self.add_build_row(builderid, buildrequestid, workerid, masterid,
+                                       state_string)
+        return row.id, row.number
+
+    async def add_build_row(self, builderid: int, buildrequestid: int, workerid: int | None,
+                            masterid: int, state_string: str) -> BuildModel:
+        """`addBuild`, returning the whole new row (built from what was written, so the
+        data layer can announce the build without reading it back). One transaction."""
         b = self._tables.builds
         stmt, returning = self._add_build
+        now = self._now()
         params = {"_builderid": builderid, "_buildrequestid": buildrequestid,
-                  "_workerid": workerid, "_masterid": masterid, "_now": self._now(),
+                  "_workerid": workerid, "_masterid": masterid, "_now": now,
                   "_state_string": state_string}
 
         def thd_add(conn: sa.Connection) -> tuple[int, int]:
@@ -112,15 +121,20 @@ class BuildsDb(DbComponent):
                 try:
                     if conn.dialect.insert_returning:
                         row = conn.execute(returning, params).one()
-                        return int(row.id), int(row.number)
-                    buildid = int(conn.execute(stmt, params).lastrowid)
-                    number = conn.execute(sa.select(b.c.number).where(b.c.id == buildid)
-                                          ).scalar_one()
-                    return buildid, int(number)
+                        buildid, number = int(row.id), int(row.number)
+                    else:
+                        buildid = int(conn.execute(stmt, params).lastrowid)
+                        number = int(conn.execute(sa.select(b.c.number)
+                                                  .where(b.c.id == buildid)).scalar_one())
+                    return (buildid, number)
                 except sa.exc.IntegrityError:
                     conn.rollback()  # another master got this number first: take the next
 
-        return await self._pool.run(thd_add)
+        buildid, number = await self._pool.run(thd_add)
+        return BuildModel(id=buildid, number=number, builderid=builderid,
+                          buildrequestid=buildrequestid, workerid=workerid, masterid=masterid,
+                          started_at=to_datetime(now), complete_at=None, locks_duration_s=0,
+                          state_string=state_string, results=None)
 
     async def _one(self, *where: Any) -> BuildModel | None:
         b = self._tables.builds

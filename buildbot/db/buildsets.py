@@ -92,6 +92,23 @@ class BuildsetsDb(DbComponent):
         """Store a buildset and one build request per builder; returns (bsid, {builderid:
         brid}). Source stamps are ssids or `findSourceStampId` keyword dicts (found or
         created in the same transaction). One round trip."""
+        bsid, brids, _ = await self.add_buildset_with_stamps(
+            sourcestamps, reason, properties, builderids, waited_for,
+            external_idstring=external_idstring, submitted_at=submitted_at,
+            rebuilt_buildid=rebuilt_buildid, parent_buildid=parent_buildid,
+            parent_relationship=parent_relationship, priority=priority)
+        return bsid, brids
+
+    async def add_buildset_with_stamps(
+            self, sourcestamps: Sequence[int | Mapping[str, Any]], reason: str | None,
+            properties: Mapping[str, tuple[Any, str]], builderids: Sequence[int],
+            waited_for: bool, external_idstring: str | None = None,
+            submitted_at: int | datetime.datetime | None = None,
+            rebuilt_buildid: int | None = None, parent_buildid: int | None = None,
+            parent_relationship: str | None = None, priority: int = 0,
+    ) -> tuple[int, dict[int, int], list[int]]:
+        """`addBuildset`, also returning the buildset's source stamp ids as `getBuildset`
+        lists them (found or created ones included), so announcing it needs no read."""
         if not isinstance(waited_for, bool):
             raise InvalidValueError(f"waited_for must be a bool, not {waited_for!r}")
         t = self._tables
@@ -105,7 +122,7 @@ class BuildsetsDb(DbComponent):
         props = [{"property_name": name, "property_value": json.dumps([value, source])}
                  for name, (value, source) in properties.items()]
 
-        def thd_add(conn: sa.Connection) -> tuple[int, dict[int, int]]:
+        def thd_add(conn: sa.Connection) -> tuple[int, dict[int, int], list[int]]:
             ssids = [ss if isinstance(ss, int)
                      else thd_find_or_create_sourcestamp(conn, t, now, dict(ss))[0]
                      for ss in sourcestamps]
@@ -127,7 +144,7 @@ class BuildsetsDb(DbComponent):
                     buildsetid=bsid, builderid=builderid, priority=priority, complete=0,
                     results=-1, submitted_at=submitted, complete_at=None,
                     waited_for=int(waited_for))))
-            return int(bsid), brids
+            return int(bsid), brids, list(dict.fromkeys(ssids))
 
         return await self._pool.run(thd_add)
 

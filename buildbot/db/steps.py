@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,28 @@ class StepsDb(DbComponent):
         """Add a pending step after the build's last one; returns (stepid, number, name),
         the name made unique in the build (`_1`, `_2`... appended). One statement unless
         the name is taken."""
+        return await self._pool.run(self._thd_add_step(buildid, name, state_string))
+
+    async def add_started_step(self, buildid: int, name: str, state_string: str,
+                               started_at: int, locks_acquired: bool
+                               ) -> tuple[int, int, str]:
+        """`addStep` then `startStep` in one transaction (a step that starts as soon as it
+        exists); returns (stepid, number, name)."""
+        add = self._thd_add_step(buildid, name, state_string)
+        values: dict[str, Any] = {"started_at": started_at}
+        if locks_acquired:
+            values["locks_acquired_at"] = started_at
+        s = self._tables.steps
+
+        def thd_add_started(conn: sa.Connection) -> tuple[int, int, str]:
+            stepid, number, unique = add(conn)
+            conn.execute(s.update().where(s.c.id == stepid).values(**values))
+            return stepid, number, unique
+
+        return await self._pool.run(thd_add_started)
+
+    def _thd_add_step(self, buildid: int, name: str, state_string: str
+                      ) -> Callable[[sa.Connection], tuple[int, int, str]]:
         s = self._tables.steps
         stmt, returning = self._add_step
 
@@ -136,7 +158,7 @@ class StepsDb(DbComponent):
                     # A lost race on the number retries the same name.
                     candidate = unique_step_name(name, taken)
 
-        return await self._pool.run(thd_add)
+        return thd_add
 
     async def startStep(self, stepid: int, started_at: int | datetime.datetime,
                         locks_acquired: bool) -> None:

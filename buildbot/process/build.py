@@ -416,9 +416,9 @@ class Build(PropertiesMixin):
             self.results = SKIPPED
             await updates.setBuildStateString(self.buildid, _RESULT_TEXT[SKIPPED])
             return await self._finish(None, SKIPPED, state_stored=True)
-        prep_id, _, _ = await updates.addStep(self.buildid, "worker_preparation")
+        prep_id, _, _ = await updates.add_started_step(self.buildid, "worker_preparation",
+                                                       locks_acquired=True)
         self._open_steps.add(prep_id)
-        await updates.startStep(prep_id, locks_acquired=True)
         self._lock_accesses = list(await render(self._lock_accesses, self.properties) or [])
         locks_step = None
         if self._lock_accesses:

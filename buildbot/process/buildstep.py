@@ -699,15 +699,15 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
     async def _start_step(self, remote: Any) -> int:
         self.remote = remote
         updates = self.master.data.updates
-        await self._create_step_row()
+        # As in 4.3: the step is created and starts, then (unless doStepIf skips it) says
+        # when it got its locks, at once when it has none. Creation and start are one
+        # transaction (announced as two events).
+        started_at = int(self.master.reactor.seconds())
+        await self._create_step_row(started_at)
         self._running = True
         results = SUCCESS
         lock_list: list[Any] = []
         try:
-            # As in 4.3: the step starts, then (unless doStepIf skips it) says when it got
-            # its locks, at once when it has none.
-            started_at = int(self.master.reactor.seconds())
-            await updates.startStep(self.stepid, started_at=started_at)
             await self._render_renderables()
             self.updateSummary()
             if self.stopped:
@@ -808,14 +808,19 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         """Create the step's row (number, unique name) in its build; done by startStep."""
         return ensure_deferred(self._create_step_row())
 
-    async def _create_step_row(self) -> None:
+    async def _create_step_row(self, started_at: int | None = None) -> None:
         name = self.name
         if not isinstance(name, str):
             name = await render(name, self.build.getProperties())
             object.__setattr__(self, "name", name)
+        updates = self.master.data.updates
         try:
-            self.stepid, self.number, name = await self.master.data.updates.addStep(
-                self.build.buildid, self.hide_secrets(str(name)))
+            if started_at is None:
+                self.stepid, self.number, name = await updates.addStep(
+                    self.build.buildid, self.hide_secrets(str(name)))
+            else:
+                self.stepid, self.number, name = await updates.add_started_step(
+                    self.build.buildid, self.hide_secrets(str(name)), started_at=started_at)
         except StorageError as e:
             self.storage_failed(e, "the new step")
             raise

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -47,7 +48,8 @@ from tests.fixtures.master import DictLoader, running_master  # noqa: E402
 
 
 class Wait(BuildStep):
-    """A master-side step lasting `seconds`."""
+    """A master-side step lasting `seconds` (± half, at random: builds end one by one, as
+    they do in real life, not all in the same instant)."""
 
     def __init__(self, seconds: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -55,7 +57,7 @@ class Wait(BuildStep):
 
     async def run(self) -> int:
         from twisted.internet import reactor
-        await task.deferLater(reactor, self.seconds)
+        await task.deferLater(reactor, self.seconds * random.uniform(0.5, 1.5))
         return SUCCESS
 
 

@@ -32,8 +32,8 @@ class CMake(ShellMixin, BuildStep):
                     and not IRenderable.providedBy(value):
                 config.error(message)
         super().__init__(**self.setupShellMixin(kwargs, prohibitArgs=["command"]))
-        vars(self).update(path=path, generator=generator, definitions=definitions,
-                          options=options, cmake=cmake)
+        self.cmake, self.generator, self.path = cmake, generator, path
+        self.definitions, self.options = definitions, options
 
     def _cmake_command(self) -> list[Any]:
         command = [self.cmake]

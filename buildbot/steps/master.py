@@ -85,7 +85,11 @@ class MasterShellCommand(BuildStep):
         options = {name: kwargs.pop(name, default)
                    for name, default in self._process_options.items()}
         super().__init__(**kwargs)
-        vars(self).update(options, command=command)
+        self.command = command
+        self.env, self.logEnviron, self.usePTY = (
+            options["env"], options["logEnviron"], options["usePTY"])
+        self.interruptSignal = options["interruptSignal"]
+        self.runtime_timeout = options["runtime_timeout"]
         self.process: Any = None
         # The workdir given in master.cfg, not the build's default (a worker path).
         self.masterWorkdir = self.workdir

@@ -52,8 +52,11 @@ class Robocopy(ShellMixin, BuildStep):
                  exclude_files: Any = None, **kwargs: Any) -> None:
         options = {name: kwargs.pop(name, default) for name, default in _OPTIONS.items()}
         super().__init__(**kwargs)
-        vars(self).update(options, source=source, destination=destination,
-                          exclude_files=exclude_files or exclude)
+        self.source, self.destination, self.files = source, destination, options["files"]
+        self.recursive, self.mirror, self.move = (
+            options["recursive"], options["mirror"], options["move"])
+        self.exclude_files, self.exclude_dirs = exclude_files or exclude, options["exclude_dirs"]
+        self.custom_opts, self.verbose = options["custom_opts"], options["verbose"]
 
     def robocopy_command(self) -> list[Any]:
         command = ["robocopy", self.source, self.destination, *(self.files or [])]

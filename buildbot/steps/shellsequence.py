@@ -41,7 +41,9 @@ class ShellArg(ResultComputingConfigMixin):
                                "must not be None")
         for problem in problems:  # all reported when master.cfg is checked
             config.error(problem)
-        vars(self).update(kwargs, command=command, logname=logname)
+        self.command, self.logname = command, logname
+        for key, value in kwargs.items():  # the result flags (haltOnFailure, ...)
+            setattr(self, key, value)
 
     def validateAttributes(self) -> None:
         """Check the rendered attributes (raises ConfigErrors)."""

@@ -21,9 +21,9 @@ from tests.scripts.conftest import cli_env, run_cli
 from tests.scripts.test_maintenance import fill_database, make_master, use_sample_config
 
 #: Enough rows for many copy batches (copydb.CHUNK_ROWS each) after the signal lands.
-MASTER_ROWS = 80_000
+MASTER_ROWS = 60_000
 #: Logs of many small chunks for cleanupdb to regroup, one log per progress step.
-LOGS, CHUNKS_PER_LOG, LINES_PER_CHUNK = 300, 20, 5
+LOGS, CHUNKS_PER_LOG, LINES_PER_CHUNK = 120, 20, 5
 
 
 def table_digests(path: Path) -> dict[str, str]:
@@ -41,6 +41,15 @@ def table_digests(path: Path) -> dict[str, str]:
                 h.update(repr(row).encode())
             digests[name] = h.hexdigest()
         return digests
+    finally:
+        conn.close()
+
+
+def schema(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")]
     finally:
         conn.close()
 
@@ -84,7 +93,7 @@ def interrupt_when(args: list[str], cwd: Path, mid_way: str, sig: signal.Signals
             proc.wait()
 
 
-@pytest.mark.integration  # two CLI runs in subprocesses on a database of 80k rows
+@pytest.mark.integration  # two CLI runs in subprocesses on a database of 60k rows
 @pytest_twisted.ensureDeferred
 async def test_copy_db_interrupted_by_sigint_resumes_on_rerun(
         tmp_path: Path, logged_errors: Any) -> None:
@@ -145,7 +154,7 @@ def add_chunked_logs(path: Path, stepid: int) -> dict[int, str]:
     return texts
 
 
-@pytest.mark.integration  # two CLI runs in subprocesses on a database of 6000 log chunks
+@pytest.mark.integration  # two CLI runs in subprocesses on a database of 2400 log chunks
 @pytest_twisted.ensureDeferred
 async def test_cleanupdb_interrupted_by_sigterm_completes_on_rerun(
         tmp_path: Path, logged_errors: Any) -> None:
@@ -183,3 +192,50 @@ async def test_cleanupdb_interrupted_by_sigterm_completes_on_rerun(
                           "WHERE logid IN (%s)" % ",".join(map(str, texts))).fetchone()
     conn.close()
     assert chunks[0] == LOGS  # every log regrouped into one chunk
+
+
+@pytest.mark.integration  # migrations on a real database: over the unit CPU budget
+@pytest_twisted.ensureDeferred
+async def test_upgrade_failing_mid_way_leaves_the_old_revision_and_reruns_cleanly(
+        tmp_path: Path) -> None:
+    """upgrade-master ignores SIGINT/SIGTERM while migrating; what remains is a crash mid-way.
+    The upgrade is one transaction: a migration failing after another has run must leave
+    the database exactly at its old revision, and the rerun must go through."""
+    from buildbot.db.connector import DBConnector
+    from buildbot.db.migrate import HEAD_REVISION, thd_migrate_to
+
+    path = tmp_path / "state.sqlite"
+    db = DBConnector(str(tmp_path))
+    await db.setup(f"sqlite:///{path}", check_version=False)
+    try:
+        await db.upgrade()  # created at the newest revision, then taken back to 064
+        await db.pool.run(lambda conn: thd_migrate_to(conn, "064"))
+    finally:
+        await db.stop()
+    conn = sqlite3.connect(path)
+    with conn:  # makes 066 (after 065 ran) fail: it adds this column
+        conn.execute("ALTER TABLE builds ADD COLUMN locks_duration_s INTEGER")
+    before = (table_digests(path), schema(path))
+
+    db = DBConnector(str(tmp_path))
+    await db.setup(f"sqlite:///{path}", check_version=False)
+    try:
+        with pytest.raises(Exception, match="duplicate column"):
+            await db.upgrade()
+    finally:
+        await db.stop()
+
+    # 065's new column and the version bumps are rolled back with 066
+    assert (table_digests(path), schema(path)) == before
+    assert "rebuilt_buildid" not in " ".join(before[1])
+    with conn:
+        conn.execute("ALTER TABLE builds DROP COLUMN locks_duration_s")
+    conn.close()
+    db = DBConnector(str(tmp_path))
+    await db.setup(f"sqlite:///{path}", check_version=False)
+    try:
+        assert await db.upgrade() == "upgraded"
+        assert await db.pool.run(lambda c: c.exec_driver_sql(
+            "SELECT version_num FROM alembic_version").scalar()) == HEAD_REVISION
+    finally:
+        await db.stop()

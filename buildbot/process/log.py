@@ -2,8 +2,9 @@
 
 Text from the worker is cut into lines per stream (stdout, stderr, header), partial lines are
 held until their end arrives, and whole lines are written through `data.updates.appendLog`.
-Writes of one log are serialised and batched: while one `appendLog` is in flight, new lines
-accumulate and go out together in the next call.
+Writes of one log are serialised and batched: the first write waits for the end of the
+reactor turn (so everything one worker message carries goes together), and while one
+`appendLog` is in flight new lines accumulate and go out together in the next call.
 
 When a write fails (the database refuses it: disk full, ...), the batch's callers get the
 error and `on_write_failed` is called once; from then on new content is dropped and only
@@ -25,6 +26,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from buildbot.util.deferred import ensure_deferred
+from buildbot.util.eventual import eventually
 from buildbot.util.internal import differs_internally
 from buildbot.util.redact import SecretRedactor
 
@@ -38,7 +40,12 @@ _NEWLINE_EQUIVALENTS = re.compile(r"\r\n|\r(?=.)|\x1b\[u|\x1b\[\d+;\d+[Hf]|\x1b\
 
 
 class LineSplitter:
-    """Cuts a stream of text into complete lines (each ending in "\\n")."""
+    """Cuts a stream of text into complete lines (each ending in "\\n").
+
+    `append_text` works on the chunk as a whole (a few scans in C, one for the last
+    newline), so a chunk of thousands of lines costs no Python work per line. Only text
+    held without a newline is cut at `max_line_length` (so that it is not held forever).
+    """
 
     __slots__ = ("partial", "max_line_length")
 
@@ -46,20 +53,25 @@ class LineSplitter:
         self.partial = ""
         self.max_line_length = max_line_length
 
-    def append(self, text: str) -> list[str]:
-        """Add text; return the lines it completed."""
-        text = self.partial + text
+    def append_text(self, text: str) -> str:
+        """Add text; return the lines it completed, joined ("" if none)."""
+        if self.partial:
+            text = self.partial + text
         if "\r" in text or "\x1b" in text or "\x08" in text:
             text = _NEWLINE_EQUIVALENTS.sub("\n", text)
-        pieces = text.split("\n")
-        self.partial = pieces.pop()
-        lines = [p + "\n" for p in pieces]
-        if len(self.partial) > self.max_line_length:
-            n = self.max_line_length
+        end = text.rfind("\n") + 1
+        whole, self.partial = text[:end], text[end:]
+        n = self.max_line_length
+        if len(self.partial) > n:
             cut = len(self.partial) - len(self.partial) % n
-            lines.extend(self.partial[i:i + n] + "\n" for i in range(0, cut, n))
+            whole += "".join(self.partial[i:i + n] + "\n" for i in range(0, cut, n))
             self.partial = self.partial[cut:]
-        return lines
+        return whole
+
+    def append(self, text: str) -> list[str]:
+        """Add text; return the lines it completed."""
+        whole = self.append_text(text)
+        return [line + "\n" for line in whole[:-1].split("\n")] if whole else []
 
     def flush(self) -> list[str]:
         """Return the held partial line (with a newline appended), if any."""
@@ -67,6 +79,12 @@ class LineSplitter:
             return []
         line, self.partial = self.partial + "\n", ""
         return [line]
+
+
+def tag_lines(stream: str, whole: str) -> str:
+    """Whole lines with the stream tag (o, e, h) in front of each, as stdio logs store them:
+    one replace over the text instead of a concatenation per line."""
+    return stream + whole[:-1].replace("\n", "\n" + stream) + "\n"
 
 
 class Log:
@@ -153,7 +171,12 @@ class Log:
     def _kick(self) -> None:
         if not self._writing and self._pending:
             self._writing = True
-            ensure_deferred(self._write_loop())
+            # Start on the next reactor turn: the updates of one message from the worker
+            # (several stdout/stderr pieces) then go out as one appendLog, one transaction.
+            eventually(self._start_write_loop)
+
+    def _start_write_loop(self) -> None:
+        ensure_deferred(self._write_loop())
 
     async def _write_loop(self) -> None:
         try:
@@ -233,9 +256,8 @@ class PlainLog(Log):
         self._lines = LineSplitter()
 
     def addContent(self, text: str | bytes) -> defer.Deferred[None]:
-        lines = self._lines.append(self._text(text, "o"))
-        if lines:
-            chunk = "".join(lines)
+        chunk = self._lines.append_text(self._text(text, "o"))
+        if chunk:
             self._notify("o", chunk)
             return self._write(chunk)
         return defer.succeed(None)
@@ -257,12 +279,12 @@ class StreamLog(Log):
         self._splitters = {"o": LineSplitter(), "e": LineSplitter(), "h": LineSplitter()}
 
     def _add(self, stream: str, text: str | bytes) -> defer.Deferred[None]:
-        lines = self._splitters[stream].append(self._text(text, stream))
-        if not lines:
+        whole = self._splitters[stream].append_text(self._text(text, stream))
+        if not whole:
             return defer.succeed(None)
         if self._subscribers:
-            self._notify(stream, "".join(lines))
-        return self._write("".join(stream + line for line in lines))
+            self._notify(stream, whole)
+        return self._write(tag_lines(stream, whole))
 
     def addStdout(self, text: str | bytes) -> defer.Deferred[None]:
         return self._add("o", text)

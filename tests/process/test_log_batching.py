@@ -1,0 +1,83 @@
+"""The log hot path does its work per chunk and per reactor turn, not per line (issue 16).
+
+Counted, not timed: database transactions and log messages for N lines, and that the
+chunk-wise line cutting gives exactly the lines the line-by-line cutting gives.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest_twisted
+from sqlalchemy import event
+
+from buildbot.process.log import LineSplitter, new_log, tag_lines
+from tests.fixtures.stack import Stack
+
+LINE = "compiling src/module_%d.c -O2 -Wall -o build/m.o\n"
+
+
+def _count_statements(stack: Stack) -> list[str]:
+    seen: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split()[0].upper())
+
+    event.listen(stack.db.pool.engine, "before_cursor_execute", before)
+    return seen
+
+
+@pytest_twisted.ensureDeferred
+async def test_chunks_of_one_reactor_turn_are_stored_in_one_transaction(stack: Stack) -> None:
+    row = await stack.make_log()
+    loog: Any = new_log(stack.updates, "stdio", "s", row.id)
+    appends = stack.mq_record(("logs", str(row.id), "append"))
+    statements = _count_statements(stack)
+    # 200 worker updates of 50 lines arriving in one turn (one PB message carries several),
+    # the last one cut in the middle of a line
+    pieces = ["".join(LINE % (i * 50 + j) for j in range(50)) for i in range(200)]
+    pieces[-1] += "partial"
+    stored = [loog.addStdout(p) if i % 7 else loog.addStderr(p) for i, p in enumerate(pieces)]
+    for d in stored:
+        await d
+    assert statements.count("INSERT") == 1  # one transaction: one row batch
+    assert statements.count("UPDATE") == 1
+    assert len(appends) == 1
+    await loog.finish()
+    content = await stack.data.get(("logs", row.id, "contents"))
+    lines = content["content"].splitlines()
+    assert len(lines) == 10_001 and lines[-1] == "opartial"
+    assert lines[0] == "e" + LINE.rstrip("\n") % 0 and lines[50] == "o" + LINE.rstrip("\n") % 50
+
+
+@pytest_twisted.ensureDeferred
+async def test_writes_arriving_during_a_write_go_out_together(stack: Stack) -> None:
+    row = await stack.make_log()
+    loog: Any = new_log(stack.updates, "stdio", "s", row.id)
+    appends = stack.mq_record(("logs", str(row.id), "append"))
+    first = loog.addStdout(LINE % 0)
+    await first  # one transaction in flight at a time; then all that came meanwhile
+    pending = [loog.addStdout(LINE % i) for i in range(1, 1001)]
+    for d in pending:
+        await d
+    await loog.finish()
+    assert len(appends) == 2
+    assert appends[-1][1]["num_lines"] == 1001
+
+
+def test_chunkwise_cutting_gives_the_lines_of_line_by_line_cutting() -> None:
+    rnd = random.Random(16)
+    atoms = ["a", "bb", "\n", "\r\n", "\r", "x" * 9, "\x08", "\x1b[u", "\x1b[2J"]
+    for _ in range(500):
+        text = "".join(rnd.choice(atoms) for _ in range(rnd.randint(0, 40)))
+        cuts = sorted(rnd.sample(range(len(text) + 1), min(3, len(text) + 1)))
+        whole, by_line = LineSplitter(8), LineSplitter(8)
+        for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
+            got = whole.append_text(text[a:b])
+            lines = by_line.append(text[a:b])
+            assert got == "".join(lines)
+            assert all(line.endswith("\n") and "\n" not in line[:-1] for line in lines)
+            if got:
+                assert tag_lines("e", got) == "".join("e" + line for line in lines)
+        assert whole.partial == by_line.partial and len(whole.partial) <= 8

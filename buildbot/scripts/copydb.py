@@ -290,8 +290,8 @@ async def copy_tables(src: Any, dst: Any, ignore_fk_errors: bool, say: Any,
             rows_read = None
             if progress is not None:
                 progress.set_detail(f"copying {table.name}")
-                rows_read = functools.partial(progress.advance,
-                                              context=f"{done}/{len(tables)} tables")
+                progress.set_context(f"{done}/{len(tables)} tables")
+                rows_read = progress.advance
             later = await src.pool.run_engine(
                 lambda engine, t=table, r=rows_read: thd_copy_table(
                     engine, dst_engine, t, ignore_fk_errors, fk_targets, known_ids, say, r,

@@ -93,7 +93,8 @@ class Progress:
             from tqdm import tqdm
 
             self._bar = tqdm(total=self._total or None, initial=self.done, unit=self.unit,
-                             desc=self.command, file=self.stream, dynamic_ncols=True,
+                             desc=f"{self.command} {self._context}".strip(), file=self.stream,
+                             dynamic_ncols=True,
                              mininterval=0.2, leave=True)
         return self._bar
 
@@ -117,8 +118,18 @@ class Progress:
             if self._bar is not None:
                 self._bar.set_postfix_str(detail, refresh=False)
 
-    def advance(self, n: int = 1, context: str = "") -> None:
-        """`n` more units are done; `context` goes before the counts (e.g. tables done)."""
+    def set_context(self, context: str) -> None:
+        """What goes before the counts from now on (e.g. `3/42 tables`)."""
+        with self._lock:
+            self._context = context
+            if self._bar is not None:
+                self._bar.set_description_str(f"{self.command} {context}".strip(), refresh=False)
+
+    def advance(self, n: int = 1, context: str | None = None) -> None:
+        """`n` more units are done; `context`, if given, replaces what goes before the
+        counts (as `set_context`)."""
+        if context is not None:
+            self.set_context(context)
         if self.draws_bar:
             with self._lock:
                 if self._closed:  # a DB thread finishing its batch after an interruption
@@ -126,9 +137,6 @@ class Progress:
                     return
                 bar = self._the_bar()  # before counting: it starts from `done`
                 self.done += n
-                if context != self._context:
-                    self._context = context
-                    bar.set_description_str(f"{self.command} {context}".strip(), refresh=False)
                 bar.set_postfix_str(self._detail, refresh=False)
                 bar.update(n)
             return
@@ -139,7 +147,7 @@ class Progress:
             if self.quiet or (not finished and now - self._last_line < self._interval):
                 return
             self._last_line = now
-            line = self._line(now, context)
+            line = self._line(now, self._context)
         self.stream.write(line)
         self.stream.flush()
 

@@ -246,3 +246,27 @@ async def test_upgrade_failing_mid_way_leaves_the_old_revision_and_reruns_cleanl
             "SELECT version_num FROM alembic_version").scalar()) == HEAD_REVISION
     finally:
         await db.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_copy_db_refuses_the_unfinished_copy_of_another_source(tmp_path: Path) -> None:
+    from buildbot.db.connector import DBConnector
+    from buildbot.scripts import copydb
+
+    dst = DBConnector(str(tmp_path))
+    await dst.setup("sqlite:///dst.sqlite", check_version=False)
+    try:
+        await dst.upgrade()
+        assert await copydb.prepare_destination(dst, "sqlite:///a.sqlite") == (frozenset(), None)
+        await dst.masters.findMasterId("host:/half-copied")  # rows of a copy cut short
+
+        refused = await copydb.prepare_destination(dst, "postgresql://u:xxxx@h/b")
+        resumed = await copydb.prepare_destination(dst, "sqlite:///a.sqlite")
+
+        assert refused == (frozenset(), (
+            "the destination database holds an unfinished copy of another database "
+            "(sqlite:///a.sqlite); empty it or choose another destination"))
+        assert resumed == (frozenset(), None)  # nothing finished: every table emptied
+        assert await dst.masters.getMasters() == []
+    finally:
+        await dst.stop()

@@ -13,11 +13,12 @@ falls too far behind is disconnected with a log line.
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any, ClassVar
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.protocol import PreparedMessage
 from autobahn.websocket.types import ConnectionDeny
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.task import LoopingCall
@@ -38,8 +39,41 @@ MAX_QUEUED_MESSAGES = 10000
 MAX_QUEUED_BYTES = 32 << 20
 
 
+#: Messages whose encoded frame is kept for the other connections (see `EventEncoder`).
+ENCODED_CACHE = 64
+
+
 def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), default=json_default).encode("utf-8")
+
+
+class EventEncoder:
+    """Encodes an mq message into a WebSocket frame once for every connection receiving it.
+
+    The bus hands the same key and body objects to each subscriber in turn, so the frame is
+    looked up by the identity of both (the entry keeps them alive: an id cannot be reused
+    while it is cached). A connection whose authorization check delays an event finds its
+    frame still cached for the last `ENCODED_CACHE` messages, else encodes it again.
+    """
+
+    def __init__(self, factory: WebSocketServerFactory) -> None:
+        self._factory = factory
+        self._frames: OrderedDict[tuple[int, int], tuple[Any, Any, PreparedMessage]] = \
+            OrderedDict()
+        #: messages encoded so far (tests count them)
+        self.encoded = 0
+
+    def frame(self, key: tuple[str, ...], body: Any) -> PreparedMessage:
+        ident = (id(key), id(body))
+        found = self._frames.get(ident)
+        if found is not None and found[0] is key and found[1] is body:
+            return found[2]
+        self.encoded += 1
+        prepared = self._factory.prepareMessage(_dumps({"k": "/".join(key), "m": body}))
+        self._frames[ident] = (key, body, prepared)
+        if len(self._frames) > ENCODED_CACHE:
+            self._frames.popitem(last=False)
+        return prepared
 
 
 @implementer(IPushProducer)
@@ -52,7 +86,7 @@ class WsProtocol(WebSocketServerProtocol):
         self.consumers: dict[str, Any] = {}
         self._starting: set[str] = set()
         self._paused = False
-        self._outq: deque[bytes] = deque()
+        self._outq: deque[bytes | PreparedMessage] = deque()
         self._outq_bytes = 0
         self._gate: EventGate | None = None
         self._ping: LoopingCall | None = None
@@ -129,27 +163,34 @@ class WsProtocol(WebSocketServerProtocol):
         self._paused = False
         while self._outq and not self._paused and not self._closed:
             data = self._outq.popleft()
-            self._outq_bytes -= len(data)
-            self.sendMessage(data)
+            self._outq_bytes -= _size(data)
+            self._send_now(data)
 
     def stopProducing(self) -> None:
         self._closed = True
 
-    def send(self, payload: bytes) -> None:
-        """Send a text frame, or queue it while the client is not reading."""
+    def send(self, payload: bytes | PreparedMessage) -> None:
+        """Send a text frame (a payload, or an event framed once for all connections), or
+        queue it while the client is not reading."""
         if self._closed or self.state != WebSocketServerProtocol.STATE_OPEN:
             return
         if not self._paused and not self._outq:
-            self.sendMessage(payload)
+            self._send_now(payload)
             return
         self._outq.append(payload)
-        self._outq_bytes += len(payload)
+        self._outq_bytes += _size(payload)
         if len(self._outq) > MAX_QUEUED_MESSAGES or self._outq_bytes > MAX_QUEUED_BYTES:
             msg = "websocket client {peer} too slow ({n} events queued): disconnecting"
             log.warn(msg, peer=self.peer, n=len(self._outq))  # noqa: G010
             self._outq.clear()
             self._closed = True
             self.dropConnection(abort=True)
+
+    def _send_now(self, payload: bytes | PreparedMessage) -> None:
+        if isinstance(payload, PreparedMessage):
+            self.sendPreparedMessage(payload)
+        else:
+            self.sendMessage(payload)
 
     def reply(self, **kwargs: Any) -> None:
         self.send(_dumps(kwargs))
@@ -241,13 +282,17 @@ class WsProtocol(WebSocketServerProtocol):
             self._gate.deliver(key, body)
 
     def _send_event(self, key: tuple[str, ...], body: Any) -> None:
-        self.send(_dumps({"k": "/".join(key), "m": body}))
+        self.send(self.factory.encoder.frame(key, body))
 
     def _gate_overflow(self) -> None:
         msg = "websocket client {peer}: authorization backlog too long: disconnecting"
         log.warn(msg, peer=self.peer)  # noqa: G010
         self._closed = True
         self.dropConnection(abort=True)
+
+
+def _size(payload: bytes | PreparedMessage) -> int:
+    return len(payload.payload if isinstance(payload, PreparedMessage) else payload)
 
 
 class WsResource(WebSocketResource):
@@ -257,6 +302,7 @@ class WsResource(WebSocketResource):
         factory = WebSocketServerFactory()
         factory.protocol = WsProtocol
         factory.www = www  # type: ignore[attr-defined]  # read by WsProtocol.www
+        factory.encoder = EventEncoder(factory)  # type: ignore[attr-defined]  # shared
         factory.setProtocolOptions(maxMessagePayloadSize=1 << 20, maxFramePayloadSize=1 << 20)
         super().__init__(factory)
         self.www = www

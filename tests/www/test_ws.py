@@ -128,3 +128,22 @@ async def test_slow_consumer_is_disconnected_with_bounded_queue(
     assert len(server_proto._outq) == 0
     client.proto.transport.resumeProducing()
     await with_timeout(client.closed, "the slow client's connection to close")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_event_is_encoded_once_for_all_subscribers(master: WebMaster) -> None:
+    # issue 16: the frame of an event is built once, not once per connection
+    www = await master.start_www()
+    clients = [await WsClient.connect(_ws_url(master)) for _ in range(20)]
+    for i, ws in enumerate(clients):
+        await ws.call(cmd="startConsuming", path="things/*/*", _id=i)
+    encoder = www.ws.factory.encoder
+    before = encoder.encoded
+    for n in range(5):
+        master.mq.produce(("things", str(n), "update"), {"n": n})
+    for ws in clients:
+        got = [await ws.next() for _ in range(5)]
+        assert got == [{"k": f"things/{n}/update", "m": {"n": n}} for n in range(5)]
+    assert encoder.encoded - before == 5
+    for ws in clients:
+        await ws.close()

@@ -81,6 +81,15 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def mq_events(www: int) -> int:
+    """Build and step messages the master has produced so far (this project's /metrics)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{www}/metrics", timeout=60) as resp:
+        text = resp.read().decode()
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(('buildbot_mq_messages_total{kind="builds"}',
+                                       'buildbot_mq_messages_total{kind="steps"}'))))
+
+
 def wait_until(what: str, check: object, timeout: float) -> float:
     start = time.monotonic()
     while True:
@@ -103,6 +112,10 @@ def main() -> None:
     ap.add_argument("--metrics", action="store_true",
                     help="enable c['www']['metrics'] and scrape /metrics every second "
                          "during the builds (this project only; measures its overhead)")
+    ap.add_argument("--ws-subscribers", type=int, default=0,
+                    help="N WebSocket clients subscribed to all build and step events "
+                         "during the builds (benchmarks/ws_subscribers.py); reports the "
+                         "events each received")
     args = ap.parse_args()
 
     bb = shlex.split(args.buildbot)
@@ -132,6 +145,16 @@ def main() -> None:
                     "params": {"builderNames": [f"b{i % args.builders}"]}})
 
             pid = int((basedir / "twistd.pid").read_text())
+            subscribers = None
+            if args.ws_subscribers:
+                subscribers = subprocess.Popen(
+                    [sys.executable, str(REPO / "benchmarks" / "ws_subscribers.py"),
+                     f"ws://127.0.0.1:{www}/ws", str(args.ws_subscribers)],
+                    stdout=subprocess.PIPE, text=True)
+                assert subscribers.stdout is not None
+                if subscribers.stdout.readline().strip() != "ready":
+                    raise SystemExit("WebSocket subscribers did not start")
+            mq0 = mq_events(www) if args.metrics else 0
             cpu0 = process_cpu_s(pid)
             t0 = time.monotonic()
             with ThreadPoolExecutor(args.clients) as ex:
@@ -155,6 +178,17 @@ def main() -> None:
                 (process_cpu_s(pid) - cpu0) / args.builds * 1000, 2)
             if args.metrics:
                 result["metrics_scrapes"] = scrapes[0]
+            if subscribers is not None:
+                # every client must have every event: compare with the events the master
+                # announced (each build: new, started?, finished; steps likewise)
+                time.sleep(2)  # let the last frames reach the clients
+                subscribers.send_signal(2)
+                out, _ = subscribers.communicate(timeout=120)
+                counts = json.loads(out.strip().splitlines()[-1])
+                result["ws_subscribers"] = len(counts)
+                result["ws_events_min"], result["ws_events_max"] = min(counts), max(counts)
+                if args.metrics:  # what the master announced (this project's /metrics)
+                    result["mq_build_and_step_events"] = mq_events(www) - mq0
             result["submit_s"] = round(submitted, 2)
             result["total_s"] = round(elapsed, 2)
             result["builds_per_s"] = round(args.builds / elapsed, 2)

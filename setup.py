@@ -62,6 +62,8 @@ setup(
         "packaging", "setuptools>=60",
         # www.oauth2's provider contract hands subclasses a requests.Session, as 4.3 does.
         "requests>=2.28",
+        # upgrade-master, cleanupdb and copy-db draw their progress bars with it on a terminal.
+        "tqdm>=4.66",
     ],
     extras_require={
         # conditions in .bbtravis.yml files, as 4.3's "configurable" extra

@@ -43,6 +43,10 @@ def _forms(value: str) -> set[str]:
     return {f for f in forms if f.strip()}
 
 
+#: Up to this many forms, `feed` looks for them one substring search each.
+FEW_FORMS = 8
+
+
 class SecretRedactor:
     """The secret values known so far, each with the placeholder replacing it."""
 
@@ -136,7 +140,7 @@ class SecretRedactor:
         if not self.active:
             return buf, ""
         pattern = self._regex()
-        if pattern.search(buf) is None:  # the usual case: a chunk without any secret
+        if not self._contains_any(buf):  # the usual case: a chunk without any secret
             cut = self._hold_from(buf, ())
             return (buf, "") if cut == len(buf) else (buf[:cut], buf[cut:])
         spans = [m.span() for m in pattern.finditer(buf)]
@@ -151,6 +155,13 @@ class SecretRedactor:
             pos = end
         out.append(buf[pos:cut])
         return "".join(out), buf[cut:]
+
+    def _contains_any(self, buf: str) -> bool:
+        """Whether a secret occurs in `buf`. For a few forms, a substring search per form
+        (C, about twice the speed of the alternation regex over a 64 KiB chunk)."""
+        if len(self._placeholders) <= FEW_FORMS:
+            return any(form in buf for form in self._placeholders)
+        return self._regex().search(buf) is not None
 
     def _hold_from(self, buf: str, spans: Sequence[tuple[int, int]]) -> int:
         """The earliest index from which `buf` is a proper prefix of some secret (so the

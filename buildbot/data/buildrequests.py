@@ -212,15 +212,16 @@ class BuildRequest(ResourceType):
             return True
         with self.writing() as seq:
             try:
-                await self.db.buildrequests.completeBuildRequests(
+                # The requests, and the buildsets they complete, in one transaction; the
+                # announcements keep their order (requests first, then each buildset).
+                rows, buildsets = await self.db.buildrequests.complete_with_buildsets(
                     list(brids), results,
                     complete_at=complete_at if complete_at is not None else self.now())
             except NotClaimedError:
                 return False
-            rows = await self.rows(brids)
             self.announce(rows, "complete", seq)
-        for bsid in dict.fromkeys(r.buildsetid for r in rows):
-            await self.connector.updates.maybeBuildsetComplete(bsid)
+        for done in buildsets:
+            await self.connector.rtypes.buildset.announce_complete(done)
         return True
 
     @update_method

@@ -207,9 +207,16 @@ class Buildset(ResourceType):
                 await self.db.buildsets.completeBuildset(bsid, results, complete_at=complete_at)
             except AlreadyCompleteError:
                 return
-            done = dataclasses.replace(row, complete=True,
-                                       complete_at=to_datetime(complete_at), results=results)
-            stamps = await self.connector.rtypes.sourcestamp.bodies(list(done.sourcestamps))
-            # 4.3's `complete` message alone gives the times as datetimes.
-            self.produceEvent({**buildset_message(done, stamps), "submitted_at": done.submitted_at,
-                               "complete_at": done.complete_at}, "complete", seq)
+            await self._announce_complete(dataclasses.replace(
+                row, complete=True, complete_at=to_datetime(complete_at), results=results), seq)
+
+    async def announce_complete(self, done: BuildSetModel) -> None:
+        """Announce `complete` for a buildset completed (and stored) by another update."""
+        with self.writing() as seq:
+            await self._announce_complete(done, seq)
+
+    async def _announce_complete(self, done: BuildSetModel, seq: int) -> None:
+        stamps = await self.connector.rtypes.sourcestamp.bodies(list(done.sourcestamps))
+        # 4.3's `complete` message alone gives the times as datetimes.
+        self.produceEvent({**buildset_message(done, stamps), "submitted_at": done.submitted_at,
+                           "complete_at": done.complete_at}, "complete", seq)

@@ -8,7 +8,7 @@ import pytest_twisted
 from buildbot.db.buildrequests import BuildRequestModel
 from buildbot.db.connector import DBConnector
 from buildbot.db.errors import AlreadyClaimedError, InvalidValueError, NotClaimedError
-from buildbot.util.results import RETRY, SUCCESS
+from buildbot.util.results import FAILURE, RETRY, SUCCESS
 from buildbot.util.resultspec import Filter, ResultSpec
 from tests.db import rows
 
@@ -68,6 +68,25 @@ async def test_complete_refuses_completed_requests_entirely(db: DBConnector) -> 
     # an unclaimed but complete request is not "unclaimed" work
     assert [r.buildrequestid for r in await db.buildrequests.getBuildRequests(claimed=False)] \
         == [b, c]
+
+
+@pytest_twisted.ensureDeferred
+async def test_completing_the_last_request_completes_its_buildset_in_the_same_write(
+        db: DBConnector) -> None:
+    await rows.master(db)
+    _, (a, b, c) = await _requests(db)
+    bsid = (await db.buildrequests.getBuildRequest(a)).buildsetid  # type: ignore[union-attr]
+    db.clock.advance(9)
+    first, none_done = await db.buildrequests.complete_with_buildsets([a, b], FAILURE)
+    assert ([r.buildrequestid for r in first], none_done) == ([a, b], [])
+    last, done = await db.buildrequests.complete_with_buildsets([c], SUCCESS)
+    assert [(r.buildrequestid, r.complete, r.results) for r in last] == [(c, True, SUCCESS)]
+    # the worst of the requests' results; the row as getBuildset gives it
+    assert done == [await db.buildsets.getBuildset(bsid)]
+    assert (done[0].complete, done[0].results, done[0].complete_at) == (True, FAILURE,
+                                                                        rows.t(9))
+    with pytest.raises(NotClaimedError):
+        await db.buildrequests.complete_with_buildsets([c], SUCCESS)
 
 
 @pytest_twisted.ensureDeferred

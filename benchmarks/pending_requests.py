@@ -11,6 +11,8 @@ paused, and the master stops. Second run, the figures, on the same database:
   until it runs;
 - `first_builds_s`: from then until every worker runs a build (the distributor
   starting builds at the rate the workers allow);
+- `cpu_per_build_ms`: CPU time of the process (all threads) per build started while
+  measuring (the whole build, not only its start: compare runs with few and many pending);
 - `free_to_next_ms`: for each build that ends (its worker link freed), the time until
   that worker is handed its next request, over `--measure` builds; mean, median, p95, max.
 
@@ -147,11 +149,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             while len(started) < args.workers:
                 await task.deferLater(reactor, 0.005)
             first_builds_s = time.monotonic() - t2
+            profiler = None
+            cpu0, starts0 = time.process_time(), len(started)
+            if args.profile:
+                import pyinstrument
+                profiler = pyinstrument.Profiler(interval=0.001, async_mode="disabled")
+                profiler.start()
             timeout = reactor.callLater(600, lambda: done.called or done.errback(
                 RuntimeError("timed out")))
             await done
             if timeout.active():
                 timeout.cancel()
+            cpu_per_build_ms = (time.process_time() - cpu0) * 1000 / max(1, len(started) - starts0)
+            if profiler is not None:
+                profiler.stop()
+                Path(args.profile).write_text(profiler.output_text(show_all=False))
             for w in workers_of(master):
                 await defer.maybeDeferred(w.pause, "bench")
         finally:
@@ -164,6 +176,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "workers_per_builder": args.workers_per_builder,
             "fill_s": round(fill_s, 1), "restart_s": round(restart_s, 2),
             "first_builds_s": round(first_builds_s, 2),
+            "cpu_per_build_ms": round(cpu_per_build_ms, 1),
             "free_to_next_ms": {"n": len(ms), "mean": round(statistics.mean(ms), 1),
                                 "median": round(statistics.median(ms), 1),
                                 "p95": round(ms[int(len(ms) * 0.95) - 1], 1),
@@ -177,6 +190,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=50)
     ap.add_argument("--workers-per-builder", type=int, default=5)
     ap.add_argument("--step-s", type=float, default=0.5)
+    ap.add_argument("--profile", help="write a pyinstrument profile of the measured part here")
     ap.add_argument("--measure", type=int, default=300, help="freed workers to time")
     args = ap.parse_args()
     from twisted.internet import reactor

@@ -136,6 +136,9 @@ class BasicBuildChooser:
     """Chooses (worker link, [request]) pairs for one builder, reading the builder's
     unclaimed requests from the data API at first use."""
 
+    # requests read beyond the free workers, for claims lost to other masters
+    SPARE_REQUESTS = 4
+
     def __init__(self, bldr: Any, master: Any) -> None:
         self.bldr = bldr
         self.master = master
@@ -149,6 +152,8 @@ class BasicBuildChooser:
         self.nextBuild = getattr(bldr.config, "nextBuild", None)
         # Requests this chooser claimed itself (claim first, see the module docstring).
         self.claimed: set[int] = set()
+        # Did `fetch` read all the builder's unclaimed requests?
+        self.complete = False
         self.claim_first = (
             type(bldr).canStartBuild is Builder.canStartBuild
             and self.nextBuild is None and self.nextWorker is None
@@ -157,10 +162,20 @@ class BasicBuildChooser:
             and not any(w.worker.builds_may_be_incompatible for w in self.workerpool))
 
     async def fetch(self) -> list[dict[str, Any]]:
-        """The builder's unclaimed requests (read once), oldest first."""
+        """The builder's unclaimed requests (read once), oldest first. When claiming first,
+        only the most urgent few: as many as there are free workers, plus some for lost
+        races (`complete` tells whether that was all of them)."""
         if self.brdicts is None:
-            rows = await self.master.data.get(
-                ("builders", self.bldr.builderid, "buildrequests"), filters=list(_UNCLAIMED))
+            path = ("builders", self.bldr.builderid, "buildrequests")
+            if self.claim_first:
+                limit = len(self.workerpool) + self.SPARE_REQUESTS
+                rows = await self.master.data.get(path, filters=list(_UNCLAIMED),
+                                                  order=["-priority", "buildrequestid"],
+                                                  limit=limit)
+                self.complete = len(rows) < limit
+            else:
+                rows = await self.master.data.get(path, filters=list(_UNCLAIMED))
+                self.complete = True
             self.brdicts = sorted(rows, key=lambda b: b["buildrequestid"])
         return self.brdicts
 
@@ -254,6 +269,10 @@ class BasicBuildChooser:
         updates = self.master.data.updates
         while True:
             best = self._best()
+            if best is None and not self.complete:
+                self.brdicts = None  # all the urgent ones were lost: read further
+                await self.fetch()
+                best = self._best()
             if best is None:
                 return None, None
             wfb = await self._pop_worker(None)
@@ -450,7 +469,7 @@ class BuildRequestDistributor(AsyncService):
                     await updates.unclaimBuildRequests(brids)
                     self.maybeStartBuildsOn([bldr.name])
         finally:
-            if chooser.brdicts is not None:
+            if chooser.brdicts is not None and chooser.complete:
                 index.replace(bldr.builderid, chooser.brdicts)
 
     @staticmethod

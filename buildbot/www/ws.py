@@ -187,10 +187,14 @@ class WsProtocol(WebSocketServerProtocol):
             self.dropConnection(abort=True)
 
     def _send_now(self, payload: bytes | PreparedMessage) -> None:
-        if isinstance(payload, PreparedMessage):
-            self.sendPreparedMessage(payload)
-        else:
+        if not isinstance(payload, PreparedMessage):
             self.sendMessage(payload)
+        elif self._perMessageCompress is None and not self.send_queue:
+            # The frame as is: autobahn's sendData would format a debug line per call,
+            # which for an event sent to 100 clients costs more than the write itself.
+            self.transport.write(payload.payloadHybi)
+        else:
+            self.sendPreparedMessage(payload)
 
     def reply(self, **kwargs: Any) -> None:
         self.send(_dumps(kwargs))

@@ -247,3 +247,38 @@ async def test_aborted_ping_answers_false_and_keeps_the_connection() -> None:
     assert not wfb.worker.conn.lost
     wfb.abortPingIfAny()  # nothing running: nothing happens
     wfb.insubstantiate_if_needed()  # a connected worker has nothing to stop
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_claim_first_reads_further_when_the_urgent_requests_are_gone(
+        tmp_path: Path) -> None:
+    # One worker: the chooser reads 1 + SPARE_REQUESTS requests at a time; with more
+    # pending than that, every one is still built, most urgent first.
+    from buildbot.process.results import SUCCESS
+    from tests.fixtures.master import wait_for_message
+
+    cfg = _config(collapseRequests=False)
+    cfg["workers"] = [worker.LocalWorker("w1")]
+    count = BasicBuildChooser.SPARE_REQUESTS + 3
+    async with running_master(tmp_path, cfg) as master:
+        wid = (await master.data.get(("workers",)))[0]["workerid"]
+        await master.data.control("pause", {"reason": "hold"}, ("workers", wid))
+        seen: list[Any] = []
+
+        def enough(key: Any, body: Any) -> bool:
+            seen.append(body)
+            return len(seen) >= count
+
+        done = wait_for_message(master, ("buildsets", None, "complete"), enough)
+        for prio in range(count):
+            await master.data.control("force", {"builderNames": ["b"], "owner": "t",
+                                                "priority": prio % 3},
+                                      ("forceschedulers", "force"))
+        await master.data.control("unpause", {}, ("workers", wid))
+        await done
+        builds = sorted(await master.data.get(("builds",)), key=lambda b: b["buildid"])
+        assert [b["results"] for b in builds] == [SUCCESS] * count
+        requests = {r["buildrequestid"]: r for r in await master.data.get(("buildrequests",))}
+        prios = [requests[b["buildrequestid"]]["priority"] for b in builds]
+        assert prios[0] == 2  # the first build is a most urgent one

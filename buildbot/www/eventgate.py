@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from twisted.logger import Logger
 
@@ -19,6 +19,38 @@ from buildbot.www.authz import Forbidden
 log = Logger()
 
 DECISION_CACHE = 2048
+#: Messages whose encoded form is kept for the other connections (see `SharedEncoding`).
+ENCODED_CACHE = 64
+
+T = TypeVar("T")
+
+
+class SharedEncoding(Generic[T]):
+    """Encodes an mq message once for every connection receiving it (WebSocket, SSE).
+
+    The bus hands the same key and body objects to each subscriber in turn, so the encoded
+    form is looked up by the identity of both (the entry keeps them alive: an id cannot be
+    reused while it is cached). A connection whose authorization check delays an event
+    finds it still cached for the last `ENCODED_CACHE` messages, else encodes it again.
+    """
+
+    def __init__(self, encode: Callable[[tuple[str, ...], Any], T]) -> None:
+        self._encode = encode
+        self._cache: OrderedDict[tuple[int, int], tuple[Any, Any, T]] = OrderedDict()
+        #: messages encoded so far (tests count them)
+        self.encoded = 0
+
+    def get(self, key: tuple[str, ...], body: Any) -> T:
+        ident = (id(key), id(body))
+        found = self._cache.get(ident)
+        if found is not None and found[0] is key and found[1] is body:
+            return found[2]
+        self.encoded += 1
+        value = self._encode(key, body)
+        self._cache[ident] = (key, body, value)
+        if len(self._cache) > ENCODED_CACHE:
+            self._cache.popitem(last=False)
+        return value
 
 
 class EventGate:

@@ -23,12 +23,21 @@ from twisted.web import resource, server
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
-from buildbot.www.eventgate import EventGate
+from buildbot.www.eventgate import EventGate, SharedEncoding
 from buildbot.www.resource import FlowControl, request_gone
 
 log = Logger()
 
 MAX_QUEUED = 10000
+
+
+def _event_bytes(key: tuple[str, ...], body: Any) -> bytes:
+    data = json.dumps({"key": list(key), "message": body}, default=json_default)
+    return f"event: event\ndata: {data}\n\n".encode()
+
+
+# Pure (bytes from the message alone): one cache serves every stream of the process.
+_ENCODING: SharedEncoding[bytes] = SharedEncoding(_event_bytes)
 
 
 class EventStream:
@@ -71,8 +80,7 @@ class EventStream:
         self.gate.deliver(key, body)
 
     def _send_event(self, key: tuple[str, ...], body: Any) -> None:
-        data = json.dumps({"key": list(key), "message": body}, default=json_default)
-        self.write(f"event: event\ndata: {data}\n\n".encode())
+        self.write(_ENCODING.get(key, body))
 
     async def add(self, topic: tuple[str | None, ...]) -> None:
         if topic in self.consumers:

@@ -13,7 +13,7 @@ falls too far behind is disconnected with a log line.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any, ClassVar
 
 from autobahn.twisted.resource import WebSocketResource
@@ -30,7 +30,7 @@ from buildbot.util.deferred import ensure_deferred
 from buildbot.util.internal import differs_internally, internal_class, internal_function
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import json_default
-from buildbot.www.eventgate import EventGate
+from buildbot.www.eventgate import EventGate, SharedEncoding
 from buildbot.www.session import user_info_from_headers
 
 log = Logger()
@@ -39,41 +39,8 @@ MAX_QUEUED_MESSAGES = 10000
 MAX_QUEUED_BYTES = 32 << 20
 
 
-#: Messages whose encoded frame is kept for the other connections (see `EventEncoder`).
-ENCODED_CACHE = 64
-
-
 def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), default=json_default).encode("utf-8")
-
-
-class EventEncoder:
-    """Encodes an mq message into a WebSocket frame once for every connection receiving it.
-
-    The bus hands the same key and body objects to each subscriber in turn, so the frame is
-    looked up by the identity of both (the entry keeps them alive: an id cannot be reused
-    while it is cached). A connection whose authorization check delays an event finds its
-    frame still cached for the last `ENCODED_CACHE` messages, else encodes it again.
-    """
-
-    def __init__(self, factory: WebSocketServerFactory) -> None:
-        self._factory = factory
-        self._frames: OrderedDict[tuple[int, int], tuple[Any, Any, PreparedMessage]] = \
-            OrderedDict()
-        #: messages encoded so far (tests count them)
-        self.encoded = 0
-
-    def frame(self, key: tuple[str, ...], body: Any) -> PreparedMessage:
-        ident = (id(key), id(body))
-        found = self._frames.get(ident)
-        if found is not None and found[0] is key and found[1] is body:
-            return found[2]
-        self.encoded += 1
-        prepared = self._factory.prepareMessage(_dumps({"k": "/".join(key), "m": body}))
-        self._frames[ident] = (key, body, prepared)
-        if len(self._frames) > ENCODED_CACHE:
-            self._frames.popitem(last=False)
-        return prepared
 
 
 @implementer(IPushProducer)
@@ -286,7 +253,7 @@ class WsProtocol(WebSocketServerProtocol):
             self._gate.deliver(key, body)
 
     def _send_event(self, key: tuple[str, ...], body: Any) -> None:
-        self.send(self.factory.encoder.frame(key, body))
+        self.send(self.factory.encoder.get(key, body))
 
     def _gate_overflow(self) -> None:
         msg = "websocket client {peer}: authorization backlog too long: disconnecting"
@@ -306,7 +273,9 @@ class WsResource(WebSocketResource):
         factory = WebSocketServerFactory()
         factory.protocol = WsProtocol
         factory.www = www  # type: ignore[attr-defined]  # read by WsProtocol.www
-        factory.encoder = EventEncoder(factory)  # type: ignore[attr-defined]  # shared
+        # one frame per event for all connections
+        factory.encoder = SharedEncoding(  # type: ignore[attr-defined]
+            lambda key, body: factory.prepareMessage(_dumps({"k": "/".join(key), "m": body})))
         factory.setProtocolOptions(maxMessagePayloadSize=1 << 20, maxFramePayloadSize=1 << 20)
         super().__init__(factory)
         self.www = www

@@ -202,3 +202,22 @@ async def test_avatar_github(master: WebMaster) -> None:
         assert client.headers["Authorization"] == "token t"
     finally:
         await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_sse_event_is_encoded_once_for_all_streams(master: WebMaster) -> None:
+    # issue 16: one encoding per event, however many streams receive it
+    from buildbot.www import sse
+    await master.start_www()
+    clients = [await _open(master, "/sse/listen/things/*/*") for _ in range(10)]
+    for client in clients:
+        assert (await with_timeout(client.events.get(), "handshake"))[0] == "handshake"
+    before = sse._ENCODING.encoded
+    for n in range(3):
+        master.mq.produce(("things", str(n), "update"), {"n": n})
+    for client in clients:
+        got = [await with_timeout(client.events.get(), "an event") for _ in range(3)]
+        assert [json.loads(data) for _, data in got] == [
+            {"key": ["things", str(n), "update"], "message": {"n": n}} for n in range(3)]
+        client.transport.loseConnection()
+    assert sse._ENCODING.encoded - before == 3

@@ -167,14 +167,21 @@ class LogsDb(DbComponent):
                             ) -> tuple[int, int] | None:
         """Store `lines` (a list of lines without newlines, or bytes of whole lines)."""
         codec_ = self._codec
-        plan: Callable[[Any, Codec], list[PlannedChunk]]
         if isinstance(lines, bytes):
-            plan, n, size = plan_chunks_text, lines.count(b"\n"), len(lines)
+            text = lines
+            n, size = text.count(b"\n"), len(text)
+
+            def plan() -> list[PlannedChunk]:
+                return plan_chunks_text(text, codec_)
         else:
-            plan, n, size = plan_chunks, len(lines), sum(map(len, lines))
+            listed = lines
+            n, size = len(listed), sum(map(len, listed))
+
+            def plan() -> list[PlannedChunk]:
+                return plan_chunks(listed, codec_)
         planned: list[PlannedChunk] | None = None
         if n and (codec_.name not in FAST_CODECS or size > INLINE_COMPRESS_LIMIT):
-            planned = await self.compression.run(plan, lines, codec_)
+            planned = await self.compression.run(plan)
         params = {"_logid": logid, "_n": n}
 
         def thd_append(conn: sa.Connection) -> tuple[int, int] | None:
@@ -191,7 +198,7 @@ class LogsDb(DbComponent):
                     conn.execute(self._bump_lines, params)
             rows = []
             line = first
-            for chunk in planned if planned is not None else plan(lines, codec_):
+            for chunk in planned if planned is not None else plan():
                 rows.append({"logid": logid, "first_line": line,
                              "last_line": line + chunk.nlines - 1,
                              "content": chunk.content, "compressed": chunk.codec_id})

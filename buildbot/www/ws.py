@@ -159,7 +159,8 @@ class WsProtocol(WebSocketServerProtocol):
         elif self._perMessageCompress is None and not self.send_queue:
             # The frame as is: autobahn's sendData would format a debug line per call,
             # which for an event sent to 100 clients costs more than the write itself.
-            self.transport.write(payload.payloadHybi)
+            transport: Any = self.transport
+            transport.write(payload.payloadHybi)
         else:
             self.sendPreparedMessage(payload)
 

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 CFG = """
 from buildbot.plugins import worker, util, steps, schedulers
 c = BuildmasterConfig = {{}}
-c['workers'] = [worker.LocalWorker('w{{}}'.format(i)) for i in range({workers})]
+c['workers'] = [{make_worker}('w{{}}'.format(i)) for i in range({workers})]
 c['protocols'] = {{'pb': {{'port': 'tcp:{pb}:interface=127.0.0.1'}}}}
 names = ['b{{}}'.format(i) for i in range({builders})]
 c['schedulers'] = [schedulers.ForceScheduler(name='force', builderNames=names)]
@@ -116,6 +116,11 @@ def main() -> None:
                     help="N WebSocket clients subscribed to all build and step events "
                          "during the builds (benchmarks/ws_subscribers.py); reports the "
                          "events each received")
+    ap.add_argument("--worker-processes", metavar="BUILDBOT_WORKER",
+                    help="run the workers as processes of this `buildbot-worker` command "
+                         "(e.g. .venv/bin/buildbot-worker) connected over PB, instead of "
+                         "LocalWorkers: the master's CPU then excludes the workers' (a "
+                         "LocalWorker runs inside the master and forks every step from it)")
     args = ap.parse_args()
 
     bb = shlex.split(args.buildbot)
@@ -125,16 +130,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         basedir = Path(tmp) / "master"
         run(bb + ["create-master", "-q", "--db", args.db_url, str(basedir)])
-        www = free_port()
+        www, pb = free_port(), free_port()
+        make_worker = ("(lambda name: worker.Worker(name, 'pass'))" if args.worker_processes
+                       else "worker.LocalWorker")
+        result["worker_processes"] = bool(args.worker_processes)
         (basedir / "master.cfg").write_text(textwrap.dedent(CFG.format(
-            workers=args.workers, builders=args.builders, steps=args.steps, pb=free_port(),
-            www=www, db_url=args.db_url,
+            workers=args.workers, builders=args.builders, steps=args.steps, pb=pb,
+            www=www, db_url=args.db_url, make_worker=make_worker,
             extra="c['www']['metrics'] = True" if args.metrics else "")))
         t0 = time.monotonic()
         run(bb + ["start", str(basedir)])
         result["start_s"] = round(time.monotonic() - t0, 2)
         api = f"http://127.0.0.1:{www}/api/v2"
+        worker_dirs: list[Path] = []
         try:
+            if args.worker_processes:
+                wbin = shlex.split(args.worker_processes)
+                for i in range(args.workers):
+                    wdir = Path(tmp) / f"w{i}"
+                    run(wbin + ["create-worker", "-q", str(wdir), f"127.0.0.1:{pb}", f"w{i}",
+                                "pass"])
+                    run(wbin + ["start", str(wdir)])
+                    worker_dirs.append(wdir)
             wait_until("workers", lambda: len([
                 w for w in http(f"{api}/workers")["workers"]  # type: ignore[index]
                 if w["connected_to"]]) == args.workers, 60)
@@ -206,6 +223,8 @@ def main() -> None:
             result["ms_get_steps_of_build"] = timed("builds/1/steps")
             result["ms_get_log_contents"] = timed("logs/1/contents")
         finally:
+            for wdir in worker_dirs:
+                run(shlex.split(args.worker_processes) + ["stop", str(wdir)])
             run(bb + ["stop", str(basedir)])
     print(json.dumps(result))
 

@@ -13,6 +13,11 @@ from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 pytest_plugins = ["tests.fixtures.plugin"]
 
+# Tests run git in their own temporary repositories; a GIT_DIR inherited from a caller (a git
+# hook, `git bisect run`) would point those commands at this project's repository instead.
+for _var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX"):
+    os.environ.pop(_var, None)
+
 # A database server reached through a pure-Python driver (pymysql, psycopg) spends client CPU
 # that the SQLite default does not, so the same unit test gets three times the budget there.
 _SERVER_DB = not os.environ.get("BUILDBOT_TEST_DB_URL", "sqlite").startswith("sqlite")

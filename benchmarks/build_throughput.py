@@ -184,7 +184,9 @@ def main() -> None:
                     with urllib.request.urlopen(f"http://127.0.0.1:{www}/metrics") as resp:
                         resp.read()
                     scrapes[0] += 1
-                data = http(f"{api}/buildsets?complete=false&field=bsid&field=complete")
+                # limit=1 (applied in SQL): only "is any left?" matters; reading every pending buildset
+                # 20 times a second would charge the master for the benchmark's polling
+                data = http(f"{api}/buildsets?complete=false&field=bsid&field=complete&limit=1")
                 return not data["buildsets"]  # type: ignore[index]
 
             wait_until("builds", all_complete, 1800)

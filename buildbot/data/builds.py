@@ -225,6 +225,19 @@ class Build(ResourceType):
                                 lambda r: dataclasses.replace(r, state_string=state_string))
 
     @update_method
+    async def set_build_properties_and_state(self, buildid: int, properties: Any,
+                                             state_string: str) -> None:
+        """`setBuildProperties` then `setBuildStateString` stored in one transaction and
+        announced as both are (the changed properties, then the build's `update`)."""
+        props = self.connector.rtypes.property
+        with self.writing() as seq:
+            stored, changed = await props.changed_properties(buildid, properties)
+            await self.db.builds.set_properties_and_state(buildid, changed, state_string)
+            props.stored(buildid, stored, changed, seq)
+            await self._updated(buildid, "update", seq,
+                                lambda r: dataclasses.replace(r, state_string=state_string))
+
+    @update_method
     async def add_build_locks_duration(self, buildid: int, duration_s: int) -> None:
         """Add `duration_s` seconds to the time the build waited for locks."""
         with self.writing() as seq:

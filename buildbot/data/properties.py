@@ -116,25 +116,36 @@ class Properties(ResourceType):
         """Store the rendered properties of `properties` (an IProperties) that differ from
         the stored ones; announce the changed ones in one `properties/update` message."""
         with self.writing() as seq:
-            stored = self._stored.get(buildid)
-            if stored is None:
-                stored = dict(await self.db.builds.getBuildProperties(buildid))
-            else:
-                self._stored.move_to_end(buildid)
-            real = properties.getProperties()
-            rendered = await maybe_await(real.render(real.asDict()))
-            changed: dict[str, Any] = {}
-            for name, value_source in rendered.items():
-                old = stored.get(name)
-                if old is not None and tuple(old) == tuple(value_source):
-                    continue
-                changed[name] = value_source
-            if not changed:
-                self._remember(buildid, stored)
-                return
-            await self.db.builds.set_build_properties(buildid, changed)
-            stored.update(changed)
-            self._remember(buildid, stored)
+            stored, changed = await self.changed_properties(buildid, properties)
+            if changed:
+                await self.db.builds.set_build_properties(buildid, changed)
+            self.stored(buildid, stored, changed, seq)
+
+    async def changed_properties(self, buildid: int, properties: Any
+                                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(what is stored, what of `properties` differs from it) for a build; the stored
+        ones are read only for a build this master has not written yet."""
+        stored = self._stored.get(buildid)
+        if stored is None:
+            stored = dict(await self.db.builds.getBuildProperties(buildid))
+        else:
+            self._stored.move_to_end(buildid)
+        real = properties.getProperties()
+        rendered = await maybe_await(real.render(real.asDict()))
+        changed: dict[str, Any] = {}
+        for name, value_source in rendered.items():
+            old = stored.get(name)
+            if old is not None and tuple(old) == tuple(value_source):
+                continue
+            changed[name] = value_source
+        return stored, changed
+
+    def stored(self, buildid: int, stored: dict[str, Any], changed: dict[str, Any],
+               seq: int) -> None:
+        """`changed` (from `changed_properties`) is written: remember it, announce it."""
+        stored.update(changed)
+        self._remember(buildid, stored)
+        if changed:
             self._announce(buildid, changed, seq)
 
     def build_created(self, buildid: int) -> None:

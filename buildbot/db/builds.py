@@ -298,14 +298,32 @@ class BuildsDb(DbComponent):
                                    properties: Mapping[str, tuple[Any, str]]) -> None:
         """Set many properties of a build in one round trip: inserts the new ones, updates
         those whose JSON value or source changed."""
+        if properties:
+            await self._pool.run(self._thd_set_properties(bid, properties))
+
+    async def set_properties_and_state(self, bid: int,
+                                       properties: Mapping[str, tuple[Any, str]],
+                                       state_string: str) -> None:
+        """`set_build_properties` and `setBuildStateString` in one transaction."""
+        set_props = self._thd_set_properties(bid, properties)
+        stmt, params = self._update_by_id(self._tables.builds, bid,
+                                          {"state_string": state_string})
+
+        def thd_set_and_state(conn: sa.Connection) -> None:
+            if properties:
+                set_props(conn)
+            conn.execute(stmt, params)
+
+        await self._pool.run(thd_set_and_state)
+
+    def _thd_set_properties(self, bid: int, properties: Mapping[str, tuple[Any, str]]
+                            ) -> Callable[[sa.Connection], None]:
         p = self._tables.build_properties
         wanted = {}
         for name, (value, source) in properties.items():
             self.check_length(p.c.name, name)
             self.check_length(p.c.source, source)
             wanted[name] = (json.dumps(value), source)
-        if not wanted:
-            return
 
         def thd_set(conn: sa.Connection) -> None:
             have = {r.name: (r.value, r.source) for r in conn.execute(
@@ -319,4 +337,4 @@ class BuildsDb(DbComponent):
             if changed:
                 conn.execute(self._prop_update, changed)
 
-        await self._pool.run(thd_set)
+        return thd_set

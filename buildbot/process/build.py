@@ -397,10 +397,15 @@ class Build(PropertiesMixin):
                 self._stop_consumer.stopConsuming()
                 self._stop_consumer = None
 
-    async def _store_properties(self) -> None:
-        """Write the build's properties (secrets hidden, see `properties_to_store`)."""
-        await self.master.data.updates.setBuildProperties(
-            self.buildid, await properties_to_store(self.properties))
+    async def _store_properties(self, state_string: str | None = None) -> None:
+        """Write the build's properties (secrets hidden, see `properties_to_store`), with
+        the build's new `state_string` in the same transaction when given."""
+        updates = self.master.data.updates
+        props = await properties_to_store(self.properties)
+        if state_string is None:
+            await updates.setBuildProperties(self.buildid, props)
+        else:
+            await updates.set_build_properties_and_state(self.buildid, props, state_string)
 
     def _control_stop(self, key: Any, body: Any) -> None:
         reason = (body or {}).get("reason", "no reason")
@@ -424,8 +429,7 @@ class Build(PropertiesMixin):
         if self._lock_accesses:
             locks_step, _, _ = await updates.addStep(self.buildid, "locks_acquire")
             self._open_steps.add(locks_step)
-        await self._store_properties()
-        await updates.setBuildStateString(self.buildid, "starting")
+        await self._store_properties(state_string="starting")
         await updates.generateNewBuildEvent(self.buildid)
         try:
             self.setupBuild()
@@ -435,8 +439,8 @@ class Build(PropertiesMixin):
                                       state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
-        await self._store_properties()  # `owners`, announced before the worker is prepared
-        await updates.setBuildStateString(self.buildid, "preparing worker")
+        # `owners`, announced before the worker is prepared
+        await self._store_properties(state_string="preparing worker")
         cannot_substantiate = False
         try:
             ready = await workerforbuilder.prepare(self)

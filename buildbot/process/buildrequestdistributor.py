@@ -57,6 +57,9 @@ class PendingRequests:
         self._during_load: list[tuple[str, dict[str, Any]]] | None = None
         # builderid -> (highest priority, oldest submission), dropped when the entry changes
         self._keys: dict[int, tuple[int, int]] = {}
+        # builderid -> how many request events touched it: a distribution round that read
+        # the builder's requests may replace the entry only if none arrived meanwhile
+        self._events: dict[int, int] = {}
 
     async def load(self, data: Any) -> None:
         """Read every unclaimed request (one query)."""
@@ -86,6 +89,9 @@ class PendingRequests:
             self._apply(event, body)
 
     def _apply(self, event: str, body: dict[str, Any]) -> None:
+        bid = body.get("builderid")
+        if bid is not None:
+            self._events[bid] = self._events.get(bid, 0) + 1
         if event in ("new", "unclaimed") and not body.get("complete") \
                 and not body.get("claimed"):
             self._add(body)
@@ -110,10 +116,18 @@ class PendingRequests:
             del self.by_builder[builderid]  # type: ignore[arg-type]  # checked above
         self._keys.pop(builderid, None)  # type: ignore[arg-type]  # checked above
 
-    def replace(self, builderid: int, rows: Sequence[dict[str, Any]]) -> None:
-        """The builder's unclaimed requests as just read from the database."""
-        self.by_builder.pop(builderid, None)
-        self._keys.pop(builderid, None)
+    def events_seen(self, builderid: int) -> int:
+        """A counter of the request events about the builder (see `replace`)."""
+        return self._events.get(builderid, 0)
+
+    def replace(self, builderid: int, rows: Sequence[dict[str, Any]],
+                events_seen: int | None = None) -> None:
+        """The builder's unclaimed requests as read from the database when the builder's
+        event counter was `events_seen`. If events arrived since, the read is older than
+        the entry (a request created after it would be lost), so the rows are only added."""
+        if events_seen is None or events_seen == self.events_seen(builderid):
+            self.by_builder.pop(builderid, None)
+            self._keys.pop(builderid, None)
         for row in rows:
             self._add(row)
 
@@ -437,6 +451,7 @@ class BuildRequestDistributor(AsyncService):
         chooser = self.createBuildChooser(bldr, self.master)
         if self.only_waited_for:
             chooser.claim_first = False  # the request must be seen before it is claimed
+        events_seen = index.events_seen(bldr.builderid)
         try:
             while True:
                 wfb, breqs = await chooser.chooseNextBuild()
@@ -447,12 +462,15 @@ class BuildRequestDistributor(AsyncService):
                 if not ours:
                     if self.only_waited_for and not all(
                             r.waitedFor and self._has_parent(r) for r in breqs):
+                        # passed over, not gone: the chooser's list no longer shows all
+                        chooser.complete = False
                         continue
                     if not await updates.claimBuildRequests(
                             brids, claimed_at=int(self.master.reactor.seconds())):
                         # Another master took one: start over with fresh data.
                         index.discard(bldr.builderid, brids)
                         chooser = self.createBuildChooser(bldr, self.master)
+                        events_seen = index.events_seen(bldr.builderid)
                         continue
                 chooser.claimed.difference_update(brids)
                 index.discard(bldr.builderid, brids)
@@ -470,7 +488,7 @@ class BuildRequestDistributor(AsyncService):
                     self.maybeStartBuildsOn([bldr.name])
         finally:
             if chooser.brdicts is not None and chooser.complete:
-                index.replace(bldr.builderid, chooser.brdicts)
+                index.replace(bldr.builderid, chooser.brdicts, events_seen)
 
     @staticmethod
     def _has_parent(breq: BuildRequest) -> bool:

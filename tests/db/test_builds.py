@@ -73,6 +73,16 @@ async def test_properties_are_written_only_when_changed(db: DBConnector) -> None
 
 
 @pytest_twisted.ensureDeferred
+async def test_properties_and_state_string_are_stored_together(db: DBConnector) -> None:
+    _, _, bid = await rows.build(db)
+    await db.builds.setBuildProperty(bid, "a", 1, "src")
+    await db.builds.set_properties_and_state(bid, {"a": (2, "src"), "b": (3, "s")}, "starting")
+    await db.builds.set_properties_and_state(bid, {}, "preparing worker")
+    assert await db.builds.getBuildProperties(bid) == {"a": (2, "src"), "b": (3, "s")}
+    assert (await db.builds.getBuild(bid)).state_string == "preparing worker"  # type: ignore[union-attr]
+
+
+@pytest_twisted.ensureDeferred
 async def test_previous_successful_build_with_same_stamps(db: DBConnector) -> None:
     stamp = [{"branch": "main", "repository": "r", "project": "", "codebase": ""}]
     other = [{"branch": "dev", "repository": "r", "project": "", "codebase": ""}]

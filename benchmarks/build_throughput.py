@@ -139,11 +139,13 @@ def main() -> None:
             www=www, db_url=args.db_url, make_worker=make_worker,
             extra="c['www']['metrics'] = True" if args.metrics else "")))
         t0 = time.monotonic()
-        run(bb + ["start", str(basedir)])
-        result["start_s"] = round(time.monotonic() - t0, 2)
-        api = f"http://127.0.0.1:{www}/api/v2"
         worker_dirs: list[Path] = []
         try:
+            # inside the try: a start that `buildbot start` gives up waiting for (a busy
+            # machine) may still have left a running master behind, which `stop` ends
+            run(bb + ["start", str(basedir)])
+            result["start_s"] = round(time.monotonic() - t0, 2)
+            api = f"http://127.0.0.1:{www}/api/v2"
             if args.worker_processes:
                 wbin = shlex.split(args.worker_processes)
                 for i in range(args.workers):

@@ -86,17 +86,19 @@ def main() -> None:
         db_url = args.db_url or f"sqlite:///{tmp}/shared.sqlite"
         apis: dict[str, str] = {}
         basedirs: dict[str, Path] = {}
-        for name in ("a", "b"):
-            basedir = basedirs[name] = Path(tmp) / name
-            cli("create-master", "-q", "--db", db_url, str(basedir))
-            www = free_port()
-            (basedir / "master.cfg").write_text(textwrap.dedent(CFG.format(
-                name=name, pb=free_port(), www=www, db_url=db_url)))
-            cli("start", str(basedir))
-            apis[name] = f"http://127.0.0.1:{www}/api/v2"
         forced = 0
         started = time.monotonic()
         try:
+            for name in ("a", "b"):
+                basedir = Path(tmp) / name
+                cli("create-master", "-q", "--db", db_url, str(basedir))
+                www = free_port()
+                (basedir / "master.cfg").write_text(textwrap.dedent(CFG.format(
+                    name=name, pb=free_port(), www=www, db_url=db_url)))
+                basedirs[name] = basedir  # from here on, stopped in the end
+                cli("start", str(basedir))
+                apis[name] = f"http://127.0.0.1:{www}/api/v2"
+            started = time.monotonic()
             while time.monotonic() - started < args.minutes * 60:
                 for name, api in apis.items():
                     http(f"{api}/forceschedulers/force-{name}", {

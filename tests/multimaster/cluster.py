@@ -207,6 +207,48 @@ class Cluster:
         await w.wait_for_log("Connected to buildmaster; worker is ready")
         return w
 
+    async def pause_outside_transactions(self, m: MasterProcess) -> None:
+        """SIGSTOP `m` at a moment it holds no open write transaction.
+
+        A master frozen inside a transaction keeps its locks (SQLite's single writer lock,
+        row locks on a server) and blocks every other master's writes until it is resumed:
+        that is the database's behaviour, not the fencing under test. So pause, look for a
+        transaction left open, and if there is one resume and pause again. A transaction of
+        a running master seen by the probe costs only another try."""
+        for _ in range(50):
+            m.signal(signal.SIGSTOP)
+            if not await threads.deferToThread(self._stalled_transaction):
+                return
+            m.signal(signal.SIGCONT)
+            await sleep(POLL)
+        raise AssertionError(f"master {m.name} always held a transaction when paused")
+
+    def _stalled_transaction(self) -> bool:
+        """Is a transaction open on the database that does not end within about a second?"""
+        backend = self.engine.dialect.name
+        if backend == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.engine.url.database or "", timeout=1.0,
+                                  isolation_level=None)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:  # "database is locked"
+                return True
+            finally:
+                con.close()
+        import time
+        time.sleep(1.1)  # on this DB thread: lets a live transaction end
+        if backend == "postgresql":
+            sql = ("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                   "AND datname = current_database() AND state LIKE 'idle in transaction%' "
+                   "AND state_change < now() - interval '1 second'")
+        else:  # MySQL / MariaDB: InnoDB's open transactions (second resolution)
+            sql = ("SELECT count(*) FROM information_schema.innodb_trx "
+                   "WHERE trx_started <= NOW() - INTERVAL 1 SECOND")
+        return bool(self.query(sql)[0][0])
+
     def masterid(self, m: MasterProcess) -> int:
         rows = self.query("SELECT id, name FROM masters")
         return next(r.id for r in rows if r.name.endswith(str(m.basedir)))

@@ -270,6 +270,10 @@ class BuildMaster(AsyncService):
         set_horizon = getattr(self.db, "set_change_horizon", None)
         if set_horizon is not None:
             set_horizon(new_config.changeHorizon)
+        set_stall_limit = getattr(self.db, "set_stall_limit", None)
+        if set_stall_limit is not None:
+            expiry = (getattr(new_config, "masterHeartbeat", None) or {}).get("expiry")
+            set_stall_limit(float(expiry) if new_config.multiMaster and expiry else None)
 
     # -- reconfiguration ----------------------------------------------------------------
     def reconfig(self) -> defer.Deferred[None]:

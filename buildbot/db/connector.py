@@ -43,6 +43,7 @@ from buildbot.db.pool import DbPool
 from buildbot.db.projects import ProjectsDb
 from buildbot.db.schedulers import SchedulersDb
 from buildbot.db.sourcestamps import SourceStampsDb
+from buildbot.db.stall_limit import StallLimit
 from buildbot.db.state import StateDb
 from buildbot.db.steps import StepsDb
 from buildbot.db.tags import TagsDb
@@ -96,6 +97,7 @@ class DBConnector(AsyncService):
         self._started = False
         self._change_horizon: int | None = None
         self._prune_loop: LoopingCall | None = None
+        self._stall_limit: StallLimit | None = None
         #: The latest change pruning run (tests wait for it).
         self.last_prune: defer.Deferred[None] | None = None
 
@@ -134,6 +136,7 @@ class DBConnector(AsyncService):
         message tells the operator what to do (usually `buildbot upgrade-master`).
         """
         info = make_engine(db_url, self.basedir, engine_kwargs)
+        self._stall_limit = StallLimit(info.engine)
         self.db_url = db_url
         self.pool.configure(info.engine, info.threads)
         self._set_up = True
@@ -162,6 +165,13 @@ class DBConnector(AsyncService):
         """
         tables = self.tables
         return await self.pool.run(lambda conn: thd_upgrade(conn, tables))
+
+    def set_stall_limit(self, seconds: float | None) -> None:
+        """With several masters: abort, on the server, a transaction left idle for longer
+        than `seconds` (the heartbeat expiry), so that a master frozen inside one cannot
+        block the takeover of its work (see `buildbot.db.stall_limit`). None: no limit."""
+        if self._stall_limit is not None:
+            self._stall_limit.set(seconds)
 
     # -- housekeeping ------------------------------------------------------------------------
     def set_change_horizon(self, change_horizon: int | None) -> None:

@@ -275,7 +275,7 @@ class WsResource(WebSocketResource):
         factory.protocol = WsProtocol
         factory.www = www  # type: ignore[attr-defined]  # read by WsProtocol.www
         # one frame per event for all connections
-        factory.encoder = SharedEncoding(  # type: ignore[attr-defined]
+        factory.encoder = SharedEncoding(  # type: ignore[attr-defined]  # our own attribute
             lambda key, body: factory.prepareMessage(_dumps({"k": "/".join(key), "m": body})))
         factory.setProtocolOptions(maxMessagePayloadSize=1 << 20, maxFramePayloadSize=1 << 20)
         super().__init__(factory)

@@ -92,7 +92,7 @@ def test_set_property_accepts_renderables_without_json_check() -> None:
 
 def test_set_property_refuses_non_string_names() -> None:
     with pytest.raises(TypeError, match="property name must be a string"):
-        Properties().setProperty(5, 1, "S")  # type: ignore[arg-type]
+        Properties().setProperty(5, 1, "S")  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 def test_update_checks_every_value() -> None:

@@ -56,7 +56,7 @@ async def test_counts_follow_the_category(stack: Stack, category: str, unit: str
 async def test_values_of_the_wrong_type_are_refused(stack: Stack) -> None:
     sub, _ = await submitter_for(stack, "code_issue", "message")
     with pytest.raises(TypeError, match="value must be a string"):
-        sub.add_test_result(1)  # type: ignore[arg-type]
+        sub.add_test_result(1)  # type: ignore[arg-type]  # the wrong type on purpose
     with pytest.raises(TypeError, match="line must be an integer"):
-        sub.add_test_result("x", test_name="t", line="3")  # type: ignore[arg-type]
+        sub.add_test_result("x", test_name="t", line="3")  # type: ignore[arg-type]  # on purpose
     await sub.finish()

@@ -170,7 +170,7 @@ async def chromium() -> AsyncIterator[Browser]:
         raise RuntimeError("chromium is not installed (Debian package `chromium`)")
     profile = tempfile.mkdtemp(prefix="bb-chromium-")
     proc = _Process()
-    transport = reactor.spawnProcess(  # type: ignore[attr-defined]
+    transport = reactor.spawnProcess(  # type: ignore[attr-defined]  # the global reactor is untyped
         proc, exe, [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"], env=None)
     try:
         url = await with_timeout(proc.listening, "chromium to start", 120)

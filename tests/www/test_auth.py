@@ -26,7 +26,7 @@ def _basic(user: str, password: str) -> dict[str, str]:
 async def _user(master: WebMaster, cookie: str | None) -> dict[str, object]:
     headers = {"Cookie": f"TWISTED_SESSION={cookie}"} if cookie else {}
     config = await (await http.get(master.url("config"), headers=headers)).json()
-    return config["user"]  # type: ignore[no-any-return]
+    return config["user"]  # type: ignore[no-any-return]  # JSON
 
 
 @pytest_twisted.ensureDeferred
@@ -161,4 +161,4 @@ def test_anonymous_visitors_share_a_session_until_a_login() -> None:
     first.user_info.update({"username": "v"})
     del first.user_info["anonymous"]  # changed in place (an auth plugin): still its own
     token = first.uid
-    assert first.sid != second.sid and manager.claims(token)[1] == first.sid  # type: ignore[index]
+    assert first.sid != second.sid and manager.claims(token)[1] == first.sid  # type: ignore[index]  # not None here

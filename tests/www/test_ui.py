@@ -19,7 +19,7 @@ SCRIPT_RE = re.compile(
 def _injected(page: str) -> dict[str, object]:
     m = SCRIPT_RE.search(page)
     assert m is not None, "no injected config in the page"
-    return json.loads(m.group(1))  # type: ignore[no-any-return]
+    return json.loads(m.group(1))  # type: ignore[no-any-return]  # JSON
 
 
 @pytest_twisted.ensureDeferred
@@ -71,7 +71,7 @@ async def test_static_files_of_the_base_ui(master: WebMaster) -> None:
     assert (await http.get(master.url("icon.svg"))).code == 200
     assert (await http.get(master.url("robots.txt"))).code == 200
     page = (await http.get(master.url("/"))).body.decode()
-    asset = re.search(r'src="\./(assets/[^"]+\.js)"', page).group(1)  # type: ignore[union-attr]
+    asset = re.search(r'src="\./(assets/[^"]+\.js)"', page).group(1)  # type: ignore[union-attr]  # a miss fails the test
     res = await http.get(master.url(asset))
     assert res.code == 200 and len(res.body) > 1000
     assert (await http.get(master.url("nothing-here.txt"))).code == 404

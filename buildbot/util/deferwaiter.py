@@ -152,7 +152,8 @@ class NonRepeatedActionHandler(_ActionRunner):
         self._timer = self._reactor.callLater(seconds_from_now, self._handle_timeout)
 
     # 4.3's signature: takes the flag and returns nothing (the base returns the Deferred).
-    def force(self, invoke_again_if_running: bool = False) -> None:  # type: ignore[override]  # see above
+    def force(self, invoke_again_if_running: bool = False  # type: ignore[override]  # see above
+              ) -> None:
         """Run the action now; while it runs, only remember one more run if asked to."""
         if self._running:
             self._run_again = self._run_again or invoke_again_if_running

@@ -161,4 +161,6 @@ def test_anonymous_visitors_share_a_session_until_a_login() -> None:
     first.user_info.update({"username": "v"})
     del first.user_info["anonymous"]  # changed in place (an auth plugin): still its own
     token = first.uid
-    assert first.sid != second.sid and manager.claims(token)[1] == first.sid  # type: ignore[index]  # not None here
+    claims = manager.claims(token)
+    assert claims is not None
+    assert first.sid != second.sid and claims[1] == first.sid

@@ -71,7 +71,9 @@ async def test_static_files_of_the_base_ui(master: WebMaster) -> None:
     assert (await http.get(master.url("icon.svg"))).code == 200
     assert (await http.get(master.url("robots.txt"))).code == 200
     page = (await http.get(master.url("/"))).body.decode()
-    asset = re.search(r'src="\./(assets/[^"]+\.js)"', page).group(1)  # type: ignore[union-attr]  # a miss fails the test
+    found = re.search(r'src="\./(assets/[^"]+\.js)"', page)
+    assert found is not None, "no script asset in the page"
+    asset = found.group(1)
     res = await http.get(master.url(asset))
     assert res.code == 200 and len(res.body) > 1000
     assert (await http.get(master.url("nothing-here.txt"))).code == 404

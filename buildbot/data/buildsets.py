@@ -131,6 +131,23 @@ class Buildset(ResourceType):
             found[bsid] = self.properties_cache.put(bsid, props)
         return found
 
+    async def for_build(self, bsid: int) -> tuple[dict[str, Any] | None, dict[str, Any],
+                                                   dict[int, list[dict[str, Any]]]]:
+        """What a build of one of the buildset's requests reads, in one transaction: the
+        buildset's body (None if unknown), its properties `{name: (value, source)}` and the
+        changes of each source stamp (`{ssid: [change body]}`, as
+        `/sourcestamps/n:ssid/changes` gives them)."""
+        row, props, changes = await self.db.buildsets.buildset_for_build(bsid)
+        if row is None:
+            return None, {}, {}
+        props = self.properties_cache.put(bsid, props)
+        body = (await self.bodies([row]))[0]
+        ssids = list(changes)
+        change_bodies = await self.connector.rtypes.change.bodies([changes[s] for s in ssids])
+        by_ssid = dict(zip(ssids, change_bodies))
+        return body, props, {ssid: [by_ssid[ssid]] if ssid in by_ssid else []
+                             for ssid in row.sourcestamps}
+
     async def bodies(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
         """Bodies of many buildsets; their source stamps are read once each."""
         stamps = await self.connector.rtypes.sourcestamp.bodies(

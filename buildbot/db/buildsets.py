@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked, inserted_id
+from buildbot.db.changes import ChangeModel, thd_change_models
 from buildbot.db.errors import AlreadyCompleteError, InvalidValueError
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
@@ -208,6 +209,14 @@ class BuildsetsDb(DbComponent):
 
     async def getBuildsetProperties(self, bsid: int) -> BuildsetProperties:
         """{name: (value, source)} of the buildset ({} if unknown)."""
+        thd_props = self._thd_properties(bsid)
+
+        def thd_props_only(conn: sa.Connection) -> BuildsetProperties:
+            return thd_props(conn)
+
+        return await self._pool.run(thd_props_only)
+
+    def _thd_properties(self, bsid: int) -> Callable[[sa.Connection], BuildsetProperties]:
         p = self._tables.buildset_properties
 
         def thd_props(conn: sa.Connection) -> BuildsetProperties:
@@ -221,4 +230,32 @@ class BuildsetsDb(DbComponent):
                 out[r.property_name] = (value, source)
             return out
 
-        return await self._pool.run(thd_props)
+        return thd_props
+
+    async def buildset_for_build(self, bsid: int
+                                 ) -> tuple[BuildSetModel | None, BuildsetProperties,
+                                            dict[int, ChangeModel]]:
+        """What a build of one of the buildset's requests needs, in one transaction: the
+        buildset (None if unknown), its properties and, per source stamp id, the newest
+        change made from that stamp (stamps without a change are absent)."""
+        t = self._tables
+        bs, c = t.buildsets, t.changes
+        thd_props = self._thd_properties(bsid)
+
+        def thd_read(conn: sa.Connection
+                     ) -> tuple[BuildSetModel | None, BuildsetProperties, dict[int, ChangeModel]]:
+            rows = conn.execute(sa.select(bs).where(bs.c.id == bsid)).all()
+            if not rows:
+                return None, {}, {}
+            bset = thd_buildset_models(conn, t, rows)[0]
+            props = thd_props(conn)
+            newest: list[Any] = []
+            if bset.sourcestamps:
+                ids = (sa.select(sa.func.max(c.c.changeid))
+                       .where(c.c.sourcestampid.in_(bset.sourcestamps))
+                       .group_by(c.c.sourcestampid))
+                newest = list(conn.execute(sa.select(c).where(c.c.changeid.in_(ids))))
+            models = thd_change_models(conn, t, newest)
+            return bset, props, {m.sourcestampid: m for m in models}
+
+        return await self._pool.run(thd_read)

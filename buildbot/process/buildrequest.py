@@ -8,7 +8,7 @@ from typing import Any
 from twisted.internet import defer
 
 from buildbot.process.properties import Properties
-from buildbot.util.deferred import ensure_deferred, gather
+from buildbot.util.deferred import ensure_deferred
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.util.timestamps import to_epoch
 
@@ -186,17 +186,13 @@ class BuildRequest:
 
 async def _buildset_info(master: Any, bsid: int) -> tuple[Any, dict[str, Any],
                                                           dict[str, TempSourceStamp]]:
-    data = master.data
-    bset, props = await gather([data.get(("buildsets", bsid)),
-                                data.get(("buildsets", bsid, "properties"))])
-    if isinstance(props, list):
-        props = props[0] if props else {}
-    stamps = (bset or {}).get("sourcestamps") or []
-    changes = await gather([data.get(("sourcestamps", ss["ssid"], "changes")) for ss in stamps])
+    # The buildset, its properties and its stamps' changes: one read (one transaction).
+    bset, props, changes = await master.data.rtypes.buildset.for_build(bsid)
     sources = {}
-    for ss, chs in zip(stamps, changes):
-        sources[ss.get("codebase") or ""] = TempSourceStamp(ss, [TempChange(c) for c in chs or []])
-    return bset, props or {}, sources
+    for ss in (bset or {}).get("sourcestamps") or []:
+        chs = changes.get(ss["ssid"]) or []
+        sources[ss.get("codebase") or ""] = TempSourceStamp(ss, [TempChange(c) for c in chs])
+    return bset, props, sources
 
 
 _BR_WHY = "requests are collapsed by the build request distributor"

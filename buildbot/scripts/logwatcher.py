@@ -67,7 +67,7 @@ class LogWatcher:
     asked after each read and ends the watch with ProcessDiedError once it returns False.
     """
 
-    POLL_INTERVAL = 0.1
+    POLL_INTERVAL = 0.05
     TIMEOUT_DELAY = 10.0
     MAX_LINE_LENGTH = 16384
 

@@ -2,7 +2,8 @@
 
 The top level parses `buildbot [--verbose] [--version] [--help] <command> [options]`, then
 calls the command's function with the parsed options; its return value is the exit status.
-Command modules are imported lazily, so parsing never loads the reactor or the master.
+Command modules are imported lazily: parsing imports the named command's module only (its
+options class), so it never loads the reactor or the master, nor other commands' needs.
 """
 
 from __future__ import annotations
@@ -16,49 +17,58 @@ from twisted.python import usage
 
 import buildbot
 from buildbot.scripts import base
-from buildbot.scripts.checkconfig import CheckConfigOptions
-from buildbot.scripts.cleanupdb import CleanupDBOptions
-from buildbot.scripts.copydb import CopyDBOptions
-from buildbot.scripts.create_master import CreateMasterOptions
-from buildbot.scripts.dataspec import DataSpecOptions
-from buildbot.scripts.devproxy import DevProxyOptions
-from buildbot.scripts.reconfig import ReconfigOptions
-from buildbot.scripts.restart import RestartOptions
-from buildbot.scripts.sendchange import SendChangeOptions
-from buildbot.scripts.start import StartOptions
-from buildbot.scripts.stop import StopOptions
-from buildbot.scripts.trycmd import TryOptions
-from buildbot.scripts.tryserver import TryServerOptions
-from buildbot.scripts.upgrade_master import UpgradeMasterOptions
-from buildbot.scripts.user import UserOptions
 
-#: command name -> (options class, "module:function" it runs, one-line description)
-COMMANDS: dict[str, tuple[type[base.SubcommandOptions], str, str]] = {
-    "create-master": (CreateMasterOptions, "create_master:createMaster",
+#: command name -> ("module:OptionsClass" parsing its options, "module:function" it runs,
+#: one-line description). Modules are named, not imported: a command loads only its own
+#: (`buildbot reconfig` never imports what `cleanupdb` or `start` need).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "create-master": ("create_master:CreateMasterOptions", "create_master:createMaster",
                       "Create a new buildmaster directory, or update an existing one"),
-    "upgrade-master": (UpgradeMasterOptions, "upgrade_master:upgradeMaster",
+    "upgrade-master": ("upgrade_master:UpgradeMasterOptions", "upgrade_master:upgradeMaster",
                        "Upgrade a buildmaster directory and its database to this version"),
-    "start": (StartOptions, "start:start", "Start a buildmaster"),
-    "stop": (StopOptions, "stop:stop", "Stop a buildmaster"),
-    "restart": (RestartOptions, "restart:restart", "Restart a buildmaster"),
-    "reconfig": (ReconfigOptions, "reconfig:reconfig",
+    "start": ("start:StartOptions", "start:start", "Start a buildmaster"),
+    "stop": ("stop:StopOptions", "stop:stop", "Stop a buildmaster"),
+    "restart": ("restart:RestartOptions", "restart:restart", "Restart a buildmaster"),
+    "reconfig": ("reconfig:ReconfigOptions", "reconfig:reconfig",
                  "Make a running buildmaster re-read its configuration (SIGHUP)"),
-    "sighup": (ReconfigOptions, "reconfig:reconfig", "Same as reconfig"),
-    "sendchange": (SendChangeOptions, "sendchange:sendchange",
+    "sighup": ("reconfig:ReconfigOptions", "reconfig:reconfig", "Same as reconfig"),
+    "sendchange": ("sendchange:SendChangeOptions", "sendchange:sendchange",
                    "Send a change to a buildmaster's PBChangeSource"),
-    "try": (TryOptions, "trycmd:trycmd", "Run builds of your uncommitted changes"),
-    "tryserver": (TryServerOptions, "tryserver:tryserver",
+    "try": ("trycmd:TryOptions", "trycmd:trycmd", "Run builds of your uncommitted changes"),
+    "tryserver": ("tryserver:TryServerOptions", "tryserver:tryserver",
                   "Master-side helper of 'buildbot try' over ssh (not run by users)"),
-    "checkconfig": (CheckConfigOptions, "checkconfig:checkconfig",
+    "checkconfig": ("checkconfig:CheckConfigOptions", "checkconfig:checkconfig",
                     "Check a master configuration file for errors"),
-    "user": (UserOptions, "user:user", "Manage users in a buildmaster's database"),
-    "dataspec": (DataSpecOptions, "dataspec:dataspec", "Write the data API specification as JSON"),
-    "dev-proxy": (DevProxyOptions, "devproxy:devproxy",
+    "user": ("user:UserOptions", "user:user", "Manage users in a buildmaster's database"),
+    "dataspec": ("dataspec:DataSpecOptions", "dataspec:dataspec",
+                 "Write the data API specification as JSON"),
+    "dev-proxy": ("devproxy:DevProxyOptions", "devproxy:devproxy",
                   "Serve the local web UI against a remote buildmaster's API (UI development)"),
-    "cleanupdb": (CleanupDBOptions, "cleanupdb:cleanupDatabase",
+    "cleanupdb": ("cleanupdb:CleanupDBOptions", "cleanupdb:cleanupDatabase",
                   "Recompress logs and compact the database"),
-    "copy-db": (CopyDBOptions, "copydb:copy_database", "Copy the database to another database"),
+    "copy-db": ("copydb:CopyDBOptions", "copydb:copy_database",
+                "Copy the database to another database"),
 }
+
+
+def _command_attribute(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(f"buildbot.scripts.{module}"), name)
+
+
+def options_class(name: str) -> type[base.SubcommandOptions]:
+    """The options class of command `name` (its module is imported now)."""
+    cls: type[base.SubcommandOptions] = _command_attribute(COMMANDS[name][0])
+    return cls
+
+
+def _options_factory(name: str) -> Any:
+    # Twisted's usage.Options calls the parser entry of subCommands to build the parser:
+    # a factory importing the command's module then keeps the others unimported.
+    def make() -> base.SubcommandOptions:
+        return options_class(name)()
+
+    return make
 
 
 class Options(usage.Options):
@@ -66,7 +76,8 @@ class Options(usage.Options):
 
     synopsis = "Usage:    buildbot <command> [command options]"
     longdesc = ""
-    subCommands = [[name, None, opts, doc] for name, (opts, _, doc) in COMMANDS.items()]
+    subCommands = [[name, None, _options_factory(name), doc]
+                   for name, (_, _, doc) in COMMANDS.items()]
     optFlags = [["verbose", None, "Log what the command does (Twisted logging) to stderr"]]
 
     def opt_version(self) -> None:
@@ -104,8 +115,7 @@ def check_locale() -> str | None:
 
 def command_function(name: str) -> Any:
     """The function implementing command `name`."""
-    module, _, function = COMMANDS[name][1].partition(":")
-    return getattr(importlib.import_module(f"buildbot.scripts.{module}"), function)
+    return _command_attribute(COMMANDS[name][1])
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -6,14 +6,16 @@ import contextlib
 import os
 import signal
 import site
+import subprocess
 import sys
-from typing import Any
+import tempfile
+from typing import IO, Any
 
-from twisted.internet import defer, protocol
+from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from buildbot.scripts import base
-from buildbot.util.deferred import deferred_sleep
+from buildbot.scripts.polling import PollingClock, run_polling
 from buildbot.scripts.logwatcher import (
     BuildmasterStartupError,
     BuildmasterTimeoutError,
@@ -95,38 +97,43 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-class _TwistdLauncher(protocol.ProcessProtocol):
-    """Collects the output of the twistd launcher; `ended` fires with (exit code, output)."""
+class _TwistdLauncher:
+    """twistd's launcher process, its output going to a temporary file; `ended` fires with
+    (exit code, output) once it has exited (polled on `clock`)."""
 
-    def __init__(self) -> None:
-        self.output: list[bytes] = []
+    POLL_INTERVAL = 0.02
+
+    def __init__(self, clock: Any, argv: list[str], env: dict[str, str], cwd: str) -> None:
+        self._clock = clock
+        self._output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  # closed in _poll
+        self._process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                         stdout=self._output, stderr=subprocess.STDOUT)
         self.ended: defer.Deferred[tuple[int, str]] = defer.Deferred()
+        self._clock.callLater(self.POLL_INTERVAL, self._poll)
 
-    def outReceived(self, data: bytes) -> None:
-        self.output.append(data)
-
-    def errReceived(self, data: bytes) -> None:
-        self.output.append(data)
-
-    def processEnded(self, reason: Failure) -> None:
-        code = getattr(reason.value, "exitCode", None)
+    def _poll(self) -> None:
+        code = self._process.poll()
         if code is None:
+            self._clock.callLater(self.POLL_INTERVAL, self._poll)
+            return
+        if code < 0:
             code = 1  # killed by a signal
-        self.ended.callback((code, b"".join(self.output).decode("utf-8", "replace")))
+        self._output.seek(0)
+        output = self._output.read().decode("utf-8", "replace")
+        self._output.close()
+        self.ended.callback((code, output))
 
 
-def launch_daemon(basedir: str) -> defer.Deferred[tuple[int, str]]:
+def launch_daemon(basedir: str, clock: Any) -> defer.Deferred[tuple[int, str]]:
     """Spawn twistd on buildbot.tac in `basedir`; fires once it has daemonized (or failed).
 
     twistd's launcher process waits until the daemon has started the application, then
-    exits 0, or prints the error and exits 1.
+    exits 0, or prints the error and exits 1. Its output goes to a file, not a pipe: the
+    daemon it forks keeps the launcher's standard streams until it detaches them.
     """
     argv = [sys.executable, "-c", TWISTD_BOOTSTRAP,
             "--no_save", "--logfile=twistd.log", "--python=buildbot.tac"]
-    launcher = _TwistdLauncher()
-    base.get_reactor().spawnProcess(
-        launcher, sys.executable, argv, env=child_environment(), path=basedir)
-    return launcher.ended
+    return _TwistdLauncher(clock, argv, child_environment(), basedir).ended
 
 
 def report_watch_failure(error: Exception, timeout: float) -> None:
@@ -159,30 +166,38 @@ def _ignore_cancellation(failure: Failure) -> None:
     failure.trap(defer.CancelledError)  # unannotated Twisted
 
 
-async def wait_for_exit(pid: int, seconds: float) -> bool:
-    """Poll (without blocking the reactor) until process `pid` is gone; False on timeout."""
-    reactor = base.get_reactor()
+def _sleep(clock: Any, seconds: float) -> defer.Deferred[None]:
+    d: defer.Deferred[None] = defer.Deferred()
+    clock.callLater(seconds, d.callback, None)
+    return d
+
+
+async def wait_for_exit(pid: int, seconds: float, clock: Any = None) -> bool:
+    """Poll (on `clock`, by default the reactor, never blocking it) until process `pid` is
+    gone; False on timeout."""
+    if clock is None:
+        clock = base.get_reactor()
     for _ in range(int(seconds / EXIT_POLL_INTERVAL)):
         if not base.process_exists(pid):
             return True
-        await deferred_sleep(reactor, EXIT_POLL_INTERVAL)
+        await _sleep(clock, EXIT_POLL_INTERVAL)
     return not base.process_exists(pid)
 
 
-async def make_sure_gone(pid: int, pidfile: str) -> None:
+async def make_sure_gone(pid: int, pidfile: str, clock: Any = None) -> None:
     """After a failed start-up, leave no master process behind: a master that logged its
     failure but does not exit (a hang during shutdown) is killed."""
-    if await wait_for_exit(pid, FAILED_EXIT_WAIT):
+    if await wait_for_exit(pid, FAILED_EXIT_WAIT, clock):
         return
     print(f"The buildmaster process {pid} did not exit after its failed start-up; killing it.")
     os.kill(pid, signal.SIGKILL)
-    await wait_for_exit(pid, FAILED_EXIT_WAIT)
+    await wait_for_exit(pid, FAILED_EXIT_WAIT, clock)
     with contextlib.suppress(OSError, ValueError):
         if base.read_pid_file(pidfile) == pid:
             os.unlink(pidfile)
 
 
-async def start_daemon(config: dict[str, Any], timeout: float) -> int:
+async def start_daemon(config: dict[str, Any], timeout: float, clock: PollingClock) -> int:
     """Launch the daemon and, unless quiet, follow twistd.log until start-up ends."""
     basedir = config["basedir"]
     pidfile = os.path.join(basedir, "twistd.pid")
@@ -194,9 +209,9 @@ async def start_daemon(config: dict[str, Any], timeout: float) -> int:
     watcher: LogWatcher | None = None
     if not config.get("quiet"):
         watcher = LogWatcher(os.path.join(basedir, "twistd.log"), timeout=timeout,
-                             still_alive=still_alive)
+                             clock=clock, still_alive=still_alive)
         watcher.open()  # before the spawn, so no line of this start-up is missed
-    launched = launch_daemon(basedir)
+    launched = launch_daemon(basedir, clock)
     watched: defer.Deferred[str] | None = None
     if watcher is not None:
         print("Following twistd.log until startup finished..")
@@ -219,7 +234,7 @@ async def start_daemon(config: dict[str, Any], timeout: float) -> int:
     except Exception as e:
         report_watch_failure(e, timeout)
         if daemon_pid is not None and not isinstance(e, BuildmasterTimeoutError):
-            await make_sure_gone(daemon_pid, pidfile)
+            await make_sure_gone(daemon_pid, pidfile, clock)
         return 1
     print("The buildmaster appears to have (re)started correctly.")
     return 0
@@ -255,4 +270,5 @@ def start(config: dict[str, Any]) -> int:
     timeout = start_timeout(config)
     if timeout is None:
         return 1
-    return base.run_in_reactor(lambda: start_daemon(config, timeout))
+    # No reactor: waiting needs none, and its import (TLS included) would delay the spawn.
+    return run_polling(lambda clock: start_daemon(config, timeout, clock))

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
+from tests.fixtures.reactor import global_reactor
+
 pytest_plugins = ["tests.fixtures.plugin"]
 
 # Tests run git in their own temporary repositories; a GIT_DIR inherited from a caller (a git
@@ -73,11 +75,11 @@ def logged_errors() -> Iterator[LoggedErrors]:
 
 @pytest.fixture(autouse=True)
 def no_leftover_delayed_calls() -> Iterator[None]:
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
-    before = set(reactor.getDelayedCalls())  # type: ignore[attr-defined]
+    before = set(reactor.getDelayedCalls())
     yield
-    left = [c for c in reactor.getDelayedCalls()  # type: ignore[attr-defined]
+    left = [c for c in reactor.getDelayedCalls()
             if c not in before and c.active()]
     if left:
         for c in left:

@@ -16,6 +16,7 @@ import pytest_twisted
 import treq
 from twisted.internet import defer, utils
 
+from tests.fixtures.reactor import global_reactor
 from tests.fixtures.worker_process import CONNECTED, UNAUTHORIZED, running_worker
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,23 +46,23 @@ async def buildbot(*args: str, cwd: Path | None = None) -> tuple[int, str]:
 
 
 def sleep(seconds: float) -> defer.Deferred[None]:
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     d: defer.Deferred[None] = defer.Deferred()
-    reactor.callLater(seconds, d.callback, None)  # type: ignore[attr-defined]
+    reactor.callLater(seconds, d.callback, None)
     return d
 
 
 async def poll(what: str, check: Any, timeout: float = DEADLINE, interval: float = 0.1) -> Any:
     """Call `check()` until it returns a true value; fail naming `what` after `timeout`."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
-    deadline = reactor.seconds() + timeout  # type: ignore[attr-defined]
+    deadline = reactor.seconds() + timeout
     while True:
         result = await check()
         if result:
             return result
-        if reactor.seconds() > deadline:  # type: ignore[attr-defined]
+        if reactor.seconds() > deadline:
             pytest.fail(f"{what} did not happen within {timeout} s")
         await sleep(interval)
 

@@ -27,6 +27,7 @@ from buildbot.machine.latent import States as MachineStates
 from buildbot.process.results import RETRY, SUCCESS
 from buildbot.worker.latent import LocalLatentWorker, States
 from tests.fixtures.master import running_master
+from tests.fixtures.reactor import global_reactor
 from tests.fixtures.worker_process import create_worker, worker_script
 from tests.worker.masterkit import config, force, free_port, listen, wait_until
 
@@ -72,10 +73,8 @@ class _Manager:
     """Enough of a machine for running an action outside a master."""
 
     def __init__(self, http: Any = None) -> None:
-        from twisted.internet import reactor
-
-        self.master = type("M", (), {"reactor": reactor, "httpservice": http,
-                                     "basedir": "."})()
+        self.master: Any = type("M", (), {"reactor": global_reactor(), "httpservice": http,
+                                          "basedir": "."})()
 
     async def renderSecrets(self, value: Any) -> Any:
         return value
@@ -114,7 +113,7 @@ async def test_ssh_actions_run_the_remote_command_through_ssh(tmp_path: Path) ->
                         "{ cat \"$f\"; echo; } >> \"$(dirname \"$0\")/files\"; done\nexit 0\n")
     fake_ssh.chmod(0o755)
     manager = _Manager()
-    manager.master.basedir = str(tmp_path)  # type: ignore[attr-defined]
+    manager.master.basedir = str(tmp_path)
     assert await RemoteSshSuspendAction("host.lan", sshBin=str(fake_ssh)).perform(manager)
     assert (tmp_path / "argv").read_text().split() == [
         "-o", "BatchMode=yes", "host.lan", "systemctl", "suspend"]
@@ -131,7 +130,7 @@ async def test_ssh_actions_run_the_remote_command_through_ssh(tmp_path: Path) ->
 
 @pytest_twisted.ensureDeferred
 async def test_http_action_makes_the_request(tmp_path: Path) -> None:
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     from buildbot.util.httpclientservice import HTTPClientService
 
@@ -146,7 +145,7 @@ async def test_http_action_makes_the_request(tmp_path: Path) -> None:
             return b"ok"
 
     site = server.Site(Hook(), timeout=None)  # no idle timer left behind by the server
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[attr-defined]
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
     http = HTTPClientService("")
     http.startService()
     try:
@@ -162,8 +161,8 @@ def test_config_checks() -> None:
     with pytest.raises(RuntimeError, match="start_action of m does not implement"):
         GenericLatentMachine("m", start_action=object(), stop_action=object())
     with capture_config_errors() as errors:
-        LocalWakeAction("wake")  # type: ignore[arg-type]
-        RemoteSshWakeAction(1, "cmd")  # type: ignore[arg-type]
+        LocalWakeAction("wake")  # type: ignore[arg-type]  # a str, not a list: the check tested
+        RemoteSshWakeAction(1, "cmd")
     assert errors.errors == ["command parameter must be a list",
                              "host parameter must be a string",
                              "remoteCommand parameter must be a list"]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import reactor
 from twisted.web import resource, server
 
 from tests.fixtures.crossbar import crossbar_path, running_router
+from tests.fixtures.reactor import global_reactor
 from tests.multimaster.cluster import cluster, master_cfg, sleep, until
 
 pytestmark = [
@@ -41,7 +41,7 @@ class Counting(resource.Resource):
 async def test_one_post_per_build_event_with_a_reporter_on_every_master(
         tmp_path: Path) -> None:
     counting = Counting()
-    port = reactor.listenTCP(0, server.Site(counting), interface="127.0.0.1")  # type: ignore[attr-defined]
+    port = global_reactor().listenTCP(0, server.Site(counting), interface="127.0.0.1")
     push = f"http://127.0.0.1:{port.getHost().port}/"
     try:
         async with running_router(tmp_path / "router") as router_url, \

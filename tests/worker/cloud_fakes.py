@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from twisted.internet import defer
 from twisted.web import resource, server
 
+from tests.fixtures.reactor import global_reactor
 from tests.fixtures.worker_process import WorkerProcess, create_worker
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -119,10 +120,10 @@ def basic_auth(user: str, password: str) -> str:
 @asynccontextmanager
 async def serving(api: JsonApi) -> AsyncIterator[str]:
     """`api` on 127.0.0.1 (a free port); yields its base URL."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     site = server.Site(api, timeout=None)  # no idle timer outlives the test
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[attr-defined]
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
     try:
         yield f"http://127.0.0.1:{port.getHost().port}"
     finally:

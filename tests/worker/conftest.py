@@ -16,6 +16,7 @@ from buildbot.worker.protocols.base import Connection
 from buildbot.worker.protocols.manager.base import PortManager, Registration
 from buildbot.worker.protocols.manager.msgpack import MsgManager
 from buildbot.worker.protocols.manager.pb import PBManager
+from tests.fixtures.reactor import global_reactor
 from tests.fixtures.worker_process import ATTACHED, CONNECTED, WorkerProcess, running_worker
 from tests.worker.standin import StandInWorker, StandInWorkers
 
@@ -152,12 +153,12 @@ async def run_command(conn: Connection, name: str, args: dict[str, Any], builder
 
 async def wait_for_path(path: Path, timeout: float = 120.0) -> None:
     """Wait until `path` exists (something a worker command creates)."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     from tests.fixtures.worker_process import POLL_INTERVAL, _sleep
 
-    deadline = reactor.seconds() + timeout  # type: ignore[attr-defined]
+    deadline = reactor.seconds() + timeout
     while not path.exists():
-        if reactor.seconds() > deadline:  # type: ignore[attr-defined]
+        if reactor.seconds() > deadline:
             raise AssertionError(f"{path} was never created")
         await _sleep(POLL_INTERVAL)

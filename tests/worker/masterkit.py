@@ -9,6 +9,7 @@ from typing import Any
 from twisted.internet import defer
 
 from buildbot.plugins import schedulers, steps, util
+from tests.fixtures.reactor import global_reactor
 from tests.worker.standin import Events
 
 PB = "pb"
@@ -95,19 +96,19 @@ async def wait_until(what: str, check: Callable[[], Any], timeout: float = WAIT_
     """Poll `check()` (a value or awaitable) until true; fail naming `what` after `timeout`.
 
     For state that announces no event (timers, worker attributes)."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     from buildbot.util.deferred import maybe_await
 
-    deadline = reactor.seconds() + timeout  # type: ignore[attr-defined]
+    deadline = reactor.seconds() + timeout
     while True:
         result = await maybe_await(check())
         if result:
             return result
-        if reactor.seconds() > deadline:  # type: ignore[attr-defined]
+        if reactor.seconds() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout} s")
         d: defer.Deferred[None] = defer.Deferred()
-        reactor.callLater(interval, d.callback, None)  # type: ignore[attr-defined]
+        reactor.callLater(interval, d.callback, None)
         await d
 
 

@@ -33,6 +33,7 @@ from buildbot.worker.docker_api import (
 )
 from buildbot.worker.latent import States
 from tests.fixtures.master import running_master
+from tests.fixtures.reactor import global_reactor
 from tests.worker.fake_docker import FakeDocker
 from tests.worker.masterkit import config, force, free_port, listen, wait_until
 
@@ -42,11 +43,11 @@ IMAGE = "buildbot/buildbot-worker:latest"
 @pytest_twisted.async_yield_fixture
 async def docker(tmp_path: Path) -> AsyncIterator[tuple[FakeDocker, str]]:
     """The fake daemon on a unix socket (short path: sockets are limited to ~100 bytes)."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     sockdir = tempfile.mkdtemp(prefix="dk")
     fake = FakeDocker(tmp_path / "containers")
-    port = reactor.listenUNIX(os.path.join(sockdir, "docker.sock"),  # type: ignore[attr-defined]
+    port = reactor.listenUNIX(os.path.join(sockdir, "docker.sock"),
                               server.Site(fake))
     try:
         yield fake, f"unix://{sockdir}/docker.sock"
@@ -127,7 +128,8 @@ async def test_missing_image_is_pulled_built_or_refused(
         built = next(r for r in fake.requests if r[1] == "/build")
         assert built[2]["t"] == ["local/thing"]
         with tarfile.open(fileobj=io.BytesIO(built[3])) as tar:
-            assert tar.extractfile("Dockerfile").read() == b"FROM scratch\n"  # type: ignore
+            dockerfile = tar.extractfile("Dockerfile")
+            assert dockerfile is not None and dockerfile.read() == b"FROM scratch\n"
         await build.stop_instance()
         assert master is not None
 
@@ -136,11 +138,11 @@ async def test_missing_image_is_pulled_built_or_refused(
 @pytest_twisted.ensureDeferred
 async def test_check_instance_reports_an_exited_container_with_its_logs(
         tmp_path: Path) -> None:
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     fake = FakeDocker(tmp_path / "containers")
     fake.images.append("broken/image:1")
-    listening = reactor.listenTCP(0, server.Site(fake),  # type: ignore[attr-defined]
+    listening = reactor.listenTCP(0, server.Site(fake),
                                   interface="127.0.0.1")
     host = f"tcp://127.0.0.1:{listening.getHost().port}"
     port = free_port()

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from twisted.spread import pb
 
 from buildbot.pbmanager import PBManager
+from tests.fixtures.reactor import global_reactor
 from tests.worker.conftest import LOOPBACK_PORT
 from tests.worker.standin import Events
 
@@ -66,20 +67,20 @@ class Side:
         return make
 
     async def login(self, user: bytes, password: bytes) -> Any:
-        from twisted.internet import reactor
+        reactor = global_reactor()
 
         client = pb.PBClientFactory()
         self.clients.append(client)
-        reactor.connectTCP("127.0.0.1", self.port, client)  # type: ignore[attr-defined]
+        reactor.connectTCP("127.0.0.1", self.port, client)
         return await client.login(UsernamePassword(user, password), client=Mind(self.events))
 
     async def login_failure(self, user: bytes, password: bytes) -> Failure:
         """The (copied) failure of a login expected to fail, as the worker sees it."""
-        from twisted.internet import reactor
+        reactor = global_reactor()
 
         client = pb.PBClientFactory()
         self.clients.append(client)
-        reactor.connectTCP("127.0.0.1", self.port, client)  # type: ignore[attr-defined]
+        reactor.connectTCP("127.0.0.1", self.port, client)
         failures: list[Failure] = []
         d = client.login(UsernamePassword(user, password), client=Mind(self.events))
         d.addCallbacks(lambda r: pytest.fail(f"login succeeded: {r!r}"), failures.append)

@@ -29,7 +29,7 @@ async def http_stack(stack: Stack, server: RecordingHttpServer) -> Any:
 
     svc = HTTPClientService("", reactor=reactor)
     await maybe_await(svc.startService())
-    stack.master.httpservice = svc  # type: ignore[attr-defined]
+    stack.master.httpservice = svc
     yield stack
     await maybe_await(svc.stopService())
     for lost in list(server.site.open.values()):  # the server sees the client go first

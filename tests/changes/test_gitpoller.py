@@ -51,7 +51,7 @@ def repo(tmp_path: Path) -> Repo:
 
 
 async def start_poller(stack: Stack, tmp_path: Path, **kwargs: Any) -> GitPoller:
-    stack.master.basedir = str(tmp_path)  # type: ignore[attr-defined]
+    stack.master.basedir = str(tmp_path)
     poller = GitPoller(**kwargs)
     poller.master = stack.master
     await poller.reconfigServiceWithSibling(poller)

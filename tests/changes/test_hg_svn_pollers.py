@@ -29,7 +29,7 @@ def run(*argv: str, cwd: Path | None = None) -> str:
 
 
 async def start_source(stack: Stack, tmp_path: Path, source: Any) -> Any:
-    stack.master.basedir = str(tmp_path)  # type: ignore[attr-defined]
+    stack.master.basedir = str(tmp_path)
     source.master = stack.master
     await source.reconfigServiceWithSibling(source)
     await maybe_await(source.startService())

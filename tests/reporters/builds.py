@@ -60,4 +60,4 @@ async def force(master: Any, builders: list[str] | None = None, wait: bool = Tru
         done.cancel()
         return {"bsid": bsid}
     await done
-    return await master.data.get(("buildsets", bsid))  # type: ignore[no-any-return]
+    return await master.data.get(("buildsets", bsid))

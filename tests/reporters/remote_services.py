@@ -81,7 +81,7 @@ class _RecordingResource(resource.Resource):
         super().__init__()
         self.owner = owner
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: Any) -> bytes | int:
         headers = {k.decode().lower(): v[-1].decode()
                    for k, v in request.requestHeaders.getAllRawHeaders()}
         rec = RecordedRequest(request.method.decode(), request.uri.decode(), headers,
@@ -96,7 +96,7 @@ class _RecordingResource(resource.Resource):
 
             answer.addCallback(write).addErrback(lambda f: f.trap(defer.CancelledError))
             request.notifyFinish().addErrback(lambda _: answer.cancel())
-            return server.NOT_DONE_YET  # type: ignore[no-any-return]
+            return server.NOT_DONE_YET
         return self._encode(request, *answer)
 
     @staticmethod

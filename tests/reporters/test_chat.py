@@ -12,6 +12,7 @@ from twisted.internet import defer
 
 import buildbot
 from buildbot.plugins import reporters, worker
+from buildbot.reporters.telegram import TelegramBot
 from tests.fixtures.master import running_master
 from tests.reporters.builds import BUILDBOT_URL, force, master_config
 from tests.reporters.remote_services import (
@@ -112,7 +113,7 @@ async def test_telegram_polling_bot_answers_and_notifies(tmp_path: Path) -> None
     server.respond = _TelegramApi(server)
     server.start()
 
-    class LocalTelegramBot(reporters.TelegramBot):  # type: ignore[misc]
+    class LocalTelegramBot(TelegramBot):
         api_url = server.url  # the API's address is fixed in the reporter
 
     try:
@@ -170,3 +171,72 @@ async def test_irc_list_and_notify_subcommands(tmp_path: Path,
         "No events are being notified.",
         "Try 'notify on|off|list [_EVENT_]'.",
     ]
+
+
+@pytest.mark.integration
+@pytest_twisted.ensureDeferred
+async def test_telegram_webhook_bot_registers_and_answers_pushed_updates(
+        tmp_path: Path) -> None:
+    import json
+
+    import treq
+    from twisted.internet import reactor
+    from twisted.web.client import HTTPConnectionPool
+
+    pool = HTTPConnectionPool(reactor, persistent=False)  # no idle connection left behind
+
+    server = RecordingHttpServer()
+    api = _TelegramApi(server)
+    api.updates = []  # nothing is polled in webhook mode
+    server.respond = api
+    server.start()
+
+    class LocalTelegramBot(TelegramBot):
+        api_url = server.url
+
+    update = {"update_id": 11, "message": {
+        "message_id": 6, "from": {"id": 9, "first_name": "Ann"},
+        "chat": {"id": 9, "type": "private"}, "text": "/version"}}
+    try:
+        bot = LocalTelegramBot("123:tok", useWebhook=True, certificate="PEM TEXT")
+        cfg = master_config(bot, www={"port": "tcp:0:interface=127.0.0.1"})
+        async with running_master(tmp_path, cfg) as master:
+            items = await server.requests.wait_until(
+                lambda items: any(r.path.endswith("/setWebhook") for r in items),
+                "the webhook registration")
+            (register,) = [r for r in items if r.path.endswith("/setWebhook")]
+            body = register.body.decode("latin-1")
+            assert "PEM TEXT" in body and f"{BUILDBOT_URL}telegram123:tok" in body
+            assert bot.bot is not None
+            secret = bot.bot.secret  # type: ignore[attr-defined]  # a TelegramWebhookBot
+            assert secret in body  # sent as secret_token with the certificate upload
+            hook = f"http://127.0.0.1:{master.www.port_number}/telegram123:tok"
+
+            async def push(payload: bytes, headers: dict[bytes, list[bytes]]) -> tuple[int, str]:
+                res = await treq.post(hook, data=payload, headers=headers, pool=pool)
+                return res.code, (await treq.content(res)).decode()
+
+            with_secret = {b"X-Telegram-Bot-Api-Secret-Token": [secret.encode()],
+                           b"Content-Type": [b"application/json"]}
+            assert await push(json.dumps(update).encode(), with_secret) == (200, "")
+            await server.requests.wait_until(lambda items: messages_sent(items) == 1,
+                                             "the answer to /version")
+            code, text = await push(json.dumps(update).encode(), {})
+            assert code == 403 and "Secret-Token" in text
+            code, text = await push(b"{not json", with_secret)
+            assert code == 400 and "not JSON" in text
+            assert (await push(b"[1]", with_secret))[0] == 400
+            res = await treq.get(hook, pool=pool)
+            assert res.code == 405
+            await treq.content(res)
+            # a reconfig of the web server keeps the webhook served
+            await master.reconfig()
+            assert await push(json.dumps(update).encode(), with_secret) == (200, "")
+            await server.requests.wait_until(lambda items: messages_sent(items) == 2,
+                                             "the second answer")
+    finally:
+        await server.stop()
+    messages = [r.json() for r in server.requests.items if r.path.endswith("/sendMessage")]
+    assert messages[0] == {"chat_id": 9, "parse_mode": "Markdown",
+                           "text": f"This is buildbot-{buildbot.version} at your service"}
+    assert not [r for r in server.requests.items if r.path.endswith("/getUpdates")]

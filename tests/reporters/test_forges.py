@@ -16,6 +16,7 @@ from twisted.internet import defer
 
 from buildbot.plugins import reporters, secrets, util
 from buildbot.process.results import SUCCESS
+from buildbot.reporters.pushover import PushoverNotifier
 from tests.fixtures.master import running_master
 from tests.reporters.builds import BUILDBOT_URL, force, master_config, secrets_dir
 from tests.reporters.remote_services import RecordedRequest, RecordingHttpServer
@@ -244,7 +245,7 @@ async def test_gerrit_verify_status(tmp_path: Path, server: RecordingHttpServer)
 async def test_zulip_pushover_and_pushjet(tmp_path: Path, server: RecordingHttpServer) -> None:
     server.respond = lambda req: (200, {"result": "success"})
 
-    class LocalPushover(reporters.PushoverNotifier):  # type: ignore[misc]
+    class LocalPushover(PushoverNotifier):
         base_url = server.url  # the API's address is fixed in the reporter
 
     zulip = reporters.ZulipStatusPush(server.url, "zk", stream="builds")

@@ -128,7 +128,7 @@ def test_irc_in_test_harness_does_not_connect() -> None:
     irc = IRC("irc.example.org", "bb", ["#ci"])
     assert irc.f is None and IRC.in_test_harness is False
     irc.in_test_harness = True
-    irc.f = object()  # type: ignore[assignment]
+    irc.f = object()  # type: ignore[assignment]  # a stand-in factory: never connected
     irc.master = SimpleNamespace(reactor=None)  # would fail if connecting
     irc._connect()
     assert irc._connector is None

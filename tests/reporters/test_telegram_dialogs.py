@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from buildbot.plugins import reporters
-from buildbot.reporters.telegram import TelegramContact
+from buildbot.reporters.telegram import TelegramBot, TelegramContact
 from tests.fixtures.master import running_master
 from tests.reporters.builds import master_config
 
@@ -49,7 +48,7 @@ class FakeApi:
         return [body["text"] for method, body in self.take() if method == "sendMessage"]
 
 
-class Harness(reporters.TelegramBot):  # type: ignore[misc]
+class Harness(TelegramBot):
     in_test_harness = True  # the bot is built, never started: no network
 
 
@@ -66,7 +65,7 @@ def press(data: Any, message_id: int = 50) -> dict[str, Any]:
 async def telegram(tmp_path: Path) -> Any:
     svc = Harness("123:tok", authz={("force", "stop", "shutdown"): True})
     async with running_master(tmp_path, master_config(svc)) as master:
-        bot = svc.bot
+        bot: Any = svc.bot  # a stand-in API client and parent are put on it below
         bot.http_client = api = FakeApi()
         bot.nickname = "bbot"  # (what getMe would tell; the saved state is named after it)
         bot.parent = svc  # reaches the master without starting (no polling)

@@ -250,7 +250,7 @@ def test_config_errors(kwargs: dict, message: str) -> None:
 
 def test_positional_arguments_are_refused() -> None:
     with pytest.raises(ConfigErrors) as e, capture_config_errors(raise_on_error=True):
-        SingleBranchScheduler("s", ["b"], branch="x")  # type: ignore[misc]
+        SingleBranchScheduler("s", ["b"], branch="x")
     assert e.value.errors[0] == "pass arguments to schedulers using keyword arguments"
 
 

@@ -10,16 +10,16 @@ import pytest_twisted
 
 from buildbot.config.errors import ConfigErrors, capture_config_errors
 from buildbot.process.properties import Properties
-from buildbot.schedulers.timed import Nightly, NightlyTriggerable, Periodic, _cron_field
+from buildbot.schedulers.timed import Nightly, NightlyTriggerable, Periodic, Timed, _cron_field
 from tests.fixtures.stack import Stack
 from tests.schedulers.harness import buildsets, start, stop
 
 
-async def advance(stack: Stack, sched: object, *steps: float) -> None:
+async def advance(stack: Stack, sched: Timed, *steps: float) -> None:
     """Advance the clock step by step, letting each run finish (and the next be scheduled)."""
     for step in steps:
         stack.clock.advance(step)
-        await sched.tasks.wait()  # type: ignore[attr-defined]
+        await sched.tasks.wait()
 
 
 def local_epoch(*fields: int) -> int:

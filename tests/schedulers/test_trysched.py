@@ -29,7 +29,7 @@ def job_v6(**over: Any) -> str:
 
 @pytest_twisted.ensureDeferred
 async def test_job_file_is_passed_open_and_builds(stack: Stack, tmp_path: Path) -> None:
-    stack.master.basedir = str(tmp_path)  # type: ignore[attr-defined]
+    stack.master.basedir = str(tmp_path)
     seen: list[tuple[str, bytes]] = []
 
     class Recording(Try_Jobdir):
@@ -56,7 +56,7 @@ async def test_job_file_is_passed_open_and_builds(stack: Stack, tmp_path: Path) 
 @pytest_twisted.ensureDeferred
 async def test_handle_job_file_takes_bytes_too(stack: Stack, tmp_path: Path,
                                                logged_errors: Any) -> None:
-    stack.master.basedir = str(tmp_path)  # type: ignore[attr-defined]
+    stack.master.basedir = str(tmp_path)
     sched = await start(stack, Try_Jobdir(name="try", builderNames=["b1"], jobdir="jobs"))
     try:
         await sched.handleJobFile("x", job_v6(who="", jobid="j2").encode())

@@ -17,6 +17,7 @@ import pytest_twisted
 
 from buildbot.plugins import steps, util
 from buildbot.process.results import FAILURE, SKIPPED, SUCCESS
+from buildbot.steps.maxq import MaxQ
 from tests.fixtures.master import running_master
 from tests.steps.harness import force_build, make_config, run_build, stdout_of
 
@@ -199,7 +200,7 @@ async def test_git_diff_info_stores_the_hunks_as_build_data(tmp_path: Path) -> N
     assert out.step("badref").results == FAILURE
 
 
-class CatMaxQ(steps.MaxQ):  # type: ignore[name-defined,misc]
+class CatMaxQ(MaxQ):
     binary = "cat"
 
 

@@ -20,8 +20,10 @@ from twisted.internet import defer, protocol
 from buildbot.config.errors import capture_config_errors
 from buildbot.plugins import worker
 from buildbot.process.results import RETRY, SUCCESS
+from buildbot.worker.ec2 import EC2LatentWorker
 from buildbot.worker.latent import States
 from tests.fixtures.master import running_master
+from tests.fixtures.reactor import global_reactor
 from tests.worker.cloud_fakes import Instances, failing_build, master_log
 from tests.worker.masterkit import config, force, free_port, listen, wait_until
 
@@ -55,11 +57,11 @@ class _Moto(protocol.ProcessProtocol):
 @pytest_twisted.async_yield_fixture
 async def moto(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """A moto server; boto3 sessions made meanwhile talk to it. Yields an EC2 resource."""
-    from twisted.internet import reactor
+    reactor = global_reactor()
 
     port = free_port()
     proto = _Moto()
-    process = reactor.spawnProcess(  # type: ignore[attr-defined]
+    process = reactor.spawnProcess(
         proto, MOTO, [MOTO, "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ))
     try:
         await proto.listening
@@ -78,7 +80,7 @@ def user_data(port: int, name: str = "ew") -> str:
     return f"BUILDMASTER_PORT={port} WORKERNAME={name} WORKERPASS=pw"
 
 
-class BootingEC2(worker.EC2LatentWorker):  # type: ignore[misc, name-defined]
+class BootingEC2(EC2LatentWorker):
     """Boots the instance's worker (a local process) once EC2 says it runs."""
 
     _poll_resolution = 0.1
@@ -203,9 +205,10 @@ async def test_a_subclass_written_for_4_3_reconfigures_through_super(
         tmp_path: Path) -> None:
     seen: list[Any] = []
 
-    class Mine(worker.EC2LatentWorker):  # type: ignore[misc, name-defined]
-        async def reconfigService(self, name: str, password: Any,
-                                  build_wait_timeout: float = 600, **kwargs: Any) -> None:
+    class Mine(EC2LatentWorker):
+        async def reconfigService(  # type: ignore[override]  # as a 4.3 subclass writes it
+                self, name: str, password: Any, build_wait_timeout: float = 600,
+                **kwargs: Any) -> None:
             seen.append((build_wait_timeout, kwargs["instance_type"]))
             await super().reconfigService(name, password, build_wait_timeout, **kwargs)
 

@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_twisted
@@ -104,7 +104,7 @@ class TelnetClient(telnet.TelnetProtocol):
 async def telnet_connect(port: int) -> tuple[telnet.TelnetTransport, TelnetClient]:
     transport = telnet.TelnetTransport(TelnetClient)
     await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), transport)
-    return transport, transport.protocol  # type: ignore[return-value]
+    return transport, cast(TelnetClient, transport.protocol)  # built from TelnetClient above
 
 
 @pytest_twisted.ensureDeferred
@@ -168,15 +168,17 @@ def spawn_ssh(tmp_path: Path, port: int, *options: str, password: str | None = N
 
 
 async def evaluate_over_ssh(client: SshClient, master: Any) -> None:
+    # Set by spawnProcess. Any: mypy without the zope plugin cannot call interface methods.
+    transport: Any = client.transport
     try:
         await client.out.wait_for(">>> ")
-        client.transport.write(b"master.basedir[::-1]\n")  # type: ignore[union-attr]
+        transport.write(b"master.basedir[::-1]\n")
         await client.out.wait_for(master.basedir[::-1])
-        client.transport.write(b"\x04")  # type: ignore[union-attr]  # Ctrl-D ends the shell
+        transport.write(b"\x04")  # Ctrl-D ends the shell
         await client.ended
     finally:
         if not client.ended.called:
-            client.transport.signalProcess("KILL")  # type: ignore[union-attr]
+            transport.signalProcess("KILL")
             await client.ended
 
 

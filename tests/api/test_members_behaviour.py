@@ -314,7 +314,7 @@ def test_worker_helpers_without_a_connection() -> None:
     assert done == [None, None]
 
 
-def test_botmaster_lookups() -> None:
+def test_botmaster_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
     from buildbot.process.botmaster import BotMaster
     from buildbot.process.builder import Builder
 
@@ -330,7 +330,7 @@ def test_botmaster_lookups() -> None:
     assert botmaster.getBuildersForWorker("w1") == [builder]
     assert botmaster.getBuildersForWorker("w2") == []
     detached: list[Any] = []
-    builder.detached = detached.append  # type: ignore[method-assign]
+    monkeypatch.setattr(builder, "detached", detached.append)
 
     class Bot:
         workername = "w1"

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -288,7 +289,7 @@ def _buildbot(*args: str | Path) -> str:
     return done.stdout
 
 
-def _rest(port: int, method: str, path: str, body: dict[str, object] | None = None) -> object:
+def _rest(port: int, method: str, path: str, body: dict[str, object] | None = None) -> Any:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request(method, path, body=json.dumps(body) if body else None,
@@ -315,7 +316,7 @@ def test_sqlite_online_backup_restores_into_a_stopped_master(tmp_path: Path) -> 
         forced = _rest(web, "POST", "/api/v2/forceschedulers/force", {
             "jsonrpc": "2.0", "method": "force", "id": 1,
             "params": {"builderNames": ["runtests"]}})
-        bsid = forced["result"][0]  # type: ignore[index]
+        bsid = forced["result"][0]
         page = (ROOT / "docs" / "deployment.md").read_text()
         assert "sqlite3.connect('/var/lib/buildbot/master/state.sqlite').backup(" in page
         with sqlite3.connect(basedir / "state.sqlite") as src, sqlite3.connect(backup) as dst:
@@ -330,6 +331,6 @@ def test_sqlite_online_backup_restores_into_a_stopped_master(tmp_path: Path) -> 
     _buildbot("start", basedir)
     try:
         found = _rest(web, "GET", f"/api/v2/buildsets/{bsid}")
-        assert [b["bsid"] for b in found["buildsets"]] == [bsid]  # type: ignore[index]
+        assert [b["bsid"] for b in found["buildsets"]] == [bsid]
     finally:
         _buildbot("stop", basedir)

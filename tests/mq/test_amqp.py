@@ -74,7 +74,8 @@ def test_configuration_errors() -> None:
 def test_buffer_is_bounded_while_disconnected() -> None:
     mq = AmqpMQ({"url": URL, "max_buffer": 2}, master_name="m")  # never connected
     got: list[Any] = []
-    mq._local.produce = lambda key, body: got.append(key)  # type: ignore[method-assign]
+    mq._local.produce = (  # type: ignore[method-assign]  # records, does not deliver
+        lambda routingKey, data: got.append(routingKey))
     for i in range(4):
         mq.produce(("changes", str(i), "new"), {"changeid": i})
     assert got == [("changes", str(i), "new") for i in range(4)]  # local delivery at once
@@ -162,10 +163,10 @@ def hold_reconnection(mq: AmqpMQ) -> Callable[[], None]:
 
     async def held() -> Any:
         await gate
-        mq._connect = connect  # type: ignore[method-assign]
+        mq._connect = connect  # type: ignore[method-assign]  # the real one back
         return await connect()
 
-    mq._connect = held  # type: ignore[method-assign]
+    mq._connect = held  # type: ignore[method-assign]  # a gate before the real one
     return lambda: gate.callback(None)
 
 
@@ -183,10 +184,10 @@ def lost_notice(mq: AmqpMQ) -> defer.Deferred[None]:
 
     def noticed() -> None:
         original()
-        mq._lost = original  # type: ignore[method-assign]
+        mq._lost = original  # type: ignore[method-assign]  # the real one back
         d.callback(None)
 
-    mq._lost = noticed  # type: ignore[method-assign]
+    mq._lost = noticed  # type: ignore[method-assign]  # a spy around the real one
     return d
 
 

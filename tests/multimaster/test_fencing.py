@@ -44,7 +44,8 @@ async def test_an_expired_master_can_no_longer_claim_start_or_finish(db: DBConne
     assert await db.masters.setMasterState(me, False)
 
     assert not await db.masters.checkIn(me)  # the heartbeat notices, and does not revive it
-    assert not (await db.masters.getMaster(me)).active  # type: ignore[union-attr]
+    master = await db.masters.getMaster(me)
+    assert master is not None and not master.active
     with pytest.raises(MasterFencedError):
         await db.builds.finishBuild(buildid, SUCCESS)
     with pytest.raises(NotClaimedError):  # callers handling a lost race handle this too
@@ -56,7 +57,8 @@ async def test_an_expired_master_can_no_longer_claim_start_or_finish(db: DBConne
         await db.buildrequests.claimBuildRequests([more[builderid]])
     build = await db.builds.getBuild(buildid)
     assert build is not None and build.results is None
-    assert not (await db.buildrequests.getBuildRequest(brid)).complete  # type: ignore[union-attr]
+    request = await db.buildrequests.getBuildRequest(brid)
+    assert request is not None and not request.complete
     # other masters are not affected: the survivor claims the new request
     await db.buildrequests.claimBuildRequests([more[builderid]], masterid=other)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +28,7 @@ class Reporter(ReporterBase):
     master: Any = None  # a plain attribute here (no service tree)
 
 
-def reporter(me: int, *, active: set[int], taken_over: set[int] = frozenset(),  # type: ignore[assignment]
+def reporter(me: int, *, active: set[int], taken_over: Set[int] = frozenset(),
              mq: str = "wamp", requests: list[dict[str, Any]] | None = None) -> Any:
     master = SimpleNamespace(
         masterid=me, active_masterids=active,

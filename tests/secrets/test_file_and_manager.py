@@ -4,6 +4,7 @@ services), plus 4.3's checking helpers of the file and pass providers."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,9 +27,9 @@ def secret_dir(tmp_path: Path, files: dict[str, str], mode: int = 0o600) -> Path
     return d
 
 
-def config_errors(fn: object, *args: object) -> list[str]:
+def config_errors(fn: Callable[..., object], *args: object) -> list[str]:
     with capture_config_errors(raise_on_error=False) as errors:
-        fn(*args)  # type: ignore[operator]
+        fn(*args)
     return list(errors.errors)
 
 

@@ -24,12 +24,18 @@ from tests.secrets.fake_vault import LOOKUPS, ROLE_TOKEN, FakeVault
 pytestmark = pytest.mark.integration
 
 
+class VaultServer(RecordingHttpServer):
+    """The recording server answering as `fake` does."""
+
+    def __init__(self, fake: FakeVault) -> None:
+        super().__init__(fake.respond)
+        self.fake = fake
+
+
 @pytest_twisted.async_yield_fixture
 async def vault() -> Any:
-    fake = FakeVault()
-    srv = RecordingHttpServer(fake.respond)
+    srv = VaultServer(FakeVault())
     srv.start()
-    srv.fake = fake  # type: ignore[attr-defined]
     yield srv
     await srv.stop()
 
@@ -39,7 +45,7 @@ RECORDED = json.loads((Path(__file__).parent / "vault_4_3.json").read_text())
 
 @pytest_twisted.ensureDeferred
 async def test_vault_kv2_with_approle_and_kv1_with_token_as_4_3(
-        tmp_path: Path, vault: RecordingHttpServer) -> None:
+        tmp_path: Path, vault: VaultServer) -> None:
     """The lookups of record_vault_4_3.py give 4.3's values and errors and make the same
     reads and logins (4.3's hvac also asks lookup-self before each read)."""
     cfg = master_config(secretsProviders=[
@@ -49,7 +55,7 @@ async def test_vault_kv2_with_approle_and_kv1_with_token_as_4_3(
         secrets.HashiCorpVaultKvSecretProvider(
             name="kv1", vault_server=vault.url, secrets_mount="kv", api_version=1,
             authenticator=secrets.VaultAuthenticatorToken("root"))])
-    fake: FakeVault = vault.fake  # type: ignore[attr-defined]
+    fake = vault.fake
     results = []
     async with running_master(tmp_path, cfg) as master:
         approle, token_v1 = master.secrets_manager.providers
@@ -83,7 +89,7 @@ async def test_vault_kv2_with_approle_and_kv1_with_token_as_4_3(
 
 @pytest_twisted.ensureDeferred
 async def test_vault_reads_from_a_thread_as_4_3_hvac_calls(
-        tmp_path: Path, vault: RecordingHttpServer) -> None:
+        tmp_path: Path, vault: VaultServer) -> None:
     """thd_hvac_get / thd_hvac_wrap_read, called from a thread as 4.3 does, give Vault's
     whole answer (KV v2 wraps the values with their metadata)."""
     from twisted.internet import threads

@@ -19,21 +19,20 @@ from tests.fixtures.worker_process import WorkerProcess, create_worker
 class ProcessLatentWorker(AbstractLatentWorker):
     """`ProcessLatentWorker(name, password, basedir, protocol="pb", ...)`."""
 
-    def checkConfig(self, name: str, password: Any, basedir: Any = None,  # type: ignore[override]
-                    protocol: str = "pb", connect_password: str | None = None,
-                    broken: bool = False, refuse: bool = False, explode: bool = False,
-                    **kwargs: Any) -> None:
+    def checkConfig(  # type: ignore[override]  # its own constructor: basedir comes third
+            self, name: str, password: Any, basedir: Any = None, protocol: str = "pb",
+            connect_password: str | None = None, broken: bool = False, refuse: bool = False,
+            explode: bool = False, **kwargs: Any) -> None:
         super().checkConfig(name, password, **kwargs)
         self.process: WorkerProcess | None = None
         self.started = 0
         self.stopped: list[bool] = []
         self.processes: list[WorkerProcess] = []
 
-    async def reconfigService(self, name: str, password: Any,  # type: ignore[override]
-                              basedir: Any = None, protocol: str = "pb",
-                              connect_password: str | None = None, broken: bool = False,
-                              refuse: bool = False, explode: bool = False,
-                              **kwargs: Any) -> None:
+    async def reconfigService(  # type: ignore[override]  # as checkConfig: basedir third
+            self, name: str, password: Any, basedir: Any = None, protocol: str = "pb",
+            connect_password: str | None = None, broken: bool = False, refuse: bool = False,
+            explode: bool = False, **kwargs: Any) -> None:
         await super().reconfigService(name, password, **kwargs)
         self.basedir = Path(basedir)
         self.protocol = protocol

@@ -94,7 +94,9 @@ class Side:
 
         class Raw(protocol.Protocol):
             def connectionMade(self) -> None:
-                self.transport.write(  # type: ignore[union-attr]
+                # Any: mypy without the zope plugin cannot call ITransport's methods
+                transport: Any = self.transport
+                transport.write(
                     b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                     b"Sec-WebSocket-Version: 13\r\n" + headers.encode() + b"\r\n")
@@ -247,7 +249,8 @@ async def test_requests_of_one_command_are_served_in_order(side: Side) -> None:
     client.send({"op": "response", "seq_number": 0,
                  "result": {"basedir": "/w", "system": "posix", "environ": {}}})
     await info
-    conn._builder_dirs = {"b1": conn._paths.basedir / "b1"}  # type: ignore[union-attr]
+    assert conn._paths is not None  # set from the worker info just received
+    conn._builder_dirs = {"b1": conn._paths.basedir / "b1"}
 
     cmd = SlowCommand()
     start = defer.ensureDeferred(conn.remoteStartCommand(

@@ -117,10 +117,10 @@ async def test_local_reference_calls_remote_methods_on_a_later_turn() -> None:
         clock = reactor
 
         def _later(self, result: Any) -> defer.Deferred[Any]:
-            return Connection._later(self, result)  # type: ignore[arg-type]
+            return Connection._later(self, result)  # type: ignore[arg-type]  # on a stand-in
 
     impl = Impl()
-    ref = LocalReference(impl, Owner())  # type: ignore[arg-type]
+    ref = LocalReference(impl, Owner())  # type: ignore[arg-type]  # a stand-in Connection
     d = ref.callRemote("update", [[{"rc": 0}, 0]])
     assert impl.calls == [[[{"rc": 0}, 0]]] and not d.called  # called now, answered later
     assert await d == 7

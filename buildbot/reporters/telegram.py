@@ -7,19 +7,24 @@ Works: long-polling `getUpdates` (after `deleteWebhook`), text commands (`/statu
 `getMe` for the username, inline keyboards for `/notify` and the `/force` dialogue (buttons
 whose command is too long for Telegram's 64 bytes are kept in the bot's `query_cache`), and
 questions answered by replying (`ask_for_reply`), keyboards for a bare `/list`, `/watch`,
-`/stop` and `/shutdown`. Not implemented: webhook mode (`useWebhook=True` logs an error and the
-bot stays offline).
+`/stop` and `/shutdown`. With `useWebhook=True` Telegram pushes the updates instead: the bot
+serves `<buildbotURL>telegram<token>` on the master's web server and registers that address
+with `setWebhook` (with the `certificate` for a self-signed HTTPS front end).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import random
 import shlex
 from typing import Any, ClassVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.web import resource
 
 from buildbot import config
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SUCCESS, WARNINGS
@@ -27,7 +32,6 @@ from buildbot.reporters.base import reconfigure_rendering_secrets
 from buildbot.reporters.http_session import http_session
 from buildbot.reporters.words import Channel, Contact, StatusBot, UsageError
 from buildbot.util.deferred import deferred_sleep, maybe_await
-from buildbot.util.internal import internal_class, internal_function
 from buildbot.util.service import BuildbotService
 
 log = Logger()
@@ -48,12 +52,12 @@ class TelegramChannel(Channel):
             await maybe_await(self.send("\U0001f515 No events are being notified."))
 
 
-def _form_fields(fields: list[dict[str, Any]]) -> Any:
+def collect_fields(fields: list[dict[str, Any]]) -> Any:
     """The fields of a force form, nested ones included (those with a name)."""
     for field in fields:
         if field["fullName"]:
             yield field
-        yield from _form_fields(field.get("fields", []))
+        yield from collect_fields(field.get("fields", []))
 
 
 class TelegramContact(Contact):
@@ -217,7 +221,7 @@ class TelegramContact(Contact):
             params = dict(arg.split("=", 1) for arg in argv)
         except ValueError as e:
             raise UsageError(f"Try '/force' and follow the instructions ({e})") from e
-        fields = [f for f in _form_fields(form["all_fields"])
+        fields = [f for f in collect_fields(form["all_fields"])
                   if f["fullName"] not in self._NOT_IN_FORM]
         missing = [f["fullName"] for f in fields
                    if f["required"] and f["fullName"] not in params]
@@ -685,6 +689,120 @@ class TelegramPollingBot(TelegramStatusBot):
                         log.failure("Telegram update {id} failed", id=update.get("update_id"))
 
 
+class _WebhookResource(resource.Resource):
+    """Where Telegram POSTs the updates for one bot (an `Update` object as JSON)."""
+
+    isLeaf = True
+
+    def __init__(self, bot: TelegramWebhookBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    def render_POST(self, request: Any) -> bytes:
+        try:
+            return self.bot.process_webhook(request)
+        except _WebhookRefused as refused:
+            request.setResponseCode(refused.code)
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return f"{refused}\n".encode()
+
+
+class _WebhookRefused(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TelegramWebhookBot(TelegramStatusBot):
+    """Receives updates from Telegram at `<buildbotURL>telegram<token>` (`setWebhook`).
+
+    The path holds the bot's token, as in 4.3. Telegram is also given a secret derived from
+    the token (`secret_token`, sent back in a header with every update) and updates without
+    it are refused: the path alone may leak through proxy or access logs."""
+
+    name = "TelegramWebhookBot"  # type: ignore[assignment]  # Service.name is typed None
+
+    def __init__(self, token: str, *args: Any, certificate: Any = None, **kwargs: Any) -> None:
+        super().__init__(token, *args, **kwargs)
+        self._certificate = certificate
+        self.path = f"telegram{token}"
+        self.secret = hashlib.sha256(f"buildbot-telegram-webhook:{token}".encode()).hexdigest()
+        self.webhook = _WebhookResource(self)
+        self._registering: defer.Deferred[Any] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        www = getattr(self.master, "www", None)
+        if www is None or not hasattr(www, "add_service_resource"):
+            log.error("TelegramBot: useWebhook=True needs the master's web server "
+                      "(c['www']); the bot receives nothing")
+            return
+        www.add_service_resource(self.path, self.webhook)
+        # in the background, as the polling bot does: Telegram being unreachable must not
+        # hold the master's start
+        self._registering = defer.Deferred.fromCoroutine(self._register())
+        self._registering.addErrback(self._registration_failed)
+
+    def _registration_failed(self, failure: Any) -> None:
+        if not failure.check(defer.CancelledError):
+            log.failure("Telegram webhook registration failed", failure=failure)
+
+    async def _register(self) -> None:
+        await self.introduce()
+        url = str(self.master.config.buildbotURL)
+        if not url.endswith("/"):
+            url += "/"
+        await self.set_webhook(url + self.path, self._certificate)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        registering, self._registering = self._registering, None
+        if registering is not None:
+            registering.cancel()
+            await registering
+        www = getattr(self.master, "www", None)
+        if www is not None and hasattr(www, "remove_service_resource"):
+            www.remove_service_resource(self.path)
+        await super().stop()
+
+    async def set_webhook(self, url: str, certificate: Any = None) -> Any:
+        """Ask Telegram to POST this bot's updates to `url`."""
+        if certificate is None:
+            self.log(f"Setting up webhook to: {url}")
+            return await self.post("/setWebhook", json={"url": url,
+                                                        "secret_token": self.secret})
+        self.log(f"Setting up webhook to: {url} (custom certificate)")
+        if hasattr(certificate, "read"):
+            certificate = certificate.read()
+        if isinstance(certificate, str):
+            certificate = certificate.encode()
+        return await self.post("/setWebhook", data={"url": url, "secret_token": self.secret},
+                               files={"certificate": ("certificate.pem",
+                                                      io.BytesIO(certificate))})
+
+    def get_update(self, request: Any) -> dict[str, Any]:
+        """The update a webhook request carries (refused: a 4xx with the reason)."""
+        given = request.getHeader(b"x-telegram-bot-api-secret-token") or b""
+        if not hmac.compare_digest(given, self.secret.encode()):
+            raise _WebhookRefused(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+        try:
+            update = json.loads(request.content.read().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise _WebhookRefused(400, f"the body is not JSON: {e}") from e
+        if not isinstance(update, dict):
+            raise _WebhookRefused(400, "the body is not a Telegram Update object")
+        return update
+
+    def process_webhook(self, request: Any) -> bytes:
+        """Take one update: answer Telegram at once (it resends what is not acknowledged
+        quickly) and run the command in the background."""
+        update = self.get_update(request)
+        d = defer.Deferred.fromCoroutine(self.process_update(update))
+        d.addErrback(lambda f: log.failure("Telegram update {id} failed", failure=f,
+                                           id=update.get("update_id")))
+        return b""
+
+
 class TelegramBot(BuildbotService):
     """`reporters.TelegramBot(bot_token, chat_ids=None, authz=None, ...)`."""
 
@@ -730,22 +848,20 @@ class TelegramBot(BuildbotService):
             old, self.bot = self.bot, None
             if old.parent is self:  # (never added in the test harness)
                 await self.remove_child(old)
-        if useWebhook:
-            log.error("TelegramBot: webhook mode (useWebhook=True) is not available in this "
-                      "master; the bot stays offline (use polling)")
-            return
         http = await http_session(self, f"{self.api_url}/bot{bot_token}")
-        bot = TelegramPollingBot(bot_token, http, self.chat_ids, authz, tags=tags,
-                                 notify_events=set(notify_events or ()),
-                                 useRevisions=useRevisions, showBlameList=showBlameList,
-                                 poll_timeout=pollTimeout, retry_delay=retryDelay)
+        common = {"tags": tags, "notify_events": set(notify_events or ()),
+                  "useRevisions": useRevisions, "showBlameList": showBlameList,
+                  "retry_delay": retryDelay}
+        bot: TelegramStatusBot
+        if useWebhook:
+            bot = TelegramWebhookBot(bot_token, http, self.chat_ids, authz,
+                                     certificate=certificate, **common)
+        else:
+            bot = TelegramPollingBot(bot_token, http, self.chat_ids, authz,
+                                     poll_timeout=pollTimeout, **common)
         if bot_username is not None:
             bot.nickname = bot_username
         self.bot = bot
         if not self.in_test_harness:
             await self.add_child(bot)
 
-
-_TG_WHY = "TelegramBot runs its own polling bot; webhooks are not supported"
-TelegramWebhookBot = internal_class(__name__, "TelegramWebhookBot", _TG_WHY)
-collect_fields = internal_function(__name__, "collect_fields", _TG_WHY)

@@ -217,6 +217,9 @@ class WWWService(AsyncService):
         self._http_service: HTTPClientService | None = None
         self.lag_monitor = ReactorLagMonitor(None)  # clock set in start()
         self.metrics: MetricsCollector | None = None  # while c['www']['metrics'] is on
+        # children of `/` added by other services (a chat bot's webhook); they survive the
+        # root's rebuild at each reconfig
+        self.service_resources: dict[bytes, Any] = {}
 
     # -- collaborators ---------------------------------------------------------------------
     @property
@@ -535,6 +538,8 @@ class WWWService(AsyncService):
                                                         www.get("change_hook_auth"))}
         for name, child in children.items():
             root.putChild(name, child)
+        for name, child in self.service_resources.items():
+            root.putChild(name, child)
         self.configPlugins(root, new_config)
 
         log_name = www.get("logfileName")
@@ -552,6 +557,18 @@ class WWWService(AsyncService):
                     self.port.factory = self.site
         else:
             self.site.resource = root
+
+    def add_service_resource(self, name: str, res: Any) -> None:
+        """Serve `res` at `<buildbotURL><name>` until `remove_service_resource(name)`."""
+        key = name.encode()
+        self.service_resources[key] = res
+        if self.site is not None:
+            self.site.resource.putChild(key, res)
+
+    def remove_service_resource(self, name: str) -> None:
+        key = name.encode()
+        if self.service_resources.pop(key, None) is not None and self.site is not None:
+            self.site.resource.children.pop(key, None)
 
     async def _apply_port(self, port: Any) -> None:
         wanted = port_description(port)

@@ -34,7 +34,6 @@ from buildbot.util.deferred import ensure_deferred
 from buildbot.util.httpclientservice import HTTPClientService
 from buildbot.util.service import AsyncService, BuildbotServiceManager
 from buildbot.worker.manager import WorkerManager
-from buildbot.worker.protocols.manager.msgpack import MsgManager
 from buildbot.www.service import WWWService
 
 log = Logger()
@@ -48,6 +47,37 @@ class LogRotation:
     def __init__(self) -> None:
         self.rotateLength = 1000000
         self.maxRotatedFiles = 10
+
+
+class MsgManagerSlot(AsyncService):
+    """`master.msgmanager`: the msgpack worker protocol's port manager, made on first use.
+
+    That manager brings autobahn (with msgpack and cffi), a sixth of the master's import
+    time, which a master whose workers all use PB never needs. It runs as this service's
+    child, so it keeps the manager's place in the start and stop order.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        super().__init__("msgmanager")
+        self._reactor = reactor
+        self._manager: Any = None
+
+    @property
+    def manager(self) -> Any:
+        """The real `MsgManager` (created and started now if needed)."""
+        if self._manager is None:
+            from buildbot.worker.protocols.manager.msgpack import MsgManager
+
+            self._manager = MsgManager(reactor=self._reactor)
+            self._manager.setServiceParent(self)  # started with us, or now if we run
+        return self._manager
+
+    async def register(self, config_portstr: int | str, username: str, password: Any,
+                       pfactory: Any) -> Any:
+        """As `MsgManager.register`."""
+        manager = self.manager
+        await self.tasks.wait()  # its start, when made while we run
+        return await manager.register(config_portstr, username, password, pfactory)
 
 
 class ServiceManager(BuildbotServiceManager):
@@ -115,7 +145,7 @@ class BuildMaster(AsyncService):
         self.metrics = self._child(MetricLogObserver())
         self.caches = self._child(CacheManager())
         self.pbmanager = self._child(PBManager(reactor=reactor))
-        self.msgmanager = self._child(MsgManager(reactor=reactor))
+        self.msgmanager = self._child(MsgManagerSlot(reactor))
         self.workers = self._child(WorkerManager())
         self.change_svc = self._child(ChangeManager())
         self.botmaster = self._child(BotMaster())

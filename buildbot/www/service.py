@@ -42,7 +42,6 @@ from buildbot.www.resource import HttpError
 from buildbot.www.rest import ApiVersionsResource
 from buildbot.www.session import DEFAULT_EXPIRATION, Session, SessionManager, session_of
 from buildbot.www.sse import EventResource
-from buildbot.www.ws import WsResource
 
 log = Logger()
 
@@ -178,6 +177,20 @@ class RootResource(resource.Resource):
         return self.index.render(request)
 
 
+class _MadeOnFirstRequest(resource.Resource):
+    """Stands for a leaf resource made by `make()` when first requested: `/ws` (autobahn and
+    what it loads, a sixth of the master's import time) waits for the first WebSocket."""
+
+    isLeaf = True
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self._make = make
+
+    def render(self, request: server.Request) -> Any:
+        return self._make().render(request)
+
+
 class WWWService(AsyncService):
     """The master's web server (see the module docstring)."""
 
@@ -209,7 +222,7 @@ class WWWService(AsyncService):
         self._secret_loaded = False
         self._revocation_lock = defer.DeferredLock()
         self._revocations_synced = 0.0
-        self.ws: Any = None
+        self._ws: Any = None  # made on first use (the `ws` property)
         self.sse: Any = None
         self.avatar: Any = None
         self._applied = False
@@ -244,6 +257,15 @@ class WWWService(AsyncService):
 
     def now(self) -> float:
         return float(self.clock.seconds())
+
+    @property
+    def ws(self) -> Any:
+        """The `/ws` resource (WsResource), made on first use."""
+        if self._ws is None:
+            from buildbot.www.ws import WsResource
+
+            self._ws = WsResource(self)
+        return self._ws
 
     @property
     def http_service(self) -> HTTPClientService:
@@ -312,8 +334,8 @@ class WWWService(AsyncService):
         if self.metrics is not None:
             self.metrics.stop()
         await self._close_port()
-        if self.ws is not None:
-            self.ws.close_all()
+        if self._ws is not None:
+            self._ws.close_all()
         if self.sse is not None:
             self.sse.close_all()
         if self.site is not None:
@@ -517,9 +539,8 @@ class WWWService(AsyncService):
         """Build the resource tree for `new_config` and serve it (the site, with its access
         log, is kept while the log file stays the same)."""
         www = self._settings(new_config)
-        if self.ws is None:
-            self.ws = WsResource(self)
-        self.ws.reconfigure()
+        if self._ws is not None:
+            self._ws.reconfigure()
         if self.sse is None:
             self.sse = EventResource(self)
         if self.avatar is None:
@@ -532,7 +553,8 @@ class WWWService(AsyncService):
             b"auth": AuthRootResource(self),
             # probes: no auth, they reveal only whether this master works
             b"healthz": LivenessResource(self), b"readyz": ReadinessResource(self),
-            b"metrics": MetricsResource(self), b"ws": self.ws, b"sse": self.sse,
+            b"metrics": MetricsResource(self), b"ws": _MadeOnFirstRequest(lambda: self.ws),
+            b"sse": self.sse,
             b"avatar": self.avatar,
             b"change_hook": self.setupProtectedResource(ChangeHookResource(self),
                                                         www.get("change_hook_auth"))}

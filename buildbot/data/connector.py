@@ -45,6 +45,9 @@ RESOURCE_TYPE_MODULES = [
     "buildbot.data.scheduler_state",
 ]
 
+#: Paths whose endpoint lookup is remembered (the cache is emptied when full).
+ENDPOINT_CACHE_SIZE = 4096
+
 MessageCallback = Callable[[tuple[str, ...], Any], Any]
 
 
@@ -90,6 +93,9 @@ class DataConnector(AsyncService):
         self.plural_rtypes: dict[str, ResourceType] = {}
         self._patterns: dict[int, list[tuple[PathPattern, Endpoint]]] = {}
         self._endpoints: list[tuple[PathPattern, Endpoint]] = []
+        # path -> (endpoint, arguments): matching a path against the patterns of its length
+        # cost as much as the rest of the data get of a small resource.
+        self._endpoint_cache: dict[tuple[Any, ...], tuple[Endpoint, dict[str, Any]]] = {}
         self._all_endpoints: list[dict[str, Any]] | None = None
         # -- process-layer hooks
         self.buildrequest_collapser: Callable[[list[int]], Awaitable[Any]] | None = None
@@ -140,14 +146,26 @@ class DataConnector(AsyncService):
             if ep_class.rootLinkName:
                 self.rootLinks.append({"name": ep_class.rootLinkName})
         self._all_endpoints = None
+        self._endpoint_cache.clear()
 
     # -- getters ------------------------------------------------------------------------
     def getEndpoint(self, path: Sequence[Any]) -> tuple[Endpoint, dict[str, Any]]:
-        """The endpoint serving `path` and its path arguments; InvalidPathError if none."""
+        """The endpoint serving `path` and its path arguments (a dict of the caller's own);
+        InvalidPathError if none."""
+        key = path if type(path) is tuple else tuple(path)
+        # Only str and int elements: 1, 1.0 and True are one dict key but not one argument.
+        cacheable = all(type(p) is str or type(p) is int for p in key)
+        hit = self._endpoint_cache.get(key) if cacheable else None
+        if hit is not None:
+            return hit[0], dict(hit[1])
         for pattern, endpoint in self._patterns.get(len(path), ()):
             kwargs = pattern.match(path)
             if kwargs is not None:
-                return endpoint, kwargs
+                if cacheable:
+                    if len(self._endpoint_cache) >= ENDPOINT_CACHE_SIZE:
+                        self._endpoint_cache.clear()
+                    self._endpoint_cache[key] = (endpoint, kwargs)
+                return endpoint, dict(kwargs)
         raise InvalidPathError("Invalid path: " + "/".join(str(p) for p in path))
 
     def endpoint_pattern(self, path: Sequence[Any]) -> str | None:
@@ -184,6 +202,12 @@ class DataConnector(AsyncService):
         Buildbot 4.3 (`meta.total` of `/builds?limit=1` is 1).
         """
         endpoint, kwargs = self.getEndpoint(path)
+        return await self.get_from_endpoint(endpoint, kwargs, result_spec)
+
+    async def get_from_endpoint(self, endpoint: Endpoint, kwargs: dict[str, Any],
+                                result_spec: ResultSpec) -> tuple[Any, int | None]:
+        """`get_with_total` of an endpoint already looked up (`getEndpoint`); `kwargs`
+        becomes the endpoint's, `result_spec` is left as it is."""
         rs = result_spec.copy()
         data = await endpoint.get(rs, kwargs)
         if data is None or endpoint.isRaw:

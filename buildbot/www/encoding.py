@@ -58,9 +58,35 @@ def json_default(obj: Any) -> Any:
     return None
 
 
+class _Epochs(dict[Any, Any]):
+    """The compact encoder's `default`, as the bound `__getitem__` of this dict: the epoch
+    of a datetime seen before is then found without a call into Python code (most bodies
+    repeat the datetimes of the same rows); anything else goes through `json_default` (in
+    `__missing__`), datetimes being remembered. An unhashable value raises TypeError from
+    the lookup: `_encode_compact` then encodes again with `json_default` itself."""
+
+    def __missing__(self, obj: Any) -> Any:
+        value = json_default(obj)
+        if type(obj) is datetime.datetime:  # immutable, and equal ones have one epoch
+            if len(self) >= EPOCHS_CACHED:
+                self.clear()
+            self[obj] = value
+        return value
+
+
+EPOCHS_CACHED = 8192
+
+
+def _encode_compact(obj: Any) -> str:
+    try:
+        return _FAST.encode(obj)
+    except TypeError:  # an unhashable value for `default` (a set...): the general path
+        return _COMPACT.encode(obj)
+
+
 def _dump(obj: Any, compact: bool) -> str:
     if compact:
-        return _COMPACT.encode(obj)
+        return _encode_compact(obj)
     # The reference's indented form keeps a space after each comma (", " before newline).
     return json.dumps(obj, sort_keys=True, indent=2, separators=(", ", ": "),
                       default=json_default)
@@ -72,6 +98,7 @@ def dumps(obj: Any, compact: bool = True) -> str:
 
 
 _COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=json_default)
+_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_Epochs().__getitem__)
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -83,7 +110,11 @@ def envelope_chunks(plural: str, items: list[Any], meta: dict[str, Any],
     """Encode `{plural: items, "meta": meta}` exactly as `dumps` would, in pieces of at most
     `BATCH_ITEMS` items."""
     key = json.dumps(plural)
-    meta_text = _dump(meta, compact)
+    total = meta.get("total")
+    if compact and len(meta) == 1 and type(total) is int:  # a collection's: no encoder call
+        meta_text = f'{{"total":{total}}}'
+    else:
+        meta_text = _dump(meta, compact)
     list_first = plural < "meta"
     if compact:
         if not list_first:
@@ -93,7 +124,7 @@ def envelope_chunks(plural: str, items: list[Any], meta: dict[str, Any],
         for start in range(0, len(items), BATCH_ITEMS):
             # One encoder call per batch (a compact list is its items joined by ','): per
             # item, the call's set-up cost as much as a build's body.
-            batch = _COMPACT.encode(items[start:start + BATCH_ITEMS])[1:-1]
+            batch = _encode_compact(items[start:start + BATCH_ITEMS])[1:-1]
             yield ("," if start else "") + batch
         yield "]}" if not list_first else '],"meta":' + meta_text + "}"
         return

@@ -147,7 +147,9 @@ class AsyncResource(resource.Resource):
                 else:  # headers are out: all we can do is cut the response short
                     request.loseConnection()
 
-        self.www.tasks.spawn(f"request {request.method!r} {request.uri!r}", run())
+        # (`run` logs its failures with the URI; formatting one here for every request
+        # cost as much as the endpoint lookup)
+        self.www.tasks.spawn("web request", run())
         return server.NOT_DONE_YET
 
 

@@ -18,14 +18,14 @@ from urllib.parse import unquote
 from twisted.logger import Logger
 from twisted.web import resource, server
 
-from buildbot.data.base import EndpointKind
+from buildbot.data.base import Endpoint, EndpointKind
 from buildbot.data.exceptions import (
     ControlParamsError,
     InvalidControlException,
     InvalidPathError,
     InvalidQueryParameter,
 )
-from buildbot.data.resultspec import MAX_ID, resultspec_from_jsonapi
+from buildbot.data.resultspec import MAX_ID, ResultSpec, resultspec_from_jsonapi
 from buildbot.util.internal import differs_internally, internal_class
 from buildbot.www.authz import Forbidden
 from buildbot.www.encoding import (
@@ -39,6 +39,9 @@ from buildbot.www.encoding import (
 from buildbot.www.resource import AsyncResource, finish, query_args
 
 log = Logger()
+
+#: Distinct URLs whose endpoint and query options are remembered (emptied when full).
+RESOLVED_CACHE_SIZE = 2048
 
 class JsonRpcError(IntEnum):
     """The error codes JSON-RPC 2.0 reserves (jsonrpc.org/specification#error_object)."""
@@ -137,6 +140,14 @@ class V2RootResource(AsyncResource):
 
     isLeaf = True
 
+    def __init__(self, www: Any) -> None:
+        super().__init__(www)
+        # (path, query string) -> (endpoint, path arguments, query options): what a request
+        # asks for, worked out once per distinct URL (the web UI polls the same few).
+        self._resolved: dict[tuple[tuple[str, ...], bytes],
+                             tuple[Endpoint, dict[str, Any], ResultSpec]] = {}
+        self._resolved_for: Any = None
+
     # -- entry: CORS and method dispatch -------------------------------------------------
     def render(self, request: server.Request) -> Any:
         origin = request.getHeader(b"origin")
@@ -185,6 +196,29 @@ class V2RootResource(AsyncResource):
             request.setHeader(b"content-length", b"0")
         finish(request, body)
 
+    def _resolve(self, request: server.Request, path: tuple[str, ...]
+                 ) -> tuple[Endpoint, dict[str, Any], ResultSpec]:
+        """The endpoint serving `path`, its arguments and the request's query options
+        (InvalidPathError, InvalidQueryParameter...). A spec of the cache: never changed."""
+        data = self.www.master.data
+        if data is not self._resolved_for:
+            self._resolved.clear()
+            self._resolved_for = data
+        uri = request.uri or b""
+        query = uri.partition(b"?")[2]
+        key = (path, query)
+        hit = self._resolved.get(key)
+        if hit is not None:
+            return hit[0], dict(hit[1]), hit[2]
+        endpoint, kwargs = data.getEndpoint(path)
+        rspec = resultspec_from_jsonapi(
+            query_args(request), endpoint.rtype.entityType,
+            endpoint.kind == EndpointKind.COLLECTION or endpoint.isPseudoCollection)
+        if len(self._resolved) >= RESOLVED_CACHE_SIZE:
+            self._resolved.clear()
+        self._resolved[key] = (endpoint, dict(kwargs), rspec)
+        return endpoint, kwargs, rspec
+
     async def _render_rest(self, request: server.Request) -> None:
         path = self._path(request)
         www = self.www
@@ -193,21 +227,20 @@ class V2RootResource(AsyncResource):
         try:
             checked_path(path)
             await www.assert_allowed(path, request.method.decode(), {}, user_info)
-            endpoint, kwargs = data.getEndpoint(path)
-            is_collection = endpoint.kind == EndpointKind.COLLECTION
-            rspec = resultspec_from_jsonapi(query_args(request), endpoint.rtype.entityType,
-                                            is_collection or endpoint.isPseudoCollection)
-            if endpoint.kind in (EndpointKind.RAW, EndpointKind.RAW_INLINE):
-                raw = await data.get_with_total(path, rspec)
+            endpoint, kwargs, rspec = self._resolve(request, path)
+            kind = endpoint.kind
+            if kind is EndpointKind.RAW or kind is EndpointKind.RAW_INLINE:
+                raw = await data.get_from_endpoint(endpoint, dict(kwargs), rspec)
                 await self._render_raw(request, endpoint, path, rspec, raw[0])
                 return
-            result, total = await data.get_with_total(path, rspec)
+            result, total = await data.get_from_endpoint(endpoint, dict(kwargs), rspec)
         except Exception as e:  # noqa: BLE001 - answered by kind; unexpected ones (500) logged
             status, _, message = rest_error(e)
             if status == 500:
                 log.failure("REST request {path} failed", path="/".join(path))
             await self._write_rest_error(request, status, message)
             return
+        is_collection = kind is EndpointKind.COLLECTION
         if result is None:
             await self._write_rest_error(
                 request, 404, f"not found while getting from {endpoint!r} with arguments "

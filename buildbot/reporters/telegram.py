@@ -24,13 +24,19 @@ from typing import Any, ClassVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.web import resource
 
 from buildbot import config
 from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, RETRY, SUCCESS, WARNINGS
 from buildbot.reporters.base import reconfigure_rendering_secrets
 from buildbot.reporters.http_session import http_session
-from buildbot.reporters.words import Channel, Contact, StatusBot, UsageError
+from buildbot.reporters.words import (
+    Channel,
+    Contact,
+    StatusBot,
+    UsageError,
+    WebhookRefused,
+    WebhookResource,
+)
 from buildbot.util.deferred import deferred_sleep, maybe_await
 from buildbot.util.service import BuildbotService
 
@@ -689,30 +695,6 @@ class TelegramPollingBot(TelegramStatusBot):
                         log.failure("Telegram update {id} failed", id=update.get("update_id"))
 
 
-class _WebhookResource(resource.Resource):
-    """Where Telegram POSTs the updates for one bot (an `Update` object as JSON)."""
-
-    isLeaf = True
-
-    def __init__(self, bot: TelegramWebhookBot) -> None:
-        super().__init__()
-        self.bot = bot
-
-    def render_POST(self, request: Any) -> bytes:
-        try:
-            return self.bot.process_webhook(request)
-        except _WebhookRefused as refused:
-            request.setResponseCode(refused.code)
-            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-            return f"{refused}\n".encode()
-
-
-class _WebhookRefused(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 class TelegramWebhookBot(TelegramStatusBot):
     """Receives updates from Telegram at `<buildbotURL>telegram<token>` (`setWebhook`).
 
@@ -727,17 +709,12 @@ class TelegramWebhookBot(TelegramStatusBot):
         self._certificate = certificate
         self.path = f"telegram{token}"
         self.secret = hashlib.sha256(f"buildbot-telegram-webhook:{token}".encode()).hexdigest()
-        self.webhook = _WebhookResource(self)
+        self.webhook = WebhookResource(self.path)
+        self.webhook.setServiceParent(self)  # served while the bot runs
         self._registering: defer.Deferred[Any] | None = None
 
     async def start(self) -> None:
         await super().start()
-        www = getattr(self.master, "www", None)
-        if www is None or not hasattr(www, "add_service_resource"):
-            log.error("TelegramBot: useWebhook=True needs the master's web server "
-                      "(c['www']); the bot receives nothing")
-            return
-        www.add_service_resource(self.path, self.webhook)
         # in the background, as the polling bot does: Telegram being unreachable must not
         # hold the master's start
         self._registering = defer.Deferred.fromCoroutine(self._register())
@@ -760,9 +737,6 @@ class TelegramWebhookBot(TelegramStatusBot):
         if registering is not None:
             registering.cancel()
             await registering
-        www = getattr(self.master, "www", None)
-        if www is not None and hasattr(www, "remove_service_resource"):
-            www.remove_service_resource(self.path)
         await super().stop()
 
     async def set_webhook(self, url: str, certificate: Any = None) -> Any:
@@ -784,13 +758,13 @@ class TelegramWebhookBot(TelegramStatusBot):
         """The update a webhook request carries (refused: a 4xx with the reason)."""
         given = request.getHeader(b"x-telegram-bot-api-secret-token") or b""
         if not hmac.compare_digest(given, self.secret.encode()):
-            raise _WebhookRefused(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+            raise WebhookRefused(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
         try:
             update = json.loads(request.content.read().decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
-            raise _WebhookRefused(400, f"the body is not JSON: {e}") from e
+            raise WebhookRefused(400, f"the body is not JSON: {e}") from e
         if not isinstance(update, dict):
-            raise _WebhookRefused(400, "the body is not a Telegram Update object")
+            raise WebhookRefused(400, "the body is not a Telegram Update object")
         return update
 
     def process_webhook(self, request: Any) -> bytes:

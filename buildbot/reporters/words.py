@@ -17,8 +17,10 @@ import shlex
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python import usage
+from twisted.web import resource, server
 from twisted.python.failure import Failure
 
 import buildbot
@@ -935,6 +937,85 @@ class StatusBot(AsyncService):
         return self.results_descriptions[build["results"]]
 
 
+class WebhookRefused(Exception):
+    """Raised by a bot's `process_webhook`: the request is answered `code` with the text."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class WebhookResource(resource.Resource, AsyncService):
+    """`<buildbotURL><path>` on the master's web server, for the service it is a child of
+    (a chat bot fed by webhooks): served while that service runs; each GET or POST goes to
+    the parent's `process_webhook(request)`, whose result (bytes, text, or an awaitable
+    of them) is the response body."""
+
+    isLeaf = True
+
+    def __init__(self, path: str) -> None:
+        resource.Resource.__init__(self)
+        AsyncService.__init__(self)
+        self.path = path
+        self._www: Any = None
+
+    async def start(self) -> None:
+        await super().start()
+        www = getattr(getattr(self, "master", None), "www", None)
+        if www is None or not hasattr(www, "add_service_resource"):
+            log.error("{svc}: no web server (c['www']) to receive webhooks at {path}",
+                      svc=getattr(self.parent, "name", None), path=self.path)
+            return
+        www.add_service_resource(self.path, self)
+        self._www = www
+
+    async def stop(self) -> None:
+        www, self._www = self._www, None
+        if www is not None:
+            www.remove_service_resource(self.path)
+        await super().stop()
+
+    def render_POST(self, request: server.Request) -> Any:
+        try:
+            result = getattr(self.parent, "process_webhook")(request)  # noqa: B009  # a bot
+        except WebhookRefused as refused:
+            return self._refuse(request, refused)
+        if not (isinstance(result, defer.Deferred) or hasattr(result, "__await__")):
+            return self._body(result)
+
+        def done(value: Any) -> None:
+            if not request.finished:
+                request.write(self._body(value))
+                request.finish()
+
+        def failed(failure: Failure) -> None:
+            if request.finished:
+                return
+            if failure.check(WebhookRefused):
+                request.write(self._refuse(request, failure.value))
+            else:
+                log.failure("webhook {path} failed", failure=failure, path=self.path)
+                request.setResponseCode(500)
+            request.finish()
+
+        d = result if isinstance(result, defer.Deferred) else defer.ensureDeferred(result)
+        d.addCallbacks(done, failed)
+        return server.NOT_DONE_YET
+
+    render_GET = render_POST
+
+    @staticmethod
+    def _body(value: Any) -> bytes:
+        if value is None:
+            return b""
+        return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+    @staticmethod
+    def _refuse(request: server.Request, refused: Any) -> bytes:
+        request.setResponseCode(refused.code)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return f"{refused}\n".encode()
+
+
 _WORDS_WHY = "the chat bots connect through their own clients"
 ThrottledClientFactory = internal_class(__name__, "ThrottledClientFactory", _WORDS_WHY)
-WebhookResource = internal_class(__name__, "WebhookResource", _WORDS_WHY)

@@ -172,6 +172,9 @@ class Build(ResourceType):
         # Rows of builds this master runs: an update is announced from the row as updated,
         # without reading it back.
         self.live: RowCache[int, Any] = RowCache()
+        # {buildid: state string} stored ahead of its announcement by a neighbouring write
+        # (`setBuildStateString` with that text then only announces it).
+        self.state_ahead: dict[int, str] = {}
 
     async def _row(self, buildid: int) -> Any:
         row = self.live.get(buildid)
@@ -220,19 +223,27 @@ class Build(ResourceType):
     async def setBuildStateString(self, buildid: int, state_string: str) -> None:
         """Set the build's state text; announce `update`."""
         with self.writing() as seq:
-            await self.db.builds.setBuildStateString(buildid=buildid, state_string=state_string)
+            if self.state_ahead.pop(buildid, None) != state_string:  # else stored already
+                await self.db.builds.setBuildStateString(buildid=buildid,
+                                                         state_string=state_string)
             await self._updated(buildid, "update", seq,
                                 lambda r: dataclasses.replace(r, state_string=state_string))
 
     @update_method
     async def set_build_properties_and_state(self, buildid: int, properties: Any,
-                                             state_string: str) -> None:
+                                             state_string: str,
+                                             state_ahead: str | None = None) -> None:
         """`setBuildProperties` then `setBuildStateString` stored in one transaction and
-        announced as both are (the changed properties, then the build's `update`)."""
+        announced as both are (the changed properties, then the build's `update`). With
+        `state_ahead`, that text is stored instead, the build's next one, expected soon
+        and announced by `setBuildStateString` (or replaced by another, or its end)."""
         props = self.connector.rtypes.property
         with self.writing() as seq:
             stored, changed = await props.changed_properties(buildid, properties)
-            await self.db.builds.set_properties_and_state(buildid, changed, state_string)
+            await self.db.builds.set_properties_and_state(buildid, changed,
+                                                          state_ahead or state_string)
+            if state_ahead:
+                self.state_ahead[buildid] = state_ahead
             props.stored(buildid, stored, changed, seq)
             await self._updated(buildid, "update", seq,
                                 lambda r: dataclasses.replace(r, state_string=state_string))
@@ -253,9 +264,15 @@ class Build(ResourceType):
         `update` when the extension argument `state_string` is given: both are stored in
         one transaction)."""
         now = self.now()
+        stored_state = state_string
+        if stored_state is None and buildid in self.state_ahead:
+            # A text stored ahead and never announced: the last one announced stays.
+            announced = self.live.get(buildid)
+            stored_state = announced.state_string if announced is not None else None
         with self.writing() as seq:
             await self.db.builds.finishBuild(buildid=buildid, results=results, complete_at=now,
-                                             state_string=state_string)
+                                             state_string=stored_state)
+            self.state_ahead.pop(buildid, None)
             cached = self.live.get(buildid)
             self.live.drop(buildid)
             if cached is None:

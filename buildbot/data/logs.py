@@ -106,6 +106,19 @@ class Log(ResourceType):
         # Bodies of the logs being written by this master: appends are announced without a
         # read-back (appendLog is the most frequent update of all).
         self.live: RowCache[int, dict[str, Any]] = RowCache()
+        # Logs stored empty with their step's start, before the step asks for them:
+        # {stepid: {(name, type): logid}}. `addLog` announces such a log instead of storing
+        # it; the step's end deletes those never asked for.
+        self.reserved: dict[int, dict[tuple[str, str], int]] = {}
+
+    def reserve(self, stepid: int, name: str, type: str, logid: int) -> None:
+        """The step's log `name` (slug `log_slug(name)`) is stored already, unannounced."""
+        self.reserved.setdefault(stepid, {})[(name, type)] = logid
+
+    async def announce_finished(self, logid: int, seq: int) -> None:
+        """Announce `finished` for a log whose completion the caller stored (with `seq`)."""
+        await self._updated(logid, "finished", seq, complete=True)
+        self.live.drop(logid)
 
     async def _updated(self, logid: int, event: str, seq: int, **changes: Any) -> None:
         body = self.live.get(logid)
@@ -123,6 +136,19 @@ class Log(ResourceType):
         """Store an empty log (`type` s, t or h) whose slug, made from `name`, is unique in
         the step. Announces `new`; returns the log id."""
         slug = log_slug(name)
+        reserved = self.reserved.get(stepid)
+        if reserved is not None:
+            logid = reserved.pop((name, type), None)
+            if not reserved:
+                del self.reserved[stepid]
+            if logid is not None:
+                with self.writing() as seq:
+                    self._announce_new(logid, name, slug, stepid, type, seq)
+                return logid
+            # Another log first (an error's traceback): the reserved ones go, so that they
+            # cannot take this one's slug nor come before it.
+            self.reserved.pop(stepid, None)
+            await self.db.logs.delete_unused_logs(stepid, list(reserved.values()))
         with self.writing() as seq:
             while True:
                 try:
@@ -132,11 +158,15 @@ class Log(ResourceType):
                     slug = incrementIdentifier(50, slug)
                     continue
                 break
-            body = self.live.put(logid, {
-                "logid": logid, "name": name, "slug": slug, "stepid": stepid,
-                "complete": False, "num_lines": 0, "type": type})
-            self.produceEvent(body, "new", seq)
+            self._announce_new(logid, name, slug, stepid, type, seq)
         return logid
+
+    def _announce_new(self, logid: int, name: str, slug: str, stepid: int, type: str,
+                      seq: int) -> None:
+        body = self.live.put(logid, {
+            "logid": logid, "name": name, "slug": slug, "stepid": stepid,
+            "complete": False, "num_lines": 0, "type": type})
+        self.produceEvent(body, "new", seq)
 
     @update_method
     async def appendLog(self, logid: int, content: str) -> tuple[int, int] | None:

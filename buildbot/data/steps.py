@@ -4,10 +4,12 @@ through."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, RowCache, update_method
+from buildbot.data.logs import log_slug
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
 from buildbot.util.timestamps import to_datetime, to_epoch
@@ -109,6 +111,8 @@ class Step(ResourceType):
         super().__init__(connector)
         # Bodies of the steps this master runs, announced as updated without a read-back.
         self.live: RowCache[int, dict[str, Any]] = RowCache()
+        # {stepid: epoch}: locks' times stored with the step's start, not announced yet.
+        self.locks_ahead: dict[int, int] = {}
 
     async def _updated(self, stepid: int, event: str, seq: int, **changes: Any) -> None:
         """Announce the step with `changes` applied (read back only if not cached)."""
@@ -148,11 +152,31 @@ class Step(ResourceType):
         """`addStep` then `startStep` stored in one transaction, announced as both are
         (`new`, then `started`); for a step that starts as soon as it exists. Returns
         (stepid, number, name)."""
+        return await self.add_started_step_ahead(buildid, name, started_at, locks_acquired)
+
+    @update_method
+    async def add_started_step_ahead(
+            self, buildid: int, name: str, started_at: int | datetime.datetime | None = None,
+            locks_acquired: bool = False, locks_ahead: bool = False,
+            first_log: tuple[str, str] | None = None) -> tuple[int, int, str]:
+        """`add_started_step`, storing in the same transaction what the step is expected to
+        store next, announced only when the step gets there: with `locks_ahead`, its locks'
+        time (= its start; `set_step_locks_acquired_at` with that time then only announces
+        it), with `first_log` (name, type) its first log, empty (`addLog` of that log then
+        only announces it). What the step never gets to is undone by its end
+        (`finishStep`, same transaction)."""
         at = to_epoch(started_at) if started_at is not None else self.now()
+        log = None if first_log is None else (first_log[0], log_slug(first_log[0]),
+                                               first_log[1])
+        ahead = locks_ahead and not locks_acquired
         with self.writing() as seq:
-            stepid, number, name = await self.db.steps.add_started_step(
+            stepid, number, name, logid = await self.db.steps.add_started_step_with_log(
                 buildid=buildid, name=name, state_string="pending", started_at=at,
-                locks_acquired=locks_acquired)
+                locks_acquired_at=at if (locks_acquired or ahead) else None, log=log)
+            if ahead:
+                self.locks_ahead[stepid] = at
+            if logid is not None and first_log is not None:
+                self.connector.rtypes.log.reserve(stepid, first_log[0], first_log[1], logid)
             self._announce_new(buildid, stepid, number, name, seq)
             await self._updated(stepid, "started", seq, **start_changes(at, locks_acquired))
         return stepid, number, name
@@ -176,7 +200,9 @@ class Step(ResourceType):
         `updated`."""
         at = to_epoch(locks_acquired_at) if locks_acquired_at is not None else self.now()
         with self.writing() as seq:
-            await self.db.steps.set_step_locks_acquired_at(stepid=stepid, locks_acquired_at=at)
+            if self.locks_ahead.pop(stepid, None) != at:  # else stored with the start
+                await self.db.steps.set_step_locks_acquired_at(stepid=stepid,
+                                                               locks_acquired_at=at)
             await self._updated(stepid, "updated", seq, locks_acquired_at=to_datetime(at))
 
     @update_method
@@ -205,10 +231,45 @@ class Step(ResourceType):
         """The step completes now with `results`. Announces `finished` (preceded by
         `updated` when the extension argument `state_string`, the final summary, is given:
         both are stored in one transaction)."""
+        await self.finish_step_and_logs(stepid, results, hidden, state_string)
+
+    @update_method
+    async def finish_step_and_logs(self, stepid: int, results: int, hidden: bool,
+                                   state_string: str | None = None,
+                                   logids: Sequence[int] = (),
+                                   build_state_ahead: tuple[int, str] | None = None) -> None:
+        """`finishLog` of each of `logids` (the step's logs, whose content is stored) then
+        `finishStep`, in one transaction, announced in that order. Also deletes the logs
+        stored ahead that the step never asked for, and a locks' time stored ahead that
+        it never announced. With `build_state_ahead` (buildid, text), stores the build's
+        next state string too (see `set_build_properties_and_state`)."""
+        logs = self.connector.rtypes.log
+        plain = []
+        for logid in logids:
+            if self.db.logs.take_plain_finish(logid):
+                plain.append(logid)
+            else:  # logMaxSize has lines to add first
+                await logs.finishLog(logid)
+        unused = list(logs.reserved.get(stepid, {}).values())
+        clear_locks = stepid in self.locks_ahead
         now = self.now()
         with self.writing() as seq:
-            await self.db.steps.finishStep(stepid=stepid, results=results, hidden=hidden,
-                                           complete_at=now, state_string=state_string)
+            if plain or unused or clear_locks or build_state_ahead:
+                await self.db.steps.finish_step_and_logs(
+                    stepid=stepid, results=results, hidden=hidden, complete_at=now,
+                    state_string=state_string, finish_logids=plain, drop_logids=unused,
+                    clear_locks_acquired_at=clear_locks, build_state=build_state_ahead)
+                if build_state_ahead is not None:
+                    self.connector.rtypes.build.state_ahead[build_state_ahead[0]] = \
+                        build_state_ahead[1]
+            else:
+                await self.db.steps.finishStep(stepid=stepid, results=results, hidden=hidden,
+                                               complete_at=now, state_string=state_string)
+            # Stored: forget what was held for a retry of this call.
+            logs.reserved.pop(stepid, None)
+            self.locks_ahead.pop(stepid, None)
+            for logid in plain:
+                await logs.announce_finished(logid, seq)
             body = self.live.get(stepid)
             self.live.drop(stepid)
             if body is None:

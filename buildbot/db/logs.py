@@ -148,6 +148,18 @@ class LogsDb(DbComponent):
 
         return await self._pool.run(thd_add)
 
+    async def delete_unused_logs(self, stepid: int, logids: list[int]) -> None:
+        """Delete logs of the step that were stored ahead and never written."""
+        if not logids:
+            return
+        t, c = self._tables.logs, self._tables.logchunks
+
+        def thd_delete(conn: sa.Connection) -> None:
+            conn.execute(c.delete().where(c.c.logid.in_(logids)))
+            conn.execute(t.delete().where(t.c.id.in_(logids), t.c.stepid == stepid))
+
+        await self._pool.run(thd_delete)
+
     # -- writing -----------------------------------------------------------------------------
     async def appendLog(self, logid: int, content: str) -> tuple[int, int] | None:
         """Append whole lines (`content` ends with a newline); returns (first, last) line
@@ -208,6 +220,16 @@ class LogsDb(DbComponent):
             return first, first + n - 1
 
         return await self._pool.run(thd_append)
+
+    def take_plain_finish(self, logid: int) -> bool:
+        """True if finishing the log only marks it complete (nothing of it was dropped by
+        logMaxSize), so that another transaction may do it; its trim state is then
+        forgotten, as `finishLog` does. False: finish it with `finishLog`."""
+        state = self._trims.get(logid)
+        if state is not None and state.overflowing and self._max_size is not None:
+            return False
+        self._trims.pop(logid, None)
+        return True
 
     async def finishLog(self, logid: int) -> int | None:
         """Mark the log complete. If logMaxSize dropped part of it, first append a line

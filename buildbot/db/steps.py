@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from twisted.internet import defer
 
-from buildbot.db.base import Clock, DbComponent, chunked
+from buildbot.db.base import Clock, DbComponent, chunked, inserted_id
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
 from buildbot.util.timestamps import to_datetime, to_epoch
@@ -120,16 +120,33 @@ class StepsDb(DbComponent):
                                ) -> tuple[int, int, str]:
         """`addStep` then `startStep` in one transaction (a step that starts as soon as it
         exists); returns (stepid, number, name)."""
+        stepid, number, unique, _ = await self.add_started_step_with_log(
+            buildid, name, state_string, started_at,
+            locks_acquired_at=started_at if locks_acquired else None)
+        return stepid, number, unique
+
+    async def add_started_step_with_log(
+            self, buildid: int, name: str, state_string: str, started_at: int,
+            locks_acquired_at: int | None = None, log: tuple[str, str, str] | None = None
+    ) -> tuple[int, int, str, int | None]:
+        """`add_started_step`, with the locks' time when known, and the step's first log
+        (`(name, slug, type)`, empty) when given, in one transaction; returns (stepid,
+        number, name, logid or None)."""
         add = self._thd_add_step(buildid, name, state_string)
         values: dict[str, Any] = {"started_at": started_at}
-        if locks_acquired:
-            values["locks_acquired_at"] = started_at
-        s = self._tables.steps
+        if locks_acquired_at is not None:
+            values["locks_acquired_at"] = locks_acquired_at
+        s, lt = self._tables.steps, self._tables.logs
 
-        def thd_add_started(conn: sa.Connection) -> tuple[int, int, str]:
+        def thd_add_started(conn: sa.Connection) -> tuple[int, int, str, int | None]:
             stepid, number, unique = add(conn)
             conn.execute(s.update().where(s.c.id == stepid).values(**values))
-            return stepid, number, unique
+            logid = None
+            if log is not None:
+                logid = inserted_id(conn.execute(lt.insert().values(
+                    name=log[0], slug=log[1], stepid=stepid, complete=0, num_lines=0,
+                    type=log[2])))
+            return stepid, number, unique, logid
 
         return await self._pool.run(thd_add_started)
 
@@ -189,6 +206,40 @@ class StepsDb(DbComponent):
         if state_string is not None:
             values["state_string"] = state_string
         await self._update(stepid, **values)
+
+    async def finish_step_and_logs(self, stepid: int, results: int, hidden: bool,
+                                   complete_at: int, state_string: str | None = None,
+                                   finish_logids: Sequence[int] = (),
+                                   drop_logids: Sequence[int] = (),
+                                   clear_locks_acquired_at: bool = False,
+                                   build_state: tuple[int, str] | None = None) -> None:
+        """`finishStep`, with in the same transaction: the step's logs `finish_logids`
+        marked complete, its unused (never written) logs `drop_logids` deleted, and its
+        locks' time cleared (stored ahead of an acquisition that never came), and the
+        state string of a build `(buildid, text)` set."""
+        values: dict[str, Any] = {"complete_at": complete_at, "results": results,
+                                  "hidden": int(bool(hidden))}
+        if state_string is not None:
+            values["state_string"] = state_string
+        if clear_locks_acquired_at:
+            values["locks_acquired_at"] = None
+        stmt, params = self._update_by_id(self._tables.steps, stepid, values)
+        lt, lc, b = self._tables.logs, self._tables.logchunks, self._tables.builds
+
+        def thd_finish(conn: sa.Connection) -> None:
+            if build_state is not None:
+                conn.execute(b.update().where(b.c.id == build_state[0])
+                             .values(state_string=build_state[1]))
+            if finish_logids:
+                conn.execute(lt.update().where(lt.c.id.in_(list(finish_logids)))
+                             .values(complete=1))
+            if drop_logids:
+                conn.execute(lc.delete().where(lc.c.logid.in_(list(drop_logids))))
+                conn.execute(lt.delete().where(lt.c.id.in_(list(drop_logids)),
+                                               lt.c.stepid == stepid))
+            conn.execute(stmt, params)
+
+        await self._pool.run(thd_finish)
 
     async def addURL(self, stepid: int, name: str, url: str) -> None:
         """Add a link to the step (an identical one already there is not repeated)."""

@@ -36,6 +36,7 @@ from buildbot.process.results import (
     worst_status,
 )
 from buildbot.process.retried_writes import storage_reason, store_or_retry
+from buildbot.process.workerforbuilder import AbstractWorkerForBuilder
 from buildbot.util.deferred import call_user, ensure_deferred
 from buildbot.util.internal import internal_method
 
@@ -397,15 +398,20 @@ class Build(PropertiesMixin):
                 self._stop_consumer.stopConsuming()
                 self._stop_consumer = None
 
-    async def _store_properties(self, state_string: str | None = None) -> None:
+    async def _store_properties(self, state_string: str | None = None,
+                                state_ahead: str | None = None) -> None:
         """Write the build's properties (secrets hidden, see `properties_to_store`), with
-        the build's new `state_string` in the same transaction when given."""
+        the build's new `state_string` in the same transaction when given (and, instead,
+        `state_ahead`: see `set_build_properties_and_state`)."""
         updates = self.master.data.updates
         props = await properties_to_store(self.properties)
         if state_string is None:
             await updates.setBuildProperties(self.buildid, props)
-        else:
+        elif state_ahead is None:
             await updates.set_build_properties_and_state(self.buildid, props, state_string)
+        else:
+            await updates.set_build_properties_and_state(self.buildid, props, state_string,
+                                                         state_ahead=state_ahead)
 
     def _control_stop(self, key: Any, body: Any) -> None:
         reason = (body or {}).get("reason", "no reason")
@@ -439,8 +445,13 @@ class Build(PropertiesMixin):
                                       state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
-        # `owners`, announced before the worker is prepared
-        await self._store_properties(state_string="preparing worker")
+        # `owners`, announced before the worker is prepared. A worker that is ready at once
+        # (not latent) is pinged next: that state is stored now, announced when it comes.
+        prepared_at_once = (getattr(type(workerforbuilder), "substantiate_if_needed", None)
+                            is AbstractWorkerForBuilder.substantiate_if_needed)
+        await self._store_properties(
+            state_string="preparing worker",
+            state_ahead="pinging worker" if prepared_at_once else None)
         cannot_substantiate = False
         try:
             ready = await workerforbuilder.prepare(self)
@@ -478,8 +489,10 @@ class Build(PropertiesMixin):
         if self.conn is None:
             await self._finish_own_step(prep_id, RETRY, False)
             return await self._finish("lost connection", RETRY)
+        # Without build locks, `building` comes next: stored with this step's end.
         await self._finish_own_step(prep_id, SUCCESS, False,
-                                  state_string=f"worker {self.workername} ready")
+                                  state_string=f"worker {self.workername} ready",
+                                  build_state_ahead="building" if locks_step is None else None)
         self._disconnect_sub = self.conn.notifyOnDisconnect(self._lost_remote)
         basedir = self.worker.path_expand_user(self.worker.worker_basedir) \
             if getattr(self.worker, "worker_basedir", None) else None
@@ -504,9 +517,15 @@ class Build(PropertiesMixin):
         return await self._finish(None, self.results)
 
     async def _finish_own_step(self, stepid: int, results: int, hidden: bool,
-                               state_string: str | None = None) -> None:
-        await self.master.data.updates.finishStep(stepid, results, hidden,
-                                                  state_string=state_string)
+                               state_string: str | None = None,
+                               build_state_ahead: str | None = None) -> None:
+        updates = self.master.data.updates
+        if build_state_ahead is None:
+            await updates.finishStep(stepid, results, hidden, state_string=state_string)
+        else:
+            await updates.finish_step_and_logs(
+                stepid, results, hidden, state_string=state_string,
+                build_state_ahead=(self.buildid, build_state_ahead))
         self._open_steps.discard(stepid)
 
     async def _close_open_steps(self) -> None:

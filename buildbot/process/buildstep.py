@@ -215,6 +215,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         self._summary_dirty = False
         self._statistics: dict[str, Any] = {}
         self._test_result_submitters: dict[int, TestResultSubmitter] = {}
+        # While the step ends: ids of its logs whose completion waits for the step's own
+        # (stored in one transaction), and the logs to compress after it.
+        self._held_log_finishes: list[int] | None = None
+        self._held_compress: list[Any] = []
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._is_template and self._initialized and name in _COMMON_PARMS:
@@ -456,8 +460,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             raise BuildStepCancelled("step has no database id")
         updates = self.master.data.updates
         logid = await updates.addLog(self.stepid, self.hide_secrets(name), type)
-        loog = logmod.new_log(updates, name, type, logid, self._decoder(logEncoding),
-                              self._redactor)
+        loog = logmod.new_log(_LogUpdates(updates, self), name, type, logid,
+                              self._decoder(logEncoding), self._redactor)
         loog.on_finished = self._log_finished
         loog.on_write_failed = self._log_write_failed
         self.logs[name] = loog
@@ -473,6 +477,9 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         # master waits for it at shutdown.
         if getattr(loog, "chunks_written", COMPRESS_MIN_CHUNKS) < COMPRESS_MIN_CHUNKS:
             return
+        if self._held_log_finishes is not None and loog.logid in self._held_log_finishes:
+            self._held_compress.append(loog)  # once its completion is stored
+            return
         self.master.tasks.spawn(f"compress log {loog.logid}",
                                 self.master.data.updates.compressLog(loog.logid))
 
@@ -482,6 +489,13 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         else:
             log.failure("{step}: writing log {name} failed", failure=Failure(err), step=self,
                         name=loog.name)
+
+    async def _flush_held_log_finishes(self) -> None:
+        """Store the held log completions now (another write of the step comes first)."""
+        held = self._held_log_finishes
+        while held:
+            await self.master.data.updates.finishLog(held[0])
+            held.pop(0)
 
     def storage_failed(self, err: BaseException, what: str) -> None:
         """The database refused a write of this step (`what`, for the message): the step
@@ -703,7 +717,7 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         # when it got its locks, at once when it has none. Creation and start are one
         # transaction (announced as two events).
         started_at = int(self.master.reactor.seconds())
-        await self._create_step_row(started_at)
+        await self._create_step_row(started_at, ahead=True)
         self._running = True
         results = SUCCESS
         lock_list: list[Any] = []
@@ -763,6 +777,10 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             log.failure("{step}: hideStepIf raised", step=self)
             self.results = results = EXCEPTION
         await self._wait_interrupts()
+        # The logs still open are finished with the step: their completion is stored in the
+        # step's end transaction and announced just before it (as when stored apart), unless
+        # another write of the step comes between (it then stores them first).
+        self._held_log_finishes = []
         for loog in list(self.logs.values()):
             if not loog.isFinished():
                 try:
@@ -793,14 +811,21 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             final_text = None
         for submitter in self._test_result_submitters.values():
             try:
+                await self._flush_held_log_finishes()
                 await submitter.finish()
             except StorageError as e:
                 self.storage_failed(e, "its test results")
                 if results != CANCELLED:
                     self.results = results = EXCEPTION
         stepid = self.stepid
-        await store_or_retry(self.master, f"finish step {stepid}", lambda: updates.finishStep(
-            stepid, results, hidden, state_string=final_text))
+        held, self._held_log_finishes = self._held_log_finishes, None
+        await store_or_retry(self.master, f"finish step {stepid}",
+                             lambda: updates.finish_step_and_logs(
+                                 stepid, results, hidden, state_string=final_text,
+                                 logids=held))
+        for loog in self._held_compress:
+            self._log_finished(loog)
+        self._held_compress = []
         self._running = False
         return results
 
@@ -808,7 +833,22 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         """Create the step's row (number, unique name) in its build; done by startStep."""
         return ensure_deferred(self._create_step_row())
 
-    async def _create_step_row(self, started_at: int | None = None) -> None:
+    def _first_log_ahead(self) -> tuple[str, str] | None:
+        """The log a step is sure to ask for first, when it runs its command: a plain
+        ShellCommand's stdio (its row is then stored with the step's start)."""
+        from buildbot.steps.shell import ShellCommand  # noqa: PLC0415 - steps import this module
+        cls = type(self)
+        if (cls.run is ShellCommand.run
+                and getattr(cls, "makeRemoteShellCommand", None)
+                is ShellMixin.makeRemoteShellCommand
+                and getattr(cls, "_attach_logs", None) is ShellMixin._attach_logs
+                and cls.addLog is BuildStep.addLog
+                and cls.addTestResultSets is BuildStep.addTestResultSets):
+            return ("stdio", "s")
+        return None
+
+    async def _create_step_row(self, started_at: int | None = None,
+                               ahead: bool = False) -> None:
         name = self.name
         if not isinstance(name, str):
             name = await render(name, self.build.getProperties())
@@ -818,6 +858,14 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
             if started_at is None:
                 self.stepid, self.number, name = await updates.addStep(
                     self.build.buildid, self.hide_secrets(str(name)))
+            elif ahead:
+                # What the step stores next when all goes as usual (no locks to wait for,
+                # no doStepIf, its command's stdio) goes with its start; announced when
+                # the step gets there, undone by its end if it never does.
+                self.stepid, self.number, name = await updates.add_started_step_ahead(
+                    self.build.buildid, self.hide_secrets(str(name)), started_at=started_at,
+                    locks_ahead=not self.locks and self.doStepIf is True,
+                    first_log=self._first_log_ahead())
             else:
                 self.stepid, self.number, name = await updates.add_started_step(
                     self.build.buildid, self.hide_secrets(str(name)), started_at=started_at)
@@ -861,6 +909,33 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         if self._lockset is not None:
             self._lockset.release_all()
             self._lockset = None
+
+
+class _LogUpdates:
+    """The update methods a step's logs write through: while the step ends, a log's
+    completion is held for the step's end transaction (`_held_log_finishes`); any other
+    write of a log of the step stores the held ones first, keeping the messages' order."""
+
+    __slots__ = ("_step", "_updates")
+
+    def __init__(self, updates: Any, step: BuildStep) -> None:
+        self._updates = updates
+        self._step = step
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._updates, name)
+
+    async def appendLog(self, logid: int, content: str) -> Any:
+        if self._step._held_log_finishes:
+            await self._step._flush_held_log_finishes()
+        return await self._updates.appendLog(logid, content)
+
+    async def finishLog(self, logid: int) -> None:
+        held = self._step._held_log_finishes
+        if held is None:
+            await self._updates.finishLog(logid)
+        else:
+            held.append(logid)
 
 
 class ShellMixin:

@@ -3,6 +3,7 @@ and shutdown in the reference's order (docs/architecture.md, "Master life cycle"
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -39,6 +40,24 @@ from buildbot.www.service import WWWService
 log = Logger()
 
 HEARTBEAT_INTERVAL = 60
+
+
+_imports_frozen = False
+
+
+def freeze_imported_objects() -> None:
+    """Exclude every object alive now (the modules imported to run a master, ~100,000
+    objects) from the cyclic garbage collector's full collections, once per process.
+
+    Loading a config with many builders allocates enough to trigger several full
+    collections, and each walked all those objects: a quarter of the time of executing a
+    10,000-builder master.cfg. Only for a master run by twistd: a process running many
+    masters (tests) would keep their garbage forever.
+    """
+    global _imports_frozen
+    if not _imports_frozen:
+        _imports_frozen = True
+        gc.freeze()
 
 
 class LogRotation:
@@ -191,6 +210,8 @@ class BuildMaster(AsyncService):
     async def start(self) -> None:
         log.info("Starting BuildMaster -- buildbot.version: {version} -- {identity}",
                  version=buildbot.version, identity=buildbot.identity)
+        if self.parent is not None:  # under twistd (see freeze_imported_objects)
+            freeze_imported_objects()
         if self.umask is not None:
             os.umask(self.umask)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from twisted.logger import globalLogPublisher
 from buildbot.config.errors import ConfigErrors
 from buildbot.config.master import FileLoader, loadConfigDict
 
+#: what a master.cfg saw of the garbage collector (gc.isenabled())
+COLLECTOR_SEEN: list[bool] = []
 MINIMAL = "BuildmasterConfig = {'multiMaster': True, 'buildbotNetUsageData': None}\n"
 
 
@@ -198,3 +201,34 @@ def test_tilde_in_basedir_is_expanded(tmp_path: Path, monkeypatch: pytest.Monkey
     _, d = loadConfigDict("~", "master.cfg")
 
     assert d["seen"] == str(tmp_path) and os.path.isabs(d["seen"])
+
+
+def test_the_garbage_collector_is_off_while_the_file_runs_and_back_on_after(
+        tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL + "import gc\nfrom tests.config import test_loader\n"
+          "test_loader.COLLECTOR_SEEN.append(gc.isenabled())\n")
+
+    FileLoader(str(tmp_path), "master.cfg").loadConfig()
+
+    assert COLLECTOR_SEEN == [False]
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_on_after_a_failed_load(tmp_path: Path,
+                                                        logged_errors: Any) -> None:
+    write(tmp_path, "raise RuntimeError('boom')\n")
+
+    load_errors(tmp_path)
+
+    logged_errors.flush("boom")
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_before_the_load_stays_off(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL)
+    gc.disable()
+    try:
+        FileLoader(str(tmp_path), "master.cfg").loadConfig()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

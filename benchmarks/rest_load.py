@@ -10,8 +10,9 @@ their steps, spread over --builders builders); then both masters are started, an
 generator (this script with --load, a separate process: one thread and keep-alive
 connection per client) runs --clients clients on each request for --seconds, --rounds
 times, alternating between the masters, after a warm-up. Prints one JSON line per request
-with the median requests/s and latency percentiles of both and the ratio, then the
-masters' resident memory. A script, not a test.
+with the median requests/s, latency percentiles and CPU milliseconds per request (the
+master process's user + system time over the round, divided by the requests answered) of
+both and the ratios, then the masters' resident memory. A script, not a test.
 """
 
 from __future__ import annotations
@@ -180,7 +181,24 @@ def _load_process(url: str, clients: int, seconds: float, accept: str) -> None:
 
     completed = len(every) - len(stalled)
     print(json.dumps({"rps": round(completed / elapsed, 1), "p50_ms": pct(0.50),
-                      "p99_ms": pct(0.99), "stalled": len(stalled)}))
+                      "p99_ms": pct(0.99), "stalled": len(stalled), "requests": completed}))
+
+
+def cpu_seconds(basedir: Path) -> float:
+    """User + system CPU time the master's process has used so far."""
+    pid = int((basedir / "twistd.pid").read_text())
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(master: Master, url: str, args: argparse.Namespace) -> dict[str, float]:
+    """`load` of `url`, with the master's CPU time per request: on a shared machine,
+    requests/s follow the other processes' load, CPU milliseconds per request much less."""
+    before = cpu_seconds(master.basedir)
+    result = load(url, args.clients, args.seconds, args.accept)
+    used = cpu_seconds(master.basedir) - before
+    result["cpu_ms_per_req"] = round(used * 1000 / max(1, result["requests"]), 3)
+    return result
 
 
 def rss_mb(basedir: Path) -> float:
@@ -250,13 +268,15 @@ def main() -> None:
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in masters}
             for _ in range(args.rounds):
                 for name, url in urls.items():
-                    runs[name].append(load(url, args.clients, args.seconds, args.accept))
+                    runs[name].append(measured(masters[name], url, args))
             row: dict[str, Any] = {"request": path, "clients": args.clients,
                                    "accept": args.accept, "builds": args.builds}
             row.update({name: median_run(r) for name, r in runs.items()})
             row["rps_rounds"] = {name: [r["rps"] for r in rs] for name, rs in runs.items()}
             if "buildbot_4_3" in row and row["buildbot_4_3"]["rps"]:
                 row["rps_ratio"] = round(row["ours"]["rps"] / row["buildbot_4_3"]["rps"], 1)
+                row["cpu_ratio"] = round(row["buildbot_4_3"]["cpu_ms_per_req"]
+                                         / max(0.001, row["ours"]["cpu_ms_per_req"]), 1)
             print(json.dumps(row), flush=True)
         print(json.dumps({"rss_mb": {name: rss_mb(m.basedir) for name, m in masters.items()}}))
     finally:

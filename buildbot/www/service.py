@@ -20,7 +20,9 @@ from typing import Any
 
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.python.logfile import LogFile
+from twisted.web import http as twisted_http
 from twisted.web import resource, server, static
 
 from buildbot.util.deferred import maybe_await
@@ -90,6 +92,41 @@ class BuildbotRequest(server.Request):
         super().handleContentChunk(data)
 
 
+# Twisted's own escaping, and the addresses its formatter logs by host (private names: the
+# lines stay Twisted's byte for byte; a Twisted without them fails at import, in the tests).
+http_escape = twisted_http._escape
+_LOGGED_ADDRESSES = (IPv4Address, IPv6Address, twisted_http._XForwardedForAddress)
+_ESCAPED: dict[bytes, str] = {}
+_ESCAPED_MAX = 1024
+
+
+def _log_escaped(value: bytes | str) -> str:
+    """Twisted's access-log escaping of `value` (`repr` as if in double quotes), remembered:
+    a busy site logs the same few URIs, agents and addresses over and over."""
+    key = value.encode("ascii") if isinstance(value, str) else value
+    text = _ESCAPED.get(key)
+    if text is None:
+        text = http_escape(key)
+        if len(key) <= 512:
+            if len(_ESCAPED) >= _ESCAPED_MAX:
+                _ESCAPED.clear()
+            _ESCAPED[key] = text
+    return text
+
+
+def access_log_line(timestamp: str, request: Any) -> str:
+    """The access-log line of `request`, the same as Twisted's `combinedLogFormatter` (what
+    Buildbot 4.3's site writes) for a fraction of its cost."""
+    address = request.getClientAddress()
+    host = getattr(address, "host", None) if isinstance(address, _LOGGED_ADDRESSES) else None
+    return (f'"{_log_escaped(host if host is not None else b"-")}" - - {timestamp} '
+            f'"{_log_escaped(request.method)} {_log_escaped(request.uri)} '
+            f'{_log_escaped(request.clientproto)}" {request.code:d} '
+            f'{request.sentLength or "-"} '
+            f'"{_log_escaped(request.getHeader(b"referer") or b"-")}" '
+            f'"{_log_escaped(request.getHeader(b"user-agent") or b"-")}"')
+
+
 class BuildbotSite(server.Site):
     """The site: no `Server` header, access log with rotation, connections tracked so that
     stopping the service can close them."""
@@ -102,7 +139,7 @@ class BuildbotSite(server.Site):
                  rotateLength: int | None, maxRotatedFiles: int | None) -> None:
         self.rotateLength = rotateLength
         self.maxRotatedFiles = maxRotatedFiles
-        super().__init__(root, logPath=logPath)
+        super().__init__(root, logPath=logPath, logFormatter=access_log_line)
         self.www = www
         self.channels: set[Any] = set()
         self._drained: list[defer.Deferred[None]] = []

@@ -92,3 +92,34 @@ def test_envelope_meta_is_encoded_like_json_dumps(meta: dict[str, Any]) -> None:
     expected = json.dumps({"builds": [{"a": 1}], "meta": meta}, sort_keys=True,
                           separators=(",", ":"))
     assert "".join(envelope_chunks("builds", [{"a": 1}], meta, True)) == expected
+
+
+@pytest.mark.parametrize(("uri", "agent", "referer", "address"), [
+    (b"/api/v2/builds?limit=50", b"python-requests/2.31", None, "ipv4"),
+    (b"/api/v2/x\"y'z\\\x01\xff", b'agent "quoted"', b"http://ref/'a'", "ipv6"),
+    (b"/", None, None, "unix"),
+    (b"/" + b"a" * 600, b"", b"", "ipv4"),
+])
+def test_access_log_lines_are_twisteds(uri: bytes, agent: bytes | None, referer: bytes | None,
+                                       address: str) -> None:
+    from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+    from twisted.web.http import combinedLogFormatter
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from buildbot.www.service import access_log_line
+
+    request = DummyRequest([b""])
+    request.uri, request.method, request.clientproto = uri, b"GET", b"HTTP/1.1"
+    request.code, request.sentLength = 200, 1234
+    if agent is not None:
+        request.requestHeaders.setRawHeaders(b"user-agent", [agent])
+    if referer is not None:
+        request.requestHeaders.setRawHeaders(b"referer", [referer])
+    request.client = {"ipv4": IPv4Address("TCP", "10.1.2.3", 5),
+                      "ipv6": IPv6Address("TCP", "::1", 5),
+                      "unix": UNIXAddress(b"/tmp/sock")}[address]
+    for _ in range(2):  # escaped, then remembered
+        assert access_log_line("[07/Dec/2026:23:00:00 +0000]", request) == \
+            combinedLogFormatter("[07/Dec/2026:23:00:00 +0000]", request)
+    request.sentLength = 0
+    assert access_log_line("t", request) == combinedLogFormatter("t", request)

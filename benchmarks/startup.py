@@ -9,7 +9,9 @@ For each builder count: `buildbot create-master`, then the wall time of `buildbo
 (it returns once the log says 'BuildMaster is running'), then of `buildbot reconfig` after
 one builder's factory changed (it returns once the log says the update is complete), then
 `buildbot stop`; `reconfig_in_master_s` is the time the master itself logs for the
-reconfig (both versions log it), without the CLI's own start-up. Every builder has a tag,
+reconfig (both versions log it), without the CLI's own start-up; `*_cpu_s` are CPU seconds
+(of the CLI with the twistd launcher it waits for, and of the daemonized master up to the
+end of `buildbot start`), steadier than wall times on a loaded machine. Every builder has a tag,
 two of the workers and a 2-step factory; one ForceScheduler names every builder. Prints one
 JSON line per builder count with both figures and the ratio. A script, not a test.
 
@@ -27,6 +29,7 @@ import compileall
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -67,6 +70,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def children_cpu() -> float:
+    """CPU seconds of the finished processes we waited for, theirs included (the CLI and
+    the twistd launcher it waits for: imports of the master happen there, before the fork)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds process `pid` has used so far (the daemonized master; Linux only)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(cmd: list[str], check: bool = True) -> float:
     env = dict(os.environ)
     if cmd[0] == sys.executable:  # this project, run from the checkout
@@ -89,11 +108,20 @@ def measure(bb: list[str], builders: int, workers: int) -> dict[str, float]:
         ports = {"pb": free_port(), "www": free_port()}
         cfg = basedir / "master.cfg"
         cfg.write_text(CFG.format(builders=builders, workers=workers, changed="", **ports))
+        cpu0 = children_cpu()
         result = {"start_s": round(run(bb + ["start", "--start_timeout=600", str(basedir)]), 2)}
+        # CPU time, less sensitive than wall time to other processes' load: the CLI's (with
+        # the twistd launcher's), then the daemon's, both up to the end of `buildbot start`.
+        result["start_cli_cpu_s"] = round(children_cpu() - cpu0, 2)
+        daemon_cpu = process_cpu(int((basedir / "twistd.pid").read_text()))
+        if daemon_cpu is not None:
+            result["start_master_cpu_s"] = round(daemon_cpu, 2)
         try:
             cfg.write_text(CFG.format(builders=builders, workers=workers,
                                       changed=f"b{builders // 2}", **ports))
+            cpu0 = children_cpu()
             result["reconfig_s"] = round(run(bb + ["reconfig", "--progress_timeout=600", str(basedir)]), 2)
+            result["reconfig_cli_cpu_s"] = round(children_cpu() - cpu0, 2)
             # The master's own figure (both log it), without the CLI's imports and polling.
             took = re.findall(r"configuration update complete \(took ([0-9.]+) seconds\)",
                               (basedir / "twistd.log").read_text())

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -103,11 +104,23 @@ async def pause_all(master: Any) -> None:
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from twisted.internet import reactor
     tmp = Path(tempfile.mkdtemp(prefix="bbpending-"))
-    db_url = f"sqlite:///{tmp}/state.sqlite"
+    db_file = tmp / "state.sqlite"
+    db_url = f"sqlite:///{db_file}"
+    cached = None
+    if args.db_cache:
+        cached = Path(args.db_cache) / (f"pending{args.pending}-b{args.builders}-w{args.workers}"
+                                        f"-p{args.workers_per_builder}.sqlite")
     t0 = time.monotonic()
-    async with running_master(tmp / "m1", config(args, db_url)) as master:
-        await pause_all(master)
-        await submit(master, args)
+    if cached is not None and cached.exists():
+        (tmp / "m1").mkdir()
+        shutil.copyfile(cached, db_file)
+    else:
+        async with running_master(tmp / "m1", config(args, db_url)) as master:
+            await pause_all(master)
+            await submit(master, args)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(db_file, cached)
     fill_s = time.monotonic() - t0
 
     freed: dict[str, float] = {}
@@ -192,6 +205,8 @@ def main() -> None:
     ap.add_argument("--step-s", type=float, default=0.5)
     ap.add_argument("--profile", help="write a pyinstrument profile of the measured part here")
     ap.add_argument("--measure", type=int, default=300, help="freed workers to time")
+    ap.add_argument("--db-cache", help="keep the filled database in this directory and start "
+                    "from a copy of it in later runs with the same figures (skips the fill)")
     args = ap.parse_args()
     from twisted.internet import reactor
 

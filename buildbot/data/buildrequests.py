@@ -184,12 +184,33 @@ class BuildRequest(ResourceType):
             return True
         with self.writing() as seq:
             try:
-                await self.db.buildrequests.claimBuildRequests(
+                # the claim and the read of the claimed rows: one transaction
+                rows = await self.db.buildrequests.claim_and_read(
                     list(brids), claimed_at=claimed_at if claimed_at is not None else self.now())
             except AlreadyClaimedError:
                 return False
-            self.announce(await self.rows(brids), "claimed", seq)
+            self.announce(rows, "claimed", seq)
         return True
+
+    @update_method
+    async def claim_most_urgent(self, builderid: int, count: int = 1, lookahead: int = 0,
+                                claimed_at: int | datetime.datetime | None = None,
+                                skip: Sequence[int] = ()
+                                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+        """Claim for this master up to `count` of the builder's unclaimed requests, the most
+        urgent first (highest priority, then oldest), skipping those other masters claim
+        meanwhile, and read the next `lookahead` unclaimed ones: one transaction. Announces
+        `claimed` for each claimed request.
+
+        Returns (claimed requests, next unclaimed requests, whether those are all the
+        builder's unclaimed requests besides those in `skip`), as data API dicts."""
+        with self.writing() as seq:
+            got = await self.db.buildrequests.claim_most_urgent(
+                builderid, count=count, lookahead=lookahead,
+                claimed_at=claimed_at if claimed_at is not None else self.now(), skip=skip)
+            self.announce(got.claimed, "claimed", seq)
+        return ([buildrequest_message(r) for r in got.claimed],
+                [buildrequest_message(r) for r in got.unclaimed], got.complete)
 
     @update_method
     async def unclaimBuildRequests(self, brids: Sequence[int]) -> None:

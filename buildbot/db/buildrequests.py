@@ -7,12 +7,14 @@ a request's state to decide whether to write it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
 from buildbot.db.buildsets import BuildSetModel, thd_buildset_models
@@ -50,6 +52,17 @@ class BuildRequestModel:
     def claimed(self) -> bool:
         """Is a claim row present?"""
         return self.claimed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentClaim:
+    """What `claim_most_urgent` did: the requests it claimed (with their claim), the next
+    unclaimed ones it read without claiming them, and whether those two lists hold every
+    request of the builder that is still unclaimed (`complete`)."""
+
+    claimed: list[BuildRequestModel]
+    unclaimed: list[BuildRequestModel]
+    complete: bool
 
 
 class BuildRequestsDb(DbComponent):
@@ -170,17 +183,77 @@ class BuildRequestsDb(DbComponent):
 
         def thd_claim(conn: sa.Connection) -> None:
             thd_fence(conn, self._tables, mid if mid == self._fence_masterid() else None)
-            if conn.dialect.name == "mysql":
-                _thd_claim_one_by_one(conn, claims, rows)
-                return
-            try:
-                for batch in chunked(rows, BRID_BATCH):
-                    conn.execute(claims.insert(), list(batch))
-            except sa.exc.IntegrityError as e:
-                raise AlreadyClaimedError(
-                    f"build requests {[r['brid'] for r in rows]}: one is claimed already") from e
+            _thd_insert_claims(conn, claims, rows)
 
         await self._pool.run(thd_claim)
+
+    async def claim_and_read(self, brids: Sequence[int],
+                             claimed_at: int | datetime.datetime | None = None,
+                             masterid: int | None = None) -> list[BuildRequestModel]:
+        """`claimBuildRequests`, then the claimed requests as stored (ordered as `brids`),
+        in the same transaction (one transaction instead of two)."""
+        mid = self._masterid(masterid)
+        at = to_epoch(claimed_at) if claimed_at is not None else self._now()
+        ids = list(dict.fromkeys(brids))
+        rows = [{"brid": b, "masterid": mid, "claimed_at": at} for b in ids]
+        claims, br = self._tables.buildrequest_claims, self._tables.buildrequests
+
+        def thd_claim_and_read(conn: sa.Connection) -> list[BuildRequestModel]:
+            thd_fence(conn, self._tables, mid if mid == self._fence_masterid() else None)
+            _thd_insert_claims(conn, claims, rows)
+            by_id: dict[int, BuildRequestModel] = {}
+            for some in chunked(ids, BRID_BATCH):
+                for r in conn.execute(self._select().where(br.c.id.in_(some))):
+                    by_id[r.id] = self._row(r)
+            return [by_id[b] for b in ids if b in by_id]
+
+        return await self._pool.run(thd_claim_and_read)
+
+    async def claim_most_urgent(self, builderid: int, count: int = 1, lookahead: int = 0,
+                                claimed_at: int | datetime.datetime | None = None,
+                                masterid: int | None = None,
+                                skip: Sequence[int] = ()) -> UrgentClaim:
+        """Claim up to `count` of the builder's unclaimed requests for the local master (or
+        `masterid`), the most urgent first (highest priority, then oldest), and read the
+        next `lookahead` unclaimed ones; one transaction. Requests in `skip` are left alone
+        (and not read).
+
+        A request another master claims meanwhile is skipped (an INSERT that does nothing,
+        not an error: the transaction goes on with the next request); the claims stay
+        decided by the unique index, as in `claimBuildRequests`."""
+        mid = self._masterid(masterid)
+        at = to_epoch(claimed_at) if claimed_at is not None else self._now()
+        at_dt = to_datetime(at)
+        t = self._tables
+        br, claims = t.buildrequests, t.buildrequest_claims
+        base = self._select().where(br.c.builderid == builderid, br.c.complete == 0,
+                                    t.buildrequest_claims.c.claimed_at.is_(None)) \
+            .order_by(br.c.priority.desc(), br.c.id)
+
+        def thd_claim_urgent(conn: sa.Connection) -> UrgentClaim:
+            thd_fence(conn, self._tables, mid if mid == self._fence_masterid() else None)
+            claimed: list[BuildRequestModel] = []
+            unclaimed: list[BuildRequestModel] = []
+            lost: list[int] = list(skip)
+            while True:
+                limit = count - len(claimed) + lookahead
+                q = base.where(br.c.id.not_in(lost)) if lost else base
+                found = conn.execute(q.limit(limit)).all()
+                for i, r in enumerate(found):
+                    if len(claimed) == count:
+                        unclaimed = [self._row(x) for x in found[i:]]
+                        break
+                    if _thd_try_claim(conn, claims, {"brid": r.id, "masterid": mid,
+                                                     "claimed_at": at}):
+                        claimed.append(dataclasses.replace(
+                            self._row(r), claimed_at=at_dt, claimed_by_masterid=mid))
+                    else:
+                        lost.append(r.id)
+                complete = len(found) < limit
+                if len(claimed) == count or complete:
+                    return UrgentClaim(claimed, unclaimed, complete)
+
+        return await self._pool.run(thd_claim_urgent)
 
     async def unclaimBuildRequests(self, brids: Sequence[int],
                                    masterid: int | None = None) -> None:
@@ -303,6 +376,36 @@ class BuildRequestsDb(DbComponent):
                     f"build requests {ids}: {len(ids) - done} complete already or missing")
 
         return thd_update
+
+
+def _thd_insert_claims(conn: sa.Connection, claims: sa.Table,
+                       rows: list[dict[str, Any]]) -> None:
+    """Insert the claims, all or none (`AlreadyClaimedError`)."""
+    if conn.dialect.name == "mysql":
+        _thd_claim_one_by_one(conn, claims, rows)
+        return
+    try:
+        for batch in chunked(rows, BRID_BATCH):
+            conn.execute(claims.insert(), list(batch))
+    except sa.exc.IntegrityError as e:
+        raise AlreadyClaimedError(
+            f"build requests {[r['brid'] for r in rows]}: one is claimed already") from e
+
+
+def _thd_try_claim(conn: sa.Connection, claims: sa.Table, row: dict[str, Any]) -> bool:
+    """Insert one claim unless the request has one: False (and nothing written) if it has.
+    The transaction stays usable either way."""
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(claims)
+        return bool(conn.execute(insert.values(**row).on_conflict_do_nothing()).rowcount == 1)
+    try:
+        # MySQL/MariaDB: a duplicate key undoes that statement only (and MyISAM has nothing
+        # to undo for one row)
+        conn.execute(claims.insert().values(**row))
+    except sa.exc.IntegrityError:
+        return False
+    return True
 
 
 def _thd_claim_one_by_one(conn: sa.Connection, claims: sa.Table,

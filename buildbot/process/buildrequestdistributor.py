@@ -10,14 +10,16 @@ What makes a round cheap whatever the number of pending requests and builders:
 
 - `PendingRequests` keeps, per builder, the id, priority and submission time of every
   unclaimed request, from one query when first needed and then from the `buildrequests`
-  events; a round reads the database only for the builders it actually starts builds on
-  (one query each, which also corrects that builder's entry).
+  events; a round reads the database only for the builders it actually starts builds on,
+  and that read also corrects the builder's entry.
 - A builder without a free worker is skipped before anything is read: a freed worker names
   its builders again (`maybeStartBuildsForWorker`).
 - When no user hook needs the request loaded first (`nextBuild`, `nextWorker`, a
-  `canStartBuild`, locks, workers whose builds may be incompatible), the chooser claims a
-  request before loading its buildset, source stamps and changes: with several masters
-  racing for one request, the losers spend one INSERT instead of about six statements.
+  `canStartBuild`, locks, workers whose builds may be incompatible), the chooser claims the
+  builder's most urgent request in the transaction that reads it
+  (`claim_most_urgent`), before loading its buildset, source stamps and changes: a freed
+  worker waits for two transactions (that one and the loading), and a race lost to
+  another master costs one more INSERT inside it, not another transaction.
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ class PendingRequests:
         self._during_load: list[tuple[str, dict[str, Any]]] | None = None
         # builderid -> (highest priority, oldest submission), dropped when the entry changes
         self._keys: dict[int, tuple[int, int]] = {}
-        # builderid -> how many request events touched it: a distribution round that read
-        # the builder's requests may replace the entry only if none arrived meanwhile
-        self._events: dict[int, int] = {}
+        # A counter of the request events, and for each request in the view the count when
+        # it was added: a read of a builder's requests that started when the counter was
+        # N replaces what was added up to N, never what events added after (see `replace`).
+        self._seq = 0
+        self._added: dict[int, int] = {}
 
     async def load(self, data: Any) -> None:
         """Read every unclaimed request (one query)."""
@@ -68,6 +72,7 @@ class PendingRequests:
             rows = await data.get(("buildrequests",), filters=list(_UNCLAIMED))
             self.by_builder = {}
             self._keys = {}
+            self._added = {}
             for row in rows:
                 self._add(row)
             for event, body in self._during_load:
@@ -89,9 +94,7 @@ class PendingRequests:
             self._apply(event, body)
 
     def _apply(self, event: str, body: dict[str, Any]) -> None:
-        bid = body.get("builderid")
-        if bid is not None:
-            self._events[bid] = self._events.get(bid, 0) + 1
+        self._seq += 1
         if event in ("new", "unclaimed") and not body.get("complete") \
                 and not body.get("claimed"):
             self._add(body)
@@ -104,6 +107,7 @@ class PendingRequests:
             return
         self.by_builder.setdefault(bid, {})[brid] = (
             int(row.get("priority") or 0), to_epoch(row.get("submitted_at")) or 0)
+        self._added[brid] = self._seq
         self._keys.pop(bid, None)
 
     def discard(self, builderid: int | None, brids: Iterable[int | None]) -> None:
@@ -112,22 +116,27 @@ class PendingRequests:
             return
         for brid in brids:
             entry.pop(brid, None)  # type: ignore[arg-type]  # None is never a key
+            self._added.pop(brid, None)  # type: ignore[arg-type]  # None is never a key
         if not entry:
             del self.by_builder[builderid]  # type: ignore[arg-type]  # checked above
         self._keys.pop(builderid, None)  # type: ignore[arg-type]  # checked above
 
     def events_seen(self, builderid: int) -> int:
-        """A counter of the request events about the builder (see `replace`)."""
-        return self._events.get(builderid, 0)
+        """The event counter, to note before reading the builder's requests (see
+        `replace`)."""
+        return self._seq
 
     def replace(self, builderid: int, rows: Sequence[dict[str, Any]],
                 events_seen: int | None = None) -> None:
-        """The builder's unclaimed requests as read from the database when the builder's
-        event counter was `events_seen`. If events arrived since, the read is older than
-        the entry (a request created after it would be lost), so the rows are only added."""
-        if events_seen is None or events_seen == self.events_seen(builderid):
-            self.by_builder.pop(builderid, None)
-            self._keys.pop(builderid, None)
+        """The builder's unclaimed requests as read from the database by a read that started
+        when the event counter was `events_seen` (None: no event since). What the view holds
+        from events up to then is replaced; a request added by a later event is kept (the
+        read may be older than it)."""
+        entry = self.by_builder.get(builderid)
+        if entry:
+            since = self._seq if events_seen is None else events_seen
+            gone = [brid for brid in entry if self._added.get(brid, 0) <= since]
+            self.discard(builderid, gone)
         for row in rows:
             self._add(row)
 
@@ -148,9 +157,11 @@ class PendingRequests:
 
 class BasicBuildChooser:
     """Chooses (worker link, [request]) pairs for one builder, reading the builder's
-    unclaimed requests from the data API at first use."""
+    unclaimed requests from the data API at first use (when claiming first: claiming the
+    most urgent one as it reads them)."""
 
-    # requests read beyond the free workers, for claims lost to other masters
+    # requests read beyond the free workers: a builder with fewer is then known whole,
+    # and the distributor's view of it corrected
     SPARE_REQUESTS = 4
 
     def __init__(self, bldr: Any, master: Any) -> None:
@@ -166,8 +177,10 @@ class BasicBuildChooser:
         self.nextBuild = getattr(bldr.config, "nextBuild", None)
         # Requests this chooser claimed itself (claim first, see the module docstring).
         self.claimed: set[int] = set()
-        # Did `fetch` read all the builder's unclaimed requests?
+        # Did the last read (`fetch`, or a claim) see all the builder's unclaimed requests?
         self.complete = False
+        # requests claimed first and then refused by canStartBuild (released again)
+        self._rejected_rows: dict[int, dict[str, Any]] = {}
         self.claim_first = (
             type(bldr).canStartBuild is Builder.canStartBuild
             and self.nextBuild is None and self.nextWorker is None
@@ -244,9 +257,9 @@ class BasicBuildChooser:
 
     async def chooseNextBuild(self) -> tuple[Any, list[BuildRequest] | None]:
         """The next (worker link, [request]) to build, or (None, None)."""
-        await self.fetch()
         if self.claim_first:
             return await self._claim_next()
+        await self.fetch()
         wfb, breq = await self._pop_next()
         return (None, None) if breq is None else (wfb, [breq])
 
@@ -280,26 +293,26 @@ class BasicBuildChooser:
             self.rejected.add(breq.id)
 
     async def _claim_next(self) -> tuple[Any, list[BuildRequest] | None]:
+        # One transaction claims the most urgent request and reads the next few (for the
+        # distributor's view); a request another master claims meanwhile is skipped inside
+        # it. `brdicts` is then what is left unclaimed (with the requests rejected here).
         updates = self.master.data.updates
         while True:
-            best = self._best()
-            if best is None and not self.complete:
-                self.brdicts = None  # all the urgent ones were lost: read further
-                await self.fetch()
-                best = self._best()
-            if best is None:
-                return None, None
             wfb = await self._pop_worker(None)
             if wfb is None:
                 return None, None
+            # (a refused write raises here)
+            claimed, rest, self.complete = await updates.claim_most_urgent(
+                self.bldr.builderid, count=1,
+                lookahead=len(self.workerpool) + self.SPARE_REQUESTS,
+                claimed_at=int(self.master.reactor.seconds()), skip=sorted(self.rejected))
+            self.brdicts = sorted([*rest, *self._rejected_rows.values()],
+                                  key=lambda b: b["buildrequestid"])
+            if not claimed:
+                self.preferredWorkers.insert(0, wfb)
+                return None, None
+            best = claimed[0]
             brid = best["buildrequestid"]
-            # (a refused write raises here: the request stays in the list, for the retry)
-            won = await updates.claimBuildRequests(
-                [brid], claimed_at=int(self.master.reactor.seconds()))
-            self._forget(brid)
-            if not won:
-                self.preferredWorkers.insert(0, wfb)  # another master built it
-                continue
             self.claimed.add(brid)
             try:
                 breq = await self._request(best)
@@ -312,6 +325,8 @@ class BasicBuildChooser:
             # Not expected: nothing configured could say no (see claim_first).
             self.preferredWorkers.insert(0, wfb)
             self.rejected.add(brid)
+            self._rejected_rows[brid] = {**best, "claimed": False, "claimed_at": None,
+                                         "claimed_by_masterid": None}
             await self._release(brid)
 
     async def _release(self, brid: int) -> None:

@@ -47,3 +47,15 @@ def test_events_of_other_builders_do_not_count() -> None:
     view.note("new", row(5, builderid=8))
     view.replace(7, [], seen)
     assert not view.has(7) and view.has(8)
+
+
+def test_a_read_drops_stale_entries_even_after_the_rounds_own_claims() -> None:
+    view = loaded_view()
+    for brid in (1, 2, 3):
+        view.note("new", row(brid))
+    seen = view.events_seen(7)
+    # the round claims 1 (its own event) and reads [3]: 2 was claimed by another master
+    # whose event never came
+    view.note("claimed", {**row(1), "claimed": True})
+    view.replace(7, [row(3)], seen)
+    assert set(view.by_builder[7]) == {3}

@@ -94,7 +94,10 @@ def run(cmd: list[str], check: bool = True) -> float:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = PYCACHE
     t0 = time.monotonic()
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    # Not from the current directory: `python -m` puts it first on sys.path, and a checkout
+    # there would shadow REPO.
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())
     took = time.monotonic() - t0
     if out.returncode != 0 and check:
         raise SystemExit(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")

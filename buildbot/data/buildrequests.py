@@ -170,6 +170,12 @@ class BuildRequest(ResourceType):
         by_id = {r.buildrequestid: r for r in found}
         return [by_id[b] for b in brids if b in by_id]
 
+    async def unclaimed_keys(self) -> list[tuple[int, int, int, int]]:
+        """(builderid, buildrequestid, priority, submitted_at epoch seconds) of every
+        incomplete, unclaimed request: one narrow query (the distributor's view)."""
+        keys: list[tuple[int, int, int, int]] = await self.db.buildrequests.unclaimed_keys()
+        return keys
+
     def announce(self, rows: Iterable[Any], event: str, seq: int | None) -> None:
         """Announce each request as `event`."""
         for row in rows:

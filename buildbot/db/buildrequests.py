@@ -132,6 +132,20 @@ class BuildRequestsDb(DbComponent):
 
         return await self._pool.run(thd_pending)
 
+    async def unclaimed_keys(self) -> list[tuple[int, int, int, int]]:
+        """(builderid, buildrequestid, priority, submitted_at in epoch seconds) of every
+        incomplete request no master claimed: one narrow query (no builder names, no
+        models), for the distributor's view of the pending requests."""
+        br, c = self._tables.buildrequests, self._tables.buildrequest_claims
+        q = sa.select(br.c.builderid, br.c.id, br.c.priority, br.c.submitted_at) \
+            .select_from(br.outerjoin(c, c.c.brid == br.c.id)) \
+            .where(br.c.complete == 0, c.c.brid.is_(None))
+
+        def thd_unclaimed(conn: sa.Connection) -> list[tuple[int, int, int, int]]:
+            return [(r[0], r[1], r[2] or 0, r[3] or 0) for r in conn.execute(q)]
+
+        return await self._pool.run(thd_unclaimed)
+
     async def getBuildRequests(self, builderid: int | None = None,
                                complete: bool | None = None,
                                claimed: bool | int | None = None, bsid: int | None = None,

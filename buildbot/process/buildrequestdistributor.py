@@ -66,15 +66,17 @@ class PendingRequests:
         self._added: dict[int, int] = {}
 
     async def load(self, data: Any) -> None:
-        """Read every unclaimed request (one query)."""
+        """Read every unclaimed request (one narrow query: ids, priorities and times)."""
         self._during_load = []
         try:
-            rows = await data.get(("buildrequests",), filters=list(_UNCLAIMED))
+            keys = await data.rtypes.buildrequest.unclaimed_keys()
             self.by_builder = {}
             self._keys = {}
             self._added = {}
-            for row in rows:
-                self._add(row)
+            seq = self._seq
+            for bid, brid, priority, submitted_at in keys:
+                self.by_builder.setdefault(bid, {})[brid] = (priority, submitted_at)
+                self._added[brid] = seq
             for event, body in self._during_load:
                 self._apply(event, body)
             self.loaded = True

@@ -106,3 +106,16 @@ async def test_claim_and_read_returns_the_claimed_rows_or_claims_nothing(
         await db.buildrequests.claim_and_read([b])
     assert {r.buildrequestid for r in await db.buildrequests.getBuildRequests(claimed=me)} \
         == {a, c}
+
+
+@pytest_twisted.ensureDeferred
+async def test_unclaimed_keys_are_the_incomplete_unclaimed_requests(db: DBConnector) -> None:
+    await rows.master(db, "me")
+    builderid = await db.builders.findBuilderId("b")
+    assert builderid is not None
+    a, b, c = await _requests(db, builderid, [0, 3, 0])
+    await db.buildrequests.claimBuildRequests([a])
+    assert sorted(await db.buildrequests.unclaimed_keys()) == [
+        (builderid, b, 3, 101), (builderid, c, 0, 102)]
+    await db.buildrequests.completeBuildRequests([c], 0)
+    assert await db.buildrequests.unclaimed_keys() == [(builderid, b, 3, 101)]

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from buildbot.data import types
 from buildbot.data.base import Endpoint, EndpointKind, ResourceType, RowCache, update_method
+from buildbot.data.exceptions import StorageError
 from buildbot.data.logs import log_slug
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
@@ -237,12 +238,17 @@ class Step(ResourceType):
     async def finish_step_and_logs(self, stepid: int, results: int, hidden: bool,
                                    state_string: str | None = None,
                                    logids: Sequence[int] = (),
-                                   build_state_ahead: tuple[int, str] | None = None) -> None:
+                                   build_state_ahead: tuple[int, str] | None = None,
+                                   build_properties: tuple[int, Any] | None = None) -> None:
         """`finishLog` of each of `logids` (the step's logs, whose content is stored) then
         `finishStep`, in one transaction, announced in that order. Also deletes the logs
         stored ahead that the step never asked for, and a locks' time stored ahead that
         it never announced. With `build_state_ahead` (buildid, text), stores the build's
-        next state string too (see `set_build_properties_and_state`)."""
+        next state string too (see `set_build_properties_and_state`). With
+        `build_properties` (buildid, IProperties), `setBuildProperties` goes in the same
+        transaction, announced after the step's end (if the database refuses them for
+        themselves, the step's end is stored without them: the build's own store of its
+        properties then meets and reports the error)."""
         logs = self.connector.rtypes.log
         plain = []
         for logid in logids:
@@ -252,13 +258,34 @@ class Step(ResourceType):
                 await logs.finishLog(logid)
         unused = list(logs.reserved.get(stepid, {}).values())
         clear_locks = stepid in self.locks_ahead
+        props = self.connector.rtypes.property
+        props_done: tuple[int, dict[str, Any], dict[str, Any]] | None = None
+        also = None
+        if build_properties is not None:
+            try:
+                bid = build_properties[0]
+                stored, changed = await props.changed_properties(bid, build_properties[1])
+                if changed:
+                    also = self.db.builds.properties_writer(bid, changed)
+                props_done = (bid, stored, changed)
+            except Exception:
+                props_done = None  # left to the build's own store, which reports it
         now = self.now()
         with self.writing() as seq:
-            if plain or unused or clear_locks or build_state_ahead:
-                await self.db.steps.finish_step_and_logs(
+            if plain or unused or clear_locks or build_state_ahead or also:
+                kwargs: dict[str, Any] = dict(
                     stepid=stepid, results=results, hidden=hidden, complete_at=now,
                     state_string=state_string, finish_logids=plain, drop_logids=unused,
                     clear_locks_acquired_at=clear_locks, build_state=build_state_ahead)
+                try:
+                    await self.db.steps.finish_step_and_logs(also=also, **kwargs)
+                except StorageError:
+                    raise
+                except Exception:
+                    if also is None:
+                        raise
+                    props_done = None
+                    await self.db.steps.finish_step_and_logs(**kwargs)
                 if build_state_ahead is not None:
                     self.connector.rtypes.build.state_ahead[build_state_ahead[0]] = \
                         build_state_ahead[1]
@@ -276,9 +303,12 @@ class Step(ResourceType):
                 row = await self.db.steps.getStep(stepid=stepid)
                 if row is not None:
                     self.produceEvent(step_message(row), "finished", seq)
-                return
-            if state_string is not None:
-                body = {**body, "state_string": state_string}
-                self.produceEvent(body, "updated", seq)
-            self.produceEvent({**body, "complete": True, "complete_at": to_datetime(now),
-                               "results": results, "hidden": bool(hidden)}, "finished", seq)
+            else:
+                if state_string is not None:
+                    body = {**body, "state_string": state_string}
+                    self.produceEvent(body, "updated", seq)
+                self.produceEvent({**body, "complete": True,
+                                   "complete_at": to_datetime(now), "results": results,
+                                   "hidden": bool(hidden)}, "finished", seq)
+            if props_done is not None:
+                props.stored(*props_done, seq)

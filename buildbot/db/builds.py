@@ -316,6 +316,12 @@ class BuildsDb(DbComponent):
 
         await self._pool.run(thd_set_and_state)
 
+    def properties_writer(self, bid: int, properties: Mapping[str, tuple[Any, str]]
+                          ) -> Callable[[sa.Connection], None]:
+        """`set_build_properties` as a thd function, to run inside another write's
+        transaction (values are encoded and checked now)."""
+        return self._thd_set_properties(bid, properties)
+
     def _thd_set_properties(self, bid: int, properties: Mapping[str, tuple[Any, str]]
                             ) -> Callable[[sa.Connection], None]:
         p = self._tables.build_properties

@@ -212,11 +212,14 @@ class StepsDb(DbComponent):
                                    finish_logids: Sequence[int] = (),
                                    drop_logids: Sequence[int] = (),
                                    clear_locks_acquired_at: bool = False,
-                                   build_state: tuple[int, str] | None = None) -> None:
+                                   build_state: tuple[int, str] | None = None,
+                                   also: Callable[[sa.Connection], None] | None = None
+                                   ) -> None:
         """`finishStep`, with in the same transaction: the step's logs `finish_logids`
         marked complete, its unused (never written) logs `drop_logids` deleted, and its
         locks' time cleared (stored ahead of an acquisition that never came), and the
-        state string of a build `(buildid, text)` set."""
+        state string of a build `(buildid, text)` set; `also` runs in the transaction
+        first (a build's properties: `BuildsDb.properties_writer`)."""
         values: dict[str, Any] = {"complete_at": complete_at, "results": results,
                                   "hidden": int(bool(hidden))}
         if state_string is not None:
@@ -227,6 +230,8 @@ class StepsDb(DbComponent):
         lt, lc, b = self._tables.logs, self._tables.logchunks, self._tables.builds
 
         def thd_finish(conn: sa.Connection) -> None:
+            if also is not None:
+                also(conn)
             if build_state is not None:
                 conn.execute(b.update().where(b.c.id == build_state[0])
                              .values(state_string=build_state[1]))

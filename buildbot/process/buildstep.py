@@ -23,7 +23,7 @@ from buildbot.data.exceptions import StorageError
 from buildbot.interfaces import IBuildStep, IBuildStepFactory, IRenderable
 from buildbot.process import log as logmod
 from buildbot.process.locks import LockSet
-from buildbot.process.properties import Properties, render
+from buildbot.process.properties import Properties, properties_to_store, render
 from buildbot.process.remotecommand import RemoteCommand, RemoteException, RemoteShellCommand
 from buildbot.process.results import (
     CANCELLED,
@@ -819,15 +819,28 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
                     self.results = results = EXCEPTION
         stepid = self.stepid
         held, self._held_log_finishes = self._held_log_finishes, None
+        # The build stores its properties after each step: they go with the step's end.
+        build_props = await self._build_properties_to_store()
         await store_or_retry(self.master, f"finish step {stepid}",
                              lambda: updates.finish_step_and_logs(
                                  stepid, results, hidden, state_string=final_text,
-                                 logids=held))
+                                 logids=held, build_properties=build_props))
         for loog in self._held_compress:
             self._log_finished(loog)
         self._held_compress = []
         self._running = False
         return results
+
+    async def _build_properties_to_store(self) -> tuple[int, Properties] | None:
+        build = self.build
+        buildid = getattr(build, "buildid", None)
+        props = getattr(build, "properties", None)
+        if buildid is None or not isinstance(props, Properties):
+            return None
+        try:
+            return buildid, await properties_to_store(props)
+        except Exception:
+            return None  # the build's own store after the step reports it
 
     def addStep(self) -> defer.Deferred[None]:
         """Create the step's row (number, unique name) in its build; done by startStep."""

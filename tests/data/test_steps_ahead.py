@@ -99,3 +99,24 @@ async def test_another_log_first_removes_the_reserved_one(stack: Stack) -> None:
         (err, "stdio", "t"), (later, incrementIdentifier(50, "stdio"), "s")]
     await u.finishStep(stepid, SUCCESS, False)
     assert len(await stack.data.get(("steps", stepid, "logs"))) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_build_properties_stored_with_the_step_end(stack: Stack) -> None:
+    from buildbot.process.properties import Properties
+
+    build = await stack.make_build()
+    u = stack.updates
+    stepid, _, _ = await u.add_started_step(build.id, "sh", started_at=START_TIME)
+    seen = stack.mq_record(("steps", None, None), ("builds", None, "properties", None))
+    calls = counting(stack)
+    await u.finish_step_and_logs(stepid, SUCCESS, False,
+                                 build_properties=(build.id, Properties(got="x")))
+    # unchanged properties: nothing more to store
+    await u.setBuildProperties(build.id, Properties(got="x"))
+    del stack.db.pool.run
+    assert len(calls) == 1
+    assert keys(seen) == [f"steps/{stepid}/finished",
+                          f"builds/{build.id}/properties/update"]
+    assert seen[-1][1] == {"got": ("x", "TEST")}
+    assert await stack.db.builds.getBuildProperties(build.id) == {"got": ("x", "TEST")}

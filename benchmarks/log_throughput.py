@@ -100,7 +100,7 @@ def stop_master(bb: list[str], basedir: Path) -> None:
 
 def measure(venv: Path | None, lines: int, worker_bin: str,
             profile: Path | None = None, spy: Path | None = None,
-            poll: float = 0.5) -> dict[str, object]:
+            poll: float = 0.5, spy_gil: bool = False) -> dict[str, object]:
     if venv is None:
         bb = [sys.executable, "-m", "buildbot.scripts.runner"]
     else:
@@ -136,7 +136,8 @@ def measure(venv: Path | None, lines: int, worker_bin: str,
             if spy is not None:  # every thread of the master, sampled (needs py-spy)
                 sampler = subprocess.Popen(
                     ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--threads",
-                     "--nonblocking", "--format", "raw", "--output", str(spy.resolve())],
+                     "--nonblocking", "--format", "raw", "--output", str(spy.resolve())]
+                    + (["--gil"] if spy_gil else []),
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             metrics = f"http://127.0.0.1:{www}/metrics"
             before = counters(metrics) if venv is None else {}
@@ -197,6 +198,9 @@ def main() -> None:
     ap.add_argument("--spy", type=Path, default=None,
                     help="sample this project's master with py-spy (all threads) into this "
                          "file (collapsed stacks)")
+    ap.add_argument("--spy-gil", action="store_true",
+                    help="with --spy, sample only the thread holding the GIL (where Python "
+                         "code spends CPU; without it, threads waiting for the GIL count too)")
     ap.add_argument("--poll", type=float, default=0.5,
                     help="seconds between two checks whether the build is done (each check "
                          "is REST requests the master answers, counted in its CPU)")
@@ -204,7 +208,8 @@ def main() -> None:
     worker_bin = args.worker or str(
         (args.reference / "bin" / "buildbot-worker") if args.reference
         else shutil.which("buildbot-worker", path=str(Path(sys.executable).parent)))
-    ours = measure(None, args.lines, worker_bin, args.profile, args.spy, args.poll)
+    ours = measure(None, args.lines, worker_bin, args.profile, args.spy, args.poll,
+                   args.spy_gil)
     print(json.dumps(ours), flush=True)
     if args.reference is not None:
         ref = measure(args.reference, args.lines, worker_bin, poll=args.poll)

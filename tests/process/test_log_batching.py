@@ -11,8 +11,16 @@ from typing import Any
 
 import pytest_twisted
 from sqlalchemy import event
+from twisted.internet import task
 
-from buildbot.process.log import LineSplitter, new_log, tag_lines
+from buildbot.process.log import (
+    STREAMING_SIZE,
+    WRITE_INTERVAL,
+    LineSplitter,
+    new_log,
+    tag_lines,
+)
+from buildbot.util.eventual import fireEventually
 from tests.fixtures.stack import Stack
 
 LINE = "compiling src/module_%d.c -O2 -Wall -o build/m.o\n"
@@ -81,3 +89,58 @@ def test_chunkwise_cutting_gives_the_lines_of_line_by_line_cutting() -> None:
             if got:
                 assert tag_lines("e", got) == "".join("e" + line for line in lines)
         assert whole.partial == by_line.partial and len(whole.partial) <= 8
+
+
+def _streaming_piece(start: int) -> str:
+    """Whole lines totalling at least STREAMING_SIZE characters."""
+    count = STREAMING_SIZE // len(LINE % start) + 1
+    return "".join(LINE % i for i in range(start, start + count))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_streaming_log_writes_once_per_interval(stack: Stack) -> None:
+    row = await stack.make_log()
+    clock = task.Clock()
+    loog: Any = new_log(stack.updates, "stdio", "s", row.id, clock=clock)
+    appends = stack.mq_record(("logs", str(row.id), "append"))
+    pieces = [_streaming_piece(i * 1000) for i in range(6)]
+    await loog.addStdout(pieces[0])  # the first goes out at the end of the turn
+    held = [loog.addStdout(p) for p in pieces[1:]]
+    for _ in range(3):  # worker messages arriving on later turns are held too
+        await fireEventually()
+    assert len(appends) == 1 and not any(d.called for d in held)
+
+    clock.advance(WRITE_INTERVAL)
+    for d in held:
+        await d
+
+    assert [body["num_lines"] for _, body in appends] == [
+        sum(p.count("\n") for p in pieces[:n]) for n in (1, 6)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_finishing_a_streaming_log_writes_what_is_held_at_once(stack: Stack) -> None:
+    row = await stack.make_log()
+    clock = task.Clock()  # never advanced
+    loog: Any = new_log(stack.updates, "stdio", "s", row.id, clock=clock)
+    pieces = [_streaming_piece(i * 1000) for i in range(3)]
+    await loog.addStdout(pieces[0])
+    held = [loog.addStdout(p) for p in pieces[1:]]
+
+    await loog.finish()
+
+    assert all(d.called for d in held) and not clock.getDelayedCalls()
+    content = await stack.data.get(("logs", row.id, "contents"))
+    assert content["content"] == "".join(tag_lines("o", p) for p in pieces)
+
+
+@pytest_twisted.ensureDeferred
+async def test_small_writes_are_not_held(stack: Stack) -> None:
+    row = await stack.make_log()
+    clock = task.Clock()  # never advanced: a held write would never complete
+    loog: Any = new_log(stack.updates, "stdio", "s", row.id, clock=clock)
+    appends = stack.mq_record(("logs", str(row.id), "append"))
+    for i in range(5):
+        await loog.addStdout(LINE % i)
+    assert len(appends) == 5 and not clock.getDelayedCalls()
+    await loog.finish()

@@ -185,7 +185,8 @@ class MetricsCollector:
 
     def _web_and_reactor_metrics(self) -> list[Metric]:
         ws = Gauge("buildbot_websocket_clients", "Open WebSocket connections.")
-        ws.set(float(len(getattr(self.www.ws, "connections", ()) or ())))
+        # `_ws`, not `ws`: a scrape must not create the /ws resource (made on first use)
+        ws.set(float(len(getattr(getattr(self.www, "_ws", None), "connections", ()) or ())))
         monitor = self.www.lag_monitor
         lag = Gauge("buildbot_reactor_lag_seconds",
                     "How late the reactor ran the last timer (measured every second).")

@@ -21,7 +21,7 @@ from buildbot.data.base import (
 from buildbot.data.exceptions import InvalidPathError
 from buildbot.data.nesting import NestedLookup
 from buildbot.util.resultspec import ResultSpec
-from buildbot.util.timestamps import to_datetime
+from buildbot.util.timestamps import to_datetime, to_epoch
 
 build_entity = types.Entity("build", {
     "buildid": types.Integer(),
@@ -193,13 +193,25 @@ class Build(ResourceType):
                        workerid: int | None) -> tuple[int, int]:
         """Store a new build (state `created`) run by this master; announces nothing
         (the process layer calls `generateNewBuildEvent`). Returns (buildid, number)."""
-        row = await self.db.builds.add_build_row(
+        return await self.add_build_with_started_step(builderid, buildrequestid, workerid)
+
+    @update_method
+    async def add_build_with_started_step(self, builderid: int, buildrequestid: int,
+                                          workerid: int | None, step_name: str | None = None
+                                          ) -> tuple[int, int]:
+        """`addBuild`; with `step_name`, the build's first step is stored with it, started
+        and holding its locks, not announced: `add_started_step` of that name (with
+        `locks_acquired`) then announces it. Returns (buildid, number)."""
+        row, stepid = await self.db.builds.add_build_row_with_step(
             builderid=builderid, buildrequestid=buildrequestid, workerid=workerid,
-            masterid=self.master.masterid, state_string="created")
+            masterid=self.master.masterid, state_string="created", step_name=step_name)
         # The new row is known whole: `generateNewBuildEvent` and the updates announce it
         # from here, and its properties start empty (no read before the first store).
         self.live.put(row.id, row)
         self.connector.rtypes.property.build_created(row.id)
+        if stepid is not None and step_name is not None:
+            self.connector.rtypes.step.steps_ahead[row.id] = (
+                step_name, stepid, to_epoch(row.started_at))
         return row.id, row.number
 
     @update_method

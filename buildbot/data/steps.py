@@ -114,6 +114,8 @@ class Step(ResourceType):
         self.live: RowCache[int, dict[str, Any]] = RowCache()
         # {stepid: epoch}: locks' times stored with the step's start, not announced yet.
         self.locks_ahead: dict[int, int] = {}
+        # {buildid: (name, stepid, started_at)}: a build's first step stored with the build.
+        self.steps_ahead: dict[int, tuple[str, int, int]] = {}
 
     async def _updated(self, stepid: int, event: str, seq: int, **changes: Any) -> None:
         """Announce the step with `changes` applied (read back only if not cached)."""
@@ -166,6 +168,13 @@ class Step(ResourceType):
         it), with `first_log` (name, type) its first log, empty (`addLog` of that log then
         only announces it). What the step never gets to is undone by its end
         (`finishStep`, same transaction)."""
+        stored = self.steps_ahead.pop(buildid, None)
+        if stored is not None and stored[0] == name and locks_acquired and not first_log:
+            _, stepid, at = stored  # stored with the build: announced only
+            with self.writing() as seq:
+                self._announce_new(buildid, stepid, 0, name, seq)
+                await self._updated(stepid, "started", seq, **start_changes(at, True))
+            return stepid, 0, name
         at = to_epoch(started_at) if started_at is not None else self.now()
         log = None if first_log is None else (first_log[0], log_slug(first_log[0]),
                                                first_log[1])

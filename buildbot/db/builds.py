@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked
+from buildbot.db.base import Clock, DbComponent, apply_result_spec, chunked, inserted_id
 from buildbot.db.masters import thd_fence
 from buildbot.db.model import Tables
 from buildbot.db.pool import DbPool
@@ -107,14 +107,35 @@ class BuildsDb(DbComponent):
                             masterid: int, state_string: str) -> BuildModel:
         """`addBuild`, returning the whole new row (built from what was written, so the
         data layer can announce the build without reading it back). One transaction."""
-        b = self._tables.builds
+        row, _ = await self.add_build_row_with_step(builderid, buildrequestid, workerid,
+                                                    masterid, state_string)
+        return row
+
+    async def add_build_row_with_step(self, builderid: int, buildrequestid: int,
+                                      workerid: int | None, masterid: int, state_string: str,
+                                      step_name: str | None = None
+                                      ) -> tuple[BuildModel, int | None]:
+        """`add_build_row`, and with `step_name` the build's first step (number 0, pending,
+        started and holding its locks at the build's start) in the same transaction;
+        returns (the build's row, the step's id or None)."""
+        b, st = self._tables.builds, self._tables.steps
         stmt, returning = self._add_build
         now = self._now()
         params = {"_builderid": builderid, "_buildrequestid": buildrequestid,
                   "_workerid": workerid, "_masterid": masterid, "_now": now,
                   "_state_string": state_string}
 
-        def thd_add(conn: sa.Connection) -> tuple[int, int]:
+        def thd_add(conn: sa.Connection) -> tuple[int, int, int | None]:
+            buildid, number = thd_add_build(conn)
+            stepid = None
+            if step_name is not None:  # a new build has no step yet: no name to dedupe
+                stepid = inserted_id(conn.execute(st.insert().values(
+                    number=0, name=step_name, buildid=buildid, started_at=now,
+                    locks_acquired_at=now, state_string="pending", urls_json="[]",
+                    hidden=0)))
+            return buildid, number, stepid
+
+        def thd_add_build(conn: sa.Connection) -> tuple[int, int]:
             while True:
                 thd_fence(conn, self._tables,
                           masterid if masterid == self._fence_masterid() else None)
@@ -130,11 +151,11 @@ class BuildsDb(DbComponent):
                 except sa.exc.IntegrityError:
                     conn.rollback()  # another master got this number first: take the next
 
-        buildid, number = await self._pool.run(thd_add)
+        buildid, number, stepid = await self._pool.run(thd_add)
         return BuildModel(id=buildid, number=number, builderid=builderid,
                           buildrequestid=buildrequestid, workerid=workerid, masterid=masterid,
                           started_at=to_datetime(now), complete_at=None, locks_duration_s=0,
-                          state_string=state_string, results=None)
+                          state_string=state_string, results=None), stepid
 
     async def _one(self, *where: Any) -> BuildModel | None:
         b = self._tables.builds

@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.spread import pb
 
+from buildbot.config.builder import _always_build
 from buildbot.data.exceptions import StorageError
 from buildbot.interfaces import LatentWorkerCannotSubstantiate
 from buildbot.process.locks import LockSet
@@ -369,9 +370,16 @@ class Build(PropertiesMixin):
             else posixpath
         self.setupPropertiesKnownBeforeBuildStarts(self.properties)
         try:
-            self.buildid, self.number = await updates.addBuild(
-                builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
-                workerid=self.worker.workerid)
+            if getattr(self.builder.config, "do_build_if", None) in (None, _always_build):
+                # The build always starts by preparing its worker: that step is stored
+                # with the build, announced when the build gets to it.
+                self.buildid, self.number = await updates.add_build_with_started_step(
+                    builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
+                    workerid=self.worker.workerid, step_name="worker_preparation")
+            else:
+                self.buildid, self.number = await updates.addBuild(
+                    builderid=await self._builder_id(), buildrequestid=self.requests[0].id,
+                    workerid=self.worker.workerid)
         except StorageError as e:
             # No build row: the requests end EXCEPTION (once the database takes writes)
             # rather than being claimed again and again while the disk is full.

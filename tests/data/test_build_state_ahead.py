@@ -80,3 +80,23 @@ async def test_step_end_stores_the_build_state_ahead(stack: Stack) -> None:
     await u.setBuildStateString(build.id, "building")
     del stack.db.pool.run
     assert calls == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_first_step_stored_with_the_build_is_announced_when_added(stack: Stack) -> None:
+    builderid = await stack.make_builder()
+    build = await stack.make_build(builderid=builderid)
+    u = stack.updates
+    seen = stack.mq_record(("steps", None, None))
+    calls = count_transactions(stack)
+    buildid, _ = await u.add_build_with_started_step(
+        builderid, build.buildrequestid, build.workerid, step_name="worker_preparation")
+    stepid, number, name = await u.add_started_step(buildid, "worker_preparation",
+                                                    locks_acquired=True)
+    del stack.db.pool.run
+    assert len(calls) == 1
+    assert (number, name) == (0, "worker_preparation")
+    assert ["/".join(k) for k, _ in seen] == [f"steps/{stepid}/new", f"steps/{stepid}/started"]
+    step = await stack.data.get(("steps", stepid))
+    assert step["started_at"] is not None and step["locks_acquired_at"] == step["started_at"]
+    assert seen[-1][1] == step

@@ -248,7 +248,7 @@ class Step(ResourceType):
                                    state_string: str | None = None,
                                    logids: Sequence[int] = (),
                                    build_state_ahead: tuple[int, str] | None = None,
-                                   build_properties: tuple[int, Any] | None = None) -> None:
+                                   build_properties: tuple[int, Any] | None = None) -> bool:
         """`finishLog` of each of `logids` (the step's logs, whose content is stored) then
         `finishStep`, in one transaction, announced in that order. Also deletes the logs
         stored ahead that the step never asked for, and a locks' time stored ahead that
@@ -257,7 +257,7 @@ class Step(ResourceType):
         `build_properties` (buildid, IProperties), `setBuildProperties` goes in the same
         transaction, announced after the step's end (if the database refuses them for
         themselves, the step's end is stored without them: the build's own store of its
-        properties then meets and reports the error)."""
+        properties then meets and reports the error). True if the properties are stored."""
         logs = self.connector.rtypes.log
         plain = []
         for logid in logids:
@@ -321,3 +321,4 @@ class Step(ResourceType):
                                    "hidden": bool(hidden)}, "finished", seq)
             if props_done is not None:
                 props.stored(*props_done, seq)
+        return props_done is not None

@@ -595,7 +595,8 @@ class Build(PropertiesMixin):
                 result = EXCEPTION
             self.currentStep = None
             try:
-                await self._store_properties()
+                if not getattr(step, "build_properties_stored", False):
+                    await self._store_properties()
             except StorageError as e:
                 self.storage_failed(e, "the build's properties")
             except Exception:

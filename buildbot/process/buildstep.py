@@ -219,6 +219,8 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         # (stored in one transaction), and the logs to compress after it.
         self._held_log_finishes: list[int] | None = None
         self._held_compress: list[Any] = []
+        # Set by the step's end: the build's properties were stored with it.
+        self.build_properties_stored = False
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._is_template and self._initialized and name in _COMMON_PARMS:
@@ -821,10 +823,13 @@ class BuildStep(ResultComputingConfigMixin, metaclass=_StepType):
         held, self._held_log_finishes = self._held_log_finishes, None
         # The build stores its properties after each step: they go with the step's end.
         build_props = await self._build_properties_to_store()
-        await store_or_retry(self.master, f"finish step {stepid}",
-                             lambda: updates.finish_step_and_logs(
-                                 stepid, results, hidden, state_string=final_text,
-                                 logids=held, build_properties=build_props))
+
+        async def finish() -> None:
+            self.build_properties_stored = bool(await updates.finish_step_and_logs(
+                stepid, results, hidden, state_string=final_text, logids=held,
+                build_properties=build_props))
+
+        await store_or_retry(self.master, f"finish step {stepid}", finish)
         for loog in self._held_compress:
             self._log_finished(loog)
         self._held_compress = []

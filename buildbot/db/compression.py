@@ -6,7 +6,7 @@
 | 1 | gz   | zlib stream (RFC 1950), level 9 |
 | 2 | bz2  | bzip2, level 9 |
 | 3 | lz4  | lz4 block with its 4-byte size prefix (python-lz4 `lz4.block`) |
-| 4 | zstd | zstandard frame, level 9, or 3 when that is already 32× smaller (frames without a content size are read too) |
+| 4 | zstd | zstandard frame, level 9 or 3 (`_ZstdContexts`); read without content size too |
 | 5 | br   | brotli, quality 11, text mode |
 
 The ids are Buildbot's: databases written by Buildbot 4.3 read back, and the other way round.

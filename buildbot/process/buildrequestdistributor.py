@@ -183,6 +183,8 @@ class BasicBuildChooser:
         self.complete = False
         # requests claimed first and then refused by canStartBuild (released again)
         self._rejected_rows: dict[int, dict[str, Any]] = {}
+        # requests claimed (first) for the free workers and not handed out yet
+        self._ahead: list[dict[str, Any]] = []
         self.claim_first = (
             type(bldr).canStartBuild is Builder.canStartBuild
             and self.nextBuild is None and self.nextWorker is None
@@ -295,27 +297,33 @@ class BasicBuildChooser:
             self.rejected.add(breq.id)
 
     async def _claim_next(self) -> tuple[Any, list[BuildRequest] | None]:
-        # One transaction claims the most urgent request and reads the next few (for the
-        # distributor's view); a request another master claims meanwhile is skipped inside
-        # it. `brdicts` is then what is left unclaimed (with the requests rejected here).
+        # One transaction claims the most urgent requests, as many as there are free
+        # workers, and reads the next few (for the distributor's view); a request another
+        # master claims meanwhile is skipped inside it. `brdicts` is then what is left
+        # unclaimed (with the requests rejected here). The requests claimed for workers
+        # that do not take them are released by `release_unused`.
         updates = self.master.data.updates
         while True:
             wfb = await self._pop_worker(None)
             if wfb is None:
+                await self.release_unused()
                 return None, None
-            # (a refused write raises here)
-            claimed, rest, self.complete = await updates.claim_most_urgent(
-                self.bldr.builderid, count=1,
-                lookahead=len(self.workerpool) + self.SPARE_REQUESTS,
-                claimed_at=int(self.master.reactor.seconds()), skip=sorted(self.rejected))
-            self.brdicts = sorted([*rest, *self._rejected_rows.values()],
-                                  key=lambda b: b["buildrequestid"])
-            if not claimed:
-                self.preferredWorkers.insert(0, wfb)
-                return None, None
-            best = claimed[0]
+            if not self._ahead:
+                # (a refused write raises here)
+                claimed, rest, self.complete = await updates.claim_most_urgent(
+                    self.bldr.builderid,
+                    count=1 + sum(1 for w in self.workerpool if w.isAvailable()),
+                    lookahead=self.SPARE_REQUESTS,
+                    claimed_at=int(self.master.reactor.seconds()), skip=sorted(self.rejected))
+                self.brdicts = sorted([*rest, *self._rejected_rows.values()],
+                                      key=lambda b: b["buildrequestid"])
+                if not claimed:
+                    self.preferredWorkers.insert(0, wfb)
+                    return None, None
+                self._ahead = list(claimed)
+                self.claimed.update(b["buildrequestid"] for b in claimed)
+            best = self._ahead.pop(0)
             brid = best["buildrequestid"]
-            self.claimed.add(brid)
             try:
                 breq = await self._request(best)
                 startable = await self.bldr.canStartBuild(wfb, breq)
@@ -330,6 +338,14 @@ class BasicBuildChooser:
             self._rejected_rows[brid] = {**best, "claimed": False, "claimed_at": None,
                                          "claimed_by_masterid": None}
             await self._release(brid)
+
+    async def release_unused(self) -> None:
+        """Release the requests claimed for workers that did not take them."""
+        brids = [b["buildrequestid"] for b in self._ahead]
+        self._ahead = []
+        if brids:
+            self.claimed.difference_update(brids)
+            await self.master.data.updates.unclaimBuildRequests(brids)
 
     async def _release(self, brid: int) -> None:
         self.claimed.discard(brid)
@@ -504,6 +520,13 @@ class BuildRequestDistributor(AsyncService):
                     await updates.unclaimBuildRequests(brids)
                     self.maybeStartBuildsOn([bldr.name])
         finally:
+            release = getattr(chooser, "release_unused", None)
+            if release is not None:
+                try:
+                    await release()
+                except Exception:
+                    log.failure("builder {name}: cannot release build requests claimed "
+                                "ahead", name=bldr.name)
             if chooser.brdicts is not None and chooser.complete:
                 index.replace(bldr.builderid, chooser.brdicts, events_seen)
 

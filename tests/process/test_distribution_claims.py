@@ -18,6 +18,11 @@ from tests.process.test_build_transactions import counting_transactions
 
 pytestmark = pytest.mark.integration
 
+# the transactions of the distributor, as `counting_transactions` names them
+CLAIM = ("BuildRequestsDb.claim_most_urgent.thd_claim_urgent  <- "
+         "buildrequestdistributor.BasicBuildChooser._claim_next")
+LOAD = "BuildsetsDb.buildset_for_build.thd_read  <- buildrequest._buildset_info"
+
 
 def _config(**extra: Any) -> dict[str, Any]:
     return {
@@ -36,6 +41,17 @@ async def _set_paused(master: Any, paused: bool) -> None:
                               ("workers", wid))
 
 
+def _buildsets_done(master: Any, count: int) -> tuple[Any, list[Any]]:
+    """(a Deferred firing when `count` buildsets completed, their bodies as they come)."""
+    bodies: list[Any] = []
+
+    def enough(key: Any, body: Any) -> bool:
+        bodies.append(body)
+        return len(bodies) == count
+
+    return wait_for_message(master, ("buildsets", None, "complete"), enough), bodies
+
+
 async def _idle(master: Any) -> None:
     """Until no distribution round runs (reactor turns, not time)."""
     from twisted.internet import reactor
@@ -50,13 +66,7 @@ async def test_each_build_costs_the_distributor_one_claim_transaction(tmp_path: 
         for _ in range(2):
             await master.data.control("force", {"builderNames": ["b"], "owner": "t"},
                                       ("forceschedulers", "force"))
-        seen_done: list[Any] = []
-
-        def two_done(key: Any, body: Any) -> bool:
-            seen_done.append(body)
-            return len(seen_done) == 2
-
-        done = wait_for_message(master, ("buildsets", None, "complete"), two_done)
+        done, seen_done = _buildsets_done(master, 2)
         with counting_transactions(master.db.pool) as seen:
             await _set_paused(master, False)
             await done
@@ -67,10 +77,7 @@ async def test_each_build_costs_the_distributor_one_claim_transaction(tmp_path: 
         # view of unclaimed requests, read when the worker connected, is empty)
         ours = {name: n for name, n in seen.items()
                 if "buildrequestdistributor." in name or "buildrequest." in name}
-        assert ours == {
-            "BuildRequestsDb.claim_most_urgent.thd_claim_urgent  <- "
-            "buildrequestdistributor.BasicBuildChooser._claim_next": 2,
-            "BuildsetsDb.buildset_for_build.thd_read  <- buildrequest._buildset_info": 2}
+        assert ours == {CLAIM: 2, LOAD: 2}
 
 
 @pytest_twisted.ensureDeferred
@@ -94,3 +101,48 @@ async def test_a_request_claimed_elsewhere_without_an_event_leaves_the_view(
         assert await master.data.get(("builds",)) == []
         (req,) = await master.data.get(("buildrequests",))
         assert (req["claimed_by_masterid"], req["complete"]) == (other, False)
+
+
+@pytest_twisted.ensureDeferred
+async def test_free_workers_of_a_builder_get_their_requests_from_one_claim(
+        tmp_path: Path) -> None:
+    cfg = _config()
+    cfg["workers"] = [worker.LocalWorker(f"w{i}") for i in range(3)]
+    cfg["builders"][0].workernames = ["w0", "w1", "w2"]
+    async with running_master(tmp_path, cfg) as master:
+        brd = master.botmaster.brd
+        brd.active = False  # hold distribution while the requests and workers get ready
+        brids = []
+        for _ in range(3):
+            _, ids = await master.data.control(
+                "force", {"builderNames": ["b"], "owner": "t"}, ("forceschedulers", "force"))
+            brids.extend(ids.values())
+        done, seen_done = _buildsets_done(master, 3)
+        with counting_transactions(master.db.pool) as seen:
+            brd.active = True
+            master.botmaster.maybeStartBuildsForBuilder("b")
+            await done
+            await _idle(master)
+        assert [b["results"] for b in seen_done] == [SUCCESS] * 3
+        builds = await master.data.get(("builds",))
+        assert sorted(b["buildrequestid"] for b in builds) == sorted(brids)
+        assert len({b["workerid"] for b in builds}) == 3
+        assert {name: n for name, n in seen.items() if "claim" in name.lower()} == {CLAIM: 1}
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_claimed_ahead_and_not_handed_out_are_released(
+        tmp_path: Path) -> None:
+    async with running_master(tmp_path, _config()) as master:
+        await _set_paused(master, True)
+        for _ in range(2):
+            await master.data.control("force", {"builderNames": ["b"], "owner": "t"},
+                                      ("forceschedulers", "force"))
+        bldr = master.botmaster.builders["b"]
+        chooser = master.botmaster.brd.createBuildChooser(bldr, master)
+        claimed, _, _ = await master.data.updates.claim_most_urgent(bldr.builderid, count=2)
+        chooser._ahead = claimed
+        chooser.claimed.update(b["buildrequestid"] for b in claimed)
+        await chooser.release_unused()
+        assert not chooser.claimed and not chooser._ahead
+        assert [r["claimed"] for r in await master.data.get(("buildrequests",))] == [False] * 2

@@ -80,8 +80,10 @@ class LogLineObserver(LogObserver):
                 if limit is None or len(piece) <= limit:
                     handler(piece)
             return
-        for line in self._splitters[stream].append(data):
-            handler(line.rstrip("\n"))
+        whole = self._splitters[stream].append_text(data)
+        if whole:  # whole lines, each ending in one newline: cut once, nothing added per line
+            for line in whole[:-1].split("\n"):
+                handler(line)
 
     def outReceived(self, data: str) -> None:
         self._lines("o", data, self.outLineReceived)

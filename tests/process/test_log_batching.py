@@ -20,6 +20,7 @@ from buildbot.process.log import (
     new_log,
     tag_lines,
 )
+from buildbot.process.logobserver import LogLineObserver
 from buildbot.util.eventual import fireEventually
 from tests.fixtures.stack import Stack
 
@@ -144,3 +145,35 @@ async def test_small_writes_are_not_held(stack: Stack) -> None:
         await loog.addStdout(LINE % i)
     assert len(appends) == 5 and not clock.getDelayedCalls()
     await loog.finish()
+
+
+def test_a_line_observer_gets_the_lines_of_line_by_line_cutting() -> None:
+    rnd = random.Random(4)
+    atoms = ["a", "bb", "\n", "\r\n", "\r", "x" * 9, "\x08", "\n\n"]
+
+    class Lines(LogLineObserver):
+        def __init__(self) -> None:
+            super().__init__()
+            self.got: list[tuple[str, str]] = []
+
+        def outLineReceived(self, line: str) -> None:
+            self.got.append(("o", line))
+
+        def errLineReceived(self, line: str) -> None:
+            self.got.append(("e", line))
+
+    for _ in range(300):
+        observer, by_line = Lines(), {"o": LineSplitter(), "e": LineSplitter()}
+        observer.setMaxLineLength(8)
+        for s in by_line.values():
+            s.max_line_length = 8
+        expected: list[tuple[str, str]] = []
+        for _ in range(rnd.randint(0, 6)):
+            stream = rnd.choice("oe")
+            text = "".join(rnd.choice(atoms) for _ in range(rnd.randint(0, 12)))
+            observer.gotData(stream, text)
+            expected += [(stream, line[:-1]) for line in by_line[stream].append(text)]
+        observer.gotData(None, None)
+        for stream in "oe":
+            expected += [(stream, line[:-1]) for line in by_line[stream].flush()]
+        assert observer.got == expected

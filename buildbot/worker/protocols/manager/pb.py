@@ -20,6 +20,7 @@ from zope.interface import Interface, implementer
 from buildbot.util.deferred import ensure_deferred, maybe_await
 from buildbot.worker.protocols.base import WorkerConnectionLost
 from buildbot.worker.protocols.manager.base import Dispatcher, PortManager, render_password
+from buildbot.worker.protocols.pb_broker import OffsetBroker
 
 log = Logger()
 
@@ -61,7 +62,9 @@ class PBDispatcher(Dispatcher):
         self.portal = portal.Portal(me, [me])
 
     def make_factory(self) -> Any:
-        return pb.PBServerFactory(self.portal)
+        factory = pb.PBServerFactory(self.portal)
+        factory.protocol = OffsetBroker  # Twisted's broker, reading banana without copies
+        return factory
 
     # -- ICredentialsChecker --------------------------------------------------------------
     def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes]:

@@ -244,18 +244,35 @@ class Build(ResourceType):
     @update_method
     async def set_build_properties_and_state(self, buildid: int, properties: Any,
                                              state_string: str,
-                                             state_ahead: str | None = None) -> None:
+                                             state_ahead: str | None = None,
+                                             properties_ahead: Any = None) -> None:
         """`setBuildProperties` then `setBuildStateString` stored in one transaction and
         announced as both are (the changed properties, then the build's `update`). With
         `state_ahead`, that text is stored instead, the build's next one, expected soon
-        and announced by `setBuildStateString` (or replaced by another, or its end)."""
+        and announced by `setBuildStateString` (or replaced by another, or its end). With
+        `properties_ahead` (the build's next properties, a superset), those are stored
+        and only `properties` announced: the next call storing exactly what was stored
+        ahead (properties and state string) then only announces."""
         props = self.connector.rtypes.property
         with self.writing() as seq:
             stored, changed = await props.changed_properties(buildid, properties)
-            await self.db.builds.set_properties_and_state(buildid, changed,
-                                                          state_ahead or state_string)
-            if state_ahead:
-                self.state_ahead[buildid] = state_ahead
+            ahead = props.ahead.pop(buildid, None)
+            db_state = state_ahead or state_string
+            if (ahead is not None and ahead == changed
+                    and self.state_ahead.get(buildid) == db_state):
+                pass  # all stored by the previous call
+            else:
+                to_store = changed
+                if properties_ahead is not None:
+                    _, to_store = await props.changed_properties(buildid, properties_ahead)
+                await self.db.builds.set_properties_and_state(buildid, to_store, db_state)
+                if properties_ahead is not None:
+                    props.ahead[buildid] = {k: v for k, v in to_store.items()
+                                            if changed.get(k) != v}
+            if db_state != state_string:
+                self.state_ahead[buildid] = db_state
+            else:
+                self.state_ahead.pop(buildid, None)
             props.stored(buildid, stored, changed, seq)
             await self._updated(buildid, "update", seq,
                                 lambda r: dataclasses.replace(r, state_string=state_string))
@@ -285,6 +302,7 @@ class Build(ResourceType):
             await self.db.builds.finishBuild(buildid=buildid, results=results, complete_at=now,
                                              state_string=stored_state)
             self.state_ahead.pop(buildid, None)
+            self.connector.rtypes.property.ahead.pop(buildid, None)
             cached = self.live.get(buildid)
             self.live.drop(buildid)
             if cached is None:

@@ -107,6 +107,9 @@ class Properties(ResourceType):
     def __init__(self, connector: Any) -> None:
         super().__init__(connector)
         self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        # {buildid: {name: (value, source)}} stored by `set_build_properties_and_state`
+        # ahead of their announcement (not in `_stored` until announced).
+        self.ahead: dict[int, dict[str, Any]] = {}
 
     def _announce(self, buildid: int, changed: dict[str, Any], seq: int) -> None:
         self.produce(("builds", str(buildid), "properties", "update"), changed, seq)
@@ -116,6 +119,7 @@ class Properties(ResourceType):
         """Store the rendered properties of `properties` (an IProperties) that differ from
         the stored ones; announce the changed ones in one `properties/update` message."""
         with self.writing() as seq:
+            self.ahead.pop(buildid, None)  # stored again below if still different
             stored, changed = await self.changed_properties(buildid, properties)
             if changed:
                 await self.db.builds.set_build_properties(buildid, changed)
@@ -166,6 +170,7 @@ class Properties(ResourceType):
     async def setBuildProperty(self, buildid: int, name: str, value: Any, source: str) -> None:
         """Store one build property and announce it."""
         with self.writing() as seq:
+            self.ahead.pop(buildid, None)
             await self.db.builds.setBuildProperty(buildid, name, value, source)
             cached = self._stored.get(buildid)
             if cached is not None:

@@ -48,6 +48,13 @@ _RESULT_TEXT = {SUCCESS: "build successful", SKIPPED: "build successful", WARNIN
                 CANCELLED: "cancelled"}
 
 
+def _snapshot(props: Properties) -> Properties:
+    """A copy of `props`' entries as they are now (later changes to `props` not seen)."""
+    snap = Properties()
+    snap.properties = dict(props.properties)
+    return snap
+
+
 class Build(PropertiesMixin):
     """A build of one build request on one worker (the reference's `Build`)."""
 
@@ -443,20 +450,34 @@ class Build(PropertiesMixin):
         if self._lock_accesses:
             locks_step, _, _ = await updates.addStep(self.buildid, "locks_acquire")
             self._open_steps.add(locks_step)
-        await self._store_properties(state_string="starting")
-        await updates.generateNewBuildEvent(self.buildid)
+        # A worker that is ready at once (not latent) is pinged after its preparation:
+        # that state is stored with the one before, announced when it comes.
+        prepared_at_once = (getattr(type(workerforbuilder), "substantiate_if_needed", None)
+                            is AbstractWorkerForBuilder.substantiate_if_needed)
+        next_state = "pinging worker" if prepared_at_once else "preparing worker"
+        # The steps are set up (and `owners` set) before the `starting` write, so that it
+        # stores the build's properties and state of after the setup too, announced when
+        # the build gets there (4.3's order: `starting`, `new`, setup, `preparing worker`).
+        starting_props = _snapshot(await properties_to_store(self.properties))
         try:
             self.setupBuild()
+            setup_failed = False
         except Exception:
             log.failure("{build}: setupBuild failed", build=self)
+            setup_failed = True
+        if setup_failed:
+            await self._store_properties(state_string="starting")
+        else:
+            await self.master.data.updates.set_build_properties_and_state(
+                self.buildid, starting_props, "starting", state_ahead=next_state,
+                properties_ahead=await properties_to_store(self.properties))
+        await updates.generateNewBuildEvent(self.buildid)
+        if setup_failed:
             await self._finish_own_step(prep_id, EXCEPTION, False,
                                       state_string="setup failed")
             return await self._finish("Build.setupBuild failed", EXCEPTION)
 
-        # `owners`, announced before the worker is prepared. A worker that is ready at once
-        # (not latent) is pinged next: that state is stored now, announced when it comes.
-        prepared_at_once = (getattr(type(workerforbuilder), "substantiate_if_needed", None)
-                            is AbstractWorkerForBuilder.substantiate_if_needed)
+        # `owners`, announced before the worker is prepared (stored already, see above).
         await self._store_properties(
             state_string="preparing worker",
             state_ahead="pinging worker" if prepared_at_once else None)

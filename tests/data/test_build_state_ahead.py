@@ -100,3 +100,41 @@ async def test_first_step_stored_with_the_build_is_announced_when_added(stack: S
     step = await stack.data.get(("steps", stepid))
     assert step["started_at"] is not None and step["locks_acquired_at"] == step["started_at"]
     assert seen[-1][1] == step
+
+
+@pytest_twisted.ensureDeferred
+async def test_properties_stored_ahead_are_announced_by_the_next_write(stack: Stack) -> None:
+    build = await stack.make_build()
+    u = stack.updates
+    seen = stack.mq_record(("builds", None, None), ("builds", None, "properties", None))
+    calls = count_transactions(stack)
+    await u.set_build_properties_and_state(
+        build.id, Properties(a=1), "starting", state_ahead="pinging worker",
+        properties_ahead=Properties(a=1, owners=["me"]))
+    stored = await stack.db.builds.getBuildProperties(build.id)
+    assert stored == {"a": (1, "TEST"), "owners": (["me"], "TEST")}
+    n = len(calls)
+    await u.set_build_properties_and_state(build.id, Properties(a=1, owners=["me"]),
+                                           "preparing worker", state_ahead="pinging worker")
+    await u.setBuildStateString(build.id, "pinging worker")
+    assert len(calls) == n
+    del stack.db.pool.run
+    assert [(k[-1], b.get("state_string", b)) for k, b in seen] == [
+        ("update", {"a": (1, "TEST")}), ("update", "starting"),
+        ("update", {"owners": (["me"], "TEST")}), ("update", "preparing worker"),
+        ("update", "pinging worker")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_properties_changed_since_the_ahead_write_are_stored(stack: Stack) -> None:
+    build = await stack.make_build()
+    u = stack.updates
+    await u.set_build_properties_and_state(
+        build.id, Properties(a=1), "starting", state_ahead="preparing worker",
+        properties_ahead=Properties(a=1, owners=["me"]))
+    await u.set_build_properties_and_state(build.id, Properties(a=1, owners=["you"]),
+                                           "preparing worker")
+    stored = await stack.db.builds.getBuildProperties(build.id)
+    assert stored["owners"] == (["you"], "TEST")
+    got = await stack.data.get(("builds", build.id))
+    assert got["state_string"] == "preparing worker"

@@ -46,6 +46,8 @@ class StepModel:
 
 
 def _urls(text: str | None) -> list[UrlModel]:
+    if not text or text == "[]":  # most steps: no JSON parse
+        return []
     try:
         items = json.loads(text or "[]")
     except ValueError:
@@ -58,11 +60,12 @@ def _urls(text: str | None) -> list[UrlModel]:
 
 
 def _step(r: Any) -> StepModel:
-    return StepModel(id=r.id, number=r.number, name=r.name, buildid=r.buildid,
-                     started_at=to_datetime(r.started_at),
-                     locks_acquired_at=to_datetime(r.locks_acquired_at),
-                     complete_at=to_datetime(r.complete_at), state_string=r.state_string, results=r.results,
-                     urls=_urls(r.urls_json), hidden=bool(r.hidden))
+    """A row of `select(steps)` (positional: the table's columns are in the model's order)."""
+    (stepid, number, name, buildid, started_at, locks_acquired_at, complete_at, state_string,
+     results, urls_json, hidden) = r
+    return StepModel(stepid, number, name, buildid, to_datetime(started_at),
+                     to_datetime(locks_acquired_at), to_datetime(complete_at), state_string,
+                     results, _urls(urls_json), bool(hidden))
 
 
 def unique_step_name(name: str, taken: set[str]) -> str:
@@ -93,6 +96,9 @@ class StepsDb(DbComponent):
         add = s.insert().from_select(
             ["number", "name", "buildid", "state_string", "urls_json", "hidden"], values)
         self._add_step = (add, add.returning(s.c.id, s.c.number))
+        # one build's steps (REST `builds/N/steps`): built once, an equality, not an IN list
+        self._steps_of_build = sa.select(s).where(
+            s.c.buildid == sa.bindparam("buildid", type_=sa.Integer)).order_by(s.c.number)
 
     async def for_builds(self, buildids: Sequence[int]) -> dict[int, list[StepModel]]:
         """Steps of many builds in one round trip, ordered by number, keyed by build id."""
@@ -293,4 +299,9 @@ class StepsDb(DbComponent):
 
     async def getSteps(self, buildid: int) -> list[StepModel]:
         """The build's steps, by number."""
-        return (await self.for_builds([buildid]))[buildid]
+        stmt = self._steps_of_build
+
+        def thd_steps(conn: sa.Connection) -> list[StepModel]:
+            return [_step(r) for r in conn.execute(stmt, {"buildid": buildid}).all()]
+
+        return await self._pool.run(thd_steps)

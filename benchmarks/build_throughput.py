@@ -61,7 +61,7 @@ def run(cmd: list[str], **kw: object) -> str:
     env = dict(os.environ)
     if "buildbot.scripts.runner" in cmd:  # this project, run from the checkout
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, **kw)  # type: ignore[call-overload]  # kw: run's options
     if out.returncode != 0:
         raise SystemExit(f"{cmd} failed:\n{out.stdout}\n{out.stderr}")
     return str(out.stdout)
@@ -93,7 +93,7 @@ def mq_events(www: int) -> int:
 def wait_until(what: str, check: object, timeout: float) -> float:
     start = time.monotonic()
     while True:
-        if check():  # type: ignore[operator]
+        if check():  # type: ignore[operator]  # a callable
             return time.monotonic() - start
         if time.monotonic() - start > timeout:
             raise SystemExit(f"timed out waiting for {what}")
@@ -155,7 +155,7 @@ def main() -> None:
                     run(wbin + ["start", str(wdir)])
                     worker_dirs.append(wdir)
             wait_until("workers", lambda: len([
-                w for w in http(f"{api}/workers")["workers"]  # type: ignore[index]
+                w for w in http(f"{api}/workers")["workers"]  # type: ignore[index]  # JSON
                 if w["connected_to"]]) == args.workers, 60)
 
             def force(i: int) -> object:
@@ -189,7 +189,7 @@ def main() -> None:
                 # limit=1 (applied in SQL): only "is any left?" matters; reading every pending buildset
                 # 20 times a second would charge the master for the benchmark's polling
                 data = http(f"{api}/buildsets?complete=false&field=bsid&field=complete&limit=1")
-                return not data["buildsets"]  # type: ignore[index]
+                return not data["buildsets"]  # type: ignore[index]  # JSON
 
             wait_until("builds", all_complete, 1800)
             elapsed = time.monotonic() - t0
@@ -213,7 +213,7 @@ def main() -> None:
             result["submit_s"] = round(submitted, 2)
             result["total_s"] = round(elapsed, 2)
             result["builds_per_s"] = round(args.builds / elapsed, 2)
-            ok = http(f"{api}/builds?results=0&field=buildid&field=results")["builds"]  # type: ignore[index]
+            ok = http(f"{api}/builds?results=0&field=buildid&field=results")["builds"]  # type: ignore[index]  # JSON
             result["successful_builds"] = len(ok)
 
             def timed(path: str, n: int = 20) -> float:

@@ -131,7 +131,7 @@ def measure(venv: Path | None, lines: int, worker_bin: str,
         api = f"http://127.0.0.1:{www}/api/v2"
         try:
             wait_until("worker", lambda: any(
-                w["connected_to"] for w in http(f"{api}/workers")["workers"]), 60)  # type: ignore[index]
+                w["connected_to"] for w in http(f"{api}/workers")["workers"]), 60)  # type: ignore[index]  # JSON
             pid = int((basedir / "twistd.pid").read_text())
             sampler = None
             if spy is not None:  # every thread of the master, sampled (needs py-spy)
@@ -149,12 +149,12 @@ def measure(venv: Path | None, lines: int, worker_bin: str,
 
             def done() -> bool:
                 try:
-                    builds = http(f"{api}/builds?field=complete")["builds"]  # type: ignore[index]
+                    builds = http(f"{api}/builds?field=complete")["builds"]  # type: ignore[index]  # JSON
                 except (OSError, http_client.HTTPException):
                     return False  # 4.3 under load sometimes cuts a response short: ask again
                 if not builds or not builds[0]["complete"]:
                     return False
-                logs = http(f"{api}/builds/1/steps/print/logs")["logs"]  # type: ignore[index]
+                logs = http(f"{api}/builds/1/steps/print/logs")["logs"]  # type: ignore[index]  # JSON
                 return all(lg["complete"] for lg in logs)
 
             # Not wait_until's 50 ms: each poll is two REST requests the master answers,
@@ -173,7 +173,7 @@ def measure(venv: Path | None, lines: int, worker_bin: str,
                 sampler.wait()
             result["wall_s"] = round(time.monotonic() - t0, 2)
             result["master_cpu_s"] = round(cpu, 2)
-            logs = http(f"{api}/builds/1/steps/print/logs")["logs"]  # type: ignore[index]
+            logs = http(f"{api}/builds/1/steps/print/logs")["logs"]  # type: ignore[index]  # JSON
             stored = max(lg["num_lines"] for lg in logs)
             result["stdio_lines"] = stored
             result["lines_per_cpu_s"] = round(stored / cpu)
@@ -220,7 +220,7 @@ def main() -> None:
         print(json.dumps(ref), flush=True)
         print(json.dumps({
             "lines_per_cpu_s_ratio": round(
-                float(ours["lines_per_cpu_s"]) / float(ref["lines_per_cpu_s"]), 2),  # type: ignore[arg-type]
+                float(ours["lines_per_cpu_s"]) / float(ref["lines_per_cpu_s"]), 2),  # type: ignore[arg-type]  # JSON numbers
             "db_mb": [ours["db_mb"], ref["db_mb"]]}))
 
 

@@ -145,8 +145,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         started.append(now)
         return await orig_start(self, wfb, breqs)
 
-    AbstractWorkerForBuilder.buildFinished = build_finished  # type: ignore[method-assign]
-    Builder.maybeStartBuild = maybe_start  # type: ignore[method-assign]
+    AbstractWorkerForBuilder.buildFinished = build_finished  # type: ignore[method-assign]  # instrumented, undone after
+    Builder.maybeStartBuild = maybe_start  # type: ignore[method-assign]  # instrumented, undone after
     try:
         cfg = config(args, db_url)
         cfg.update(buildbotNetUsageData=None, protocols={"null": {}})
@@ -182,8 +182,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await defer.maybeDeferred(master.stopService)
     finally:
-        AbstractWorkerForBuilder.buildFinished = orig_finished  # type: ignore[method-assign]
-        Builder.maybeStartBuild = orig_start  # type: ignore[method-assign]
+        AbstractWorkerForBuilder.buildFinished = orig_finished  # type: ignore[method-assign]  # undoes the instrumentation
+        Builder.maybeStartBuild = orig_start  # type: ignore[method-assign]  # undoes the instrumentation
     ms = sorted(x * 1000 for x in latencies)
     return {"pending": args.pending, "builders": args.builders, "workers": args.workers,
             "workers_per_builder": args.workers_per_builder,

@@ -54,11 +54,11 @@ def main() -> None:
 
     def report(*_: Any) -> None:
         print(json.dumps(counts), flush=True)
-        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]
+        reactor.callFromThread(reactor.stop)  # type: ignore[attr-defined]  # the global reactor is untyped
 
     signal.signal(signal.SIGTERM, report)
     signal.signal(signal.SIGINT, report)
-    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]  # the global reactor is untyped
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def count_transactions(stack: Stack) -> list[Any]:
         calls.append(fn)
         return await run(fn)
 
-    stack.db.pool.run = counted  # type: ignore[method-assign]
+    stack.db.pool.run = counted  # type: ignore[method-assign]  # counts transactions
     return calls
 
 

@@ -21,7 +21,7 @@ def counting(stack: Stack) -> list[Any]:
         calls.append(fn)
         return await run(fn)
 
-    stack.db.pool.run = counted  # type: ignore[method-assign]
+    stack.db.pool.run = counted  # type: ignore[method-assign]  # counts transactions
     return calls
 
 

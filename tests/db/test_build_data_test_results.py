@@ -70,8 +70,8 @@ async def test_test_result_sets_and_results(db: DBConnector) -> None:
 @pytest_twisted.ensureDeferred
 async def test_result_sets_for_commits_match_revisions(db: DBConnector) -> None:
     p = await db.projects.find_project_id("p")
-    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]
-    commit = await db.codebase_commits.add_commit(codebaseid=cb, author="a",  # type: ignore
+    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]  # an id here
+    commit = await db.codebase_commits.add_commit(codebaseid=cb, author="a",  # type: ignore[arg-type]  # an id here
                                                   comments="", when_timestamp=1, revision="abc")
     builderid, _, buildid = await rows.build(db)  # revision "abc"
     stepid, _, _ = await db.steps.addStep(buildid, "test", "pending")

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.db
 
 async def _requests(db: DBConnector, n: int = 3) -> tuple[int, list[int]]:
     builderids = [await db.builders.findBuilderId(f"b{i}") for i in range(n)]
-    _, brids = await rows.buildset(db, builderids)  # type: ignore[arg-type]
-    return builderids[0], [brids[b] for b in builderids]  # type: ignore[index]
+    _, brids = await rows.buildset(db, builderids)  # type: ignore[arg-type]  # ids here
+    return builderids[0], [brids[b] for b in builderids]  # type: ignore[index]  # ids here
 
 
 @pytest_twisted.ensureDeferred
@@ -75,7 +75,7 @@ async def test_completing_the_last_request_completes_its_buildset_in_the_same_wr
         db: DBConnector) -> None:
     await rows.master(db)
     _, (a, b, c) = await _requests(db)
-    bsid = (await db.buildrequests.getBuildRequest(a)).buildsetid  # type: ignore[union-attr]
+    bsid = (await db.buildrequests.getBuildRequest(a)).buildsetid  # type: ignore[union-attr]  # not None here
     db.clock.advance(9)
     first, none_done = await db.buildrequests.complete_with_buildsets([a, b], FAILURE)
     assert ([r.buildrequestid for r in first], none_done) == ([a, b], [])

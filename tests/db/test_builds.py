@@ -79,7 +79,7 @@ async def test_properties_and_state_string_are_stored_together(db: DBConnector) 
     await db.builds.set_properties_and_state(bid, {"a": (2, "src"), "b": (3, "s")}, "starting")
     await db.builds.set_properties_and_state(bid, {}, "preparing worker")
     assert await db.builds.getBuildProperties(bid) == {"a": (2, "src"), "b": (3, "s")}
-    assert (await db.builds.getBuild(bid)).state_string == "preparing worker"  # type: ignore[union-attr]
+    assert (await db.builds.getBuild(bid)).state_string == "preparing worker"  # type: ignore[union-attr]  # not None here
 
 
 @pytest_twisted.ensureDeferred

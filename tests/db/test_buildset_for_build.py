@@ -25,11 +25,11 @@ async def test_buildset_properties_and_newest_change_per_stamp(db: DBConnector) 
     calls = []
     run = db.pool.run
 
-    async def counting(fn):  # type: ignore[no-untyped-def]
+    async def counting(fn):  # type: ignore[no-untyped-def]  # wraps any thd function
         calls.append(fn)
         return await run(fn)
 
-    db.pool.run = counting  # type: ignore[method-assign]
+    db.pool.run = counting  # type: ignore[method-assign]  # counts transactions
     try:
         bset, props, changes = await db.buildsets.buildset_for_build(bsid)
     finally:

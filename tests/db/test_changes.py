@@ -30,7 +30,7 @@ async def test_add_change_stores_everything(db: DBConnector) -> None:
                               rows.t(1704153600), "cat", got.sourcestampid if got else 0, [], "git://r",
                               "cb", "p", ["a.c", "b/c.h"], {"k": ("v", "Change")})
     assert await db.changes.getChangeUids(changeid) == [uid]
-    stamp = await db.sourcestamps.getSourceStamp(got.sourcestampid)  # type: ignore[union-attr]
+    stamp = await db.sourcestamps.getSourceStamp(got.sourcestampid)  # type: ignore[union-attr]  # not None here
     assert stamp is not None and (stamp.branch, stamp.revision, stamp.created_at) == \
         ("main", "abc", rows.t(500))
     assert await db.changes.getChangeFromSSid(stamp.ssid) == got

@@ -58,7 +58,7 @@ async def test_memory_sqlite_gets_its_schema_at_setup(tmp_path: Path) -> None:
 def test_mysql_url_arguments_are_consumed() -> None:
     info = make_engine("mysql+pymysql://u@h/db?max_idle=300&storage_engine=InnoDB", "/b")
     assert dict(info.engine.url.query) == {"charset": "utf8"}
-    assert info.engine.pool._recycle == 300  # type: ignore[attr-defined]
+    assert info.engine.pool._recycle == 300  # type: ignore[attr-defined]  # the pool's private setting
     assert info.threads == 15
     info.engine.dispose()
     with pytest.raises(DatabaseNotReadyError, match="charset"):
@@ -122,7 +122,7 @@ async def test_locked_sqlite_file_is_waited_for(tmp_path: Path) -> None:
     try:
         other.execute("BEGIN IMMEDIATE")
         write = db.masters.findMasterId("m")
-        reactor.callLater(0.1, other.execute, "COMMIT")  # type: ignore[attr-defined]
+        reactor.callLater(0.1, other.execute, "COMMIT")  # type: ignore[attr-defined]  # the global reactor is untyped
         assert await write == 1
     finally:
         other.close()
@@ -151,9 +151,9 @@ async def test_change_horizon_prunes_now_and_hourly(db: DBConnector) -> None:
     assert await db.changes.getChangesCount() == 3
     for _ in range(2):
         await db.changes.addChange(repository="r", project="p")
-    db.clock.advance(3599)  # type: ignore[attr-defined]
+    db.clock.advance(3599)  # type: ignore[attr-defined]  # a task.Clock here
     assert await db.changes.getChangesCount() == 5
-    db.clock.advance(1)  # type: ignore[attr-defined]
+    db.clock.advance(1)  # type: ignore[attr-defined]  # a task.Clock here
     await db.last_prune
     assert await db.changes.getChangesCount() == 3
     db.set_change_horizon(None)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.db
 async def _scheduler_owned_by(db: DBConnector, masterid: int) -> None:
     t = db.tables
 
-    def thd(conn):  # type: ignore[no-untyped-def]
+    def thd(conn):  # type: ignore[no-untyped-def]  # a thd function
         conn.execute(t.schedulers.insert().values(id=5, name="s", name_hash="x" * 40))
         conn.execute(t.scheduler_masters.insert().values(schedulerid=5, masterid=masterid))
 

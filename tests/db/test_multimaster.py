@@ -54,7 +54,7 @@ async def test_each_request_is_claimed_by_exactly_one_master(
         pair: tuple[DBConnector, DBConnector]) -> None:
     one, two = pair
     builderids = [await one.builders.findBuilderId(f"b{i}") for i in range(20)]
-    _, brids = await rows.buildset(one, builderids)  # type: ignore[arg-type]
+    _, brids = await rows.buildset(one, builderids)  # type: ignore[arg-type]  # ids here
     outcomes = await gather([gather([_claim(one, brid), _claim(two, brid)])
                              for brid in brids.values()])
     assert all(sorted(o) == [False, True] for o in outcomes)
@@ -70,7 +70,7 @@ async def test_concurrent_multi_request_claims_never_interleave(
         pair: tuple[DBConnector, DBConnector]) -> None:
     one, two = pair
     builderids = [await one.builders.findBuilderId(f"b{i}") for i in range(6)]
-    _, brids = await rows.buildset(one, builderids)  # type: ignore[arg-type]
+    _, brids = await rows.buildset(one, builderids)  # type: ignore[arg-type]  # ids here
     ids = list(brids.values())
 
     async def claim_all(db: DBConnector) -> bool:
@@ -95,7 +95,7 @@ async def test_build_numbers_stay_unique_across_masters(
     assert builderid is not None
     _, brids = await rows.buildset(one, [builderid])
     numbers = await gather([
-        db.builds.addBuild(builderid, brids[builderid], None, db.masterid, "x")  # type: ignore
+        db.builds.addBuild(builderid, brids[builderid], None, db.masterid, "x")  # type: ignore[arg-type]  # an id here
         for _ in range(10) for db in (one, two)])
     assert sorted(n for _, n in numbers) == list(range(1, 21))
 

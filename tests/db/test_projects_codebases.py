@@ -64,7 +64,7 @@ async def _chain(db: DBConnector, cb: int, revs: list[str], parent: int | None =
 @pytest_twisted.ensureDeferred
 async def test_commits_and_common_ancestor(db: DBConnector) -> None:
     p = await db.projects.find_project_id("p")
-    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]
+    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]  # an id here
     assert cb is not None
     base = await _chain(db, cb, ["r0", "r1", "r2"])
     left = await _chain(db, cb, ["l1", "l2"], base[-1])
@@ -90,7 +90,7 @@ async def test_commits_and_common_ancestor(db: DBConnector) -> None:
 @pytest_twisted.ensureDeferred
 async def test_branches_upsert(db: DBConnector) -> None:
     p = await db.projects.find_project_id("p")
-    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]
+    cb = await db.codebases.find_codebase_id(projectid=p, name="c")  # type: ignore[arg-type]  # an id here
     assert cb is not None
     c1, c2 = await _chain(db, cb, ["a", "b"])
     await db.codebase_branches.update_branch(codebaseid=cb, name="main", commitid=c1,

@@ -69,7 +69,7 @@ async def test_configured_matches_builder_masters_of_this_master(db: DBConnector
     assert [x.id for x in await db.workers.getWorkers(masterid=m2, builderid=b1)] == [w]
     assert await db.workers.getWorkers(masterid=m2, builderid=b2) == []
     await db.workers.deconfigureAllWorkersForMaster(m1)
-    assert (await db.workers.getWorker(name="w")).configured_on == [  # type: ignore[union-attr]
+    assert (await db.workers.getWorker(name="w")).configured_on == [  # type: ignore[union-attr]  # not None here
         BuilderMasterModel(b1, m2)]
 
 

@@ -139,7 +139,7 @@ def test_partial_lines_wait_for_their_end(harness: Harness) -> None:
     harness.start()
     harness.write("BuildMaster is run", end="")
     harness.tick()
-    assert not harness.result.called  # type: ignore[union-attr]
+    assert not harness.result.called  # type: ignore[union-attr]  # set by the harness
     harness.write("ning")
     harness.tick()
 
@@ -153,7 +153,7 @@ def test_very_long_lines_are_skipped_with_a_notice(harness: Harness) -> None:
 
     assert harness.echoed == ["Log opened.", "skipping a very long line in the log (20023 bytes)",
                               "still here"]
-    assert not harness.result.called  # type: ignore[union-attr]
+    assert not harness.result.called  # type: ignore[union-attr]  # set by the harness
     harness.watcher.stop()
     harness.outcome()
 

@@ -102,7 +102,7 @@ def install_requires() -> list[str]:
     tree = ast.parse((REPO_ROOT / "setup.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.keyword) and node.arg == "install_requires":
-            return [ast.literal_eval(e) for e in node.value.elts]  # type: ignore[attr-defined]
+            return [ast.literal_eval(e) for e in node.value.elts]  # type: ignore[attr-defined]  # a list node here
     raise AssertionError("no install_requires in setup.py")
 
 

@@ -60,7 +60,7 @@ def test_user_add_update_get_remove_against_a_running_master(
         assert added.returncode == 0, added.stdout + added.stderr
         # the identifier of a new user is the smallest of its attribute values
         ident = "Alice <alice@example.org>"
-        uid = int(re.search(r"uid: (\d+)", added.stdout).group(1))  # type: ignore[union-attr]
+        uid = int(re.search(r"uid: (\d+)", added.stdout).group(1))  # type: ignore[union-attr]  # a miss fails the test
         assert added.stdout == (f"user(s) added:\nidentifier: {ident}\nuid: {uid}\n\n"
                                 f"identifier: {ident}\n\n")
 

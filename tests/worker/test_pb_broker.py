@@ -20,7 +20,7 @@ class _Recorder:
         self.proto = cls(isClient=False)
         self.proto.setPrefixLimit(64)
         self.proto.currentDialect = b"pb"
-        self.proto.expressionReceived = self.got.append  # type: ignore[method-assign]
+        self.proto.expressionReceived = self.got.append  # type: ignore[method-assign]  # collects what is decoded
 
 
 def _encode(obj: Any) -> bytes:

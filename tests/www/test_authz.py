@@ -139,7 +139,7 @@ def test_role_matchers() -> None:
     assert RolesFromOwner("o").getRolesFromUser(user, "u@dom.org") == ["o"]
     assert RolesFromOwner("o").getRolesFromUser(user, "v@dom.org") == []
     with pytest.raises(ValueError, match="Usernames cannot be None"):
-        RolesFromUsername(roles=["r"], usernames=[None])  # type: ignore[list-item]
+        RolesFromUsername(roles=["r"], usernames=[None])  # type: ignore[list-item]  # the wrong type on purpose
 
 
 @pytest_twisted.ensureDeferred

@@ -416,7 +416,7 @@ async def _sse_status(master: WebMaster, cookie: str) -> int:
     from tests.www.test_sse_avatar import SseClient
 
     client = SseClient("/sse/things/*/*")
-    client.connectionMade = lambda: client.transport.write(  # type: ignore[method-assign]
+    client.connectionMade = lambda: client.transport.write(  # type: ignore[method-assign]  # a test's hook on the client
         f"GET /sse/things/*/* HTTP/1.1\r\nHost: x\r\nCookie: TWISTED_SESSION={cookie}\r\n\r\n"
         .encode())
     await protocol.ClientCreator(reactor, lambda: client).connectTCP(

@@ -69,7 +69,7 @@ async def test_control_failures(master: WebMaster, logged_errors: object, path: 
     assert (got_status, got) == (status, {"jsonrpc": "2.0", "id": "a",
                                           "error": {"code": code, "message": message}})
     if status == 500:
-        logged_errors.flush(RuntimeError)  # type: ignore[attr-defined]
+        logged_errors.flush(RuntimeError)  # type: ignore[attr-defined]  # an untyped fixture
 
 
 @pytest_twisted.ensureDeferred

@@ -108,7 +108,7 @@ async def _login(master: WebMaster, code: str = "C0DE", state: str = "redirect%3
 
 async def _user(master: WebMaster, cookie: str | None) -> dict[str, Any]:
     res = await http.get(master.url("config"), headers={"Cookie": f"TWISTED_SESSION={cookie}"})
-    return (await res.json())["user"]  # type: ignore[no-any-return]
+    return (await res.json())["user"]  # type: ignore[no-any-return]  # JSON
 
 
 @pytest_twisted.ensureDeferred

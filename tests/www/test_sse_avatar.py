@@ -145,9 +145,9 @@ def test_ldap_user_info_picture_types_and_missing_library() -> None:
         with pytest.raises(ImportError):
             LdapUserInfo("ldap://x", None, None, "dc=x", "(uid=%(username)s)", "cn", "mail")
     mime = LdapUserInfo.findAvatarMime
-    assert mime(None, b"\xff\xd8\xff\xe0jpg") == (b"image/jpeg", b"\xff\xd8\xff\xe0jpg")  # type: ignore[arg-type]
-    assert mime(None, b"GIF89a...") == (b"image/gif", b"GIF89a...")  # type: ignore[arg-type]
-    assert mime(None, b"text") is None  # type: ignore[arg-type]
+    assert mime(None, b"\xff\xd8\xff\xe0jpg") == (b"image/jpeg", b"\xff\xd8\xff\xe0jpg")  # type: ignore[arg-type]  # no request needed
+    assert mime(None, b"GIF89a...") == (b"image/gif", b"GIF89a...")  # type: ignore[arg-type]  # no request needed
+    assert mime(None, b"text") is None  # type: ignore[arg-type]  # no request needed
 
 
 class FakeGitHubUsers:

@@ -293,6 +293,8 @@ class Step(ResourceType):
                 except Exception:
                     if also is None:
                         raise
+                    # The properties were refused (not the step's end): store the end alone;
+                    # the build's own store of its properties meets and logs the error.
                     props_done = None
                     await self.db.steps.finish_step_and_logs(**kwargs)
                 if build_state_ahead is not None:

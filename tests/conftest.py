@@ -9,9 +9,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import txaio
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 from tests.fixtures.reactor import global_reactor
+
+# autobahn's WAMP modules bind to the async framework txaio has selected when they are first
+# imported; a test module importing `autobahn.wamp.*` at collection, before anything imported
+# `autobahn.twisted`, left them unbound and a later in-process WAMP mq never joined its
+# router. The master selects Twisted itself (buildbot.mq.wamp); the suite does it first.
+txaio.use_twisted()
 
 pytest_plugins = ["tests.fixtures.plugin"]
 
